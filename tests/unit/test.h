@@ -1,0 +1,47 @@
+/* Minimal unit-test harness: TAP-style "ok N - name" / "not ok N - name" lines that tests/run.sh
+ * counts. Header-only; include once per test program and end main() with test_done(). */
+#ifndef SEALED_TEST_H
+#define SEALED_TEST_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_n, test_failed;
+
+#define CHECK(cond) do { if (!(cond)) { \
+    fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    test_case_failed = 1; } } while (0)
+
+#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); \
+    if (!a_ || !b_ || strcmp(a_, b_) != 0) { \
+    fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+    test_case_failed = 1; } } while (0)
+
+/* TEST(name) { ... } defines a case; RUN(name) runs it and prints its TAP line. */
+#define TEST(name) static void name(int *test_case_failed_p)
+#define test_case_failed (*test_case_failed_p)
+#define RUN(name) do { int f_ = 0; name(&f_); test_n++; if (f_) test_failed++; \
+    printf("%sok %d - %s\n", f_ ? "not " : "", test_n, #name); fflush(stdout); } while (0)
+
+static inline int test_done(void) { return test_failed ? 1 : 0; }
+
+/* Reads a whole file (testdata); returns malloc'd buffer with a NUL after len bytes, or NULL. */
+static inline unsigned char *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "  cannot open %s\n", path); return NULL; }
+    size_t cap = 4096, n = 0;
+    unsigned char *b = malloc(cap + 1);
+    size_t r;
+    while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) { unsigned char *nb = realloc(b, cap * 2 + 1); if (!nb) { free(b); b = NULL; break; } b = nb; cap *= 2; }
+    }
+    fclose(f);
+    if (b) { b[n] = 0; if (len) *len = n; }
+    return b;
+}
+
+/* Path of a file under ../shared/testdata, relative to the repository root (tests run from there). */
+#define TESTDATA(rel) ("../shared/testdata/" rel)
+#endif
