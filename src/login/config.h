@@ -1,0 +1,70 @@
+/* config: the one settings struct of the service, filled in this order: compiled defaults, a
+ * config file (key = value lines), environment variables (SEALED_*, PAYPAL_*), and in the sealed
+ * image instance metadata, which may set only the keys DESIGN.md's trust rule lists
+ * (config_apply_metadata). Owns every string in the struct; config_clear wipes secrets. */
+#ifndef SEALED_CONFIG_H
+#define SEALED_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum paypal_env { PAYPAL_ENV_LIVE, PAYPAL_ENV_SANDBOX, PAYPAL_ENV_LOCAL_FAKE };
+
+struct config {
+    /* site */
+    char    *domain;            /* host[:port] used in https://DOMAIN/callback and iss */
+    char    *listen_addr;       /* bind address, default "0.0.0.0" */
+    int      https_port;        /* 443 in the image, 8443 locally */
+    int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
+    char    *measurement;       /* hex launch measurement of this build, NULL = unmeasured */
+
+    /* PayPal */
+    enum paypal_env paypal_env;
+    char    *paypal_client_id;  /* instance metadata `paypal_client_id` or PAYPAL_CLIENT_ID */
+    char    *paypal_secret;     /* secret store or PAYPAL_SECRET; wiped by config_clear */
+    char    *paypal_authorize_url; /* derived from env unless overridden (non-sealed builds) */
+    char    *paypal_api_base;      /* https://api-m.paypal.com, sandbox, or the local fake */
+    char    *paypal_scope;         /* "openid profile email" */
+    char    *paypal_userinfo_path; /* "/v1/identity/oauth2/userinfo?schema=paypalv1.1" */
+    char    *paypal_ca_file;       /* CA bundle for outbound TLS to PayPal; NULL = system */
+
+    /* evidence */
+    char    *signing_key_pem;   /* SEALED_SIGNING_KEY (P-256 PEM) or NULL = per-boot key; wiped */
+    uint64_t idset_capacity;    /* max PayPal ids served per boot */
+
+    /* ACME (issue 3) */
+    char    *acme_directory;    /* NULL = self-signed certificate (local runs) */
+    char    *acme_contact;      /* optional mailto: */
+    char    *acme_profile;      /* optional profile name */
+    char    *acme_ca_file;      /* CA bundle for the directory connection (Pebble in tests) */
+
+    /* cloud (issue 4) */
+    char    *platform;          /* "auto", "oci", "gcp", "none" */
+    char    *secret_ocid;       /* OCI Vault secret OCID, or GCP secret resource name */
+    char    *signing_key_secret_ocid;
+    char    *notification_topic_id;
+    char    *metadata_base;     /* override of the metadata endpoint (tests against fakes) */
+
+    /* attestation (issue 5): device paths, overridable for emulated devices in tests */
+    char    *tsm_report_dir;    /* /sys/kernel/config/tsm/report */
+    char    *sev_guest_dev;     /* /dev/sev-guest */
+    char    *tpm_dev;           /* /dev/tpmrm0 */
+};
+
+/* Fills compiled defaults. Returns 0, -1 on allocation failure. */
+int config_defaults(struct config *c);
+/* Applies "key = value" lines from path ('#' comments). Unknown keys and bad values are errors:
+ * returns -1 and writes "file:line: reason" into err. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* Applies environment variables (see docs/configuration.md). Returns -1 with err set on a bad value. */
+int config_load_env(struct config *c, char *err, size_t errlen);
+/* Applies one instance-metadata key; only the trust rule's keys are accepted (returns -1 for any
+ * other key). */
+int config_apply_metadata(struct config *c, const char *key, const char *value);
+/* Sets endpoints derived from paypal_env that were not given explicitly; checks consistency.
+ * Returns -1 with err set when the configuration cannot run. */
+int config_finish(struct config *c, char *err, size_t errlen);
+/* Frees every string; wipes secret ones first. */
+void config_clear(struct config *c);
+/* Replaces *slot with a copy of value (NULL clears); wipes the old value. Returns -1 on ENOMEM. */
+int config_set_str(char **slot, const char *value);
+#endif
