@@ -1,5 +1,5 @@
 /* attest: the one interface between the login flow and hardware evidence. It detects at start
- * every provider the platform has (attest/*.c: SEV-SNP via configfs-tsm or /dev/sev-guest, TDX,
+ * every provider the platform has (the attest/ folder: SEV-SNP via configfs-tsm or /dev/sev-guest, TDX,
  * TPM 2.0; else "none"), and turns 64 bytes of REPORT_DATA into the evidence array of
  * DESIGN.md "Evidence format v1". Providers block (the security processor serialises reports), so
  * they run on one worker thread with a bounded queue; completions come back on the event loop.
