@@ -1,0 +1,62 @@
+/* http_server: the inbound HTTP/1.1 server on libevent (evconnlistener + bufferevents, with
+ * bufferevent_openssl for TLS). It enforces every inbound cap of limits.h (request line, header
+ * bytes/count, body size, header/body/idle/write timeouts, connections in total and per IP),
+ * answers protocol errors itself (400, 408, 413, 414, 431, 501, 505), supports keep-alive and
+ * hands each well-formed request to a handler as a struct http_exchange, which the handler may
+ * answer at once or later (after PayPal and the evidence worker). Never interprets request
+ * content beyond HTTP framing; never logs targets, queries or headers (they carry codes). */
+#ifndef SEALED_HTTP_SERVER_H
+#define SEALED_HTTP_SERVER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+struct event_base;
+struct tls;
+struct http_server;
+struct http_exchange;
+
+/* Handles one request. Must eventually call http_respond exactly once (now or later), unless
+ * the exchange is aborted first (see http_on_abort). */
+typedef void (*http_handler_fn)(void *arg, struct http_exchange *x);
+
+struct http_server *http_server_new(struct event_base *base);
+/* Stops listening, closes every connection (pending exchanges get their abort callbacks). */
+void http_server_free(struct http_server *s);
+/* Listens on addr:port; TLS when tls is non-NULL (borrowed, must outlive the server). Returns
+ * the bound port (useful with port 0) or -1 (logged). */
+int http_server_listen(struct http_server *s, const char *addr, int port, struct tls *tls,
+                       http_handler_fn handler, void *arg);
+
+/* Request accessors; strings are borrowed, valid until the response is sent or the exchange is
+ * aborted. method is upper case as received; path excludes the query; query excludes '?'. */
+const char *http_method(const struct http_exchange *x);
+const char *http_path(const struct http_exchange *x);
+const char *http_query(const struct http_exchange *x);          /* NULL if none */
+const char *http_header(const struct http_exchange *x, const char *name); /* case-insensitive */
+const char *http_peer_addr(const struct http_exchange *x);      /* textual client IP */
+int http_is_tls(const struct http_exchange *x);
+/* The SSL of the connection (NULL for plain HTTP); borrowed. */
+SSL *http_ssl(const struct http_exchange *x);
+
+/* Sends a response: status, Content-Type, extra header lines ("Name: value", NULL-terminated
+ * list or NULL), body (copied). Adds Date, Content-Length, Connection and the security headers.
+ * HEAD requests get no body. Safe to call only once per exchange. */
+void http_respond(struct http_exchange *x, int status, const char *content_type,
+                  const char *const *headers, const void *body, size_t len);
+
+/* For deferred answers: fn(arg) runs if the client goes away or the server closes the
+ * connection before http_respond; after that the exchange must not be used. Pass fn NULL to
+ * clear. */
+void http_on_abort(struct http_exchange *x, void (*fn)(void *arg), void *arg);
+
+/* Reason phrase for a status code ("Not Found"). */
+const char *http_status_text(int status);
+
+/* Counters for /status. */
+struct http_server_stats {
+    uint64_t connections_total, requests_total, rejected_limits;
+    unsigned connections_open;
+};
+void http_server_stats(const struct http_server *s, struct http_server_stats *out);
+#endif
