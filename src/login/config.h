@@ -47,7 +47,10 @@ struct config {
     /* attestation (issue 5): device paths, overridable for emulated devices in tests */
     char    *tsm_report_dir;    /* /sys/kernel/config/tsm/report */
     char    *sev_guest_dev;     /* /dev/sev-guest */
-    char    *tpm_dev;           /* /dev/tpmrm0 */
+    char    *tpm_dev;           /* /dev/tpmrm0; tests: "unix:PATH" or "tcp:HOST:PORT" (swtpm) */
+    char    *tpm_eventlog;      /* /sys/kernel/security/tpm0/binary_bios_measurements */
+    char    *acpi_tables_dir;   /* /sys/firmware/acpi/tables (TDX CCEL table and its log) */
+    char    *amd_kds_url;       /* https://kdsintf.amd.com (VCEK fetch when the host gives none) */
 };
 
 /* Fills compiled defaults. Returns 0, -1 on allocation failure. */

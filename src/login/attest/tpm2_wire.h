@@ -1,0 +1,110 @@
+/* attest/tpm2_wire: the few TPM 2.0 commands the tpm2 provider needs, marshalled by hand (Part 3
+ * of the TPM 2.0 Library specification), over a small transport: the kernel's resource-managed
+ * character device in production, a swtpm socket (raw command stream) in tests. Also the
+ * structures around them: the attestation-key template, TPMT_PUBLIC -> EVP_PKEY, TPMS_ATTEST
+ * parsing and TPMT_SIGNATURE checking. Only empty-password sessions (TPM_RS_PW) are used: no
+ * secret ever crosses this module. Never touches files other than the TPM it is given. */
+#ifndef SEALED_TPM2_WIRE_H
+#define SEALED_TPM2_WIRE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+typedef enum {
+    TPM2W_OK = 0,
+    TPM2W_ERR_IO,      /* open/read/write failed, peer closed, or timed out */
+    TPM2W_ERR_PROTO,   /* malformed or truncated response or structure */
+    TPM2W_ERR_TPM,     /* the TPM answered with a non-zero response code (tpm2w_last_rc) */
+    TPM2W_ERR_NOMEM,
+    TPM2W_ERR_CRYPTO,  /* OpenSSL failed, or a signature/digest did not verify */
+    TPM2W_ERR_INVAL,   /* caller error: bad spec, buffer too small, unsupported algorithm */
+} tpm2w_err;
+
+/* TPM constants used by callers (Part 2). */
+#define TPM2W_RH_OWNER        0x40000001u
+#define TPM2W_RH_ENDORSEMENT  0x4000000Bu
+#define TPM2W_ALG_RSA         0x0001u
+#define TPM2W_ALG_SHA1        0x0004u
+#define TPM2W_ALG_SHA256      0x000Bu
+#define TPM2W_ALG_SHA384      0x000Cu
+#define TPM2W_ALG_SHA512      0x000Du
+#define TPM2W_ALG_NULL        0x0010u
+#define TPM2W_ALG_RSASSA      0x0014u
+#define TPM2W_ALG_RSAPSS      0x0016u
+#define TPM2W_ALG_ECDSA       0x0018u
+#define TPM2W_ALG_ECC         0x0023u
+#define TPM2W_ST_ATTEST_QUOTE 0x8018u
+#define TPM2W_GENERATED_VALUE 0xff544347u
+#define TPM2W_RC_HANDLE_BASE  0x08Bu   /* TPM_RC_HANDLE (format-one, masked) */
+#define TPM2W_NV_OWNERREAD    0x00020000u
+#define TPM2W_NV_AUTHREAD     0x00040000u
+#define TPM2W_NV_PPREAD       0x00010000u
+
+struct tpm2w_conn;   /* one open TPM: owns the file descriptor and its buffers */
+
+/* Opens a TPM. spec is a character device path ("/dev/tpmrm0"), "unix:/path/to/socket" or
+ * "tcp:HOST:PORT" (swtpm's server socket, which carries the raw command stream). The device path
+ * must be the resource-managed one when other users share the TPM. *out is owned by the caller
+ * (tpm2w_close). */
+tpm2w_err tpm2w_open(const char *spec, struct tpm2w_conn **out);
+void tpm2w_close(struct tpm2w_conn *c);   /* accepts NULL */
+/* The response code of the last command that returned TPM2W_ERR_TPM. */
+uint32_t tpm2w_last_rc(const struct tpm2w_conn *c);
+/* True when rc (from tpm2w_last_rc) means "no such handle/index" (TPM_RC_HANDLE in any position). */
+int tpm2w_rc_is_handle(uint32_t rc);
+
+/* Sends one marshalled command and reads its response into rsp (cap bytes); checks the header
+ * (tag, size) and returns TPM2W_ERR_TPM with the code kept when rc != 0. */
+tpm2w_err tpm2w_transact(struct tpm2w_conn *c, const uint8_t *cmd, size_t cmdlen,
+                         uint8_t *rsp, size_t cap, size_t *rsplen);
+
+/* ---- commands ---------------------------------------------------------------------------- */
+/* TPM2_GetCapability(TPM_PT_MANUFACTURER): a cheap "is this a TPM 2.0 that answers" probe. */
+tpm2w_err tpm2w_get_manufacturer(struct tpm2w_conn *c, uint32_t *manufacturer);
+/* TPM2_NV_ReadPublic: *attrs = TPMA_NV, *size = dataSize. TPM2W_ERR_TPM with a handle rc when
+ * the index does not exist. */
+tpm2w_err tpm2w_nv_read_public(struct tpm2w_conn *c, uint32_t index, uint32_t *attrs, uint16_t *size);
+/* Reads a whole NV index (at most cap bytes) with an empty password, authorising as the owner
+ * when the index allows OWNERREAD, else as the index itself (AUTHREAD). */
+tpm2w_err tpm2w_nv_read_all(struct tpm2w_conn *c, uint32_t index, uint8_t *out, size_t cap, size_t *len);
+/* TPM2_CreatePrimary under hierarchy (empty auth) from a marshalled TPMT_PUBLIC template.
+ * Writes the transient handle and the new key's TPMT_PUBLIC (pubcap bytes at most). */
+tpm2w_err tpm2w_create_primary(struct tpm2w_conn *c, uint32_t hierarchy, const uint8_t *tmpl,
+                               size_t tmpl_len, uint32_t *handle, uint8_t *pub, size_t pubcap,
+                               size_t *publen);
+tpm2w_err tpm2w_flush(struct tpm2w_conn *c, uint32_t handle);
+/* TPM2_PCR_Read of the SHA-256 bank for the PCRs in mask (bit i = PCR i, i < 24), looping until
+ * all were returned. Writes pcrs[i] for each i in mask and the last pcrUpdateCounter. */
+tpm2w_err tpm2w_pcr_read_sha256(struct tpm2w_conn *c, uint32_t mask, uint8_t pcrs[24][32],
+                                uint32_t *update_counter);
+/* TPM2_Quote with the key's own scheme over the SHA-256 PCRs in mask. Writes the TPMS_ATTEST
+ * (the TPM2B_ATTEST's contents) and the marshalled TPMT_SIGNATURE. */
+tpm2w_err tpm2w_quote_sha256(struct tpm2w_conn *c, uint32_t key, const uint8_t *qual, size_t qual_len,
+                             uint32_t mask, uint8_t *attest, size_t acap, size_t *alen,
+                             uint8_t *sig, size_t scap, size_t *slen);
+
+/* ---- structures -------------------------------------------------------------------------- */
+/* Writes our default attestation key template (TPMT_PUBLIC): ECC NIST P-256, restricted signing,
+ * ECDSA-SHA256, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth, no policy. Returns the
+ * length or 0 when cap is too small. */
+size_t tpm2w_ak_template_ecc_p256(uint8_t *out, size_t cap);
+
+/* A parsed TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE; pointers borrow from the input. */
+struct tpm2w_quote_info {
+    const uint8_t *signer;  size_t signer_len;   /* qualifiedSigner (TPM2B_NAME) */
+    const uint8_t *extra;   size_t extra_len;    /* extraData = qualifying data */
+    uint64_t clock; uint32_t reset_count, restart_count; uint8_t safe;
+    uint64_t firmware_version;
+    uint16_t pcr_hash;       /* hash of the one selected bank */
+    uint32_t pcr_mask;       /* PCRs selected in that bank (bit i = PCR i) */
+    const uint8_t *pcr_digest; size_t pcr_digest_len;
+};
+/* Parses (p, len) as a quote; exactly one PCR bank is accepted. Never reads past len. */
+tpm2w_err tpm2w_parse_quote(const uint8_t *p, size_t len, struct tpm2w_quote_info *out);
+
+/* Converts a marshalled TPMT_PUBLIC (RSA or ECC P-256/P-384) into a new EVP_PKEY (caller frees). */
+tpm2w_err tpm2w_public_to_pkey(const uint8_t *p, size_t len, EVP_PKEY **out);
+/* Checks a marshalled TPMT_SIGNATURE (RSASSA, RSAPSS or ECDSA with SHA-1/256/384/512) over msg. */
+tpm2w_err tpm2w_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
+                                 const uint8_t *sig, size_t sig_len);
+#endif
