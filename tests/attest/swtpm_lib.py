@@ -1,0 +1,139 @@
+"""swtpm harness for the attestation suites: a fresh TPM 2.0 (Debian swtpm) per use, manufactured
+by swtpm_setup with EK certificates from a local CA made for the run, served on a loopback TCP
+socket (the raw command stream the provider's "tcp:" transport and tpm2-tools' swtpm TCTI speak).
+Also runs the provider driver (build/tests/attest/attest_probe) and tpm2-tools against it."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+ROOT = os.environ.get("SEALED_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+PROBE = os.path.join(ROOT, "build/tests/attest/attest_probe")
+
+
+def free_port_pair():
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port < 65000:
+            t = socket.socket()
+            try:
+                t.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+            finally:
+                t.close()
+    raise RuntimeError("no free port pair")
+
+
+class Swtpm:
+    def __init__(self, workdir):
+        self.dir = workdir
+        self.state = os.path.join(workdir, "state")
+        self.ca = os.path.join(workdir, "ca")
+        os.makedirs(self.state, exist_ok=True)
+        os.makedirs(self.ca, exist_ok=True)
+        self.proc = None
+        self.port = None
+
+    def manufacture(self):
+        """swtpm_setup: EK (RSA 2048 and ECC) with certificates signed by a local CA in self.ca."""
+        w = lambda name, text: open(os.path.join(self.dir, name), "w").write(text)
+        w("localca.conf", f"statedir = {self.ca}\nsigningkey = {self.ca}/signkey.pem\n"
+                          f"issuercert = {self.ca}/issuercert.pem\ncertserial = {self.ca}/certserial\n")
+        w("localca.options", "--platform-manufacturer Sealed\n--platform-version 2.1\n--platform-model test\n")
+        w("setup.conf", f"create_certs_tool = /usr/bin/swtpm_localca\n"
+                        f"create_certs_tool_config = {self.dir}/localca.conf\n"
+                        f"create_certs_tool_options = {self.dir}/localca.options\nactive_pcr_banks = sha256\n")
+        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", self.state, "--create-ek-cert", "--ecc",
+                        "--config", os.path.join(self.dir, "setup.conf"), "--overwrite"],
+                       check=True, capture_output=True, timeout=120)
+        return self
+
+    def start(self):
+        self.port = free_port_pair()
+        self.proc = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.state}",
+             "--server", f"type=tcp,port={self.port},bindaddr=127.0.0.1",
+             "--ctrl", f"type=tcp,port={self.port + 1},bindaddr=127.0.0.1",
+             "--flags", "not-need-init,startup-clear", "--log", f"file={self.dir}/swtpm.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port + 1), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("swtpm did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    @property
+    def spec(self):
+        return f"tcp:127.0.0.1:{self.port}"
+
+    def tools(self, *args, check=True, input=None):
+        env = dict(os.environ, TPM2TOOLS_TCTI=f"swtpm:host=127.0.0.1,port={self.port}")
+        return subprocess.run(list(args), env=env, check=check, capture_output=True, input=input, timeout=60)
+
+
+def probe(*args, report_data, check=True):
+    """Runs the provider driver; returns its JSON result (and the exit code)."""
+    r = subprocess.run([PROBE, *args, report_data.hex()], capture_output=True, timeout=120)
+    out = json.loads(r.stdout.decode() or "{}")
+    out["_rc"] = r.returncode
+    out["_stderr"] = r.stderr.decode(errors="replace")
+    if check and r.returncode != 0:
+        raise AssertionError(f"attest_probe failed: {out.get('errors')} {out['_stderr']}")
+    return out
+
+
+def pcrs_serialized(values):
+    """tpm2-tools' 'serialized' PCR file (what tpm2_quote -o writes and tpm2_checkquote -f reads):
+    native little-endian TPML_PCR_SELECTION (16 slots of 8 bytes), a UINT32 count of TPML_DIGEST,
+    then each TPML_DIGEST with 8 TPM2B_DIGEST slots of 2+64 bytes. Here: sha256 PCRs 0-15."""
+    import struct
+    sel = struct.pack("<I", 1) + struct.pack("<HB4sx", 0x000B, 3, bytes([0xFF, 0xFF, 0, 0]))
+    sel += b"\0" * (4 + 16 * 8 - len(sel))
+    out = sel + struct.pack("<I", 2)
+    for chunk in (values[0:8], values[8:16]):
+        out += struct.pack("<I", 8)
+        for v in chunk:
+            out += struct.pack("<H", len(v)) + v + b"\0" * (64 - len(v))
+    return out
+
+
+def parse_eventlog(data):
+    """Minimal TCG PC Client crypto-agile log parser: yields (pcr, type, {alg_id: digest})."""
+    import struct
+    sizes = {0x0004: 20, 0x000B: 32, 0x000C: 48, 0x000D: 64, 0x0012: 32}
+    off = 0
+    pcr, etype = struct.unpack_from("<II", data, off)
+    off += 8 + 20
+    (esz,) = struct.unpack_from("<I", data, off)
+    off += 4 + esz                       # Spec ID header event (SHA-1 format)
+    while off + 12 <= len(data):
+        pcr, etype, n = struct.unpack_from("<III", data, off)
+        off += 12
+        digests = {}
+        for _ in range(n):
+            (alg,) = struct.unpack_from("<H", data, off)
+            off += 2
+            digests[alg] = data[off:off + sizes[alg]]
+            off += sizes[alg]
+        (esz,) = struct.unpack_from("<I", data, off)
+        off += 4 + esz
+        yield pcr, etype, digests
