@@ -1,0 +1,30 @@
+/* PCR prediction for a UEFI boot of our disk image (SHA-256 bank). Only what our own bytes decide:
+ * PCR 4 = the boot-manager action, the separator, then each EFI application the firmware loads
+ * (Authenticode digests). Firmware-owned PCRs (0-3, 5-7) are never predicted here. Uses the shared
+ * extend arithmetic of common/tpm_eventlog. */
+#ifndef SEALED_MEASURE_PCR_PREDICT_H
+#define SEALED_MEASURE_PCR_PREDICT_H
+#include "measure/measure.h"
+
+#define PCR_PREDICT_MAX_APPS 8u
+#define PCR_PREDICT_SHA256   32u
+/* The EV_EFI_ACTION string edk2's boot manager measures before starting a boot option. */
+#define PCR_PREDICT_CALLING_EFI_APP "Calling EFI Application from Boot Option"
+
+typedef struct {
+    uint32_t type;                         /* TPM_EVENTLOG_EV_* */
+    uint8_t digest[PCR_PREDICT_SHA256];
+    uint8_t pcr_after[PCR_PREDICT_SHA256];
+} pcr_predict_event;
+
+typedef struct {
+    size_t nevents;
+    pcr_predict_event events[PCR_PREDICT_MAX_APPS + 2];
+    uint8_t pcr4[PCR_PREDICT_SHA256];
+} pcr_predict_pcr4_result;
+
+/* PCR 4 after EV_EFI_ACTION "Calling EFI Application from Boot Option", EV_SEPARATOR (0x00000000)
+ * and one EV_EFI_BOOT_SERVICES_APPLICATION per digest in load order (napps 1..PCR_PREDICT_MAX_APPS). */
+measure_err pcr_predict_pcr4(const uint8_t (*app_sha256)[PCR_PREDICT_SHA256], size_t napps,
+                             pcr_predict_pcr4_result *out);
+#endif

@@ -1,0 +1,163 @@
+/* PE/COFF Authenticode hashing (see pe_hash.h). Every offset from the image is checked against
+ * len before use; sections are hashed in ascending PointerToRawData order as the PE spec and
+ * edk2 require. */
+#include "measure/pe_hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#define COFF_HDR_LEN   20u
+#define SECTION_HDR_LEN 40u
+#define DIR_SECURITY   4u
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+typedef struct {
+    uint32_t raw_ptr, raw_size;
+} raw_range;
+
+static int cmp_range(const void *a, const void *b)
+{
+    const raw_range *x = a, *y = b;
+    return x->raw_ptr < y->raw_ptr ? -1 : x->raw_ptr > y->raw_ptr;
+}
+
+static int update(EVP_MD_CTX *ctx, const uint8_t *base, size_t from, size_t to)
+{
+    return to < from || EVP_DigestUpdate(ctx, base + from, to - from) == 1;
+}
+
+measure_err pe_authenticode_hash(const uint8_t *image, size_t len, const char *alg, uint8_t *out,
+                                 size_t *out_len, pe_info *info)
+{
+    measure_err rc = MEASURE_OK;
+    EVP_MD_CTX *ctx = NULL;
+    raw_range ranges[MEASURE_MAX_PE_SECTIONS];
+    pe_info pi;
+    const EVP_MD *md = EVP_get_digestbyname(alg ? alg : "sha256");
+
+    memset(&pi, 0, sizeof(pi));
+    if (!image || !out || !out_len || !md)
+        return MEASURE_ERR_ARG;
+    if (len > MEASURE_MAX_PE_BYTES)
+        return MEASURE_ERR_TOO_BIG;
+    /* DOS header -> PE signature -> COFF header -> optional header. */
+    if (len < 0x40 || image[0] != 'M' || image[1] != 'Z')
+        return MEASURE_ERR_PE_FORMAT;
+    uint32_t pe = rd32(image + 0x3C);
+    if (pe > len || len - pe < 4 + COFF_HDR_LEN || memcmp(image + pe, "PE\0\0", 4) != 0)
+        return MEASURE_ERR_PE_FORMAT;
+    const uint8_t *coff = image + pe + 4;
+    pi.machine = rd16(coff);
+    pi.nsections = rd16(coff + 2);
+    uint16_t opt_size = rd16(coff + 16);
+    size_t opt = pe + 4 + COFF_HDR_LEN;
+    if (len - opt < opt_size || opt_size < 2)
+        return MEASURE_ERR_PE_FORMAT;
+    uint16_t magic = rd16(image + opt);
+    if (magic == 0x20b)
+        pi.pe32plus = 1;
+    else if (magic != 0x10b)
+        return MEASURE_ERR_PE_FORMAT;
+    size_t nrva_off = pi.pe32plus ? 108 : 92, dirs_off = pi.pe32plus ? 112 : 96;
+    if (opt_size < nrva_off + 4)
+        return MEASURE_ERR_PE_FORMAT;
+    pi.size_of_headers = rd32(image + opt + 60);
+    pi.subsystem = rd16(image + opt + 68);
+    uint32_t nrva = rd32(image + opt + nrva_off);
+    if (nrva > 16 || opt_size < dirs_off + (size_t)nrva * 8)
+        return MEASURE_ERR_PE_FORMAT;
+    size_t checksum = opt + 64;
+    size_t cert_dir = opt + dirs_off + DIR_SECURITY * 8;   /* valid only when nrva > 4 */
+    if (nrva > DIR_SECURITY) {
+        pi.cert_offset = rd32(image + cert_dir);
+        pi.cert_size = rd32(image + cert_dir + 4);
+    }
+    if (pi.size_of_headers > len || pi.size_of_headers < opt + opt_size)
+        return MEASURE_ERR_PE_FORMAT;
+    if (pi.nsections > MEASURE_MAX_PE_SECTIONS)
+        return MEASURE_ERR_TOO_BIG;
+    size_t sh = opt + opt_size;
+    if ((len - sh) / SECTION_HDR_LEN < pi.nsections)
+        return MEASURE_ERR_PE_FORMAT;
+    if (pi.cert_size && ((uint64_t)pi.cert_offset + pi.cert_size > len))
+        return MEASURE_ERR_PE_FORMAT;
+
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return MEASURE_ERR_NOMEM;
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1) {
+        rc = MEASURE_ERR_CRYPTO;
+        goto out;
+    }
+    /* Headers: skip the CheckSum field and, when present, the certificate-table directory entry. */
+    int ok = update(ctx, image, 0, checksum);
+    if (nrva > DIR_SECURITY) {
+        ok = ok && update(ctx, image, checksum + 4, cert_dir);
+        ok = ok && update(ctx, image, cert_dir + 8, pi.size_of_headers);
+    } else {
+        ok = ok && update(ctx, image, checksum + 4, pi.size_of_headers);
+    }
+    if (!ok) {
+        rc = MEASURE_ERR_CRYPTO;
+        goto out;
+    }
+    /* Sections with raw data, in file order. */
+    size_t n = 0;
+    for (uint16_t i = 0; i < pi.nsections; i++) {
+        const uint8_t *s = image + sh + (size_t)i * SECTION_HDR_LEN;
+        uint32_t raw_size = rd32(s + 16), raw_ptr = rd32(s + 20);
+        if (raw_size == 0)
+            continue;
+        if ((uint64_t)raw_ptr + raw_size > len) {
+            rc = MEASURE_ERR_PE_FORMAT;
+            goto out;
+        }
+        ranges[n].raw_ptr = raw_ptr;
+        ranges[n].raw_size = raw_size;
+        n++;
+    }
+    qsort(ranges, n, sizeof(ranges[0]), cmp_range);
+    uint64_t hashed = pi.size_of_headers;
+    for (size_t i = 0; i < n; i++) {
+        if (EVP_DigestUpdate(ctx, image + ranges[i].raw_ptr, ranges[i].raw_size) != 1) {
+            rc = MEASURE_ERR_CRYPTO;
+            goto out;
+        }
+        hashed += ranges[i].raw_size;
+    }
+    /* Trailing data (debug info, ...) except the attribute certificates at the end. */
+    if (len > hashed) {
+        uint64_t cert = nrva > DIR_SECURITY ? pi.cert_size : 0;
+        if (len > hashed + cert) {
+            if (EVP_DigestUpdate(ctx, image + hashed, (size_t)(len - hashed - cert)) != 1) {
+                rc = MEASURE_ERR_CRYPTO;
+                goto out;
+            }
+        } else if (len < hashed + cert) {
+            rc = MEASURE_ERR_PE_FORMAT;
+            goto out;
+        }
+    }
+    unsigned int olen = 0;
+    if (EVP_DigestFinal_ex(ctx, out, &olen) != 1) {
+        rc = MEASURE_ERR_CRYPTO;
+        goto out;
+    }
+    *out_len = olen;
+    if (info)
+        *info = pi;
+out:
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
