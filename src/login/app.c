@@ -1,0 +1,614 @@
+/* app: routing, the login flow state machine and /status. */
+#include "login/app.h"
+#include "login/attest.h"
+#include "login/config.h"
+#include "login/evidence.h"
+#include "login/html.h"
+#include "login/http_client.h"
+#include "login/http_parse.h"
+#include "login/http_server.h"
+#include "login/idset.h"
+#include "login/limits.h"
+#include "login/log.h"
+#include "login/login_state.h"
+#include "login/pages.h"
+#include "login/paypal.h"
+#include "login/signer.h"
+#include "login/tls.h"
+#include "common/codec.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/crypto.h>
+
+#define MAX_STATUS_HOOKS 4
+#define SERVICE_VERSION "1.0.0"
+
+enum flow_phase { FLOW_PAYPAL, FLOW_EVIDENCE };
+
+struct flow {
+    struct app *app;               /* borrowed */
+    struct http_exchange *x;       /* borrowed; NULL once the client has gone */
+    struct paypal_call *paypal;    /* owned while in FLOW_PAYPAL */
+    enum flow_phase phase;
+    struct login_pending lp;       /* wiped on free */
+    json_t *userinfo;              /* owned */
+    struct idset_key key;
+    int reserved;                  /* key counts against capacity and blocks a twin */
+    struct evidence_input ein;
+    uint8_t report_data[64];
+    struct timespec started;
+    struct flow *next, *prev;
+};
+
+struct app {
+    struct app_deps d;
+    struct paypal *paypal;               /* owned */
+    struct login_state_keys *keys;       /* owned */
+    struct flow *flows;                  /* owned list */
+    unsigned nflows, nreserved;
+    time_t started;
+    uint64_t results, replays, failures;
+    struct { const char *name; json_t *(*fn)(void *); void *arg; } hooks[MAX_STATUS_HOOKS];
+    int nhooks;
+    const char *(*acme_keyauth)(void *arg, const char *token, size_t len);
+    void *acme_arg;
+    const char *unavailable_why;
+    char iss[300];
+};
+
+static const char *env_name(enum paypal_env e)
+{
+    return e == PAYPAL_ENV_LIVE ? "live" : e == PAYPAL_ENV_SANDBOX ? "sandbox" : "local";
+}
+
+static void page_info(const struct app *a, struct page_info *pi)
+{
+    memset(pi, 0, sizeof *pi);
+    pi->dev_mode = a->d.cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE;
+    pi->paypal_env = env_name(a->d.cfg->paypal_env);
+    pi->domain = a->d.cfg->domain;
+    pi->measurement = a->d.cfg->measurement;
+    pi->evidence_kind = attest_kind(a->d.attest);
+    pi->hardware_attested = strcmp(pi->evidence_kind, "none") != 0;
+    pi->ephemeral_key = signer_is_ephemeral(a->d.signer);
+    pi->kid = signer_kid(a->d.signer);
+    pi->client_id = a->d.cfg->paypal_client_id;
+}
+
+static const char *login_unavailable(const struct app *a)
+{
+    if (a->unavailable_why)
+        return a->unavailable_why;
+    if (!a->d.cfg->paypal_client_id)
+        return "the PayPal client id is not configured yet";
+    if (!a->d.cfg->paypal_secret)
+        return "the PayPal secret has not been fetched yet";
+    return NULL;
+}
+
+static void send_html(struct http_exchange *x, int status, struct html *h, const char *const *extra)
+{
+    const char *hdrs[8];
+    int n = 0;
+    hdrs[n++] = PAGES_CSP;
+    for (int i = 0; extra && extra[i] && n < 7; i++)
+        hdrs[n++] = extra[i];
+    hdrs[n] = NULL;
+    if (html_failed(h)) {
+        static const char oom[] = "503 Service Unavailable: out of memory\n";
+        http_respond(x, 503, "text/plain; charset=utf-8", NULL, oom, sizeof oom - 1);
+    } else {
+        http_respond(x, status, "text/html; charset=utf-8", hdrs, h->buf, h->len);
+    }
+    html_free(h);
+}
+
+static void send_message(struct app *a, struct http_exchange *x, int status, const char *title, const char *text,
+                         const char *const *extra)
+{
+    struct page_info pi;
+    struct html h;
+    page_info(a, &pi);
+    html_init(&h);
+    pages_message(&h, &pi, status, title, text);
+    send_html(x, status, &h, extra);
+}
+
+static const char CLEAR_COOKIE[] = "Set-Cookie: " LOGIN_COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax";
+
+/* ---- flows ---------------------------------------------------------------------------- */
+
+static void flow_release(struct flow *f)
+{
+    if (f->reserved) {
+        f->reserved = 0;
+        f->app->nreserved--;
+    }
+}
+
+static void flow_free(struct flow *f)
+{
+    struct app *a = f->app;
+    if (f->x)
+        http_on_abort(f->x, NULL, NULL);
+    paypal_cancel(f->paypal);
+    flow_release(f);
+    json_decref(f->userinfo);
+    if (f->prev) f->prev->next = f->next;
+    else a->flows = f->next;
+    if (f->next) f->next->prev = f->prev;
+    a->nflows--;
+    OPENSSL_cleanse(f, sizeof *f);
+    free(f);
+}
+
+static double flow_ms(const struct flow *f)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - f->started.tv_sec) * 1e3 + (double)(now.tv_nsec - f->started.tv_nsec) / 1e6;
+}
+
+static void flow_fail(struct flow *f, int status, const char *title, const char *text, const char *reason)
+{
+    struct app *a = f->app;
+    a->failures++;
+    log_warn("login.failed", "reason=%s status=%d ms=%.0f", reason, status, flow_ms(f));
+    if (f->x) {
+        struct http_exchange *x = f->x;
+        http_on_abort(x, NULL, NULL);
+        f->x = NULL;
+        send_message(a, x, status, title, text, NULL);
+    }
+    flow_free(f);
+}
+
+/* The client went away: nothing is marked used. */
+static void flow_abort(void *arg)
+{
+    struct flow *f = arg;
+    f->x = NULL;
+    log_info("login.abandoned", "phase=%s ms=%.0f", f->phase == FLOW_PAYPAL ? "paypal" : "evidence", flow_ms(f));
+    if (f->phase == FLOW_PAYPAL)
+        flow_free(f);
+    /* FLOW_EVIDENCE: the attest callback will find x NULL, release the id and free. */
+}
+
+static int reserved_elsewhere(const struct app *a, const struct flow *self)
+{
+    for (const struct flow *f = a->flows; f; f = f->next)
+        if (f != self && f->reserved && f->key.lo == self->key.lo && f->key.hi == self->key.hi)
+            return 1;
+    return 0;
+}
+
+static void on_evidence(void *arg, json_t *evidence, attest_err err, const char *why)
+{
+    struct flow *f = arg;
+    struct app *a = f->app;
+    char tag[9];
+    idset_key_tag(&f->key, tag);
+    if (!f->x) {   /* the visitor left: no result was produced, the id stays unused */
+        json_decref(evidence);
+        flow_free(f);
+        return;
+    }
+    if (err) {
+        flow_fail(f, err == ATTEST_ERR_TIMEOUT ? 504 : 503, "Evidence unavailable",
+                  "The hardware could not produce evidence for your result right now. Your PayPal account "
+                  "has not used up its result: please try again in a minute.",
+                  err == ATTEST_ERR_TIMEOUT ? "attest_timeout" : "attest_failed");
+        return;
+    }
+    char *payload = evidence_payload(&f->ein, f->report_data, evidence);
+    char *jws = payload ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
+    if (!jws) {
+        json_decref(evidence);
+        free(payload);
+        flow_fail(f, 500, "Signing failed",
+                  "The service could not sign your result. Your PayPal account has not used up its result: "
+                  "please try again.", "sign_failed");
+        return;
+    }
+    struct page_info pi;
+    struct html h;
+    char rdhex[129];
+    codec_hex_encode(f->report_data, 64, rdhex, sizeof rdhex);
+    page_info(a, &pi);
+    html_init(&h);
+    pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
+    if (html_failed(&h)) {
+        html_free(&h);
+        json_decref(evidence);
+        free(payload);
+        free(jws);
+        flow_fail(f, 503, "Try again", "The service is out of memory. Your result was not used up.", "render_failed");
+        return;
+    }
+    /* Commit: the id becomes used in the same step that hands out the result. */
+    flow_release(f);
+    idset_result r = idset_insert_once(a->d.ids, &f->key);
+    struct http_exchange *x = f->x;
+    http_on_abort(x, NULL, NULL);
+    f->x = NULL;
+    if (r == IDSET_INSERTED) {
+        a->results++;
+        log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu", tag, attest_kind(a->d.attest),
+                 flow_ms(f), (unsigned long long)idset_count(a->d.ids));
+        const char *extra[] = {CLEAR_COOKIE, NULL};
+        send_html(x, 200, &h, extra);
+    } else {
+        html_free(&h);
+        a->failures++;
+        log_error("login.commit_refused", "id=%s result=%d", tag, (int)r);
+        send_message(a, x, 503, "Try again later", "The service could not record your result.", NULL);
+    }
+    json_decref(evidence);
+    free(payload);
+    free(jws);
+    flow_free(f);
+}
+
+static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *user_id)
+{
+    struct flow *f = arg;
+    struct app *a = f->app;
+    f->paypal = NULL;   /* paypal.c frees its call after this returns */
+    if (err) {
+        flow_fail(f, paypal_err_status(err), "PayPal login did not complete", paypal_err_text(err), "paypal");
+        return;
+    }
+    f->userinfo = userinfo;
+    idset_key_of(a->d.ids, user_id, strlen(user_id), &f->key);
+    char tag[9];
+    idset_key_tag(&f->key, tag);
+    if (idset_contains(a->d.ids, &f->key) || reserved_elsewhere(a, f)) {
+        int in_progress = !idset_contains(a->d.ids, &f->key);
+        a->replays++;
+        log_info("login.replay", "id=%s in_progress=%d", tag, in_progress);
+        struct http_exchange *x = f->x;
+        http_on_abort(x, NULL, NULL);
+        f->x = NULL;
+        const char *extra[] = {CLEAR_COOKIE, NULL};
+        send_message(a, x, 409, "This PayPal account already received its result",
+                     in_progress ? "A result for this PayPal account is being produced in another request right now. "
+                                   "Each PayPal account gets exactly one result."
+                                 : "Each PayPal account gets exactly one result, and this account has already "
+                                   "received it. Nothing new was produced.",
+                     extra);
+        flow_free(f);
+        return;
+    }
+    if (idset_count(a->d.ids) + a->nreserved >= idset_capacity(a->d.ids)) {
+        flow_fail(f, 503, "The service is full",
+                  "This service has produced as many results as it can hold in memory for this boot, and it "
+                  "never forgets an account, so it accepts no new accounts now.", "idset_full");
+        return;
+    }
+    f->reserved = 1;
+    a->nreserved++;
+    f->phase = FLOW_EVIDENCE;
+    f->ein.iss = a->iss;
+    f->ein.paypal_env = env_name(a->d.cfg->paypal_env);
+    f->ein.client_id = a->d.cfg->paypal_client_id;
+    f->ein.user_id = user_id;
+    f->ein.user_id_len = strlen(user_id);
+    f->ein.userinfo = f->userinfo;
+    f->ein.kid = signer_kid(a->d.signer);
+    f->ein.measurement = a->d.cfg->measurement;
+    if (evidence_prepare(&f->ein) || evidence_report_data(&f->ein, f->report_data)) {
+        flow_fail(f, 500, "Evidence unavailable", "The service could not prepare your result. Please try again.",
+                  "report_data");
+        return;
+    }
+    attest_err ae = attest_request(a->d.attest, f->report_data, on_evidence, f);
+    if (ae) {
+        flow_fail(f, 503, "Busy", "The evidence queue is full. Your PayPal account has not used up its result: "
+                                  "please try again in a minute.", "attest_busy");
+        return;
+    }
+}
+
+/* ---- routes ---------------------------------------------------------------------------- */
+
+static void route_home(struct app *a, struct http_exchange *x)
+{
+    struct page_info pi;
+    struct html h;
+    page_info(a, &pi);
+    html_init(&h);
+    const char *why = login_unavailable(a);
+    pages_home(&h, &pi, why == NULL, why);
+    send_html(x, 200, &h, NULL);
+}
+
+static void route_login(struct app *a, struct http_exchange *x)
+{
+    const char *why = login_unavailable(a);
+    if (why) {
+        const char *extra[] = {"Retry-After: 60", NULL};
+        send_message(a, x, 503, "Temporarily unavailable", why, extra);
+        return;
+    }
+    struct login_pending lp;
+    char challenge[LOGIN_TOKEN_LEN + 1];
+    char *cookie = NULL, *url = NULL;
+    if (login_pending_new(&lp, time(NULL)) == 0) {
+        login_pkce_challenge(lp.verifier, challenge);
+        cookie = login_cookie_seal(a->keys, &lp);
+        url = paypal_authorize_url(a->paypal, lp.state, lp.nonce, challenge);
+    }
+    OPENSSL_cleanse(&lp, sizeof lp);
+    if (!cookie || !url) {
+        free(cookie);
+        free(url);
+        send_message(a, x, 503, "Try again", "The service could not start a login. Please try again.", NULL);
+        return;
+    }
+    size_t cl = strlen(cookie) + 200, ll = strlen(url) + 16;
+    char *set = malloc(cl), *loc = malloc(ll);
+    if (set && loc) {
+        snprintf(set, cl, "Set-Cookie: %s=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Lax",
+                 LOGIN_COOKIE_NAME, cookie, LOGIN_STATE_TTL_S);
+        snprintf(loc, ll, "Location: %s", url);
+        const char *hdrs[] = {set, loc, NULL};
+        static const char body[] = "Redirecting to PayPal\n";
+        http_respond(x, 302, "text/plain; charset=utf-8", hdrs, body, sizeof body - 1);
+    } else {
+        send_message(a, x, 503, "Try again", "The service is out of memory.", NULL);
+    }
+    free(set);
+    free(loc);
+    OPENSSL_clear_free(cookie, strlen(cookie));
+    free(url);
+}
+
+static void route_callback(struct app *a, struct http_exchange *x)
+{
+    const char *q = http_query(x);
+    size_t ql = q ? strlen(q) : 0;
+    char code[1024], state[128], err[128];
+    const char *extra[] = {CLEAR_COOKIE, NULL};
+    if (http_form_get(q, ql, "error", err, sizeof err) >= 0) {
+        log_info("login.declined", "reason=paypal_error");
+        send_message(a, x, 400, "Login cancelled",
+                     "PayPal did not complete the login (it was cancelled or refused). Nothing was used up; you "
+                     "can start again.", extra);
+        return;
+    }
+    long cl = http_form_get(q, ql, "code", code, sizeof code);
+    long sl = http_form_get(q, ql, "state", state, sizeof state);
+    if (cl <= 0 || sl <= 0) {
+        send_message(a, x, 400, "Incomplete callback",
+                     "This address must be reached from PayPal with a code and a state. Please start from the home page.",
+                     NULL);
+        return;
+    }
+    const char *ch = http_header(x, "Cookie");
+    struct http_slice c = http_cookie_get(ch, ch ? strlen(ch) : 0, LOGIN_COOKIE_NAME);
+    struct login_pending lp;
+    login_state_err le = login_cookie_check(a->keys, c.p, c.len, state, (size_t)sl, time(NULL), &lp);
+    if (le) {
+        log_info("login.state_rejected", "reason=\"%s\"", login_state_strerror(le));
+        int status = le == LOGIN_STATE_MISMATCH ? 403 : 400;
+        const char *text =
+            le == LOGIN_STATE_MISSING ? "This browser has no login in progress (cookies may be blocked, or the "
+                                        "login was started in another browser). Please start again."
+            : le == LOGIN_STATE_EXPIRED ? "This login took longer than 10 minutes and expired. Please start again."
+            : le == LOGIN_STATE_MISMATCH ? "This callback does not belong to the login this browser started "
+                                           "(possible cross-site request). Nothing was done."
+                                         : "This login could not be checked (it may come from before a restart). "
+                                           "Please start again.";
+        send_message(a, x, status, "Login could not be verified", text, extra);
+        OPENSSL_cleanse(code, sizeof code);
+        return;
+    }
+    const char *why = login_unavailable(a);
+    if (why || a->nflows >= LOGIN_MAX_PENDING) {
+        send_message(a, x, 503, "Temporarily unavailable", why ? why : "Too many logins in progress; please retry.", NULL);
+        OPENSSL_cleanse(code, sizeof code);
+        OPENSSL_cleanse(&lp, sizeof lp);
+        return;
+    }
+    struct flow *f = calloc(1, sizeof *f);
+    if (!f) {
+        send_message(a, x, 503, "Try again", "The service is out of memory.", NULL);
+        return;
+    }
+    f->app = a;
+    f->x = x;
+    f->lp = lp;
+    OPENSSL_cleanse(&lp, sizeof lp);
+    clock_gettime(CLOCK_MONOTONIC, &f->started);
+    f->next = a->flows;
+    if (a->flows)
+        a->flows->prev = f;
+    a->flows = f;
+    a->nflows++;
+    SSL *ssl = http_ssl(x);
+    if (!ssl || tls_spki_sha256_hex_of(ssl, f->ein.tls_spki_sha256)) {
+        OPENSSL_cleanse(code, sizeof code);
+        flow_fail(f, 500, "TLS key unavailable", "The service could not identify its TLS key.", "tls_spki");
+        return;
+    }
+    f->paypal = paypal_login(a->paypal, code, f->lp.verifier, on_paypal, f);
+    OPENSSL_cleanse(code, sizeof code);
+    if (!f->paypal) {
+        flow_fail(f, 503, "Try again", "The service could not contact PayPal. Please try again.", "paypal_start");
+        return;
+    }
+    http_on_abort(x, flow_abort, f);
+}
+
+json_t *app_status(struct app *a)
+{
+    struct http_server_stats hs;
+    http_server_stats(a->d.server, &hs);
+    char spki[65] = "";
+    tls_spki_sha256_hex(a->d.tls, spki);
+    time_t na = tls_not_after(a->d.tls);
+    char nabuf[32] = "";
+    struct tm tm;
+    if (na && gmtime_r(&na, &tm))
+        strftime(nabuf, sizeof nabuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *why = login_unavailable(a);
+    json_t *s = json_pack(
+        "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:{s:s?, s:s, s:i}, s:o,"
+        " s:s, s:b, s:{s:I, s:I, s:i, s:I}}",
+        "service", "sealed-login", "version", SERVICE_VERSION,
+        "uptime_s", (json_int_t)(time(NULL) - a->started),
+        "paypal_env", env_name(a->d.cfg->paypal_env),
+        "development_mode", a->d.cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE,
+        "login_available", why == NULL, "login_unavailable_reason", why,
+        "ids_served", (json_int_t)idset_count(a->d.ids),
+        "idset_capacity", (json_int_t)idset_capacity(a->d.ids),
+        "idset_table_bytes", (json_int_t)idset_table_bytes(a->d.ids),
+        "logins_in_progress", (int)a->nflows,
+        "results", (json_int_t)a->results, "replays_refused", (json_int_t)a->replays,
+        "failures", (json_int_t)a->failures,
+        "measurement", a->d.cfg->measurement ? json_string(a->d.cfg->measurement) : json_string("unmeasured: development build"),
+        "certificate", "not_after", nabuf[0] ? nabuf : NULL, "spki_sha256", spki,
+        "generation", (int)tls_generation(a->d.tls),
+        "evidence", attest_status(a->d.attest),
+        "signing_kid", signer_kid(a->d.signer), "signing_key_ephemeral", signer_is_ephemeral(a->d.signer),
+        "http", "connections_total", (json_int_t)hs.connections_total, "requests_total", (json_int_t)hs.requests_total,
+        "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
+    for (int i = 0; s && i < a->nhooks; i++) {
+        json_t *v = a->hooks[i].fn(a->hooks[i].arg);
+        json_object_set_new(s, a->hooks[i].name, v ? v : json_null());
+    }
+    return s;
+}
+
+static void route_status(struct app *a, struct http_exchange *x)
+{
+    json_t *s = app_status(a);
+    const char *q = http_query(x), *acc = http_header(x, "Accept");
+    char fmt[16] = "";
+    int want_json = (q && http_form_get(q, strlen(q), "format", fmt, sizeof fmt) > 0 && !strcmp(fmt, "json")) ||
+                    (acc && strstr(acc, "application/json") && !strstr(acc, "text/html"));
+    if (!s) {
+        send_message(a, x, 503, "Status unavailable", "Out of memory.", NULL);
+        return;
+    }
+    if (want_json) {
+        char *body = json_dumps(s, JSON_INDENT(1));
+        if (body)
+            http_respond(x, 200, "application/json", NULL, body, strlen(body));
+        else
+            send_message(a, x, 503, "Status unavailable", "Out of memory.", NULL);
+        free(body);
+    } else {
+        struct page_info pi;
+        struct html h;
+        page_info(a, &pi);
+        html_init(&h);
+        pages_status(&h, &pi, s);
+        send_html(x, 200, &h, NULL);
+    }
+    json_decref(s);
+}
+
+void app_handle_https(void *arg, struct http_exchange *x)
+{
+    struct app *a = arg;
+    const char *m = http_method(x), *p = http_path(x);
+    if (strcmp(m, "GET") && strcmp(m, "HEAD")) {
+        const char *extra[] = {"Allow: GET, HEAD", NULL};
+        send_message(a, x, 405, "Method not allowed", "This site only answers GET requests.", extra);
+        return;
+    }
+    if (!strcmp(p, "/"))
+        route_home(a, x);
+    else if (!strcmp(p, "/login"))
+        route_login(a, x);
+    else if (!strcmp(p, "/callback"))
+        route_callback(a, x);
+    else if (!strcmp(p, "/healthz")) {
+        static const char ok[] = "ok\n";
+        http_respond(x, 200, "text/plain; charset=utf-8", NULL, ok, sizeof ok - 1);
+    } else if (!strcmp(p, "/status"))
+        route_status(a, x);
+    else
+        send_message(a, x, 404, "Not found", "There is no such page here.", NULL);
+}
+
+void app_handle_http(void *arg, struct http_exchange *x)
+{
+    struct app *a = arg;
+    const char *p = http_path(x);
+    static const char prefix[] = "/.well-known/acme-challenge/";
+    if (!strncmp(p, prefix, sizeof prefix - 1)) {
+        const char *tok = p + sizeof prefix - 1;
+        const char *ka = a->acme_keyauth ? a->acme_keyauth(a->acme_arg, tok, strlen(tok)) : NULL;
+        if (ka)
+            http_respond(x, 200, "text/plain", NULL, ka, strlen(ka));
+        else
+            http_respond(x, 404, "text/plain", NULL, "not found\n", 10);
+        return;
+    }
+    if (!strcmp(p, "/healthz")) {
+        http_respond(x, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
+        return;
+    }
+    const char *q = http_query(x);
+    size_t n = strlen(a->iss) + strlen(p) + (q ? strlen(q) : 0) + 16;
+    char *loc = malloc(n);
+    if (!loc) {
+        http_respond(x, 503, "text/plain", NULL, "busy\n", 5);
+        return;
+    }
+    snprintf(loc, n, "Location: %s%s%s%s", a->iss, p, q ? "?" : "", q ? q : "");
+    const char *hdrs[] = {loc, NULL};
+    http_respond(x, 301, "text/plain; charset=utf-8", hdrs, "moved to https\n", 15);
+    free(loc);
+}
+
+void app_add_status(struct app *a, const char *name, json_t *(*fn)(void *), void *arg)
+{
+    if (a->nhooks < MAX_STATUS_HOOKS) {
+        a->hooks[a->nhooks].name = name;
+        a->hooks[a->nhooks].fn = fn;
+        a->hooks[a->nhooks++].arg = arg;
+    }
+}
+
+void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *, const char *, size_t), void *arg)
+{
+    a->acme_keyauth = keyauth;
+    a->acme_arg = arg;
+}
+
+void app_set_unavailable_reason(struct app *a, const char *why) { a->unavailable_why = why; }
+
+struct app *app_new(const struct app_deps *d)
+{
+    struct app *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->d = *d;
+    a->started = time(NULL);
+    snprintf(a->iss, sizeof a->iss, "https://%s", d->cfg->domain);
+    a->paypal = paypal_new(d->http, d->cfg);
+    a->keys = login_state_keys_new();
+    if (!a->paypal || !a->keys) {
+        app_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void app_free(struct app *a)
+{
+    if (!a)
+        return;
+    while (a->flows) {
+        struct flow *f = a->flows;
+        flow_free(f);   /* attest_free ran first (see app.h), so no evidence callback is pending */
+    }
+    paypal_free(a->paypal);
+    login_state_keys_free(a->keys);
+    free(a);
+}

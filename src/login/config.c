@@ -1,0 +1,260 @@
+/* config: compiled defaults, "key = value" file, environment and trust-rule metadata keys, all
+ * through one table so that a key's name, type, env variable and trust class are stated once. */
+#include "login/config.h"
+#include "login/limits.h"
+#include "common/codec.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+enum kind { K_STR, K_PORT, K_U64, K_ENV };
+enum trust {
+    T_MEASURED,   /* compiled in or baked into the image: file and env only */
+    T_METADATA,   /* may also come from instance metadata (DESIGN.md trust rule) */
+    T_SECRET,     /* secret store / env only; wiped; never logged */
+};
+
+struct key {
+    const char *name;    /* config-file and metadata key */
+    const char *env;     /* environment variable */
+    enum kind kind;
+    enum trust trust;
+    size_t off;
+};
+
+#define S(f) offsetof(struct config, f)
+static const struct key KEYS[] = {
+    {"domain", "SEALED_DOMAIN", K_STR, T_METADATA, S(domain)},
+    {"listen", "SEALED_LISTEN", K_STR, T_MEASURED, S(listen_addr)},
+    {"https_port", "SEALED_HTTPS_PORT", K_PORT, T_MEASURED, S(https_port)},
+    {"http_port", "SEALED_HTTP_PORT", K_PORT, T_MEASURED, S(http_port)},
+    {"measurement", "SEALED_MEASUREMENT", K_STR, T_MEASURED, S(measurement)},
+    {"paypal_env", "PAYPAL_ENV", K_ENV, T_MEASURED, S(paypal_env)},
+    {"paypal_client_id", "PAYPAL_CLIENT_ID", K_STR, T_METADATA, S(paypal_client_id)},
+    {"paypal_secret", "PAYPAL_SECRET", K_STR, T_SECRET, S(paypal_secret)},
+    {"paypal_authorize_url", "PAYPAL_AUTHORIZE_URL", K_STR, T_MEASURED, S(paypal_authorize_url)},
+    {"paypal_api_base", "PAYPAL_API_BASE", K_STR, T_MEASURED, S(paypal_api_base)},
+    {"paypal_scope", "PAYPAL_SCOPE", K_STR, T_MEASURED, S(paypal_scope)},
+    {"paypal_userinfo_path", "PAYPAL_USERINFO_PATH", K_STR, T_MEASURED, S(paypal_userinfo_path)},
+    {"paypal_ca_file", "PAYPAL_CA_FILE", K_STR, T_MEASURED, S(paypal_ca_file)},
+    {"signing_key", "SEALED_SIGNING_KEY", K_STR, T_SECRET, S(signing_key_pem)},
+    {"idset_capacity", "SEALED_IDSET_CAPACITY", K_U64, T_MEASURED, S(idset_capacity)},
+    {"acme_directory", "SEALED_ACME_DIRECTORY", K_STR, T_MEASURED, S(acme_directory)},
+    {"acme_contact", "SEALED_ACME_CONTACT", K_STR, T_MEASURED, S(acme_contact)},
+    {"acme_profile", "SEALED_ACME_PROFILE", K_STR, T_MEASURED, S(acme_profile)},
+    {"acme_ca_file", "SEALED_ACME_CA_FILE", K_STR, T_MEASURED, S(acme_ca_file)},
+    {"platform", "SEALED_PLATFORM", K_STR, T_MEASURED, S(platform)},
+    {"secret_ocid", "SEALED_SECRET_OCID", K_STR, T_METADATA, S(secret_ocid)},
+    {"signing_key_secret_ocid", "SEALED_SIGNING_KEY_SECRET_OCID", K_STR, T_METADATA, S(signing_key_secret_ocid)},
+    {"notification_topic_id", "SEALED_NOTIFICATION_TOPIC_ID", K_STR, T_METADATA, S(notification_topic_id)},
+    {"metadata_base", "SEALED_METADATA_BASE", K_STR, T_MEASURED, S(metadata_base)},
+    {"tsm_report_dir", "SEALED_TSM_REPORT_DIR", K_STR, T_MEASURED, S(tsm_report_dir)},
+    {"sev_guest_dev", "SEALED_SEV_GUEST_DEV", K_STR, T_MEASURED, S(sev_guest_dev)},
+    {"tpm_dev", "SEALED_TPM_DEV", K_STR, T_MEASURED, S(tpm_dev)},
+};
+#undef S
+#define NKEYS (sizeof KEYS / sizeof *KEYS)
+
+int config_set_str(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = strdup(value)))
+        return -1;
+    if (*slot)
+        OPENSSL_clear_free(*slot, strlen(*slot));
+    *slot = copy;
+    return 0;
+}
+
+static int parse_env(const char *v, enum paypal_env *out)
+{
+    if (!strcmp(v, "live")) *out = PAYPAL_ENV_LIVE;
+    else if (!strcmp(v, "sandbox")) *out = PAYPAL_ENV_SANDBOX;
+    else if (!strcmp(v, "local")) *out = PAYPAL_ENV_LOCAL_FAKE;
+    else return -1;
+    return 0;
+}
+
+/* Sets one key from text; returns 0, or -1 with a reason (no value echoed: it may be secret). */
+static int set_key(struct config *c, const struct key *k, const char *v, const char **why)
+{
+    char *base = (char *)c;
+    uint64_t n;
+    switch (k->kind) {
+    case K_STR:
+        if (config_set_str((char **)(base + k->off), *v ? v : NULL)) { *why = "out of memory"; return -1; }
+        return 0;
+    case K_PORT:
+        if (codec_parse_u64(v, strlen(v), 0, 65535, &n)) { *why = "not a port number (0-65535)"; return -1; }
+        *(int *)(base + k->off) = (int)n;
+        return 0;
+    case K_U64:
+        if (codec_parse_u64(v, strlen(v), 1, UINT64_MAX / 4, &n)) { *why = "not a positive integer"; return -1; }
+        *(uint64_t *)(base + k->off) = n;
+        return 0;
+    case K_ENV:
+        if (parse_env(v, (enum paypal_env *)(base + k->off))) { *why = "must be live, sandbox or local"; return -1; }
+        return 0;
+    }
+    return -1;
+}
+
+static const struct key *find_key(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strlen(KEYS[i].name) == len && !memcmp(KEYS[i].name, name, len))
+            return &KEYS[i];
+    return NULL;
+}
+
+int config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->https_port = 8443;
+    c->http_port = 0;
+    c->paypal_env = PAYPAL_ENV_SANDBOX;
+    c->idset_capacity = IDSET_DEFAULT_CAPACITY;
+    if (config_set_str(&c->listen_addr, "0.0.0.0") ||
+        config_set_str(&c->paypal_scope, "openid profile email") ||
+        config_set_str(&c->paypal_userinfo_path, "/v1/identity/oauth2/userinfo?schema=paypalv1.1") ||
+        config_set_str(&c->platform, "none") ||
+        config_set_str(&c->tsm_report_dir, "/sys/kernel/config/tsm/report") ||
+        config_set_str(&c->sev_guest_dev, "/dev/sev-guest") ||
+        config_set_str(&c->tpm_dev, "/dev/tpmrm0"))
+        return -1;
+    return 0;
+}
+
+static char *trim(char *s, char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = 0;
+    *end = 0;
+    return s;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[--len] = 0;
+        else if (len == sizeof line - 1) {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *s = trim(line, line + strlen(line));
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        char *k = trim(s, eq), *v = trim(eq + 1, eq + 1 + strlen(eq + 1));
+        const struct key *key = find_key(k, strlen(k));
+        const char *why = NULL;
+        if (!key) {
+            snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, k);
+            rc = -1;
+            break;
+        }
+        if (set_key(c, key, v, &why)) {
+            snprintf(err, errlen, "%s:%d: %s: %s", path, lineno, k, why);
+            rc = -1;
+            break;
+        }
+    }
+    OPENSSL_cleanse(line, sizeof line);
+    fclose(f);
+    return rc;
+}
+
+int config_load_env(struct config *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        const char *v = getenv(KEYS[i].env);
+        const char *why = NULL;
+        if (v && set_key(c, &KEYS[i], v, &why)) {
+            snprintf(err, errlen, "environment %s: %s", KEYS[i].env, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_apply_metadata(struct config *c, const char *key, const char *value)
+{
+    const struct key *k = find_key(key, strlen(key));
+    const char *why;
+    if (!k || k->trust != T_METADATA)
+        return -1;   /* the trust rule: metadata sets only data that ends up bound in evidence */
+    return set_key(c, k, value, &why);
+}
+
+int config_finish(struct config *c, char *err, size_t errlen)
+{
+    const char *auth = NULL, *api = NULL;
+    if (c->paypal_env == PAYPAL_ENV_LIVE) {
+        auth = "https://www.paypal.com/signin/authorize";
+        api = "https://api-m.paypal.com";
+    } else if (c->paypal_env == PAYPAL_ENV_SANDBOX) {
+        auth = "https://www.sandbox.paypal.com/signin/authorize";
+        api = "https://api-m.sandbox.paypal.com";
+    }
+    if ((!c->paypal_authorize_url && auth && config_set_str(&c->paypal_authorize_url, auth)) ||
+        (!c->paypal_api_base && api && config_set_str(&c->paypal_api_base, api)))
+        goto nomem;
+    if (!c->paypal_authorize_url || !c->paypal_api_base) {
+        snprintf(err, errlen, "paypal_env local needs paypal_authorize_url and paypal_api_base");
+        return -1;
+    }
+    if (!c->domain) {
+        char d[64];
+        if (c->https_port == 443)
+            snprintf(d, sizeof d, "localhost");
+        else
+            snprintf(d, sizeof d, "localhost:%d", c->https_port);
+        if (config_set_str(&c->domain, d))
+            goto nomem;
+    }
+    for (const char *p = c->domain; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-' || *p == ':')) {
+            snprintf(err, errlen, "domain: only letters, digits, '.', '-' and ':port' are allowed");
+            return -1;
+        }
+    if (c->idset_capacity < 1) {
+        snprintf(err, errlen, "idset_capacity must be at least 1");
+        return -1;
+    }
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void config_clear(struct config *c)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (KEYS[i].kind == K_STR)
+            config_set_str((char **)((char *)c + KEYS[i].off), NULL);
+    memset(c, 0, sizeof *c);
+}

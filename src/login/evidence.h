@@ -1,0 +1,32 @@
+/* evidence: assembles a result of Evidence format v1 (docs/evidence.md): the REPORT_DATA for
+ * this login, and the signed payload once the attestation providers have answered. Holds no
+ * keys (signer.c signs) and no state between calls. */
+#ifndef SEALED_EVIDENCE_H
+#define SEALED_EVIDENCE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "common/binding.h"
+
+struct evidence_input {
+    const char *iss;              /* "https://DOMAIN" */
+    const char *paypal_env;       /* "live", "sandbox" or "local" */
+    const char *client_id;
+    const char *user_id;          /* borrowed from userinfo */
+    size_t user_id_len;
+    json_t *userinfo;             /* borrowed: the object PayPal returned */
+    const char *kid;
+    char tls_spki_sha256[65];     /* of the key serving this connection */
+    uint64_t iat;
+    char nonce_hex[2 * BINDING_NONCE_LEN + 1];
+    const char *measurement;      /* this build's measurement, or NULL */
+};
+
+/* Fills iat (now) and a fresh random nonce; returns 0 or -1. */
+int evidence_prepare(struct evidence_input *in);
+/* REPORT_DATA of in; 0 or -1. */
+int evidence_report_data(const struct evidence_input *in, uint8_t rd[BINDING_REPORT_DATA_LEN]);
+/* The payload JSON text (malloc'd) with the evidence array (borrowed); NULL on failure. */
+char *evidence_payload(const struct evidence_input *in, const uint8_t rd[BINDING_REPORT_DATA_LEN],
+                       json_t *evidence);
+#endif

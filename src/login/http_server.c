@@ -1,0 +1,524 @@
+/* http_server: connection life cycle (accept → TLS → head → body → handler → response →
+ * keep-alive or close), one deadline timer per connection for the phase it is in, and the
+ * inbound caps. Parsing of the head itself is http_parse.c's. */
+#include "login/http_server.h"
+#include "login/http_parse.h"
+#include "login/limits.h"
+#include "login/log.h"
+#include "login/tls.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct listener {
+    struct http_server *server;     /* borrowed */
+    struct evconnlistener *evl;     /* owned */
+    struct tls *tls;                /* borrowed, NULL for plain HTTP */
+    http_handler_fn handler;
+    void *arg;
+    struct listener *next;
+};
+
+enum conn_phase { PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING };
+
+struct conn {
+    struct http_server *server;     /* borrowed */
+    struct listener *lst;           /* borrowed */
+    struct bufferevent *bev;        /* owned (owns fd and SSL) */
+    struct event *deadline;         /* owned */
+    uint8_t ip[16];                 /* peer address, IPv4 mapped into IPv6 */
+    char peer[INET6_ADDRSTRLEN];
+    enum conn_phase phase;
+    int got_bytes;                  /* any byte of the current request seen */
+    unsigned nrequests;
+    uint64_t body_left;
+    struct http_exchange *x;        /* owned: the request in progress */
+    struct conn *next, *prev;
+};
+
+struct http_exchange {
+    struct conn *conn;              /* borrowed; NULL after abort */
+    char *head;                     /* owned copy of the head with NULs written in */
+    const char *method, *path, *query;
+    const char *names[LIMIT_HEADER_COUNT], *values[LIMIT_HEADER_COUNT];
+    size_t nheaders;
+    int keep_alive, is_head;
+    void (*abort_fn)(void *);
+    void *abort_arg;
+};
+
+struct http_server {
+    struct event_base *base;        /* borrowed */
+    struct listener *listeners;     /* owned list */
+    struct conn *conns;             /* owned list */
+    struct http_server_stats stats;
+};
+
+static void conn_close(struct conn *c);
+static void conn_process(struct conn *c);
+
+const char *http_status_text(int s)
+{
+    switch (s) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    }
+    return "Unknown";
+}
+
+static void set_deadline(struct conn *c, int ms)
+{
+    if (ms <= 0) {
+        event_del(c->deadline);
+        return;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(c->deadline, &tv);
+}
+
+static void exchange_free(struct http_exchange *x)
+{
+    if (!x)
+        return;
+    free(x->head);
+    free(x);
+}
+
+/* Writes a complete response; the connection stays open only if keep_alive. */
+static void write_response(struct conn *c, int status, const char *ctype, const char *const *headers,
+                           const void *body, size_t len, int keep_alive, int is_head)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int has_cache = 0;
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: sealed-login\r\n", status,
+                        http_status_text(status), date);
+    if (ctype)
+        evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+    evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n", len, keep_alive ? "keep-alive" : "close");
+    for (const char *const *h = headers; h && *h; h++) {
+        if (!strncasecmp(*h, "Cache-Control:", 14))
+            has_cache = 1;
+        evbuffer_add_printf(out, "%s\r\n", *h);
+    }
+    if (!has_cache)
+        evbuffer_add_printf(out, "Cache-Control: no-store\r\n");
+    evbuffer_add_printf(out, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+                             "Referrer-Policy: no-referrer\r\n");
+    if (c->lst->tls)
+        evbuffer_add_printf(out, "Strict-Transport-Security: max-age=31536000\r\n");
+    evbuffer_add(out, "\r\n", 2);
+    if (!is_head && len)
+        evbuffer_add(out, body, len);
+    c->phase = keep_alive ? PH_WRITE : PH_CLOSING;
+    set_deadline(c, LIMIT_WRITE_TIMEOUT_MS);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Answers a protocol error from the server itself and closes after writing. */
+static void reject(struct conn *c, int status)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "%d %s\n", status, http_status_text(status));
+    c->server->stats.rejected_limits++;
+    exchange_free(c->x);
+    c->x = NULL;
+    bufferevent_disable(c->bev, EV_READ);
+    write_response(c, status, "text/plain; charset=utf-8", NULL, body, (size_t)n, 0, 0);
+}
+
+void http_respond(struct http_exchange *x, int status, const char *ctype, const char *const *headers,
+                  const void *body, size_t len)
+{
+    struct conn *c = x->conn;
+    if (!c) {   /* aborted: the caller broke the contract, but do not crash */
+        exchange_free(x);
+        return;
+    }
+    int keep = x->keep_alive && c->nrequests < LIMIT_REQUESTS_PER_CONN;
+    write_response(c, status, ctype, headers, body, len, keep, x->is_head);
+    c->x = NULL;
+    exchange_free(x);
+}
+
+void http_on_abort(struct http_exchange *x, void (*fn)(void *), void *arg)
+{
+    x->abort_fn = fn;
+    x->abort_arg = arg;
+}
+
+const char *http_method(const struct http_exchange *x) { return x->method; }
+const char *http_path(const struct http_exchange *x) { return x->path; }
+const char *http_query(const struct http_exchange *x) { return x->query; }
+const char *http_peer_addr(const struct http_exchange *x) { return x->conn ? x->conn->peer : ""; }
+int http_is_tls(const struct http_exchange *x) { return x->conn && x->conn->lst->tls; }
+SSL *http_ssl(const struct http_exchange *x)
+{
+    return x->conn && x->conn->lst->tls ? bufferevent_openssl_get_ssl(x->conn->bev) : NULL;
+}
+
+const char *http_header(const struct http_exchange *x, const char *name)
+{
+    for (size_t i = 0; i < x->nheaders; i++)
+        if (!strcasecmp(x->names[i], name))
+            return x->values[i];
+    return NULL;
+}
+
+/* Copies the parsed head into an exchange, NUL-terminating each piece in the copy. */
+static struct http_exchange *exchange_new(const char *buf, size_t len, const struct http_head *h)
+{
+    struct http_exchange *x = calloc(1, sizeof *x);
+    if (!x || !(x->head = malloc(len + 1))) {
+        free(x);
+        return NULL;
+    }
+    memcpy(x->head, buf, len);
+    x->head[len] = 0;
+#define PIECE(s) (x->head + ((s).p - buf))
+    char *m = PIECE(h->method);
+    m[h->method.len] = 0;
+    x->method = m;
+    char *p = PIECE(h->path);
+    x->path = p;
+    if (h->query.p) {
+        char *q = PIECE(h->query);
+        q[h->query.len] = 0;
+        x->query = q;
+    }
+    p[h->path.len] = 0;   /* after the query's NUL: path ends at '?' or ' ' */
+    for (size_t i = 0; i < h->nheaders; i++) {
+        char *n = PIECE(h->headers[i].name), *v = PIECE(h->headers[i].value);
+        n[h->headers[i].name.len] = 0;
+        v[h->headers[i].value.len] = 0;
+        x->names[i] = n;
+        x->values[i] = v;
+    }
+#undef PIECE
+    x->nheaders = h->nheaders;
+    x->keep_alive = h->keep_alive;
+    x->is_head = h->method.len == 4 && !memcmp(h->method.p, "HEAD", 4);
+    return x;
+}
+
+static void dispatch(struct conn *c)
+{
+    c->phase = PH_HANDLER;
+    set_deadline(c, 0);
+    c->server->stats.requests_total++;
+    c->x->conn = c;
+    c->lst->handler(c->lst->arg, c->x);
+}
+
+static void read_head(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    /* RFC 9112 §2.2: ignore empty lines before a request line. */
+    unsigned char two[2];
+    while (evbuffer_copyout(in, two, 2) == 2 && two[0] == '\r' && two[1] == '\n')
+        evbuffer_drain(in, 2);
+    size_t avail = evbuffer_get_length(in);
+    if (!avail)
+        return;
+    if (!c->got_bytes) {
+        c->got_bytes = 1;
+        set_deadline(c, LIMIT_HEADER_TIMEOUT_MS);
+    }
+    struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+    if (end.pos < 0) {
+        if (avail > LIMIT_HEADER_BYTES) {
+            struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
+            reject(c, (eol.pos < 0 && avail > LIMIT_REQUEST_LINE_BYTES) || eol.pos > LIMIT_REQUEST_LINE_BYTES ? 414 : 431);
+        }
+        return;
+    }
+    size_t hlen = (size_t)end.pos + 4;
+    if (hlen > LIMIT_HEADER_BYTES) {
+        struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
+        reject(c, eol.pos > LIMIT_REQUEST_LINE_BYTES ? 414 : 431);
+        return;
+    }
+    char *buf = (char *)evbuffer_pullup(in, (ev_ssize_t)hlen);
+    struct http_head h;
+    http_parse_err e = http_parse_head(buf, hlen, &h);
+    if (e) {
+        evbuffer_drain(in, hlen);
+        reject(c, http_parse_status(e));
+        return;
+    }
+    if (h.content_length > LIMIT_BODY_BYTES) {
+        evbuffer_drain(in, hlen);
+        reject(c, 413);
+        return;
+    }
+    c->x = exchange_new(buf, hlen, &h);
+    evbuffer_drain(in, hlen);
+    if (!c->x) {
+        reject(c, 503);
+        return;
+    }
+    c->nrequests++;
+    c->body_left = h.content_length;
+    if (c->body_left) {
+        c->phase = PH_BODY;
+        set_deadline(c, LIMIT_BODY_TIMEOUT_MS);
+        return;
+    }
+    dispatch(c);
+}
+
+static void conn_process(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->phase == PH_HEAD)
+        read_head(c);
+    if (c->phase == PH_BODY) {
+        size_t n = evbuffer_get_length(in);
+        size_t take = n < c->body_left ? n : (size_t)c->body_left;
+        evbuffer_drain(in, take);   /* the site reads no request bodies */
+        c->body_left -= take;
+        if (!c->body_left)
+            dispatch(c);
+    }
+    if (c->phase == PH_HANDLER && evbuffer_get_length(in) > LIMIT_HEADER_BYTES)
+        bufferevent_disable(c->bev, EV_READ);   /* pipelined bytes wait; cap what we hold */
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    conn_process(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (evbuffer_get_length(bufferevent_get_output(bev)))
+        return;
+    if (c->phase == PH_CLOSING) {
+        conn_close(c);
+        return;
+    }
+    if (c->phase == PH_WRITE) {
+        c->phase = PH_HEAD;
+        c->got_bytes = 0;
+        set_deadline(c, LIMIT_IDLE_TIMEOUT_MS);
+        bufferevent_enable(c->bev, EV_READ);
+        conn_process(c);   /* a pipelined request may already be buffered */
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        conn_close(c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if ((c->phase == PH_HEAD && c->got_bytes) || c->phase == PH_BODY) {
+        reject(c, 408);
+        return;
+    }
+    conn_close(c);   /* idle keep-alive, unfinished handshake, or a client not reading */
+}
+
+static void conn_close(struct conn *c)
+{
+    struct http_server *s = c->server;
+    struct http_exchange *x = c->x;
+    c->x = NULL;
+    if (x) {
+        x->conn = NULL;
+        if (x->abort_fn && c->phase == PH_HANDLER)
+            x->abort_fn(x->abort_arg);   /* the handler must not touch x after this */
+        exchange_free(x);
+    }
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->stats.connections_open--;
+    event_free(c->deadline);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static unsigned conns_from(const struct http_server *s, const uint8_t ip[16])
+{
+    unsigned n = 0;
+    for (const struct conn *c = s->conns; c; c = c->next)
+        n += !memcmp(c->ip, ip, 16);
+    return n;
+}
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    struct listener *l = arg;
+    struct http_server *s = l->server;
+    uint8_t ip[16] = {0};
+    char peer[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, &in->sin_addr, 4);
+        inet_ntop(AF_INET, &in->sin_addr, peer, sizeof peer);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(ip, &in6->sin6_addr, 16);
+        inet_ntop(AF_INET6, &in6->sin6_addr, peer, sizeof peer);
+    }
+    if (s->stats.connections_open >= LIMIT_CONNECTIONS_TOTAL || conns_from(s, ip) >= LIMIT_CONNECTIONS_PER_IP) {
+        s->stats.rejected_limits++;
+        evutil_closesocket(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    if (l->tls) {
+        SSL *ssl = tls_ssl_new(l->tls);
+        if (!ssl) {
+            free(c);
+            evutil_closesocket(fd);
+            return;
+        }
+        c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (c->bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        else
+            SSL_free(ssl);
+    } else {
+        c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    }
+    c->deadline = evtimer_new(s->base, on_deadline, c);
+    if (!c->bev || !c->deadline) {
+        if (c->bev) bufferevent_free(c->bev);
+        else evutil_closesocket(fd);
+        if (c->deadline) event_free(c->deadline);
+        free(c);
+        return;
+    }
+    c->server = s;
+    c->lst = l;
+    memcpy(c->ip, ip, 16);
+    memcpy(c->peer, peer, sizeof peer);
+    c->phase = PH_HEAD;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->stats.connections_open++;
+    s->stats.connections_total++;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    /* a read high-water mark keeps a flood from growing our buffer past the head cap */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    set_deadline(c, LIMIT_HANDSHAKE_TIMEOUT_MS);
+}
+
+struct http_server *http_server_new(struct event_base *base)
+{
+    struct http_server *s = calloc(1, sizeof *s);
+    if (s)
+        s->base = base;
+    return s;
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    while (s->listeners) {
+        struct listener *l = s->listeners;
+        s->listeners = l->next;
+        evconnlistener_free(l->evl);
+        free(l);
+    }
+    while (s->conns)
+        conn_close(s->conns);
+    free(s);
+}
+
+int http_server_listen(struct http_server *s, const char *addr, int port, struct tls *tls,
+                       http_handler_fn handler, void *arg)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    char spec[128];
+    snprintf(spec, sizeof spec, strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sl) < 0) {
+        log_error("http.listen_failed", "addr=%s reason=\"bad address\"", spec);
+        return -1;
+    }
+    struct listener *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    l->server = s;
+    l->tls = tls;
+    l->handler = handler;
+    l->arg = arg;
+    l->evl = evconnlistener_new_bind(s->base, on_accept, l,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                     1024, (struct sockaddr *)&ss, sl);
+    if (!l->evl) {
+        log_error("http.listen_failed", "addr=%s errno=%d", spec, errno);
+        free(l);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    getsockname(evconnlistener_get_fd(l->evl), (struct sockaddr *)&bound, &bl);
+    int bport = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                                            : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    l->next = s->listeners;
+    s->listeners = l;
+    return bport;
+}
+
+void http_server_stats(const struct http_server *s, struct http_server_stats *out)
+{
+    *out = s->stats;
+}

@@ -1,0 +1,205 @@
+/* pages: templates. Styling follows PayPal's button guidance: a plain text button labelled
+ * "Log in with PayPal", PayPal blue #0070BA, white sans-serif text; no rehosted PayPal artwork. */
+#include "login/pages.h"
+#include "common/codec.h"
+#include <stdlib.h>
+#include <string.h>
+
+const char PAGES_CSP[] = "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
+                         "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static const char STYLE[] =
+    "<style>"
+    "body{font-family:-apple-system,'Helvetica Neue',Arial,sans-serif;max-width:52rem;margin:0 auto;padding:1.5rem;"
+    "color:#1a1a1a;line-height:1.5}"
+    "h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin-top:2rem}"
+    ".dev{background:#fff3cd;border:2px solid #d39e00;padding:.6rem 1rem;font-weight:bold;margin-bottom:1rem}"
+    ".warn{background:#fdecea;border-left:4px solid #c0392b;padding:.6rem 1rem}"
+    ".ok{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.6rem 1rem}"
+    ".paypal{display:inline-block;background:#0070BA;color:#fff;font-family:Arial,Helvetica,sans-serif;"
+    "font-weight:bold;font-size:1.05rem;padding:.75rem 1.6rem;border-radius:1.5rem;text-decoration:none}"
+    ".paypal:hover{background:#005ea6}.paypal:focus{outline:3px solid #ffc439}"
+    "code,pre,textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
+    "pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}"
+    "textarea{width:100%;height:8rem;word-break:break-all}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}"
+    "th{background:#fafafa}.download{font-weight:bold}"
+    "footer{margin-top:3rem;color:#666;font-size:.85rem}"
+    "</style>";
+
+static void head(struct html *h, const struct page_info *pi, const char *title)
+{
+    html_raw(h, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
+    html_text(h, title);
+    html_raw(h, " · sealed-login</title>");
+    html_raw(h, STYLE);
+    html_raw(h, "</head><body>");
+    if (pi->dev_mode)
+        html_raw(h, "<div class=\"dev\" id=\"dev-banner\">development mode: not PayPal. Logins go to a local "
+                    "stand-in identity provider; results prove nothing about any PayPal account.</div>");
+}
+
+static void foot(struct html *h, const struct page_info *pi)
+{
+    html_raw(h, "<footer>sealed-login · PayPal environment: ");
+    html_text(h, pi->paypal_env);
+    html_raw(h, " · evidence: ");
+    html_text(h, pi->evidence_kind);
+    html_raw(h, " · <a href=\"/status\">status</a></footer></body></html>");
+}
+
+static void measurement_line(struct html *h, const struct page_info *pi)
+{
+    if (pi->measurement) {
+        html_raw(h, "<p>Image measurement: <code id=\"measurement\">");
+        html_text(h, pi->measurement);
+        html_raw(h, "</code></p>");
+    } else {
+        html_raw(h, "<p>Image measurement: <code id=\"measurement\">unmeasured: development build</code></p>");
+    }
+}
+
+static void attestation_note(struct html *h, const struct page_info *pi)
+{
+    if (!pi->hardware_attested)
+        html_raw(h, "<p class=\"warn\" id=\"attestation-note\">This server has no hardware attestation "
+                    "(evidence type <code>none</code>): results are signed by the service key but are "
+                    "<strong>not hardware-attested</strong>.</p>");
+    else {
+        html_raw(h, "<p class=\"ok\" id=\"attestation-note\">Results carry hardware evidence: <code>");
+        html_text(h, pi->evidence_kind);
+        html_raw(h, "</code>.</p>");
+    }
+    if (pi->ephemeral_key)
+        html_raw(h, "<p class=\"warn\">The signing key was generated at boot (no <code>SEALED_SIGNING_KEY</code> "
+                    "was given), so results cannot be tied to a published service key.</p>");
+}
+
+static void verify_command(struct html *h, const struct page_info *pi, const char *file)
+{
+    html_raw(h, "<pre id=\"verify-command\">sealed-verify result ");
+    html_text(h, file);
+    if (pi->client_id) {
+        html_raw(h, " --client-id '");
+        html_text(h, pi->client_id);
+        html_raw(h, "'");
+    }
+    if (pi->measurement) {
+        html_raw(h, " --expect-measurement ");
+        html_text(h, pi->measurement);
+    }
+    html_raw(h, "</pre>");
+}
+
+void pages_home(struct html *h, const struct page_info *pi, int login_available, const char *why)
+{
+    head(h, pi, "Log in and get a verifiable result");
+    html_raw(h, "<h1>sealed-login</h1>"
+                "<p>This website is one sealed virtual machine built reproducibly from public source. "
+                "Log in with PayPal once and it answers with your PayPal account information and a signed "
+                "statement of which software produced it, bound to this PayPal application and your "
+                "account. Each PayPal account gets exactly one result.</p>");
+    measurement_line(h, pi);
+    attestation_note(h, pi);
+    if (login_available) {
+        html_raw(h, "<p><a class=\"paypal\" id=\"paypal-login\" href=\"/login\">Log in with PayPal</a></p>");
+    } else {
+        html_raw(h, "<p class=\"warn\" id=\"unavailable\">Login is temporarily unavailable: ");
+        html_text(h, why ? why : "the service is starting");
+        html_raw(h, ". Please try again in a few minutes.</p>");
+    }
+    html_raw(h, "<h2>How to verify a result</h2><ol>"
+                "<li>After logging in, download your result (a JWS file).</li>"
+                "<li>Build <code>sealed-verify</code> from this project's source and run:</li></ol>");
+    verify_command(h, pi, "sealed-login-result.jws");
+    html_raw(h, "<p>It checks the signature and key id, recomputes REPORT_DATA from the PayPal client id, "
+                "your user id and the keys in play, checks the hardware evidence and its certificate chain "
+                "(when there is any) and compares the measurement with the one you rebuilt from source.</p>");
+    foot(h, pi);
+}
+
+static void value_cell(struct html *h, const json_t *v)
+{
+    if (json_is_string(v)) {
+        html_textn(h, json_string_value(v), json_string_length(v));
+    } else {
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        html_raw(h, "<code>");
+        html_text(h, s ? s : "");
+        html_raw(h, "</code>");
+        free(s);
+    }
+}
+
+void pages_result(struct html *h, const struct page_info *pi, const json_t *userinfo, const char *jws,
+                  const json_t *evidence, const char *rdhex)
+{
+    head(h, pi, "Your result");
+    html_raw(h, "<h1>Your result</h1><p class=\"ok\" id=\"result-ok\">PayPal confirmed your login. "
+                "This is the one result for this PayPal account.</p><h2>What PayPal told us</h2>"
+                "<table id=\"userinfo\"><tr><th>field</th><th>value</th></tr>");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)userinfo, k, v) {
+        html_raw(h, "<tr><td>");
+        html_text(h, k);
+        html_raw(h, "</td><td>");
+        value_cell(h, v);
+        html_raw(h, "</td></tr>");
+    }
+    html_raw(h, "</table><h2>Evidence</h2>");
+    attestation_note(h, pi);
+    html_raw(h, "<p>Evidence in this result: ");
+    size_t i;
+    json_array_foreach(evidence, i, v) {
+        html_raw(h, i ? ", <code>" : "<code>");
+        html_text(h, json_string_value(json_object_get(v, "type")) ? json_string_value(json_object_get(v, "type")) : "?");
+        html_raw(h, "</code>");
+    }
+    html_raw(h, "</p><p>REPORT_DATA: <code id=\"report-data\">");
+    html_text(h, rdhex);
+    html_raw(h, "</code><br>Signing key id (RFC 7638): <code id=\"kid\">");
+    html_text(h, pi->kid);
+    html_raw(h, "</code></p>");
+    char *b64 = codec_b64_encode_alloc((const uint8_t *)jws, strlen(jws));
+    html_raw(h, "<p><a class=\"download\" id=\"download\" download=\"sealed-login-result.jws\" "
+                "href=\"data:application/jose;base64,");
+    html_text(h, b64 ? b64 : "");
+    html_raw(h, "\">Download evidence</a> (sealed-login-result.jws)</p>");
+    free(b64);
+    html_raw(h, "<p>Check it on your own machine:</p>");
+    verify_command(h, pi, "sealed-login-result.jws");
+    html_raw(h, "<h2>The signed result (JWS)</h2><textarea id=\"jws\" readonly>");
+    html_text(h, jws);
+    html_raw(h, "</textarea>");
+    foot(h, pi);
+}
+
+void pages_message(struct html *h, const struct page_info *pi, int status, const char *title, const char *text)
+{
+    head(h, pi, title);
+    html_raw(h, "<h1 id=\"title\">");
+    html_text(h, title);
+    html_raw(h, "</h1><p id=\"message\">");
+    html_text(h, text);
+    html_rawf(h, "</p><p><a href=\"/\">Back to the start page</a></p><p><small>HTTP status %d</small></p>", status);
+    foot(h, pi);
+}
+
+void pages_status(struct html *h, const struct page_info *pi, const json_t *status)
+{
+    head(h, pi, "Status");
+    html_raw(h, "<h1>Status</h1><table id=\"status\">");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)status, k, v) {
+        html_raw(h, "<tr><th>");
+        html_text(h, k);
+        html_raw(h, "</th><td>");
+        value_cell(h, v);
+        html_raw(h, "</td></tr>");
+    }
+    html_raw(h, "</table><p><a href=\"/status?format=json\">JSON</a></p>");
+    foot(h, pi);
+}

@@ -1,0 +1,33 @@
+/* pages: the HTML the site serves (home, result, "already used", errors, status). Pure
+ * rendering into a struct html: no I/O, no state; every untrusted string is escaped. No script
+ * on any page (the CSP forbids it); the evidence download is a data: link so it needs no second
+ * request to the server. */
+#ifndef SEALED_PAGES_H
+#define SEALED_PAGES_H
+#include <jansson.h>
+#include "login/html.h"
+
+struct page_info {
+    int dev_mode;                 /* local stand-in identity provider, not PayPal */
+    const char *paypal_env;       /* "live", "sandbox", "local" */
+    const char *domain;
+    const char *measurement;      /* NULL: unmeasured development build */
+    const char *evidence_kind;    /* "none", "sev-snp+tpm2", ... */
+    int hardware_attested;
+    int ephemeral_key;
+    const char *kid;
+    const char *client_id;        /* may be NULL before metadata arrives */
+};
+
+/* The Content-Security-Policy every page is served with. */
+extern const char PAGES_CSP[];
+
+void pages_home(struct html *h, const struct page_info *pi, int login_available, const char *unavailable_why);
+/* jws: the compact result; evidence: the array in it; userinfo: PayPal's object. */
+void pages_result(struct html *h, const struct page_info *pi, const json_t *userinfo, const char *jws,
+                  const json_t *evidence, const char *report_data_hex);
+/* A page with a title and a sentence (errors, 409, 503). */
+void pages_message(struct html *h, const struct page_info *pi, int status, const char *title, const char *text);
+/* /status in HTML: the same object /status?format=json returns. */
+void pages_status(struct html *h, const struct page_info *pi, const json_t *status);
+#endif

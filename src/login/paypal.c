@@ -1,0 +1,313 @@
+/* paypal: URL building, the token → userinfo call chain, and PayPal's two error body shapes
+ * ({"error","error_description"} from the OAuth endpoints, {"name","message","debug_id",
+ * "details"} from the REST APIs). */
+#include "login/paypal.h"
+#include "login/config.h"
+#include "login/http_client.h"
+#include "login/limits.h"
+#include "login/log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+
+struct paypal {
+    struct http_client *hc;        /* borrowed */
+    const struct config *cfg;      /* borrowed */
+    char redirect_uri[300];
+};
+
+struct paypal_call {
+    struct paypal *p;              /* borrowed */
+    struct http_call *http;        /* borrowed handle of the call in flight */
+    char *access_token;            /* owned, wiped */
+    paypal_done_fn done;
+    void *arg;
+};
+
+int paypal_err_status(paypal_err e)
+{
+    switch (e) {
+    case PAYPAL_OK: return 200;
+    case PAYPAL_ERR_GRANT: return 400;
+    case PAYPAL_ERR_TIMEOUT: return 504;
+    case PAYPAL_ERR_NOMEM: return 503;
+    default: return 502;
+    }
+}
+
+const char *paypal_err_text(paypal_err e)
+{
+    switch (e) {
+    case PAYPAL_OK: return "ok";
+    case PAYPAL_ERR_NOMEM: return "The service is overloaded. Please try again in a moment.";
+    case PAYPAL_ERR_GRANT: return "PayPal did not accept this login (the link may have expired or been used already). Please log in again.";
+    case PAYPAL_ERR_CLIENT: return "PayPal rejected this service's credentials. The operator has been told; please try again later.";
+    case PAYPAL_ERR_UPSTREAM: return "PayPal returned an error. Please try again later.";
+    case PAYPAL_ERR_TIMEOUT: return "PayPal did not answer in time. Please try again.";
+    case PAYPAL_ERR_NETWORK: return "The service could not reach PayPal. Please try again later.";
+    case PAYPAL_ERR_MALFORMED: return "PayPal's answer could not be understood. Please try again later.";
+    }
+    return "unknown error";
+}
+
+struct paypal *paypal_new(struct http_client *hc, const struct config *cfg)
+{
+    struct paypal *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->hc = hc;
+    p->cfg = cfg;
+    snprintf(p->redirect_uri, sizeof p->redirect_uri, "https://%s/callback", cfg->domain);
+    return p;
+}
+
+void paypal_free(struct paypal *p) { free(p); }
+const char *paypal_redirect_uri(const struct paypal *p) { return p->redirect_uri; }
+
+/* Appends the form-urlencoding (RFC 3986 unreserved kept, space as %20) of s. */
+static int urlenc(char *out, size_t cap, size_t *o, const char *s)
+{
+    static const char H[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~", c);
+        if (*o + 4 > cap)
+            return -1;
+        if (keep) {
+            out[(*o)++] = (char)c;
+        } else {
+            out[(*o)++] = '%';
+            out[(*o)++] = H[c >> 4];
+            out[(*o)++] = H[c & 15];
+        }
+    }
+    out[*o] = 0;
+    return 0;
+}
+
+/* Builds "k1=v1&k2=v2..." from a NULL-terminated key/value list into a malloc'd string. */
+static char *form(const char *const *kv)
+{
+    size_t cap = 1;
+    for (int i = 0; kv[i]; i += 2)
+        cap += strlen(kv[i]) + 3 * strlen(kv[i + 1]) + 2;
+    char *s = malloc(cap);
+    size_t o = 0;
+    if (!s)
+        return NULL;
+    s[0] = 0;
+    for (int i = 0; kv[i]; i += 2) {
+        if (i) s[o++] = '&';
+        if (urlenc(s, cap, &o, kv[i]) || o + 1 >= cap) { free(s); return NULL; }
+        s[o++] = '=';
+        if (urlenc(s, cap, &o, kv[i + 1])) { free(s); return NULL; }
+    }
+    s[o] = 0;
+    return s;
+}
+
+char *paypal_authorize_url(const struct paypal *p, const char *state, const char *nonce, const char *challenge)
+{
+    const char *kv[] = {"client_id", p->cfg->paypal_client_id ? p->cfg->paypal_client_id : "",
+                        "response_type", "code",
+                        "scope", p->cfg->paypal_scope,
+                        "redirect_uri", p->redirect_uri,
+                        "state", state,
+                        "nonce", nonce,
+                        "code_challenge", challenge,
+                        "code_challenge_method", "S256",
+                        NULL};
+    char *q = form(kv);
+    if (!q)
+        return NULL;
+    size_t n = strlen(p->cfg->paypal_authorize_url) + strlen(q) + 2;
+    char *url = malloc(n);
+    if (url)
+        snprintf(url, n, "%s%c%s", p->cfg->paypal_authorize_url,
+                 strchr(p->cfg->paypal_authorize_url, '?') ? '&' : '?', q);
+    free(q);
+    return url;
+}
+
+static int depth_ok(const json_t *j, int depth)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return 0;
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, k, v) if (!depth_ok(v, depth + 1)) return 0;
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v) if (!depth_ok(v, depth + 1)) return 0;
+    }
+    return 1;
+}
+
+json_t *paypal_json_object(const void *body, size_t len)
+{
+    if (len > PAYPAL_MAX_RESPONSE)
+        return NULL;
+    json_error_t e;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(j) || !depth_ok(j, 0)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void finish(struct paypal_call *c, paypal_err err, json_t *userinfo, const char *user_id)
+{
+    c->done(c->arg, err, userinfo, user_id);
+    paypal_cancel(c);   /* frees; the http call is already finished */
+}
+
+/* Classifies a non-2xx answer and logs PayPal's error name and debug_id (neither is personal). */
+static paypal_err classify(const char *step, const struct http_response *r)
+{
+    json_t *j = paypal_json_object(r->body, r->body_len);
+    const char *name = json_string_value(json_object_get(j, "error"));
+    if (!name)
+        name = json_string_value(json_object_get(j, "name"));
+    const char *debug_id = json_string_value(json_object_get(j, "debug_id"));
+    paypal_err e = PAYPAL_ERR_UPSTREAM;
+    if (name && (!strcmp(name, "invalid_grant") || !strcmp(name, "invalid_request")))
+        e = PAYPAL_ERR_GRANT;
+    else if (r->status == 401 && !strcmp(step, "token"))
+        e = PAYPAL_ERR_CLIENT;
+    else if (name && !strcmp(name, "invalid_client"))
+        e = PAYPAL_ERR_CLIENT;
+    char safe_name[48] = "-", safe_dbg[48] = "-";
+    for (size_t i = 0; name && name[i] && i < sizeof safe_name - 1; i++)
+        safe_name[i] = (name[i] >= 'A' && name[i] <= 'z') || name[i] == '_' ? name[i] : '?', safe_name[i + 1] = 0;
+    for (size_t i = 0; debug_id && debug_id[i] && i < sizeof safe_dbg - 1; i++)
+        safe_dbg[i] = (debug_id[i] >= '0' && debug_id[i] <= 'z') ? debug_id[i] : '?', safe_dbg[i + 1] = 0;
+    log_warn("paypal.error", "step=%s status=%ld error=%s debug_id=%s", step, r->status, safe_name, safe_dbg);
+    json_decref(j);
+    return e;
+}
+
+static paypal_err transport_err(const char *step, const struct http_response *r)
+{
+    log_warn("paypal.unreachable", "step=%s reason=\"%s\" ms=%.0f", step, http_client_strerror(r->err), r->total_ms);
+    if (r->err == HTTP_CLIENT_ERR_TIMEOUT) return PAYPAL_ERR_TIMEOUT;
+    if (r->err == HTTP_CLIENT_ERR_NOMEM) return PAYPAL_ERR_NOMEM;
+    if (r->err == HTTP_CLIENT_ERR_TOOBIG || r->err == HTTP_CLIENT_ERR_PROTOCOL) return PAYPAL_ERR_MALFORMED;
+    return PAYPAL_ERR_NETWORK;
+}
+
+static void on_userinfo(void *arg, const struct http_response *r)
+{
+    struct paypal_call *c = arg;
+    c->http = NULL;
+    if (r->err) {
+        finish(c, transport_err("userinfo", r), NULL, NULL);
+        return;
+    }
+    if (r->status != 200) {
+        finish(c, classify("userinfo", r), NULL, NULL);
+        return;
+    }
+    json_t *info = paypal_json_object(r->body, r->body_len);
+    /* paypalv1.1 and the openid schema both carry user_id; sub is the OpenID fallback. */
+    json_t *uid = json_object_get(info, "user_id");
+    if (!json_is_string(uid))
+        uid = json_object_get(info, "sub");
+    if (!info || !json_is_string(uid) || json_string_length(uid) == 0 || json_string_length(uid) > 512) {
+        log_warn("paypal.malformed", "step=userinfo has_object=%d has_user_id=%d", info != NULL, json_is_string(uid));
+        json_decref(info);
+        finish(c, PAYPAL_ERR_MALFORMED, NULL, NULL);
+        return;
+    }
+    finish(c, PAYPAL_OK, info, json_string_value(uid));
+}
+
+static void on_token(void *arg, const struct http_response *r)
+{
+    struct paypal_call *c = arg;
+    c->http = NULL;
+    if (r->err) {
+        finish(c, transport_err("token", r), NULL, NULL);
+        return;
+    }
+    if (r->status != 200) {
+        finish(c, classify("token", r), NULL, NULL);
+        return;
+    }
+    json_t *j = paypal_json_object(r->body, r->body_len);
+    const char *tok = json_string_value(json_object_get(j, "access_token"));
+    const char *type = json_string_value(json_object_get(j, "token_type"));
+    if (!tok || !*tok || strlen(tok) > 4096 || (type && strcasecmp(type, "Bearer"))) {
+        log_warn("paypal.malformed", "step=token has_object=%d has_token=%d", j != NULL, tok != NULL);
+        json_decref(j);
+        finish(c, PAYPAL_ERR_MALFORMED, NULL, NULL);
+        return;
+    }
+    size_t n = strlen(tok) + 32;
+    c->access_token = malloc(n);
+    if (c->access_token)
+        snprintf(c->access_token, n, "Authorization: Bearer %s", tok);
+    json_t *t = json_object_get(j, "access_token");
+    if (t) OPENSSL_cleanse((void *)json_string_value(t), strlen(tok));
+    json_decref(j);
+    if (!c->access_token) {
+        finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
+        return;
+    }
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", c->p->cfg->paypal_api_base, c->p->cfg->paypal_userinfo_path);
+    const char *hdrs[] = {c->access_token, "Accept: application/json", NULL};
+    struct http_request req = {
+        .method = "GET", .url = url, .headers = hdrs, .timeout_ms = PAYPAL_TIMEOUT_MS,
+        .max_response = PAYPAL_MAX_RESPONSE, .ca_file = c->p->cfg->paypal_ca_file,
+        .allow_plain_http = c->p->cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE,
+    };
+    c->http = http_client_start(c->p->hc, &req, on_userinfo, c);
+    if (!c->http)
+        finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
+}
+
+struct paypal_call *paypal_login(struct paypal *p, const char *code, const char *verifier,
+                                 paypal_done_fn done, void *arg)
+{
+    struct paypal_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->p = p;
+    c->done = done;
+    c->arg = arg;
+    const char *kv[] = {"grant_type", "authorization_code", "code", code, "redirect_uri", p->redirect_uri,
+                        "code_verifier", verifier, NULL};
+    char *body = form(kv);
+    char url[1024];
+    snprintf(url, sizeof url, "%s/v1/oauth2/token", p->cfg->paypal_api_base);
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json", NULL};
+    struct http_request req = {
+        .method = "POST", .url = url, .headers = hdrs,
+        .body = (const uint8_t *)body, .body_len = body ? strlen(body) : 0,
+        .basic_user = p->cfg->paypal_client_id, .basic_pass = p->cfg->paypal_secret,
+        .timeout_ms = PAYPAL_TIMEOUT_MS, .max_response = PAYPAL_MAX_RESPONSE,
+        .ca_file = p->cfg->paypal_ca_file, .allow_plain_http = p->cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE,
+    };
+    if (body)
+        c->http = http_client_start(p->hc, &req, on_token, c);
+    if (body)
+        OPENSSL_clear_free(body, strlen(body));
+    if (!c->http) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void paypal_cancel(struct paypal_call *c)
+{
+    if (!c)
+        return;
+    http_call_cancel(c->http);
+    if (c->access_token)
+        OPENSSL_clear_free(c->access_token, strlen(c->access_token));
+    free(c);
+}
