@@ -38,4 +38,36 @@
 /* evidence */
 #define ATTEST_QUEUE_MAX             64     /* evidence requests waiting for the worker */
 #define ATTEST_TIMEOUT_MS            20000  /* one evidence request, queue time included */
+/* ACME client (src/login/acme/). Let's Encrypt's documented limits, and ours kept below them. */
+#define ACME_TIMEOUT_MS                  15000  /* one call to the CA */
+#define ACME_MAX_JSON_BYTES              (64 * 1024)   /* directory, account, order, authz, problem */
+#define ACME_MAX_CHAIN_BYTES             (64 * 1024)   /* PEM certificate chain */
+#define ACME_MAX_CHAIN_CERTS             8      /* leaf + intermediates we accept */
+#define ACME_JSON_MAX_DEPTH              8      /* nesting accepted in the CA's JSON */
+#define ACME_PROBLEM_SUBPROBLEMS_MAX     8      /* subproblems put into one log line */
+#define ACME_URL_MAX                     2048   /* any URL the CA gives us */
+#define ACME_TOKEN_MAX                   128    /* HTTP-01 token bytes (base64url) */
+#define ACME_MAX_AUTHZ                   8      /* authorizations in one order (we ask for one name) */
+#define ACME_BADNONCE_RETRIES            1      /* RFC 8555 §6.5: retry once with the fresh nonce */
+#define ACME_TRANSIENT_RETRIES           3      /* network / 5xx retries of one request before the attempt fails */
+#define ACME_TRANSIENT_RETRY_MS          2000   /* first such retry; doubles */
+#define ACME_POLL_MS                     1000   /* authz/order poll when the CA gives no Retry-After */
+#define ACME_POLL_MAX                    60     /* polls of one authz/order before the attempt fails */
+#define ACME_BACKOFF_INITIAL_MS          60000  /* after a failed attempt; doubles, +-20% jitter */
+#define ACME_BACKOFF_MAX_MS              (6 * 3600 * 1000)
+#define ACME_RETRY_AFTER_MAX_S           (8 * 24 * 3600)  /* a longer Retry-After is clamped */
+#define ACME_ARI_POLL_DEFAULT_MS         (6 * 3600 * 1000) /* RFC 9773 §4.3: no Retry-After given */
+#define ACME_ARI_POLL_MIN_MS             60000  /* RFC 9773 §4.3.2: under a minute counts as a minute */
+#define ACME_RENEW_FRACTION_NUM          2      /* no ARI: renew at 2/3 of the lifetime */
+#define ACME_RENEW_FRACTION_DEN          3
+/* Let's Encrypt: 5 failed validations per identifier per account per hour; we allow 4. */
+#define ACME_FAILED_VALIDATIONS_MAX      4
+#define ACME_FAILED_VALIDATIONS_WINDOW_S 3600
+/* Let's Encrypt: 5 certificates per exact set of names per 7 days (ARI renewals with `replaces`
+ * are exempt); we allow 5 non-exempt orders per window. */
+#define ACME_CERTS_PER_NAMESET_MAX       5
+#define ACME_CERTS_PER_NAMESET_WINDOW_S  (7 * 24 * 3600)
+/* Let's Encrypt: 10 accounts per IP per 3 hours; we create at most 1 per process and 3 per window. */
+#define ACME_ACCOUNTS_MAX                3
+#define ACME_ACCOUNTS_WINDOW_S           (3 * 3600)
 #endif
