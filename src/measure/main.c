@@ -26,7 +26,7 @@ static void usage(FILE *f)
           "                      [--kernel FILE] [--initrd FILE] [--append STRING]\n"
           "                      --vcpus N [--vcpu-type NAME | --vcpu-sig HEX]\n"
           "                      [--vmm-type qemu|gce|ec2] [--guest-features HEX] [--json]\n"
-          "       sealed-measure pcrs [--json] EFI-BINARY [EFI-BINARY...]\n"
+          "       sealed-measure pcrs [--json] [--failed-boot-attempts N] EFI-BINARY [EFI-BINARY...]\n"
           "       sealed-measure eventlog [--json] LOG\n"
           "\n"
           "Prints the expected launch digest (SEV-SNP: SHA-384; SEV-ES, SEV: SHA-256) as lowercase hex,\n"
@@ -333,6 +333,8 @@ out:
 static int cmd_pcrs(int argc, char **argv)
 {
     int json = 0, rc = EXIT_FAIL;
+    unsigned failed_boots = 0;
+    uint64_t v;
     const char *files[PCR_PREDICT_MAX_APPS];
     size_t nfiles = 0;
     uint8_t digests[PCR_PREDICT_MAX_APPS][PCR_PREDICT_SHA256];
@@ -341,6 +343,13 @@ static int cmd_pcrs(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--failed-boot-attempts") == 0) {
+            if (i + 1 >= argc || codec_parse_u64(argv[i + 1], strlen(argv[i + 1]), 0,
+                                                 PCR_PREDICT_MAX_FAILED_BOOTS, &v) != 0)
+                return usage_error("--failed-boot-attempts needs a number from 0 to 8");
+            failed_boots = (unsigned)v;
+            i++;
+        }
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
         else if (argv[i][0] == '-' && argv[i][1]) return usage_error("unknown option for pcrs");
         else if (nfiles == PCR_PREDICT_MAX_APPS) return usage_error("too many EFI binaries");
@@ -358,7 +367,7 @@ static int cmd_pcrs(int argc, char **argv)
         if (err)
             return fail(files[i], measure_strerror(err));
     }
-    if (pcr_predict_pcr4((const uint8_t (*)[PCR_PREDICT_SHA256])digests, nfiles, &res) != MEASURE_OK)
+    if (pcr_predict_pcr4((const uint8_t (*)[PCR_PREDICT_SHA256])digests, nfiles, failed_boots, &res) != MEASURE_OK)
         return fail(NULL, "PCR 4 computation failed");
     if (!json) {
         for (size_t i = 0; i < nfiles; i++) {
@@ -383,6 +392,7 @@ static int cmd_pcrs(int argc, char **argv)
         json_array_append_new(apps, a);
     }
     json_object_set_new(j, "efi_applications", apps);
+    json_object_set_new(j, "failed_boot_attempts", json_integer(failed_boots));
     json_t *evs = json_array();
     for (size_t i = 0; i < res.nevents; i++) {
         json_t *e = json_object();
@@ -390,7 +400,7 @@ static int cmd_pcrs(int argc, char **argv)
         json_object_set_new(e, "type", json_string(tpm_eventlog_event_type_name(res.events[i].type)));
         set_hex(e, "sha256", res.events[i].digest, 32);
         if (res.events[i].type == TPM_EVENTLOG_EV_EFI_ACTION)
-            json_object_set_new(e, "data", json_string(PCR_PREDICT_CALLING_EFI_APP));
+            json_object_set_new(e, "data", json_string(res.events[i].action));
         json_array_append_new(evs, e);
     }
     json_object_set_new(j, "events", evs);

@@ -10,21 +10,28 @@
 #define PCR_PREDICT_SHA256   32u
 /* The EV_EFI_ACTION string edk2's boot manager measures before starting a boot option. */
 #define PCR_PREDICT_CALLING_EFI_APP "Calling EFI Application from Boot Option"
+/* ... and after a boot option failed or returned, before the next one. */
+#define PCR_PREDICT_RETURNING_EFI_APP "Returning from EFI Application from Boot Option"
+#define PCR_PREDICT_MAX_FAILED_BOOTS 8u
 
 typedef struct {
     uint32_t type;                         /* TPM_EVENTLOG_EV_* */
+    const char *action;                    /* EV_EFI_ACTION text (static), else NULL */
     uint8_t digest[PCR_PREDICT_SHA256];
     uint8_t pcr_after[PCR_PREDICT_SHA256];
 } pcr_predict_event;
 
 typedef struct {
     size_t nevents;
-    pcr_predict_event events[PCR_PREDICT_MAX_APPS + 2];
+    pcr_predict_event events[2 + 2 * PCR_PREDICT_MAX_FAILED_BOOTS + PCR_PREDICT_MAX_APPS];
     uint8_t pcr4[PCR_PREDICT_SHA256];
 } pcr_predict_pcr4_result;
 
-/* PCR 4 after EV_EFI_ACTION "Calling EFI Application from Boot Option", EV_SEPARATOR (0x00000000)
- * and one EV_EFI_BOOT_SERVICES_APPLICATION per digest in load order (napps 1..PCR_PREDICT_MAX_APPS). */
+/* PCR 4 as edk2's Tcg2Dxe and boot manager build it: EV_EFI_ACTION "Calling EFI Application from
+ * Boot Option" and EV_SEPARATOR (0x00000000) at the first boot attempt; for each earlier boot option
+ * that failed to load or returned (failed_boots, 0..PCR_PREDICT_MAX_FAILED_BOOTS) EV_EFI_ACTION
+ * "Returning from EFI Application from Boot Option" then "Calling ..." again; then one
+ * EV_EFI_BOOT_SERVICES_APPLICATION per digest in load order (napps 1..PCR_PREDICT_MAX_APPS). */
 measure_err pcr_predict_pcr4(const uint8_t (*app_sha256)[PCR_PREDICT_SHA256], size_t napps,
-                             pcr_predict_pcr4_result *out);
+                             unsigned failed_boots, pcr_predict_pcr4_result *out);
 #endif

@@ -292,7 +292,7 @@ TEST(pcr4_prediction_matches_real_vtpms)
         for (size_t i = 0; i < n; i++)
             CHECK(unhex(json_string_value(json_array_get(apps, i)), d[i], 32) == 32);
         pcr_predict_pcr4_result r;
-        CHECK(pcr_predict_pcr4((const uint8_t (*)[32])d, n, &r) == MEASURE_OK);
+        CHECK(pcr_predict_pcr4((const uint8_t (*)[32])d, n, 0, &r) == MEASURE_OK);
         if (!hex_eq(r.pcr4, 32, want)) {
             fprintf(stderr, "  %s: predicted PCR 4 differs from the vTPM's\n", name);
             test_case_failed = 1;
@@ -304,7 +304,10 @@ TEST(pcr4_prediction_matches_real_vtpms)
     json_decref(root);
     uint8_t one[1][32] = { { 0 } };
     pcr_predict_pcr4_result r;
-    CHECK(pcr_predict_pcr4((const uint8_t (*)[32])one, 0, &r) == MEASURE_ERR_ARG);
+    CHECK(pcr_predict_pcr4((const uint8_t (*)[32])one, 0, 0, &r) == MEASURE_ERR_ARG);
+    CHECK(pcr_predict_pcr4((const uint8_t (*)[32])one, 1, PCR_PREDICT_MAX_FAILED_BOOTS + 1, &r) == MEASURE_ERR_ARG);
+    CHECK(pcr_predict_pcr4((const uint8_t (*)[32])one, 1, 2, &r) == MEASURE_OK && r.nevents == 7);
+    CHECK(r.events[2].action && strcmp(r.events[2].action, PCR_PREDICT_RETURNING_EFI_APP) == 0);
 }
 
 int main(void)
