@@ -263,6 +263,13 @@ static void read_head(struct conn *c)
     }
     struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
     if (end.pos < 0) {
+        /* A bare LF (RFC 9112 §2.2 allows refusing it) would otherwise wait for the timeout. */
+        const char *b = (const char *)evbuffer_pullup(in, -1);
+        for (size_t i = 0; b && i < avail; i++)
+            if (b[i] == '\n' && (i == 0 || b[i - 1] != '\r')) {
+                reject(c, 400);
+                return;
+            }
         if (avail > LIMIT_HEADER_BYTES) {
             struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
             reject(c, (eol.pos < 0 && avail > LIMIT_REQUEST_LINE_BYTES) || eol.pos > LIMIT_REQUEST_LINE_BYTES ? 414 : 431);
