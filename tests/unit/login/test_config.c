@@ -1,0 +1,105 @@
+/* Unit tests for login/config: file syntax errors, env, and the metadata trust rule. */
+#include "test.h"
+#include "login/config.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/sealed-config-test-%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+TEST(defaults_and_finish_for_each_env)
+{
+    struct config c;
+    char err[256];
+    CHECK(config_defaults(&c) == 0);
+    CHECK(config_finish(&c, err, sizeof err) == 0);
+    CHECK_STR(c.paypal_authorize_url, "https://www.sandbox.paypal.com/signin/authorize");
+    CHECK_STR(c.paypal_api_base, "https://api-m.sandbox.paypal.com");
+    CHECK_STR(c.domain, "localhost:8443");
+    config_clear(&c);
+    config_defaults(&c);
+    c.paypal_env = PAYPAL_ENV_LIVE;
+    CHECK(config_finish(&c, err, sizeof err) == 0);
+    CHECK_STR(c.paypal_authorize_url, "https://www.paypal.com/signin/authorize");
+    CHECK_STR(c.paypal_api_base, "https://api-m.paypal.com");
+    config_clear(&c);
+    config_defaults(&c);
+    c.paypal_env = PAYPAL_ENV_LOCAL_FAKE;
+    CHECK(config_finish(&c, err, sizeof err) == -1);   /* the fake's URLs must be given */
+    config_clear(&c);
+}
+
+TEST(file_keys_values_and_errors)
+{
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    CHECK(config_load_file(&c, write_tmp("# comment\n domain = example.org \nhttps_port=443\npaypal_env = live\n"), err, sizeof err) == 0);
+    CHECK_STR(c.domain, "example.org");
+    CHECK(c.https_port == 443 && c.paypal_env == PAYPAL_ENV_LIVE);
+    CHECK(config_load_file(&c, write_tmp("nonsense = 1\n"), err, sizeof err) == -1);
+    CHECK(strstr(err, ":1: unknown key 'nonsense'") != NULL);
+    CHECK(config_load_file(&c, write_tmp("\nhttps_port = 70000\n"), err, sizeof err) == -1);
+    CHECK(strstr(err, ":2: https_port") != NULL);
+    CHECK(config_load_file(&c, write_tmp("paypal_env = prod\n"), err, sizeof err) == -1);
+    CHECK(config_load_file(&c, write_tmp("just words\n"), err, sizeof err) == -1);
+    CHECK(config_load_file(&c, "/nonexistent/x", err, sizeof err) == -1);
+    config_clear(&c);
+    config_defaults(&c);
+    config_set_str(&c.domain, "bad domain/");
+    CHECK(config_finish(&c, err, sizeof err) == -1);
+    config_clear(&c);
+}
+
+TEST(environment_overrides_file)
+{
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    setenv("SEALED_IDSET_CAPACITY", "42", 1);
+    setenv("PAYPAL_CLIENT_ID", "cid", 1);
+    CHECK(config_load_env(&c, err, sizeof err) == 0);
+    CHECK(c.idset_capacity == 42);
+    CHECK_STR(c.paypal_client_id, "cid");
+    setenv("SEALED_IDSET_CAPACITY", "0", 1);
+    CHECK(config_load_env(&c, err, sizeof err) == -1);
+    CHECK(strstr(err, "SEALED_IDSET_CAPACITY") != NULL);
+    unsetenv("SEALED_IDSET_CAPACITY");
+    unsetenv("PAYPAL_CLIENT_ID");
+    config_clear(&c);
+}
+
+TEST(metadata_sets_only_trust_rule_keys)
+{
+    struct config c;
+    config_defaults(&c);
+    CHECK(config_apply_metadata(&c, "paypal_client_id", "AbC") == 0);
+    CHECK(config_apply_metadata(&c, "domain", "login.example.org") == 0);
+    CHECK(config_apply_metadata(&c, "secret_ocid", "ocid1.vaultsecret.x") == 0);
+    CHECK(config_apply_metadata(&c, "signing_key_secret_ocid", "ocid1.vaultsecret.y") == 0);
+    CHECK(config_apply_metadata(&c, "notification_topic_id", "ocid1.onstopic.z") == 0);
+    /* whom the VM trusts or talks to is measured, never metadata */
+    const char *refused[] = {"paypal_api_base", "paypal_authorize_url", "paypal_env", "acme_directory",
+                             "paypal_ca_file", "acme_ca_file", "paypal_secret", "signing_key",
+                             "measurement", "idset_capacity", "https_port", "unknown"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        CHECK(config_apply_metadata(&c, refused[i], "https://evil.example") == -1);
+    CHECK(c.paypal_api_base == NULL && c.acme_directory == NULL);
+    config_clear(&c);
+}
+
+int main(void)
+{
+    RUN(defaults_and_finish_for_each_env);
+    RUN(file_keys_values_and_errors);
+    RUN(environment_overrides_file);
+    RUN(metadata_sets_only_trust_rule_keys);
+    return test_done();
+}

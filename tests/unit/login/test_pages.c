@@ -1,0 +1,63 @@
+/* Unit tests for login/html and login/pages: escaping and what each page must say. */
+#include "test.h"
+#include "login/html.h"
+#include "login/pages.h"
+
+TEST(escape_all_five_and_nul)
+{
+    struct html h;
+    html_init(&h);
+    html_textn(&h, "<a href=\"x\">'&'</a>\0z", 21);
+    CHECK_STR(h.buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\xef\xbf\xbdz");
+    html_free(&h);
+}
+
+static const struct page_info PI = {
+    .dev_mode = 1, .paypal_env = "local", .domain = "localhost:8443", .measurement = NULL,
+    .evidence_kind = "none", .hardware_attested = 0, .ephemeral_key = 1,
+    .kid = "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U", .client_id = "cid<script>",
+};
+
+TEST(home_page_says_what_it_must)
+{
+    struct html h;
+    html_init(&h);
+    pages_home(&h, &PI, 1, NULL);
+    CHECK(strstr(h.buf, ">Log in with PayPal</a>") != NULL);
+    CHECK(strstr(h.buf, "development mode: not PayPal") != NULL);
+    CHECK(strstr(h.buf, "unmeasured: development build") != NULL);
+    CHECK(strstr(h.buf, "not hardware-attested") != NULL);
+    CHECK(strstr(h.buf, "cid&lt;script&gt;") != NULL && !strstr(h.buf, "cid<script>"));
+    html_free(&h);
+    html_init(&h);
+    pages_home(&h, &PI, 0, "waiting for the secret");
+    CHECK(!strstr(h.buf, ">Log in with PayPal</a>"));
+    CHECK(strstr(h.buf, "temporarily unavailable") != NULL);
+    html_free(&h);
+}
+
+TEST(result_page_escapes_userinfo_and_embeds_download)
+{
+    json_t *ui = json_pack("{s:s, s:{s:s}}", "name", "<img src=x onerror=alert(1)>", "address", "x", "\"</textarea>");
+    json_t *ev = json_pack("[{s:s, s:s}]", "type", "none", "reason", "r");
+    struct html h;
+    html_init(&h);
+    pages_result(&h, &PI, ui, "aaa.bbb.ccc", ev, "00ff");
+    CHECK(!strstr(h.buf, "<img src=x"));
+    CHECK(!strstr(h.buf, "\"</textarea>"));
+    CHECK(strstr(h.buf, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
+    CHECK(strstr(h.buf, "href=\"data:application/jose;base64,YWFhLmJiYi5jY2M=\"") != NULL);
+    CHECK(strstr(h.buf, "sealed-verify result sealed-login-result.jws") != NULL);
+    CHECK(!strstr(h.buf, "<script"));
+    html_free(&h);
+    json_decref(ui);
+    json_decref(ev);
+}
+
+int main(void)
+{
+    RUN(escape_all_five_and_nul);
+    RUN(home_page_says_what_it_must);
+    RUN(result_page_escapes_userinfo_and_embeds_download);
+    return test_done();
+}
