@@ -19,7 +19,7 @@ static const char STYLE[] =
     ".paypal{display:inline-block;background:#0070BA;color:#fff;font-family:Arial,Helvetica,sans-serif;"
     "font-weight:bold;font-size:1.05rem;padding:.75rem 1.6rem;border-radius:1.5rem;text-decoration:none}"
     ".paypal:hover{background:#005ea6}.paypal:focus{outline:3px solid #ffc439}"
-    "code,pre,textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
+    "code{word-break:break-all}code,pre,textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
     "pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}"
     "textarea{width:100%;height:8rem;word-break:break-all}"
     "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}"
