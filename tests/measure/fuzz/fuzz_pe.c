@@ -1,0 +1,26 @@
+/* libFuzzer target for measure/pe_hash: any input hashes or fails with a typed error; a hashed
+ * image reports a certificate table inside the input and hashes the same way twice. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure/pe_hash.h"
+
+#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    unsigned char d1[64], d2[64];
+    size_t l1 = 0, l2 = 0;
+    pe_info pi;
+    measure_err rc = pe_authenticode_hash(data, size, "sha256", d1, &l1, &pi);
+    if (rc != MEASURE_OK) {
+        REQUIRE(rc == MEASURE_ERR_PE_FORMAT || rc == MEASURE_ERR_TOO_BIG);
+        return 0;
+    }
+    REQUIRE(l1 == 32);
+    REQUIRE(pi.size_of_headers <= size);
+    REQUIRE(pi.cert_size == 0 || (unsigned long long)pi.cert_offset + pi.cert_size <= size);
+    REQUIRE(pe_authenticode_hash(data, size, "sha256", d2, &l2, NULL) == MEASURE_OK);
+    REQUIRE(l2 == 32 && memcmp(d1, d2, 32) == 0);
+    return 0;
+}
