@@ -1,0 +1,49 @@
+/* cli: sealed-verify's command-line options, shared by every command (each command reads the ones
+ * it uses and rejects none of the others' so a script can pass one flag set). Parsing only. */
+#ifndef SEALED_VERIFY_CLI_H
+#define SEALED_VERIFY_CLI_H
+#include <time.h>
+#include "verify/snp_check.h"
+
+struct verify_opts {
+    const char *file;                 /* the positional argument */
+    int json;                         /* --json */
+    /* result */
+    const char *expect_measurement;   /* --expect-measurement HEX (SNP launch digest) */
+    const char *manifest;             /* --manifest FILE */
+    const char *client_id;            /* --client-id ID */
+    const char *signer_key;           /* --signer-key FILE|JWK */
+    int allow_unattested;             /* --allow-unattested: evidence type none may pass */
+    int allow_report_data_mismatch;   /* --allow-report-data-mismatch */
+    int allow_kid_mismatch;           /* --allow-kid-mismatch */
+    int allow_future_iat;             /* --allow-future-iat */
+    int skip_measurement;             /* --skip-measurement */
+    long max_skew;                    /* --max-skew SECONDS */
+    time_t at;                        /* --at TIME (default now) */
+    int at_given;
+    /* snp-report */
+    const char *vcek, *vlek, *chain, *certs, *trust_root;
+    struct snp_policy snp;
+    /* tpm-quote */
+    const char *quote, *signature, *ak, *pcrs, *eventlog, *nonce, *report_data, *ak_ca;
+    const char *bank;                 /* eventlog --bank */
+};
+
+/* Parses argv after the command name. Returns 0, or -1 after printing a message to stderr. */
+int cli_parse(int argc, char **argv, struct verify_opts *o);
+void cli_usage(FILE *out);
+
+/* Commands: each returns the process exit code (0 all checks passed, 1 a check failed, 2 usage or
+ * unreadable input). */
+int cmd_snp_report(struct verify_opts *o);
+int cmd_result(struct verify_opts *o);
+int cmd_tpm_quote(struct verify_opts *o);
+int cmd_eventlog(struct verify_opts *o);
+
+/* Loads up to max certificates (PEM bundle or one DER) from a file; count or -1 (message in err). */
+int cli_load_certs_file(const char *path, X509 **out, int max, char *err, size_t errlen);
+/* Loads --trust-root into o->snp (certificates kept in store, count returned; -1 on error). */
+int cli_load_trust_roots(struct verify_opts *o, X509 **store, int max);
+/* Prints the fields object as indented "name: value" lines (nested objects flattened). */
+void cli_print_fields(const json_t *fields, FILE *out, int indent);
+#endif

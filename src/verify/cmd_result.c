@@ -1,0 +1,578 @@
+/* cmd_result: `sealed-verify result FILE`: a sealed-login result (evidence format v1, DESIGN.md)
+ * checked step by step: the service's JWS, the payload, REPORT_DATA recomputed from it, every
+ * piece of hardware evidence, and the measurement; then a plain statement of what was and was not
+ * proven. */
+#include "verify/cli.h"
+#include "verify/amd_chain.h"
+#include "verify/manifest.h"
+#include "verify/tpm_check.h"
+#include "verify/util.h"
+#include "verify/verify_limits.h"
+#include "common/binding.h"
+#include "common/codec.h"
+#include "common/jose.h"
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
+struct result_ctx {
+    struct verify_opts *o;
+    struct steps st;
+    struct manifest man;
+    int have_manifest;
+    uint8_t expect_meas[48];
+    int have_expect;
+    uint8_t report_data[64];       /* recomputed from the payload */
+    int have_report_data;
+    char kid[JOSE_THUMBPRINT_LEN + 1];
+    int jws_ok;                    /* signature, alg and kid passed */
+    int attested;                  /* some hardware evidence passed every step */
+    int unattested;                /* evidence type none */
+    int measurement_checked;
+    int test_root;
+    char proven[8][200];
+    int nproven;
+    char unproven[8][240];
+    int nunproven;
+};
+
+#define PROVEN(c, ...) do { if ((c)->nproven < 8) snprintf((c)->proven[(c)->nproven++], 200, __VA_ARGS__); } while (0)
+#define UNPROVEN(c, ...) do { if ((c)->nunproven < 8) snprintf((c)->unproven[(c)->nunproven++], 240, __VA_ARGS__); } while (0)
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int is_lower_hex(const char *s, size_t n)
+{
+    if (!s || strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+            return 0;
+    return 1;
+}
+
+/* A pinned signer key: a file holding a JWK or a PEM public key, or an inline JWK. */
+static EVP_PKEY *load_signer_key(const char *arg, char *err, size_t errlen)
+{
+    uint8_t *b = NULL;
+    size_t len;
+    EVP_PKEY *k = NULL;
+    if (arg[0] == '{') {
+        b = (uint8_t *)strdup(arg);
+        len = strlen(arg);
+    } else {
+        b = verify_read_file(arg, VERIFY_MAX_INPUT_FILE, &len, err, errlen);
+    }
+    if (!b)
+        return NULL;
+    json_error_t je;
+    json_t *j = json_loadb((const char *)b, len, 0, &je);
+    if (json_is_object(j)) {
+        jose_err e;
+        k = jose_pkey_from_jwk(j, &e);
+        if (!k)
+            snprintf(err, errlen, "--signer-key: %s", jose_strerror(e));
+    } else {
+        BIO *bio = BIO_new_mem_buf(b, (int)len);
+        k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        if (!k)
+            snprintf(err, errlen, "--signer-key holds neither a JWK nor a PEM public key");
+    }
+    json_decref(j);
+    free(b);
+    return k;
+}
+
+/* Step 1: the JWS. Returns the payload (new reference) or NULL. */
+static json_t *check_jws(struct result_ctx *c, const char *text, size_t len, EVP_PKEY *pinned)
+{
+    struct steps *st = &c->st;
+    struct jose_jws jws;
+    EVP_PKEY *key = NULL;
+    json_t *payload = NULL;
+    jose_err e = jose_jws_parse(text, len, &jws);
+    if (e) {
+        steps_add(st, STEP_FAIL, "jws.parse", "compact JWS: %s", jose_strerror(e));
+        return NULL;
+    }
+    steps_add(st, STEP_PASS, "jws.parse", "compact JWS parsed (%zu bytes, payload %zu bytes)", len, jws.payload_len);
+    const char *alg = jstr(jws.header, "alg"), *kid = jstr(jws.header, "kid");
+    json_t *jwk = json_object_get(jws.header, "jwk");
+    if (!steps_check(st, alg && !strcmp(alg, "ES256"), NULL, "jws.alg", "header alg is ES256 (%s)", alg ? alg : "absent"))
+        goto out;
+    if (!json_is_object(jwk) || json_object_get(jwk, "d")) {
+        steps_add(st, STEP_FAIL, "jws.jwk", "header jwk %s", json_is_object(jwk) ? "holds a private key" : "is missing");
+        goto out;
+    }
+    key = jose_pkey_from_jwk(jwk, &e);
+    if (!steps_check(st, key != NULL, NULL, "jws.jwk", "header jwk is an EC P-256 public key%s%s", key ? "" : ": ",
+                     key ? "" : jose_strerror(e)))
+        goto out;
+    e = jose_es256_verify(key, (const uint8_t *)jws.signing_input, jws.signing_input_len, jws.sig, jws.sig_len);
+    int sig_ok = steps_check(st, e == JOSE_OK, NULL, "jws.signature",
+                             "JWS signature (ES256) verifies with the embedded key%s%s", e ? ": " : "", e ? jose_strerror(e) : "");
+    e = jose_jwk_thumbprint(jwk, c->kid);
+    int kid_ok = e == JOSE_OK && kid && strlen(kid) == JOSE_THUMBPRINT_LEN &&
+                 CRYPTO_memcmp(kid, c->kid, JOSE_THUMBPRINT_LEN) == 0;
+    steps_check(st, kid_ok, c->o->allow_kid_mismatch ? "--allow-kid-mismatch" : NULL, "jws.kid",
+                "header kid %s is the RFC 7638 thumbprint of the key (%s)", kid ? kid : "(absent)", c->kid);
+    if (pinned)
+        steps_check(st, EVP_PKEY_eq(key, pinned) == 1, NULL, "jws.pinned_key",
+                    "the signing key is the one given with --signer-key");
+    else
+        steps_add(st, STEP_INFO, "jws.pinned_key", "signing key not pinned: any key the service embeds is accepted "
+                  "(pass --signer-key to require the service's published key)");
+    c->jws_ok = sig_ok && (kid_ok || c->o->allow_kid_mismatch);
+    json_error_t je;
+    payload = json_loadb((const char *)jws.payload, jws.payload_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(payload)) {
+        steps_add(st, STEP_FAIL, "payload.parse", "payload is not a JSON object (%s)", je.text);
+        json_decref(payload);
+        payload = NULL;
+    }
+out:
+    EVP_PKEY_free(key);
+    jose_jws_clear(&jws);
+    return payload;
+}
+
+/* Step 2: payload fields and REPORT_DATA. Returns 1 when the binding can be recomputed. */
+static int check_payload(struct result_ctx *c, const json_t *p)
+{
+    struct steps *st = &c->st;
+    json_t *ver = json_object_get(p, "ver"), *iat = json_object_get(p, "iat"), *pp = json_object_get(p, "paypal");
+    const char *iss = jstr(p, "iss"), *nonce = jstr(p, "nonce"), *spki = jstr(p, "tls_spki_sha256");
+    const char *rd = jstr(p, "report_data");
+    const char *env = jstr(pp, "env");
+    json_t *cid = json_object_get(pp, "client_id"), *uid = json_object_get(pp, "user_id");
+    json_t *ui = json_object_get(pp, "userinfo");
+    steps_check(st, json_is_integer(ver) && json_integer_value(ver) == 1, NULL, "payload.ver", "evidence format version is 1");
+    steps_check(st, iss && !strncmp(iss, "https://", 8) && strlen(iss) > 8, NULL, "payload.iss", "issuer %s is an https origin",
+                iss ? iss : "(absent)");
+    int fields_ok = json_is_integer(iat) && json_integer_value(iat) >= 0 && is_lower_hex(nonce, 32) &&
+                    is_lower_hex(spki, 64) && is_lower_hex(rd, 128) && json_is_object(pp) && json_is_string(cid) &&
+                    json_is_string(uid) && json_is_object(ui) && env;
+    if (!steps_check(st, fields_ok, NULL, "payload.fields",
+                     "payload has iat, nonce (32 hex), tls_spki_sha256 (64 hex), report_data (128 hex) and paypal{env, client_id, user_id, userinfo}"))
+        return 0;
+    const char *ui_uid = jstr(ui, "user_id");
+    if (ui_uid)
+        steps_check(st, json_string_length(uid) == strlen(ui_uid) && !memcmp(ui_uid, json_string_value(uid), strlen(ui_uid)),
+                    NULL, "payload.user_id", "paypal.user_id equals the user_id in PayPal's userinfo");
+    steps_add(st, STEP_INFO, "payload.paypal", "PayPal %s, client id %s, user id %s", env, json_string_value(cid),
+              json_string_value(uid));
+    if (c->o->client_id)
+        steps_check(st, json_string_length(cid) == strlen(c->o->client_id) &&
+                    !memcmp(json_string_value(cid), c->o->client_id, json_string_length(cid)), NULL,
+                    "payload.client_id", "client id equals --client-id %s", c->o->client_id);
+    else
+        steps_add(st, STEP_INFO, "payload.client_id", "client id not pinned (pass --client-id to require yours)");
+    char ts[40], now[40];
+    verify_format_time((time_t)json_integer_value(iat), ts, sizeof ts);
+    verify_format_time(c->o->at, now, sizeof now);
+    steps_check(st, json_integer_value(iat) <= (json_int_t)c->o->at + c->o->max_skew,
+                c->o->allow_future_iat ? "--allow-future-iat" : NULL, "payload.iat",
+                "issued at %s, not in the future (verification time %s, tolerance %lds)", ts, now, c->o->max_skew);
+
+    struct binding_input in = {
+        .client_id = json_string_value(cid), .client_id_len = json_string_length(cid),
+        .user_id = json_string_value(uid), .user_id_len = json_string_length(uid),
+        .kid = c->kid, .tls_spki_sha256_hex = spki, .iat = (uint64_t)json_integer_value(iat), .nonce_hex = nonce,
+    };
+    if (binding_report_data(&in, c->report_data)) {
+        steps_add(st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed from the payload");
+        return 0;
+    }
+    c->have_report_data = 1;
+    uint8_t given[64];
+    codec_hex_decode(rd, 128, given, sizeof given);
+    const char *allow = c->o->allow_report_data_mismatch ? "--allow-report-data-mismatch" : NULL;
+    steps_check(st, CRYPTO_memcmp(given, c->report_data, 32) == 0, allow, "report_data.payload_a",
+                "payload report_data first half = SHA-256(\"PAYPAL_CLIENT_ID=...|PAYPAL_USER_ID=...\") recomputed");
+    steps_check(st, CRYPTO_memcmp(given + 32, c->report_data + 32, 32) == 0, allow, "report_data.payload_b",
+                "payload report_data second half = SHA-256(\"SEALED_LOGIN_V1|SIGNER_JWK_THUMBPRINT=<kid>|TLS_SPKI_SHA256=...|IAT=...|NONCE=...\") recomputed");
+    return 1;
+}
+
+static void check_measurement_snp(struct result_ctx *c, const uint8_t m[48])
+{
+    char hex[97];
+    codec_hex_encode(m, 48, hex, sizeof hex);
+    if (c->have_expect) {
+        c->measurement_checked = 1;
+        steps_check(&c->st, CRYPTO_memcmp(m, c->expect_meas, 48) == 0, NULL, "measurement",
+                    "launch measurement %s equals --expect-measurement", hex);
+    } else if (c->have_manifest) {
+        c->measurement_checked = 1;
+        const char *where = NULL;
+        for (size_t i = 0; i < c->man.nsnp && !where; i++)
+            if (!CRYPTO_memcmp(m, c->man.snp[i].value, 48))
+                where = c->man.snp[i].path;
+        if (where)
+            steps_add(&c->st, STEP_PASS, "measurement", "launch measurement %s equals the manifest's %s", hex, where);
+        else
+            steps_add(&c->st, STEP_FAIL, "measurement", "launch measurement %s is none of the %zu SNP measurements in the manifest",
+                      hex, c->man.nsnp);
+    } else {
+        steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement",
+                    "launch measurement %s not compared: give --expect-measurement or --manifest", hex);
+    }
+}
+
+static X509 *pem_member(const json_t *ev, const char *k)
+{
+    const char *s = jstr(ev, k);
+    X509 *x = NULL;
+    if (s && amd_chain_load_certs((const uint8_t *)s, strlen(s), &x, 1) == 1)
+        return x;
+    return NULL;
+}
+
+static uint8_t *b64_member(const json_t *ev, const char *k, size_t *len)
+{
+    const char *s = jstr(ev, k);
+    return s ? codec_b64_decode_alloc(s, strlen(s), len) : NULL;
+}
+
+static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
+{
+    struct steps *st = &c->st;
+    size_t rl = 0;
+    uint8_t *rep = b64_member(ev, "report", &rl);
+    X509 *vek = pem_member(ev, "vcek"), *sup[2] = {pem_member(ev, "ask"), pem_member(ev, "ark")};
+    int is_vlek = 0;
+    if (!vek) {
+        vek = pem_member(ev, "vlek");
+        is_vlek = vek != NULL;
+    }
+    int nsup = 0;
+    X509 *sv[2];
+    for (int i = 0; i < 2; i++)
+        if (sup[i])
+            sv[nsup++] = sup[i];
+    if (!rep) {
+        steps_add(st, STEP_FAIL, "snp.report", "evidence[%zu] sev-snp: report is missing or not base64", idx);
+        goto out;
+    }
+    if (rl == SNP_REPORT_SIZE && c->have_report_data) {
+        const uint8_t *rd = rep + 0x50;
+        const char *allow = c->o->allow_report_data_mismatch ? "--allow-report-data-mismatch" : NULL;
+        steps_check(st, CRYPTO_memcmp(rd, c->report_data, 32) == 0, allow, "snp.report_data_a",
+                    "SNP REPORT_DATA first half equals SHA-256(binding_a) recomputed from the payload (client id, user id)");
+        steps_check(st, CRYPTO_memcmp(rd + 32, c->report_data + 32, 32) == 0, allow, "snp.report_data_b",
+                    "SNP REPORT_DATA second half equals SHA-256(binding_b) recomputed (signer kid, TLS key, iat, nonce)");
+    }
+    char key[16];
+    snprintf(key, sizeof key, "snp%zu", idx);
+    struct snp_report r;
+    int parsed = 0, before = st->failed;
+    snp_check_run(&c->o->snp, rep, rl, vek, sv, nsup, st, key, &r, &parsed);
+    if (parsed)
+        check_measurement_snp(c, r.measurement);
+    if (st->failed == before) {
+        c->attested = 1;
+        char m[97];
+        codec_hex_encode(r.measurement, 48, m, sizeof m);
+        PROVEN(c, "an AMD SEV-SNP %s%s signed a report binding this result to a VM with launch measurement %.16s...",
+               is_vlek ? "(VLEK, cloud-provider key) " : "", c->o->snp.ntrust_roots ? "(TEST ROOT)" : "processor", m);
+        if (c->o->snp.ntrust_roots)
+            c->test_root = 1;
+    }
+out:
+    free(rep);
+    X509_free(vek);
+    X509_free(sup[0]);
+    X509_free(sup[1]);
+}
+
+static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs)
+{
+    if (!c->have_manifest || c->man.npcrs == 0) {
+        steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement.tpm",
+                    "quoted PCRs not compared with expected values: give --manifest with expected PCRs");
+        return;
+    }
+    c->measurement_checked = 1;
+    for (size_t i = 0; i < c->man.npcrs; i++) {
+        const json_t *want = c->man.pcrs[i].pcrs;
+        const char *bank, *idx;
+        json_t *bv, *iv;
+        int all = 1, n = 0;
+        json_object_foreach((json_t *)want, bank, bv) {
+            json_object_foreach(bv, idx, iv) {
+                json_t *have = json_object_get(json_object_get(pcrs, bank), idx);
+                n++;
+                if (!json_is_string(iv) || !json_is_string(have) || strcmp(json_string_value(iv), json_string_value(have)))
+                    all = 0;
+            }
+        }
+        if (all && n) {
+            steps_add(&c->st, STEP_PASS, "measurement.tpm", "quoted PCRs equal the %d expected values in the manifest's %s",
+                      n, c->man.pcrs[i].path);
+            return;
+        }
+    }
+    steps_add(&c->st, STEP_FAIL, "measurement.tpm", "quoted PCRs match none of the %zu expected PCR sets in the manifest", c->man.npcrs);
+}
+
+static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
+{
+    size_t ql = 0, sl = 0, ll = 0;
+    uint8_t *quote = b64_member(ev, "quote", &ql), *sig = b64_member(ev, "signature", &sl);
+    uint8_t *log = json_is_string(json_object_get(ev, "event_log")) ? b64_member(ev, "event_log", &ll) : NULL;
+    X509 *akcert = pem_member(ev, "ak_cert");
+    EVP_PKEY *ak = NULL;
+    X509 *ca[VERIFY_MAX_CHAIN_CERTS] = {0};
+    int nca = 0;
+    const char *akpem = jstr(ev, "ak_pub");
+    if (akpem) {
+        BIO *b = BIO_new_mem_buf(akpem, -1);
+        ak = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    }
+    if (!quote || !sig) {
+        steps_add(&c->st, STEP_FAIL, "tpm.evidence", "evidence[%zu] tpm2: quote or signature missing or not base64", idx);
+        goto out;
+    }
+    if (json_is_string(json_object_get(ev, "event_log")) && !log) {
+        steps_add(&c->st, STEP_FAIL, "tpm.evidence", "evidence[%zu] tpm2: event_log is not base64", idx);
+        goto out;
+    }
+    if (c->o->ak_ca) {
+        char err[256];
+        nca = cli_load_certs_file(c->o->ak_ca, ca, VERIFY_MAX_CHAIN_CERTS, err, sizeof err);
+        if (nca < 0) {
+            steps_add(&c->st, STEP_FAIL, "tpm.ak_cert.chain", "--tpm-ca: %s", err);
+            nca = 0;
+        }
+    }
+    uint8_t extra[32];
+    EVP_Digest(c->report_data, 64, extra, NULL, EVP_sha256(), NULL);
+    const json_t *pcrs = json_object_get(ev, "pcrs");
+    struct tpm_check_in in = {
+        .quote = quote, .quote_len = ql, .sig = sig, .sig_len = sl, .ak = ak, .ak_cert = akcert, .ca = ca, .nca = nca,
+        .pcrs = json_is_object(pcrs) ? pcrs : NULL, .eventlog = log, .eventlog_len = ll,
+        .expected_extra = c->have_report_data ? extra : NULL, .expected_extra_len = 32,
+        .expected_extra_what = "SHA-256(REPORT_DATA recomputed from the payload)", .at = c->o->at,
+    };
+    char key[16];
+    snprintf(key, sizeof key, "tpm%zu", idx);
+    int before = c->st.failed;
+    tpm_check_run(&in, &c->st, key);
+    if (in.pcrs)
+        check_tpm_measurement(c, in.pcrs);
+    if (c->st.failed == before) {
+        c->attested = 1;
+        PROVEN(c, "a TPM attestation key signed these PCR values over SHA-256(REPORT_DATA) of this result");
+        if (!akcert || !nca)
+            UNPROVEN(c, "that the TPM attestation key belongs to a real (or cloud vTPM) TPM: its certificate was not checked against a CA (--tpm-ca)");
+    }
+out:
+    free(quote);
+    free(sig);
+    free(log);
+    X509_free(akcert);
+    EVP_PKEY_free(ak);
+    for (int i = 0; i < nca; i++)
+        X509_free(ca[i]);
+}
+
+static void check_evidence(struct result_ctx *c, const json_t *p)
+{
+    json_t *ev = json_object_get(p, "evidence");
+    size_t n = json_array_size(ev);
+    if (!json_is_array(ev) || n == 0 || n > VERIFY_MAX_EVIDENCE) {
+        steps_add(&c->st, STEP_FAIL, "evidence", "evidence must be an array of 1 to %u items", VERIFY_MAX_EVIDENCE);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(ev, i);
+        const char *type = jstr(e, "type");
+        steps_add(&c->st, STEP_INFO, "evidence.type", "evidence[%zu]: type %s", i, type ? type : "(absent)");
+        if (!type) {
+            steps_add(&c->st, STEP_FAIL, "evidence.type", "evidence[%zu] has no type", i);
+        } else if (!strcmp(type, "none")) {
+            const char *reason = jstr(e, "reason");
+            steps_check(&c->st, n == 1, NULL, "evidence.none_alone", "evidence type none stands alone in the array");
+            steps_check(&c->st, 0, c->o->allow_unattested ? "--allow-unattested" : NULL, "evidence.none",
+                        "evidence type none (reason: %s): this result is signed but not hardware-attested",
+                        reason ? reason : "not given");
+            c->unattested = 1;
+        } else if (!strcmp(type, "sev-snp")) {
+            check_snp(c, e, i);
+        } else if (!strcmp(type, "tpm2")) {
+            check_tpm(c, e, i);
+        } else {
+            steps_add(&c->st, STEP_FAIL, "evidence.unsupported", "evidence[%zu] type %s cannot be checked by this verifier", i, type);
+        }
+    }
+}
+
+/* The compact JWS text inside the input: the file itself, a {"jws":...} wrapper, or a flattened JWS. */
+static char *extract_jws(const uint8_t *b, size_t len, json_t **bare_payload, const char **form)
+{
+    *bare_payload = NULL;
+    while (len && isspace(b[len - 1]))
+        len--;
+    while (len && isspace(*b)) {
+        b++;
+        len--;
+    }
+    if (len && b[0] != '{') {
+        *form = "compact JWS";
+        char *s = malloc(len + 1);
+        if (s) {
+            memcpy(s, b, len);
+            s[len] = 0;
+        }
+        return s;
+    }
+    json_error_t je;
+    json_t *j = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &je);
+    char *out = NULL;
+    const char *jws = jstr(j, "jws"), *pr = jstr(j, "protected"), *pl = jstr(j, "payload"), *sg = jstr(j, "signature");
+    if (jws) {
+        *form = "JSON with a compact JWS";
+        out = strdup(jws);
+    } else if (pr && pl && sg) {
+        *form = "flattened JSON JWS";
+        size_t n = strlen(pr) + strlen(pl) + strlen(sg) + 3;
+        if ((out = malloc(n)))
+            snprintf(out, n, "%s.%s.%s", pr, pl, sg);
+    } else if (json_is_object(j) && json_object_get(j, "evidence")) {
+        *form = "bare JSON payload";
+        *bare_payload = json_incref(j);
+    } else {
+        *form = "unrecognised";
+    }
+    json_decref(j);
+    return out;
+}
+
+int cmd_result(struct verify_opts *o)
+{
+    struct result_ctx *c = calloc(1, sizeof *c);
+    int rc = 2, ntrust = 0;
+    uint8_t *file = NULL;
+    char *jws = NULL, err[256] = "";
+    json_t *payload = NULL;
+    EVP_PKEY *pinned = NULL;
+    X509 *trust[VERIFY_MAX_CHAIN_CERTS] = {0};
+    size_t len = 0;
+    if (!c || steps_init(&c->st)) {
+        free(c);
+        return 2;
+    }
+    c->o = o;
+    if (!o->file) {
+        fprintf(stderr, "sealed-verify result: give the result file\n");
+        goto out;
+    }
+    if (!(file = verify_read_file(o->file, VERIFY_MAX_INPUT_FILE, &len, err, sizeof err))) {
+        fprintf(stderr, "sealed-verify: %s\n", err);
+        goto out;
+    }
+    if (o->expect_measurement) {
+        if (codec_hex_decode(o->expect_measurement, strlen(o->expect_measurement), c->expect_meas, 48) != 48) {
+            fprintf(stderr, "sealed-verify: --expect-measurement wants 96 lowercase hex digits (SHA-384)\n");
+            goto out;
+        }
+        c->have_expect = 1;
+    }
+    if (o->manifest) {
+        size_t ml;
+        uint8_t *mb = verify_read_file(o->manifest, VERIFY_MAX_INPUT_FILE, &ml, err, sizeof err);
+        if (!mb || manifest_load(mb, ml, &c->man, err, sizeof err)) {
+            free(mb);
+            fprintf(stderr, "sealed-verify: --manifest: %s\n", err);
+            goto out;
+        }
+        free(mb);
+        c->have_manifest = 1;
+    }
+    if (o->signer_key && !(pinned = load_signer_key(o->signer_key, err, sizeof err))) {
+        fprintf(stderr, "sealed-verify: %s\n", err);
+        goto out;
+    }
+    if ((ntrust = cli_load_trust_roots(o, trust, VERIFY_MAX_CHAIN_CERTS)) < 0)
+        goto out;
+
+    const char *form = "";
+    json_t *bare = NULL;
+    jws = extract_jws(file, len, &bare, &form);
+    steps_add(&c->st, STEP_INFO, "input", "input %s: %s, %zu bytes", o->file, form, len);
+    if (jws) {
+        payload = check_jws(c, jws, strlen(jws), pinned);
+    } else if (bare) {
+        steps_add(&c->st, STEP_FAIL, "jws.signature", "no JWS: only the payload was given, so the service's signature "
+                  "cannot be checked (download the signed result)");
+        payload = bare;   /* fields are shown, but without a JWS there is no kid to bind */
+    } else {
+        steps_add(&c->st, STEP_FAIL, "input", "not a sealed-login result (compact JWS, or JSON with jws / protected+payload+signature)");
+    }
+    if (payload && c->jws_ok) {
+        json_t *pp = json_object_get(payload, "paypal");
+        PROVEN(c, "the service key %s signed this result for PayPal user %s of client %s", c->kid,
+               jstr(pp, "user_id") ? jstr(pp, "user_id") : "?", jstr(pp, "client_id") ? jstr(pp, "client_id") : "?");
+    }
+    if (payload) {
+        json_object_set(c->st.fields, "payload", payload);
+        if (c->kid[0] && check_payload(c, payload))
+            check_evidence(c, payload);
+        else if (!c->kid[0])
+            steps_add(&c->st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed without the signer's key id");
+    }
+
+    if (c->unattested)
+        UNPROVEN(c, "anything about the hardware or the code that produced it: evidence type none, signed but not hardware-attested");
+    if (c->attested && !c->measurement_checked)
+        UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
+    if (c->test_root)
+        UNPROVEN(c, "real AMD hardware: the chain ends at a TEST root given with --trust-root");
+    if (!o->signer_key)
+        UNPROVEN(c, "that the signing key is the operator's published key (not pinned with --signer-key)");
+
+    json_t *summary = json_object(), *pa = json_array(), *ua = json_array();
+    for (int i = 0; i < c->nproven; i++)
+        json_array_append_new(pa, json_string(c->proven[i]));
+    for (int i = 0; i < c->nunproven; i++)
+        json_array_append_new(ua, json_string(c->unproven[i]));
+    json_object_set_new(summary, "proven", pa);
+    json_object_set_new(summary, "not_proven", ua);
+    json_object_set_new(summary, "hardware_attested", json_boolean(c->attested && !c->unattested));
+    json_object_set_new(c->st.fields, "summary", summary);
+    if (o->json) {
+        steps_print_json(&c->st, stdout, "result");
+    } else {
+        steps_print(&c->st, stdout, "sealed-verify result");
+        for (int i = 0; i < c->nproven; i++)
+            printf("proven: %s\n", c->proven[i]);
+        for (int i = 0; i < c->nunproven; i++)
+            printf("NOT proven: %s\n", c->unproven[i]);
+        printf("%s\n", c->st.failed ? "RESULT: FAIL - at least one check above failed" :
+               c->unattested ? "RESULT: PASS (signed only, not hardware-attested)" :
+               c->test_root ? "RESULT: PASS (against a TEST root: not evidence of real AMD hardware)" :
+               !c->measurement_checked ? "RESULT: PASS (measurement not compared)" : "RESULT: PASS");
+    }
+    rc = c->st.failed ? 1 : 0;
+out:
+    free(file);
+    free(jws);
+    json_decref(payload);
+    EVP_PKEY_free(pinned);
+    for (int i = 0; i < ntrust; i++)
+        X509_free(trust[i]);
+    if (c->have_manifest)
+        manifest_free(&c->man);
+    steps_free(&c->st);
+    free(c);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* sealed-verify: the offline verifier. Dispatches to the commands (cmd_*.c); every check they run
+ * is printed as one line and decides the exit status. Never touches the network. */
+#include "verify/cli.h"
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        cli_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    struct verify_opts o;
+    if (cli_parse(argc - 2, argv + 2, &o)) {
+        cli_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "result"))
+        return cmd_result(&o);
+    if (!strcmp(cmd, "snp-report"))
+        return cmd_snp_report(&o);
+    if (!strcmp(cmd, "tpm-quote"))
+        return cmd_tpm_quote(&o);
+    if (!strcmp(cmd, "eventlog"))
+        return cmd_eventlog(&o);
+    fprintf(stderr, "sealed-verify: unknown command %s\n", cmd);
+    cli_usage(stderr);
+    return 2;
+}

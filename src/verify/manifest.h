@@ -1,0 +1,33 @@
+/* manifest: what sealed-verify reads from a build-manifest.json (written by the image build with
+ * sealed-measure): the expected SEV-SNP launch measurements (every 96-hex-digit string under a key
+ * path naming "measurement", "launch_digest" or "snp") and the expected TPM PCR sets (every object
+ * under a key "pcrs" shaped {"sha256":{"4":"hex",...}}). Tolerant of the manifest's layout, strict
+ * about the values. Reads JSON only; decides nothing. */
+#ifndef SEALED_VERIFY_MANIFEST_H
+#define SEALED_VERIFY_MANIFEST_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "verify/verify_limits.h"
+
+struct manifest_measurement {
+    uint8_t value[48];
+    char path[160];          /* where in the manifest it was found, for the message */
+};
+
+struct manifest_pcrs {
+    const json_t *pcrs;      /* borrowed from the manifest's JSON: {"bank":{"idx":"hex"}} */
+    char path[160];
+};
+
+struct manifest {
+    json_t *root;            /* owned */
+    size_t nsnp, npcrs;
+    struct manifest_measurement snp[VERIFY_MAX_MANIFEST_MEASUREMENTS];
+    struct manifest_pcrs pcrs[VERIFY_MAX_MANIFEST_MEASUREMENTS];
+};
+
+/* Parses a manifest from (buf, len). 0, or -1 with a message in err. */
+int manifest_load(const uint8_t *buf, size_t len, struct manifest *out, char *err, size_t errlen);
+void manifest_free(struct manifest *m);
+#endif

@@ -1,0 +1,414 @@
+/* snp_check: one SEV-SNP report, every step recorded; see snp_check.h. */
+#include "verify/snp_check.h"
+#include "verify/amd_chain.h"
+#include "verify/verify_limits.h"
+#include "common/amd_roots.h"
+#include "common/codec.h"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+
+void snp_policy_defaults(struct snp_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->vmpl = 0;
+    p->signers = SNP_CHECK_SIGNER_VCEK | SNP_CHECK_SIGNER_VLEK;
+    p->at = time(NULL);
+}
+
+/* Built-in floors. AMD's security bulletins are the authority on the minimum TCB; these are the
+ * floors this verifier ships with and anyone can raise them with --min-tcb. Milan's is the TCB of
+ * the newest real Milan report in our test data (bootloader 3, TEE 0, SNP 8, microcode 115, 2023);
+ * for Genoa and Turin no floor is pinned yet (0: the step says so). */
+void snp_policy_default_min_tcb(snp_product p, struct snp_tcb *t)
+{
+    memset(t, 0, sizeof *t);
+    if (p == SNP_PRODUCT_MILAN) {
+        t->bootloader = 3;
+        t->tee = 0;
+        t->snp = 8;
+        t->microcode = 115;
+    }
+}
+
+int snp_policy_parse_tcb(const char *s, struct snp_tcb *out)
+{
+    memset(out, 0, sizeof *out);
+    while (*s) {
+        const char *comma = strchr(s, ','), *end = comma ? comma : s + strlen(s);
+        const char *eq = memchr(s, '=', (size_t)(end - s));
+        uint64_t v;
+        if (!eq || codec_parse_u64(eq + 1, (size_t)(end - eq - 1), 0, 255, &v))
+            return -1;
+        size_t kl = (size_t)(eq - s);
+        uint8_t *dst = NULL;
+        if (kl == 2 && !memcmp(s, "bl", 2)) dst = &out->bootloader;
+        else if (kl == 3 && !memcmp(s, "tee", 3)) dst = &out->tee;
+        else if (kl == 3 && !memcmp(s, "snp", 3)) dst = &out->snp;
+        else if (kl == 5 && !memcmp(s, "ucode", 5)) dst = &out->microcode;
+        else if (kl == 3 && !memcmp(s, "fmc", 3)) dst = &out->fmc;
+        if (!dst)
+            return -1;
+        *dst = (uint8_t)v;
+        s = comma ? comma + 1 : end;
+    }
+    return 0;
+}
+
+static void hexs(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+    if (codec_hex_encode(b, n, out, cap) == (size_t)-1 && cap)
+        out[0] = 0;
+}
+
+static json_t *hexj(const uint8_t *b, size_t n)
+{
+    char buf[2 * 72 + 1];
+    hexs(b, n, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *tcbj(uint64_t raw, snp_product p)
+{
+    struct snp_tcb t;
+    char r[24];
+    snp_tcb_decode(raw, p, &t);
+    snprintf(r, sizeof r, "0x%016" PRIx64, raw);
+    json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i}", "raw", r, "bootloader", t.bootloader, "tee", t.tee,
+                          "snp", t.snp, "microcode", t.microcode);
+    if (o && p == SNP_PRODUCT_TURIN)
+        json_object_set_new(o, "fmc", json_integer(t.fmc));
+    return o;
+}
+
+/* Big-endian hex of a little-endian signature component (how tools print R and S). */
+static json_t *sigj(const uint8_t *le)
+{
+    uint8_t be[48];
+    for (int i = 0; i < 48; i++)
+        be[i] = le[47 - i];
+    return hexj(be, 48);
+}
+
+json_t *snp_check_report_json(const struct snp_report *r, snp_product p)
+{
+    char pol[24], pi[24];
+    snprintf(pol, sizeof pol, "0x%" PRIx64, r->policy);
+    snprintf(pi, sizeof pi, "0x%" PRIx64, r->platform_info);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "version", json_integer(r->version));
+    json_object_set_new(o, "guest_svn", json_integer(r->guest_svn));
+    json_object_set_new(o, "policy", json_string(pol));
+    json_object_set_new(o, "policy_debug", json_boolean(r->policy & SNP_POLICY_DEBUG));
+    json_object_set_new(o, "policy_migrate_ma", json_boolean(r->policy & SNP_POLICY_MIGRATE_MA));
+    json_object_set_new(o, "policy_smt", json_boolean(r->policy & SNP_POLICY_SMT));
+    json_object_set_new(o, "policy_single_socket", json_boolean(r->policy & SNP_POLICY_SINGLE_SOCKET));
+    json_object_set_new(o, "family_id", hexj(r->family_id, 16));
+    json_object_set_new(o, "image_id", hexj(r->image_id, 16));
+    json_object_set_new(o, "vmpl", json_integer(r->vmpl));
+    json_object_set_new(o, "signature_algo", json_integer(r->signature_algo));
+    json_object_set_new(o, "current_tcb", tcbj(r->current_tcb, p));
+    json_object_set_new(o, "platform_info", json_string(pi));
+    json_object_set_new(o, "author_key_en", json_integer(r->key_info & 1));
+    json_object_set_new(o, "mask_chip_key", json_integer((r->key_info >> 1) & 1));
+    json_object_set_new(o, "signing_key", json_string(snp_signer_name(snp_report_signer(r))));
+    json_object_set_new(o, "report_data", hexj(r->report_data, 64));
+    json_object_set_new(o, "measurement", hexj(r->measurement, 48));
+    json_object_set_new(o, "host_data", hexj(r->host_data, 32));
+    json_object_set_new(o, "id_key_digest", hexj(r->id_key_digest, 48));
+    json_object_set_new(o, "author_key_digest", hexj(r->author_key_digest, 48));
+    json_object_set_new(o, "report_id", hexj(r->report_id, 32));
+    json_object_set_new(o, "report_id_ma", hexj(r->report_id_ma, 32));
+    json_object_set_new(o, "reported_tcb", tcbj(r->reported_tcb, p));
+    if (r->version >= 3) {
+        json_object_set_new(o, "cpuid_fam_id", json_integer(r->cpuid_fam_id));
+        json_object_set_new(o, "cpuid_mod_id", json_integer(r->cpuid_mod_id));
+        json_object_set_new(o, "cpuid_step", json_integer(r->cpuid_step));
+    }
+    json_object_set_new(o, "chip_id", hexj(r->chip_id, 64));
+    json_object_set_new(o, "committed_tcb", tcbj(r->committed_tcb, p));
+    char fw[32];
+    snprintf(fw, sizeof fw, "%u.%u build %u", r->current_major, r->current_minor, r->current_build);
+    json_object_set_new(o, "current_firmware", json_string(fw));
+    snprintf(fw, sizeof fw, "%u.%u build %u", r->committed_major, r->committed_minor, r->committed_build);
+    json_object_set_new(o, "committed_firmware", json_string(fw));
+    json_object_set_new(o, "launch_tcb", tcbj(r->launch_tcb, p));
+    if (r->version >= 5) {
+        char mv[24];
+        snprintf(mv, sizeof mv, "0x%" PRIx64, r->launch_mit_vector);
+        json_object_set_new(o, "launch_mit_vector", json_string(mv));
+        snprintf(mv, sizeof mv, "0x%" PRIx64, r->current_mit_vector);
+        json_object_set_new(o, "current_mit_vector", json_string(mv));
+    }
+    json_object_set_new(o, "signature_r", sigj(r->sig_r));
+    json_object_set_new(o, "signature_s", sigj(r->sig_s));
+    return o;
+}
+
+static int is_self_signed(X509 *x)
+{
+    return X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+}
+
+/* Product named by a certificate: productName extension, else the issuer CN "SEV-[VLEK-]<p>". */
+static snp_product product_of_cert(const struct vek_info *vi)
+{
+    if (vi->has_product)
+        return snp_product_from_name(vi->product, strlen(vi->product));
+    const char *cn = vi->issuer_cn;
+    if (!strncmp(cn, "SEV-VLEK-", 9))
+        return snp_product_from_name(cn + 9, strlen(cn + 9));
+    if (!strncmp(cn, "SEV-", 4))
+        return snp_product_from_name(cn + 4, strlen(cn + 4));
+    return SNP_PRODUCT_UNKNOWN;
+}
+
+static void check_validity(struct steps *st, X509 *x, const char *what, time_t at)
+{
+    char cn[64];
+    amd_chain_cn(X509_get_subject_name(x), cn, sizeof cn);
+    steps_check(st, amd_chain_valid_at(x, at), NULL, "snp.chain.validity",
+                "%s certificate %s is within its validity period at the verification time", what, cn);
+}
+
+/* Chain: VEK -> intermediate -> anchor. Returns 1 when every link and validity check passed. */
+static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned signer, X509 *vek,
+                       X509 *const *sup, int nsup, struct steps *st)
+{
+    int ok = 1;
+    X509 *pinned_ark = NULL, *pinned_mid = NULL, *anchor = NULL, *mid = NULL;
+    const char *midname = signer == SNP_SIGNER_VLEK ? "ASVK" : "ASK";
+    const struct amd_roots *roots = amd_roots_for(prod);
+    char cn[64], fp[65];
+
+    if (pol->ntrust_roots > 0) {
+        /* explicit test root: the self-signed certificate in the file is the anchor */
+        for (int i = 0; i < pol->ntrust_roots && !anchor; i++)
+            if (is_self_signed(pol->trust_roots[i]))
+                anchor = pol->trust_roots[i];
+        if (!anchor) {
+            steps_add(st, STEP_FAIL, "snp.chain.root", "--trust-root %s holds no self-signed root certificate",
+                      pol->trust_root_file ? pol->trust_root_file : "");
+            return 0;
+        }
+        amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
+        amd_chain_fingerprint(anchor, fp);
+        steps_add(st, STEP_WARN, "snp.chain.root",
+                  "trust root is the TEST root %s (sha256 %s) from --trust-root %s, not AMD's pinned root: "
+                  "this proves nothing about real AMD hardware", cn, fp,
+                  pol->trust_root_file ? pol->trust_root_file : "");
+    } else {
+        if (!roots) {
+            steps_add(st, STEP_FAIL, "snp.chain.root", "no pinned AMD root for an unknown product (use --product)");
+            return 0;
+        }
+        pinned_ark = amd_roots_load(roots->ark_pem);
+        pinned_mid = amd_roots_load(signer == SNP_SIGNER_VLEK ? roots->asvk_pem : roots->ask_pem);
+        if (!pinned_ark || !pinned_mid) {
+            steps_add(st, STEP_FAIL, "snp.chain.root", "cannot load the pinned AMD certificates");
+            ok = 0;
+            goto out;
+        }
+        anchor = pinned_ark;
+        steps_add(st, STEP_INFO, "snp.chain.root", "trust root: AMD ARK-%s pinned in this verifier (sha256 %s)",
+                  snp_product_name(prod), roots->ark_sha256);
+    }
+    /* a root carried with the evidence must be the anchor itself */
+    for (int i = 0; i < nsup; i++) {
+        if (!is_self_signed(sup[i]))
+            continue;
+        amd_chain_cn(X509_get_subject_name(sup[i]), cn, sizeof cn);
+        ok &= steps_check(st, amd_chain_same_cert(sup[i], anchor), NULL, "snp.chain.supplied_root",
+                          "the root %s supplied with the evidence is identical to the trusted root", cn);
+    }
+    /* intermediate: one supplied whose subject is the VEK's issuer, else the pinned one */
+    for (int i = 0; i < nsup && !mid; i++)
+        if (!is_self_signed(sup[i]) &&
+            X509_NAME_cmp(X509_get_subject_name(sup[i]), X509_get_issuer_name(vek)) == 0)
+            mid = sup[i];
+    for (int i = 0; i < pol->ntrust_roots && !mid; i++)
+        if (!is_self_signed(pol->trust_roots[i]) &&
+            X509_NAME_cmp(X509_get_subject_name(pol->trust_roots[i]), X509_get_issuer_name(vek)) == 0)
+            mid = pol->trust_roots[i];
+    for (int i = 0; i < nsup; i++)
+        if (!is_self_signed(sup[i]) && sup[i] != mid) {
+            amd_chain_cn(X509_get_subject_name(sup[i]), cn, sizeof cn);
+            steps_add(st, STEP_INFO, "snp.chain.unused", "supplied certificate %s is not the issuer of this %s: not used",
+                      cn, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+        }
+    if (!mid && pinned_mid) {
+        mid = pinned_mid;
+        steps_add(st, STEP_INFO, "snp.chain.intermediate", "%s: none supplied with the evidence, using AMD's pinned SEV-%s%s",
+                  midname, signer == SNP_SIGNER_VLEK ? "VLEK-" : "", snp_product_name(prod));
+    }
+    if (!mid) {
+        steps_add(st, STEP_FAIL, "snp.chain.intermediate", "no %s certificate matches the %s issuer", midname,
+                  signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+        ok = 0;
+        goto out;
+    }
+    amd_chain_err e = amd_chain_verify_link(anchor, anchor);
+    amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
+    ok &= steps_check(st, e == AMD_CHAIN_OK, NULL, "snp.chain.root_self_signed",
+                      "%s is self-signed (RSA-PSS SHA-384)%s%s", cn, e ? ": " : "", e ? amd_chain_strerror(e) : "");
+    char mcn[64];
+    amd_chain_cn(X509_get_subject_name(mid), mcn, sizeof mcn);
+    e = amd_chain_verify_link(mid, anchor);
+    ok &= steps_check(st, e == AMD_CHAIN_OK, NULL, "snp.chain.intermediate_signed",
+                      "%s %s is signed by %s (RSA-PSS SHA-384, salt 48)%s%s", midname, mcn, cn,
+                      e ? ": " : "", e ? amd_chain_strerror(e) : "");
+    char vcn[64];
+    amd_chain_cn(X509_get_subject_name(vek), vcn, sizeof vcn);
+    e = amd_chain_verify_link(vek, mid);
+    ok &= steps_check(st, e == AMD_CHAIN_OK, NULL, "snp.chain.vek_signed",
+                      "%s %s is signed by %s %s (RSA-PSS SHA-384, salt 48)%s%s",
+                      signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", vcn, midname, mcn,
+                      e ? ": " : "", e ? amd_chain_strerror(e) : "");
+    check_validity(st, anchor, "root", pol->at);
+    check_validity(st, mid, midname, pol->at);
+    check_validity(st, vek, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", pol->at);
+    ok &= amd_chain_valid_at(anchor, pol->at) && amd_chain_valid_at(mid, pol->at) && amd_chain_valid_at(vek, pol->at);
+out:
+    X509_free(pinned_ark);
+    X509_free(pinned_mid);
+    return ok;
+}
+
+static void tcb_str(const struct snp_tcb *t, snp_product p, char *out, size_t cap)
+{
+    if (p == SNP_PRODUCT_TURIN)
+        snprintf(out, cap, "fmc=%u bl=%u tee=%u snp=%u ucode=%u", t->fmc, t->bootloader, t->tee, t->snp, t->microcode);
+    else
+        snprintf(out, cap, "bl=%u tee=%u snp=%u ucode=%u", t->bootloader, t->tee, t->snp, t->microcode);
+}
+
+int snp_check_run(const struct snp_policy *pol, const uint8_t *report, size_t len, X509 *vek,
+                  X509 *const *sup, int nsup, struct steps *st, const char *key,
+                  struct snp_report *r, int *parsed_ok)
+{
+    int before = st->failed;
+    *parsed_ok = 0;
+    snp_err se = snp_report_parse(report, len, r);
+    if (se) {
+        steps_add(st, STEP_FAIL, "snp.parse", "SNP report: %s (%zu bytes; a report is exactly %u bytes, version >= 2)",
+                  snp_strerror(se), len, SNP_REPORT_SIZE);
+        return st->failed - before;
+    }
+    *parsed_ok = 1;
+    steps_add(st, STEP_PASS, "snp.parse", "SNP report parsed: version %u, %u bytes", r->version, SNP_REPORT_SIZE);
+    steps_check(st, snp_report_version_known(r->version), pol->allow_unknown_version ? "--allow-unknown-version" : NULL,
+                "policy.version", "report version %u is one this verifier knows (2, 3, 5)", r->version);
+    steps_check(st, !r->reserved_nonzero, NULL, "snp.reserved", "reserved bytes of the signed area are zero");
+    steps_check(st, r->signature_algo == 1, NULL, "snp.sig_algo",
+                "signature algorithm %u is ECDSA P-384 with SHA-384 (1)", r->signature_algo);
+
+    unsigned signer = snp_report_signer(r);
+    unsigned bit = signer == SNP_SIGNER_VCEK ? SNP_CHECK_SIGNER_VCEK : signer == SNP_SIGNER_VLEK ? SNP_CHECK_SIGNER_VLEK : 0;
+    steps_check(st, bit && (pol->signers & bit), NULL, "policy.signer",
+                "signing key (bits 4:2 at 0x48) is %s, allowed: %s%s%s", snp_signer_name(signer),
+                (pol->signers & SNP_CHECK_SIGNER_VCEK) ? "VCEK" : "",
+                (pol->signers & SNP_CHECK_SIGNER_VCEK) && (pol->signers & SNP_CHECK_SIGNER_VLEK) ? ", " : "",
+                (pol->signers & SNP_CHECK_SIGNER_VLEK) ? "VLEK" : "");
+
+    struct vek_info vi;
+    memset(&vi, 0, sizeof vi);
+    if (vek) {
+        amd_chain_err ve = amd_chain_vek_info(vek, &vi);
+        steps_check(st, ve == AMD_CHAIN_OK, NULL, "snp.vek.extensions", "%s certificate (CN=%s, issuer CN=%s) AMD extensions readable%s%s",
+                    signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", vi.subject_cn, vi.issuer_cn,
+                    ve ? ": " : "", ve ? amd_chain_strerror(ve) : "");
+    }
+
+    /* product: --product, else the report's CPUID (v3+), else the certificate */
+    snp_product prod_r = snp_report_product(r), prod_c = vek ? product_of_cert(&vi) : SNP_PRODUCT_UNKNOWN;
+    snp_product prod = pol->product ? pol->product : prod_r ? prod_r : prod_c;
+    if (prod == SNP_PRODUCT_UNKNOWN)
+        steps_add(st, STEP_FAIL, "snp.product", "product unknown: report version %u has no CPUID and no certificate names it (use --product)", r->version);
+    else
+        steps_add(st, STEP_INFO, "snp.product", "product: %s (from %s)", snp_product_name(prod),
+                  pol->product ? "--product" : prod_r ? "the report's CPUID fields" : "the certificate");
+    if (prod_r && prod != prod_r)
+        steps_add(st, STEP_FAIL, "snp.product", "the report's CPUID says %s, not %s", snp_product_name(prod_r), snp_product_name(prod));
+    if (prod_c && prod != prod_c)
+        steps_add(st, STEP_FAIL, "snp.product", "the certificate is for %s, not %s", snp_product_name(prod_c), snp_product_name(prod));
+
+    json_t *fj = snp_check_report_json(r, prod);
+    if (fj) {
+        json_object_set_new(fj, "product", json_string(snp_product_name(prod)));
+        json_object_set_new(st->fields, key, fj);
+    }
+
+    if (!vek) {
+        steps_add(st, STEP_FAIL, "snp.vek", "no %s certificate given: the report signature cannot be checked",
+                  signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+    } else {
+        EVP_PKEY *pk = X509_get0_pubkey(vek);
+        snp_err e = pk ? snp_report_verify_signature(report, len, pk) : SNP_ERR_KEY;
+        steps_check(st, e == SNP_OK, NULL, "snp.signature",
+                    "report signature (ECDSA P-384, bytes 0x000-0x29F) verifies with the %s key%s%s",
+                    signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", e ? ": " : "", e ? snp_strerror(e) : "");
+        int is_vlek_cert = !strncmp(vi.issuer_cn, "SEV-VLEK", 8);
+        if (signer == SNP_SIGNER_VLEK || signer == SNP_SIGNER_VCEK)
+            steps_check(st, is_vlek_cert == (signer == SNP_SIGNER_VLEK), NULL, "snp.vek.kind",
+                        "the certificate (issuer %s) is a %s, as the report's signing-key bits say",
+                        vi.issuer_cn, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+        if (prod)
+            check_chain(pol, prod, signer, vek, sup, nsup, st);
+
+        /* TCB extensions against REPORTED_TCB */
+        struct snp_tcb rt;
+        snp_tcb_decode(r->reported_tcb, prod, &rt);
+        int tcb_ok = vi.has_bl && vi.has_tee && vi.has_snp && vi.has_ucode &&
+                     vi.bl == rt.bootloader && vi.tee == rt.tee && vi.snp == rt.snp && vi.ucode == rt.microcode;
+        if (prod == SNP_PRODUCT_TURIN)
+            tcb_ok = tcb_ok && vi.has_fmc && vi.fmc == rt.fmc;
+        char a[80], b[80];
+        tcb_str(&rt, prod, a, sizeof a);
+        struct snp_tcb ct = {.fmc = vi.fmc, .bootloader = vi.bl, .tee = vi.tee, .snp = vi.snp, .microcode = vi.ucode};
+        tcb_str(&ct, prod, b, sizeof b);
+        steps_check(st, tcb_ok, NULL, "snp.tcb", "REPORTED_TCB (%s) equals the certificate's TCB extensions (%s)", a, b);
+
+        if (signer == SNP_SIGNER_VCEK) {
+            /* Turin KDS certifies only the first 8 bytes of CHIP_ID */
+            size_t want = prod == SNP_PRODUCT_TURIN ? 8 : 64;
+            char h1[129], h2[129];
+            hexs(r->chip_id, want, h1, sizeof h1);
+            hexs(vi.hwid, vi.hwid_len, h2, sizeof h2);
+            steps_check(st, vi.has_hwid && vi.hwid_len == want && CRYPTO_memcmp(vi.hwid, r->chip_id, want) == 0, NULL,
+                        "snp.hwid", "CHIP_ID %s%s equals the VCEK hwID %s", h1, want == 8 ? "(first 8 bytes)" : "",
+                        vi.has_hwid ? h2 : "(absent)");
+        } else if (signer == SNP_SIGNER_VLEK) {
+            steps_add(st, STEP_INFO, "snp.cspid", "VLEK issued to cloud provider %s (VLEKs carry no chip id)",
+                      vi.has_csp_id ? vi.csp_id : "(no cspID extension)");
+        }
+    }
+
+    /* guest policy */
+    steps_check(st, !(r->policy & SNP_POLICY_DEBUG), pol->allow_debug ? "--allow-debug" : NULL, "policy.debug",
+                "debug is off (policy bit 19 clear; policy 0x%" PRIx64 ")", r->policy);
+    steps_check(st, !(r->policy & SNP_POLICY_MIGRATE_MA), pol->allow_migration_agent ? "--allow-migration-agent" : NULL,
+                "policy.migration_agent", "migration agent is off (policy bit 18 clear)");
+    if (pol->vmpl < 0)
+        steps_add(st, STEP_INFO, "policy.vmpl", "VMPL %u (any accepted: --vmpl any)", r->vmpl);
+    else
+        steps_check(st, r->vmpl == (uint32_t)pol->vmpl, NULL, "policy.vmpl", "VMPL %u is the expected %d", r->vmpl, pol->vmpl);
+    struct snp_tcb min, rt;
+    if (pol->min_tcb_given)
+        min = pol->min_tcb;
+    else
+        snp_policy_default_min_tcb(prod, &min);
+    snp_tcb_decode(r->reported_tcb, prod, &rt);
+    int ge = rt.bootloader >= min.bootloader && rt.tee >= min.tee && rt.snp >= min.snp && rt.microcode >= min.microcode &&
+             (prod != SNP_PRODUCT_TURIN || rt.fmc >= min.fmc);
+    char a[80], b[80];
+    tcb_str(&rt, prod, a, sizeof a);
+    tcb_str(&min, prod, b, sizeof b);
+    steps_check(st, ge, NULL, "policy.min_tcb", "REPORTED_TCB %s is at least the minimum %s (%s)", a, b,
+                pol->min_tcb_given ? "--min-tcb" : prod == SNP_PRODUCT_MILAN ? "built-in floor for Milan" :
+                "no floor pinned for this product: pass --min-tcb");
+    return st->failed - before;
+}

@@ -1,0 +1,296 @@
+/* tpm_check: one TPM 2.0 quote, every step recorded; see tpm_check.h. */
+#include "verify/tpm_check.h"
+#include "verify/tpm_attest.h"
+#include "verify/verify_limits.h"
+#include "verify/amd_chain.h"
+#include "common/codec.h"
+#include "common/tpm_eventlog.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <openssl/rsa.h>
+
+static const EVP_MD *md_of(uint16_t alg)
+{
+    switch (alg) {
+    case TPM_EVENTLOG_ALG_SHA1: return EVP_sha1();
+    case TPM_EVENTLOG_ALG_SHA256: return EVP_sha256();
+    case TPM_EVENTLOG_ALG_SHA384: return EVP_sha384();
+    case TPM_EVENTLOG_ALG_SHA512: return EVP_sha512();
+    }
+    return NULL;
+}
+
+static const char *alg_name(uint16_t alg)
+{
+    const char *n = tpm_eventlog_alg_name(alg);
+    return n ? n : "unknown-hash";
+}
+
+int tpm_check_pcr_value(const json_t *pcrs, const char *bank, unsigned index, uint8_t *out, size_t cap)
+{
+    char k[8];
+    snprintf(k, sizeof k, "%u", index);
+    json_t *v = json_object_get(json_object_get(pcrs, bank), k);
+    if (!json_is_string(v))
+        return -1;
+    size_t n = codec_hex_decode(json_string_value(v), json_string_length(v), out, cap);
+    return n == (size_t)-1 ? -1 : (int)n;
+}
+
+static int verify_sig(EVP_PKEY *ak, const struct tpm_signature *s, const uint8_t *msg, size_t len, const char **why)
+{
+    const EVP_MD *md = md_of(s->hash_alg);
+    int ok = 0, kt = EVP_PKEY_get_base_id(ak);
+    unsigned char *der = NULL;
+    int dl = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    *why = "signature does not verify";
+    if (!md) {
+        *why = "unknown signature hash algorithm";
+        goto out;
+    }
+    if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, md, NULL, ak) != 1) {
+        *why = "cannot use the AK";
+        goto out;
+    }
+    if (s->sig_alg == TPM_ALG_RSASSA || s->sig_alg == TPM_ALG_RSAPSS) {
+        if (kt != EVP_PKEY_RSA) {
+            *why = "RSA signature but the AK is not an RSA key";
+            goto out;
+        }
+        if (s->sig_alg == TPM_ALG_RSAPSS &&
+            (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1))
+            goto out;
+        ok = EVP_DigestVerify(ctx, s->rsa, s->rsa_len, msg, len) == 1;
+    } else if (s->sig_alg == TPM_ALG_ECDSA) {
+        if (kt != EVP_PKEY_EC) {
+            *why = "ECDSA signature but the AK is not an EC key";
+            goto out;
+        }
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        BIGNUM *r = BN_bin2bn(s->r, (int)s->r_len, NULL), *ss = BN_bin2bn(s->s, (int)s->s_len, NULL);
+        if (!es || !r || !ss || !ECDSA_SIG_set0(es, r, ss)) {
+            BN_free(r);
+            BN_free(ss);
+            ECDSA_SIG_free(es);
+            goto out;
+        }
+        dl = i2d_ECDSA_SIG(es, &der);
+        ECDSA_SIG_free(es);
+        ok = dl > 0 && EVP_DigestVerify(ctx, der, (size_t)dl, msg, len) == 1;
+    }
+out:
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+static void pcr_list(const struct tpm_pcr_selection *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < (unsigned)s->size * 8 && n + 4 < cap; i++)
+        if (s->select[i / 8] & (1u << (i % 8)))
+            n += (size_t)snprintf(out + n, cap - n, "%s%u", n ? "," : "", i);
+}
+
+static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote *q, struct steps *st)
+{
+    tpm_eventlog *log = NULL;
+    tpm_eventlog_err le = tpm_eventlog_parse(in->eventlog, in->eventlog_len, &log);
+    if (le) {
+        steps_add(st, STEP_FAIL, "tpm.eventlog.parse", "event log: %s", tpm_eventlog_strerror(le));
+        return;
+    }
+    steps_add(st, STEP_PASS, "tpm.eventlog.parse", "event log parsed: %s format, %zu records",
+              log->crypto_agile ? "TCG2 crypto-agile" : "legacy TCG 1.2 SHA-1", log->nevents);
+    for (size_t k = 0; k < q->nsel; k++) {
+        const struct tpm_pcr_selection *s = &q->sel[k];
+        const char *bank = alg_name(s->hash);
+        tpm_eventlog_bank b;
+        le = tpm_eventlog_replay(log, s->hash, &b);
+        if (le) {
+            steps_add(st, STEP_FAIL, "tpm.eventlog.replay", "event log cannot be replayed for %s: %s", bank,
+                      tpm_eventlog_strerror(le));
+            continue;
+        }
+        char match[128] = "", bad[128] = "", outside[128] = "";
+        size_t nm = 0, nb = 0, no = 0;
+        for (unsigned i = 0; i < (unsigned)s->size * 8 && i < TPM_EVENTLOG_NUM_PCRS; i++) {
+            if (!(s->select[i / 8] & (1u << (i % 8))))
+                continue;
+            uint8_t v[TPM_ATTEST_MAX_DIGEST];
+            int vl = tpm_check_pcr_value(in->pcrs, bank, i, v, sizeof v);
+            int same = vl == (int)b.digest_len && !memcmp(v, b.pcr[i], b.digest_len);
+            if (b.extended_mask & (1u << i)) {
+                if (same)
+                    nm += (size_t)snprintf(match + nm, sizeof match - nm, "%s%u", nm ? "," : "", i);
+                else
+                    nb += (size_t)snprintf(bad + nb, sizeof bad - nb, "%s%u", nb ? "," : "", i);
+            } else if (!same) {
+                no += (size_t)snprintf(outside + no, sizeof outside - no, "%s%u", no ? "," : "", i);
+            }
+            if (nm >= sizeof match) nm = sizeof match - 1;
+            if (nb >= sizeof bad) nb = sizeof bad - 1;
+            if (no >= sizeof outside) no = sizeof outside - 1;
+        }
+        steps_check(st, nb == 0, NULL, "tpm.eventlog.replay", "event log replays to the quoted %s PCRs [%s]%s%s", bank,
+                    match, nb ? "; mismatch in PCRs " : "", bad);
+        if (no)
+            steps_add(st, STEP_INFO, "tpm.eventlog.outside", "%s PCRs [%s] were extended by something not in the event log: "
+                      "their values are covered by the quote but not explained by the log", bank, outside);
+    }
+    tpm_eventlog_free(log);
+}
+
+int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *key)
+{
+    int before = st->failed;
+    struct tpm_quote q;
+    tpm_attest_err e = tpm_attest_parse_quote(in->quote, in->quote_len, &q);
+    if (e) {
+        steps_add(st, STEP_FAIL, "tpm.quote.parse", "TPMS_ATTEST: %s", tpm_attest_strerror(e));
+        return st->failed - before;
+    }
+    steps_add(st, STEP_PASS, "tpm.quote.parse", "TPMS_ATTEST parsed: a TPM2_Quote (magic TPM_GENERATED_VALUE, %zu bytes)",
+              in->quote_len);
+    json_t *f = json_object();
+    char hex[2 * TPM_ATTEST_MAX_NAME + 1];
+    codec_hex_encode(q.qualified_signer, q.qualified_signer_len, hex, sizeof hex);
+    json_object_set_new(f, "qualified_signer", json_string(hex));
+    codec_hex_encode(q.extra_data, q.extra_data_len, hex, sizeof hex);
+    json_object_set_new(f, "extra_data", json_string(hex));
+    json_object_set_new(f, "clock", json_integer((json_int_t)q.clock));
+    json_object_set_new(f, "reset_count", json_integer(q.reset_count));
+    json_object_set_new(f, "restart_count", json_integer(q.restart_count));
+    json_object_set_new(f, "safe", json_boolean(q.safe));
+    char fw[24];
+    snprintf(fw, sizeof fw, "0x%016" PRIx64, q.firmware_version);
+    json_object_set_new(f, "firmware_version", json_string(fw));
+    codec_hex_encode(q.pcr_digest, q.pcr_digest_len, hex, sizeof hex);
+    json_object_set_new(f, "pcr_digest", json_string(hex));
+    json_t *sel = json_object();
+    for (size_t k = 0; k < q.nsel; k++) {
+        char l[128];
+        pcr_list(&q.sel[k], l, sizeof l);
+        json_object_set_new(sel, alg_name(q.sel[k].hash), json_string(l));
+    }
+    json_object_set_new(f, "pcr_selection", sel);
+    json_object_set_new(st->fields, key, f);
+
+    /* signature with the AK */
+    struct tpm_signature s;
+    e = tpm_attest_parse_signature(in->sig, in->sig_len, &s);
+    if (e) {
+        steps_add(st, STEP_FAIL, "tpm.signature", "TPMT_SIGNATURE: %s", tpm_attest_strerror(e));
+    } else if (!in->ak) {
+        steps_add(st, STEP_FAIL, "tpm.signature", "no attestation key given: the quote signature cannot be checked");
+    } else {
+        const char *why = "";
+        int ok = verify_sig(in->ak, &s, in->quote, in->quote_len, &why);
+        steps_check(st, ok, NULL, "tpm.signature", "quote signature (%s with %s) verifies with the AK (%s %d bits)%s%s",
+                    tpm_attest_sig_alg_name(s.sig_alg), alg_name(s.hash_alg),
+                    EVP_PKEY_get_base_id(in->ak) == EVP_PKEY_RSA ? "RSA" : "EC", EVP_PKEY_get_bits(in->ak),
+                    ok ? "" : ": ", ok ? "" : why);
+    }
+
+    /* qualifying data */
+    codec_hex_encode(q.extra_data, q.extra_data_len, hex, sizeof hex);
+    if (in->expected_extra)
+        steps_check(st, q.extra_data_len == in->expected_extra_len &&
+                    CRYPTO_memcmp(q.extra_data, in->expected_extra, q.extra_data_len) == 0, NULL, "tpm.qualifying_data",
+                    "qualifying data %s equals %s", hex, in->expected_extra_what ? in->expected_extra_what : "the expected value");
+    else
+        steps_add(st, STEP_INFO, "tpm.qualifying_data", "qualifying data %s (not compared: no --report-data or --nonce)", hex);
+
+    /* PCR digest */
+    if (!in->pcrs) {
+        steps_add(st, STEP_FAIL, "tpm.pcr_digest", "no PCR values given: the quoted PCR digest cannot be interpreted");
+    } else if (e != TPM_ATTEST_OK || !md_of(s.hash_alg)) {
+        steps_add(st, STEP_FAIL, "tpm.pcr_digest", "the PCR digest cannot be recomputed: the signature's hash algorithm is unknown");
+    } else {
+        const EVP_MD *md = md_of(s.hash_alg);
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        int ok = md && ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1;
+        char missing[160] = "", sels[256] = "";
+        size_t mn = 0, sn = 0;
+        for (size_t k = 0; ok && k < q.nsel; k++) {
+            const struct tpm_pcr_selection *ps = &q.sel[k];
+            char l[128];
+            pcr_list(ps, l, sizeof l);
+            sn += (size_t)snprintf(sels + sn, sizeof sels - sn, "%s%s [%s]", sn ? ", " : "", alg_name(ps->hash), l);
+            if (sn >= sizeof sels)
+                sn = sizeof sels - 1;
+            for (unsigned i = 0; i < (unsigned)ps->size * 8; i++) {
+                if (!(ps->select[i / 8] & (1u << (i % 8))))
+                    continue;
+                uint8_t v[TPM_ATTEST_MAX_DIGEST];
+                int vl = tpm_check_pcr_value(in->pcrs, alg_name(ps->hash), i, v, sizeof v);
+                if (vl <= 0 || (size_t)vl != tpm_eventlog_alg_size(ps->hash)) {
+                    mn += (size_t)snprintf(missing + mn, sizeof missing - mn, "%s%s:%u", mn ? "," : "", alg_name(ps->hash), i);
+                    if (mn >= sizeof missing)
+                        mn = sizeof missing - 1;
+                    continue;
+                }
+                EVP_DigestUpdate(ctx, v, (size_t)vl);
+            }
+        }
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned dl = 0;
+        if (ok)
+            ok = EVP_DigestFinal_ex(ctx, d, &dl) == 1;
+        EVP_MD_CTX_free(ctx);
+        if (mn)
+            steps_add(st, STEP_FAIL, "tpm.pcr_digest", "the PCR values for %s are missing or malformed", missing);
+        else
+            steps_check(st, ok && dl == q.pcr_digest_len && CRYPTO_memcmp(d, q.pcr_digest, dl) == 0, NULL,
+                        "tpm.pcr_digest", "the quoted PCR digest equals the hash of the given PCR values (%s)", sels);
+    }
+
+    /* event log */
+    if (in->eventlog && in->pcrs)
+        check_eventlog(in, &q, st);
+    else
+        steps_add(st, STEP_INFO, "tpm.eventlog", "no event log: PCR values are quoted but not explained");
+
+    /* AK certificate */
+    if (in->ak_cert) {
+        char cn[64], icn[64];
+        amd_chain_cn(X509_get_subject_name(in->ak_cert), cn, sizeof cn);
+        amd_chain_cn(X509_get_issuer_name(in->ak_cert), icn, sizeof icn);
+        EVP_PKEY *ck = X509_get0_pubkey(in->ak_cert);
+        steps_check(st, ck && in->ak && EVP_PKEY_eq(ck, in->ak) == 1, NULL, "tpm.ak_cert.key",
+                    "AK certificate (CN=%s, issuer CN=%s) certifies the AK that signed the quote", cn, icn);
+        if (in->nca > 0) {
+            X509_STORE *store = X509_STORE_new();
+            X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+            int ok = 0;
+            if (store && ctx) {
+                for (int i = 0; i < in->nca; i++)
+                    X509_STORE_add_cert(store, in->ca[i]);
+                if (X509_STORE_CTX_init(ctx, store, in->ak_cert, NULL) == 1) {
+                    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), in->at);
+                    ok = X509_verify_cert(ctx) == 1;
+                }
+            }
+            steps_check(st, ok, NULL, "tpm.ak_cert.chain", "AK certificate chains to the --tpm-ca root%s%s",
+                        ok ? "" : ": ", ok ? "" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+            X509_STORE_CTX_free(ctx);
+            X509_STORE_free(store);
+        } else {
+            steps_add(st, STEP_INFO, "tpm.ak_cert.chain", "AK certificate not checked against a CA (pass --tpm-ca): "
+                      "the quote is only as trustworthy as the claim that this AK lives in a real TPM");
+        }
+    } else {
+        steps_add(st, STEP_INFO, "tpm.ak_cert", "no AK certificate: nothing ties the AK to a real TPM; the quote shows "
+                  "only what the holder of this key signed");
+    }
+    return st->failed - before;
+}

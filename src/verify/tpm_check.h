@@ -1,0 +1,33 @@
+/* tpm_check: verifies a TPM 2.0 quote and records each step: TPMS_ATTEST layout, the signature
+ * with the attestation key (AK), qualifying data against the expected value, the PCR digest
+ * against the given PCR values, the event log replayed against those PCRs, and the AK certificate
+ * against the AK (and a CA when one is given). Owns no keys; reads no files. */
+#ifndef SEALED_VERIFY_TPM_CHECK_H
+#define SEALED_VERIFY_TPM_CHECK_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include "verify/steps.h"
+
+struct tpm_check_in {
+    const uint8_t *quote; size_t quote_len;          /* TPMS_ATTEST */
+    const uint8_t *sig; size_t sig_len;              /* TPMT_SIGNATURE */
+    EVP_PKEY *ak;                                    /* borrowed; NULL = failed step */
+    X509 *ak_cert;                                   /* borrowed; may be NULL */
+    X509 *const *ca; int nca;                        /* borrowed: --tpm-ca */
+    const json_t *pcrs;                              /* {"sha256":{"0":"hex",...}}; may be NULL */
+    const uint8_t *eventlog; size_t eventlog_len;    /* may be NULL */
+    const uint8_t *expected_extra; size_t expected_extra_len;  /* NULL: printed, not checked */
+    const char *expected_extra_what;                 /* e.g. "SHA-256(REPORT_DATA)" */
+    time_t at;
+};
+
+/* Runs every step; parsed quote fields go to st->fields[key]. Returns the failed-step count. */
+int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *key);
+
+/* Loads a PCR JSON object's value: pcrs[bank][index] as bytes into out (cap), length or -1. */
+int tpm_check_pcr_value(const json_t *pcrs, const char *bank, unsigned index, uint8_t *out, size_t cap);
+#endif

@@ -1,0 +1,558 @@
+/* testgen: test-only generator of sealed-login evidence for sealed-verify's whole-binary tests.
+ * It makes what the real service and real hardware would: an evidence-v1 payload signed as a
+ * compact ES256 JWS with a fresh key, and (on request) a structurally exact SEV-SNP report
+ * (version 2, 3 or 5; Milan/Genoa/Turin TCB layout; VCEK or VLEK) signed by a freshly generated
+ * TEST ARK -> ASK/ASVK -> VCEK/VLEK chain (RSA-PSS SHA-384 salt 48, AMD's extensions), or a TPM 2.0
+ * quote (TPMS_ATTEST + TPMT_SIGNATURE, ECDSA P-256 AK). Never used by the product; the test root it
+ * writes is only accepted by sealed-verify with --trust-root.
+ *
+ * usage: testgen result OUT [--type none|sev-snp|tpm2|sev-snp+tpm2] [--dir DIR] [--version 2|3|5]
+ *                [--product milan|genoa|turin] [--signer vcek|vlek] [--policy HEX] [--vmpl N]
+ *                [--iat N] [--user-id S] [--client-id S] [--bad-kid] [--bad-payload-rd]
+ *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero]
+ *   DIR receives ark.pem (test root), chain.pem (ASK+ARK), vcek.pem, report.bin, certs.bin (an
+ *   extended-report certificate table), ak.pem, quote.bin, sig.bin, pcrs.json, signer.jwk,
+ *   measurement.hex, manifest.json. */
+#include "common/binding.h"
+#include "common/codec.h"
+#include "common/jose.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+struct opts {
+    const char *out, *dir, *type, *product, *signer, *user_id, *client_id;
+    unsigned version, vmpl;
+    unsigned long long policy;
+    long long iat;
+    int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero;
+};
+
+static void die(const char *m)
+{
+    fprintf(stderr, "testgen: %s\n", m);
+    exit(2);
+}
+
+static void write_file(const char *dir, const char *name, const void *b, size_t n)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(b, 1, n, f) != n || fclose(f))
+        die("cannot write output");
+}
+
+static char *pem_of(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    char *s = malloc((size_t)n + 1);
+    memcpy(s, p, (size_t)n);
+    s[n] = 0;
+    BIO_free(b);
+    return s;
+}
+
+static EVP_PKEY *gen_rsa(void)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    if (!k)
+        die("rsa keygen");
+    return k;
+}
+
+static EVP_PKEY *gen_ec(const char *curve)
+{
+    EVP_PKEY *k = EVP_EC_gen(curve);
+    if (!k)
+        die("ec keygen");
+    return k;
+}
+
+static X509_NAME *amd_name(const char *cn)
+{
+    X509_NAME *n = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)"Engineering", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"US", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"TEST ONLY (not AMD)", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    return n;
+}
+
+/* Adds an extension whose value is the given DER (or raw bytes, for hwID). */
+static void add_ext(X509 *x, const char *oid, const uint8_t *val, size_t n)
+{
+    ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(os, val, (int)n);
+    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    ASN1_OCTET_STRING_free(os);
+    ASN1_OBJECT_free(o);
+}
+
+static void add_int_ext(X509 *x, const char *oid, unsigned v)
+{
+    uint8_t d[4] = {0x02, 0x01, (uint8_t)v, 0};
+    if (v >= 0x80) {   /* DER: positive INTEGER needs a leading zero */
+        d[1] = 2;
+        d[2] = 0;
+        d[3] = (uint8_t)v;
+        add_ext(x, oid, d, 4);
+    } else {
+        add_ext(x, oid, d, 3);
+    }
+}
+
+static void add_ia5_ext(X509 *x, const char *oid, const char *s)
+{
+    uint8_t d[64];
+    size_t n = strlen(s);
+    d[0] = 0x16;
+    d[1] = (uint8_t)n;
+    memcpy(d + 2, s, n);
+    add_ext(x, oid, d, n + 2);
+}
+
+static X509 *make_cert(const char *subj, const char *issuer, EVP_PKEY *pub, EVP_PKEY *signer, long serial)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_NAME *s = amd_name(subj), *i = amd_name(issuer);
+    X509_set_subject_name(x, s);
+    X509_set_issuer_name(x, i);
+    X509_NAME_free(s);
+    X509_NAME_free(i);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 30);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365 * 20);
+    X509_set_pubkey(x, pub);
+    (void)signer;
+    return x;
+}
+
+static void sign_pss(X509 *x, EVP_PKEY *key)
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc = NULL;
+    if (EVP_DigestSignInit(m, &pc, EVP_sha384(), NULL, key) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 48) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha384()) != 1 ||
+        X509_sign_ctx(x, m) <= 0)
+        die("pss sign");
+    EVP_MD_CTX_free(m);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* TCB bl=3 tee=0 snp=8 ucode=115 (fmc=1 on Turin) in the product's layout. */
+static uint64_t tcb_raw(int turin)
+{
+    if (turin)
+        return 1ull | 3ull << 8 | 0ull << 16 | 8ull << 24 | 115ull << 56;
+    return 3ull | 0ull << 8 | 8ull << 48 | 115ull << 56;
+}
+
+struct snp_out {
+    char *report_b64, *vek_pem, *ask_pem, *ark_pem;
+    int vlek;
+};
+
+static const uint8_t MEASUREMENT[48] = {
+    0x5e, 0xa1, 0xed, 0x10, 0x61, 0x17, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+    0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,
+    0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29};
+
+static void make_snp(const struct opts *o, const uint8_t rd[64], struct snp_out *out)
+{
+    const char *prod = !strcmp(o->product, "genoa") ? "Genoa" : !strcmp(o->product, "turin") ? "Turin" : "Milan";
+    int turin = !strcmp(prod, "Turin"), vlek = !strcmp(o->signer, "vlek");
+    char cn[64];
+    EVP_PKEY *ark = gen_rsa(), *ask = gen_rsa(), *vek = gen_ec("P-384");
+    snprintf(cn, sizeof cn, "ARK-%s", prod);
+    char askcn[64];
+    snprintf(askcn, sizeof askcn, vlek ? "SEV-VLEK-%s" : "SEV-%s", prod);
+    X509 *arkc = make_cert(cn, cn, ark, ark, 1);
+    sign_pss(arkc, ark);
+    X509 *askc = make_cert(askcn, cn, ask, ark, 2);
+    sign_pss(askc, ark);
+    X509 *vekc = make_cert(vlek ? "SEV-VLEK" : "SEV-VCEK", askcn, vek, ask, 3);
+    uint8_t chip[64];
+    for (int i = 0; i < 64; i++)
+        chip[i] = o->chip_zero ? 0 : (uint8_t)(0xc0 + i);
+    char pname[32];
+    snprintf(pname, sizeof pname, turin ? "%s" : "%s-B0", prod);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.1", 0);
+    add_ia5_ext(vekc, "1.3.6.1.4.1.3704.1.2", pname);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.1", 3);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.2", 0);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.3", 8);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.8", 115);
+    if (turin)
+        add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.9", 1);
+    if (vlek)
+        add_ia5_ext(vekc, "1.3.6.1.4.1.3704.1.5", "test-cloud");
+    else
+        add_ext(vekc, "1.3.6.1.4.1.3704.1.4", chip, turin ? 8 : 64);
+    sign_pss(vekc, ask);
+
+    uint8_t r[1184];
+    memset(r, 0, sizeof r);
+    put32(r + 0x00, o->version);
+    put64(r + 0x08, o->policy);
+    put32(r + 0x30, o->vmpl);
+    put32(r + 0x34, 1);
+    uint64_t tcb = tcb_raw(turin);
+    put64(r + 0x38, tcb);
+    put64(r + 0x40, 1);
+    put32(r + 0x48, (vlek ? 1u : 0u) << 2);
+    memcpy(r + 0x50, rd, 64);
+    if (o->bad_snp_rd)
+        r[0x50 + 40] ^= 1;
+    memcpy(r + 0x90, MEASUREMENT, 48);
+    for (int i = 0; i < 32; i++)
+        r[0x140 + i] = (uint8_t)(0x40 + i);
+    memset(r + 0x160, 0xff, 32);
+    put64(r + 0x180, tcb);
+    if (o->version >= 3) {
+        r[0x188] = turin ? 0x1A : 0x19;
+        r[0x189] = turin ? 0x02 : !strcmp(prod, "Genoa") ? 0x11 : 0x01;
+        r[0x18A] = 1;
+    }
+    memcpy(r + 0x1A0, chip, 64);
+    put64(r + 0x1E0, tcb);
+    r[0x1E8] = 4;
+    r[0x1E9] = 52;
+    r[0x1EA] = 1;
+    r[0x1EC] = 4;
+    r[0x1ED] = 52;
+    r[0x1EE] = 1;
+    put64(r + 0x1F0, tcb);
+    if (o->version >= 5) {
+        put64(r + 0x1F8, 3);
+        put64(r + 0x200, 3);
+    }
+    /* ECDSA P-384 over 0x000-0x29F, R and S little-endian in 72-byte fields */
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    uint8_t der[128];
+    size_t dl = sizeof der;
+    if (EVP_DigestSignInit(m, NULL, EVP_sha384(), NULL, vek) != 1 || EVP_DigestSign(m, der, &dl, r, 0x2A0) != 1)
+        die("ecdsa sign");
+    EVP_MD_CTX_free(m);
+    const unsigned char *dp = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+    const BIGNUM *br, *bs;
+    ECDSA_SIG_get0(es, &br, &bs);
+    BN_bn2lebinpad(br, r + 0x2A0, 72);
+    BN_bn2lebinpad(bs, r + 0x2A0 + 72, 72);
+    ECDSA_SIG_free(es);
+
+    out->report_b64 = codec_b64_encode_alloc(r, sizeof r);
+    out->vek_pem = pem_of(vekc);
+    out->ask_pem = pem_of(askc);
+    out->ark_pem = pem_of(arkc);
+    out->vlek = vlek;
+    write_file(o->dir, "report.bin", r, sizeof r);
+    write_file(o->dir, "ark.pem", out->ark_pem, strlen(out->ark_pem));
+    write_file(o->dir, vlek ? "vlek.pem" : "vcek.pem", out->vek_pem, strlen(out->vek_pem));
+    char chain[16384];
+    snprintf(chain, sizeof chain, "%s%s", out->ask_pem, out->ark_pem);
+    write_file(o->dir, "chain.pem", chain, strlen(chain));
+    char mh[97];
+    codec_hex_encode(MEASUREMENT, 48, mh, sizeof mh);
+    write_file(o->dir, "measurement.hex", mh, 96);
+
+    /* extended-report certificate table: VCEK/VLEK, ASK, ARK as DER, GUIDs in RFC 4122 order */
+    uint8_t tbl[16384];
+    memset(tbl, 0, sizeof tbl);
+    X509 *certs[3] = {vekc, askc, arkc};
+    static const uint8_t g_vcek[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd};
+    static const uint8_t g_vlek[16] = {0xa8, 0x07, 0x4b, 0xc2, 0xa2, 0x5a, 0x48, 0x3e, 0xaa, 0xe6, 0x39, 0xc0, 0x45, 0xa0, 0xb8, 0xa1};
+    static const uint8_t g_ask[16] = {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4, 0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82};
+    static const uint8_t g_ark[16] = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52, 0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae};
+    const uint8_t *guids[3] = {vlek ? g_vlek : g_vcek, g_ask, g_ark};
+    size_t off = 4 * 24;
+    for (int i = 0; i < 3; i++) {
+        unsigned char *cd = NULL;
+        int cl = i2d_X509(certs[i], &cd);
+        memcpy(tbl + i * 24, guids[i], 16);
+        put32(tbl + i * 24 + 16, (uint32_t)off);
+        put32(tbl + i * 24 + 20, (uint32_t)cl);
+        memcpy(tbl + off, cd, (size_t)cl);
+        off += (size_t)cl;
+        OPENSSL_free(cd);
+    }
+    write_file(o->dir, "certs.bin", tbl, off);
+    X509_free(arkc);
+    X509_free(askc);
+    X509_free(vekc);
+    EVP_PKEY_free(ark);
+    EVP_PKEY_free(ask);
+    EVP_PKEY_free(vek);
+}
+
+static void be16(uint8_t **p, uint16_t v)
+{
+    (*p)[0] = (uint8_t)(v >> 8);
+    (*p)[1] = (uint8_t)v;
+    *p += 2;
+}
+
+static void be32(uint8_t **p, uint32_t v)
+{
+    be16(p, (uint16_t)(v >> 16));
+    be16(p, (uint16_t)v);
+}
+
+static void be64(uint8_t **p, uint64_t v)
+{
+    be32(p, (uint32_t)(v >> 32));
+    be32(p, (uint32_t)v);
+}
+
+static void bytes(uint8_t **p, const void *b, size_t n)
+{
+    memcpy(*p, b, n);
+    *p += n;
+}
+
+/* A TPM2_Quote over sha256 PCRs 0-15 with qualifying data SHA-256(rd), ECDSA P-256 AK. */
+static json_t *make_tpm(const struct opts *o, const uint8_t rd[64])
+{
+    uint8_t pcr[16][32], cat[16 * 32];
+    json_t *bank = json_object();
+    char hex[65], idx[4];
+    for (int i = 0; i < 16; i++) {
+        char seed[16];
+        snprintf(seed, sizeof seed, "pcr%d", i);
+        EVP_Digest(seed, strlen(seed), pcr[i], NULL, EVP_sha256(), NULL);
+        memcpy(cat + 32 * i, pcr[i], 32);
+        codec_hex_encode(pcr[i], 32, hex, sizeof hex);
+        snprintf(idx, sizeof idx, "%d", i);
+        json_object_set_new(bank, idx, json_string(hex));
+    }
+    uint8_t digest[32], extra[32];
+    EVP_Digest(cat, sizeof cat, digest, NULL, EVP_sha256(), NULL);
+    EVP_Digest(rd, 64, extra, NULL, EVP_sha256(), NULL);
+    if (o->bad_quote_extra)
+        extra[0] ^= 1;
+    uint8_t q[512], *p = q;
+    be32(&p, 0xff544347);
+    be16(&p, 0x8018);
+    uint8_t name[34] = {0x00, 0x0b};
+    for (int i = 2; i < 34; i++)
+        name[i] = (uint8_t)i;
+    be16(&p, sizeof name);
+    bytes(&p, name, sizeof name);
+    be16(&p, 32);
+    bytes(&p, extra, 32);
+    be64(&p, 123456789);   /* clock */
+    be32(&p, 1);           /* resetCount */
+    be32(&p, 0);           /* restartCount */
+    *p++ = 1;              /* safe */
+    be64(&p, 0x2011002400000000ull);
+    be32(&p, 1);           /* one selection */
+    be16(&p, 0x000b);
+    *p++ = 3;
+    *p++ = 0xff;
+    *p++ = 0xff;
+    *p++ = 0x00;
+    be16(&p, 32);
+    bytes(&p, digest, 32);
+    size_t ql = (size_t)(p - q);
+
+    EVP_PKEY *ak = gen_ec("P-256");
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    uint8_t der[80];
+    size_t dl = sizeof der;
+    if (EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, ak) != 1 || EVP_DigestSign(m, der, &dl, q, ql) != 1)
+        die("ak sign");
+    EVP_MD_CTX_free(m);
+    const unsigned char *dp = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+    const BIGNUM *br, *bs;
+    ECDSA_SIG_get0(es, &br, &bs);
+    uint8_t s[80], *sp = s;
+    be16(&sp, 0x0018);
+    be16(&sp, 0x000b);
+    be16(&sp, 32);
+    BN_bn2binpad(br, sp, 32);
+    sp += 32;
+    be16(&sp, 32);
+    BN_bn2binpad(bs, sp, 32);
+    sp += 32;
+    ECDSA_SIG_free(es);
+    size_t sl = (size_t)(sp - s);
+
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(b, ak);
+    char *pem;
+    long pl = BIO_get_mem_data(b, &pem);
+    char *akpem = strndup(pem, (size_t)pl);
+    BIO_free(b);
+    EVP_PKEY_free(ak);
+
+    write_file(o->dir, "quote.bin", q, ql);
+    write_file(o->dir, "sig.bin", s, sl);
+    write_file(o->dir, "ak.pem", akpem, strlen(akpem));
+    json_t *pcrs = json_pack("{s:o}", "sha256", bank);
+    char *pj = json_dumps(pcrs, JSON_COMPACT | JSON_SORT_KEYS);
+    write_file(o->dir, "pcrs.json", pj, strlen(pj));
+    free(pj);
+    char *qb = codec_b64_encode_alloc(q, ql), *sb = codec_b64_encode_alloc(s, sl);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:n, s:O, s:n}", "type", "tpm2", "quote", qb, "signature", sb,
+                           "ak_pub", akpem, "ak_cert", "pcrs", pcrs, "event_log");
+    free(qb);
+    free(sb);
+    free(akpem);
+    json_decref(pcrs);
+    return ev;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->dir = ".";
+    o->type = "none";
+    o->product = "milan";
+    o->signer = "vcek";
+    o->user_id = "https://www.paypal.com/webapps/auth/identity/user/TESTUSER123";
+    o->client_id = "AeTestClientId-123";
+    o->version = 2;
+    o->policy = 0x30000;
+    o->iat = (long long)time(NULL) - 60;
+    if (argc < 3 || strcmp(argv[1], "result"))
+        die("usage: testgen result OUT [options] (see the header comment)");
+    o->out = argv[2];
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define V(name, field) if (!strcmp(a, name) && v) { o->field = v; i++; continue; }
+#define F(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
+        V("--type", type) V("--dir", dir) V("--product", product) V("--signer", signer) V("--user-id", user_id)
+        V("--client-id", client_id)
+        F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
+        F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
+        if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
+        if (!strcmp(a, "--vmpl") && v) { o->vmpl = (unsigned)strtoul(v, NULL, 10); i++; continue; }
+        if (!strcmp(a, "--policy") && v) { o->policy = strtoull(v, NULL, 16); i++; continue; }
+        if (!strcmp(a, "--iat") && v) { o->iat = strtoll(v, NULL, 10); i++; continue; }
+        die("unknown option");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    parse(argc, argv, &o);
+    EVP_PKEY *key = gen_ec("P-256");
+    json_t *jwk = jose_jwk_from_pkey(key);
+    char kid[JOSE_THUMBPRINT_LEN + 1];
+    if (!jwk || jose_jwk_thumbprint(jwk, kid))
+        die("jwk");
+    char *jwks = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+    write_file(o.dir, "signer.jwk", jwks, strlen(jwks));
+    free(jwks);
+
+    uint8_t nonce[16], spki[32];
+    for (int i = 0; i < 16; i++)
+        nonce[i] = (uint8_t)(0xa0 + i);
+    EVP_Digest("test tls key", 12, spki, NULL, EVP_sha256(), NULL);
+    char nonce_hex[33], spki_hex[65], rd_hex[129];
+    codec_hex_encode(nonce, 16, nonce_hex, sizeof nonce_hex);
+    codec_hex_encode(spki, 32, spki_hex, sizeof spki_hex);
+    struct binding_input in = {
+        .client_id = o.client_id, .client_id_len = strlen(o.client_id), .user_id = o.user_id,
+        .user_id_len = strlen(o.user_id), .kid = kid, .tls_spki_sha256_hex = spki_hex, .iat = (uint64_t)o.iat,
+        .nonce_hex = nonce_hex,
+    };
+    uint8_t rd[64];
+    if (binding_report_data(&in, rd))
+        die("binding");
+    uint8_t prd[64];
+    memcpy(prd, rd, 64);
+    if (o.bad_payload_rd)
+        prd[5] ^= 1;
+    codec_hex_encode(prd, 64, rd_hex, sizeof rd_hex);
+
+    json_t *evidence = json_array();
+    if (!strcmp(o.type, "none")) {
+        json_array_append_new(evidence, json_pack("{s:s, s:s}", "type", "none", "reason", "no TEE or TPM on this platform (test)"));
+    }
+    if (!strncmp(o.type, "sev-snp", 7)) {
+        struct snp_out so;
+        make_snp(&o, rd, &so);
+        json_t *e = json_pack("{s:s, s:s, s:s, s:s}", "type", "sev-snp", "report", so.report_b64,
+                              so.vlek ? "vlek" : "vcek", so.vek_pem, "ask", so.ask_pem);
+        if (!o.no_ark)
+            json_object_set_new(e, "ark", json_string(so.ark_pem));
+        json_array_append_new(evidence, e);
+        free(so.report_b64);
+        free(so.vek_pem);
+        free(so.ask_pem);
+        free(so.ark_pem);
+    }
+    if (strstr(o.type, "tpm2"))
+        json_array_append_new(evidence, make_tpm(&o, rd));
+
+    char mh[97];
+    codec_hex_encode(MEASUREMENT, 48, mh, sizeof mh);
+    /* a build manifest in the shape sealed-measure writes: SNP measurements per vCPU count and the
+     * expected UEFI-disk PCR 4 (the test quote's PCR 4) */
+    uint8_t p4[32];
+    char p4h[65];
+    EVP_Digest("pcr4", 4, p4, NULL, EVP_sha256(), NULL);
+    codec_hex_encode(p4, 32, p4h, sizeof p4h);
+    json_t *man = json_pack("{s:i, s:{s:[{s:i, s:s, s:s}]}, s:{s:{s:{s:{s:s}}}}}", "version", 1, "sev-snp",
+                            "measurements", "vcpus", 1, "vcpu_type", "EPYC-v4", "measurement", mh, "tpm", "uefi-disk",
+                            "pcrs", "sha256", "4", p4h);
+    if (!man)
+        die("manifest");
+    char *ms = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
+    write_file(o.dir, "manifest.json", ms, strlen(ms));
+    free(ms);
+    json_decref(man);
+
+    json_t *userinfo = json_pack("{s:s, s:s, s:s}", "user_id", o.user_id, "name", "Test <b>User</b>", "email", "test@example.com");
+    json_t *payload = json_pack("{s:i, s:s, s:I, s:s, s:{s:s, s:s, s:s, s:o}, s:s, s:s, s:o}", "ver", 1, "iss",
+                                "https://login.example.test", "iat", (json_int_t)o.iat, "nonce", nonce_hex, "paypal", "env",
+                                "sandbox", "client_id", o.client_id, "user_id", o.user_id, "userinfo", userinfo,
+                                "tls_spki_sha256", spki_hex, "report_data", rd_hex, "evidence", evidence);
+    char *ps = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *hdr = json_pack("{s:s, s:s, s:O}", "alg", "ES256", "kid", o.bad_kid ? "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" : kid,
+                            "jwk", jwk);
+    char *jws = jose_jws_compact_sign(key, hdr, (const uint8_t *)ps, strlen(ps));
+    if (!jws)
+        die("sign");
+    FILE *f = fopen(o.out, "wb");
+    if (!f || fputs(jws, f) < 0 || fclose(f))
+        die("write result");
+    write_file(o.dir, "payload.json", ps, strlen(ps));
+    free(jws);
+    free(ps);
+    json_decref(hdr);
+    json_decref(payload);
+    json_decref(jwk);
+    EVP_PKEY_free(key);
+    return 0;
+}
