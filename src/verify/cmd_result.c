@@ -108,18 +108,30 @@ static json_t *check_jws(struct result_ctx *c, const char *text, size_t len, EVP
     json_t *jwk = json_object_get(jws.header, "jwk");
     if (!steps_check(st, alg && !strcmp(alg, "ES256"), NULL, "jws.alg", "header alg is ES256 (%s)", alg ? alg : "absent"))
         goto out;
-    if (!json_is_object(jwk) || json_object_get(jwk, "d")) {
+    json_t *own_jwk = NULL;
+    if (!jwk && pinned) {
+        /* no embedded key: the pinned one is the only candidate (e.g. RFC 7515 A.3) */
+        steps_add(st, STEP_INFO, "jws.jwk", "header has no jwk: verifying with the --signer-key key");
+        if (!(own_jwk = jose_jwk_from_pkey(pinned))) {
+            steps_add(st, STEP_FAIL, "jws.jwk", "--signer-key is not an EC P-256 key");
+            goto out;
+        }
+        jwk = own_jwk;
+    } else if (!json_is_object(jwk) || json_object_get(jwk, "d")) {
         steps_add(st, STEP_FAIL, "jws.jwk", "header jwk %s", json_is_object(jwk) ? "holds a private key" : "is missing");
         goto out;
     }
     key = jose_pkey_from_jwk(jwk, &e);
-    if (!steps_check(st, key != NULL, NULL, "jws.jwk", "header jwk is an EC P-256 public key%s%s", key ? "" : ": ",
-                     key ? "" : jose_strerror(e)))
+    if (!steps_check(st, key != NULL, NULL, "jws.jwk", "%s is an EC P-256 public key%s%s",
+                     own_jwk ? "--signer-key" : "header jwk", key ? "" : ": ", key ? "" : jose_strerror(e))) {
+        json_decref(own_jwk);
         goto out;
+    }
     e = jose_es256_verify(key, (const uint8_t *)jws.signing_input, jws.signing_input_len, jws.sig, jws.sig_len);
-    int sig_ok = steps_check(st, e == JOSE_OK, NULL, "jws.signature",
-                             "JWS signature (ES256) verifies with the embedded key%s%s", e ? ": " : "", e ? jose_strerror(e) : "");
+    int sig_ok = steps_check(st, e == JOSE_OK, NULL, "jws.signature", "JWS signature (ES256) verifies with the %s key%s%s",
+                             own_jwk ? "pinned" : "embedded", e ? ": " : "", e ? jose_strerror(e) : "");
     e = jose_jwk_thumbprint(jwk, c->kid);
+    json_decref(own_jwk);
     int kid_ok = e == JOSE_OK && kid && strlen(kid) == JOSE_THUMBPRINT_LEN &&
                  CRYPTO_memcmp(kid, c->kid, JOSE_THUMBPRINT_LEN) == 0;
     steps_check(st, kid_ok, c->o->allow_kid_mismatch ? "--allow-kid-mismatch" : NULL, "jws.kid",
@@ -169,6 +181,14 @@ static int check_payload(struct result_ctx *c, const json_t *p)
                     NULL, "payload.user_id", "paypal.user_id equals the user_id in PayPal's userinfo");
     steps_add(st, STEP_INFO, "payload.paypal", "PayPal %s, client id %s, user id %s", env, json_string_value(cid),
               json_string_value(uid));
+    if (strcmp(env, "live") && strcmp(env, "sandbox")) {
+        steps_add(st, STEP_INFO, "payload.env", "paypal.env is %s, not live or sandbox: the user was not vouched for by PayPal", env);
+        UNPROVEN(c, "that PayPal vouched for this user: paypal.env is %s (a development stand-in)", env);
+    }
+    json_t *claimed = json_object_get(p, "measurement");
+    if (json_is_string(claimed))
+        steps_add(st, STEP_INFO, "payload.measurement", "the service states its measurement is %s (informational: only "
+                  "your own expected value counts)", json_string_value(claimed));
     if (c->o->client_id)
         steps_check(st, json_string_length(cid) == strlen(c->o->client_id) &&
                     !memcmp(json_string_value(cid), c->o->client_id, json_string_length(cid)), NULL,
@@ -221,6 +241,9 @@ static void check_measurement_snp(struct result_ctx *c, const uint8_t m[48])
         else
             steps_add(&c->st, STEP_FAIL, "measurement", "launch measurement %s is none of the %zu SNP measurements in the manifest",
                       hex, c->man.nsnp);
+        for (size_t i = 0; !where && i < c->man.nnull; i++)
+            steps_add(&c->st, STEP_INFO, "measurement.none", "manifest target %s has no SNP measurement: %s",
+                      c->man.nulls[i].path, c->man.nulls[i].reason);
     } else {
         steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement",
                     "launch measurement %s not compared: give --expect-measurement or --manifest", hex);

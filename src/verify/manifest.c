@@ -1,18 +1,15 @@
 /* manifest: collects expected measurements from a build manifest; see manifest.h. */
 #include "verify/manifest.h"
 #include "common/codec.h"
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-static int path_names(const char *path, const char *what)
+/* 1 if the last member name in a path like "a.b[2].measurement" is key. */
+static int last_key_is(const char *path, const char *key)
 {
-    char low[160];
-    size_t i;
-    for (i = 0; path[i] && i + 1 < sizeof low; i++)
-        low[i] = (char)tolower((unsigned char)path[i]);
-    low[i] = 0;
-    return strstr(low, what) != NULL;
+    const char *dot = strrchr(path, '.');
+    const char *last = dot ? dot + 1 : path;
+    return !strcmp(last, key);
 }
 
 static void walk(struct manifest *m, const json_t *v, const char *path, unsigned depth)
@@ -25,6 +22,13 @@ static void walk(struct manifest *m, const json_t *v, const char *path, unsigned
         json_t *c;
         json_object_foreach((json_t *)v, k, c) {
             snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+            if (!strcmp(k, "measurement") && json_is_null(c) && m->nnull < VERIFY_MAX_MANIFEST_MEASUREMENTS) {
+                json_t *why = json_object_get(v, "reason");
+                snprintf(m->nulls[m->nnull].path, sizeof m->nulls[m->nnull].path, "%s", path);
+                m->nulls[m->nnull].reason = json_is_string(why) ? json_string_value(why) : "no reason given";
+                m->nnull++;
+                continue;
+            }
             if (!strcmp(k, "pcrs") && json_is_object(c) && m->npcrs < VERIFY_MAX_MANIFEST_MEASUREMENTS) {
                 m->pcrs[m->npcrs].pcrs = c;
                 snprintf(m->pcrs[m->npcrs].path, sizeof m->pcrs[m->npcrs].path, "%s", sub);
@@ -41,7 +45,8 @@ static void walk(struct manifest *m, const json_t *v, const char *path, unsigned
             walk(m, c, sub, depth + 1);
         }
     } else if (json_is_string(v) && json_string_length(v) == 96 && m->nsnp < VERIFY_MAX_MANIFEST_MEASUREMENTS &&
-               (path_names(path, "measurement") || path_names(path, "launch_digest") || path_names(path, "snp"))) {
+               (last_key_is(path, "measurement") || last_key_is(path, "expected_measurement") ||
+                last_key_is(path, "launch_digest"))) {
         struct manifest_measurement *mm = &m->snp[m->nsnp];
         if (codec_hex_decode(json_string_value(v), 96, mm->value, sizeof mm->value) == 48) {
             snprintf(mm->path, sizeof mm->path, "%s", path);

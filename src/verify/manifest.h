@@ -1,7 +1,8 @@
 /* manifest: what sealed-verify reads from a build-manifest.json (written by the image build with
- * sealed-measure): the expected SEV-SNP launch measurements (every 96-hex-digit string under a key
- * path naming "measurement", "launch_digest" or "snp") and the expected TPM PCR sets (every object
- * under a key "pcrs" shaped {"sha256":{"4":"hex",...}}). Tolerant of the manifest's layout, strict
+ * sealed-measure): the expected SEV-SNP launch measurements (every 96-hex-digit string under a
+ * member named "measurement", "expected_measurement" or "launch_digest"), the targets that say they
+ * have none ("measurement": null, with their "reason"), and the expected TPM PCR sets (every object
+ * under a member "pcrs" shaped {"sha256":{"4":"hex",...}}). Tolerant of the manifest's layout, strict
  * about the values. Reads JSON only; decides nothing. */
 #ifndef SEALED_VERIFY_MANIFEST_H
 #define SEALED_VERIFY_MANIFEST_H
@@ -20,9 +21,15 @@ struct manifest_pcrs {
     char path[160];
 };
 
+struct manifest_null {
+    char path[160];          /* a target whose "measurement" is null */
+    const char *reason;      /* borrowed from root: its "reason" */
+};
+
 struct manifest {
     json_t *root;            /* owned */
-    size_t nsnp, npcrs;
+    size_t nsnp, npcrs, nnull;
+    struct manifest_null nulls[VERIFY_MAX_MANIFEST_MEASUREMENTS];
     struct manifest_measurement snp[VERIFY_MAX_MANIFEST_MEASUREMENTS];
     struct manifest_pcrs pcrs[VERIFY_MAX_MANIFEST_MEASUREMENTS];
 };

@@ -8,7 +8,7 @@
  *
  * usage: testgen result OUT [--type none|sev-snp|tpm2|sev-snp+tpm2] [--dir DIR] [--version 2|3|5]
  *                [--product milan|genoa|turin] [--signer vcek|vlek] [--policy HEX] [--vmpl N]
- *                [--iat N] [--user-id S] [--client-id S] [--bad-kid] [--bad-payload-rd]
+ *                [--iat N] [--user-id S] [--client-id S] [--env live|sandbox|local] [--bad-kid] [--bad-payload-rd]
  *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero]
  *   DIR receives ark.pem (test root), chain.pem (ASK+ARK), vcek.pem, report.bin, certs.bin (an
  *   extended-report certificate table), ak.pem, quote.bin, sig.bin, pcrs.json, signer.jwk,
@@ -28,7 +28,7 @@
 #include <openssl/x509v3.h>
 
 struct opts {
-    const char *out, *dir, *type, *product, *signer, *user_id, *client_id;
+    const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env;
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
@@ -439,6 +439,7 @@ static void parse(int argc, char **argv, struct opts *o)
     o->signer = "vcek";
     o->user_id = "https://www.paypal.com/webapps/auth/identity/user/TESTUSER123";
     o->client_id = "AeTestClientId-123";
+    o->env = "sandbox";
     o->version = 2;
     o->policy = 0x30000;
     o->iat = (long long)time(NULL) - 60;
@@ -450,7 +451,7 @@ static void parse(int argc, char **argv, struct opts *o)
 #define V(name, field) if (!strcmp(a, name) && v) { o->field = v; i++; continue; }
 #define F(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
         V("--type", type) V("--dir", dir) V("--product", product) V("--signer", signer) V("--user-id", user_id)
-        V("--client-id", client_id)
+        V("--client-id", client_id) V("--env", env)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
         if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
@@ -536,7 +537,7 @@ int main(int argc, char **argv)
     json_t *userinfo = json_pack("{s:s, s:s, s:s}", "user_id", o.user_id, "name", "Test <b>User</b>", "email", "test@example.com");
     json_t *payload = json_pack("{s:i, s:s, s:I, s:s, s:{s:s, s:s, s:s, s:o}, s:s, s:s, s:o}", "ver", 1, "iss",
                                 "https://login.example.test", "iat", (json_int_t)o.iat, "nonce", nonce_hex, "paypal", "env",
-                                "sandbox", "client_id", o.client_id, "user_id", o.user_id, "userinfo", userinfo,
+                                o.env, "client_id", o.client_id, "user_id", o.user_id, "userinfo", userinfo,
                                 "tls_spki_sha256", spki_hex, "report_data", rd_hex, "evidence", evidence);
     char *ps = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *hdr = json_pack("{s:s, s:s, s:O}", "alg", "ES256", "kid", o.bad_kid ? "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" : kid,

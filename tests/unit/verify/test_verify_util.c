@@ -39,16 +39,18 @@ TEST(hex_text)
 TEST(manifest_collects_measurements_and_pcrs)
 {
     const char *m96 = "5ea1ed106117000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223242526272829";
-    char js[1024];
+    char js[2048];
     snprintf(js, sizeof js,
-             "{\"artifacts\":{\"disk.raw\":{\"sha384\":\"%s\"}},"
+             "{\"artifacts\":{\"disk.raw\":{\"sha384\":\"%s\"}},\"fw\":{\"snp_ovmf_hash\":\"%s\"},"
+             "\"gce-sev-snp\":{\"measurement\":null,\"reason\":\"cloud firmware\"},"
              "\"targets\":{\"qemu-snp\":[{\"vcpus\":1,\"measurement\":\"%s\"},{\"vcpus\":2,\"launch_digest\":\"%s\"}],"
-             "\"uefi\":{\"pcrs\":{\"sha256\":{\"4\":\"00\"}}}}}", m96, m96, m96);
+             "\"uefi\":{\"pcrs\":{\"sha256\":{\"4\":\"00\"}}}}}", m96, m96, m96, m96);
     struct manifest m;
     char err[128];
     CHECK(manifest_load((const uint8_t *)js, strlen(js), &m, err, sizeof err) == 0);
     CHECK(m.nsnp == 2);   /* the artifact's sha384 is not a measurement */
     CHECK(m.npcrs == 1);
+    CHECK(m.nnull == 1 && !strcmp(m.nulls[0].path, "gce-sev-snp") && !strcmp(m.nulls[0].reason, "cloud firmware"));
     CHECK_STR(m.snp[0].path, "targets.qemu-snp[0].measurement");
     CHECK_STR(m.pcrs[0].path, "targets.uefi.pcrs");
     CHECK(m.snp[0].value[0] == 0x5e && m.snp[0].value[47] == 0x29);

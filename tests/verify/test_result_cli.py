@@ -1,0 +1,242 @@
+"""sealed-verify result, whole binary, on evidence-v1 results made by testgen (the same format the
+service signs): every step, the honest line for evidence type none, the policy and pinning flags,
+tampering of each bound value, SEV-SNP and TPM evidence with measurements from a build manifest,
+the input forms (compact, {"jws":...}, flattened JSON, bare payload) and the RFC 7515 A.3 JWS."""
+import base64
+import json
+import os
+import subprocess
+from verifylib import TD, TESTGEN, run, run_json, status, failed_ids, gen
+from tap import case, check, done
+
+
+def b64url_dec(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64url_enc(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+@case
+def none_evidence_is_signed_but_not_attested():
+    d, res = gen("--type", "none")
+    rc, text = run("result", res)
+    check(rc == 1, text)
+    check("this result is signed but not hardware-attested" in text)
+    check("✓ JWS signature (ES256) verifies with the embedded key" in text)
+    check("RESULT: FAIL" in text)
+    rc, text = run("result", res, "--allow-unattested")
+    check(rc == 0 and "RESULT: PASS (signed only, not hardware-attested)" in text, text)
+    check("NOT proven: anything about the hardware" in text)
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(out["ok"] and out["fields"]["summary"]["hardware_attested"] is False)
+    for sid in ("jws.signature", "jws.kid", "payload.ver", "payload.fields", "payload.iat", "report_data.payload_a",
+                "report_data.payload_b"):
+        check(status(st, sid) == "pass", sid)
+    check(status(st, "evidence.none") == "warn")
+
+
+@case
+def pinning_signer_key_and_client_id():
+    d, res = gen("--type", "none")
+    d2, _ = gen("--type", "none")
+    rc, out, st = run_json("result", res, "--allow-unattested", "--signer-key", f"{d}/signer.jwk", "--client-id",
+                           "AeTestClientId-123")
+    check(rc == 0 and status(st, "jws.pinned_key") == "pass" and status(st, "payload.client_id") == "pass")
+    rc, out, st = run_json("result", res, "--allow-unattested", "--signer-key", f"{d2}/signer.jwk")
+    check(rc == 1 and failed_ids(out) == ["jws.pinned_key"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--allow-unattested", "--signer-key", open(f"{d}/signer.jwk").read())
+    check(rc == 0, "inline JWK")
+    rc, out, st = run_json("result", res, "--allow-unattested", "--client-id", "SomeoneElse")
+    check(rc == 1 and failed_ids(out) == ["payload.client_id"], failed_ids(out))
+
+
+def tamper_payload(res, fn):
+    h, p, s = open(res).read().split(".")
+    obj = json.loads(b64url_dec(p))
+    fn(obj)
+    out = res + ".tampered"
+    open(out, "w").write(".".join([h, b64url_enc(json.dumps(obj).encode()), s]))
+    return out
+
+
+@case
+def tampering_breaks_the_signature():
+    d, res = gen("--type", "none")
+    for fn in (lambda o: o["paypal"].__setitem__("user_id", "someone-else"),
+               lambda o: o.__setitem__("iat", o["iat"] + 1),
+               lambda o: o["evidence"].append({"type": "none"})):
+        rc, out, st = run_json("result", tamper_payload(res, fn), "--allow-unattested")
+        check(rc == 1 and status(st, "jws.signature") == "fail")
+    h, p, s = open(res).read().split(".")
+    sig = bytearray(b64url_dec(s))
+    sig[10] ^= 1
+    open(res + ".sig", "w").write(".".join([h, p, b64url_enc(bytes(sig))]))
+    rc, out, st = run_json("result", res + ".sig", "--allow-unattested")
+    check(rc == 1 and failed_ids(out) == ["jws.signature"], failed_ids(out))
+
+
+@case
+def kid_and_report_data_bindings():
+    d, res = gen("--type", "none", "--bad-kid")
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(rc == 1 and failed_ids(out) == ["jws.kid"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--allow-unattested", "--allow-kid-mismatch")
+    check(rc == 0 and status(st, "jws.kid") == "warn")
+    d, res = gen("--type", "none", "--bad-payload-rd")
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(rc == 1 and failed_ids(out) == ["report_data.payload_a"], failed_ids(out))
+
+
+@case
+def iat_in_the_future():
+    import time
+    d, res = gen("--type", "none", "--iat", int(time.time()) + 3600)
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(rc == 1 and failed_ids(out) == ["payload.iat"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--allow-unattested", "--allow-future-iat")
+    check(rc == 0 and status(st, "payload.iat") == "warn")
+    rc, out, st = run_json("result", res, "--allow-unattested", "--max-skew", "7200")
+    check(rc == 0)
+    d, res = gen("--type", "none", "--iat", 1700000000)
+    rc, out, st = run_json("result", res, "--allow-unattested", "--at", "2023-11-14T22:00:00Z")
+    check(rc == 1 and failed_ids(out) == ["payload.iat"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--allow-unattested", "--at", "2023-11-14T22:13:20Z")
+    check(rc == 0)
+
+
+@case
+def snp_evidence_with_manifest_and_test_root():
+    d, res = gen("--type", "sev-snp", "--version", 5)
+    meas = open(f"{d}/measurement.hex").read()
+    rc, text = run("result", res, "--trust-root", f"{d}/ark.pem", "--manifest", f"{d}/manifest.json")
+    check(rc == 0, text)
+    check("RESULT: PASS (against a TEST root" in text and "NOT proven: real AMD hardware" in text)
+    check(f"launch measurement {meas} equals the manifest's sev-snp.measurements[0].measurement" in text)
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--expect-measurement", meas)
+    check(rc == 0 and status(st, "measurement") == "pass")
+    check(status(st, "snp.report_data_a") == "pass" and status(st, "snp.report_data_b") == "pass")
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--expect-measurement", "00" * 48)
+    check(rc == 1 and failed_ids(out) == ["measurement"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem")
+    check(rc == 1 and failed_ids(out) == ["measurement"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement")
+    check(rc == 0 and status(st, "measurement") == "warn")
+    # the pinned AMD roots refuse the test chain
+    rc, out, st = run_json("result", res, "--expect-measurement", meas)
+    check(rc == 1 and "snp.chain.supplied_root" in failed_ids(out), failed_ids(out))
+    # without the ARK in the evidence, the pinned root still refuses the test ASK
+    d, res = gen("--type", "sev-snp", "--version", 3, "--no-ark")
+    rc, out, st = run_json("result", res, "--skip-measurement")
+    check(rc == 1 and "snp.chain.intermediate_signed" in failed_ids(out), failed_ids(out))
+    rc, out, st = run_json("result", res, "--skip-measurement", "--trust-root", f"{d}/ark.pem")
+    check(rc == 0, failed_ids(out))
+
+
+@case
+def snp_report_data_must_match_the_payload():
+    d, res = gen("--type", "sev-snp", "--version", 3, "--bad-snp-rd")
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement")
+    check(rc == 1 and failed_ids(out) == ["snp.report_data_b"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement",
+                           "--allow-report-data-mismatch")
+    check(rc == 0)
+
+
+@case
+def snp_policy_flags_apply_to_results():
+    d, res = gen("--type", "sev-snp", "--version", 3, "--policy", "b0000")
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement")
+    check(rc == 1 and failed_ids(out) == ["policy.debug"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement", "--allow-debug")
+    check(rc == 0)
+
+
+@case
+def tpm_evidence():
+    d, res = gen("--type", "tpm2")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json")
+    check(rc == 0, failed_ids(out))
+    for sid in ("tpm.quote.parse", "tpm.signature", "tpm.qualifying_data", "tpm.pcr_digest", "measurement.tpm"):
+        check(status(st, sid) == "pass", sid)
+    check(any("attestation key belongs" in s for s in out["fields"]["summary"]["not_proven"]))
+    d, res = gen("--type", "tpm2", "--bad-quote-extra")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json")
+    check(rc == 1 and failed_ids(out) == ["tpm.qualifying_data"], failed_ids(out))
+    # the same quote through tpm-quote: a changed PCR value no longer matches the quoted digest
+    d, res = gen("--type", "tpm2")
+    rd = json.load(open(f"{d}/payload.json"))["report_data"]
+    q = ["tpm-quote", "--quote", f"{d}/quote.bin", "--signature", f"{d}/sig.bin", "--ak", f"{d}/ak.pem",
+         "--pcrs", f"{d}/pcrs.json"]
+    rc, out, st = run_json(*q, "--report-data", rd)
+    check(rc == 0, failed_ids(out))
+    pcrs = json.load(open(f"{d}/pcrs.json"))
+    pcrs["sha256"]["7"] = "00" * 32
+    json.dump(pcrs, open(f"{d}/pcrs.json", "w"))
+    rc, out, st = run_json(*q, "--report-data", rd)
+    check(rc == 1 and failed_ids(out) == ["tpm.pcr_digest"], failed_ids(out))
+    rc, out, st = run_json(*q[:-2], "--report-data", "00" * 64)
+    check(rc == 1 and failed_ids(out) == ["tpm.pcr_digest", "tpm.qualifying_data"], failed_ids(out))
+
+
+@case
+def snp_and_tpm_together():
+    d, res = gen("--type", "sev-snp+tpm2", "--version", 3)
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--manifest", f"{d}/manifest.json")
+    check(rc == 0, failed_ids(out))
+    check(out["fields"]["summary"]["hardware_attested"] is True)
+    check("snp0" in out["fields"] and "tpm1" in out["fields"])
+
+
+@case
+def input_forms():
+    d, res = gen("--type", "none")
+    jws = open(res).read()
+    h, p, s = jws.split(".")
+    wrapped = os.path.join(d, "wrapped.json")
+    json.dump({"jws": jws}, open(wrapped, "w"))
+    flat = os.path.join(d, "flat.json")
+    json.dump({"protected": h, "payload": p, "signature": s}, open(flat, "w"))
+    nl = os.path.join(d, "newline.jws")
+    open(nl, "w").write("\n" + jws + "\n")
+    for f, form in ((wrapped, "JSON with a compact JWS"), (flat, "flattened JSON JWS"), (nl, "compact JWS")):
+        rc, out, st = run_json("result", f, "--allow-unattested")
+        check(rc == 0, f)
+        check(form in out["steps"][0]["text"])
+    bare = os.path.join(d, "payload.json")
+    rc, out, st = run_json("result", bare, "--allow-unattested")
+    check(rc == 1 and status(st, "jws.signature") == "fail")
+    junk = os.path.join(d, "junk")
+    open(junk, "w").write("not.a.jws")
+    rc, out, st = run_json("result", junk)
+    check(rc == 1 and status(st, "jws.parse") == "fail")
+    rc, text = run("result", "/nonexistent")
+    check(rc == 2)
+    rc, text = run("result", res, "--expect-measurement", "xyz")
+    check(rc == 2)
+
+
+@case
+def rfc7515_a3_verifies_with_pinned_key():
+    t = os.path.join(TD, "jose-rfc7515-a3-es256")
+    rc, out, st = run_json("result", f"{t}/compact_jws.txt", "--signer-key", f"{t}/jwk_public.json")
+    check(status(st, "jws.signature") == "pass" and status(st, "jws.pinned_key") == "pass")
+    check(rc == 1 and "payload.ver" in failed_ids(out))   # it is a JWS, not a sealed-login result
+    # one changed character of the payload breaks it
+    h, p, s = open(f"{t}/compact_jws.txt").read().split(".")
+    bad = os.path.join(os.path.dirname(TESTGEN), "a3-bad.txt")
+    open(bad, "w").write(".".join([h, p[:-1] + ("A" if p[-1] != "A" else "B"), s]))
+    rc, out, st = run_json("result", bad, "--signer-key", f"{t}/jwk_public.json")
+    check(status(st, "jws.signature") == "fail" or status(st, "jws.parse") == "fail")
+
+
+@case
+def development_paypal_stand_in_is_said_plainly():
+    d, res = gen("--type", "none", "--env", "local")
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(rc == 0 and status(st, "payload.env") == "info")
+    check(any("PayPal vouched" in s for s in out["fields"]["summary"]["not_proven"]))
+
+
+done()
