@@ -16,7 +16,12 @@ let n = 0, failed = 0;
 async function check(name, fn) {
   n++;
   try { await fn(); console.log(`ok ${n} - ${name}`); }
-  catch (e) { failed++; console.log(`not ok ${n} - ${name}`); console.log('  ' + String(e.stack || e).split('\n').join('\n  ')); }
+  catch (e) {
+    failed++; console.log(`not ok ${n} - ${name}`);
+    if (globalThis.currentPage) {
+      console.log('  at URL ' + globalThis.currentPage.url());
+      await globalThis.currentPage.screenshot({ path: path.join(out, `browser-failure-${n}.png`) }).catch(() => {});
+    } console.log('  ' + String(e.stack || e).split('\n').join('\n  ')); }
 }
 function assert(c, msg) { if (!c) throw new Error(msg || 'assertion failed'); }
 
@@ -24,17 +29,21 @@ async function freePort() {
   const s = createServer(); s.listen(0, '127.0.0.1'); await once(s, 'listening');
   const p = s.address().port; s.close(); return p;
 }
-async function firstLine(proc, want) {
-  let buf = '';
-  for await (const chunk of proc.stdout) { buf += chunk; if (buf.includes(want)) return buf; }
-  throw new Error('process ended before: ' + want);
+// Waits for a line on a child's stdout without ever closing the pipe (a closed pipe would kill
+// the child at its next write).
+function firstLine(proc, want) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', d => { buf += d; if (buf.includes(want)) resolve(buf); });
+    proc.on('exit', code => reject(new Error(`process exited (${code}) before: ${want}`)));
+  });
 }
 
 const port = await freePort(), fakePort = await freePort();
 const clientId = 'browser-test-client', secret = 'browser-test-secret-' + process.pid;
 const fake = spawn('python3', [path.join(root, 'tests/fakes/fake_paypal.py'), '--port', String(fakePort),
   '--client-id', clientId, '--redirect-uri', `https://localhost:${port}/callback`],
-  { env: { ...process.env, FAKE_PAYPAL_CLIENT_SECRET: secret }, stdio: ['ignore', 'pipe', 'ignore'] });
+  { env: { ...process.env, FAKE_PAYPAL_CLIENT_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });
 await firstLine(fake, 'listening');
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PAYPAL_') && !k.startsWith('SEALED_')));
 const svc = spawn(path.join(root, 'build/sealed-login'), [], {
@@ -52,6 +61,7 @@ const browser = await chromium.launch({
 try {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true });
   const page = await ctx.newPage();
+  globalThis.currentPage = page;
   await check('home page shows the PayPal button and the development banner', async () => {
     await page.goto(`https://localhost:${port}/`);
     const btn = page.locator('#paypal-login');
