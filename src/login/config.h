@@ -43,6 +43,9 @@ struct config {
     char    *signing_key_secret_ocid;
     char    *notification_topic_id;
     char    *metadata_base;     /* override of the metadata endpoint (tests against fakes) */
+    char    *cloud_api_base;    /* override of every cloud API host (auth, Vault, Notifications,
+                                   Secret Manager): one https base, tests against fakes; NULL = real */
+    char    *cloud_ca_file;     /* CA bundle for cloud API TLS; NULL = system roots */
 
     /* attestation (issue 5): device paths, overridable for emulated devices in tests */
     char    *tsm_report_dir;    /* /sys/kernel/config/tsm/report */

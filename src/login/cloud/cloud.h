@@ -1,0 +1,73 @@
+/* cloud: the service's boot-time cloud duties as one asynchronous state machine on the event loop,
+ * so the site keeps answering (/healthz, a "temporarily unavailable" page) meanwhile:
+ *   detect the platform (OCI, GCP, none) → read instance metadata (only DESIGN.md's trust-rule keys
+ *   reach the config, through config_apply_metadata) → obtain the instance identity (OCI instance-
+ *   principal security token / GCP service-account token) → fetch PAYPAL_SECRET and, when
+ *   configured, the signing key into the config → ready → notifications (OCI Notifications).
+ * Every failing step logs one line and is retried with capped exponential backoff; the OCI token is
+ * renewed five minutes before it expires. Owns its HTTP calls, timers, the session key and tokens;
+ * borrows the event base, the HTTP client and the config. Never logs secrets, tokens or metadata
+ * values. */
+#ifndef SEALED_CLOUD_H
+#define SEALED_CLOUD_H
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct event_base;
+struct http_client;
+struct config;
+struct cloud;
+
+typedef enum {
+    CLOUD_PLATFORM_NONE = 0,
+    CLOUD_PLATFORM_OCI,
+    CLOUD_PLATFORM_GCP,
+} cloud_platform;
+
+/* The one error enum of the cloud subsystem (cloud/, oci_*, gcp_*). */
+typedef enum {
+    CLOUD_OK = 0,
+    CLOUD_ERR_NOMEM,
+    CLOUD_ERR_ARG,        /* a caller's argument is unusable (e.g. an id with '/' in it) */
+    CLOUD_ERR_FORMAT,     /* a peer's answer is malformed or misses a required field */
+    CLOUD_ERR_TOOBIG,     /* over a named cap in limits.h */
+    CLOUD_ERR_CRYPTO,     /* OpenSSL failed, or a key/certificate is unusable */
+    CLOUD_ERR_INTEGRITY,  /* a checksum does not match (GCP dataCrc32c) */
+} cloud_err;
+
+const char *cloud_strerror(cloud_err e);
+/* "none", "oci", "gcp". */
+const char *cloud_platform_name(cloud_platform p);
+
+/* Creates the state machine; nothing happens until cloud_start. NULL on allocation failure. */
+struct cloud *cloud_new(struct event_base *base, struct http_client *http, struct config *cfg);
+
+/* Starts the boot flow per cfg->platform ("auto", "oci", "gcp", "none"). ready(arg) runs once, on
+ * the loop, when the PayPal secret (and the signing key, when one is configured) is in the config;
+ * for "none" (local runs) it runs at once. Returns 0, or -1 for an unknown platform value. */
+int cloud_start(struct cloud *c, void (*ready)(void *arg), void *arg);
+
+/* 1 once ready has been called. */
+int cloud_is_ready(const struct cloud *c);
+
+/* Why login is not offered yet, for the "temporarily unavailable" page: a stable pointer into c
+ * whose text follows the state; "" once ready. */
+const char *cloud_unavailable_reason(const struct cloud *c);
+
+/* The /status section: platform, state, region, secret present or not, token lifetime, retries,
+ * last error, clock offset, notification counts. New reference; NULL on allocation failure. */
+json_t *cloud_status(struct cloud *c);
+
+/* Publishes a notification (OCI Notifications, when notification_topic_id is set; otherwise
+ * nothing). Asynchronous and best effort: queued (capped) until a token is at hand, retried with
+ * backoff, failures logged once. Never pass personal data. */
+void cloud_notify(struct cloud *c, const char *title, const char *body);
+
+/* Daily counts: every CLOUD_DAILY_INTERVAL_S, summary(arg) is called for a malloc'd body (or
+ * NULL to skip) that is published under the title "daily counts". */
+void cloud_set_daily_summary(struct cloud *c, char *(*summary)(void *arg), void *arg);
+
+/* Cancels calls and timers, wipes the session key and tokens, frees. Accepts NULL. */
+void cloud_free(struct cloud *c);
+#endif

@@ -1,0 +1,525 @@
+#!/usr/bin/env python3
+"""Faithful local fakes of the cloud services sealed-login talks to (Python 3 stdlib + the openssl
+command to mint keys once). Two listeners on loopback:
+
+  metadata (plain HTTP, stands for 169.254.169.254):
+    OCI  /opc/v2/instance/[field/...]   needs "Authorization: Bearer Oracle"
+         /opc/v2/identity/cert.pem, key.pem, intermediate.pem   (instance identity, own CA)
+    GCP  /computeMetadata/v1/...        needs "Metadata-Flavor: Google", answers with it
+         instance/attributes/?recursive=true, project/project-id, instance/service-accounts/default/token
+    control /__fake/config (POST JSON: faults), /__fake/state (GET: what the fakes saw)
+  api (HTTPS with its own test CA, stands for *.oraclecloud.com and secretmanager.googleapis.com):
+    POST /v1/x509                                   OCI auth: X.509 federation -> {"token": JWT}
+    GET  /20190301/secretbundles/{secretId}         OCI Vault secrets: GetSecretBundle
+    POST /20181201/topics/{topicId}/messages        OCI Notifications: PublishMessage
+    GET  /v1/projects/{p}/secrets/{s}/versions/{v}:access   GCP Secret Manager
+
+What they verify, as the real services do: OCI signature v1 (rsa-sha256 over the listed headers,
+required header sets per method, x-content-sha256 and content-length against the body, date within
+5 minutes of the service clock); federation: the certificate chains to this fake's own CA through
+the intermediate, keyId is "<opc-tenant>/fed-x509-sha256/<sha256 fingerprint>", request signed by
+the leaf key; Vault/Notifications: keyId "ST$<token>", token signed by this fake's auth service and
+not expired, request signed by the session key bound in the token's jwk claim; GCP: the metadata
+flavor header, the bearer token handed out by the metadata server and not expired.
+
+Faults (POST /__fake/config): skew_s (service clock offset: requests get OCI's 401 clock-skew
+error), fail5xx (next N API calls answer 500), metadata_fail (next N metadata calls answer 500),
+slow_s (API answers delayed), secret404 (every secret is missing), deny (policy denies: 404 like
+OCI's NotAuthorizedOrNotFound / GCP 403), token_ttl_s, bad_crc (GCP dataCrc32c wrong).
+
+Run: fake_cloud.py --platform oci|gcp [--metadata JSON] [--secrets JSON]; prints one JSON line
+{"metadata": url, "api": url, "ca_file": path, ...} when ready. Test code only."""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import ssl
+import sys
+import threading
+import time
+import uuid
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakecrypto as fc  # noqa: E402
+
+TENANCY = "ocid1.tenancy.oc1..aaaaaaaafaketenancyfaketenancyfaketenancyfaketenancy"
+COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfakecomp"
+INSTANCE = "ocid1.instance.oc1.phx.anyhqljrfakeinstancefakeinstancefakeinstancefakeins"
+SKEW_LIMIT_S = 300
+
+
+class State:
+    def __init__(self, args):
+        self.lock = threading.Lock()
+        self.platform = args.platform
+        self.metadata = json.loads(args.metadata) if args.metadata else {}
+        self.secrets = json.loads(args.secrets) if args.secrets else {}   # id -> plaintext
+        self.topics = set(json.loads(args.topics)) if args.topics else set()
+        self.faults = {"skew_s": 0, "fail5xx": 0, "metadata_fail": 0, "slow_s": 0.0, "secret404": False,
+                       "deny": False, "token_ttl_s": 1200, "bad_crc": False}
+        self.log = []          # (service, method, path, status, note)
+        self.messages = []     # published notifications
+        self.gcp_tokens = {}   # token -> expiry
+        self.project_id = "sealed-test-project"
+        self.project_number = "123456789012"
+        m = fc.Minter(args.dir)
+        self.minter = m
+        # OCI identity: root CA -> intermediate CA -> instance leaf; auth service token key
+        self.root_key, self.root_pem = m.ca("oci-root", "/CN=Fake OCI Identity Root/O=fake-oci")
+        self.int_key, self.int_pem = m.issue("oci-intermediate", "/CN=Fake OCI PKISVC Intermediate/O=fake-oci",
+                                             self.root_key, self.root_pem, ca_flag=True, days=365)
+        self.root = fc.Cert(fc.pem_to_der(open(self.root_pem).read()))
+        self.leaf_key, self.leaf_pem = self.issue_leaf()
+        tk = fc.rsa_private(fc.pem_to_der(open(m.key("auth-token")).read()))
+        self.token_n, self.token_e, self.token_d = tk
+        # TLS for the api listener
+        self.tls_ca_key, self.tls_ca_pem = m.ca("tls-ca", "/CN=Fake Cloud TLS CA")
+        self.tls_key, self.tls_pem = m.issue("tls-server", "/CN=localhost", self.tls_ca_key, self.tls_ca_pem,
+                                             days=30, san="IP:127.0.0.1,DNS:localhost")
+
+    def issue_leaf(self, tenancy=TENANCY):
+        """The instance certificate, as OCI's PKI service issues it (subject OUs longer than 64
+        characters, so written with fakecrypto's DER writer and signed by the intermediate)."""
+        k = self.minter.key("oci-instance")
+        spki = fc.openssl("pkey", "-in", k, "-pubout", "-outform", "DER")
+        inter = fc.Cert(fc.pem_to_der(open(self.int_pem).read()))
+        n, _, d = fc.rsa_private(fc.pem_to_der(open(self.int_key).read()))
+        now = int(time.time())
+        ou = "2.5.4.11"
+        der = fc.issue_cert_der([("2.5.4.3", INSTANCE), (ou, "opc-certtype:instance"),
+                                 (ou, f"opc-compartment:{COMPARTMENT}"), (ou, f"opc-instance:{INSTANCE}"),
+                                 (ou, f"opc-tenant:{tenancy}")],
+                                spki, inter, n, d, now - 600, now + 86400, int.from_bytes(os.urandom(8), "big"))
+        p = self.minter.path("oci-instance.pem")
+        with open(p, "w") as f:
+            f.write(fc.der_to_pem(der, "CERTIFICATE"))
+        return k, p
+
+    def now(self):
+        return time.time() + self.faults["skew_s"]
+
+    def record(self, *entry):
+        with self.lock:
+            self.log.append(entry)
+
+
+ST = None
+
+
+def instance_doc():
+    md = {"ssh_authorized_keys": "ssh-ed25519 AAAAfake user@example"}
+    md.update(ST.metadata)
+    return {
+        "agentConfig": {"allPluginsDisabled": False, "managementDisabled": False, "monitoringDisabled": False},
+        "availabilityDomain": "Uocm:PHX-AD-1",
+        "canonicalRegionName": "us-phoenix-1",
+        "compartmentId": COMPARTMENT,
+        "definedTags": {},
+        "displayName": "sealed-login",
+        "faultDomain": "FAULT-DOMAIN-2",
+        "freeformTags": {},
+        "hostname": "sealed-login",
+        "id": INSTANCE,
+        "image": "ocid1.image.oc1.phx.aaaaaaaafakeimage",
+        "metadata": md,
+        "ociAdName": "phx-ad-1",
+        "region": "phx",
+        "regionInfo": {"realmDomainComponent": "oraclecloud.com", "realmKey": "oc1",
+                       "regionIdentifier": "us-phoenix-1", "regionKey": "PHX"},
+        "shape": "VM.Standard.E4.Flex",
+        "state": "Running",
+        "tenantId": TENANCY,
+        "timeCreated": 1763700000000,
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-cloud"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def date_time_string(self, timestamp=None):
+        return formatdate(ST.now(), usegmt=True)
+
+    def body_in(self):
+        n = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def reply(self, status, body, ctype="application/json", headers=()):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def do_HEAD(self):
+        self.route("HEAD")
+
+    def do_PUT(self):
+        self.route("PUT")
+
+
+# ---- metadata listener -----------------------------------------------------------------------
+
+class MetadataHandler(Handler):
+    def route(self, method):
+        body = self.body_in()
+        path = self.path
+        if path.startswith("/__fake/"):
+            return self.control(method, path, body)
+        with ST.lock:
+            fail = ST.faults["metadata_fail"] > 0
+            if fail:
+                ST.faults["metadata_fail"] -= 1
+        if fail:
+            ST.record("metadata", method, path, 500, "fault")
+            return self.reply(500, "Internal Server Error", "text/plain")
+        if path.startswith("/opc/"):
+            return self.oci(method, path)
+        if path.startswith("/computeMetadata/"):
+            return self.gcp(method, path)
+        ST.record("metadata", method, path, 404, "")
+        self.reply(404, "Not Found", "text/plain")
+
+    def control(self, method, path, body):
+        if path == "/__fake/config" and method == "POST":
+            with ST.lock:
+                for k, v in json.loads(body or b"{}").items():
+                    if k in ST.faults:
+                        ST.faults[k] = v
+                    elif k == "metadata":
+                        ST.metadata = v
+                    elif k == "secrets":
+                        ST.secrets = v
+            return self.reply(200, {"ok": True})
+        if path == "/__fake/state":
+            with ST.lock:
+                return self.reply(200, {"log": ST.log, "messages": ST.messages, "faults": ST.faults})
+        self.reply(404, {"error": "no such control"})
+
+    def oci(self, method, path):
+        if ST.platform != "oci" or not path.startswith("/opc/v2/"):
+            ST.record("metadata", method, path, 404, "")
+            return self.reply(404, "Not Found", "text/plain")
+        if self.headers.get("Authorization") != "Bearer Oracle":
+            ST.record("metadata", method, path, 401, "no bearer")
+            return self.reply(401, "Unauthorized", "text/plain")
+        rest = path[len("/opc/v2/"):]
+        ident = {"identity/cert.pem": ST.leaf_pem, "identity/key.pem": ST.leaf_key,
+                 "identity/intermediate.pem": ST.int_pem}
+        if rest in ident:
+            ST.record("metadata", method, path, 200, "")
+            return self.reply(200, open(ident[rest]).read(), "text/plain")
+        if rest == "instance" or rest.startswith("instance/"):
+            node = instance_doc()
+            for part in [p for p in rest.split("/")[1:] if p]:
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                else:
+                    ST.record("metadata", method, path, 404, "")
+                    return self.reply(404, "Not Found", "text/plain")
+            ST.record("metadata", method, path, 200, "")
+            if isinstance(node, (dict, list)):
+                return self.reply(200, node)
+            return self.reply(200, str(node), "text/plain")
+        ST.record("metadata", method, path, 404, "")
+        self.reply(404, "Not Found", "text/plain")
+
+    def gcp(self, method, path):
+        if ST.platform != "gcp":
+            ST.record("metadata", method, path, 404, "")
+            return self.reply(404, "Not Found", "text/plain")
+        flavor = [("Metadata-Flavor", "Google")]
+        if self.headers.get("Metadata-Flavor") != "Google" or self.headers.get("X-Forwarded-For"):
+            ST.record("metadata", method, path, 403, "no flavor")
+            return self.reply(403, "Missing required header: Metadata-Flavor\n", "text/html", flavor)
+        rest, _, query = path[len("/computeMetadata/v1/"):].partition("?")
+        attrs = dict(ST.metadata)
+        if rest == "":
+            ST.record("metadata", method, path, 200, "")
+            return self.reply(200, "instance/\nproject/\n", "application/text", flavor)
+        if rest == "instance/attributes/" and "recursive=true" in query:
+            ST.record("metadata", method, path, 200, "")
+            return self.reply(200, attrs, "application/json", flavor)
+        if rest.startswith("instance/attributes/") and rest[20:] in attrs:
+            ST.record("metadata", method, path, 200, "")
+            return self.reply(200, attrs[rest[20:]], "application/text", flavor)
+        if rest == "project/project-id":
+            ST.record("metadata", method, path, 200, "")
+            return self.reply(200, ST.project_id, "application/text", flavor)
+        if rest == "instance/zone":
+            return self.reply(200, f"projects/{ST.project_number}/zones/us-central1-a", "application/text", flavor)
+        if rest == "instance/service-accounts/default/token":
+            tok = "ya29.fake-" + uuid.uuid4().hex
+            ttl = int(ST.faults["token_ttl_s"])
+            with ST.lock:
+                ST.gcp_tokens[tok] = time.time() + ttl
+            ST.record("metadata", method, path, 200, "token")
+            return self.reply(200, {"access_token": tok, "expires_in": ttl, "token_type": "Bearer"},
+                              "application/json", flavor)
+        ST.record("metadata", method, path, 404, "")
+        self.reply(404, "Not Found", "text/html", flavor)
+
+
+# ---- api listener ----------------------------------------------------------------------------
+
+def oci_error(status, code, message):
+    return status, {"code": code, "message": message}
+
+
+def parse_signature(auth):
+    if not auth or not auth.startswith("Signature "):
+        return None
+    return dict(re.findall(r'(\w+)="([^"]*)"', auth[len("Signature "):]))
+
+
+def fmt_oci_date(t):
+    return time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime(t))
+
+
+class ApiHandler(Handler):
+    def route(self, method):
+        body = self.body_in()
+        path = self.path
+        with ST.lock:
+            slow = float(ST.faults["slow_s"])
+            fail = ST.faults["fail5xx"] > 0
+            if fail:
+                ST.faults["fail5xx"] -= 1
+        if slow:
+            time.sleep(slow)
+        svc = ("auth" if path.startswith("/v1/x509") else "vault" if path.startswith("/20190301/") else
+               "notification" if path.startswith("/20181201/") else "secretmanager" if path.startswith("/v1/projects/")
+               else "unknown")
+        if fail:
+            ST.record(svc, method, path, 500, "fault")
+            if svc == "secretmanager":
+                return self.reply(500, {"error": {"code": 500, "message": "Internal error encountered.",
+                                                  "status": "INTERNAL"}})
+            return self.reply(500, {"code": "InternalServerError", "message": "Internal Server Error"},
+                              headers=[("opc-request-id", uuid.uuid4().hex.upper())])
+        if svc == "secretmanager":
+            status, out = self.gcp_access(method, path)
+        elif svc == "unknown":
+            status, out = oci_error(404, "NotFound", "Not Found")
+        else:
+            status, out = {"auth": self.federation, "vault": self.vault,
+                           "notification": self.notify}[svc](method, path, body)
+        ST.record(svc, method, path, status, out.get("code", "") if isinstance(out, dict) else "")
+        self.reply(status, out, headers=[("opc-request-id", uuid.uuid4().hex.upper())])
+
+    # OCI signature v1 as the services check it; returns (params, error or None)
+    def check_signature(self, method, body, required, key_for):
+        p = parse_signature(self.headers.get("Authorization"))
+        if not p or p.get("algorithm") != "rsa-sha256" or p.get("version", "1") != "1" or "signature" not in p:
+            return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided.")
+        names = p.get("headers", "date").split()
+        for r in required:
+            if r not in names:
+                return None, oci_error(401, "NotAuthenticated", f"Missing required header to sign: {r}")
+        date = self.headers.get("date") or self.headers.get("x-date")
+        try:
+            from email.utils import parsedate_to_datetime
+            t = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return None, oci_error(401, "NotAuthenticated", "Invalid date header")
+        now = ST.now()
+        if abs(t - now) > SKEW_LIMIT_S:
+            return None, oci_error(401, "NotAuthenticated",
+                                   f"Date '{fmt_oci_date(t)}' is not within allowed clock skew. Current "
+                                   f"'{fmt_oci_date(now)}', valid datetime range: ['{fmt_oci_date(now - SKEW_LIMIT_S)}', "
+                                   f"'{fmt_oci_date(now + SKEW_LIMIT_S)}']")
+        if "x-content-sha256" in names:
+            if self.headers.get("x-content-sha256") != base64.b64encode(hashlib.sha256(body).digest()).decode():
+                return None, oci_error(400, "InvalidParameter", "x-content-sha256 does not match the body")
+            if self.headers.get("content-length") != str(len(body)):
+                return None, oci_error(400, "InvalidParameter", "content-length does not match the body")
+        lines = []
+        for h in names:
+            if h == "(request-target)":
+                lines.append(f"(request-target): {method.lower()} {self.path}")
+            else:
+                v = self.headers.get(h)
+                if v is None:
+                    return None, oci_error(401, "NotAuthenticated", f"Signed header {h} is missing")
+                lines.append(f"{h}: {v}")
+        key, err = key_for(p.get("keyId", ""))
+        if err:
+            return None, err
+        try:
+            sig = base64.b64decode(p["signature"], validate=True)
+        except ValueError:
+            sig = b""
+        if not fc.rsa_verify(key[0], key[1], "\n".join(lines).encode(), sig):
+            return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
+        return p, None
+
+    def federation(self, method, path, body):
+        if method != "POST" or path != "/v1/x509":
+            return oci_error(404, "NotFound", "Not Found")
+        try:
+            req = json.loads(body)
+            leaf = fc.Cert(base64.b64decode(req["certificate"], validate=True))
+            inters = [fc.Cert(base64.b64decode(c, validate=True)) for c in req.get("intermediateCertificates", [])]
+            session_n, session_e = fc.spki_rsa(base64.b64decode(req["publicKey"], validate=True))
+        except (ValueError, KeyError, TypeError, IndexError):
+            return oci_error(400, "InvalidParameter", "Malformed X509 federation request")
+        if req.get("fingerprintAlgorithm") != "SHA256":
+            return oci_error(400, "InvalidParameter", "fingerprintAlgorithm must be SHA256")
+        if session_n.bit_length() < 2048:
+            return oci_error(400, "InvalidParameter", "session key too small")
+        now = ST.now()
+        chain_ok = any(i.is_ca and i.signed_by(ST.root) and leaf.signed_by(i) and
+                       i.not_before <= now <= i.not_after for i in inters)
+        if not chain_ok or not (leaf.not_before <= now <= leaf.not_after):
+            return oci_error(401, "NotAuthenticated", "Certificate does not chain to a trusted root")
+        tenancy = next((v.split(":", 1)[1] for v in leaf.ou_values()
+                        if v.startswith("opc-tenant:") or v.startswith("opc-identity:")), None)
+        instance = next((v.split(":", 1)[1] for v in leaf.ou_values() if v.startswith("opc-instance:")), None)
+
+        def key_for(key_id):
+            want = f"{tenancy}/fed-x509-sha256/{leaf.sha256_fingerprint()}"
+            if key_id != want:
+                return None, oci_error(401, "NotAuthenticated", "keyId does not match the certificate")
+            return (leaf.n, leaf.e), None
+
+        _, err = self.check_signature("POST", body, ["date", "(request-target)", "content-length", "content-type",
+                                                     "x-content-sha256"], key_for)
+        if err:
+            return err
+        ttl = int(ST.faults["token_ttl_s"])
+        jwk = {"kid": "sealed-session", "n": fc.b64u(session_n.to_bytes((session_n.bit_length() + 7) // 8, "big")),
+               "e": fc.b64u(session_e.to_bytes((session_e.bit_length() + 7) // 8, "big")),
+               "kty": "RSA", "alg": "RS256", "use": "sig"}
+        claims = {"sub": instance, "opc-certtype": "instance", "iss": "authService.oracle.com", "ptype": "instance",
+                  "sess_exp": fmt_oci_date(now + 86400), "aud": "oci", "pstype": "natv", "ttype": "x509",
+                  "exp": int(now) + ttl, "opc-instance": instance, "iat": int(now), "jti": str(uuid.uuid4()),
+                  "tenant": tenancy, "jwk": json.dumps(jwk, separators=(",", ":")), "opc-tenant": tenancy,
+                  "opc-compartment": COMPARTMENT}
+        return 200, {"token": fc.jwt_sign(ST.token_n, ST.token_d, claims)}
+
+    def session_key_for(self, key_id):
+        if not key_id.startswith("ST$"):
+            return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
+        claims = fc.jwt_verify(ST.token_n, ST.token_e, key_id[3:])
+        if not claims:
+            return None, oci_error(401, "NotAuthenticated", "Invalid security token")
+        if claims.get("exp", 0) < ST.now():
+            return None, oci_error(401, "NotAuthenticated", "Security token has expired")
+        jwk = json.loads(claims["jwk"])
+        return (int.from_bytes(fc.b64u_dec(jwk["n"]), "big"), int.from_bytes(fc.b64u_dec(jwk["e"]), "big")), None
+
+    def vault(self, method, path, body):
+        m = re.fullmatch(r"/20190301/secretbundles/([A-Za-z0-9._\-]+)(\?.*)?", path)
+        if method != "GET" or not m:
+            return oci_error(404, "NotFound", "Not Found")
+        _, err = self.check_signature(method, body, ["date", "(request-target)", "host"], self.session_key_for)
+        if err:
+            return err
+        sid = m.group(1)
+        if ST.faults["deny"] or ST.faults["secret404"] or sid not in ST.secrets:
+            return oci_error(404, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+        content = base64.b64encode(ST.secrets[sid].encode()).decode()
+        return 200, {"secretId": sid, "versionNumber": 1, "versionName": None, "stages": ["CURRENT", "LATEST"],
+                     "timeCreated": "2026-11-01T00:00:00.000Z", "timeOfDeletion": None, "timeOfExpiry": None,
+                     "metadata": None, "secretBundleContent": {"contentType": "BASE64", "content": content}}
+
+    def notify(self, method, path, body):
+        m = re.fullmatch(r"/20181201/topics/([A-Za-z0-9._\-]+)/messages", path)
+        if method != "POST" or not m:
+            return oci_error(404, "NotFound", "Not Found")
+        _, err = self.check_signature(method, body, ["date", "(request-target)", "host", "content-length",
+                                                     "content-type", "x-content-sha256"], self.session_key_for)
+        if err:
+            return err
+        if ST.faults["deny"] or m.group(1) not in ST.topics:
+            return oci_error(404, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+        try:
+            msg = json.loads(body)
+            assert isinstance(msg.get("body"), str) and len(msg["body"]) <= 65536
+        except (ValueError, AssertionError):
+            return oci_error(400, "InvalidParameter", "body is required")
+        with ST.lock:
+            ST.messages.append({"topic": m.group(1), "title": msg.get("title"), "body": msg["body"]})
+        return 202, {"messageId": "ocid1.onsmessage.oc1.phx." + uuid.uuid4().hex,
+                     "timeStamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+
+    def gcp_access(self, method, path):
+        def err(code, status, message):
+            return code, {"error": {"code": code, "message": message, "status": status}}
+        m = re.fullmatch(r"/v1/projects/([^/]+)/secrets/([^/]+)/versions/([^/:]+):access", path)
+        if method != "GET" or not m:
+            return err(404, "NOT_FOUND", "Method not found.")
+        auth = self.headers.get("Authorization", "")
+        tok = auth[7:] if auth.startswith("Bearer ") else ""
+        with ST.lock:
+            exp = ST.gcp_tokens.get(tok)
+        if not exp or exp < time.time():
+            return err(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 "
+                       "access token, login cookie or other valid authentication credential.")
+        project, secret, _ = m.groups()
+        if project not in (ST.project_id, ST.project_number):
+            return err(403, "PERMISSION_DENIED", f"Permission denied on resource project {project}.")
+        if ST.faults["deny"]:
+            return err(403, "PERMISSION_DENIED", f"Permission 'secretmanager.versions.access' denied for resource "
+                       f"'projects/{project}/secrets/{secret}/versions/latest' (or it may not exist).")
+        if ST.faults["secret404"] or secret not in ST.secrets:
+            return err(404, "NOT_FOUND", f"Secret [projects/{ST.project_number}/secrets/{secret}] not found or has no versions.")
+        data = ST.secrets[secret].encode()
+        crc = fc.crc32c(data) ^ (1 if ST.faults["bad_crc"] else 0)
+        return 200, {"name": f"projects/{ST.project_number}/secrets/{secret}/versions/1",
+                     "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)}}
+
+
+def main():
+    global ST
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--platform", choices=["oci", "gcp"], required=True)
+    ap.add_argument("--metadata", help="JSON object: user metadata (OCI) / instance attributes (GCP)")
+    ap.add_argument("--secrets", help="JSON object: secret id -> plaintext")
+    ap.add_argument("--topics", help="JSON array of notification topic ids")
+    ap.add_argument("--dir", help="scratch directory for keys and certificates")
+    args = ap.parse_args()
+    ST = State(args)
+    md = ThreadingHTTPServer(("127.0.0.1", 0), MetadataHandler)
+    api = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
+    api.socket = ctx.wrap_socket(api.socket, server_side=True)
+    for s in (md, api):
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    print(json.dumps({"metadata": f"http://127.0.0.1:{md.server_address[1]}",
+                      "api": f"https://127.0.0.1:{api.server_address[1]}",
+                      "ca_file": ST.tls_ca_pem, "root_pem": ST.root_pem, "tenancy": TENANCY,
+                      "instance": INSTANCE, "leaf_pem": ST.leaf_pem, "leaf_key": ST.leaf_key,
+                      "intermediate_pem": ST.int_pem, "project_id": ST.project_id}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
