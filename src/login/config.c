@@ -49,6 +49,8 @@ static const struct key KEYS[] = {
     {"signing_key_secret_ocid", "SEALED_SIGNING_KEY_SECRET_OCID", K_STR, T_METADATA, S(signing_key_secret_ocid)},
     {"notification_topic_id", "SEALED_NOTIFICATION_TOPIC_ID", K_STR, T_METADATA, S(notification_topic_id)},
     {"metadata_base", "SEALED_METADATA_BASE", K_STR, T_MEASURED, S(metadata_base)},
+    {"cloud_api_base", "SEALED_CLOUD_API_BASE", K_STR, T_MEASURED, S(cloud_api_base)},
+    {"cloud_ca_file", "SEALED_CLOUD_CA_FILE", K_STR, T_MEASURED, S(cloud_ca_file)},
     {"tsm_report_dir", "SEALED_TSM_REPORT_DIR", K_STR, T_MEASURED, S(tsm_report_dir)},
     {"sev_guest_dev", "SEALED_SEV_GUEST_DEV", K_STR, T_MEASURED, S(sev_guest_dev)},
     {"tpm_dev", "SEALED_TPM_DEV", K_STR, T_MEASURED, S(tpm_dev)},
