@@ -9,12 +9,13 @@ OPT     ?= -O2
 CFLAGS  += $(OPT) -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CFLAGS  += $(EXTRA_CFLAGS)
 DEPFLAGS = -MMD -MP
 
 PROGS   := $(patsubst src/%/main.c,%,$(wildcard src/*/main.c))
 ALLBINS := $(PROGS:%=$(BUILD)/sealed-%)
 
-.PHONY: all deps run test unit clean lint bench
+.PHONY: all deps run test unit clean lint bench faults
 all: $(ALLBINS) unit-bins
 
 # ---- libraries ---------------------------------------------------------------------------
@@ -61,7 +62,12 @@ run: deps
 
 test: deps
 	$(MAKE) all
+	$(MAKE) faults
 	tests/run.sh
+
+# The fault-injection build of the service (src/login/fault.h), for whole-binary failure tests.
+faults:
+	$(MAKE) BUILD=build/faults EXTRA_CFLAGS=-DSEALED_FAULTS build/faults/sealed-login
 
 lint:
 	scripts/lint.sh

@@ -3,6 +3,7 @@
 #include "login/attest.h"
 #include "login/config.h"
 #include "login/evidence.h"
+#include "login/fault.h"
 #include "login/html.h"
 #include "login/http_client.h"
 #include "login/http_parse.h"
@@ -203,7 +204,7 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         return;
     }
     char *payload = evidence_payload(&f->ein, f->report_data, evidence);
-    char *jws = payload ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
+    char *jws = payload && !FAULT("sign") ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
     if (!jws) {
         json_decref(evidence);
         free(payload);
@@ -219,7 +220,7 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     page_info(a, &pi);
     html_init(&h);
     pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
-    if (html_failed(&h)) {
+    if (html_failed(&h) || FAULT("render")) {
         html_free(&h);
         json_decref(evidence);
         free(payload);

@@ -3,6 +3,7 @@
  * the event loop through a pipe, so libevent needs no thread support. */
 #include "login/attest.h"
 #include "login/config.h"
+#include "login/fault.h"
 #include "login/limits.h"
 #include "login/log.h"
 #include <errno.h>
@@ -89,7 +90,12 @@ static void *worker(void *arg)
         json_t *ev = NULL;
         attest_err err = ATTEST_OK;
         char why[160] = "";
-        if (!abandoned) {
+        if (!abandoned && FAULT("attest_slow"))
+            sleep(ATTEST_TIMEOUT_MS / 1000 + 2);
+        if (!abandoned && FAULT("attest_fail")) {
+            err = ATTEST_ERR_PROVIDER;
+            snprintf(why, sizeof why, "injected failure");
+        } else if (!abandoned) {
             if (a->nprov == 0) {
                 ev = none_evidence(a);
                 if (!ev) err = ATTEST_ERR_NOMEM;

@@ -19,6 +19,7 @@ import urllib.parse
 
 ROOT = os.environ.get("SEALED_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, "build", "sealed-login")
+FAULTS_BIN = os.path.join(ROOT, "build", "faults", "sealed-login")
 FAKE = os.path.join(ROOT, "tests", "fakes", "fake_paypal.py")
 OUT = os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out"))
 
@@ -72,7 +73,8 @@ def user_file(users):
 
 
 class Service:
-    def __init__(self, users=None, env=None, name="service"):
+    def __init__(self, users=None, env=None, name="service", binary=BIN):
+        self.binary = binary
         self.users = users
         self.extra_env = env or {}
         self.name = name
@@ -107,7 +109,7 @@ class Service:
         env.update(self.extra_env)
         self.log_path = os.path.join(OUT, f"{self.name}.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([BIN], stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
+        self.proc = subprocess.Popen([self.binary], stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
         line = self.proc.stdout.readline()
         if "serving" not in line:
             raise RuntimeError("service did not start: " + line + open(self.log_path).read())
