@@ -9,7 +9,10 @@
  * usage: testgen result OUT [--type none|sev-snp|tpm2|sev-snp+tpm2] [--dir DIR] [--version 2|3|5]
  *                [--product milan|genoa|turin] [--signer vcek|vlek] [--policy HEX] [--vmpl N]
  *                [--iat N] [--user-id S] [--client-id S] [--env live|sandbox|local] [--bad-kid] [--bad-payload-rd]
- *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero]
+ *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero] [--key P256-PEM]
+ *                [--tpm-dir DIR]   (tpm2 evidence from a real TPM: DIR/quote.bin, sig.bin, ak.pem,
+ *                                   pcrs.json and optional eventlog.bin, made for payload.json's
+ *                                   report_data of an earlier run with the same --key and --iat)
  *   DIR receives ark.pem (test root), chain.pem (ASK+ARK), vcek.pem, report.bin, certs.bin (an
  *   extended-report certificate table), ak.pem, quote.bin, sig.bin, pcrs.json, signer.jwk,
  *   measurement.hex, manifest.json. */
@@ -28,7 +31,7 @@
 #include <openssl/x509v3.h>
 
 struct opts {
-    const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env;
+    const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env, *key, *tpm_dir;
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
@@ -430,6 +433,51 @@ static json_t *make_tpm(const struct opts *o, const uint8_t rd[64])
     return ev;
 }
 
+static uint8_t *slurp(const char *dir, const char *name, size_t *len, int must)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) {
+        if (must)
+            die("--tpm-dir: a file is missing");
+        return NULL;
+    }
+    uint8_t *b = malloc(8u << 20);
+    *len = fread(b, 1, (8u << 20) - 1, f);
+    b[*len] = 0;
+    fclose(f);
+    return b;
+}
+
+/* tpm2 evidence from files a real TPM produced (see the usage). */
+static json_t *tpm_from_dir(const char *dir)
+{
+    size_t ql, sl, al, pl, ll = 0;
+    uint8_t *q = slurp(dir, "quote.bin", &ql, 1), *s = slurp(dir, "sig.bin", &sl, 1);
+    uint8_t *ak = slurp(dir, "ak.pem", &al, 1), *pj = slurp(dir, "pcrs.json", &pl, 1);
+    uint8_t *log = slurp(dir, "eventlog.bin", &ll, 0);
+    json_error_t je;
+    json_t *pcrs = json_loadb((const char *)pj, pl, 0, &je);
+    char *qb = codec_b64_encode_alloc(q, ql), *sb = codec_b64_encode_alloc(s, sl);
+    char *lb = log ? codec_b64_encode_alloc(log, ll) : NULL;
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:n, s:o, s:s?}", "type", "tpm2", "quote", qb, "signature", sb,
+                           "ak_pub", (const char *)ak, "ak_cert", "pcrs", pcrs, "event_log", lb);
+    if (!ev)
+        die("--tpm-dir: bad files");
+    if (!lb)
+        json_object_set_new(ev, "event_log", json_null());
+    free(q);
+    free(s);
+    free(ak);
+    free(pj);
+    free(log);
+    free(qb);
+    free(sb);
+    free(lb);
+    return ev;
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -451,7 +499,7 @@ static void parse(int argc, char **argv, struct opts *o)
 #define V(name, field) if (!strcmp(a, name) && v) { o->field = v; i++; continue; }
 #define F(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
         V("--type", type) V("--dir", dir) V("--product", product) V("--signer", signer) V("--user-id", user_id)
-        V("--client-id", client_id) V("--env", env)
+        V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
         if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
@@ -466,7 +514,17 @@ int main(int argc, char **argv)
 {
     struct opts o;
     parse(argc, argv, &o);
-    EVP_PKEY *key = gen_ec("P-256");
+    EVP_PKEY *key = NULL;
+    if (o.key) {
+        FILE *kf = fopen(o.key, "r");
+        key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+        if (kf)
+            fclose(kf);
+        if (!key)
+            die("--key: cannot read a PEM private key");
+    } else {
+        key = gen_ec("P-256");
+    }
     json_t *jwk = jose_jwk_from_pkey(key);
     char kid[JOSE_THUMBPRINT_LEN + 1];
     if (!jwk || jose_jwk_thumbprint(jwk, kid))
@@ -513,7 +571,9 @@ int main(int argc, char **argv)
         free(so.ask_pem);
         free(so.ark_pem);
     }
-    if (strstr(o.type, "tpm2"))
+    if (o.tpm_dir)
+        json_array_append_new(evidence, tpm_from_dir(o.tpm_dir));
+    else if (strstr(o.type, "tpm2"))
         json_array_append_new(evidence, make_tpm(&o, rd));
 
     char mh[97];
