@@ -628,9 +628,9 @@ static void step_order(struct acme *a)
     }
     if (at > now) {
         acme_log_warn("acme.ratelimit.self",
-                      "limit=%s max=%u window_s=%lld action=wait wait_ms=%lld serving=%s",
+                      "limit=%s max=%u window_s=%lld action=wait wait_ms=%lld serving=%s current_not_after=%lld",
                       limit, max, (long long)(win / 1000), (long long)(at - now),
-                      a->cert ? "current-certificate" : "nothing-yet");
+                      a->cert ? "current-certificate" : "nothing-yet", (long long)a->not_after);
         set_state(a, ST_BACKOFF);
         schedule(a, at - now, step_order);
         return;

@@ -1,0 +1,178 @@
+"""pebble_env: starts Let's Encrypt's test CA (Debian `pebble` 2.4 and `pebble-challtestsrv`) on
+loopback with free ports and its own TLS certificate, optionally the ARI front (ari_front.py), and
+the ACME test driver; collects their output and stops only the processes it started.
+Used by tests/acme/test_*.py and bench/acme/run.sh."""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import shutil
+import threading
+import time
+import urllib.request
+
+ROOT = os.environ.get("SEALED_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DRIVER = os.path.join(ROOT, "build", "tests", "acme", "acme-driver")
+OUT = os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
+class Proc:
+    """A child process whose output lines are collected by a thread (with arrival times)."""
+
+    def __init__(self, name, cmd, env=None, logdir=None):
+        self.name = name
+        self.lines = []          # (monotonic time, stream, text)
+        self.lock = threading.Lock()
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                  stdin=subprocess.DEVNULL, text=True, errors="replace")
+        self.logf = open(os.path.join(logdir, name + ".log"), "w") if logdir else None
+        for stream, tag in ((self.p.stdout, "out"), (self.p.stderr, "err")):
+            threading.Thread(target=self._pump, args=(stream, tag), daemon=True).start()
+
+    def _pump(self, stream, tag):
+        for line in stream:
+            with self.lock:
+                self.lines.append((time.monotonic(), tag, line.rstrip("\n")))
+                if self.logf:
+                    self.logf.write(line)
+                    self.logf.flush()
+
+    def grep(self, needle, tag=None):
+        with self.lock:
+            return [(t, l) for (t, s, l) in self.lines if needle in l and (tag is None or s == tag)]
+
+    def wait_for(self, needle, timeout, count=1, tag=None):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(self.grep(needle, tag)) >= count:
+                return True
+            if self.p.poll() is not None:
+                time.sleep(0.1)
+                return len(self.grep(needle, tag)) >= count
+            time.sleep(0.02)
+        return False
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+
+
+class Pebble:
+    """Pebble + challtestsrv on free loopback ports. http_port is where Pebble validates HTTP-01."""
+
+    def __init__(self, http_port, validity=None, nonce_reject=0, authz_reuse=0, tag="pebble"):
+        self.dir = os.path.join(OUT, "acme", tag)   # logs of the last run stay for reading
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        d = self.dir
+        self.ca = os.path.join(d, "ca.pem")
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", os.path.join(d, "ca.key"), "-out", self.ca, "-days", "2", "-subj", "/CN=pebble-test-ca"])
+        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "srv.csr"), "-subj", "/CN=localhost"])
+        with open(os.path.join(d, "ext"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        run(["openssl", "x509", "-req", "-in", os.path.join(d, "srv.csr"), "-CA", self.ca, "-CAkey",
+             os.path.join(d, "ca.key"), "-CAcreateserial", "-out", os.path.join(d, "cert.pem"), "-days", "2",
+             "-extfile", os.path.join(d, "ext")])
+        self.port, self.mgmt, self.dns, self.cts_mgmt = free_port(), free_port(), free_port(), free_port()
+        cfg = {"pebble": {"listenAddress": "127.0.0.1:%d" % self.port,
+                          "managementListenAddress": "127.0.0.1:%d" % self.mgmt,
+                          "certificate": os.path.join(d, "cert.pem"), "privateKey": os.path.join(d, "key.pem"),
+                          "httpPort": http_port, "tlsPort": free_port(), "ocspResponderURL": "",
+                          "externalAccountBindingRequired": False}}
+        if validity:
+            cfg["pebble"]["certificateValidityPeriod"] = validity
+        with open(os.path.join(d, "pebble.json"), "w") as f:
+            json.dump(cfg, f)
+        self.cts = Proc(tag + "-challtestsrv", ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+                                               "-dns01", "127.0.0.1:%d" % self.dns, "-http01", "", "-https01", "",
+                                               "-tlsalpn01", "", "-management", "127.0.0.1:%d" % self.cts_mgmt],
+                        logdir=d)
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_VA_ALWAYS_VALID="0",
+                   PEBBLE_WFE_NONCEREJECT=str(nonce_reject), PEBBLE_AUTHZREUSE=str(authz_reuse))
+        self.proc = Proc(tag, ["pebble", "-config", os.path.join(d, "pebble.json"), "-dnsserver",
+                               "127.0.0.1:%d" % self.dns], env=env, logdir=d)
+        self.directory = "https://127.0.0.1:%d/dir" % self.port
+        self.ctx = ssl.create_default_context(cafile=self.ca)
+        end = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.directory, context=self.ctx, timeout=2).read()
+                break
+            except Exception:
+                if time.monotonic() > end:
+                    raise RuntimeError("pebble did not start")
+                time.sleep(0.1)
+
+    def mgmt_get(self, path):
+        return urllib.request.urlopen("https://127.0.0.1:%d%s" % (self.mgmt, path), context=self.ctx, timeout=5).read()
+
+    def roots_file(self):
+        """Pebble's issuing root and intermediate (made fresh at each start) as a CA file."""
+        p = os.path.join(self.dir, "issuer-roots.pem")
+        with open(p, "wb") as f:
+            f.write(self.mgmt_get("/roots/0"))
+            f.write(self.mgmt_get("/intermediates/0"))
+        return p
+
+    def stop(self):
+        self.proc.stop()
+        self.cts.stop()
+
+
+def start_driver(directory, ca, domain, http_port, https_port, extra=(), logdir=None, name="driver"):
+    cmd = [DRIVER, "--directory", directory, "--ca-file", ca, "--domain", domain, "--http-port", str(http_port),
+           "--https-port", str(https_port)] + list(extra)
+    return Proc(name, cmd, logdir=logdir)
+
+
+def https_get(port, cafile, host="acme.test", path="/", timeout=5):
+    """One request on a new TLS connection, verified against cafile for host. Returns the body."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with ctx.wrap_socket(s, server_hostname=host) as t:
+            der = t.getpeercert(binary_form=True)
+            t.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+            data = b""
+            while True:
+                b = t.recv(65536)
+                if not b:
+                    break
+                data += b
+            return data.decode(errors="replace"), der
+
+
+def http_get(port, path, timeout=5):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: acme.test\r\nConnection: close\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+    status = int(head.split(" ", 2)[1])
+    return status, head, body
