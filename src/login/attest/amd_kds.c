@@ -59,6 +59,7 @@ static void pace(void)
 static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t errlen)
 {
     amd_kds_err rc = AMD_KDS_ERR_RATELIMIT;
+    int waited = 0;     /* just slept what Retry-After asked: that is the pace now */
     pthread_mutex_lock(&kds_mu);
     for (int tries = 0; tries < ATTEST_KDS_TRIES; tries++) {
         CURL *h = curl_easy_init();
@@ -68,7 +69,11 @@ static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t er
         }
         free(b->p);
         memset(b, 0, sizeof *b);
-        pace();
+        if (!waited)
+            pace();
+        else
+            clock_gettime(CLOCK_MONOTONIC, &kds_last);
+        waited = 0;
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -107,8 +112,8 @@ static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t er
         rc = AMD_KDS_ERR_RATELIMIT;
         if (retry_after > ATTEST_KDS_RETRY_MAX_S)
             break;
-        sleep_s(retry_after > 0 ? (double)retry_after : 1.0);
-        clock_gettime(CLOCK_MONOTONIC, &kds_last);
+        sleep_s(retry_after > 0 ? (double)retry_after : (double)ATTEST_KDS_MIN_GAP_S);
+        waited = 1;
     }
     pthread_mutex_unlock(&kds_mu);
     return rc;

@@ -133,7 +133,7 @@ void snp_chain_cache_clear(struct snp_chain_cache *c)
 
 /* Does the report's signature verify with this certificate's key? (ECDSA P-384 over bytes
  * 0x000-0x29F, r and s little-endian at 0x2A0 and 0x2E8.) 1 yes, 0 no. */
-static int report_signed_by(const uint8_t *rep, const uint8_t *der, size_t len)
+int snp_report_signed_by(const uint8_t rep[ATTEST_SNP_REPORT_LEN], const uint8_t *der, size_t len)
 {
     const unsigned char *q = der;
     X509 *x = d2i_X509(NULL, &q, (long)len);
@@ -194,7 +194,7 @@ static int cache_fetch(struct snp_chain_cache *c, const uint8_t *rep, char *err,
     }
     if (e != AMD_KDS_OK)
         return -1;
-    if (!report_signed_by(rep, vcek, vl)) {
+    if (!snp_report_signed_by(rep, vcek, vl)) {
         snprintf(err, errlen, "the VCEK from KDS does not verify this report");
         free(vcek);
         return -1;
@@ -252,7 +252,7 @@ int snp_evidence_build(struct snp_chain_cache *cache, const char *via,
         key = hc.vcek;
         key_len = hc.vcek_len;
         /* a host VCEK that does not sign this report (stale after a TCB change) is replaced */
-        if (!key || !report_signed_by(rep, key, key_len) || !ask || !ark) {
+        if (!key || !snp_report_signed_by(rep, key, key_len) || !ask || !ark) {
             pthread_mutex_lock(&cache->mu);
             locked = 1;
             if (cache_fetch(cache, rep, err, errlen) != 0)

@@ -39,6 +39,10 @@ enum snp_signer snp_report_signer(const uint8_t rep[ATTEST_SNP_REPORT_LEN]);
 enum snp_product snp_report_product(const uint8_t rep[ATTEST_SNP_REPORT_LEN]);
 const char *snp_product_name(enum snp_product p);   /* "Milan", "Genoa", "Turin" (KDS spelling) */
 
+/* 1 when the report's signature (ECDSA P-384 over bytes 0x000-0x29F) verifies with the key of
+ * the DER certificate, else 0. Used to spot a stale host VCEK; the verifier does the real check. */
+int snp_report_signed_by(const uint8_t rep[ATTEST_SNP_REPORT_LEN], const uint8_t *der, size_t len);
+
 /* The host's certificate table (GHCB spec: 24-byte entries {GUID, offset u32, length u32}
  * ending with an all-zero entry, offsets from the table start). Finds the DER blobs by GUID. */
 struct snp_certs {

@@ -86,7 +86,7 @@ static int report_once(struct snp_ioctl_state *s, const uint8_t rd[64], json_t *
     ext.data.vmpl = 0;
     int done = 0;
     if (!s->no_ext) {
-        uint32_t cap = 4 * PAGE;
+        uint32_t cap = PAGE;     /* VCEK+ASK+ARK need ~2 pages: the host tells us */
         for (int tries = 0; tries < 3 && !done; tries++) {
             uint8_t *nc = realloc(certs, cap);
             if (!nc) {

@@ -1,0 +1,180 @@
+/* sevguest_shim: LD_PRELOAD interposer that makes the path in $SEVGUEST_SHIM_DEV behave like
+ * the kernel's /dev/sev-guest (drivers/virt/coco/sev-guest, uapi linux/sev-guest.h) for the
+ * process it is loaded into, so the provider's real open/ioctl code runs without SNP hardware.
+ * Semantics kept from the kernel: msg_version must be non-zero; SNP_GET_EXT_REPORT needs a
+ * page-aligned certs_len of at most 16 KiB and, when that is too small for the host's table,
+ * fails with EIO, vmm_error SNP_GUEST_VMM_ERR_INVALID_LEN and certs_len set to what is needed.
+ * Test knobs: SEVGUEST_SHIM_BUSY=N (first N requests: host busy), SEVGUEST_SHIM_NO_EXT=1 (host
+ * without extended requests), plus the snp_emu.h variables. Test code only. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/sev-guest.h>
+#include "snp_emu.h"
+
+#define FW_BLOB_MAX 0x4000u
+#define PAGE 4096u
+
+static int emu_fd = -1;
+static int inited, busy_left = -1;
+
+static int is_dev(const char *path)
+{
+    const char *d = getenv("SEVGUEST_SHIM_DEV");
+    return d && path && !strcmp(path, d);
+}
+
+static int open_emu(void)
+{
+    if (!inited) {
+        if (snp_emu_init() != 0) {
+            errno = ENODEV;
+            return -1;
+        }
+        inited = 1;
+    }
+    int (*real_open)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+    emu_fd = real_open("/dev/null", O_RDWR | O_CLOEXEC);
+    return emu_fd;
+}
+
+#define OPEN_WRAPPER(fn)                                                              \
+    int fn(const char *path, int flags, ...)                                          \
+    {                                                                                 \
+        mode_t mode = 0;                                                              \
+        if (flags & (O_CREAT | O_TMPFILE)) {                                          \
+            va_list ap;                                                               \
+            va_start(ap, flags);                                                      \
+            mode = va_arg(ap, mode_t);                                                \
+            va_end(ap);                                                               \
+        }                                                                             \
+        if (is_dev(path))                                                             \
+            return open_emu();                                                        \
+        int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #fn); \
+        return real(path, flags, mode);                                               \
+    }
+OPEN_WRAPPER(open)
+OPEN_WRAPPER(open64)
+
+int __open_2(const char *path, int flags)
+{
+    if (is_dev(path))
+        return open_emu();
+    int (*real)(const char *, int) = (int (*)(const char *, int))dlsym(RTLD_NEXT, "__open_2");
+    return real(path, flags);
+}
+
+int __open64_2(const char *path, int flags)
+{
+    if (is_dev(path))
+        return open_emu();
+    int (*real)(const char *, int) = (int (*)(const char *, int))dlsym(RTLD_NEXT, "__open64_2");
+    return real(path, flags);
+}
+
+int close(int fd)
+{
+    if (fd == emu_fd && fd >= 0)
+        emu_fd = -1;
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    return real(fd);
+}
+
+static void fill_resp(struct snp_report_resp *resp, const uint8_t *report)
+{
+    memset(resp, 0, sizeof *resp);
+    uint32_t size = SNP_EMU_REPORT_LEN;
+    memcpy(resp->data + 4, &size, 4);           /* status 0, report_size, 24 reserved bytes */
+    memcpy(resp->data + 0x20, report, SNP_EMU_REPORT_LEN);
+}
+
+static int guest_request(unsigned long cmd, struct snp_guest_request_ioctl *io)
+{
+    uint8_t report[SNP_EMU_REPORT_LEN];
+    if (!io->msg_version || !io->req_data || !io->resp_data) {
+        errno = EINVAL;
+        return -1;
+    }
+    io->exitinfo2 = 0;
+    if (busy_left < 0)
+        busy_left = getenv("SEVGUEST_SHIM_BUSY") ? atoi(getenv("SEVGUEST_SHIM_BUSY")) : 0;
+    if (busy_left > 0) {
+        busy_left--;
+        io->exitinfo2 = (uint64_t)SNP_GUEST_VMM_ERR_BUSY << 32;
+        errno = EIO;
+        return -1;
+    }
+    struct snp_report_resp *resp = (struct snp_report_resp *)(uintptr_t)io->resp_data;
+    if (cmd == SNP_GET_REPORT) {
+        struct snp_report_req *req = (struct snp_report_req *)(uintptr_t)io->req_data;
+        if (req->vmpl > 3) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (snp_emu_report(req->user_data, req->vmpl, report) != 0) {
+            errno = EIO;
+            return -1;
+        }
+        fill_resp(resp, report);
+        return 0;
+    }
+    struct snp_ext_report_req *req = (struct snp_ext_report_req *)(uintptr_t)io->req_data;
+    if (req->data.vmpl > 3 || req->certs_len > FW_BLOB_MAX || req->certs_len % PAGE != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (getenv("SEVGUEST_SHIM_NO_EXT")) {     /* the host does not implement the request */
+        io->exitinfo2 = 0xffffffffu;          /* firmware error, no VMM error */
+        errno = EIO;
+        return -1;
+    }
+    uint8_t *tab = NULL;
+    size_t tl = 0;
+    if (snp_emu_cert_table(&tab, &tl) != 0) {
+        errno = EIO;
+        return -1;
+    }
+    if (tl > req->certs_len) {
+        req->certs_len = (uint32_t)((tl + PAGE - 1) / PAGE * PAGE);
+        io->exitinfo2 = (uint64_t)SNP_GUEST_VMM_ERR_INVALID_LEN << 32;
+        free(tab);
+        errno = EIO;
+        return -1;
+    }
+    if (snp_emu_report(req->data.user_data, req->data.vmpl, report) != 0) {
+        free(tab);
+        errno = EIO;
+        return -1;
+    }
+    fill_resp(resp, report);
+    uint8_t *dst = (uint8_t *)(uintptr_t)req->certs_address;
+    memset(dst, 0, req->certs_len);
+    if (tl)
+        memcpy(dst, tab, tl);
+    free(tab);
+    return 0;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (fd >= 0 && fd == emu_fd) {
+        if (req == SNP_GET_REPORT || req == SNP_GET_EXT_REPORT)
+            return guest_request(req, arg);
+        errno = ENOTTY;
+        return -1;
+    }
+    int (*real)(int, unsigned long, ...) = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+    return real(fd, req, arg);
+}
