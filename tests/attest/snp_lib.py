@@ -118,8 +118,8 @@ class TsmFuse:
 
 class FakeKds:
     """kdsintf.amd.com's VCEK paths for the chips registered with add(), with its rate limit:
-    a request less than `window` seconds after the previous one from the same address gets
-    429 with Retry-After."""
+    a request less than `window` seconds after the last served one from the same address gets
+    429 with a Retry-After that says when the window ends."""
 
     def __init__(self, window=10.0):
         self.window = window
@@ -158,10 +158,10 @@ class FakeKds:
     def answer(self, ip, path):
         now = time.time()
         last = self.last.get(ip)
-        self.last[ip] = now
         if last is not None and now - last < self.window:
             wait = int(self.window - (now - last)) + 1
             return 429, "text/plain", b"Too Many Requests", {"Retry-After": str(wait)}
+        self.last[ip] = now          # requests turned away do not restart the window
         u = urlparse(path)
         parts = u.path.strip("/").split("/")
         if len(parts) != 4 or parts[:2] != ["vcek", "v1"] or parts[2] not in ("Milan", "Genoa", "Turin"):
