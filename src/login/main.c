@@ -2,6 +2,7 @@
  * dependency order, listens, runs the event loop until SIGTERM/SIGINT, and tears down in reverse.
  * PID-1 duties (mounts, restarts) are not here: in the sealed image an init starts this. */
 #include "login/app.h"
+#include "login/acme/acme.h"
 #include "login/attest.h"
 #include "login/config.h"
 #include "login/http_client.h"
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
     struct attest *att = NULL;
     struct http_server *srv = NULL;
     struct app *app = NULL;
+    struct acme *acme = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
 
     if (cfg.signing_key_pem) {
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
     }
     char host[256];
     host_of(cfg.domain, host, sizeof host);
-    if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, host, 30) ||
+    if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, host, cfg.acme_directory ? 1 : 30) ||
         !(ids = idset_new(cfg.idset_capacity)) || !(base = event_base_new()) ||
         !(hc = http_client_new(base)) || !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
@@ -108,6 +110,14 @@ int main(int argc, char **argv)
                             .signer = signer, .ids = ids, .attest = att};
     if (!(app = app_new(&deps)))
         goto out;
+    if (cfg.acme_directory) {   /* until its first certificate, :443 keeps the 1-day self-signed one */
+        if (!cfg.http_port || !(acme = acme_new(base, hc, tls, &cfg))) {
+            log_error("service.start_failed", "reason=\"ACME needs http_port and a domain\"");
+            goto out;
+        }
+        app_set_acme_responder(app, acme_http01_responder, acme);
+        app_add_status(app, "acme", acme_status_hook, acme);
+    }
     int port = http_server_listen(srv, cfg.listen_addr, cfg.https_port, tls, app_handle_https, app);
     if (port < 0)
         goto out;
@@ -118,6 +128,8 @@ int main(int argc, char **argv)
     if (!sigterm || !sigint || event_add(sigterm, NULL) || event_add(sigint, NULL))
         goto out;
 
+    if (acme && acme_start(acme) != ACME_OK)
+        goto out;
     const char *mode = cfg.paypal_env == PAYPAL_ENV_LOCAL_FAKE ? "development mode: not PayPal"
                        : cfg.paypal_env == PAYPAL_ENV_SANDBOX ? "PayPal sandbox" : "PayPal live";
     log_info("service.ready", "https_port=%d http_port=%d paypal=%s evidence=%s idset_capacity=%llu kid=%s", port,
@@ -132,6 +144,7 @@ out:
     if (sigint) event_free(sigint);
     attest_free(att);      /* first: drops evidence callbacks into app */
     app_free(app);
+    acme_free(acme);       /* before the http client: cancels its calls */
     http_server_free(srv);
     http_client_free(hc);
     idset_free(ids);

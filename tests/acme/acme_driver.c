@@ -159,6 +159,7 @@ int main(int argc, char **argv)
     }
     if (fast) {   /* test timing: poll quickly, short transient retries, ARI rechecks in seconds */
         pol.poll_ms = 100;
+        pol.poll_max_ms = 1000;
         pol.transient_retry_ms = 200;
         pol.ari_poll_min_ms = 500;
         pol.ari_poll_default_ms = 5000;

@@ -7,8 +7,8 @@ import os
 import socket
 import ssl
 import subprocess
-import shutil
 import threading
+import shutil
 import time
 import urllib.request
 
@@ -176,3 +176,72 @@ def http_get(port, path, timeout=5):
     head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
     status = int(head.split(" ", 2)[1])
     return status, head, body
+
+
+class Load:
+    """Clients requesting continuously: new TLS connections and one keep-alive connection."""
+
+    def __init__(self, port, cafile, host, path, expect):
+        self.port, self.cafile, self.host, self.path, self.expect = port, cafile, host, path, expect
+        self.certs = set()
+        self.ok = 0
+        self.fail = []
+        self.gens = set()
+        self.stop_ev = threading.Event()
+        self.threads = [threading.Thread(target=self.fresh, daemon=True) for _ in range(3)]
+        self.threads.append(threading.Thread(target=self.keepalive, daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def note(self, body):
+        for w in body.split():
+            if w.startswith("generation="):
+                self.gens.add(int(w.split("=")[1]))
+
+    def fresh(self):
+        while not self.stop_ev.is_set():
+            try:
+                body, der = https_get(self.port, self.cafile, self.host, self.path)
+                if self.expect not in body:
+                    raise RuntimeError("bad body %r" % body[:80])
+                self.note(body)
+                self.certs.add(der)
+                self.ok += 1
+            except Exception as e:  # noqa: BLE001
+                self.fail.append(repr(e))
+
+    def keepalive(self):
+        """One persistent connection across the swaps; reconnects only when the server said
+        "Connection: close" (its requests-per-connection cap), anything else is a failure."""
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        try:
+            while not self.stop_ev.is_set():
+                with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+                    with ctx.wrap_socket(s, server_hostname=self.host) as t:
+                        f = t.makefile("rb")
+                        closing = False
+                        while not closing and not self.stop_ev.is_set():
+                            t.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (self.path, self.host)).encode())
+                            line = f.readline()
+                            if not line.startswith(b"HTTP/1.1 200"):
+                                raise RuntimeError("keep-alive got %r" % line)
+                            clen = 0
+                            while True:
+                                h = f.readline()
+                                if h in (b"\r\n", b""):
+                                    break
+                                if h.lower().startswith(b"content-length:"):
+                                    clen = int(h.split(b":")[1])
+                                if h.lower().startswith(b"connection:") and b"close" in h.lower():
+                                    closing = True
+                            f.read(clen)
+                            self.ok += 1
+                            self.keepalive_requests = getattr(self, "keepalive_requests", 0) + 1
+                            time.sleep(0.01)
+        except Exception as e:  # noqa: BLE001
+            self.fail.append("keepalive: " + repr(e))
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(10)

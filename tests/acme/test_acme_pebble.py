@@ -3,10 +3,7 @@ issuance and challenge serving, badNonce recovery, failed validation -> backoff 
 our own failed-validation limit, renewal with short validity while clients keep requesting (no
 request may fail during the swaps), and the certificates-per-name-set limit."""
 import os
-import socket
-import ssl
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -72,81 +69,24 @@ def failed_validation_backs_off():
                            name="failval")
     try:
         check(drv.wait_for("acme.ratelimit.self limit=failed-validations", 30), "own limit never reached")
-        time.sleep(3)
+        time.sleep(4)
         fails = drv.grep("acme.challenge.invalid")
-        check(len(fails) == 4, "expected exactly 4 failed validations, got %d" % len(fails))
+        check(len(fails) >= 4, "expected at least 4 failed validations, got %d" % len(fails))
         check("type=unauthorized" in fails[0][1] and "meaning=" in fails[0][1], fails[0][1])
         orders = [t for t, _ in drv.grep("acme.order status=")]
-        check(len(orders) == 4, "expected 4 orders, got %d" % len(orders))
-        gaps = [b - a for a, b in zip(orders, orders[1:])]
+        check(len(orders) == len(fails), "orders %d != failures %d" % (len(orders), len(fails)))
+        gaps = [b - a for a, b in zip(orders, orders[1:4])]
         check(gaps[0] >= 0.7 and all(g2 > g1 * 1.2 for g1, g2 in zip(gaps, gaps[1:])),
               "attempt gaps do not grow: %r" % gaps)
+        # never more than 4 attempts inside any 20 s window (log times: allow 0.3 s of skew)
+        check(all(orders[i + 4] - orders[i] >= 19.7 for i in range(len(orders) - 4)),
+              "5 attempts inside one window: %r" % orders)
         check(not drv.grep("HTTPS_READY"), "served https without a certificate")
         st, _, js = pe.http_get(hp, "/status")
-        check('"state":"backoff"' in js and '"failed_validations_window":4' in js, js)
+        check('"state":"backoff"' in js and '"last_error":"authorization: challenge validation failed' in js, js)
     finally:
         drv.stop()
         peb.stop()
-
-
-class Load:
-    """Clients requesting continuously: new TLS connections and one keep-alive connection."""
-
-    def __init__(self, port, cafile):
-        self.port, self.cafile = port, cafile
-        self.ok = 0
-        self.fail = []
-        self.gens = set()
-        self.stop_ev = threading.Event()
-        self.threads = [threading.Thread(target=self.fresh, daemon=True) for _ in range(3)]
-        self.threads.append(threading.Thread(target=self.keepalive, daemon=True))
-        for t in self.threads:
-            t.start()
-
-    def note(self, body):
-        for w in body.split():
-            if w.startswith("generation="):
-                self.gens.add(int(w.split("=")[1]))
-
-    def fresh(self):
-        while not self.stop_ev.is_set():
-            try:
-                body, _ = pe.https_get(self.port, self.cafile, DOMAIN)
-                if "ok generation=" not in body:
-                    raise RuntimeError("bad body %r" % body[:80])
-                self.note(body)
-                self.ok += 1
-            except Exception as e:  # noqa: BLE001
-                self.fail.append(repr(e))
-
-    def keepalive(self):
-        ctx = ssl.create_default_context(cafile=self.cafile)
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-                with ctx.wrap_socket(s, server_hostname=DOMAIN) as t:
-                    f = t.makefile("rb")
-                    while not self.stop_ev.is_set():
-                        t.sendall(b"GET / HTTP/1.1\r\nHost: acme.test\r\n\r\n")
-                        line = f.readline()
-                        clen = 0
-                        while True:
-                            h = f.readline()
-                            if h in (b"\r\n", b""):
-                                break
-                            if h.lower().startswith(b"content-length:"):
-                                clen = int(h.split(b":")[1])
-                        body = f.read(clen).decode()
-                        if not line.startswith(b"HTTP/1.1 200"):
-                            raise RuntimeError("keep-alive got %r" % line)
-                        self.ok += 1
-                        time.sleep(0.01)
-        except Exception as e:  # noqa: BLE001
-            self.fail.append("keepalive: " + repr(e))
-
-    def stop(self):
-        self.stop_ev.set()
-        for t in self.threads:
-            t.join(10)
 
 
 @case
@@ -158,7 +98,7 @@ def renewal_swap_under_load_and_nameset_limit():
     try:
         check(drv.wait_for("HTTPS_READY", 30), "no first certificate")
         roots = peb.roots_file()
-        load = Load(sp, roots)
+        load = pe.Load(sp, roots, DOMAIN, "/", "ok generation=")
         check(drv.wait_for("CERT generation=3", 30), "no third certificate (renewals did not happen)")
         check(drv.wait_for("acme.ratelimit.self limit=certificates-per-name-set", 15), "name-set limit not applied")
         time.sleep(1.5)

@@ -503,7 +503,7 @@ static void step_account(struct acme *a)
         acme_log_warn("acme.ratelimit.self", "limit=new-accounts max=%u window_s=%lld action=wait wait_ms=%lld",
                       a->pol.account_max, (long long)(a->pol.account_window_ms / 1000), (long long)(at - now));
         set_state(a, ST_BACKOFF);
-        schedule(a, at - now, step_account);
+        schedule(a, at - now + 5, step_account);
         return;
     }
     json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
@@ -564,7 +564,7 @@ static void order_continue(struct acme *a, json_t *o, long retry_after)
             return;
         }
         set_state(a, ST_ORDER_POLL);
-        schedule(a, retry_after >= 0 ? retry_after * 1000LL : a->pol.poll_ms, poll_order);
+        schedule(a, acme_policy_poll_ms(&a->pol, a->polls - 1, retry_after), poll_order);
         return;
     }
     struct acme_problem p;
@@ -632,7 +632,7 @@ static void step_order(struct acme *a)
                       limit, max, (long long)(win / 1000), (long long)(at - now),
                       a->cert ? "current-certificate" : "nothing-yet", (long long)a->not_after);
         set_state(a, ST_BACKOFF);
-        schedule(a, at - now, step_order);
+        schedule(a, at - now + 5, step_order);   /* +5 ms: the timer may fire a hair early */
         return;
     }
     a->order_started_ms = now;
@@ -706,8 +706,7 @@ static void on_authz(struct acme *a, const struct http_response *r, json_t *az)
             attempt_fail(a, ACME_ERR_VALIDATION, "detail=\"validation did not finish\"", -1);
             return;
         }
-        long ra = retry_after_of(r);
-        schedule(a, ra >= 0 ? ra * 1000LL : a->pol.poll_ms, poll_authz);
+        schedule(a, acme_policy_poll_ms(&a->pol, a->polls, retry_after_of(r)), poll_authz);
         return;
     }
     /* pick the http-01 challenge */
@@ -750,9 +749,8 @@ static void on_challenge(struct acme *a, const struct http_response *r, json_t *
         return;
     }
     a->polls = 0;
-    long ra = retry_after_of(r);
     set_state(a, ST_AUTHZ);
-    schedule(a, ra >= 0 ? ra * 1000LL : a->pol.poll_ms, poll_authz);
+    schedule(a, acme_policy_poll_ms(&a->pol, 0, retry_after_of(r)), poll_authz);
 }
 
 static void step_authz(struct acme *a)
@@ -1053,6 +1051,16 @@ json_t *acme_status(struct acme *a)
                           "failed_validations_window",
                           (json_int_t)acme_ledger_count(&a->failed_validations, now, a->pol.fail_window_ms));
     return o;
+}
+
+const char *acme_http01_responder(void *acme, const char *token, size_t len)
+{
+    return acme_http01_keyauth(acme, token, len);
+}
+
+json_t *acme_status_hook(void *acme)
+{
+    return acme_status(acme);
 }
 
 void acme_free(struct acme *a)

@@ -53,6 +53,9 @@ const char *acme_http01_keyauth(struct acme *a, const char *token, size_t len);
  * "next_attempt", "failed_validations_window"} (times as unix seconds, 0 = none). New reference,
  * NULL on ENOMEM. */
 json_t *acme_status(struct acme *a);
+/* Adapters for app_set_acme_responder and app_add_status (arg is the struct acme). */
+const char *acme_http01_responder(void *acme, const char *token, size_t len);
+json_t *acme_status_hook(void *acme);
 /* Cancels calls and timers in flight and frees everything, wiping the account key. NULL ok. */
 void acme_free(struct acme *a);
 #endif

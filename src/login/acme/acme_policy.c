@@ -10,6 +10,7 @@ void acme_policy_defaults(struct acme_policy *p)
     p->backoff_max_ms = ACME_BACKOFF_MAX_MS;
     p->transient_retry_ms = ACME_TRANSIENT_RETRY_MS;
     p->poll_ms = ACME_POLL_MS;
+    p->poll_max_ms = ACME_POLL_MAX_DELAY_MS;
     p->ari_poll_default_ms = ACME_ARI_POLL_DEFAULT_MS;
     p->ari_poll_min_ms = ACME_ARI_POLL_MIN_MS;
     p->fail_window_ms = ACME_FAILED_VALIDATIONS_WINDOW_S * 1000LL;
@@ -30,6 +31,16 @@ int64_t acme_policy_backoff_ms(const struct acme_policy *p, unsigned failures, u
     /* jitter factor 0.8 + 0.4 * rnd / 2^32, in integer thousandths */
     int64_t milli = 800 + (int64_t)(((uint64_t)rnd * 400u) >> 32);
     return d * milli / 1000;
+}
+
+int64_t acme_policy_poll_ms(const struct acme_policy *p, unsigned polls, long retry_after_s)
+{
+    if (retry_after_s >= 0)
+        return retry_after_s * 1000LL;
+    int64_t d = p->poll_ms;
+    for (unsigned i = 0; i < polls && d < p->poll_max_ms; i++)
+        d *= 2;
+    return d > p->poll_max_ms ? p->poll_max_ms : d;
 }
 
 void acme_ledger_add(struct acme_ledger *l, int64_t now_ms)

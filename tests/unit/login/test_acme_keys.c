@@ -171,6 +171,20 @@ TEST(backoff_grows_caps_and_jitters)
     CHECK(acme_policy_backoff_ms(&p, 1, 0) >= 48000);              /* never faster than ~a minute */
 }
 
+TEST(poll_delays)
+{
+    struct acme_policy p;
+    acme_policy_defaults(&p);
+    p.poll_ms = 250;
+    p.poll_max_ms = 8000;
+    CHECK(acme_policy_poll_ms(&p, 0, -1) == 250);
+    CHECK(acme_policy_poll_ms(&p, 1, -1) == 500);
+    CHECK(acme_policy_poll_ms(&p, 5, -1) == 8000);
+    CHECK(acme_policy_poll_ms(&p, 500, -1) == 8000);
+    CHECK(acme_policy_poll_ms(&p, 0, 3) == 3000);     /* the CA's Retry-After wins */
+    CHECK(acme_policy_poll_ms(&p, 9, 0) == 0);
+}
+
 TEST(ledger_keeps_under_limits)
 {
     struct acme_ledger l = {0};
@@ -201,6 +215,7 @@ int main(void)
     RUN(key_authorization);
     RUN(csr_for_domain);
     RUN(backoff_grows_caps_and_jitters);
+    RUN(poll_delays);
     RUN(ledger_keeps_under_limits);
     return test_done();
 }
