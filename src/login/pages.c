@@ -89,6 +89,8 @@ static void verify_command(struct html *h, const struct page_info *pi, const cha
         html_raw(h, " --expect-measurement ");
         html_text(h, pi->measurement);
     }
+    if (!pi->hardware_attested)   /* say so in the command itself: the verifier refuses by default */
+        html_raw(h, " --allow-unattested");
     html_raw(h, "</pre>");
 }
 

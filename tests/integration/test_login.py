@@ -85,9 +85,37 @@ def happy_path_gives_a_signed_result_that_verifies():
     # the download link carries the same JWS, no second request needed
     m = re.search(r'download="sealed-login-result.jws" href="data:application/jose;base64,([^"]+)"', r.text)
     check(m and base64.b64decode(m.group(1)).decode() == jws)
-    check("sealed-verify result sealed-login-result.jws --client-id" in r.text)
+    check("sealed-verify result sealed-login-result.jws --client-id" in r.text and "--allow-unattested" in r.text)
     check(served() == before + 1)
     check("Max-Age=0" in (r.header("Set-Cookie") or ""))
+
+
+@case
+def the_pages_verify_command_passes_with_sealed_verify_and_tampering_fails():
+    import html as htmlmod
+    import shlex
+    import subprocess
+    r = S.login("sam")
+    check(r.status == 200)
+    jws = jws_from_page(r.text)
+    cmd = htmlmod.unescape(re.search(r'<pre id="verify-command">([^<]+)</pre>', r.text).group(1))
+    path = os.path.join(os.environ.get("SEALED_TEST_OUT", "/tmp"), "sealed-login-result.jws")
+    open(path, "w").write(jws)
+    argv = shlex.split(cmd)
+    check(argv[:3] == ["sealed-verify", "result", "sealed-login-result.jws"], argv)
+    verifier = os.path.join(os.path.dirname(__file__), "..", "..", "build", "sealed-verify")
+    run = lambda args: subprocess.run([verifier, "result", path] + args, capture_output=True, text=True)
+    p = run(argv[3:])
+    check(p.returncode == 0, p.stdout[-800:])
+    check("not hardware-attested" in p.stdout)
+    p = run([a if a != S.client_id else "someone-else" for a in argv[3:]])
+    check(p.returncode == 1, "a wrong client id passed")
+    h, pl, sig = jws.split(".")
+    payload = json.loads(jws_check.b64u_dec(pl))
+    payload["paypal"]["user_id"] += "x"
+    forged = h + "." + jws_check.b64u(json.dumps(payload).encode()) + "." + sig
+    open(path, "w").write(forged)
+    check(run(argv[3:]).returncode == 1, "a forged payload passed")
 
 
 @case
