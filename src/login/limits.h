@@ -51,7 +51,7 @@
 #define ACME_BADNONCE_RETRIES            1      /* RFC 8555 §6.5: retry once with the fresh nonce */
 #define ACME_TRANSIENT_RETRIES           3      /* network / 5xx retries of one request before the attempt fails */
 #define ACME_TRANSIENT_RETRY_MS          2000   /* first such retry; doubles */
-#define ACME_POLL_MS                     250    /* first authz/order poll when the CA gives no Retry-After; doubles */
+#define ACME_POLL_MS                     100    /* first authz/order poll when the CA gives no Retry-After; doubles */
 #define ACME_POLL_MAX_DELAY_MS           8000   /* ... up to this */
 #define ACME_POLL_MAX                    60     /* polls of one authz/order before the attempt fails */
 #define ACME_BACKOFF_INITIAL_MS          60000  /* after a failed attempt; doubles, +-20% jitter */
