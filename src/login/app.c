@@ -584,6 +584,13 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *, const 
 
 void app_set_unavailable_reason(struct app *a, const char *why) { a->unavailable_why = why; }
 
+struct signer *app_replace_signer(struct app *a, struct signer *s)
+{
+    struct signer *old = a->d.signer;
+    a->d.signer = s;
+    return old;
+}
+
 struct app *app_new(const struct app_deps *d)
 {
     struct app *a = calloc(1, sizeof *a);

@@ -46,6 +46,10 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *arg, con
  * NULL to derive it from the config. Borrowed; the caller keeps it alive. */
 void app_set_unavailable_reason(struct app *a, const char *why);
 
+/* Swaps the service key (the cloud's secret store delivered it after start) and returns the old
+ * one for the caller to free. Only while login is unavailable: no flow may hold the old key's kid. */
+struct signer *app_replace_signer(struct app *a, struct signer *s);
+
 /* The /status object (new reference). */
 json_t *app_status(struct app *a);
 #endif

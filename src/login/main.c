@@ -4,6 +4,7 @@
 #include "login/app.h"
 #include "login/acme/acme.h"
 #include "login/attest.h"
+#include "login/cloud/cloud.h"
 #include "login/config.h"
 #include "login/http_client.h"
 #include "login/http_server.h"
@@ -40,6 +41,78 @@ static void host_of(const char *domain, char *out, size_t cap)
         n = cap - 1;
     memcpy(out, domain, n);
     out[n] = 0;
+}
+
+/* Cloud boot flow (login/cloud): the secrets, and on a cloud the domain, are in the config once it
+ * is ready; ACME can only start then. */
+struct cloud_ctx {
+    struct config *cfg;
+    struct app *app;
+    struct cloud *cloud;
+    struct signer **signer;
+    struct event_base *base;
+    struct http_client *hc;
+    struct tls *tls;
+    struct acme **acme;
+};
+
+static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
+
+/* Creates the ACME client for cfg->domain (when an ACME directory is configured) and, when start is
+ * set, starts it. 0, or -1 when it cannot run. */
+static int acme_begin(struct cloud_ctx *cc, int start)
+{
+    if (!cc->cfg->acme_directory || *cc->acme)
+        return 0;
+    if (!cc->cfg->http_port || !(*cc->acme = acme_new(cc->base, cc->hc, cc->tls, cc->cfg))) {
+        log_error("service.start_failed", "reason=\"ACME needs http_port and a domain\"");
+        return -1;
+    }
+    app_set_acme_responder(cc->app, acme_http01_responder, *cc->acme);
+    app_add_status(cc->app, "acme", acme_status_hook, *cc->acme);
+    return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
+}
+
+static void on_cloud_ready(void *arg)
+{
+    struct cloud_ctx *cc = arg;
+    char err[256];
+    if (cc->cfg->acme_directory && !*cc->acme) {   /* the domain came with the metadata */
+        char host[256];
+        host_of(cc->cfg->domain, host, sizeof host);
+        if (tls_install_self_signed(cc->tls, host, 1) || acme_begin(cc, 1))
+            log_error("service.acme", "reason=\"cannot start ACME for the metadata's domain\"");
+    }
+    if (cc->cfg->signing_key_pem) {   /* fetched from the secret store: replaces the per-boot key */
+        struct signer *s = signer_from_pem(cc->cfg->signing_key_pem, strlen(cc->cfg->signing_key_pem), err, sizeof err);
+        config_set_str(&cc->cfg->signing_key_pem, NULL);
+        if (!s) {
+            log_error("service.signing_key", "source=secret-store reason=\"%s\"", err);
+            /* login stays unavailable: results must not be signed by a key nobody expects */
+            app_set_unavailable_reason(cc->app, "the signing key from the secret store is unusable");
+            return;
+        }
+        signer_free(app_replace_signer(cc->app, s));
+        *cc->signer = s;
+        log_info("service.signing_key", "source=secret-store kid=%s", signer_kid(s));
+    }
+    app_set_unavailable_reason(cc->app, NULL);
+}
+
+/* Daily counts for the notification topic: numbers only. */
+static char *daily_counts(void *arg)
+{
+    json_t *s = app_status(arg);
+    char *out = malloc(256);
+    if (out)
+        snprintf(out, 256, "results=%lld replays_refused=%lld failures=%lld ids_served=%lld uptime_s=%lld",
+                 (long long)json_integer_value(json_object_get(s, "results")),
+                 (long long)json_integer_value(json_object_get(s, "replays_refused")),
+                 (long long)json_integer_value(json_object_get(s, "failures")),
+                 (long long)json_integer_value(json_object_get(s, "ids_served")),
+                 (long long)json_integer_value(json_object_get(s, "uptime_s")));
+    json_decref(s);
+    return out;
 }
 
 int main(int argc, char **argv)
@@ -85,6 +158,8 @@ int main(int argc, char **argv)
     struct http_server *srv = NULL;
     struct app *app = NULL;
     struct acme *acme = NULL;
+    struct cloud *cloud = NULL;
+    struct cloud_ctx cc = {0};
     struct event *sigterm = NULL, *sigint = NULL;
 
     if (cfg.signing_key_pem) {
@@ -110,14 +185,20 @@ int main(int argc, char **argv)
                             .signer = signer, .ids = ids, .attest = att};
     if (!(app = app_new(&deps)))
         goto out;
-    if (cfg.acme_directory) {   /* until its first certificate, :443 keeps the 1-day self-signed one */
-        if (!cfg.http_port || !(acme = acme_new(base, hc, tls, &cfg))) {
-            log_error("service.start_failed", "reason=\"ACME needs http_port and a domain\"");
-            goto out;
-        }
-        app_set_acme_responder(app, acme_http01_responder, acme);
-        app_add_status(app, "acme", acme_status_hook, acme);
-    }
+    /* platform auto/oci/gcp/none: metadata, identity and secrets arrive while the site already
+     * answers (/healthz, a "temporarily unavailable" home page) */
+    if (!(cloud = cloud_new(base, hc, &cfg)))
+        goto out;
+    cc = (struct cloud_ctx){.cfg = &cfg, .app = app, .cloud = cloud, .signer = &signer, .base = base, .hc = hc,
+                            .tls = tls, .acme = &acme};
+    app_add_status(app, "cloud", cloud_status_hook, cloud);
+    cloud_set_daily_summary(cloud, daily_counts, app);
+    if (cloud_start(cloud, on_cloud_ready, &cc))
+        goto out;
+    if (!cloud_is_ready(cloud))
+        app_set_unavailable_reason(app, cloud_unavailable_reason(cloud));   /* ACME waits for the domain */
+    else if (acme_begin(&cc, 0))   /* until its first certificate, :443 keeps the 1-day self-signed one */
+        goto out;
     int port = http_server_listen(srv, cfg.listen_addr, cfg.https_port, tls, app_handle_https, app);
     if (port < 0)
         goto out;
@@ -143,6 +224,7 @@ out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
     attest_free(att);      /* first: drops evidence callbacks into app */
+    cloud_free(cloud);
     app_free(app);
     acme_free(acme);       /* before the http client: cancels its calls */
     http_server_free(srv);

@@ -157,6 +157,17 @@ def missing_secret_ocid_retries_until_set():
 
 
 @case
+def malformed_metadata_value_changes_nothing():
+    fresh(domain="evil.example/<script>")
+    r = ct.run_driver(FAKE, "--timeout", "4", PAYPAL_CLIENT_ID="from-env", SEALED_DOMAIN="keep.example")
+    check(r.ready is None, r.log)
+    check("the value of domain is malformed" in r.lines("cloud.retry")[0], r.log)
+    # nothing from that document was applied, not even the good keys
+    check(r.status["paypal_secret"] == "missing")
+    fresh()
+
+
+@case
 def platform_none_is_ready_at_once():
     r = ct.run_driver(None, "--timeout", "5", platform="none", PAYPAL_SECRET="local-secret")
     check(r.ready and r.ready["platform"] == "none", r.log)

@@ -194,6 +194,11 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
             c->ready(c->ready_arg);
         return;
     }
+    if (c->step == S_READY && c->platform == CLOUD_PLATFORM_NONE) {   /* configured none */
+        if (c->ready)
+            c->ready(c->ready_arg);
+        return;
+    }
     step_start(c);
 }
 
@@ -360,10 +365,43 @@ static void detect(struct cloud *c)
 
 /* ---- metadata ------------------------------------------------------------------------------- */
 
+/* Metadata is unmeasured input: a trust-rule value must still look like what it names before it
+ * reaches the config (printable ASCII, no quotes or spaces; domain as config_finish allows it). */
+static int md_value_ok(const char *k, const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 255)
+        return 0;
+    int domain = !strcmp(k, "domain");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '<' || ch == '>' || ch == '\'')
+            return 0;
+        if (domain && !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                        ch == '.' || ch == '-' || ch == ':'))
+            return 0;
+    }
+    return 1;
+}
+
 static int apply_md(void *arg, const char *k, const char *v)
 {
     struct cloud *c = arg;
+    if (!md_value_ok(k, v)) {
+        snprintf(c->last_error, sizeof c->last_error, "%s", k);   /* names the key for step_fail */
+        return -1;
+    }
     return config_apply_metadata(c->cfg, k, v);
+}
+
+/* Checks every trust-rule value before any is applied, so a bad one changes nothing. */
+static int check_md(void *arg, const char *k, const char *v)
+{
+    struct cloud *c = arg;
+    if (md_value_ok(k, v))
+        return 0;
+    snprintf(c->last_error, sizeof c->last_error, "%s", k);
+    return -1;
 }
 
 static int metadata_http_failed(struct cloud *c, const struct http_response *r, const char *what)
@@ -407,12 +445,18 @@ static void on_metadata(void *arg, const struct http_response *r)
             step_fail(c, "instance document: %s", cloud_strerror(e));
             return;
         }
-        applied = oci_instance_each_trusted(&c->inst, apply_md, c, &ignored);
+        c->last_error[0] = 0;
+        applied = oci_instance_each_trusted(&c->inst, check_md, c, &ignored) < 0
+                      ? -1 : oci_instance_each_trusted(&c->inst, apply_md, c, &ignored);
     } else {
-        applied = gcp_attributes_each_trusted((const char *)r->body, r->body_len, apply_md, c, &ignored);
+        c->last_error[0] = 0;
+        applied = gcp_attributes_each_trusted((const char *)r->body, r->body_len, check_md, c, &ignored) < 0
+                      ? -1 : gcp_attributes_each_trusted((const char *)r->body, r->body_len, apply_md, c, &ignored);
     }
     if (applied < 0) {
-        step_fail(c, "instance metadata: malformed or unusable trust-rule value");
+        char key[64];
+        snprintf(key, sizeof key, "%.40s", c->last_error[0] ? c->last_error : "(document)");
+        step_fail(c, "instance metadata: the value of %s is malformed or not acceptable", key);
         return;
     }
     after_metadata(c, applied, ignored);
@@ -947,9 +991,11 @@ int cloud_start(struct cloud *c, void (*ready)(void *arg), void *arg)
         return 0;
     }
     log_info("cloud.platform", "platform=%s source=config", cloud_platform_name(c->platform));
-    if (c->platform == CLOUD_PLATFORM_NONE) {
-        c->step = S_IDLE;
-        arm(c->retry_timer, 0);   /* ready on the loop, as promised */
+    if (c->platform == CLOUD_PLATFORM_NONE) {   /* ready at once; the callback on the loop */
+        c->step = S_READY;
+        c->is_ready = 1;
+        c->reason[0] = 0;
+        arm(c->retry_timer, 0);
         return 0;
     }
     goto_step(c, S_METADATA);

@@ -44,8 +44,9 @@ const char *cloud_platform_name(cloud_platform p);
 struct cloud *cloud_new(struct event_base *base, struct http_client *http, struct config *cfg);
 
 /* Starts the boot flow per cfg->platform ("auto", "oci", "gcp", "none"). ready(arg) runs once, on
- * the loop, when the PayPal secret (and the signing key, when one is configured) is in the config;
- * for "none" (local runs) it runs at once. Returns 0, or -1 for an unknown platform value. */
+ * the loop, when the PayPal secret (and the signing key, when one is configured) is in the config.
+ * For "none" (local runs: secrets from the environment) cloud_is_ready is 1 on return and ready
+ * runs on the first loop turn. Returns 0, or -1 for an unknown platform value. */
 int cloud_start(struct cloud *c, void (*ready)(void *arg), void *arg);
 
 /* 1 once ready has been called. */
