@@ -40,6 +40,11 @@ int cmd_result(struct verify_opts *o);
 int cmd_tpm_quote(struct verify_opts *o);
 int cmd_eventlog(struct verify_opts *o);
 
+/* The result checks on a buffer instead of o->file, with no manifest, pinned key or trust root
+ * (for fuzzing): fills *out (caller frees with steps_free) and returns its failed-step count, or -1
+ * on allocation failure. */
+int result_verify_buffer(struct verify_opts *o, const uint8_t *buf, size_t len, struct steps *out);
+
 /* Loads up to max certificates (PEM bundle or one DER) from a file; count or -1 (message in err). */
 int cli_load_certs_file(const char *path, X509 **out, int max, char *err, size_t errlen);
 /* Loads --trust-root into o->snp (certificates kept in store, count returned; -1 on error). */

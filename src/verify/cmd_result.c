@@ -480,13 +480,80 @@ static char *extract_jws(const uint8_t *b, size_t len, json_t **bare_payload, co
     return out;
 }
 
+/* Every step for one result held in (file, len); the caller has set up c (options, manifest,
+ * expected measurement, trust roots) and prints c->st afterwards. */
+static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len, EVP_PKEY *pinned)
+{
+    char *jws = NULL;
+    json_t *payload = NULL;
+    const char *form = "";
+    json_t *bare = NULL;
+    jws = extract_jws(file, len, &bare, &form);
+    steps_add(&c->st, STEP_INFO, "input", "input %s: %s, %zu bytes", c->o->file, form, len);
+    if (jws) {
+        payload = check_jws(c, jws, strlen(jws), pinned);
+    } else if (bare) {
+        steps_add(&c->st, STEP_FAIL, "jws.signature", "no JWS: only the payload was given, so the service's signature "
+                  "cannot be checked (download the signed result)");
+        payload = bare;   /* fields are shown, but without a JWS there is no kid to bind */
+    } else {
+        steps_add(&c->st, STEP_FAIL, "input", "not a sealed-login result (compact JWS, or JSON with jws / protected+payload+signature)");
+    }
+    if (payload && c->jws_ok) {
+        json_t *pp = json_object_get(payload, "paypal");
+        PROVEN(c, "the service key %s signed this result for PayPal user %s of client %s", c->kid,
+               jstr(pp, "user_id") ? jstr(pp, "user_id") : "?", jstr(pp, "client_id") ? jstr(pp, "client_id") : "?");
+    }
+    if (payload) {
+        json_object_set(c->st.fields, "payload", payload);
+        if (c->kid[0] && check_payload(c, payload))
+            check_evidence(c, payload);
+        else if (!c->kid[0])
+            steps_add(&c->st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed without the signer's key id");
+    }
+
+    if (c->unattested)
+        UNPROVEN(c, "anything about the hardware or the code that produced it: evidence type none, signed but not hardware-attested");
+    if (c->attested && !c->measurement_checked)
+        UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
+    if (c->test_root)
+        UNPROVEN(c, "real AMD hardware: the chain ends at a TEST root given with --trust-root");
+    if (!c->o->signer_key)
+        UNPROVEN(c, "that the signing key is the operator's published key (not pinned with --signer-key)");
+
+    json_t *summary = json_object(), *pa = json_array(), *ua = json_array();
+    for (int i = 0; i < c->nproven; i++)
+        json_array_append_new(pa, json_string(c->proven[i]));
+    for (int i = 0; i < c->nunproven; i++)
+        json_array_append_new(ua, json_string(c->unproven[i]));
+    json_object_set_new(summary, "proven", pa);
+    json_object_set_new(summary, "not_proven", ua);
+    json_object_set_new(summary, "hardware_attested", json_boolean(c->attested && !c->unattested));
+    json_object_set_new(c->st.fields, "summary", summary);
+    free(jws);
+    json_decref(payload);
+}
+
+int result_verify_buffer(struct verify_opts *o, const uint8_t *buf, size_t len, struct steps *out)
+{
+    struct result_ctx *c = calloc(1, sizeof *c);
+    if (!c || steps_init(&c->st)) {
+        free(c);
+        return -1;
+    }
+    c->o = o;
+    verify_buffer(c, buf, len, NULL);
+    *out = c->st;   /* ownership moves to the caller */
+    free(c);
+    return out->failed;
+}
+
 int cmd_result(struct verify_opts *o)
 {
     struct result_ctx *c = calloc(1, sizeof *c);
     int rc = 2, ntrust = 0;
     uint8_t *file = NULL;
-    char *jws = NULL, err[256] = "";
-    json_t *payload = NULL;
+    char err[256] = "";
     EVP_PKEY *pinned = NULL;
     X509 *trust[VERIFY_MAX_CHAIN_CERTS] = {0};
     size_t len = 0;
@@ -528,50 +595,7 @@ int cmd_result(struct verify_opts *o)
     if ((ntrust = cli_load_trust_roots(o, trust, VERIFY_MAX_CHAIN_CERTS)) < 0)
         goto out;
 
-    const char *form = "";
-    json_t *bare = NULL;
-    jws = extract_jws(file, len, &bare, &form);
-    steps_add(&c->st, STEP_INFO, "input", "input %s: %s, %zu bytes", o->file, form, len);
-    if (jws) {
-        payload = check_jws(c, jws, strlen(jws), pinned);
-    } else if (bare) {
-        steps_add(&c->st, STEP_FAIL, "jws.signature", "no JWS: only the payload was given, so the service's signature "
-                  "cannot be checked (download the signed result)");
-        payload = bare;   /* fields are shown, but without a JWS there is no kid to bind */
-    } else {
-        steps_add(&c->st, STEP_FAIL, "input", "not a sealed-login result (compact JWS, or JSON with jws / protected+payload+signature)");
-    }
-    if (payload && c->jws_ok) {
-        json_t *pp = json_object_get(payload, "paypal");
-        PROVEN(c, "the service key %s signed this result for PayPal user %s of client %s", c->kid,
-               jstr(pp, "user_id") ? jstr(pp, "user_id") : "?", jstr(pp, "client_id") ? jstr(pp, "client_id") : "?");
-    }
-    if (payload) {
-        json_object_set(c->st.fields, "payload", payload);
-        if (c->kid[0] && check_payload(c, payload))
-            check_evidence(c, payload);
-        else if (!c->kid[0])
-            steps_add(&c->st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed without the signer's key id");
-    }
-
-    if (c->unattested)
-        UNPROVEN(c, "anything about the hardware or the code that produced it: evidence type none, signed but not hardware-attested");
-    if (c->attested && !c->measurement_checked)
-        UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
-    if (c->test_root)
-        UNPROVEN(c, "real AMD hardware: the chain ends at a TEST root given with --trust-root");
-    if (!o->signer_key)
-        UNPROVEN(c, "that the signing key is the operator's published key (not pinned with --signer-key)");
-
-    json_t *summary = json_object(), *pa = json_array(), *ua = json_array();
-    for (int i = 0; i < c->nproven; i++)
-        json_array_append_new(pa, json_string(c->proven[i]));
-    for (int i = 0; i < c->nunproven; i++)
-        json_array_append_new(ua, json_string(c->unproven[i]));
-    json_object_set_new(summary, "proven", pa);
-    json_object_set_new(summary, "not_proven", ua);
-    json_object_set_new(summary, "hardware_attested", json_boolean(c->attested && !c->unattested));
-    json_object_set_new(c->st.fields, "summary", summary);
+    verify_buffer(c, file, len, pinned);
     if (o->json) {
         steps_print_json(&c->st, stdout, "result");
     } else {
@@ -588,8 +612,6 @@ int cmd_result(struct verify_opts *o)
     rc = c->st.failed ? 1 : 0;
 out:
     free(file);
-    free(jws);
-    json_decref(payload);
     EVP_PKEY_free(pinned);
     for (int i = 0; i < ntrust; i++)
         X509_free(trust[i]);
