@@ -2,23 +2,38 @@
 # Builds edk2's AmdSevX64 OVMF — the firmware variant with the SEV hashes table and the SNP
 # kernel-hashes page that QEMU's measured direct boot needs — from Debian's pinned edk2 source
 # package (Debian's binary `ovmf` ships only the standard build). Output: $OUT/OVMF.amdsev.fd and
-# $OUT/OVMF.amdsev.fd.inputs (what went in). Needs a deb-src entry for bookworm and the packages
-# in scripts/packages/measure.txt (nasm, iasl, uuid-dev, python3-distutils, dpkg-dev).
+# $OUT/OVMF.amdsev.fd.inputs (what went in). Needs a deb-src entry for the suite that carries
+# EDK2_VERSION and the packages in scripts/packages/measure.txt (nasm, iasl, uuid-dev, dpkg-dev).
+#
+# The default is trixie's edk2: bookworm's 2022.11 AmdSevX64 has no SNP_KERNEL_HASHES metadata
+# section (its hashes table sits in SNP_SEC_MEM), so SNP measured direct boot is impossible with it
+# (sealed-measure refuses it); SEV and SEV-ES direct boot work with either.
 #
 # The AmdSev firmware volume embeds a GRUB binary for the encrypted-disk boot flow; measured direct
 # boot (QEMU -kernel) never runs it, and building GRUB would pull in another source tree, so the
 # build uses an empty placeholder, as edk2's own AmdSev instructions allow. Its bytes are part of
 # the measurement: anyone reproducing must do the same (this script does).
 set -euo pipefail
-EDK2_VERSION=2022.11-6+deb12u2
+EDK2_VERSION=${EDK2_VERSION:-2025.02-8+deb13u1}
+EDK2_DIR=edk2-${EDK2_VERSION%%-*}
 OUT=${1:-build/measure}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cd "$OUT"
-if [ ! -d edk2-2022.11 ]; then
-    apt-get source "edk2=$EDK2_VERSION" >edk2-source.log 2>&1
+if [ ! -d "$EDK2_DIR" ]; then
+    # apt checks each file against the signed Sources index. Some mirrors miss the .dsc; then
+    # unpack the two tarballs apt did fetch and apply Debian's patch series ourselves.
+    if ! apt-get source "edk2=$EDK2_VERSION" >"edk2-source-$EDK2_VERSION.log" 2>&1; then
+        up=${EDK2_VERSION%%-*}
+        [ -f "edk2_$up.orig.tar.xz" ] && [ -f "edk2_$EDK2_VERSION.debian.tar.xz" ] || {
+            echo "ovmf-amdsev: cannot fetch edk2 $EDK2_VERSION (see edk2-source-$EDK2_VERSION.log)" >&2; exit 1; }
+        tar xf "edk2_$up.orig.tar.xz"
+        tar xf "edk2_$EDK2_VERSION.debian.tar.xz" -C "$EDK2_DIR"
+        (cd "$EDK2_DIR" && sed 's/#.*//' debian/patches/series | while read -r patch _; do
+            [ -n "$patch" ] && patch -p1 -s <"debian/patches/$patch"; done)
+    fi
 fi
-cd edk2-2022.11
+cd "$EDK2_DIR"
 export SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -SDate -l debian/changelog | date -f - +%s)
 make -C BaseTools -j2 >"$OUT/edk2-basetools.log" 2>&1
 : >OvmfPkg/AmdSev/Grub/grub.efi
@@ -29,6 +44,7 @@ set +eu      # and is not written for -e/-u
 set -eu
 build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/AmdSev/AmdSevX64.dsc >"$OUT/edk2-amdsev-build.log" 2>&1
 cp Build/AmdSev/RELEASE_GCC5/FV/OVMF.fd "$OUT/OVMF.amdsev.fd"
+rm -rf Build
 {
     echo "edk2 Debian source package: $EDK2_VERSION"
     echo "platform: OvmfPkg/AmdSev/AmdSevX64.dsc, RELEASE, GCC5 ($(gcc --version | head -1))"
