@@ -9,7 +9,8 @@ MEASURE_FUZZ  := tpm_eventlog ovmf pe
 MEASURE_FUZZ_SRC_tpm_eventlog := src/common/tpm_eventlog.c
 MEASURE_FUZZ_SRC_ovmf := src/measure/launch.c src/measure/ovmf.c src/measure/sev_hashes.c \
                          src/measure/snp_gctx.c src/measure/vmsa.c src/measure/measure.c
-MEASURE_FUZZ_SRC_pe   := src/measure/pe_hash.c src/measure/measure.c
+MEASURE_FUZZ_SRC_pe   := src/measure/pe_hash.c src/measure/pcr_predict.c src/measure/measure.c \
+                         src/common/tpm_eventlog.c
 MEASURE_FUZZ_SEEDS_tpm_eventlog := ../shared/testdata/tpm-eventlogs-go-eventlog/tpm
 MEASURE_FUZZ_SEEDS_ovmf := ../shared/testdata/snp-measure-sev-snp-measure/fixtures
 MEASURE_FUZZ_SEEDS_pe   :=
@@ -30,7 +31,7 @@ fuzz-measure:
 	done
 
 ovmf-amdsev:
-	scripts/ovmf-amdsev.sh $(BUILD)/measure
+	scripts/ovmf-amdsev.sh $(BUILD)/measure      # edk2 tree in $${OVMF_WORKDIR:-/var/tmp/sealed-ovmf}
 
 measure-manifest: $(BUILD)/sealed-measure
 	scripts/measure-manifest.sh --ovmf $(BUILD)/measure/OVMF.amdsev.fd \

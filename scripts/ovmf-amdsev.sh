@@ -1,8 +1,11 @@
 #!/bin/bash
 # Builds edk2's AmdSevX64 OVMF — the firmware variant with the SEV hashes table and the SNP
 # kernel-hashes page that QEMU's measured direct boot needs — from Debian's pinned edk2 source
-# package (Debian's binary `ovmf` ships only the standard build). Output: $OUT/OVMF.amdsev.fd and
-# $OUT/OVMF.amdsev.fd.inputs (what went in). Needs a deb-src entry for the suite that carries
+# package (Debian's binary `ovmf` ships only the standard build).
+#   scripts/ovmf-amdsev.sh [DEST-DIR]      (default build/measure)
+# Output: DEST-DIR/OVMF.amdsev.fd and DEST-DIR/OVMF.amdsev.fd.inputs (what went in). The edk2 tree
+# is unpacked and built in $OVMF_WORKDIR (default /var/tmp/sealed-ovmf), outside the repository:
+# the project Makefile reads every *.d file under build/, and edk2's tree has some. Needs a deb-src entry for the suite that carries
 # EDK2_VERSION and the packages in scripts/packages/measure.txt (nasm, iasl, uuid-dev, dpkg-dev).
 #
 # The default is trixie's edk2: bookworm's 2022.11 AmdSevX64 has no SNP_KERNEL_HASHES metadata
@@ -17,9 +20,10 @@ set -euo pipefail
 EDK2_VERSION=${EDK2_VERSION:-2025.02-8+deb13u1}
 EDK2_DIR=edk2-${EDK2_VERSION%%-*}
 OUT=${1:-build/measure}
-mkdir -p "$OUT"
+WORK=${OVMF_WORKDIR:-/var/tmp/sealed-ovmf}
+mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
-cd "$OUT"
+cd "$WORK"
 if [ ! -d "$EDK2_DIR" ]; then
     # apt checks each file against the signed Sources index. Some mirrors miss the .dsc; then
     # unpack the two tarballs apt did fetch and apply Debian's patch series ourselves.
@@ -35,14 +39,14 @@ if [ ! -d "$EDK2_DIR" ]; then
 fi
 cd "$EDK2_DIR"
 export SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -SDate -l debian/changelog | date -f - +%s)
-make -C BaseTools -j2 >"$OUT/edk2-basetools.log" 2>&1
+make -C BaseTools -j2 >"$WORK/edk2-basetools.log" 2>&1
 : >OvmfPkg/AmdSev/Grub/grub.efi
 set --       # edksetup.sh reads the positional arguments
 set +eu      # and is not written for -e/-u
 # shellcheck disable=SC1091
 . ./edksetup.sh >/dev/null
 set -eu
-build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/AmdSev/AmdSevX64.dsc >"$OUT/edk2-amdsev-build.log" 2>&1
+build -a X64 -t GCC5 -b RELEASE -n 2 -p OvmfPkg/AmdSev/AmdSevX64.dsc >"$WORK/edk2-amdsev-build.log" 2>&1
 cp Build/AmdSev/RELEASE_GCC5/FV/OVMF.fd "$OUT/OVMF.amdsev.fd"
 rm -rf Build
 {

@@ -340,6 +340,9 @@ static int cmd_pcrs(int argc, char **argv)
     uint8_t digests[PCR_PREDICT_MAX_APPS][PCR_PREDICT_SHA256];
     pe_info info[PCR_PREDICT_MAX_APPS];
     pcr_predict_pcr4_result res;
+    pcr_predict_uki_result uki;
+    size_t uki_index = 0;
+    int have_uki = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
@@ -363,6 +366,17 @@ static int cmd_pcrs(int argc, char **argv)
         measure_err err = measure_read_file(files[i], MEASURE_MAX_PE_BYTES, &img, &len);
         if (!err)
             err = pe_authenticode_hash(img, len, "sha256", digests[i], &dlen, &info[i]);
+        if (!err) {
+            /* A UKI's stub measures its sections into PCR 11; the last UKI loaded is the one
+             * that starts the kernel. */
+            pcr_predict_uki_result u;
+            err = pcr_predict_uki_pcr11(img, len, &u);
+            if (!err && u.is_uki) {
+                uki = u;
+                uki_index = i;
+                have_uki = 1;
+            }
+        }
         free(img);
         if (err)
             return fail(files[i], measure_strerror(err));
@@ -378,6 +392,11 @@ static int cmd_pcrs(int argc, char **argv)
         char *h = hex(res.pcr4, 32);
         printf("pcr4-sha256 %s\n", h ? h : "?");
         free(h);
+        if (have_uki) {
+            h = hex(uki.pcr11, 32);
+            printf("pcr11-sha256 %s\n", h ? h : "?");
+            free(h);
+        }
         return 0;
     }
     json_t *j = json_object();
@@ -404,14 +423,30 @@ static int cmd_pcrs(int argc, char **argv)
         json_array_append_new(evs, e);
     }
     json_object_set_new(j, "events", evs);
+    if (have_uki) {
+        for (size_t i = 0; i < uki.nevents; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "pcr", json_integer(11));
+            json_object_set_new(e, "type", json_string("EV_IPL"));
+            json_object_set_new(e, "section", json_string(uki.events[i].section));
+            json_object_set_new(e, "measures", json_string(uki.events[i].is_name ? "name" : "contents"));
+            set_hex(e, "sha256", uki.events[i].digest, 32);
+            json_array_append_new(evs, e);
+        }
+        json_object_set_new(j, "uki", json_string(files[uki_index]));
+    }
     json_t *pcrs = json_object();
     set_hex(pcrs, "4", res.pcr4, 32);
+    if (have_uki)
+        set_hex(pcrs, "11", uki.pcr11, 32);
     json_t *banks = json_object();
     json_object_set_new(banks, "sha256", pcrs);
     json_object_set_new(j, "pcrs", banks);
     json_object_set_new(j, "not_predicted",
                         json_string("PCR 0-3, 5-7 belong to the firmware and platform; record them "
-                                    "from a real boot, never computed here"));
+                                    "from a real boot, never computed here. PCR 9 (the Linux EFI stub's "
+                                    "initrd and load-options events) and PCR 12/13 (systemd-stub "
+                                    "credentials, sysexts, command-line overrides) are not predicted."));
     rc = print_json(j) ? EXIT_FAIL : 0;
     return rc;
 }

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "common/tpm_eventlog.h"
+#include "measure/pe_hash.h"
+
+#include <openssl/evp.h>
 
 static measure_err add(pcr_predict_pcr4_result *r, uint32_t type, const uint8_t digest[PCR_PREDICT_SHA256])
 {
@@ -52,5 +55,81 @@ measure_err pcr_predict_pcr4(const uint8_t (*app_sha256)[PCR_PREDICT_SHA256], si
     for (size_t i = 0; i < napps; i++)
         if ((rc = add(out, TPM_EVENTLOG_EV_EFI_BOOT_SERVICES_APPLICATION, app_sha256[i])) != MEASURE_OK)
             return rc;
+    return MEASURE_OK;
+}
+
+static const char *const UKI_SECTIONS[PCR_PREDICT_UKI_SECTIONS] = {
+    ".linux", ".osrel", ".cmdline", ".initrd", ".splash", ".dtb", ".pcrpkey",
+};
+
+/* SHA-256 of a section as the loaded image holds it: raw bytes, then zeros up to VirtualSize. */
+static measure_err section_digest(const uint8_t *image, const pe_section *s, uint8_t out[PCR_PREDICT_SHA256])
+{
+    static const uint8_t zeros[4096];
+    measure_err rc = MEASURE_OK;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return MEASURE_ERR_NOMEM;
+    uint32_t from_raw = s->raw_size < s->virtual_size ? s->raw_size : s->virtual_size;
+    uint64_t pad = (uint64_t)s->virtual_size - from_raw;
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, image + s->raw_ptr, from_raw) != 1) {
+        rc = MEASURE_ERR_CRYPTO;
+        goto out;
+    }
+    while (pad > 0) {
+        size_t n = pad > sizeof(zeros) ? sizeof(zeros) : (size_t)pad;
+        if (EVP_DigestUpdate(ctx, zeros, n) != 1) {
+            rc = MEASURE_ERR_CRYPTO;
+            goto out;
+        }
+        pad -= n;
+    }
+    if (EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+        rc = MEASURE_ERR_CRYPTO;
+out:
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+measure_err pcr_predict_uki_pcr11(const uint8_t *image, size_t len, pcr_predict_uki_result *out)
+{
+    pe_section secs[MEASURE_MAX_PE_SECTIONS];
+    size_t n = 0;
+    measure_err rc;
+
+    if (!image || !out)
+        return MEASURE_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    if ((rc = pe_sections(image, len, secs, MEASURE_MAX_PE_SECTIONS, &n)) != MEASURE_OK)
+        return rc;
+    for (size_t k = 0; k < PCR_PREDICT_UKI_SECTIONS; k++) {
+        const pe_section *s = NULL;
+        for (size_t i = 0; i < n && !s; i++)      /* the first section of that name, as the stub */
+            if (strcmp(secs[i].name, UKI_SECTIONS[k]) == 0)
+                s = &secs[i];
+        if (k == 0)
+            out->is_uki = s != NULL;
+        if (!out->is_uki)
+            return MEASURE_OK;
+        if (!s || s->virtual_size == 0)
+            continue;
+        if (s->virtual_size > MEASURE_MAX_PE_BYTES)
+            return MEASURE_ERR_PE_FORMAT;
+        for (int is_name = 1; is_name >= 0; is_name--) {
+            pcr_predict_uki_event *e = &out->events[out->nevents++];
+            memcpy(e->section, s->name, sizeof(e->section));
+            e->is_name = is_name;
+            if (is_name)
+                rc = tpm_eventlog_hash(TPM_EVENTLOG_ALG_SHA256, UKI_SECTIONS[k], strlen(UKI_SECTIONS[k]) + 1,
+                                       e->digest) == TPM_EVENTLOG_OK ? MEASURE_OK : MEASURE_ERR_CRYPTO;
+            else
+                rc = section_digest(image, s, e->digest);
+            if (rc)
+                return rc;
+            if (tpm_eventlog_extend(TPM_EVENTLOG_ALG_SHA256, out->pcr11, e->digest) != TPM_EVENTLOG_OK)
+                return MEASURE_ERR_CRYPTO;
+        }
+    }
     return MEASURE_OK;
 }

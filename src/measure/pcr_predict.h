@@ -34,4 +34,26 @@ typedef struct {
  * EV_EFI_BOOT_SERVICES_APPLICATION per digest in load order (napps 1..PCR_PREDICT_MAX_APPS). */
 measure_err pcr_predict_pcr4(const uint8_t (*app_sha256)[PCR_PREDICT_SHA256], size_t napps,
                              unsigned failed_boots, pcr_predict_pcr4_result *out);
+/* systemd-stub (a UKI's boot stub, systemd 252 as in Debian bookworm) measures its payload sections
+ * into PCR 11 before starting the kernel: for each of .linux .osrel .cmdline .initrd .splash .dtb
+ * .pcrpkey present with a non-zero VirtualSize, in that order, EV_IPL of the section name with its
+ * NUL, then EV_IPL of the section's VirtualSize bytes as loaded (raw data, zero-filled past it). */
+#define PCR_PREDICT_UKI_SECTIONS 7u
+
+typedef struct {
+    char section[9];
+    int is_name;                           /* 1: the name event, 0: the contents event */
+    uint8_t digest[PCR_PREDICT_SHA256];
+} pcr_predict_uki_event;
+
+typedef struct {
+    int is_uki;                            /* the image has a .linux section */
+    size_t nevents;
+    pcr_predict_uki_event events[2 * PCR_PREDICT_UKI_SECTIONS];
+    uint8_t pcr11[PCR_PREDICT_SHA256];
+} pcr_predict_uki_result;
+
+/* Computes PCR 11 for a UKI image held in image[0..len). A PE without a .linux section is not a UKI:
+ * is_uki = 0 and MEASURE_OK. Malformed PE: MEASURE_ERR_PE_FORMAT. */
+measure_err pcr_predict_uki_pcr11(const uint8_t *image, size_t len, pcr_predict_uki_result *out);
 #endif

@@ -37,61 +37,108 @@ static int update(EVP_MD_CTX *ctx, const uint8_t *base, size_t from, size_t to)
     return to < from || EVP_DigestUpdate(ctx, base + from, to - from) == 1;
 }
 
-measure_err pe_authenticode_hash(const uint8_t *image, size_t len, const char *alg, uint8_t *out,
-                                 size_t *out_len, pe_info *info)
-{
-    measure_err rc = MEASURE_OK;
-    EVP_MD_CTX *ctx = NULL;
-    raw_range ranges[MEASURE_MAX_PE_SECTIONS];
+typedef struct {
     pe_info pi;
-    const EVP_MD *md = EVP_get_digestbyname(alg ? alg : "sha256");
+    size_t checksum;      /* offset of OptionalHeader.CheckSum */
+    size_t cert_dir;      /* offset of the certificate-table directory entry (nrva > 4) */
+    uint32_t nrva;
+    size_t sh;            /* offset of the section table */
+} pe_layout;
 
-    memset(&pi, 0, sizeof(pi));
-    if (!image || !out || !out_len || !md)
+/* Validates the DOS, PE, COFF and optional headers and the section table's extent. */
+static measure_err parse_layout(const uint8_t *image, size_t len, pe_layout *l)
+{
+    memset(l, 0, sizeof(*l));
+    if (!image)
         return MEASURE_ERR_ARG;
     if (len > MEASURE_MAX_PE_BYTES)
         return MEASURE_ERR_TOO_BIG;
-    /* DOS header -> PE signature -> COFF header -> optional header. */
     if (len < 0x40 || image[0] != 'M' || image[1] != 'Z')
         return MEASURE_ERR_PE_FORMAT;
     uint32_t pe = rd32(image + 0x3C);
     if (pe > len || len - pe < 4 + COFF_HDR_LEN || memcmp(image + pe, "PE\0\0", 4) != 0)
         return MEASURE_ERR_PE_FORMAT;
     const uint8_t *coff = image + pe + 4;
-    pi.machine = rd16(coff);
-    pi.nsections = rd16(coff + 2);
+    l->pi.machine = rd16(coff);
+    l->pi.nsections = rd16(coff + 2);
     uint16_t opt_size = rd16(coff + 16);
     size_t opt = pe + 4 + COFF_HDR_LEN;
     if (len - opt < opt_size || opt_size < 2)
         return MEASURE_ERR_PE_FORMAT;
     uint16_t magic = rd16(image + opt);
     if (magic == 0x20b)
-        pi.pe32plus = 1;
+        l->pi.pe32plus = 1;
     else if (magic != 0x10b)
         return MEASURE_ERR_PE_FORMAT;
-    size_t nrva_off = pi.pe32plus ? 108 : 92, dirs_off = pi.pe32plus ? 112 : 96;
+    size_t nrva_off = l->pi.pe32plus ? 108 : 92, dirs_off = l->pi.pe32plus ? 112 : 96;
     if (opt_size < nrva_off + 4)
         return MEASURE_ERR_PE_FORMAT;
-    pi.size_of_headers = rd32(image + opt + 60);
-    pi.subsystem = rd16(image + opt + 68);
-    uint32_t nrva = rd32(image + opt + nrva_off);
-    if (nrva > 16 || opt_size < dirs_off + (size_t)nrva * 8)
+    l->pi.size_of_headers = rd32(image + opt + 60);
+    l->pi.subsystem = rd16(image + opt + 68);
+    l->nrva = rd32(image + opt + nrva_off);
+    if (l->nrva > 16 || opt_size < dirs_off + (size_t)l->nrva * 8)
         return MEASURE_ERR_PE_FORMAT;
-    size_t checksum = opt + 64;
-    size_t cert_dir = opt + dirs_off + DIR_SECURITY * 8;   /* valid only when nrva > 4 */
-    if (nrva > DIR_SECURITY) {
-        pi.cert_offset = rd32(image + cert_dir);
-        pi.cert_size = rd32(image + cert_dir + 4);
+    l->checksum = opt + 64;
+    l->cert_dir = opt + dirs_off + DIR_SECURITY * 8;
+    if (l->nrva > DIR_SECURITY) {
+        l->pi.cert_offset = rd32(image + l->cert_dir);
+        l->pi.cert_size = rd32(image + l->cert_dir + 4);
     }
-    if (pi.size_of_headers > len || pi.size_of_headers < opt + opt_size)
+    if (l->pi.size_of_headers > len || l->pi.size_of_headers < opt + opt_size)
         return MEASURE_ERR_PE_FORMAT;
-    if (pi.nsections > MEASURE_MAX_PE_SECTIONS)
+    if (l->pi.nsections > MEASURE_MAX_PE_SECTIONS)
         return MEASURE_ERR_TOO_BIG;
-    size_t sh = opt + opt_size;
-    if ((len - sh) / SECTION_HDR_LEN < pi.nsections)
+    l->sh = opt + opt_size;
+    if ((len - l->sh) / SECTION_HDR_LEN < l->pi.nsections)
         return MEASURE_ERR_PE_FORMAT;
-    if (pi.cert_size && ((uint64_t)pi.cert_offset + pi.cert_size > len))
+    if (l->pi.cert_size && ((uint64_t)l->pi.cert_offset + l->pi.cert_size > len))
         return MEASURE_ERR_PE_FORMAT;
+    return MEASURE_OK;
+}
+
+measure_err pe_sections(const uint8_t *image, size_t len, pe_section *out, size_t cap, size_t *n)
+{
+    pe_layout l;
+    measure_err rc;
+    if (!out || !n)
+        return MEASURE_ERR_ARG;
+    *n = 0;
+    if ((rc = parse_layout(image, len, &l)) != MEASURE_OK)
+        return rc;
+    if (l.pi.nsections > cap)
+        return MEASURE_ERR_TOO_BIG;
+    for (uint16_t i = 0; i < l.pi.nsections; i++) {
+        const uint8_t *s = image + l.sh + (size_t)i * SECTION_HDR_LEN;
+        pe_section *o = &out[i];
+        memset(o, 0, sizeof(*o));
+        memcpy(o->name, s, 8);
+        o->virtual_size = rd32(s + 8);
+        o->virtual_address = rd32(s + 12);
+        o->raw_size = rd32(s + 16);
+        o->raw_ptr = rd32(s + 20);
+        if (o->raw_size && (uint64_t)o->raw_ptr + o->raw_size > len)
+            return MEASURE_ERR_PE_FORMAT;
+    }
+    *n = l.pi.nsections;
+    return MEASURE_OK;
+}
+
+measure_err pe_authenticode_hash(const uint8_t *image, size_t len, const char *alg, uint8_t *out,
+                                 size_t *out_len, pe_info *info)
+{
+    measure_err rc = MEASURE_OK;
+    EVP_MD_CTX *ctx = NULL;
+    raw_range ranges[MEASURE_MAX_PE_SECTIONS];
+    pe_layout l;
+    const EVP_MD *md = EVP_get_digestbyname(alg ? alg : "sha256");
+
+    if (!image || !out || !out_len || !md)
+        return MEASURE_ERR_ARG;
+    if ((rc = parse_layout(image, len, &l)) != MEASURE_OK)
+        return rc;
+    const pe_info pi = l.pi;
+    const size_t checksum = l.checksum, cert_dir = l.cert_dir, sh = l.sh;
+    const uint32_t nrva = l.nrva;
 
     ctx = EVP_MD_CTX_new();
     if (!ctx)

@@ -24,5 +24,5 @@ build_run tpm_eventlog src/common/tpm_eventlog.c -- tests/measure/fuzz/corpus/tp
     ../shared/testdata/tpm-eventlogs-go-eventlog/tpm/*
 build_run ovmf $M/launch.c $M/ovmf.c $M/sev_hashes.c $M/snp_gctx.c $M/vmsa.c $M/measure.c -- \
     tests/measure/fuzz/corpus/ovmf/* ../shared/testdata/snp-measure-sev-snp-measure/fixtures/*
-build_run pe $M/pe_hash.c $M/measure.c -- tests/measure/fuzz/corpus/pe/*
+build_run pe $M/pe_hash.c $M/pcr_predict.c $M/measure.c src/common/tpm_eventlog.c -- tests/measure/fuzz/corpus/pe/*
 exit $fail

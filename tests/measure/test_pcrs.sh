@@ -57,6 +57,32 @@ check "pcr4 = extend(action, separator, application)" "$got" "$want"
 got=$($BIN pcrs --json "$OUT/app.efi" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["pcrs"]["sha256"]["4"], [e["type"] for e in j["events"]], sorted(j["pcrs"]["sha256"]))')
 check "pcrs --json lists the events and predicts PCR 4 only" "$got" "$want ['EV_EFI_ACTION', 'EV_SEPARATOR', 'EV_EFI_BOOT_SERVICES_APPLICATION'] ['4']"
 
+# --- UKI: systemd-stub's PCR 11, checked against systemd-measure (systemd's own calculator) -------
+STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+MEASURE=/usr/lib/systemd/systemd-measure
+if [ -f "$STUB" ] && [ -x "$MEASURE" ]; then
+    printf 'ID=sealed\nVERSION_ID=1\n' >"$OUT/osrel"
+    printf 'console=ttyS0 quiet' >"$OUT/cmdline"
+    head -c 200000 /dev/urandom >"$OUT/kernel"
+    head -c 54321 /dev/urandom >"$OUT/initrd"
+    objcopy --add-section .osrel="$OUT/osrel" --change-section-vma .osrel=0x20000 \
+        --add-section .cmdline="$OUT/cmdline" --change-section-vma .cmdline=0x30000 \
+        --add-section .linux="$OUT/kernel" --change-section-vma .linux=0x2000000 \
+        --add-section .initrd="$OUT/initrd" --change-section-vma .initrd=0x3000000 "$STUB" "$OUT/uki.efi"
+    ours=$($BIN pcrs "$OUT/uki.efi" | awk '/^pcr11-sha256/ {print $2}')
+    # systemd-measure prints PCR 11 after userspace's "enter-initrd" phase event: add that one extend.
+    ours_phase=$(python3 -c "import hashlib,sys; H=lambda b: hashlib.sha256(b).digest(); print(H(bytes.fromhex(sys.argv[1]) + H(b'enter-initrd')).hex())" "${ours:-00}")
+    theirs=$("$MEASURE" calculate --linux="$OUT/kernel" --osrel="$OUT/osrel" --cmdline="$OUT/cmdline" \
+             --initrd="$OUT/initrd" --bank=sha256 2>/dev/null | sed -n '1s/^11:sha256=//p')
+    check "UKI PCR 11 equals systemd-measure's" "$ours_phase" "$theirs"
+    got=$($BIN pcrs --json "$OUT/uki.efi" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(sorted(j["pcrs"]["sha256"]), [e["section"] for e in j["events"] if e["pcr"]==11])')
+    check "pcrs --json lists PCR 11 events in stub order" "$got" "['11', '4'] ['.linux', '.linux', '.osrel', '.osrel', '.cmdline', '.cmdline', '.initrd', '.initrd']"
+    got=$($BIN pcrs "$OUT/app.efi" | grep -c pcr11)
+    check "a plain EFI application predicts no PCR 11" "$got" "0"
+else
+    not_ok "systemd-boot-efi and systemd-measure installed (scripts/packages/measure.txt)"
+fi
+
 # --- hostile / wrong inputs ---------------------------------------------------------------------
 head -c 1000 "$OUT/app.efi" >"$OUT/trunc.efi"
 $BIN pcrs "$OUT/trunc.efi" >"$OUT/o" 2>"$OUT/e"; rc=$?
