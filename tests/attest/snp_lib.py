@@ -28,7 +28,7 @@ def tcb_fields(product, tcb):
 PSS = ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48", "-sha384"]
 
 
-def make_chain(d, product="milan", chip_id=None, tcb=0x4405000000000002):
+def make_chain(d, product="milan", chip_id=None, tcb=0xD516000000000004):
     """Writes ark/ask/asvk/vcek/vlek keys and certificates (PEM and DER) into d."""
     os.makedirs(d, exist_ok=True)
     P = product.capitalize()
@@ -49,14 +49,16 @@ def make_chain(d, product="milan", chip_id=None, tcb=0x4405000000000002):
     chip = bytes.fromhex(chip_id) if chip_id else bytes((0x11 + i) & 0xFF for i in range(64))
     hwid = chip[:8] if product == "turin" else chip
     f = tcb_fields(product, tcb)
-    ext = ["[v]", f"{OID}.1 = ASN1:INTEGER:1", f"{OID}.2 = ASN1:IA5STRING:{P}-B0",
-           f"{OID}.3.1 = ASN1:INTEGER:{f['blSPL']}", f"{OID}.3.2 = ASN1:INTEGER:{f['teeSPL']}",
-           f"{OID}.3.3 = ASN1:INTEGER:{f['snpSPL']}", f"{OID}.3.8 = ASN1:INTEGER:{f['ucodeSPL']}"]
+    # as AMD's VCEKs carry them: DER values in the extnValue, hwID as the raw chip-id bytes
+    ext = ["[v]", f"{OID}.1 = ASN1:INTEGER:0", f"{OID}.2 = ASN1:IA5STRING:{P}-B0",
+           f"{OID}.3.1 = ASN1:INTEGER:{f['blSPL']}", f"{OID}.3.2 = ASN1:INTEGER:{f['teeSPL']}"]
+    ext += [f"{OID}.3.{i} = ASN1:INTEGER:0" for i in (4, 5, 6, 7)]
+    ext += [f"{OID}.3.3 = ASN1:INTEGER:{f['snpSPL']}", f"{OID}.3.8 = ASN1:INTEGER:{f['ucodeSPL']}"]
     if "fmcSPL" in f:
         ext.append(f"{OID}.3.9 = ASN1:INTEGER:{f['fmcSPL']}")
-    vcek_ext = ext + [f"{OID}.4 = ASN1:FORMAT:HEX,OCTETSTRING:{hwid.hex()}"]
+    vcek_ext = ext + [f"{OID}.4 = DER:{hwid.hex()}"]
     open(p("vcek.ext"), "w").write("\n".join(vcek_ext) + "\n")
-    open(p("vlek.ext"), "w").write("\n".join(ext + [f"{OID}.5 = ASN1:UTF8String:test-csp"]) + "\n")
+    open(p("vlek.ext"), "w").write("\n".join(ext + [f"{OID}.5 = ASN1:IA5STRING:test-csp"]) + "\n")
     for k, ca, cn in (("vcek", "ask", "SEV-VCEK"), ("vlek", "asvk", "SEV-VLEK")):
         ossl("req", "-new", "-key", p(f"{k}.key"), "-subj", f"{dn}/CN={cn}", "-out", p(f"{k}.csr"))
         ossl("x509", "-req", "-in", p(f"{k}.csr"), "-CA", p(f"{ca}.pem"), "-CAkey", p(f"{ca}.key"), "-days", "3650",

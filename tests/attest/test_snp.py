@@ -75,6 +75,27 @@ def chain_ok(ev, root_pem, key="vcek"):
                           capture_output=True).returncode == 0
 
 
+VERIFY = os.path.join(os.environ.get("SEALED_ROOT", "."), "build/sealed-verify")
+
+
+def sealed_verify(ev, trust_root=None, key="vcek"):
+    """sealed-verify snp-report on the evidence; returns its exit code (0 = every check passed)."""
+    d = tempfile.mkdtemp(dir=work)
+    open(f"{d}/rep.bin", "wb").write(base64.b64decode(ev["report"]))
+    open(f"{d}/key.pem", "w").write(ev[key])
+    open(f"{d}/chain.pem", "w").write(ev["ask"] + ev["ark"])
+    args = [VERIFY, "snp-report", f"{d}/rep.bin", f"--{key}", f"{d}/key.pem", "--chain", f"{d}/chain.pem",
+            "--report-data", RD.hex()]
+    if key == "vlek":
+        args += ["--signer", "vlek"]
+    if trust_root:
+        args += ["--trust-root", trust_root]
+    r = subprocess.run(args, capture_output=True, timeout=60)
+    if trust_root and r.returncode != 0:
+        print("\n".join("  " + ln for ln in r.stdout.decode().splitlines() if "✗" in ln))
+    return r.returncode
+
+
 def u32(b, o):
     return int.from_bytes(b[o:o + 4], "little")
 
@@ -106,6 +127,9 @@ def configfs_tsm_reports_v2_v3_v5():
         if v == 5:
             check(int.from_bytes(rep[0x1F8:0x200], "little") != 0, "v5 launch mitigation vector")
         check(os.listdir(os.path.join(work, f"tsm-v{v}")) == [], "the provider removes its entry")
+        ev = out["evidence"][0]
+        check(sealed_verify(ev, os.path.join(milan["dir"], "ark.pem")) == 0, "sealed-verify with the test root")
+        check(sealed_verify(ev) == 1, "sealed-verify must reject the test chain without --trust-root")
 
 
 @case
@@ -144,6 +168,7 @@ def vlek_signed_report_carries_vlek():
     rep = base64.b64decode(ev["report"])
     check((u32(rep, 0x48) >> 2) & 7 == 1, "SIGNING_KEY = VLEK")
     check(chain_ok(ev, os.path.join(milan["dir"], "ark.pem"), key="vlek"), "VLEK -> ASVK -> ARK")
+    check(sealed_verify(ev, os.path.join(milan["dir"], "ark.pem"), key="vlek") == 0, "sealed-verify (VLEK)")
     tsm("tsm-vlek-nocerts", SNP_EMU_SIGNER="vlek", SNP_EMU_CERTS="none")
     out = run_probe(["--tsm", os.path.join(work, "tsm-vlek-nocerts")], check_rc=False)
     check(out["_rc"] != 0 and "VLEK" in out["_stderr"], out["_stderr"])
@@ -184,11 +209,12 @@ def no_host_certs_fetches_vcek_from_kds_once_within_rate_limit():
         check_snp(ev, 3, "configfs-tsm", certs_from="amd-kds")
         check(ev["vcek"] == open(os.path.join(milan["dir"], "vcek.pem")).read(), "the VCEK KDS served")
         check(chain_ok(ev, os.path.join(milan["dir"], "ark.pem")), "chain from cert_chain")
+        check(sealed_verify(ev, os.path.join(milan["dir"], "ark.pem")) == 0, "sealed-verify, KDS chain")
         paths = [(p.split("?")[0], s) for _, p, s in kds.log]
         hw = milan["chip"].hex()
         check(paths == [(f"/vcek/v1/Milan/{hw}", 200), ("/vcek/v1/Milan/cert_chain", 429),
                         ("/vcek/v1/Milan/cert_chain", 200)], paths)
-        check("blSPL=2&teeSPL=0&snpSPL=5&ucodeSPL=68" in kds.log[0][1], kds.log[0][1])
+        check("blSPL=4&teeSPL=0&snpSPL=22&ucodeSPL=213" in kds.log[0][1], kds.log[0][1])
         gaps = [b[0] - a[0] for a, b in zip(kds.log, kds.log[1:])]
         check(gaps[0] >= 9.9 and gaps[1] >= 2.0, f"paced: {gaps}")
         print(f"# KDS fetch (VCEK + chain, one 429): {time.time() - t0:.1f} s at start, then cached")
@@ -206,6 +232,7 @@ def turin_kds_url_uses_fmc_and_8_byte_hwid():
         out = run_probe(["--tsm", os.path.join(work, "tsm-turin"), "--kds", kds.url])
         ev = out["evidence"][0]
         check_snp(ev, 3, "configfs-tsm", certs_from="amd-kds")
+        check(sealed_verify(ev, os.path.join(turin["dir"], "ark.pem")) == 0, "sealed-verify, Turin")
         first = kds.log[0][1]
         check(first.startswith(f"/vcek/v1/Turin/{turin['chip'][:8].hex()}?"), first)
         check("fmcSPL=3&blSPL=16&teeSPL=4&snpSPL=0&ucodeSPL=33" in first, first)

@@ -77,6 +77,27 @@ def tpm2_checkquote_accepts_the_quote():
     check(r.returncode == 0, r.stderr.decode())
 
 
+def sealed_verify(ev, rd=RD, eventlog=None, ca=None):
+    d = files_for(ev, "sv")
+    json.dump(ev["pcrs"], open(f"{d}/pcrs.json", "w"))
+    args = [os.path.join(os.environ.get("SEALED_ROOT", "."), "build/sealed-verify"), "tpm-quote",
+            "--quote", f"{d}/q.bin", "--signature", f"{d}/s.bin", "--ak", f"{d}/ak.pem", "--pcrs", f"{d}/pcrs.json",
+            "--report-data", rd.hex()]
+    if eventlog:
+        args += ["--eventlog", eventlog]
+    if ca:
+        args += ["--tpm-ca", ca]
+    return subprocess.run(args, capture_output=True, timeout=60)
+
+
+@case
+def sealed_verify_accepts_the_quote_for_this_report_data_only():
+    r = sealed_verify(state["ev"])
+    check(r.returncode == 0, r.stdout.decode())
+    r = sealed_verify(state["ev"], rd=RD[::-1])
+    check(r.returncode == 1, r.stdout.decode())
+
+
 @case
 def quote_is_bound_to_sha256_of_report_data():
     d = files_for(state["ev"], "plain")
@@ -152,6 +173,8 @@ def event_log_replays_to_the_quoted_pcrs():
     d = files_for(ev, "evlog")
     r = checkquote(d, eventlog=RHEL8_LOG)
     check(r.returncode == 0, r.stderr.decode())
+    r = sealed_verify(ev, eventlog=RHEL8_LOG)
+    check(r.returncode == 0, r.stdout.decode())
 
 
 def gce_ecc_template():

@@ -119,7 +119,7 @@ static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t er
     return rc;
 }
 
-static int tcb_fields(enum snp_product p, uint64_t tcb, char *out, size_t cap)
+static int tcb_fields(snp_product p, uint64_t tcb, char *out, size_t cap)
 {
     unsigned b[8];
     for (int i = 0; i < 8; i++)
@@ -132,10 +132,10 @@ static int tcb_fields(enum snp_product p, uint64_t tcb, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
-int amd_kds_vcek_url(char *out, size_t cap, const char *base, enum snp_product p,
+int amd_kds_vcek_url(char *out, size_t cap, const char *base, snp_product p,
                      const uint8_t chip_id[64], uint64_t tcb)
 {
-    const char *name = snp_product_name(p);
+    const char *name = p != SNP_PRODUCT_UNKNOWN ? snp_product_name(p) : NULL;
     char hwid[129], q[128];
     if (!name || !base)
         return -1;
@@ -169,7 +169,7 @@ static uint8_t *x509_der(X509 *x, size_t *len)
     return d;
 }
 
-amd_kds_err amd_kds_fetch_vcek(const char *base, enum snp_product p, const uint8_t chip_id[64],
+amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t chip_id[64],
                                uint64_t tcb, uint8_t **der, size_t *len, char *err, size_t errlen)
 {
     char url[512];
@@ -195,12 +195,12 @@ amd_kds_err amd_kds_fetch_vcek(const char *base, enum snp_product p, const uint8
     return rc;
 }
 
-amd_kds_err amd_kds_fetch_chain(const char *base, enum snp_product p, uint8_t **ask, size_t *ask_len,
+amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, size_t *ask_len,
                                 uint8_t **ark, size_t *ark_len, char *err, size_t errlen)
 {
     char url[512];
     struct body b = { 0 };
-    const char *name = snp_product_name(p);
+    const char *name = p != SNP_PRODUCT_UNKNOWN ? snp_product_name(p) : NULL;
     *ask = *ark = NULL;
     size_t bl = base ? strlen(base) : 0;
     while (bl > 0 && base[bl - 1] == '/')

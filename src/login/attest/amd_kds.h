@@ -23,12 +23,12 @@ typedef enum {
 /* Writes the VCEK URL for chip_id and reported TCB into out (cap bytes). Milan/Genoa: hwid is
  * the 64-byte chip id and the TCB is blSPL/teeSPL/snpSPL/ucodeSPL; Turin: hwid is its first 8
  * bytes and fmcSPL is added (Turin's TCB layout differs). 0 or -1. */
-int amd_kds_vcek_url(char *out, size_t cap, const char *base, enum snp_product p,
+int amd_kds_vcek_url(char *out, size_t cap, const char *base, snp_product p,
                      const uint8_t chip_id[64], uint64_t tcb);
 /* Fetches the VCEK (DER, malloc'd, caller frees). */
-amd_kds_err amd_kds_fetch_vcek(const char *base, enum snp_product p, const uint8_t chip_id[64],
+amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t chip_id[64],
                                uint64_t tcb, uint8_t **der, size_t *len, char *err, size_t errlen);
 /* Fetches the ASK and ARK (DER, malloc'd) from the product's cert_chain (PEM: ASK then ARK). */
-amd_kds_err amd_kds_fetch_chain(const char *base, enum snp_product p, uint8_t **ask, size_t *ask_len,
+amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, size_t *ask_len,
                                 uint8_t **ark, size_t *ark_len, char *err, size_t errlen);
 #endif

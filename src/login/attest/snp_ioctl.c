@@ -28,7 +28,7 @@ struct snp_ioctl_state {
     int      fd;                 /* owned */
     int      no_ext;             /* host has no extended request: plain reports only */
     uint32_t version;
-    struct snp_chain_cache chain;
+    struct snp_ev_cache chain;
     struct attest_util_stats stats;
 };
 
@@ -39,7 +39,7 @@ static void snp_ioctl_free(void *arg)
         return;
     if (s->fd >= 0)
         close(s->fd);
-    snp_chain_cache_clear(&s->chain);
+    snp_ev_cache_clear(&s->chain);
     pthread_mutex_destroy(&s->stats.mu);
     free(s);
 }
@@ -135,11 +135,12 @@ static int report_once(struct snp_ioctl_state *s, const uint8_t rd[64], json_t *
         snprintf(err, errlen, "SNP firmware status 0x%x, report size %u", status, size);
         goto fail;
     }
-    if (snp_report_check(d + 0x20, size, rd, 0, err, errlen) != 0)
+    struct snp_report rep;
+    if (snp_ev_check(d + 0x20, size, rd, 0, &rep, err, errlen) != 0)
         goto fail;
     if (!s->version)
-        s->version = d[0x20];
-    rc = snp_evidence_build(&s->chain, "sev-guest", d + 0x20, certs, certs_len, out, err, errlen);
+        s->version = rep.version;
+    rc = snp_ev_build(&s->chain, "sev-guest", d + 0x20, size, &rep, certs, certs_len, out, err, errlen);
 fail:
     free(certs);
     free(resp);
@@ -164,7 +165,7 @@ static int snp_ioctl_probe(const struct config *cfg, void **state)
         return -1;
     s->fd = -1;
     attest_util_stats_init(&s->stats);
-    if (snp_chain_cache_init(&s->chain, cfg) != 0)
+    if (snp_ev_cache_init(&s->chain, cfg) != 0)
         goto fail;
     s->fd = open(dev, O_RDWR | O_CLOEXEC);
     if (s->fd < 0) {

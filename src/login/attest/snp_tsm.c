@@ -13,7 +13,7 @@
 
 struct snp_tsm_state {
     struct attest_tsm tsm;
-    struct snp_chain_cache chain;
+    struct snp_ev_cache chain;
     struct attest_util_stats stats;
     uint32_t version;          /* report version seen at probe */
 };
@@ -24,7 +24,7 @@ static void snp_tsm_free(void *arg)
     if (!s)
         return;
     attest_tsm_close(&s->tsm);
-    snp_chain_cache_clear(&s->chain);
+    snp_ev_cache_clear(&s->chain);
     pthread_mutex_destroy(&s->stats.mu);
     free(s);
 }
@@ -36,11 +36,12 @@ static int report_once(struct snp_tsm_state *s, const uint8_t rd[64], json_t **o
     int rc = -1;
     if (attest_tsm_report(&s->tsm, rd, &rep, &rl, ATTEST_TSM_BLOB_MAX, &aux, &al, err, errlen) != 0)
         goto done;
-    if (snp_report_check(rep, rl, rd, s->tsm.privlevel, err, errlen) != 0)
+    struct snp_report r;
+    if (snp_ev_check(rep, rl, rd, s->tsm.privlevel, &r, err, errlen) != 0)
         goto done;
     if (!s->version)               /* set once, at probe (status() reads it) */
-        s->version = rep[0] | (uint32_t)rep[1] << 8;
-    rc = snp_evidence_build(&s->chain, "configfs-tsm", rep, aux, al, out, err, errlen);
+        s->version = r.version;
+    rc = snp_ev_build(&s->chain, "configfs-tsm", rep, rl, &r, aux, al, out, err, errlen);
 done:
     free(rep);
     free(aux);
@@ -56,7 +57,7 @@ static int snp_tsm_probe(const struct config *cfg, void **state)
     if (!s)
         return -1;
     attest_util_stats_init(&s->stats);
-    if (snp_chain_cache_init(&s->chain, cfg) != 0) {
+    if (snp_ev_cache_init(&s->chain, cfg) != 0) {
         snp_tsm_free(s);
         return -1;
     }

@@ -124,7 +124,7 @@ int snp_emu_report(const uint8_t report_data[64], uint32_t vmpl, uint8_t out[SNP
 {
     int version = atoi(env("SNP_EMU_VERSION", "3"));
     const char *product = env("SNP_EMU_PRODUCT", "milan");
-    uint64_t tcb = strtoull(env("SNP_EMU_TCB", "4405000000000002"), NULL, 16);
+    uint64_t tcb = strtoull(env("SNP_EMU_TCB", "d516000000000004"), NULL, 16);
     memset(out, 0, SNP_EMU_REPORT_LEN);
     put32(out + 0x000, (uint32_t)version);
     put32(out + 0x004, 0);                     /* GUEST_SVN */
