@@ -256,13 +256,17 @@ static void req_clear(struct acme_req *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Starts a request; payload NULL means POST-as-GET (or a plain GET with plain_get). */
-static void request(struct acme *a, const char *url, const char *payload, int plain_get, acme_next_fn next)
+/* Starts a request; payload NULL means POST-as-GET (or a plain GET with REQ_PLAIN_GET). */
+enum { REQ_POST = 0, REQ_PLAIN_GET = 1, REQ_JWK = 2, REQ_PEM = 4 };
+
+static void request(struct acme *a, const char *url, const char *payload, int flags, acme_next_fn next)
 {
     req_clear(&a->req);
     a->req.url = strdup(url);
     a->req.payload = payload ? strdup(payload) : NULL;
-    a->req.plain_get = plain_get;
+    a->req.plain_get = !!(flags & REQ_PLAIN_GET);
+    a->req.use_jwk = !!(flags & REQ_JWK);
+    a->req.want_pem = !!(flags & REQ_PEM);
     a->req.next = next;
     if (!a->req.url || (payload && !a->req.payload)) {
         attempt_fail(a, ACME_ERR_NOMEM, "detail=\"request\"", -1);
@@ -470,7 +474,7 @@ static void on_directory(struct acme *a, const struct http_response *r, json_t *
 static void step_directory(struct acme *a)
 {
     set_state(a, ST_DIRECTORY);
-    request(a, a->directory, NULL, 1, on_directory);
+    request(a, a->directory, NULL, REQ_PLAIN_GET, on_directory);
 }
 
 static void on_account(struct acme *a, const struct http_response *r, json_t *acct)
@@ -515,8 +519,7 @@ static void step_account(struct acme *a)
         attempt_fail(a, ACME_ERR_NOMEM, "detail=\"account payload\"", -1);
         return;
     }
-    request(a, a->u_account, s, 0, on_account);
-    a->req.use_jwk = 1;
+    request(a, a->u_account, s, REQ_JWK, on_account);
     free(s);
 }
 
@@ -540,14 +543,7 @@ static void order_continue(struct acme *a, json_t *o, long retry_after)
             return;
         }
         set_state(a, ST_CERT);
-        req_clear(&a->req);
-        a->req.want_pem = 1;
-        a->req.next = on_cert;
-        if (!(a->req.url = strdup(a->cert_url))) {
-            attempt_fail(a, ACME_ERR_NOMEM, "detail=\"request\"", -1);
-            return;
-        }
-        send_req(a);
+        request(a, a->cert_url, NULL, REQ_PEM, on_cert);
         return;
     }
     if (!strcmp(st, "ready")) {
@@ -648,7 +644,7 @@ static void step_order(struct acme *a)
         attempt_fail(a, ACME_ERR_NOMEM, "detail=\"order payload\"", -1);
         return;
     }
-    request(a, a->u_order, s, 0, on_order);
+    request(a, a->u_order, s, REQ_POST, on_order);
     free(s);
 }
 
@@ -657,7 +653,7 @@ static void on_authz(struct acme *a, const struct http_response *r, json_t *az);
 
 static void poll_authz(struct acme *a)
 {
-    request(a, a->authz[a->authz_i], NULL, 0, on_authz);
+    request(a, a->authz[a->authz_i], NULL, REQ_POST, on_authz);
 }
 
 static void authz_failed(struct acme *a, json_t *az)
@@ -736,7 +732,7 @@ static void on_authz(struct acme *a, const struct http_response *r, json_t *az)
     }
     set_state(a, ST_CHALLENGE);
     acme_log_info("acme.challenge", "type=http-01 action=serving-and-responding");
-    request(a, a->chal_url, "{}", 0, on_challenge);
+    request(a, a->chal_url, "{}", REQ_POST, on_challenge);
 }
 
 static void on_challenge(struct acme *a, const struct http_response *r, json_t *c)
@@ -791,7 +787,7 @@ static void on_order_poll(struct acme *a, const struct http_response *r, json_t 
 
 static void poll_order(struct acme *a)
 {
-    request(a, a->order_url, NULL, 0, on_order_poll);
+    request(a, a->order_url, NULL, REQ_POST, on_order_poll);
 }
 
 static void step_finalize(struct acme *a)
@@ -813,7 +809,7 @@ static void step_finalize(struct acme *a)
         return;
     }
     a->polls = 0;
-    request(a, a->finalize_url, s, 0, on_finalize);
+    request(a, a->finalize_url, s, REQ_POST, on_finalize);
     free(s);
 }
 
