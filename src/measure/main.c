@@ -26,7 +26,7 @@ static void usage(FILE *f)
           "                      [--kernel FILE] [--initrd FILE] [--append STRING]\n"
           "                      --vcpus N [--vcpu-type NAME | --vcpu-sig HEX]\n"
           "                      [--vmm-type qemu|gce|ec2] [--guest-features HEX] [--json]\n"
-          "       sealed-measure pcrs [--json] [--failed-boot-attempts N] EFI-BINARY [EFI-BINARY...]\n"
+          "       sealed-measure pcrs [--json] [--failed-boot-attempts N] [--log LOG] EFI-BINARY...\n"
           "       sealed-measure eventlog [--json] LOG\n"
           "\n"
           "Prints the expected launch digest (SEV-SNP: SHA-384; SEV-ES, SEV: SHA-256) as lowercase hex,\n"
@@ -191,8 +191,6 @@ static int cmd_launch(int argc, char **argv)
         return usage_error("--ovmf FILE is required");
     if (vmsa_vmm_from_name(vmm_s, &p.vmm) != 0)
         return usage_error("--vmm-type must be qemu, gce or ec2");
-    if (p.mode != LAUNCH_SNP && p.vmm == VMSA_VMM_GCE)
-        return usage_error("--vmm-type gce applies to --mode snp only");
     if ((initrd || append) && !kernel)
         return usage_error("--initrd and --append need --kernel");
     if (vcpu_type && vcpu_sig_s)
@@ -335,6 +333,7 @@ static int cmd_pcrs(int argc, char **argv)
     int json = 0, rc = EXIT_FAIL;
     unsigned failed_boots = 0;
     uint64_t v;
+    const char *log_path = NULL;
     const char *files[PCR_PREDICT_MAX_APPS];
     size_t nfiles = 0;
     uint8_t digests[PCR_PREDICT_MAX_APPS][PCR_PREDICT_SHA256];
@@ -346,6 +345,11 @@ static int cmd_pcrs(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--log") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("--log needs an event log file");
+            log_path = argv[++i];
+        }
         else if (strcmp(argv[i], "--failed-boot-attempts") == 0) {
             if (i + 1 >= argc || codec_parse_u64(argv[i + 1], strlen(argv[i + 1]), 0,
                                                  PCR_PREDICT_MAX_FAILED_BOOTS, &v) != 0)
@@ -383,6 +387,26 @@ static int cmd_pcrs(int argc, char **argv)
     }
     if (pcr_predict_pcr4((const uint8_t (*)[PCR_PREDICT_SHA256])digests, nfiles, failed_boots, &res) != MEASURE_OK)
         return fail(NULL, "PCR 4 computation failed");
+    /* --log: replay a real event log and compare its PCR 4 (and 11) with the prediction. */
+    tpm_eventlog_bank bank;
+    int log_match = 1;
+    if (log_path) {
+        uint8_t *lb = NULL;
+        size_t ll = 0;
+        tpm_eventlog *log = NULL;
+        measure_err err = measure_read_file(log_path, TPM_EVENTLOG_MAX_LOG_BYTES, &lb, &ll);
+        if (err)
+            return fail(log_path, measure_strerror(err));
+        tpm_eventlog_err lerr = tpm_eventlog_parse(lb, ll, &log);
+        if (!lerr)
+            lerr = tpm_eventlog_replay(log, TPM_EVENTLOG_ALG_SHA256, &bank);
+        tpm_eventlog_free(log);
+        free(lb);
+        if (lerr)
+            return fail(log_path, tpm_eventlog_strerror(lerr));
+        log_match = memcmp(bank.pcr[4], res.pcr4, 32) == 0 &&
+                    (!have_uki || memcmp(bank.pcr[11], uki.pcr11, 32) == 0);
+    }
     if (!json) {
         for (size_t i = 0; i < nfiles; i++) {
             char *h = hex(digests[i], 32);
@@ -397,7 +421,18 @@ static int cmd_pcrs(int argc, char **argv)
             printf("pcr11-sha256 %s\n", h ? h : "?");
             free(h);
         }
-        return 0;
+        if (log_path) {
+            h = hex(bank.pcr[4], 32);
+            printf("log-pcr4-sha256 %s %s\n", h ? h : "?", memcmp(bank.pcr[4], res.pcr4, 32) ? "differs" : "matches");
+            free(h);
+            if (have_uki) {
+                h = hex(bank.pcr[11], 32);
+                printf("log-pcr11-sha256 %s %s\n", h ? h : "?",
+                       memcmp(bank.pcr[11], uki.pcr11, 32) ? "differs" : "matches");
+                free(h);
+            }
+        }
+        return log_match ? 0 : EXIT_FAIL;
     }
     json_t *j = json_object();
     json_t *apps = json_array();
@@ -442,12 +477,22 @@ static int cmd_pcrs(int argc, char **argv)
     json_t *banks = json_object();
     json_object_set_new(banks, "sha256", pcrs);
     json_object_set_new(j, "pcrs", banks);
+    if (log_path) {
+        json_t *lg = json_object(), *lp = json_object();
+        json_object_set_new(lg, "file", json_string(log_path));
+        set_hex(lp, "4", bank.pcr[4], 32);
+        if (have_uki)
+            set_hex(lp, "11", bank.pcr[11], 32);
+        json_object_set_new(lg, "pcrs", lp);
+        json_object_set_new(lg, "matches", json_boolean(log_match));
+        json_object_set_new(j, "log", lg);
+    }
     json_object_set_new(j, "not_predicted",
                         json_string("PCR 0-3, 5-7 belong to the firmware and platform; record them "
                                     "from a real boot, never computed here. PCR 9 (the Linux EFI stub's "
                                     "initrd and load-options events) and PCR 12/13 (systemd-stub "
                                     "credentials, sysexts, command-line overrides) are not predicted."));
-    rc = print_json(j) ? EXIT_FAIL : 0;
+    rc = print_json(j) ? EXIT_FAIL : (log_match ? 0 : EXIT_FAIL);
     return rc;
 }
 

@@ -3,7 +3,9 @@
 # software TPM (swtpm, tpm-crb) boots tests/measure/efi/pcr_probe.c, an EFI application that reads
 # PCR 4 (SHA-256) back from the TPM and prints it. The value must equal `sealed-measure pcrs` for
 # that binary: once with only our disk (first boot option succeeds), once with QEMU's default
-# DVD-ROM drive first in the boot order (one failed boot attempt before ours).
+# DVD-ROM drive first in the boot order (one failed boot attempt before ours). The probe also dumps
+# the firmware's TCG2 event log: our shared parser must replay it to the PCRs the TPM holds, and
+# `pcrs --log` must find the prediction in it.
 set -u
 cd "${SEALED_ROOT:-$(dirname "$0")/../..}"
 ROOT=$PWD
@@ -58,6 +60,31 @@ if [ -n "$actual" ] && [ "$actual" = "$predicted" ]; then
     ok "OVMF+swtpm PCR 4 equals the prediction (first boot option)"
 else
     not_ok "OVMF+swtpm PCR 4 equals the prediction (first boot option)" "vTPM '$actual' predicted '$predicted' (logs in $OUT/only-disk)"
+fi
+
+# The firmware's own event log, as the probe dumped it.
+grep -a -o 'SEALED-LOG=[0-9a-f]*' "$OUT/only-disk/debug.log" | head -1 | cut -d= -f2 |
+    python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' >"$OUT/only-disk/eventlog.bin"
+if [ -s "$OUT/only-disk/eventlog.bin" ]; then
+    ok "probe dumped the firmware event log ($(stat -c %s "$OUT/only-disk/eventlog.bin") bytes)"
+else
+    not_ok "probe dumped the firmware event log"
+fi
+replayed=$("$BIN" eventlog --json "$OUT/only-disk/eventlog.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pcrs"]["sha256"]["4"])' 2>/dev/null)
+if [ -n "$actual" ] && [ "$replayed" = "$actual" ]; then
+    ok "the real OVMF log replays to the PCR 4 the TPM holds"
+else
+    not_ok "the real OVMF log replays to the PCR 4 the TPM holds" "replayed '$replayed' TPM '$actual'"
+fi
+if "$BIN" pcrs --log "$OUT/only-disk/eventlog.bin" "$OUT/probe.efi" >"$OUT/only-disk/pcrs-log.txt" 2>&1; then
+    ok "pcrs --log finds the prediction in the real log"
+else
+    not_ok "pcrs --log finds the prediction in the real log" "$(cat "$OUT/only-disk/pcrs-log.txt")"
+fi
+if ! "$BIN" pcrs --failed-boot-attempts 1 --log "$OUT/only-disk/eventlog.bin" "$OUT/probe.efi" >/dev/null 2>&1; then
+    ok "pcrs --log exits 1 when the prediction is not what the log holds"
+else
+    not_ok "pcrs --log exits 1 when the prediction is not what the log holds"
 fi
 
 predicted=$("$BIN" pcrs --failed-boot-attempts 1 "$OUT/probe.efi" | awk '/^pcr4-sha256/ {print $2}')
