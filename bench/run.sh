@@ -3,6 +3,7 @@
 #   idset: sealed-login's used-id set vs std::unordered_set<std::string>, 10 million ids
 #   https: requests/s for /healthz over TLS with keep-alive, sealed-login vs nginx (same
 #          machine, same TLS policy and key type), measured with wrk
+#   acme:  start to first HTTPS response with a Pebble certificate vs lego issuing alone
 # Results: bench/results/*.json (plus the summary printed).
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,3 +17,4 @@ taskset -c 0 build/bench/bench_idset "$N" | tee bench/results/idset.json
 taskset -c 0 build/bench/bench_peer_set "$N" | tee bench/results/idset_peer.json
 [ "${BENCH_ONLY_IDSET:-}" ] && exit 0
 bench/https.sh
+bench/acme/run.sh

@@ -11,6 +11,7 @@ JWS "url" check and the URLs it hands out stay right) and adds, as Let's Encrypt
   * newOrder: decodes the JWS payload, checks "profile" (400 invalidProfile if not offered) and
     "replaces" (400 malformed if unknown, 409 alreadyReplaced if used before), records both;
     can answer 429 rateLimited with Retry-After once, on request from the test
+  * I/O faults on request: every Nth request gets 500 serverInternal or a dropped connection
 Records what it saw for the test in .orders, .ari_gets. Test-only."""
 import base64
 import http.client
@@ -68,6 +69,9 @@ class AriFront:
         self.retry_after = 2
         self.ratelimit_next_orders = 0
         self.ratelimit_retry_after = 3
+        self.fault_every = 0    # every Nth passed-through request fails: 500 serverInternal or a hang-up
+        self.faults = []        # ("500" | "drop", method, path)
+        self.seen = 0
         self.directory = "https://127.0.0.1:%d/dir" % port
         front = self
 
@@ -143,11 +147,28 @@ class AriFront:
         except Exception:
             return None
 
+    def fault(self, h, method):
+        """I/O fault injection: before the CA sees the request, answer 500 or hang up."""
+        with self.lock:
+            self.seen += 1
+            if not self.fault_every or self.seen % self.fault_every:
+                return False
+            kind = "500" if len(self.faults) % 2 == 0 else "drop"
+            self.faults.append((kind, method, h.path))
+        if kind == "500":
+            self.problem(h, 500, "serverInternal", "injected fault")
+        else:
+            h.close_connection = True
+            h.connection.shutdown(2)
+        return True
+
     # ---- requests ----
     def handle(self, h, method):
         n = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(n) if n else None
         path = h.path
+        if self.fault(h, method):
+            return
         if method == "GET" and path == "/dir":
             st, hd, data = self.upstream(h, method, body)
             d = json.loads(data)

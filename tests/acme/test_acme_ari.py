@@ -140,4 +140,28 @@ def unknown_profile_falls_back_to_default():
         stop(peb, front, drv)
 
 
+@case
+def ca_faults_are_retried_not_fatal():
+    # Every 3rd request to the CA fails before reaching it (500 serverInternal, or the connection
+    # is dropped without an answer). The client retries each 500 (logged, decoded); a dropped
+    # reused connection is retried on a fresh one by libcurl itself or by us. The certificate
+    # still arrives.
+    def setup(f):
+        f.fault_every = 3
+    peb, front, drv, sp = env(name="ari-faults", setup=setup)
+    try:
+        check(drv.wait_for("CERT generation=1", 60), "no certificate under injected faults")
+        with front.lock:
+            kinds = {k for k, _, _ in front.faults}
+            n = len(front.faults)
+        check(n >= 3 and kinds == {"500", "drop"}, "faults injected: %r" % front.faults)
+        retries = drv.grep("acme.request.retry")
+        n500 = sum(1 for k, _, _ in front.faults if k == "500")
+        check(len(retries) >= n500, "%d injected 500s but %d retries logged" % (n500, len(retries)))
+        check(not drv.grep("acme.attempt.failed"), "a fault failed a whole attempt")
+        check(any("serverInternal" in l for _, l in retries), "500 problem not decoded in the retry line")
+    finally:
+        stop(peb, front, drv)
+
+
 done()
