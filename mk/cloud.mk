@@ -4,3 +4,18 @@ all: $(CLOUD_DRIVER)
 $(CLOUD_DRIVER): tests/cloud/cloud_driver.c $(BUILD)/liblogin.a $(BUILD)/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblogin.a $(BUILD)/libcommon.a $(LDLIBS)
+
+# libFuzzer (clang) on the cloud wire parsers; tests/cloud/test_fuzz_cloud.sh runs it ~20 s in
+# `make test`, `make fuzz-cloud [FUZZ_SECONDS=300]` longer.
+CLOUD_FUZZ_SRC := src/login/cloud/oci_metadata.c src/login/cloud/oci_federation.c src/login/cloud/oci_vault.c \
+                  src/login/cloud/oci_notify.c src/login/cloud/gcp.c src/common/oci_sign.c src/common/codec.c
+.PHONY: fuzz-cloud fuzz-cloud-bins
+fuzz-cloud-bins: $(BUILD)/fuzz/cloud_wire
+$(BUILD)/fuzz/cloud_wire: tests/cloud/fuzz/fuzz_cloud_wire.c $(CLOUD_FUZZ_SRC) $(wildcard src/login/cloud/*.h)
+	@mkdir -p $(@D)
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -o $@ $< $(CLOUD_FUZZ_SRC) $(shell pkg-config --cflags --libs jansson libcrypto)
+fuzz-cloud: fuzz-cloud-bins
+	mkdir -p $(BUILD)/fuzz/corpus_cloud_wire
+	$(BUILD)/fuzz/cloud_wire -max_total_time=$${FUZZ_SECONDS:-300} -max_len=8192 \
+	    $(BUILD)/fuzz/corpus_cloud_wire tests/cloud/fuzz/corpus

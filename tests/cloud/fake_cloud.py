@@ -25,7 +25,8 @@ flavor header, the bearer token handed out by the metadata server and not expire
 Faults (POST /__fake/config): skew_s (service clock offset: requests get OCI's 401 clock-skew
 error), fail5xx (next N API calls answer 500), metadata_fail (next N metadata calls answer 500),
 slow_s (API answers delayed), secret404 (every secret is missing), deny (policy denies: 404 like
-OCI's NotAuthorizedOrNotFound / GCP 403), token_ttl_s, bad_crc (GCP dataCrc32c wrong).
+OCI's NotAuthorizedOrNotFound / GCP 403), token_ttl_s, bad_crc (GCP dataCrc32c wrong), revoke
+(every OCI token issued so far is refused with 401 from now on).
 
 Run: fake_cloud.py --platform oci|gcp [--metadata JSON] [--secrets JSON]; prints one JSON line
 {"metadata": url, "api": url, "ca_file": path, ...} when ready. Test code only."""
@@ -60,7 +61,8 @@ class State:
         self.secrets = json.loads(args.secrets) if args.secrets else {}   # id -> plaintext
         self.topics = set(json.loads(args.topics)) if args.topics else set()
         self.faults = {"skew_s": 0, "fail5xx": 0, "metadata_fail": 0, "slow_s": 0.0, "secret404": False,
-                       "deny": False, "token_ttl_s": 1200, "bad_crc": False}
+                       "deny": False, "token_ttl_s": 1200, "bad_crc": False, "revoke": False}
+        self.revoked_before = 0   # tokens issued before this (service clock) are refused
         self.log = []          # (service, method, path, status, note)
         self.messages = []     # published notifications
         self.gcp_tokens = {}   # token -> expiry
@@ -205,6 +207,8 @@ class MetadataHandler(Handler):
         if path == "/__fake/config" and method == "POST":
             with ST.lock:
                 for k, v in json.loads(body or b"{}").items():
+                    if k == "revoke" and v:
+                        ST.revoked_before = ST.now() + 1
                     if k in ST.faults:
                         ST.faults[k] = v
                     elif k == "metadata":
@@ -426,6 +430,8 @@ class ApiHandler(Handler):
             return None, oci_error(401, "NotAuthenticated", "Invalid security token")
         if claims.get("exp", 0) < ST.now():
             return None, oci_error(401, "NotAuthenticated", "Security token has expired")
+        if claims.get("iat", 0) < ST.revoked_before:
+            return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
         jwk = json.loads(claims["jwk"])
         return (int.from_bytes(fc.b64u_dec(jwk["n"]), "big"), int.from_bytes(fc.b64u_dec(jwk["e"]), "big")), None
 

@@ -157,6 +157,32 @@ def missing_secret_ocid_retries_until_set():
 
 
 @case
+def refused_token_means_a_new_federation():
+    fresh()
+    FAKE.config(secret404=True)
+    n0 = len(FAKE.calls("auth", 200))
+    r = ct.run_driver(FAKE, "--timeout", "30",
+                      during=ct.after(2.0, lambda f: f.config(revoke=True, secret404=False)))
+    check(r.ready, r.log)
+    check(any("token refused: getting a new one" in ln for ln in r.lines("cloud.retry")), r.log)
+    check(len(FAKE.calls("auth", 200)) - n0 == 2, FAKE.calls("auth"))
+
+
+@case
+def auto_settles_on_none_when_nothing_answers():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()   # nothing listens there
+    r = ct.run_driver(None, "--timeout", "20", platform="auto", SEALED_METADATA_BASE=f"http://127.0.0.1:{port}",
+                      PAYPAL_SECRET="local")
+    check(r.ready and r.ready["platform"] == "none", r.log)
+    check(any("source=metadata-probe" in ln and "platform=none" in ln for ln in r.lines("cloud.platform")), r.log)
+    check(len(r.lines("cloud.retry")) == 2, r.log)
+
+
+@case
 def malformed_metadata_value_changes_nothing():
     fresh(domain="evil.example/<script>")
     r = ct.run_driver(FAKE, "--timeout", "4", PAYPAL_CLIENT_ID="from-env", SEALED_DOMAIN="keep.example")

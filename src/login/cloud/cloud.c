@@ -338,19 +338,15 @@ static void detect(struct cloud *c)
     int known;
     if (!c->cfg->metadata_base) {
         cloud_platform p = cloud_platform_from_dmi(CLOUD_DMI_DIR, &known);
-        if (known) {
+        if (p != CLOUD_PLATFORM_NONE) {
             c->platform = p;
             log_info("cloud.platform", "platform=%s source=dmi", cloud_platform_name(p));
-            if (p == CLOUD_PLATFORM_NONE) {
-                c->step = S_IDLE;
-                arm(c->retry_timer, 0);
-            } else {
-                goto_step(c, S_METADATA);
-            }
+            goto_step(c, S_METADATA);
             return;
         }
     }
-    /* No DMI (or a test's metadata_base): ask both metadata servers. */
+    /* DMI names no cloud (or a test's metadata_base): a firmware string is a hint, the metadata
+     * server is the proof, so ask both before settling on none. */
     c->probe_ok[0] = c->probe_ok[1] = c->probe_done[0] = c->probe_done[1] = 0;
     const char *b = c->cfg->metadata_base ? c->cfg->metadata_base : OCI_METADATA_V4;
     char u1[512], u2[512];
