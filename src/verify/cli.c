@@ -17,7 +17,7 @@ void cli_usage(FILE *out)
 "      [--expect-measurement HEX | --manifest build-manifest.json | --skip-measurement]\n"
 "      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
-"      [--allow-report-data-mismatch] [--tpm-ca PEM] plus the SNP policy flags below\n"
+"      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] plus the SNP policy flags\n"
 "  snp-report REPORT        check a raw (or hex) SEV-SNP attestation report\n"
 "      [--vcek F | --vlek F] [--chain F] [--certs CERT-TABLE] [--product Milan|Genoa|Turin]\n"
 "      [--at TIME] [--trust-root F] [--json] [--report-data HEX]\n"
@@ -59,6 +59,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         FLAG("--allow-report-data-mismatch", allow_report_data_mismatch)
         FLAG("--allow-kid-mismatch", allow_kid_mismatch)
         FLAG("--allow-future-iat", allow_future_iat)
+        FLAG("--allow-unsigned", allow_unsigned)
         FLAG("--skip-measurement", skip_measurement)
         VAL("--vcek", vcek)
         VAL("--vlek", vlek)

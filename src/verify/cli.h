@@ -17,6 +17,7 @@ struct verify_opts {
     int allow_report_data_mismatch;   /* --allow-report-data-mismatch */
     int allow_kid_mismatch;           /* --allow-kid-mismatch */
     int allow_future_iat;             /* --allow-future-iat */
+    int allow_unsigned;               /* --allow-unsigned: a bare payload (no JWS) may pass */
     int skip_measurement;             /* --skip-measurement */
     long max_skew;                    /* --max-skew SECONDS */
     time_t at;                        /* --at TIME (default now) */

@@ -33,6 +33,7 @@ struct result_ctx {
     int unattested;                /* evidence type none */
     int measurement_checked;
     int test_root;
+    int bare;                      /* a payload without its JWS: no kid, second half not recomputable */
     char proven[8][200];
     int nproven;
     char unproven[8][240];
@@ -207,14 +208,35 @@ static int check_payload(struct result_ctx *c, const json_t *p)
         .user_id = json_string_value(uid), .user_id_len = json_string_length(uid),
         .kid = c->kid, .tls_spki_sha256_hex = spki, .iat = (uint64_t)json_integer_value(iat), .nonce_hex = nonce,
     };
+    uint8_t given[64];
+    codec_hex_decode(rd, 128, given, sizeof given);
+    const char *allow = c->o->allow_report_data_mismatch ? "--allow-report-data-mismatch" : NULL;
+    if (!c->kid[0]) {
+        /* a bare payload: no signer kid, so only binding_a (client id, user id) can be recomputed,
+         * which is what the original specification's verifier checks */
+        size_t al;
+        char *a = binding_a_string(&in, &al);
+        if (!a || !EVP_Digest(a, al, c->report_data, NULL, EVP_sha256(), NULL)) {
+            free(a);
+            steps_add(st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed from the payload");
+            return 0;
+        }
+        free(a);
+        memcpy(c->report_data + 32, given + 32, 32);
+        c->have_report_data = 1;
+        c->bare = 1;
+        steps_check(st, CRYPTO_memcmp(given, c->report_data, 32) == 0, allow, "report_data.payload_a",
+                    "payload report_data first half = SHA-256(\"PAYPAL_CLIENT_ID=...|PAYPAL_USER_ID=...\") recomputed");
+        steps_add(st, STEP_INFO, "report_data.payload_b", "report_data second half taken from the payload as given: "
+                  "it cannot be recomputed without the signer's kid (binds nothing here)");
+        UNPROVEN(c, "which key, TLS key and moment the evidence was made for: no JWS, so the second half of REPORT_DATA is unchecked");
+        return 1;
+    }
     if (binding_report_data(&in, c->report_data)) {
         steps_add(st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed from the payload");
         return 0;
     }
     c->have_report_data = 1;
-    uint8_t given[64];
-    codec_hex_decode(rd, 128, given, sizeof given);
-    const char *allow = c->o->allow_report_data_mismatch ? "--allow-report-data-mismatch" : NULL;
     steps_check(st, CRYPTO_memcmp(given, c->report_data, 32) == 0, allow, "report_data.payload_a",
                 "payload report_data first half = SHA-256(\"PAYPAL_CLIENT_ID=...|PAYPAL_USER_ID=...\") recomputed");
     steps_check(st, CRYPTO_memcmp(given + 32, c->report_data + 32, 32) == 0, allow, "report_data.payload_b",
@@ -291,6 +313,7 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
         steps_check(st, CRYPTO_memcmp(rd, c->report_data, 32) == 0, allow, "snp.report_data_a",
                     "SNP REPORT_DATA first half equals SHA-256(binding_a) recomputed from the payload (client id, user id)");
         steps_check(st, CRYPTO_memcmp(rd + 32, c->report_data + 32, 32) == 0, allow, "snp.report_data_b",
+                    c->bare ? "SNP REPORT_DATA second half equals the payload's (not recomputable without a JWS)" :
                     "SNP REPORT_DATA second half equals SHA-256(binding_b) recomputed (signer kid, TLS key, iat, nonce)");
     }
     char key[16];
@@ -426,8 +449,8 @@ static void check_evidence(struct result_ctx *c, const json_t *p)
             const char *reason = jstr(e, "reason");
             steps_check(&c->st, n == 1, NULL, "evidence.none_alone", "evidence type none stands alone in the array");
             steps_check(&c->st, 0, c->o->allow_unattested ? "--allow-unattested" : NULL, "evidence.none",
-                        "evidence type none (reason: %s): this result is signed but not hardware-attested",
-                        reason ? reason : "not given");
+                        "evidence type none: this result is signed but not hardware-attested (the service says: %s)",
+                        reason ? reason : "no reason given");
             c->unattested = 1;
         } else if (!strcmp(type, "sev-snp")) {
             check_snp(c, e, i);
@@ -493,8 +516,10 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
     if (jws) {
         payload = check_jws(c, jws, strlen(jws), pinned);
     } else if (bare) {
-        steps_add(&c->st, STEP_FAIL, "jws.signature", "no JWS: only the payload was given, so the service's signature "
-                  "cannot be checked (download the signed result)");
+        steps_check(&c->st, 0, c->o->allow_unsigned ? "--allow-unsigned" : NULL, "jws.signature",
+                    "no JWS: only the payload was given, so the service's signature cannot be checked "
+                    "(download the signed result)");
+        UNPROVEN(c, "that the service signed this payload: it was given without its JWS");
         payload = bare;   /* fields are shown, but without a JWS there is no kid to bind */
     } else {
         steps_add(&c->st, STEP_FAIL, "input", "not a sealed-login result (compact JWS, or JSON with jws / protected+payload+signature)");
@@ -506,10 +531,8 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
     }
     if (payload) {
         json_object_set(c->st.fields, "payload", payload);
-        if (c->kid[0] && check_payload(c, payload))
+        if (check_payload(c, payload))
             check_evidence(c, payload);
-        else if (!c->kid[0])
-            steps_add(&c->st, STEP_FAIL, "report_data.recompute", "REPORT_DATA cannot be recomputed without the signer's key id");
     }
 
     if (c->unattested)
@@ -518,7 +541,7 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
         UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
     if (c->test_root)
         UNPROVEN(c, "real AMD hardware: the chain ends at a TEST root given with --trust-root");
-    if (!c->o->signer_key)
+    if (!c->o->signer_key && !c->bare)
         UNPROVEN(c, "that the signing key is the operator's published key (not pinned with --signer-key)");
 
     json_t *summary = json_object(), *pa = json_array(), *ua = json_array();

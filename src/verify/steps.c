@@ -21,6 +21,7 @@ void steps_free(struct steps *s)
     memset(s, 0, sizeof *s);
 }
 
+__attribute__((format(printf, 4, 0)))
 static void vadd(struct steps *s, step_status st, const char *id, const char *fmt, va_list ap)
 {
     if (st == STEP_FAIL)

@@ -8,7 +8,7 @@ import tempfile
 
 ROOT = os.environ.get("SEALED_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-BIN = os.path.join(ROOT, "build", "sealed-verify")
+BIN = os.environ.get("SEALED_VERIFY_BIN") or os.path.join(ROOT, "build", "sealed-verify")   # e.g. an ASan build
 TESTGEN = os.path.join(ROOT, "build", "tests", "verify", "testgen")
 TD = os.path.normpath(os.path.join(ROOT, "..", "shared", "testdata"))
 
