@@ -69,6 +69,7 @@ class AriFront:
         self.retry_after = 2
         self.ratelimit_next_orders = 0
         self.ratelimit_retry_after = 3
+        self.account_gone_next_orders = 0   # answer newOrder with accountDoesNotExist
         self.fault_every = 0    # every Nth passed-through request fails: 500 serverInternal or a hang-up
         self.faults = []        # ("500" | "drop", method, path)
         self.seen = 0
@@ -216,6 +217,14 @@ class AriFront:
                 if rl:
                     self.ratelimit_next_orders -= 1
             # errors made here carry no Replay-Nonce: the client must fetch a fresh one
+            with self.lock:
+                gone = self.account_gone_next_orders > 0
+                if gone:
+                    self.account_gone_next_orders -= 1
+            if gone:
+                rec["status"] = 400
+                self.problem(h, 400, "accountDoesNotExist", "no account for this key ID")
+                return
             if rl:
                 rec["status"] = 429
                 self.problem(h, 429, "rateLimited",

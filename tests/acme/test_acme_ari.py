@@ -141,6 +141,22 @@ def unknown_profile_falls_back_to_default():
 
 
 @case
+def account_gone_is_recreated():
+    # The CA forgets the account (accountDoesNotExist on newOrder): the next attempt registers
+    # the key again (Pebble answers with the existing account) and orders with the new kid.
+    def setup(f):
+        f.account_gone_next_orders = 1
+    peb, front, drv, sp = env(name="ari-acct", setup=setup)
+    try:
+        check(drv.wait_for("CERT generation=1", 30), "no certificate")
+        check(drv.grep("type=accountDoesNotExist"), "problem not logged")
+        accts = drv.grep("acme.account created=")
+        check(len(accts) == 2 and "created=existing" in accts[1][1], accts)
+    finally:
+        stop(peb, front, drv)
+
+
+@case
 def ca_faults_are_retried_not_fatal():
     # Every 3rd request to the CA fails before reaching it (500 serverInternal, or the connection
     # is dropped without an answer). The client retries each 500 (logged, decoded); a dropped

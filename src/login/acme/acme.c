@@ -218,10 +218,14 @@ static void order_clear(struct acme *a)
     a->tls_key = NULL;
 }
 
+static void step_account(struct acme *a);
+
 static void restart_attempt(struct acme *a)
 {
     if (!a->have_directory)
         step_directory(a);
+    else if (!a->kid)          /* never made, or the CA said accountDoesNotExist */
+        step_account(a);
     else
         step_order(a);
 }
@@ -437,8 +441,6 @@ static void send_req(struct acme *a)
 }
 
 /* ---- directory and account ------------------------------------------------------------- */
-
-static void step_account(struct acme *a);
 
 static void on_directory(struct acme *a, const struct http_response *r, json_t *d)
 {
