@@ -9,6 +9,7 @@
 #include "login/http_client.h"
 #include "login/http_server.h"
 #include "login/idset.h"
+#include "login/limits.h"
 #include "login/log.h"
 #include "login/signer.h"
 #include "login/tls.h"
@@ -54,9 +55,13 @@ struct cloud_ctx {
     struct http_client *hc;
     struct tls *tls;
     struct acme **acme;
+    struct event *cert_watch;   /* notifications on certificate issued / failing */
+    unsigned cert_gen;
+    long long acme_err_at;
 };
 
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
+static void on_cert_watch(evutil_socket_t fd, short what, void *arg);
 
 /* Creates the ACME client for cfg->domain (when an ACME directory is configured) and, when start is
  * set, starts it. 0, or -1 when it cannot run. */
@@ -70,7 +75,47 @@ static int acme_begin(struct cloud_ctx *cc, int start)
     }
     app_set_acme_responder(cc->app, acme_http01_responder, *cc->acme);
     app_add_status(cc->app, "acme", acme_status_hook, *cc->acme);
+    cc->cert_gen = tls_generation(cc->tls);
+    struct timeval tv = {CLOUD_CERT_WATCH_MS / 1000, (CLOUD_CERT_WATCH_MS % 1000) * 1000};
+    if (!(cc->cert_watch = event_new(cc->base, -1, EV_PERSIST, on_cert_watch, cc)) || event_add(cc->cert_watch, &tv))
+        return -1;
     return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
+}
+
+/* The ACME client has no event hook: every CLOUD_CERT_WATCH_MS, a new TLS generation means a
+ * certificate was installed, a new ACME last_error_at an attempt failed. */
+static const char *str_or(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "?";
+}
+
+static void on_cert_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct cloud_ctx *cc = arg;
+    char body[512];
+    if (!*cc->acme)
+        return;
+    unsigned gen = tls_generation(cc->tls);
+    json_t *st = acme_status(*cc->acme);
+    long long err_at = (long long)json_integer_value(json_object_get(st, "last_error_at"));
+    if (gen > cc->cert_gen && cc->cert_gen) {
+        time_t na = tls_not_after(cc->tls);
+        char until[32] = "?";
+        struct tm tm;
+        if (na && gmtime_r(&na, &tm))
+            strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(body, sizeof body, "A certificate for %s was installed; valid until %s.", str_or(st, "domain"), until);
+        cloud_notify(cc->cloud, "certificate issued", body);
+    }
+    if (err_at && err_at != cc->acme_err_at) {
+        snprintf(body, sizeof body, "Obtaining a certificate for %s failed: %s", str_or(st, "domain"),
+                 str_or(st, "last_error"));
+        cloud_notify(cc->cloud, "certificate failing", body);
+    }
+    cc->cert_gen = gen;
+    cc->acme_err_at = err_at;
+    json_decref(st);
 }
 
 static void on_cloud_ready(void *arg)
@@ -224,6 +269,7 @@ out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
     attest_free(att);      /* first: drops evidence callbacks into app */
+    if (cc.cert_watch) event_free(cc.cert_watch);
     cloud_free(cloud);
     app_free(app);
     acme_free(acme);       /* before the http client: cancels its calls */

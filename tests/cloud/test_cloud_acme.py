@@ -1,0 +1,58 @@
+"""The sealed-login binary on (fake) OCI with ACME against Pebble: the domain comes only from the
+instance metadata, so ACME starts once the cloud flow is through, obtains the certificate for the
+metadata's domain, and the "certificate issued" notification is published to the topic."""
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "acme"))
+sys.path.insert(0, HERE)
+from tap import case, check, done  # noqa: E402
+import pebble_env as pe  # noqa: E402
+import cloudtest as ct  # noqa: E402
+
+DOMAIN = "acme.test"
+SERVICE = os.path.join(pe.ROOT, "build", "sealed-login")
+hp, sp = pe.free_port(), pe.free_port()
+FAKE = ct.Fake("oci", {"paypal_client_id": "AcloudAcmeClient", "domain": f"{DOMAIN}:{sp}", "secret_ocid": ct.SECRET_ID,
+                       "notification_topic_id": ct.TOPIC_ID}, {ct.SECRET_ID: ct.PAYPAL_SECRET}, [ct.TOPIC_ID])
+PEB = pe.Pebble(hp, tag="pebble-cloud")
+env = {k: v for k, v in os.environ.items() if not k.startswith(("SEALED_", "PAYPAL_"))}
+env.update(SEALED_HTTPS_PORT=str(sp), SEALED_HTTP_PORT=str(hp), SEALED_LISTEN="127.0.0.1",
+           SEALED_ACME_DIRECTORY=PEB.directory, SEALED_ACME_CA_FILE=PEB.ca, PAYPAL_ENV="sandbox",
+           SEALED_PLATFORM="oci", SEALED_METADATA_BASE=FAKE.metadata, SEALED_CLOUD_API_BASE=FAKE.api,
+           SEALED_CLOUD_CA_FILE=FAKE.ca)
+SVC = pe.Proc("svc-cloud-acme", [SERVICE], env=env, logdir=PEB.dir)
+
+
+@case
+def certificate_for_the_metadata_domain():
+    check(SVC.wait_for("cloud.ready", 30), "cloud flow not through")
+    check(SVC.wait_for("acme.certificate.installed", 60), "no certificate within 60 s")
+    roots = PEB.roots_file()
+    body, _ = pe.https_get(sp, roots, DOMAIN, "/status?format=json")
+    s = json.loads(body.partition("\r\n\r\n")[2])
+    check(s["acme"]["domain"] == DOMAIN and s["acme"]["certificates"] == 1, s["acme"])
+    check(s["cloud"]["ready"] and s["login_available"], s["cloud"])
+
+
+@case
+def certificate_notification_published():
+    deadline = time.time() + 15
+    msgs = []
+    while time.time() < deadline and not msgs:
+        msgs = [m for m in FAKE.state()["messages"] if m["title"] == "certificate issued"]
+        time.sleep(0.5)
+    check(len(msgs) == 1 and DOMAIN in msgs[0]["body"], FAKE.state()["messages"])
+
+
+ct.select_cases()
+try:
+    done()
+finally:
+    SVC.stop()
+    PEB.stop()
+    FAKE.stop()
