@@ -9,7 +9,8 @@ import subprocess
 import time
 
 ROOT = os.environ.get("SEALED_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
-PROBE = os.path.join(ROOT, "build/tests/attest/attest_probe")
+# ATTEST_PROBE: another build of the driver (e.g. with ASan/UBSan) for the same suites
+PROBE = os.environ.get("ATTEST_PROBE", os.path.join(ROOT, "build/tests/attest/attest_probe"))
 
 
 def free_port_pair():

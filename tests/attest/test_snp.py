@@ -18,7 +18,7 @@ from tap import case, check, done  # noqa: E402
 from snp_lib import BUILD, FakeKds, TsmFuse, make_chain, ossl  # noqa: E402
 
 TESTDATA = os.path.join(os.environ.get("SEALED_ROOT", "."), "../shared/testdata")
-PROBE = os.path.join(BUILD, "attest_probe")
+PROBE = os.environ.get("ATTEST_PROBE", os.path.join(BUILD, "attest_probe"))
 SHIM = os.path.join(BUILD, "libsevguest_shim.so")
 RD = bytes((7 * i + 3) & 0xFF for i in range(64))
 

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tap import case, check, done  # noqa: E402
 from snp_lib import BUILD, TsmFuse, make_pck_chain, ossl  # noqa: E402
 
-PROBE = os.path.join(BUILD, "attest_probe")
+PROBE = os.environ.get("ATTEST_PROBE", os.path.join(BUILD, "attest_probe"))
 RD = hashlib.sha512(b"tdx").digest()
 work = tempfile.mkdtemp(prefix="attest-tdx-")
 pck = make_pck_chain(os.path.join(work, "pck"))
