@@ -10,6 +10,7 @@
  *                [--product milan|genoa|turin] [--signer vcek|vlek] [--policy HEX] [--vmpl N]
  *                [--iat N] [--user-id S] [--client-id S] [--env live|sandbox|local] [--bad-kid] [--bad-payload-rd]
  *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero] [--key P256-PEM]
+ *                [--measurement HEX] (the SNP launch measurement to report)
  *                [--tpm-dir DIR]   (tpm2 evidence from a real TPM: DIR/quote.bin, sig.bin, ak.pem,
  *                                   pcrs.json and optional eventlog.bin, made for payload.json's
  *                                   report_data of an earlier run with the same --key and --iat)
@@ -31,7 +32,7 @@
 #include <openssl/x509v3.h>
 
 struct opts {
-    const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env, *key, *tpm_dir;
+    const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env, *key, *tpm_dir, *measurement;
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
@@ -182,7 +183,7 @@ struct snp_out {
     int vlek;
 };
 
-static const uint8_t MEASUREMENT[48] = {
+static uint8_t MEASUREMENT[48] = {
     0x5e, 0xa1, 0xed, 0x10, 0x61, 0x17, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
     0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,
     0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29};
@@ -499,7 +500,7 @@ static void parse(int argc, char **argv, struct opts *o)
 #define V(name, field) if (!strcmp(a, name) && v) { o->field = v; i++; continue; }
 #define F(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
         V("--type", type) V("--dir", dir) V("--product", product) V("--signer", signer) V("--user-id", user_id)
-        V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir)
+        V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir) V("--measurement", measurement)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
         if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
@@ -514,6 +515,8 @@ int main(int argc, char **argv)
 {
     struct opts o;
     parse(argc, argv, &o);
+    if (o.measurement && codec_hex_decode(o.measurement, strlen(o.measurement), MEASUREMENT, 48) != 48)
+        die("--measurement wants 96 lowercase hex digits");
     EVP_PKEY *key = NULL;
     if (o.key) {
         FILE *kf = fopen(o.key, "r");
