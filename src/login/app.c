@@ -56,6 +56,7 @@ struct app {
     const char *(*acme_keyauth)(void *arg, const char *token, size_t len);
     void *acme_arg;
     const char *unavailable_why;
+    const char *certificate_why;   /* borrowed: login closed until the ACME certificate */
     char iss[300];
 };
 
@@ -80,6 +81,8 @@ static void page_info(const struct app *a, struct page_info *pi)
 
 static const char *login_unavailable(const struct app *a)
 {
+    if (a->certificate_why)
+        return a->certificate_why;
     if (a->unavailable_why)
         return a->unavailable_why;
     if (!a->d.cfg->paypal_client_id)
@@ -583,6 +586,7 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *, const 
 }
 
 void app_set_unavailable_reason(struct app *a, const char *why) { a->unavailable_why = why; }
+void app_set_certificate_pending(struct app *a, const char *why) { a->certificate_why = why; }
 
 struct signer *app_replace_signer(struct app *a, struct signer *s)
 {

@@ -50,6 +50,11 @@ void app_set_unavailable_reason(struct app *a, const char *why);
  * one for the caller to free. Only while login is unavailable: no flow may hold the old key's kid. */
 struct signer *app_replace_signer(struct app *a, struct signer *s);
 
+/* While why is non-NULL, login is not offered and why is shown (ACME: the real certificate is not
+ * there yet, and a result must not bind the throwaway start-up key). Checked before the reason
+ * above. Borrowed. */
+void app_set_certificate_pending(struct app *a, const char *why);
+
 /* The /status object (new reference). */
 json_t *app_status(struct app *a);
 #endif

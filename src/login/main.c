@@ -63,6 +63,11 @@ struct cloud_ctx {
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
 static void on_cert_watch(evutil_socket_t fd, short what, void *arg);
 
+static void on_acme_installed(void *app)
+{
+    app_set_certificate_pending(app, NULL);
+}
+
 /* Creates the ACME client for cfg->domain (when an ACME directory is configured) and, when start is
  * set, starts it. 0, or -1 when it cannot run. */
 static int acme_begin(struct cloud_ctx *cc, int start)
@@ -79,6 +84,8 @@ static int acme_begin(struct cloud_ctx *cc, int start)
     struct timeval tv = {CLOUD_CERT_WATCH_MS / 1000, (CLOUD_CERT_WATCH_MS % 1000) * 1000};
     if (!(cc->cert_watch = event_new(cc->base, -1, EV_PERSIST, on_cert_watch, cc)) || event_add(cc->cert_watch, &tv))
         return -1;
+    app_set_certificate_pending(cc->app, "the site is starting: its certificate is being obtained");
+    acme_set_installed_hook(*cc->acme, on_acme_installed, cc->app);
     return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
 }
 

@@ -95,6 +95,8 @@ struct acme {
     time_t last_error_at;
     struct acme_ledger failed_validations, new_certs, new_accounts;
     int started;
+    void (*installed_fn)(void *arg);   /* borrowed hook */
+    void *installed_arg;
 };
 
 static void send_req(struct acme *a);
@@ -871,6 +873,8 @@ static void on_cert(struct acme *a, const struct http_response *r, json_t *unuse
     set_str(&a->replaces, NULL);
     order_clear(a);
     schedule_renewal(a);
+    if (a->installed_fn)
+        a->installed_fn(a->installed_arg);
 }
 
 /* ---- renewal ------------------------------------------------------------------------------ */
@@ -1049,6 +1053,12 @@ json_t *acme_status(struct acme *a)
                           "failed_validations_window",
                           (json_int_t)acme_ledger_count(&a->failed_validations, now, a->pol.fail_window_ms));
     return o;
+}
+
+void acme_set_installed_hook(struct acme *a, void (*fn)(void *arg), void *arg)
+{
+    a->installed_fn = fn;
+    a->installed_arg = arg;
 }
 
 const char *acme_http01_responder(void *acme, const char *token, size_t len)

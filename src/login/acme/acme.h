@@ -53,6 +53,9 @@ const char *acme_http01_keyauth(struct acme *a, const char *token, size_t len);
  * "next_attempt", "failed_validations_window"} (times as unix seconds, 0 = none). New reference,
  * NULL on ENOMEM. */
 json_t *acme_status(struct acme *a);
+/* Calls fn(arg) on the loop after every certificate installed (the service opens login once the
+ * first one is there). One hook; fn NULL clears it. */
+void acme_set_installed_hook(struct acme *a, void (*fn)(void *arg), void *arg);
 /* Adapters for app_set_acme_responder and app_add_status (arg is the struct acme). */
 const char *acme_http01_responder(void *acme, const char *token, size_t len);
 json_t *acme_status_hook(void *acme);
