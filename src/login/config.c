@@ -54,6 +54,9 @@ static const struct key KEYS[] = {
     {"tsm_report_dir", "SEALED_TSM_REPORT_DIR", K_STR, T_MEASURED, S(tsm_report_dir)},
     {"sev_guest_dev", "SEALED_SEV_GUEST_DEV", K_STR, T_MEASURED, S(sev_guest_dev)},
     {"tpm_dev", "SEALED_TPM_DEV", K_STR, T_MEASURED, S(tpm_dev)},
+    {"tpm_eventlog", "SEALED_TPM_EVENTLOG", K_STR, T_MEASURED, S(tpm_eventlog)},
+    {"acpi_tables_dir", "SEALED_ACPI_TABLES_DIR", K_STR, T_MEASURED, S(acpi_tables_dir)},
+    {"amd_kds_url", "SEALED_AMD_KDS_URL", K_STR, T_MEASURED, S(amd_kds_url)},
 };
 #undef S
 #define NKEYS (sizeof KEYS / sizeof *KEYS)
