@@ -1,6 +1,6 @@
 /* amd_roots: the pinned AMD certificates (PEM, byte-identical to KDS cert_chain; see the header).
  * Generated from ../shared/testdata/amd-kds-cert-chains (PROVENANCE.md lists each SHA-256 of the
- * DER; tests/unit/verify/test_amd_roots.c checks them). */
+ * DER; tests/unit/verify/test_amd_chain.c checks them). */
 #include "common/amd_roots.h"
 #include <openssl/pem.h>
 

@@ -1,7 +1,8 @@
 /* cmd_result: `sealed-verify result FILE`: a sealed-login result (evidence format v1, DESIGN.md)
  * checked step by step: the service's JWS, the payload, REPORT_DATA recomputed from it, every
  * piece of hardware evidence, and the measurement; then a plain statement of what was and was not
- * proven. */
+ * proven. Reads only the files named on the command line; never trusts a root carried in the
+ * evidence, never touches the network. */
 #include "verify/cli.h"
 #include "verify/amd_chain.h"
 #include "verify/manifest.h"

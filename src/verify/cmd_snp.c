@@ -1,5 +1,6 @@
 /* cmd_snp: `sealed-verify snp-report REPORT ...`: one SEV-SNP report checked against its VCEK or
- * VLEK, the AMD chain and the policy, with every field printed. */
+ * VLEK, the AMD chain and the policy, with every field printed. Loads files only; the checks are
+ * snp_check's. */
 #include "verify/cli.h"
 #include "verify/amd_chain.h"
 #include "verify/util.h"

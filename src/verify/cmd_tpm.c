@@ -1,5 +1,6 @@
 /* cmd_tpm: `sealed-verify tpm-quote` (a TPM 2.0 quote from files) and `sealed-verify eventlog LOG`
- * (replay a UEFI event log to PCR values). */
+ * (replay a UEFI event log to PCR values). Loads files only; the checks are tpm_check's and the
+ * replay is common/tpm_eventlog's. */
 #include "verify/cli.h"
 #include "verify/tpm_check.h"
 #include "verify/amd_chain.h"

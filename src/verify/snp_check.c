@@ -175,37 +175,20 @@ static void check_validity(struct steps *st, X509 *x, const char *what, time_t a
                 "%s certificate %s is within its validity period at the verification time", what, cn);
 }
 
-/* Chain: VEK -> intermediate -> anchor. Returns 1 when every link and validity check passed. */
+/* Chain: VEK -> intermediate -> anchor. The anchor is AMD's pinned ARK for the product or, only
+ * when --trust-root gave one and the intermediate is signed by it, a test root. Returns 1 when
+ * every link and validity check passed. */
 static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned signer, X509 *vek,
                        X509 *const *sup, int nsup, struct steps *st)
 {
     int ok = 1;
     X509 *pinned_ark = NULL, *pinned_mid = NULL, *anchor = NULL, *mid = NULL;
     const char *midname = signer == SNP_SIGNER_VLEK ? "ASVK" : "ASK";
+    const char *vekname = signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK";
     const struct amd_roots *roots = amd_roots_for(prod);
     char cn[64], fp[65];
 
-    if (pol->ntrust_roots > 0) {
-        /* explicit test root: the self-signed certificate in the file is the anchor */
-        for (int i = 0; i < pol->ntrust_roots && !anchor; i++)
-            if (is_self_signed(pol->trust_roots[i]))
-                anchor = pol->trust_roots[i];
-        if (!anchor) {
-            steps_add(st, STEP_FAIL, "snp.chain.root", "--trust-root %s holds no self-signed root certificate",
-                      pol->trust_root_file ? pol->trust_root_file : "");
-            return 0;
-        }
-        amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
-        amd_chain_fingerprint(anchor, fp);
-        steps_add(st, STEP_WARN, "snp.chain.root",
-                  "trust root is the TEST root %s (sha256 %s) from --trust-root %s, not AMD's pinned root: "
-                  "this proves nothing about real AMD hardware", cn, fp,
-                  pol->trust_root_file ? pol->trust_root_file : "");
-    } else {
-        if (!roots) {
-            steps_add(st, STEP_FAIL, "snp.chain.root", "no pinned AMD root for an unknown product (use --product)");
-            return 0;
-        }
+    if (roots) {
         pinned_ark = amd_roots_load(roots->ark_pem);
         pinned_mid = amd_roots_load(signer == SNP_SIGNER_VLEK ? roots->asvk_pem : roots->ask_pem);
         if (!pinned_ark || !pinned_mid) {
@@ -213,19 +196,9 @@ static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned 
             ok = 0;
             goto out;
         }
-        anchor = pinned_ark;
-        steps_add(st, STEP_INFO, "snp.chain.root", "trust root: AMD ARK-%s pinned in this verifier (sha256 %s)",
-                  snp_product_name(prod), roots->ark_sha256);
     }
-    /* a root carried with the evidence must be the anchor itself */
-    for (int i = 0; i < nsup; i++) {
-        if (!is_self_signed(sup[i]))
-            continue;
-        amd_chain_cn(X509_get_subject_name(sup[i]), cn, sizeof cn);
-        ok &= steps_check(st, amd_chain_same_cert(sup[i], anchor), NULL, "snp.chain.supplied_root",
-                          "the root %s supplied with the evidence is identical to the trusted root", cn);
-    }
-    /* intermediate: one supplied whose subject is the VEK's issuer, else the pinned one */
+    /* intermediate: one supplied (evidence, --chain, --trust-root file) whose subject is the VEK's
+     * issuer, else the pinned one */
     for (int i = 0; i < nsup && !mid; i++)
         if (!is_self_signed(sup[i]) &&
             X509_NAME_cmp(X509_get_subject_name(sup[i]), X509_get_issuer_name(vek)) == 0)
@@ -238,7 +211,7 @@ static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned 
         if (!is_self_signed(sup[i]) && sup[i] != mid) {
             amd_chain_cn(X509_get_subject_name(sup[i]), cn, sizeof cn);
             steps_add(st, STEP_INFO, "snp.chain.unused", "supplied certificate %s is not the issuer of this %s: not used",
-                      cn, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+                      cn, vekname);
         }
     if (!mid && pinned_mid) {
         mid = pinned_mid;
@@ -246,10 +219,39 @@ static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned 
                   midname, signer == SNP_SIGNER_VLEK ? "VLEK-" : "", snp_product_name(prod));
     }
     if (!mid) {
-        steps_add(st, STEP_FAIL, "snp.chain.intermediate", "no %s certificate matches the %s issuer", midname,
-                  signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
+        steps_add(st, STEP_FAIL, "snp.chain.intermediate", "no %s certificate matches the %s issuer%s", midname, vekname,
+                  roots ? "" : " (and no pinned AMD root for an unknown product: use --product)");
         ok = 0;
         goto out;
+    }
+    /* anchor: a test root from --trust-root only if it signed the intermediate; else AMD's */
+    for (int i = 0; i < pol->ntrust_roots && !anchor; i++)
+        if (is_self_signed(pol->trust_roots[i]) && amd_chain_verify_link(mid, pol->trust_roots[i]) == AMD_CHAIN_OK)
+            anchor = pol->trust_roots[i];
+    if (anchor) {
+        amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
+        amd_chain_fingerprint(anchor, fp);
+        steps_add(st, STEP_WARN, "snp.chain.root",
+                  "trust root is the TEST root %s (sha256 %s) from --trust-root %s, not AMD's pinned root: "
+                  "this proves nothing about real AMD hardware", cn, fp,
+                  pol->trust_root_file ? pol->trust_root_file : "");
+    } else if (pinned_ark) {
+        anchor = pinned_ark;
+        steps_add(st, STEP_INFO, "snp.chain.root", "trust root: AMD ARK-%s pinned in this verifier (sha256 %s)%s",
+                  snp_product_name(prod), roots->ark_sha256,
+                  pol->ntrust_roots ? " (no --trust-root certificate signed this chain)" : "");
+    } else {
+        steps_add(st, STEP_FAIL, "snp.chain.root", "no trusted root: the product is unknown and no --trust-root signed this chain");
+        ok = 0;
+        goto out;
+    }
+    /* a root carried with the evidence must be the anchor itself */
+    for (int i = 0; i < nsup; i++) {
+        if (!is_self_signed(sup[i]))
+            continue;
+        amd_chain_cn(X509_get_subject_name(sup[i]), cn, sizeof cn);
+        ok &= steps_check(st, amd_chain_same_cert(sup[i], anchor), NULL, "snp.chain.supplied_root",
+                          "the root %s supplied with the evidence is identical to the trusted root", cn);
     }
     amd_chain_err e = amd_chain_verify_link(anchor, anchor);
     amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
@@ -265,12 +267,11 @@ static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned 
     amd_chain_cn(X509_get_subject_name(vek), vcn, sizeof vcn);
     e = amd_chain_verify_link(vek, mid);
     ok &= steps_check(st, e == AMD_CHAIN_OK, NULL, "snp.chain.vek_signed",
-                      "%s %s is signed by %s %s (RSA-PSS SHA-384, salt 48)%s%s",
-                      signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", vcn, midname, mcn,
+                      "%s %s is signed by %s %s (RSA-PSS SHA-384, salt 48)%s%s", vekname, vcn, midname, mcn,
                       e ? ": " : "", e ? amd_chain_strerror(e) : "");
     check_validity(st, anchor, "root", pol->at);
     check_validity(st, mid, midname, pol->at);
-    check_validity(st, vek, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", pol->at);
+    check_validity(st, vek, vekname, pol->at);
     ok &= amd_chain_valid_at(anchor, pol->at) && amd_chain_valid_at(mid, pol->at) && amd_chain_valid_at(vek, pol->at);
 out:
     X509_free(pinned_ark);
@@ -356,7 +357,7 @@ int snp_check_run(const struct snp_policy *pol, const uint8_t *report, size_t le
             steps_check(st, is_vlek_cert == (signer == SNP_SIGNER_VLEK), NULL, "snp.vek.kind",
                         "the certificate (issuer %s) is a %s, as the report's signing-key bits say",
                         vi.issuer_cn, signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK");
-        if (prod)
+        if (prod || pol->ntrust_roots)
             check_chain(pol, prod, signer, vek, sup, nsup, st);
 
         /* TCB extensions against REPORTED_TCB */

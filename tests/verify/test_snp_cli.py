@@ -165,6 +165,18 @@ def test_chain_reports_all_layouts_need_trust_root():
 
 
 @case
+def a_test_root_does_not_stop_real_amd_chains():
+    d, _ = gen("--type", "sev-snp", "--version", 3)
+    rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--trust-root",
+                           f"{d}/ark.pem")
+    check(rc == 0 and status(st, "snp.chain.root") == "info", failed_ids(out))
+    # and a test root never vouches for a chain it did not sign
+    rc, out, st = run_json("snp-report", f"{d}/report.bin", "--vcek", f"{d}/vcek.pem", "--chain", f"{d}/chain.pem",
+                           "--trust-root", f"{CH}/ask_ark_milan.pem")
+    check(rc == 1 and "snp.chain.supplied_root" in failed_ids(out), failed_ids(out))
+
+
+@case
 def certificate_table_input():
     d, _ = gen("--type", "sev-snp", "--version", 5)
     rc, out, st = run_json("snp-report", f"{d}/report.bin", "--certs", f"{d}/certs.bin", "--trust-root", f"{d}/ark.pem")
@@ -183,7 +195,7 @@ def guest_policy_checks():
     check(rc == 0, failed_ids(out))
     d, _ = gen("--type", "sev-snp", "--version", 3, "--policy", "70000")
     rc, out, st = run_json("snp-report", f"{d}/report.bin", "--vcek", f"{d}/vcek.pem", "--trust-root", f"{d}/ark.pem")
-    check(rc == 1 and failed_ids(out) == ["policy.migration_agent", "snp.chain.intermediate"], failed_ids(out))
+    check(rc == 1 and failed_ids(out) == ["policy.migration_agent", "snp.chain.vek_signed"], failed_ids(out))
     rc, out, st = run_json("snp-report", f"{d}/report.bin", "--vcek", f"{d}/vcek.pem", "--trust-root", f"{d}/ark.pem",
                            "--chain", f"{d}/chain.pem")
     check(rc == 1 and failed_ids(out) == ["policy.migration_agent"], failed_ids(out))
