@@ -62,7 +62,8 @@ class State:
         self.topics = set(json.loads(args.topics)) if args.topics else set()
         self.faults = {"skew_s": 0, "fail5xx": 0, "metadata_fail": 0, "slow_s": 0.0, "secret404": False,
                        "deny": False, "token_ttl_s": 1200, "bad_crc": False, "revoke": False}
-        self.revoked_before = 0   # tokens issued before this (service clock) are refused
+        self.issued = set()       # jti of every token handed out
+        self.revoked = set()      # jti refused from now on
         self.log = []          # (service, method, path, status, note)
         self.messages = []     # published notifications
         self.gcp_tokens = {}   # token -> expiry
@@ -208,7 +209,7 @@ class MetadataHandler(Handler):
             with ST.lock:
                 for k, v in json.loads(body or b"{}").items():
                     if k == "revoke" and v:
-                        ST.revoked_before = ST.now() + 1
+                        ST.revoked |= ST.issued
                     if k in ST.faults:
                         ST.faults[k] = v
                     elif k == "metadata":
@@ -420,6 +421,8 @@ class ApiHandler(Handler):
                   "exp": int(now) + ttl, "opc-instance": instance, "iat": int(now), "jti": str(uuid.uuid4()),
                   "tenant": tenancy, "jwk": json.dumps(jwk, separators=(",", ":")), "opc-tenant": tenancy,
                   "opc-compartment": COMPARTMENT}
+        with ST.lock:
+            ST.issued.add(claims["jti"])
         return 200, {"token": fc.jwt_sign(ST.token_n, ST.token_d, claims)}
 
     def session_key_for(self, key_id):
@@ -430,7 +433,7 @@ class ApiHandler(Handler):
             return None, oci_error(401, "NotAuthenticated", "Invalid security token")
         if claims.get("exp", 0) < ST.now():
             return None, oci_error(401, "NotAuthenticated", "Security token has expired")
-        if claims.get("iat", 0) < ST.revoked_before:
+        if claims.get("jti") in ST.revoked:
             return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
         jwk = json.loads(claims["jwk"])
         return (int.from_bytes(fc.b64u_dec(jwk["n"]), "big"), int.from_bytes(fc.b64u_dec(jwk["e"]), "big")), None

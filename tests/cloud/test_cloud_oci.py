@@ -99,9 +99,26 @@ def missing_secret_waits_then_recovers():
     retry = r.lines("cloud.retry")
     check(len(retry) >= 2, retry)
     check("404 NotAuthorizedOrNotFound" in retry[0] and "read secret-bundles" in retry[0], retry[0])
+    # the backoff grows although each retry re-reads the metadata first
+    import re
+    attempts = [int(re.search(r"attempt=(\d+)", ln).group(1)) for ln in retry]
+    waits = [int(re.search(r"retry_in_ms=(\d+)", ln).group(1)) for ln in retry]
+    check(attempts == list(range(1, len(retry) + 1)) and waits[-1] > waits[0], retry)
     # one notification after CLOUD_SECRET_FAIL_NOTIFY failures, none with the secret in it
     msgs = [m for m in FAKE.state()["messages"] if m["title"] == "secret fetch failing"]
     check(len(msgs) == 1 and "OCI Vault" in msgs[0]["body"], msgs)
+
+
+@case
+def wrong_secret_ocid_fixed_in_metadata():
+    fresh(secret_ocid="ocid1.vaultsecret.oc1.phx.amaaaaaawrongone")
+    n0 = len(FAKE.calls("auth", 200))
+    r = ct.run_driver(FAKE, "--timeout", "30", during=ct.after(2.5, lambda f: f.config(metadata=MD)))
+    check(r.ready, r.log)
+    check("404 NotAuthorizedOrNotFound" in r.lines("cloud.retry")[0], r.log)
+    # the metadata was read again, the token kept: one federation only
+    check(len(FAKE.calls("auth", 200)) - n0 == 1, FAKE.calls("auth"))
+    check(len(r.lines("cloud.metadata")) >= 2, r.log)
 
 
 @case

@@ -61,6 +61,7 @@ struct cloud {
     int probe_ok[2], probe_done[2];
     unsigned probe_round;
     unsigned attempt;                /* consecutive failures of the current step */
+    unsigned secret_attempt;         /* consecutive failed secret fetches (across detours) */
     unsigned retries;                /* total retries since start */
     char reason[192];                /* cloud_unavailable_reason */
     char last_error[256];
@@ -166,11 +167,14 @@ static void step_fail(struct cloud *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
     va_end(ap);
-    c->attempt++;
+    /* a failing secret fetch detours through metadata or identity, which succeed and reset
+     * attempt: its own counter keeps that loop's backoff growing */
+    int secret = c->step == S_SECRET || c->step == S_SIGNING_KEY;
+    unsigned n = secret ? ++c->secret_attempt : ++c->attempt;
     c->retries++;
-    unsigned ms = backoff_ms(c->attempt);
+    unsigned ms = backoff_ms(n);
     log_warn("cloud.retry", "platform=%s step=%s attempt=%u retry_in_ms=%u reason=\"%s\"",
-             cloud_platform_name(c->platform), STEP_NAMES[c->step], c->attempt, ms, c->last_error);
+             cloud_platform_name(c->platform), STEP_NAMES[c->step], n, ms, c->last_error);
     if (!c->is_ready)
         set_reason(c, "waiting for the cloud (%s): %s; retrying", STEP_NAMES[c->step], c->last_error);
     arm(c->retry_timer, ms);
@@ -423,7 +427,14 @@ static void after_metadata(struct cloud *c, int applied, unsigned ignored)
     }
     if (!c->cfg->paypal_client_id)
         log_warn("cloud.metadata", "missing=paypal_client_id note=\"login needs it; set it in instance metadata\"");
-    goto_step(c, c->platform == CLOUD_PLATFORM_OCI ? S_IDENTITY : S_PROJECT);
+    /* a re-read after a missing secret: keep a token that is still good */
+    if (c->platform == CLOUD_PLATFORM_OCI && c->key_id && c->token_exp - service_now(c) > 60)
+        goto_step(c, S_SECRET);
+    else if (c->platform == CLOUD_PLATFORM_GCP && c->project_id && c->gcp_token &&
+             c->gcp_token_exp - (int64_t)time(NULL) > 60)
+        goto_step(c, S_SECRET);
+    else
+        goto_step(c, c->platform == CLOUD_PLATFORM_OCI ? S_IDENTITY : S_PROJECT);
 }
 
 static void on_metadata(void *arg, const struct http_response *r)
@@ -702,6 +713,11 @@ static void on_secret(void *arg, const struct http_response *r)
             c->step = c->platform == CLOUD_PLATFORM_OCI ? S_IDENTITY : S_GCP_TOKEN;
             return;
         }
+        if (r->status == 404 || r->status == 403) {   /* the operator may fix the metadata's id */
+            step_fail(c, "%s from %s: %s%s", what, store, d, hint);
+            c->step = S_METADATA;
+            return;
+        }
         step_fail(c, "%s from %s: %s%s", what, store, d, hint);
         return;
     }
@@ -727,6 +743,7 @@ static void on_secret(void *arg, const struct http_response *r)
         return;
     }
     c->secret_failures = 0;
+    c->secret_attempt = 0;
     log_info("cloud.secret", "what=%s source=%s%s", signing ? "signing_key" : "paypal_secret", store,
              c->crc_checked && c->platform == CLOUD_PLATFORM_GCP ? " crc32c=ok" : "");
     if (signing) {
