@@ -5,7 +5,9 @@
 #   scripts/ovmf-amdsev.sh [DEST-DIR]      (default build/measure)
 # Output: DEST-DIR/OVMF.amdsev.fd and DEST-DIR/OVMF.amdsev.fd.inputs (what went in). The edk2 tree
 # is unpacked and built in $OVMF_WORKDIR (default /var/tmp/sealed-ovmf), outside the repository:
-# the project Makefile reads every *.d file under build/, and edk2's tree has some. Needs a deb-src entry for the suite that carries
+# the project Makefile reads every *.d file under build/, and edk2's tree has some. The build is
+# deterministic for a given path (two clean builds give the same bytes) but edk2 embeds the build
+# path in the image, so the default path is part of the recipe. Needs a deb-src entry for the suite that carries
 # EDK2_VERSION and the packages in scripts/packages/measure.txt (nasm, iasl, uuid-dev, dpkg-dev).
 #
 # The default is trixie's edk2: bookworm's 2022.11 AmdSevX64 has no SNP_KERNEL_HASHES metadata
@@ -53,6 +55,7 @@ rm -rf Build
     echo "edk2 Debian source package: $EDK2_VERSION"
     echo "platform: OvmfPkg/AmdSev/AmdSevX64.dsc, RELEASE, GCC5 ($(gcc --version | head -1))"
     echo "grub.efi: empty placeholder"
+    echo "built in: $WORK/$EDK2_DIR (the path ends up in the image: keep it to reproduce the bytes)"
     echo "sha256: $(sha256sum "$OUT/OVMF.amdsev.fd" | cut -d' ' -f1)"
 } >"$OUT/OVMF.amdsev.fd.inputs"
 cat "$OUT/OVMF.amdsev.fd.inputs"
