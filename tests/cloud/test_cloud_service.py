@@ -1,5 +1,5 @@
 """The whole login flow of the real sealed-login binary configured only by (fake) OCI instance
-metadata: the PayPal client id, the domain, the secret's OCID and the notification topic come from
+metadata (and once by GCP attributes): the PayPal client id, the domain, the secret's OCID and the notification topic come from
 the metadata server, PAYPAL_SECRET from the fake Vault through instance-principal federation. While
 the metadata server is down the site answers (/healthz, a "temporarily unavailable" home page,
 /login refused); once the cloud flow is through, a login against the fake PayPal yields a signed
@@ -117,6 +117,30 @@ def signing_key_from_vault_replaces_the_per_boot_key():
         check("source=secret-store" in s2.log_text())
     finally:
         s2.__exit__(None, None, None)
+
+
+@case
+def the_same_on_gcp():
+    g = ct.Fake("gcp", {}, {})
+    s3 = Service(users=["dave"], name="cloud-service-gcp", env={
+        "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_PLATFORM": "auto",
+        "SEALED_METADATA_BASE": g.metadata, "SEALED_CLOUD_API_BASE": g.api, "SEALED_CLOUD_CA_FILE": g.ca})
+    s3.__enter__()
+    try:
+        g.config(metadata={"paypal_client_id": s3.client_id, "domain": f"localhost:{s3.port}",
+                           "secret_ocid": "paypal-secret"}, secrets={"paypal-secret": s3.secret})
+        deadline = time.time() + 30
+        while time.time() < deadline and not s3.status()["cloud"]["ready"]:
+            time.sleep(0.3)
+        st = s3.status()["cloud"]
+        check(st["ready"] and st["platform"] == "gcp" and st["crc32c_checked"] is True, st)
+        r = s3.login("dave")
+        check(r.status == 200, r.status)
+        hdr, payload = jws_check.verify(jws_from_page(r.text))
+        check(payload["paypal"]["client_id"] == s3.client_id)
+    finally:
+        s3.__exit__(None, None, None)
+        g.stop()
 
 
 ct.select_cases()
