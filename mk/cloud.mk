@@ -19,3 +19,11 @@ fuzz-cloud: fuzz-cloud-bins
 	mkdir -p $(BUILD)/fuzz/corpus_cloud_wire
 	$(BUILD)/fuzz/cloud_wire -max_total_time=$${FUZZ_SECONDS:-300} -max_len=8192 \
 	    $(BUILD)/fuzz/corpus_cloud_wire tests/cloud/fuzz/corpus
+
+# Allocation-failure sweep (tests/cloud/test_alloc_sweep.sh): the cloud wire code and oci_sign
+# compiled with ASan/UBSan, our allocations wrapped so each can fail in turn.
+CLOUD_SWEEP_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+$(BUILD)/tests/cloud/alloc_sweep: tests/cloud/alloc_sweep.c $(CLOUD_FUZZ_SRC) $(wildcard src/login/cloud/*.h)
+	@mkdir -p $(@D)
+	$(CC) -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fno-builtin -o $@ $< $(CLOUD_FUZZ_SRC) $(CLOUD_SWEEP_WRAP) $(shell pkg-config --cflags --libs jansson libcrypto)

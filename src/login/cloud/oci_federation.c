@@ -149,13 +149,14 @@ char *oci_federation_body(const struct oci_identity *id, EVP_PKEY *session_key)
         if (json_array_append_new(inter, b64_der(der, n)))
             goto done;
     }
+    /* json_object_set_new consumes its value, NULL or not, success or not */
     der = NULL;
     n = i2d_X509(id->leaf, &der);
-    json_t *cert = b64_der(der, n);
+    if (json_object_set_new(body, "certificate", b64_der(der, n)))
+        goto done;
     der = NULL;
     n = i2d_PUBKEY(session_key, &der);
-    json_t *pub = b64_der(der, n);
-    if (json_object_set_new(body, "certificate", cert) || json_object_set_new(body, "publicKey", pub) ||
+    if (json_object_set_new(body, "publicKey", b64_der(der, n)) ||
         json_object_set(body, "intermediateCertificates", inter) ||
         json_object_set_new(body, "fingerprintAlgorithm", json_string("SHA256")))
         goto done;

@@ -26,12 +26,15 @@ char *oci_notify_body(const char *title, const char *body)
         return NULL;
     json_t *t = json_stringn(title ? title : "", utf8_cut(title ? title : "", CLOUD_NOTIFY_MAX_TITLE));
     json_t *b = json_stringn(body ? body : "", utf8_cut(body ? body : "", CLOUD_NOTIFY_MAX_BODY));
-    /* json_stringn refuses invalid UTF-8: such text is not ours to send */
-    if (t && b && !json_object_set_new(o, "title", t) && !json_object_set_new(o, "body", b))
-        out = json_dumps(o, JSON_COMPACT);
-    else {
+    /* json_stringn refuses invalid UTF-8: such text is not ours to send. json_object_set_new
+     * consumes its value even when it fails. */
+    if (!t || !b) {
         json_decref(t);
         json_decref(b);
+    } else if (json_object_set_new(o, "title", t)) {
+        json_decref(b);
+    } else if (!json_object_set_new(o, "body", b)) {
+        out = json_dumps(o, JSON_COMPACT);
     }
     json_decref(o);
     return out;
