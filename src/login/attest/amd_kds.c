@@ -2,6 +2,7 @@
  * amd_kds.h. Talks only to the configured KDS base URL over libcurl; holds no secrets. */
 #include "login/attest/amd_kds.h"
 #include "login/attest/attest_limits.h"
+#include "login/log.h"
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static void pace(void)
 }
 
 /* GET url into *b (caller frees b->p). Serialised process-wide and paced. */
-static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t errlen)
+static amd_kds_err kds_get(const char *what, const char *url, struct body *b, char *err, size_t errlen)
 {
     amd_kds_err rc = AMD_KDS_ERR_RATELIMIT;
     int waited = 0;     /* just slept what Retry-After asked: that is the pace now */
@@ -88,6 +89,8 @@ static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t er
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
         curl_easy_cleanup(h);
+        log_info("attest.kds", "request=%s status=%ld try=%d%s%s", what, status, tries + 1,
+                 cc != CURLE_OK ? " error=" : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "");
         if (cc != CURLE_OK) {
             snprintf(err, errlen, "KDS: %s", b->toobig ? "answer too large" : curl_easy_strerror(cc));
             rc = b->toobig ? AMD_KDS_ERR_BODY : AMD_KDS_ERR_NET;
@@ -112,6 +115,7 @@ static amd_kds_err kds_get(const char *url, struct body *b, char *err, size_t er
         rc = AMD_KDS_ERR_RATELIMIT;
         if (retry_after > ATTEST_KDS_RETRY_MAX_S)
             break;
+        log_warn("attest.kds", "request=%s status=%ld retry_after=%lld", what, status, (long long)retry_after);
         sleep_s(retry_after > 0 ? (double)retry_after : (double)ATTEST_KDS_MIN_GAP_S);
         waited = 1;
     }
@@ -179,7 +183,7 @@ amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t ch
         snprintf(err, errlen, "KDS: no URL for this product");
         return AMD_KDS_ERR_INVAL;
     }
-    amd_kds_err rc = kds_get(url, &b, err, errlen);
+    amd_kds_err rc = kds_get("vcek", url, &b, err, errlen);
     if (rc == AMD_KDS_OK) {
         const unsigned char *q = b.p;
         X509 *x = d2i_X509(NULL, &q, (long)b.len);
@@ -210,7 +214,7 @@ amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, 
         snprintf(err, errlen, "KDS: no URL for this product");
         return AMD_KDS_ERR_INVAL;
     }
-    amd_kds_err rc = kds_get(url, &b, err, errlen);
+    amd_kds_err rc = kds_get("cert_chain", url, &b, err, errlen);
     if (rc != AMD_KDS_OK) {
         free(b.p);
         return rc;

@@ -5,6 +5,7 @@
  * does the same through the same driver). Touches only the sev-guest device (and KDS). */
 #include "login/attest.h"
 #include "login/config.h"
+#include "login/log.h"
 #include "login/attest/attest_util.h"
 #include "login/attest/snp_common.h"
 #include "login/attest/tsm.h"
@@ -173,13 +174,13 @@ static int snp_ioctl_probe(const struct config *cfg, void **state)
             snp_ioctl_free(s);
             return 0;
         }
-        fprintf(stderr, "attest/snp_ioctl: open %s: %s\n", dev, strerror(errno));
+        log_warn("attest.provider", "provider=sev-snp/sev-guest reason=\"open %s: %s\"", dev, strerror(errno));
         goto fail;
     }
     uint8_t zero[64] = { 0 };
     json_t *ev = NULL;
     if (report_once(s, zero, &ev, err, sizeof err) != 0) {
-        fprintf(stderr, "attest/snp_ioctl: first report failed: %s\n", err);
+        log_warn("attest.provider", "provider=sev-snp/sev-guest reason=\"first report failed: %s\"", err);
         goto fail;
     }
     json_decref(ev);

@@ -4,6 +4,7 @@
  * Touches only its own configfs-tsm entry (and KDS through attest/amd_kds.c). */
 #include "login/attest.h"
 #include "login/config.h"
+#include "login/log.h"
 #include "login/attest/attest_util.h"
 #include "login/attest/snp_common.h"
 #include "login/attest/tsm.h"
@@ -64,7 +65,7 @@ static int snp_tsm_probe(const struct config *cfg, void **state)
     int r = attest_tsm_open(&s->tsm, dir, "snp", "sev_guest", err, sizeof err);
     if (r <= 0) {
         if (r < 0)
-            fprintf(stderr, "attest/snp_tsm: %s\n", err);
+            log_warn("attest.provider", "provider=sev-snp/configfs-tsm reason=\"%s\"", err);
         snp_tsm_free(s);
         return r;
     }
@@ -72,7 +73,7 @@ static int snp_tsm_probe(const struct config *cfg, void **state)
     uint8_t zero[64] = { 0 };
     json_t *ev = NULL;
     if (report_once(s, zero, &ev, err, sizeof err) != 0) {
-        fprintf(stderr, "attest/snp_tsm: first report failed: %s\n", err);
+        log_warn("attest.provider", "provider=sev-snp/configfs-tsm reason=\"first report failed: %s\"", err);
         snp_tsm_free(s);
         return -1;
     }

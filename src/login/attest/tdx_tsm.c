@@ -4,6 +4,7 @@
  * its own configfs-tsm entry and reads the two CCEL files. */
 #include "login/attest.h"
 #include "login/config.h"
+#include "login/log.h"
 #include "login/attest/attest_util.h"
 #include "login/attest/tsm.h"
 #include <errno.h>
@@ -85,7 +86,7 @@ static int tdx_probe(const struct config *cfg, void **state)
     int r = attest_tsm_open(&s->tsm, dir, "tdx", "tdx_guest", err, sizeof err);
     if (r <= 0) {
         if (r < 0)
-            fprintf(stderr, "attest/tdx: %s\n", err);
+            log_warn("attest.provider", "provider=tdx reason=\"%s\"", err);
         tdx_free(s);
         return r;
     }
@@ -99,7 +100,7 @@ static int tdx_probe(const struct config *cfg, void **state)
     s->have_ccel = t != NULL && n >= 4 && memcmp(t, "CCEL", 4) == 0;
     free(t);
     if (!s->have_ccel)
-        fprintf(stderr, "attest/tdx: no CCEL table at %s: evidence will carry no RTMR event log\n",
+        log_warn("attest.provider", "provider=tdx reason=\"no CCEL table at %s: evidence will carry no RTMR event log\"",
                 s->ccel_table_path);
     *state = s;
     return 1;

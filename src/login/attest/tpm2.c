@@ -6,6 +6,7 @@
  * Talks only to the TPM named in the config and reads only the event log file. */
 #include "login/attest.h"
 #include "login/config.h"
+#include "login/log.h"
 #include "login/attest/attest_limits.h"
 #include "login/attest/attest_util.h"
 #include "login/attest/tpm2_wire.h"
@@ -92,7 +93,7 @@ static int nv_read_opt(struct tpm2_state *s, uint32_t idx, uint8_t *buf, size_t 
         return 1;
     if (e == TPM2W_ERR_TPM && tpm2w_rc_is_handle(tpm2w_last_rc(s->conn)))
         return 0;
-    fprintf(stderr, "attest/tpm2: NV 0x%08x: %s (rc 0x%x)\n", idx, werr(e), tpm2w_last_rc(s->conn));
+    log_warn("attest.provider", "provider=tpm2 reason=\"NV 0x%08x: %s (rc 0x%x)\"", idx, werr(e), tpm2w_last_rc(s->conn));
     return -1;
 }
 
@@ -135,7 +136,7 @@ static int choose_ak(struct tpm2_state *s)
         if (r < 0)
             return -1;
         if (r == 1 && !(s->ak_cert_pem = attest_util_cert_pem_json(cert, cl)))
-            fprintf(stderr, "attest/tpm2: AK certificate in NV 0x%08x does not parse\n", gce[i].cert);
+            log_warn("attest.provider", "provider=tpm2 reason=\"AK certificate in NV 0x%08x does not parse\"", gce[i].cert);
         return 0;
     }
     s->ak_tmpl_len = tpm2w_ak_template_ecc_p256(s->ak_tmpl, sizeof s->ak_tmpl);
@@ -153,7 +154,7 @@ static void check_ak_cert(struct tpm2_state *s)
     X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
     if (!k || EVP_PKEY_eq(k, s->ak_key) != 1) {
-        fprintf(stderr, "attest/tpm2: AK certificate does not match the AK; not attached\n");
+        log_warn("attest.provider", "provider=tpm2 reason=\"AK certificate does not match the AK; not attached\"");
         json_decref(s->ak_cert_pem);
         s->ak_cert_pem = NULL;
     }
@@ -192,22 +193,22 @@ static int tpm2_probe(const struct config *cfg, void **state)
         return 0;                       /* no TPM on this platform */
     }
     if (e) {
-        fprintf(stderr, "attest/tpm2: cannot open %s: %s\n", spec, strerror(errno));
+        log_warn("attest.provider", "provider=tpm2 reason=\"cannot open %s: %s\"", spec, strerror(errno));
         goto fail;
     }
     if ((e = tpm2w_get_manufacturer(s->conn, &s->manufacturer)) != TPM2W_OK) {
-        fprintf(stderr, "attest/tpm2: %s does not answer as a TPM 2.0: %s\n", spec, werr(e));
+        log_warn("attest.provider", "provider=tpm2 reason=\"%s does not answer as a TPM 2.0: %s\"", spec, werr(e));
         goto fail;
     }
     if (choose_ak(s) != 0)
         goto fail;
     if ((e = load_ak(s)) != TPM2W_OK) {
-        fprintf(stderr, "attest/tpm2: cannot create the AK (%s): %s (rc 0x%x)\n", s->ak_source,
+        log_warn("attest.provider", "provider=tpm2 reason=\"cannot create the AK (%s): %s (rc 0x%x)\"", s->ak_source,
                 werr(e), tpm2w_last_rc(s->conn));
         goto fail;
     }
     if ((e = tpm2w_public_to_pkey(s->ak_public, s->ak_public_len, &s->ak_key)) != TPM2W_OK) {
-        fprintf(stderr, "attest/tpm2: AK public area: %s\n", werr(e));
+        log_warn("attest.provider", "provider=tpm2 reason=\"AK public area: %s\"", werr(e));
         goto fail;
     }
     if (!(s->ak_pub_pem = pkey_pem_json(s->ak_key)))

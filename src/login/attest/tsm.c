@@ -1,6 +1,7 @@
 /* attest/tsm: configfs-tsm report entries (create, write inblob, read outblob/auxblob, check
  * generation, remove). Kernel ABI: Documentation/ABI/testing/configfs-tsm. Reads and writes only
  * the attribute files of the entry it created. */
+#include "login/log.h"
 #include "login/attest/tsm.h"
 #include "login/attest/attest_util.h"
 #include "common/codec.h"
@@ -107,7 +108,7 @@ int attest_tsm_open(struct attest_tsm *t, const char *dir, const char *tag, cons
 void attest_tsm_close(struct attest_tsm *t)
 {
     if (t->created && rmdir(t->path) != 0 && errno != ENOENT)
-        fprintf(stderr, "attest/tsm: rmdir %s: %s\n", t->path, strerror(errno));
+        log_warn("attest.provider", "provider=configfs-tsm reason=\"rmdir %s: %s\"", t->path, strerror(errno));
     t->created = 0;
 }
 
