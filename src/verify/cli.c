@@ -23,8 +23,10 @@ void cli_usage(FILE *out)
 "      [--at TIME] [--trust-root F] [--json] [--report-data HEX]\n"
 "  tpm-quote --quote F --signature F --ak PEM [--pcrs JSON] [--eventlog LOG]\n"
 "      [--report-data HEX | --nonce HEX] [--tpm-ca PEM] [--json]\n"
-"  eventlog LOG [--bank sha1|sha256|sha384|sha512] [--json]\n"
+"  tdx-quote QUOTE [--ccel LOG] [--report-data HEX] [--trust-root F] [--at TIME] [--json]\n"
+"  eventlog LOG [--bank sha1|sha256|sha384|sha512] [--pcrs JSON] [--json]\n"
 "\n"
+"TDX evidence is checked up to the pinned Intel SGX Root CA; --allow-debug also allows a debug TD.\n"
 "SNP policy flags (strict by default): --allow-debug --allow-migration-agent --vmpl N|any\n"
 "  --signer vcek|vlek|vcek,vlek --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N] --allow-unknown-version\n"
 "  --trust-root FILE (a TEST root: only then is a non-AMD chain accepted)\n"
@@ -75,6 +77,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         VAL("--report-data", report_data)
         VAL("--tpm-ca", ak_ca)
         VAL("--bank", bank)
+        VAL("--ccel", ccel)
         FLAG("--allow-debug", snp.allow_debug)
         FLAG("--allow-migration-agent", snp.allow_migration_agent)
         FLAG("--allow-unknown-version", snp.allow_unknown_version)

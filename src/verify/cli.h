@@ -28,6 +28,7 @@ struct verify_opts {
     /* tpm-quote */
     const char *quote, *signature, *ak, *pcrs, *eventlog, *nonce, *report_data, *ak_ca;
     const char *bank;                 /* eventlog --bank */
+    const char *ccel;                 /* tdx-quote --ccel */
 };
 
 /* Parses argv after the command name. Returns 0, or -1 after printing a message to stderr. */
@@ -40,6 +41,7 @@ int cmd_snp_report(struct verify_opts *o);
 int cmd_result(struct verify_opts *o);
 int cmd_tpm_quote(struct verify_opts *o);
 int cmd_eventlog(struct verify_opts *o);
+int cmd_tdx_quote(struct verify_opts *o);
 
 /* The result checks on a buffer instead of o->file, with no manifest, pinned key or trust root
  * (for fuzzing): fills *out (caller frees with steps_free) and returns its failed-step count, or -1

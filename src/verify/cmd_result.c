@@ -7,6 +7,7 @@
 #include "verify/amd_chain.h"
 #include "verify/manifest.h"
 #include "verify/tpm_check.h"
+#include "verify/tdx_check.h"
 #include "verify/util.h"
 #include "verify/verify_limits.h"
 #include "common/binding.h"
@@ -340,6 +341,79 @@ out:
     X509_free(sup[1]);
 }
 
+static void check_tdx(struct result_ctx *c, const json_t *ev, size_t idx)
+{
+    struct steps *st = &c->st;
+    size_t ql = 0, ll = 0;
+    uint8_t *quote = b64_member(ev, "quote", &ql);
+    uint8_t *log = json_is_string(json_object_get(ev, "ccel_log")) ? b64_member(ev, "ccel_log", &ll) : NULL;
+    if (!quote) {
+        steps_add(st, STEP_FAIL, "tdx.evidence", "evidence[%zu] tdx: quote is missing or not base64", idx);
+        goto out;
+    }
+    if (json_is_string(json_object_get(ev, "ccel_log")) && !log) {
+        steps_add(st, STEP_FAIL, "tdx.evidence", "evidence[%zu] tdx: ccel_log is not base64", idx);
+        goto out;
+    }
+    struct tdx_check_in in = {
+        .quote = quote, .quote_len = ql, .ccel = log, .ccel_len = ll, .trust_roots = c->o->snp.trust_roots,
+        .ntrust_roots = c->o->snp.ntrust_roots, .trust_root_file = c->o->trust_root, .at = c->o->at,
+        .allow_debug = c->o->snp.allow_debug,
+    };
+    struct tdx_quote q;
+    int parsed = 0, before = st->failed;
+    char key[16];
+    snprintf(key, sizeof key, "tdx%zu", idx);
+    if (c->have_report_data && ql > 48) {
+        struct tdx_quote pre;
+        if (tdx_quote_parse(quote, ql, &pre) == TDX_QUOTE_OK) {
+            const char *allow = c->o->allow_report_data_mismatch ? "--allow-report-data-mismatch" : NULL;
+            steps_check(st, CRYPTO_memcmp(pre.report_data, c->report_data, 32) == 0, allow, "tdx.report_data_a",
+                        "TDX REPORTDATA first half equals SHA-256(binding_a) recomputed from the payload (client id, user id)");
+            steps_check(st, CRYPTO_memcmp(pre.report_data + 32, c->report_data + 32, 32) == 0, allow, "tdx.report_data_b",
+                        c->bare ? "TDX REPORTDATA second half equals the payload's (not recomputable without a JWS)" :
+                        "TDX REPORTDATA second half equals SHA-256(binding_b) recomputed (signer kid, TLS key, iat, nonce)");
+        }
+    }
+    tdx_check_run(&in, st, key, &q, &parsed);
+    int test_root = 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (!strcmp(st->v[i].id, "tdx.root") && st->v[i].status == STEP_WARN)
+            test_root = 1;
+    if (parsed) {
+        char hex[97];
+        codec_hex_encode(q.mrtd, 48, hex, sizeof hex);
+        if (c->have_expect) {
+            c->measurement_checked = 1;
+            steps_check(st, CRYPTO_memcmp(q.mrtd, c->expect_meas, 48) == 0, NULL, "measurement",
+                        "MRTD %s equals --expect-measurement", hex);
+        } else if (c->have_manifest && c->man.ntdx) {
+            c->measurement_checked = 1;
+            const char *where = NULL;
+            for (size_t i = 0; i < c->man.ntdx && !where; i++)
+                if (!CRYPTO_memcmp(q.mrtd, c->man.tdx[i].value, 48))
+                    where = c->man.tdx[i].path;
+            if (where)
+                steps_add(st, STEP_PASS, "measurement", "MRTD %s equals the manifest's %s", hex, where);
+            else
+                steps_add(st, STEP_FAIL, "measurement", "MRTD %s is none of the %zu MRTDs in the manifest", hex, c->man.ntdx);
+        } else {
+            steps_check(st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement",
+                        "MRTD %s not compared: give --expect-measurement or a --manifest with an \"mrtd\"", hex);
+        }
+    }
+    if (st->failed == before) {
+        c->attested = 1;
+        PROVEN(c, "an Intel TDX %s quoting enclave signed a quote binding this result to a TD", test_root ? "(TEST ROOT)" : "");
+        UNPROVEN(c, "that the TDX module and quoting enclave are up to date: Intel's TCB collateral was not checked");
+        if (test_root)
+            c->test_root = 1;
+    }
+out:
+    free(quote);
+    free(log);
+}
+
 static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs)
 {
     if (!c->have_manifest || c->man.npcrs == 0) {
@@ -457,6 +531,8 @@ static void check_evidence(struct result_ctx *c, const json_t *p)
             check_snp(c, e, i);
         } else if (!strcmp(type, "tpm2")) {
             check_tpm(c, e, i);
+        } else if (!strcmp(type, "tdx")) {
+            check_tdx(c, e, i);
         } else {
             steps_add(&c->st, STEP_FAIL, "evidence.unsupported", "evidence[%zu] type %s cannot be checked by this verifier", i, type);
         }
@@ -541,7 +617,7 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
     if (c->attested && !c->measurement_checked)
         UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
     if (c->test_root)
-        UNPROVEN(c, "real AMD hardware: the chain ends at a TEST root given with --trust-root");
+        UNPROVEN(c, "real hardware: a chain ends at a TEST root given with --trust-root");
     if (!c->o->signer_key && !c->bare)
         UNPROVEN(c, "that the signing key is the operator's published key (not pinned with --signer-key)");
 
@@ -630,7 +706,7 @@ int cmd_result(struct verify_opts *o)
             printf("NOT proven: %s\n", c->unproven[i]);
         printf("%s\n", c->st.failed ? "RESULT: FAIL - at least one check above failed" :
                c->unattested ? "RESULT: PASS (signed only, not hardware-attested)" :
-               c->test_root ? "RESULT: PASS (against a TEST root: not evidence of real AMD hardware)" :
+               c->test_root ? "RESULT: PASS (against a TEST root: not evidence of real hardware)" :
                !c->measurement_checked ? "RESULT: PASS (measurement not compared)" : "RESULT: PASS");
     }
     rc = c->st.failed ? 1 : 0;

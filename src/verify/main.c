@@ -24,6 +24,8 @@ int main(int argc, char **argv)
         return cmd_tpm_quote(&o);
     if (!strcmp(cmd, "eventlog"))
         return cmd_eventlog(&o);
+    if (!strcmp(cmd, "tdx-quote"))
+        return cmd_tdx_quote(&o);
     fprintf(stderr, "sealed-verify: unknown command %s\n", cmd);
     cli_usage(stderr);
     return 2;

@@ -44,6 +44,13 @@ static void walk(struct manifest *m, const json_t *v, const char *path, unsigned
             snprintf(sub, sizeof sub, "%s[%zu]", path, i);
             walk(m, c, sub, depth + 1);
         }
+    } else if (json_is_string(v) && json_string_length(v) == 96 && last_key_is(path, "mrtd") &&
+               m->ntdx < VERIFY_MAX_MANIFEST_MEASUREMENTS) {
+        struct manifest_measurement *mm = &m->tdx[m->ntdx];
+        if (codec_hex_decode(json_string_value(v), 96, mm->value, sizeof mm->value) == 48) {
+            snprintf(mm->path, sizeof mm->path, "%s", path);
+            m->ntdx++;
+        }
     } else if (json_is_string(v) && json_string_length(v) == 96 && m->nsnp < VERIFY_MAX_MANIFEST_MEASUREMENTS &&
                (last_key_is(path, "measurement") || last_key_is(path, "expected_measurement") ||
                 last_key_is(path, "launch_digest"))) {

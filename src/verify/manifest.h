@@ -1,7 +1,8 @@
 /* manifest: what sealed-verify reads from a build-manifest.json (written by the image build with
  * sealed-measure): the expected SEV-SNP launch measurements (every 96-hex-digit string under a
  * member named "measurement", "expected_measurement" or "launch_digest"), the targets that say they
- * have none ("measurement": null, with their "reason"), and the expected TPM PCR sets (every object
+ * have none ("measurement": null, with their "reason"), TDX MRTDs (members named "mrtd"), and the
+ * expected TPM PCR sets (every object
  * under a member "pcrs" shaped {"sha256":{"4":"hex",...}}). Tolerant of the manifest's layout, strict
  * about the values. Reads JSON only; decides nothing. */
 #ifndef SEALED_VERIFY_MANIFEST_H
@@ -28,7 +29,8 @@ struct manifest_null {
 
 struct manifest {
     json_t *root;            /* owned */
-    size_t nsnp, npcrs, nnull;
+    size_t nsnp, npcrs, nnull, ntdx;
+    struct manifest_measurement tdx[VERIFY_MAX_MANIFEST_MEASUREMENTS];   /* "mrtd" values */
     struct manifest_null nulls[VERIFY_MAX_MANIFEST_MEASUREMENTS];
     struct manifest_measurement snp[VERIFY_MAX_MANIFEST_MEASUREMENTS];
     struct manifest_pcrs pcrs[VERIFY_MAX_MANIFEST_MEASUREMENTS];

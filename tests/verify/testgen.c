@@ -3,14 +3,17 @@
  * compact ES256 JWS with a fresh key, and (on request) a structurally exact SEV-SNP report
  * (version 2, 3 or 5; Milan/Genoa/Turin TCB layout; VCEK or VLEK) signed by a freshly generated
  * TEST ARK -> ASK/ASVK -> VCEK/VLEK chain (RSA-PSS SHA-384 salt 48, AMD's extensions), or a TPM 2.0
- * quote (TPMS_ATTEST + TPMT_SIGNATURE, ECDSA P-256 AK). Never used by the product; the test root it
+ * quote (TPMS_ATTEST + TPMT_SIGNATURE, ECDSA P-256 AK), or an Intel TDX DCAP v4/v5 quote under a
+ * TEST PCK chain with a CCEL event log that replays to its RTMRs. Never used by the product; the test root it
  * writes is only accepted by sealed-verify with --trust-root.
  *
  * usage: testgen result OUT [--type none|sev-snp|tpm2|sev-snp+tpm2] [--dir DIR] [--version 2|3|5]
  *                [--product milan|genoa|turin] [--signer vcek|vlek] [--policy HEX] [--vmpl N]
  *                [--iat N] [--user-id S] [--client-id S] [--env live|sandbox|local] [--bad-kid] [--bad-payload-rd]
  *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero] [--key P256-PEM]
- *                [--measurement HEX] (the SNP launch measurement to report)
+ *                [--measurement HEX] (the SNP launch measurement / TDX MRTD to report)
+ *                [--tdx-version 4|5] [--tdx-debug]   (--type tdx: a DCAP quote under a TEST PCK chain,
+ *                                   DIR/tdx_quote.bin, ccel.bin, tdx_root.pem)
  *                [--tpm-dir DIR]   (tpm2 evidence from a real TPM: DIR/quote.bin, sig.bin, ak.pem,
  *                                   pcrs.json and optional eventlog.bin, made for payload.json's
  *                                   report_data of an earlier run with the same --key and --iat)
@@ -30,13 +33,14 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include <openssl/core_names.h>
 
 struct opts {
     const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env, *key, *tpm_dir, *measurement;
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
-    int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero;
+    int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero, tdx_debug, tdx_version;
 };
 
 static void die(const char *m)
@@ -479,6 +483,221 @@ static json_t *tpm_from_dir(const char *dir)
     return ev;
 }
 
+/* ---- TDX ---------------------------------------------------------------------------------- */
+
+static void le16(uint8_t **p, uint16_t v)
+{
+    (*p)[0] = (uint8_t)v;
+    (*p)[1] = (uint8_t)(v >> 8);
+    *p += 2;
+}
+
+static void le32(uint8_t **p, uint32_t v)
+{
+    le16(p, (uint16_t)v);
+    le16(p, (uint16_t)(v >> 16));
+}
+
+static void le64(uint8_t **p, uint64_t v)
+{
+    le32(p, (uint32_t)v);
+    le32(p, (uint32_t)(v >> 32));
+}
+
+static X509 *ec_cert(const char *cn, X509 *issuer, EVP_PKEY *key, EVP_PKEY *signer, int ca, long serial)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_NAME *n = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"TEST ONLY (not Intel)", -1, -1, 0);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
+    X509_NAME_free(n);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 30);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365 * 10);
+    X509_set_pubkey(x, key);
+    if (ca) {
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+        X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        e = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    if (X509_sign(x, signer, EVP_sha256()) <= 0)
+        die("tdx cert sign");
+    return x;
+}
+
+static void raw_sig(EVP_PKEY *k, const uint8_t *m, size_t n, uint8_t rs[64])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    uint8_t der[80];
+    size_t dl = sizeof der;
+    if (EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k) != 1 || EVP_DigestSign(c, der, &dl, m, n) != 1)
+        die("tdx sign");
+    EVP_MD_CTX_free(c);
+    const unsigned char *dp = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+    const BIGNUM *r, *s;
+    ECDSA_SIG_get0(es, &r, &s);
+    BN_bn2binpad(r, rs, 32);
+    BN_bn2binpad(s, rs + 32, 32);
+    ECDSA_SIG_free(es);
+}
+
+/* A CCEL log (crypto-agile, SHA-384 only) with three events into RTMR0-2; rtmr gets the replay. */
+static size_t make_ccel(uint8_t *out, uint8_t rtmr[4][48])
+{
+    uint8_t *p = out;
+    static const uint8_t spec_sig[16] = "Spec ID Event03";
+    uint8_t spec[64], *sp = spec;
+    memcpy(sp, spec_sig, 16);
+    sp += 16;
+    le32(&sp, 0);
+    *sp++ = 0;
+    *sp++ = 2;
+    *sp++ = 0;
+    *sp++ = 2;
+    le32(&sp, 1);
+    le16(&sp, 0x000C);
+    le16(&sp, 48);
+    *sp++ = 0;
+    size_t specl = (size_t)(sp - spec);
+    le32(&p, 0);
+    le32(&p, 3);
+    memset(p, 0, 20);
+    p += 20;
+    le32(&p, (uint32_t)specl);
+    memcpy(p, spec, specl);
+    p += specl;
+    memset(rtmr, 0, 4 * 48);
+    static const char *data[3] = {"firmware volume", "kernel command line", "initrd"};
+    for (int i = 0; i < 3; i++) {
+        uint8_t d[48], cat[96];
+        EVP_Digest(data[i], strlen(data[i]), d, NULL, EVP_sha384(), NULL);
+        le32(&p, (uint32_t)(i + 1));          /* CC MR index: 1..4 = RTMR0..3 */
+        le32(&p, 0x0000000D);                 /* EV_IPL */
+        le32(&p, 1);
+        le16(&p, 0x000C);
+        memcpy(p, d, 48);
+        p += 48;
+        le32(&p, (uint32_t)strlen(data[i]));
+        memcpy(p, data[i], strlen(data[i]));
+        p += strlen(data[i]);
+        memcpy(cat, rtmr[i], 48);
+        memcpy(cat + 48, d, 48);
+        EVP_Digest(cat, 96, rtmr[i], NULL, EVP_sha384(), NULL);
+    }
+    return (size_t)(p - out);
+}
+
+static json_t *make_tdx(const struct opts *o, const uint8_t rd[64])
+{
+    EVP_PKEY *rk = gen_ec("P-256"), *ik = gen_ec("P-256"), *pk = gen_ec("P-256"), *ak = gen_ec("P-256");
+    X509 *root = ec_cert("TEST SGX Root CA (not Intel)", NULL, rk, rk, 1, 1);
+    X509 *inter = ec_cert("TEST SGX PCK Platform CA", root, ik, rk, 1, 2);
+    X509 *pck = ec_cert("TEST SGX PCK Certificate", inter, pk, ik, 0, 3);
+    char *pem_leaf = pem_of(pck), *pem_inter = pem_of(inter), *pem_root = pem_of(root);
+    char chain[8192];
+    int cl = snprintf(chain, sizeof chain, "%s%s%s", pem_leaf, pem_inter, pem_root);
+    write_file(o->dir, "tdx_root.pem", pem_root, strlen(pem_root));
+    uint8_t rtmr[4][48], ccel[2048];
+    size_t ccl = make_ccel(ccel, rtmr);
+    write_file(o->dir, "ccel.bin", ccel, ccl);
+
+    int v5 = o->tdx_version == 5;
+    size_t bodyl = v5 ? 648 : 584, qa = 32;
+    size_t certdata = 384 + 64 + 2 + qa + 2 + 4 + (size_t)cl;
+    size_t sigdata = 64 + 64 + 2 + 4 + certdata;
+    size_t total = 48 + (v5 ? 6 : 0) + bodyl + 4 + sigdata;
+    uint8_t *q = calloc(1, total), *p = q;
+    le16(&p, v5 ? 5 : 4);
+    le16(&p, 2);
+    le32(&p, 0x81);
+    le16(&p, 8);
+    le16(&p, 13);
+    memset(p, 0x93, 16);
+    p += 16;
+    p += 20;
+    if (v5) {
+        le16(&p, 3);
+        le32(&p, 648);
+    }
+    memset(p, 3, 16);                 /* TEE_TCB_SVN */
+    memset(p + 16, 0x20, 48);         /* MRSEAM */
+    p += 112;
+    le64(&p, 0);                      /* SEAMATTRIBUTES */
+    le64(&p, o->tdx_debug ? 0x10000001ull : 0x10000000ull);
+    le64(&p, 0x642e7);
+    memcpy(p, MEASUREMENT, 48);       /* MRTD */
+    p += 48 + 3 * 48;                 /* then MRCONFIGID, MROWNER, MROWNERCONFIG: zero */
+    memcpy(p, rtmr, 4 * 48);
+    p += 4 * 48;
+    memcpy(p, rd, 64);
+    if (o->bad_snp_rd)
+        p[40] ^= 1;
+    p += 64;
+    if (v5)
+        p += 64;                      /* TEE_TCB_SVN2, MRSERVICETD zero */
+    size_t signed_len = (size_t)(p - q);
+    le32(&p, (uint32_t)sigdata);
+    uint8_t *sig = p;
+    raw_sig(ak, q, signed_len, sig);
+    p += 64;
+    uint8_t pub[65];
+    size_t pl = 0;
+    EVP_PKEY_get_octet_string_param(ak, "encoded-pub-key", pub, sizeof pub, &pl);
+    memcpy(p, pub + 1, 64);
+    p += 64;
+    le16(&p, 6);
+    le32(&p, (uint32_t)certdata);
+    uint8_t *qe = p;
+    memset(qe, 0x05, 16);
+    p += 384;
+    uint8_t *qesig = p;
+    p += 64;
+    le16(&p, (uint16_t)qa);
+    uint8_t *auth = p;
+    for (size_t i = 0; i < qa; i++)
+        auth[i] = (uint8_t)i;
+    p += qa;
+    uint8_t cat[96];
+    memcpy(cat, pub + 1, 64);
+    memcpy(cat + 64, auth, qa);
+    EVP_Digest(cat, 64 + qa, qe + 320, NULL, EVP_sha256(), NULL);
+    raw_sig(pk, qe, 384, qesig);
+    le16(&p, 5);
+    le32(&p, (uint32_t)cl);
+    memcpy(p, chain, (size_t)cl);
+    p += cl;
+    if ((size_t)(p - q) != total)
+        die("tdx quote size");
+    write_file(o->dir, "tdx_quote.bin", q, total);
+    char *qb = codec_b64_encode_alloc(q, total), *lb = codec_b64_encode_alloc(ccel, ccl);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:n, s:s}", "type", "tdx", "quote", qb, "ccel_log", lb, "ccel_table",
+                           "via", "testgen");
+    free(qb);
+    free(lb);
+    free(q);
+    free(pem_leaf);
+    free(pem_inter);
+    free(pem_root);
+    X509_free(root);
+    X509_free(inter);
+    X509_free(pck);
+    EVP_PKEY_free(rk);
+    EVP_PKEY_free(ik);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_free(ak);
+    return ev;
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -503,6 +722,8 @@ static void parse(int argc, char **argv, struct opts *o)
         V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir) V("--measurement", measurement)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
+        F("--tdx-debug", tdx_debug)
+        if (!strcmp(a, "--tdx-version") && v) { o->tdx_version = (int)strtol(v, NULL, 10); i++; continue; }
         if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
         if (!strcmp(a, "--vmpl") && v) { o->vmpl = (unsigned)strtoul(v, NULL, 10); i++; continue; }
         if (!strcmp(a, "--policy") && v) { o->policy = strtoull(v, NULL, 16); i++; continue; }
@@ -574,6 +795,8 @@ int main(int argc, char **argv)
         free(so.ask_pem);
         free(so.ark_pem);
     }
+    if (strstr(o.type, "tdx"))
+        json_array_append_new(evidence, make_tdx(&o, rd));
     if (o.tpm_dir)
         json_array_append_new(evidence, tpm_from_dir(o.tpm_dir));
     else if (strstr(o.type, "tpm2"))
@@ -587,9 +810,9 @@ int main(int argc, char **argv)
     char p4h[65];
     EVP_Digest("pcr4", 4, p4, NULL, EVP_sha256(), NULL);
     codec_hex_encode(p4, 32, p4h, sizeof p4h);
-    json_t *man = json_pack("{s:i, s:{s:[{s:i, s:s, s:s}]}, s:{s:{s:{s:{s:s}}}}}", "version", 1, "sev-snp",
+    json_t *man = json_pack("{s:i, s:{s:[{s:i, s:s, s:s}]}, s:{s:{s:{s:{s:s}}}}, s:{s:s}}", "version", 1, "sev-snp",
                             "measurements", "vcpus", 1, "vcpu_type", "EPYC-v4", "measurement", mh, "tpm", "uefi-disk",
-                            "pcrs", "sha256", "4", p4h);
+                            "pcrs", "sha256", "4", p4h, "tdx", "mrtd", mh);
     if (!man)
         die("manifest");
     char *ms = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
