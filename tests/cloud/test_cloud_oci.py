@@ -149,8 +149,9 @@ def slow_services_do_not_block_the_loop():
     FAKE.config(slow_s=1.5)
     r = ct.run_driver(FAKE, "--timeout", "25")
     check(r.ready, r.log)
-    # the 50 ms ticker (standing for /healthz) ran throughout; RSA-2048 keygen is the longest stall
-    check(r.max_gap_ms is not None and r.max_gap_ms < 1000, r.max_gap_ms)
+    # the 50 ms ticker (standing for /healthz) ran throughout: slow answers and the RSA-2048
+    # session key (made on the keygen thread) never stall the loop
+    check(r.max_gap_ms is not None and r.max_gap_ms < 300, r.max_gap_ms)
 
 
 @case

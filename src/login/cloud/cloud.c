@@ -4,6 +4,7 @@
  * trust rule's keys) and the two secret slots. Logs one line per event, never a value it fetched. */
 #include "login/cloud/cloud.h"
 #include "login/cloud/gcp.h"
+#include "login/cloud/keygen.h"
 #include "login/cloud/oci.h"
 #include "login/cloud/platform.h"
 #include "common/oci_sign.h"
@@ -76,6 +77,8 @@ struct cloud {
     struct oci_identity ident;       /* owned */
     EVP_PKEY *session_key;           /* owned: the key bound to key_id's token */
     EVP_PKEY *pending_key;           /* owned: the key of a federation in flight */
+    EVP_PKEY *spare_key;             /* owned: made ahead on the keygen thread */
+    struct cloud_keygen *keygen;     /* owned */
     char *key_id;                    /* owned: "ST$" token, wiped */
     int64_t token_exp;               /* service-clock seconds */
     int refreshing;
@@ -602,6 +605,8 @@ static void on_federation(void *arg, const struct http_response *r)
     c->pending_key = NULL;
     log_info("cloud.token", "event=issued expires_in_s=%lld", (long long)(exp - service_now(c)));
     schedule_refresh(c);
+    if (!c->spare_key && !cloud_keygen_busy(c->keygen))
+        cloud_keygen_start(c->keygen);   /* the renewal's key, made ahead */
     if (c->refreshing) {
         c->refreshing = 0;
         c->step = S_READY;
@@ -612,14 +617,40 @@ static void on_federation(void *arg, const struct http_response *r)
     goto_step(c, S_SECRET);
 }
 
+static void federate(struct cloud *c);
+
+static void on_keygen(void *arg, EVP_PKEY *key)
+{
+    struct cloud *c = arg;
+    EVP_PKEY_free(c->spare_key);
+    c->spare_key = key;
+    if (c->step != S_FEDERATE || c->call || evtimer_pending(c->retry_timer, NULL))
+        return;   /* made ahead: kept for the next federation */
+    if (!key)
+        step_fail(c, "cannot generate the session key");
+    else
+        federate(c);
+}
+
 static void federate(struct cloud *c)
 {
     char *url = oci_auth_url(c->cfg->cloud_api_base, c->inst.region);
     char *kid = oci_federation_key_id(&c->ident);
     char *body = NULL;
     struct oci_sign_result sr = {0};
-    EVP_PKEY *k = EVP_RSA_gen(CLOUD_SESSION_KEY_BITS);
-    if (!url || !kid || !k || !(body = oci_federation_body(&c->ident, k))) {
+    /* the session key comes from the keygen thread (made ahead after each federation); an unused
+     * key of a failed attempt is used again */
+    EVP_PKEY *k = c->spare_key ? c->spare_key : c->pending_key;
+    if (k == c->spare_key)
+        c->spare_key = NULL;
+    else
+        c->pending_key = NULL;
+    if (!k) {
+        if (!cloud_keygen_busy(c->keygen) && cloud_keygen_start(c->keygen))
+            step_fail(c, "cannot start the session key generation");
+        goto done;   /* on_keygen calls federate again */
+    }
+    if (!url || !kid || !(body = oci_federation_body(&c->ident, k))) {
         step_fail(c, "cannot build the federation request (out of memory?)");
         goto done;
     }
@@ -983,7 +1014,8 @@ struct cloud *cloud_new(struct event_base *base, struct http_client *http, struc
     c->refresh_timer = evtimer_new(base, on_refresh, c);
     c->notify_timer = evtimer_new(base, on_notify_timer, c);
     c->daily_timer = evtimer_new(base, on_daily, c);
-    if (!c->retry_timer || !c->refresh_timer || !c->notify_timer || !c->daily_timer) {
+    c->keygen = cloud_keygen_new(base, CLOUD_SESSION_KEY_BITS, on_keygen, c);
+    if (!c->retry_timer || !c->refresh_timer || !c->notify_timer || !c->daily_timer || !c->keygen) {
         cloud_free(c);
         return NULL;
     }
@@ -1054,6 +1086,7 @@ void cloud_free(struct cloud *c)
 {
     if (!c)
         return;
+    cloud_keygen_free(c->keygen);   /* joins a generation in flight */
     http_call_cancel(c->call);
     http_call_cancel(c->probe[0]);
     http_call_cancel(c->probe[1]);
@@ -1067,6 +1100,7 @@ void cloud_free(struct cloud *c)
     oci_identity_clear(&c->ident);
     EVP_PKEY_free(c->session_key);
     EVP_PKEY_free(c->pending_key);
+    EVP_PKEY_free(c->spare_key);
     free_str(&c->key_id);
     free_str(&c->gcp_token);
     free(c->project_id);
