@@ -48,7 +48,7 @@ static measure_err parse_metadata(ovmf_info *o, const uint8_t *entry, size_t ent
     if (entry_len < 4)
         return MEASURE_ERR_OVMF_FORMAT;
     uint32_t from_end = rd32(entry);
-    if (from_end > o->len || o->len - from_end < META_HDR)
+    if (from_end > o->len || from_end < META_HDR)   /* the header must fit before the end */
         return MEASURE_ERR_OVMF_FORMAT;
     size_t start = o->len - from_end;
     const uint8_t *h = o->data + start;

@@ -202,6 +202,22 @@ TEST(ovmf_hostile)
     copy[len - 50] = 0xff;
     copy[len - 49] = 0xff;
     CHECK(ovmf_parse(copy, len, &o) == MEASURE_ERR_OVMF_FORMAT);
+    /* metadata offset-from-end smaller than the metadata header (found by fuzz_ovmf) */
+    for (uint32_t off = 0; off < 16; off++) {
+        memcpy(copy, fw, len);
+        ovmf_info ref;
+        CHECK(ovmf_parse(fw, len, &ref) == MEASURE_OK);
+        /* the metadata entry's data is the 4 bytes before its 18-byte header; find it via parse */
+        for (size_t pos = len - 50 - 200; pos < len - 50; pos++) {
+            static const uint8_t g[16] = { 0x66, 0x65, 0x88, 0xdc, 0x4a, 0x98, 0x98, 0x47,
+                                           0xa7, 0x5e, 0x55, 0x85, 0xa7, 0xbf, 0x67, 0xcc };
+            if (memcmp(copy + pos, g, 16) == 0) {
+                copy[pos - 6] = (uint8_t)off;
+                copy[pos - 5] = copy[pos - 4] = copy[pos - 3] = 0;
+            }
+        }
+        CHECK(ovmf_parse(copy, len, &o) == MEASURE_ERR_OVMF_FORMAT);
+    }
     /* a short image: every length below the footer's fixed offset */
     for (size_t n = 0; n < 50; n++)
         CHECK(ovmf_parse(fw + len - n, n, &o) == MEASURE_ERR_OVMF_FORMAT);
