@@ -468,8 +468,17 @@ class ApiHandler(Handler):
             assert isinstance(msg.get("body"), str) and len(msg["body"]) <= 65536
         except (ValueError, AssertionError):
             return oci_error(400, "InvalidParameter", "body is required")
+        # a missing messageType is read as JSON, the stricter reading; the service always sends RAW_TEXT
+        mtype = self.headers.get("messageType", "JSON")
+        if mtype not in ("JSON", "RAW_TEXT"):
+            return oci_error(400, "InvalidParameter", "messageType must be JSON or RAW_TEXT")
+        if mtype == "JSON":   # the body must then be a JSON object with a "default" key
+            try:
+                assert "default" in json.loads(msg["body"])
+            except (ValueError, TypeError, AssertionError):
+                return oci_error(400, "InvalidParameter", "For messageType JSON, a default key-value pair is required")
         with ST.lock:
-            ST.messages.append({"topic": m.group(1), "title": msg.get("title"), "body": msg["body"]})
+            ST.messages.append({"topic": m.group(1), "title": msg.get("title"), "body": msg["body"], "type": mtype})
         return 202, {"messageId": "ocid1.onsmessage.oc1.phx." + uuid.uuid4().hex,
                      "timeStamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
 

@@ -65,7 +65,7 @@ def notifications_on_boot_and_on_request():
     msgs = FAKE.state()["messages"][before:]
     titles = [m["title"] for m in msgs]
     check(titles == ["sealed-login started", "certificate issued"], msgs)
-    check(all(m["topic"] == ct.TOPIC_ID for m in msgs))
+    check(all(m["topic"] == ct.TOPIC_ID and m["type"] == "RAW_TEXT" for m in msgs))
     check(r.status["notifications"]["sent"] == 2, r.status)
 
 

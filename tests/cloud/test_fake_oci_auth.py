@@ -159,6 +159,9 @@ def notifications_publish_needs_signed_body():
     tok = token_file(body["token"])
     url = FAKE.api + f"/20181201/topics/{ct.TOPIC_ID}/messages"
     rc, b, _ = send("-k", SESSION, "--token-file", tok, "--body-string", '{"title":"t","body":"hello"}', "POST", url)
+    check(rc == 1 and b["code"] == "InvalidParameter", b)   # messageType JSON (the default) wants {"default":..}
+    rc, b, _ = send("-k", SESSION, "--token-file", tok, "-H", "messageType: RAW_TEXT", "--body-string",
+                    '{"title":"t","body":"hello"}', "POST", url)
     check(rc == 0 and b["messageId"].startswith("ocid1.onsmessage"), b)
     check(FAKE.state()["messages"][-1]["body"] == "hello")
     rc, b, _ = send("-k", SESSION, "--token-file", tok, "--body-string", '{"title":"t","body":"x"}', "POST",

@@ -260,15 +260,22 @@ static int start_get(struct cloud *c, struct http_call **slot, const char *url, 
 
 /* Signs and starts an OCI API call with the session key and "ST$token". */
 static int oci_call(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
-                    size_t cap, http_done_fn done)
+                    const char *extra_header, size_t cap, http_done_fn done)
 {
     struct oci_sign_result sr;
+    const char *hdrs[OCI_SIGN_MAX_HEADERS + 2];
     struct oci_sign_request rq = {.method = method, .url = url, .clock_offset_s = c->clock_offset_s,
                                   .body = (const uint8_t *)body, .body_len = body ? strlen(body) : 0};
     if (oci_sign_request(c->session_key, c->key_id, &rq, &sr))
         return -1;
+    int n = 0;
+    for (; sr.headers[n]; n++)
+        hdrs[n] = sr.headers[n];
+    if (extra_header)
+        hdrs[n++] = extra_header;   /* sent, not signed */
+    hdrs[n] = NULL;
     struct http_request hr = {
-        .method = method, .url = url, .headers = (const char *const *)sr.headers,
+        .method = method, .url = url, .headers = hdrs,
         .body = (const uint8_t *)body, .body_len = body ? strlen(body) : 0,
         .timeout_ms = CLOUD_API_TIMEOUT_MS, .max_response = cap, .ca_file = c->cfg->cloud_ca_file,
     };
@@ -799,7 +806,7 @@ static void fetch_secret(struct cloud *c)
             step_fail(c, "%s is not an OCID", c->step == S_SIGNING_KEY ? "signing_key_secret_ocid" : "secret_ocid");
             return;
         }
-        rc = oci_call(c, &c->call, "GET", url, NULL, CLOUD_SECRET_MAX, on_secret);
+        rc = oci_call(c, &c->call, "GET", url, NULL, NULL, CLOUD_SECRET_MAX, on_secret);
     } else {
         if (!(url = gcp_secret_url(c->cfg->cloud_api_base, c->project_id, id))) {
             step_fail(c, "%s is not a secret name", c->step == S_SIGNING_KEY ? "signing_key_secret_ocid" : "secret_ocid");
@@ -951,7 +958,9 @@ static void notify_pump(struct cloud *c)
         return;
     char *url = oci_notify_url(c->cfg->cloud_api_base, c->inst.region, c->cfg->notification_topic_id);
     char *body = oci_notify_body(c->queue[0].title, c->queue[0].body);
-    int rc = !url || !body || oci_call(c, &c->notify_call, "POST", url, body, CLOUD_NOTIFY_ANSWER_MAX, on_notified);
+    /* RAW_TEXT: the body is plain text (the JSON message type wants per-protocol keys) */
+    int rc = !url || !body || oci_call(c, &c->notify_call, "POST", url, body, "messageType: RAW_TEXT",
+                                       CLOUD_NOTIFY_ANSWER_MAX, on_notified);
     free(url);
     free(body);
     if (rc) {
