@@ -3,7 +3,8 @@
  * emulators), and prints one JSON object: {"providers":[...],"evidence":[...],"errors":[...],
  * "ms":[...]}. It never fabricates evidence; every piece comes from a provider.
  *   attest_probe [--tpm SPEC] [--eventlog PATH] [--tsm DIR] [--sev DEV] [--acpi DIR] [--kds URL]
- *                [--only TYPE] [--count N] REPORT_DATA_HEX */
+ *                [--only TYPE] [--count N] [--keep-going] REPORT_DATA_HEX
+ * --keep-going: a failed request is recorded in "errors" and the next one is made anyway. */
 #include "login/attest.h"
 #include "login/config.h"
 #include "login/attest/attest_util.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     const char *only = NULL, *rd_hex = NULL;
     long count = 1;
+    int keep_going = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char **slot = NULL;
@@ -27,7 +29,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--sev")) slot = &cfg.sev_guest_dev;
         else if (!strcmp(a, "--acpi")) slot = &cfg.acpi_tables_dir;
         else if (!strcmp(a, "--kds")) slot = &cfg.amd_kds_url;
-        if (slot || !strcmp(a, "--only") || !strcmp(a, "--count")) {
+        if (!strcmp(a, "--keep-going")) {
+            keep_going = 1;
+        } else if (slot || !strcmp(a, "--only") || !strcmp(a, "--count")) {
             if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", a); return 2; }
             const char *v = argv[++i];
             if (slot) *slot = (char *)v;
@@ -64,9 +68,11 @@ int main(int argc, char **argv)
             char err[256] = "";
             double t0 = attest_util_now_ms();
             if (p->evidence(st, rd, &ev, err, sizeof err) != 0) {
-                json_array_append_new(errs, json_pack("{s:s,s:s}", "type", p->type, "error", err));
+                json_array_append_new(errs, json_pack("{s:s,s:s,s:i}", "type", p->type, "error", err, "request", (int)n));
                 failed = 1;
-                break;
+                if (!keep_going)
+                    break;
+                continue;
             }
             json_array_append_new(ms, json_real(attest_util_now_ms() - t0));
             if (n == count - 1)

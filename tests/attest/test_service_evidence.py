@@ -87,6 +87,33 @@ def status_reports_cost_per_provider():
     check('"mean_ms"' in text, text[:2000])
 
 
+@case
+def failing_then_slow_snp_gives_error_pages_and_uses_up_nothing():
+    """A second service whose SNP emulator fails the first login's report and makes the third
+    take 25 s (beyond the 20 s evidence deadline): each gets the 'Evidence unavailable' page
+    (503, 504) and the same account logs in fine afterwards."""
+    f2 = TsmFuse(os.path.join(work, "tsm-faulty"), {"SNP_EMU_KEYS": chain["dir"],
+                                                    "TSM_EMU_FAULTS": "-,outblob,-,delay25000,-"})
+    s2 = Service(users=["erin", "frank"], name="attest-service-faulty", env={
+        "SEALED_TPM_DEV": os.path.join(work, "no-tpm"), "SEALED_TSM_REPORT_DIR": f2.mnt,
+        "SEALED_SEV_GUEST_DEV": os.path.join(work, "no-sev-guest"), "SEALED_AMD_KDS_URL": "http://127.0.0.1:9",
+    }).__enter__()
+    try:
+        r = s2.login("erin")
+        check(r.status == 503 and "Evidence unavailable" in r.text, (r.status, r.text[:300]))
+        r = s2.login("erin")
+        check(r.status == 200 and jws_from_page(r.text), (r.status, r.text[:300]))
+        r = s2.login("frank")
+        check(r.status == 504 and "has not used up its result" in r.text, (r.status, r.text[:300]))
+        r = s2.login("frank")
+        check(r.status == 200 and jws_from_page(r.text), (r.status, r.text[:300]))
+        log = s2.log_text()
+        check("reason=attest_failed" in log and "reason=attest_timeout" in log, log[-1500:])
+    finally:
+        s2.__exit__(None, None, None)
+        f2.stop()
+
+
 try:
     done()
 finally:

@@ -256,6 +256,43 @@ def host_without_extended_request_falls_back_and_uses_kds():
 
 
 @case
+def every_configfs_io_failure_fails_that_request_only():
+    tsm("tsm-faults", TSM_EMU_FAULTS="-,inblob,-,outblob,-,auxblob,-,gen,-")
+    out = run_probe(["--tsm", os.path.join(work, "tsm-faults"), "--count", "8", "--keep-going"], check_rc=False)
+    errs = {e["request"]: e["error"] for e in out["errors"]}
+    check(sorted(errs) == [0, 2, 4, 6], out["errors"])
+    for n, word in zip((0, 2, 4, 6), ("inblob", "outblob", "auxblob", "generation")):
+        check(word in errs[n], (n, errs[n]))
+    check(len(out["ms"]) == 4, out["ms"])
+    check_snp(out["evidence"][0], 3, "configfs-tsm")
+    check(out["status"][0]["failed"] == 4 and out["status"][0]["count"] == 4, out["status"])
+    check(os.listdir(os.path.join(work, "tsm-faults")) == [], "entry removed after failures too")
+
+
+@case
+def sev_guest_firmware_failures_fail_that_request_only():
+    kds = FakeKds(window=10.0)
+    try:
+        kds.add(milan)
+        dev = os.path.join(work, "sev-guest-faults")
+        env = {"LD_PRELOAD": SHIM, "SEVGUEST_SHIM_DEV": dev, "SNP_EMU_KEYS": milan["dir"],
+               "SEVGUEST_SHIM_FAULTS": "-,-,-,status,-,-,-,size,eio,-"}
+        # ioctl calls: each report is an extended request with one page (too small: the host says
+        # how much) and again with two; an EIO on the extended request falls back to a plain one
+        # (no certificates: KDS). Calls 4 and 8 answer badly, call 9 fails.
+        out = run_probe(["--sev", dev, "--tsm", os.path.join(work, "no-configfs"), "--kds", kds.url,
+                         "--count", "4", "--keep-going"], env=env, check_rc=False)
+        errs = {e["request"]: e["error"] for e in out["errors"]}
+        check(sorted(errs) == [0, 2], out["errors"])
+        check("status" in errs[0] and "1000 bytes" in errs[2], errs)
+        ev = out["evidence"][0]
+        check_snp(ev, 3, "sev-guest", certs_from="amd-kds")   # the last one came the plain way
+        check([p.split("?")[0].rsplit("/", 1)[-1] for _, p, _ in kds.log][-1] == "cert_chain", kds.log)
+    finally:
+        kds.stop()
+
+
+@case
 def kds_unreachable_is_an_error_not_a_report_without_chain():
     tsm("tsm-nokds", SNP_EMU_CERTS="none")
     out = run_probe(["--tsm", os.path.join(work, "tsm-nokds"), "--kds", "http://127.0.0.1:9"], check_rc=False)

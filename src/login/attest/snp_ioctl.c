@@ -27,7 +27,7 @@
 
 struct snp_ioctl_state {
     int      fd;                 /* owned */
-    int      no_ext;             /* host has no extended request: plain reports only */
+    int      no_ext;             /* the driver has no SNP_GET_EXT_REPORT: plain reports only */
     uint32_t version;
     struct snp_ev_cache chain;
     struct attest_util_stats stats;
@@ -85,10 +85,10 @@ static int report_once(struct snp_ioctl_state *s, const uint8_t rd[64], json_t *
     memset(&ext, 0, sizeof ext);
     memcpy(ext.data.user_data, rd, 64);
     ext.data.vmpl = 0;
-    int done = 0;
+    int done = 0, plain = s->no_ext;
     if (!s->no_ext) {
         uint32_t cap = PAGE;     /* VCEK+ASK+ARK need ~2 pages: the host tells us */
-        for (int tries = 0; tries < 3 && !done; tries++) {
+        for (int tries = 0; tries < 3 && !done && !plain; tries++) {
             uint8_t *nc = realloc(certs, cap);
             if (!nc) {
                 snprintf(err, errlen, "out of memory");
@@ -104,24 +104,25 @@ static int report_once(struct snp_ioctl_state *s, const uint8_t rd[64], json_t *
             } else if (errno == EIO && VMM_ERR(ei) == VMM_INVALID_LEN && ext.certs_len > cap &&
                        ext.certs_len <= ATTEST_SNP_CERTS_MAX) {
                 cap = (ext.certs_len + PAGE - 1) / PAGE * PAGE;   /* the host said how much */
-            } else if (errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP ||
-                       (errno == EIO && VMM_ERR(ei) == 0)) {
-                s->no_ext = 1;                                   /* no extended request here */
-                break;
+            } else if (errno == ENOTTY || errno == EOPNOTSUPP) {
+                s->no_ext = plain = 1;                           /* this driver never will */
+            } else if (errno == EIO && VMM_ERR(ei) != VMM_BUSY) {
+                plain = 1;     /* host without (working) extended requests: a plain report */
             } else {
                 snprintf(err, errlen, "SNP_GET_EXT_REPORT: %s (exitinfo2 0x%llx)", strerror(errno),
                          (unsigned long long)ei);
                 goto fail;
             }
         }
-    }
-    if (!done) {
-        if (!s->no_ext) {
+        if (!done && !plain) {
             snprintf(err, errlen, "SNP_GET_EXT_REPORT: certificate buffer kept growing");
             goto fail;
         }
+    }
+    if (!done) {
         free(certs);
         certs = NULL;
+        certs_len = 0;
         memset(resp, 0, sizeof *resp);
         if (guest_request(s->fd, SNP_GET_REPORT, &ext.data, resp, &ei) != 0) {
             snprintf(err, errlen, "SNP_GET_REPORT: %s (exitinfo2 0x%llx)", strerror(errno), (unsigned long long)ei);

@@ -5,7 +5,10 @@
  * page-aligned certs_len of at most 16 KiB and, when that is too small for the host's table,
  * fails with EIO, vmm_error SNP_GUEST_VMM_ERR_INVALID_LEN and certs_len set to what is needed.
  * Test knobs: SEVGUEST_SHIM_BUSY=N (first N requests: host busy), SEVGUEST_SHIM_NO_EXT=1 (host
- * without extended requests), plus the snp_emu.h variables. Test code only. */
+ * without extended requests), SEVGUEST_SHIM_FAULTS (comma-separated, one item per request in
+ * turn, busy answers not counted: "-" none, "eio" the firmware fails the request, "status" the
+ * response carries a non-zero status, "size" a wrong report size), plus the snp_emu.h variables.
+ * Test code only. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -24,7 +27,26 @@
 #define PAGE 4096u
 
 static int emu_fd = -1;
-static int inited, busy_left = -1;
+static int inited, busy_left = -1, request_no;
+
+/* The fault planned for the current request ("-" when none). */
+static const char *fault_now(void)
+{
+    const char *f = getenv("SEVGUEST_SHIM_FAULTS");
+    static char item[16];
+    int i = 1;
+    while (f && *f) {
+        size_t n = strcspn(f, ",");
+        if (i == request_no) {
+            memcpy(item, f, n < 15 ? n : 15);
+            item[n < 15 ? n : 15] = 0;
+            return item;
+        }
+        f += n + (f[n] == ',');
+        i++;
+    }
+    return "-";
+}
 
 static int is_dev(const char *path)
 {
@@ -91,8 +113,13 @@ int close(int fd)
 static void fill_resp(struct snp_report_resp *resp, const uint8_t *report)
 {
     memset(resp, 0, sizeof *resp);
-    uint32_t size = SNP_EMU_REPORT_LEN;
-    memcpy(resp->data + 4, &size, 4);           /* status 0, report_size, 24 reserved bytes */
+    uint32_t size = SNP_EMU_REPORT_LEN, status = 0;
+    if (!strcmp(fault_now(), "status"))
+        status = 0x16;                          /* SEV_RET_INVALID_PARAM */
+    if (!strcmp(fault_now(), "size"))
+        size = 1000;
+    memcpy(resp->data, &status, 4);
+    memcpy(resp->data + 4, &size, 4);           /* status, report_size, 24 reserved bytes */
     memcpy(resp->data + 0x20, report, SNP_EMU_REPORT_LEN);
 }
 
@@ -109,6 +136,12 @@ static int guest_request(unsigned long cmd, struct snp_guest_request_ioctl *io)
     if (busy_left > 0) {
         busy_left--;
         io->exitinfo2 = (uint64_t)SNP_GUEST_VMM_ERR_BUSY << 32;
+        errno = EIO;
+        return -1;
+    }
+    request_no++;
+    if (!strcmp(fault_now(), "eio")) {
+        io->exitinfo2 = 0x16;                   /* firmware error, no VMM error */
         errno = EIO;
         return -1;
     }

@@ -10,7 +10,10 @@
  *   rmdir NAME        removes the entry
  * Usage: tsm_fuse MOUNTPOINT (foreground, single-threaded) with TSM_EMU_PROVIDER=sev_guest|tdx_guest,
  * TSM_EMU_PRIVLEVEL_FLOOR, TSM_EMU_RACE=N (the first N reports see an extra writer bump the
- * generation), and the snp_emu.h variables. Test code only. */
+ * generation), TSM_EMU_FAULTS (comma-separated, one item per inblob write in turn, the probe's
+ * first: "-" none, "inblob" the write fails, "outblob"/"auxblob" that read fails, "gen" the
+ * generation read after the report fails, "delayMS" the report takes that long), and the
+ * snp_emu.h variables. Test code only. */
 #define FUSE_USE_VERSION 31
 #include <fuse.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "snp_emu.h"
 
 #define MAX_ENTRIES 16
@@ -38,6 +42,14 @@ static int is_snp;
 static uint32_t floor_level;
 static int race_left;
 static unsigned reports_made;
+static char faults[64][16];
+static int nfaults, cycle;        /* cycle: inblob writes so far (1-based fault index) */
+static int reported_this_cycle;
+
+static const char *fault_now(void)
+{
+    return cycle >= 1 && cycle <= nfaults ? faults[cycle - 1] : "-";
+}
 
 /* Open-file handles for writes: buffered until flush, as configfs does until release. */
 struct wh { struct entry *e; int attr; uint8_t buf[128]; size_t len; int overflow; };
@@ -222,6 +234,10 @@ static int t_read(const char *path, char *buf, size_t size, off_t off, struct fu
         src = (const uint8_t *)txt;
         break;
     case A_GENERATION:
+        if (reported_this_cycle && !strcmp(fault_now(), "gen")) {
+            reported_this_cycle = 0;            /* only the read right after the report */
+            return -EIO;
+        }
         len = (size_t)snprintf(txt, sizeof txt, "%llu\n", (unsigned long long)e->gen);
         src = (const uint8_t *)txt;
         break;
@@ -234,7 +250,14 @@ static int t_read(const char *path, char *buf, size_t size, off_t off, struct fu
         src = (const uint8_t *)txt;
         break;
     case A_OUTBLOB: case A_AUXBLOB:
+        if (off == 0 && !strcmp(fault_now(), a == A_OUTBLOB ? "outblob" : "auxblob"))
+            return -EIO;
+        if (off == 0 && !strncmp(fault_now(), "delay", 5) && (!e->have_report || e->report_gen != e->gen)) {
+            struct timespec ts = { atoi(fault_now() + 5) / 1000, (atoi(fault_now() + 5) % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+        }
         if (off == 0 && (!e->have_report || e->report_gen != e->gen)) {
+            reported_this_cycle = 1;
             int r = make_report(e);
             if (r)
                 return r;
@@ -276,6 +299,12 @@ static int t_flush(const char *path, struct fuse_file_info *fi)
         return 0;
     struct entry *e = h->e;
     if (h->attr == A_INBLOB) {
+        cycle++;
+        reported_this_cycle = 0;
+        if (!strcmp(fault_now(), "inblob")) {
+            h->len = 0;
+            return -EIO;
+        }
         memset(e->inblob, 0, 64);
         memcpy(e->inblob, h->buf, h->len);
         e->gen++;
@@ -317,6 +346,12 @@ int main(int argc, char **argv)
     is_snp = !prov || !strcmp(prov, "sev_guest");
     floor_level = getenv("TSM_EMU_PRIVLEVEL_FLOOR") ? (uint32_t)atoi(getenv("TSM_EMU_PRIVLEVEL_FLOOR")) : 0;
     race_left = getenv("TSM_EMU_RACE") ? atoi(getenv("TSM_EMU_RACE")) : 0;
+    const char *fl = getenv("TSM_EMU_FAULTS");
+    while (fl && *fl && nfaults < 64) {
+        size_t n = strcspn(fl, ",");
+        snprintf(faults[nfaults++], sizeof faults[0], "%.*s", (int)(n < 15 ? n : 15), fl);
+        fl += n + (fl[n] == ',');
+    }
     if (is_snp ? snp_emu_init() != 0 : tdx_emu_init() != 0)
         return 1;
     char *fargv[] = { argv[0], "-f", "-s", "-o", "default_permissions", argv[1], NULL };
