@@ -80,6 +80,13 @@ class Service:
         self.name = name
 
     def __enter__(self):
+        self.start_fake()
+        self.start_service()
+        return self
+
+    def start_fake(self):
+        """Picks self.port (the service's HTTPS port as clients see it) and starts the fake PayPal
+        on self.fake_port with a fresh client id and secret."""
         os.makedirs(OUT, exist_ok=True)
         self.port = free_port()
         self.fake_port = free_port()
@@ -95,6 +102,8 @@ class Service:
         line = self.fake.stdout.readline()
         if "listening" not in line:
             raise RuntimeError("fake PayPal did not start: " + line)
+
+    def start_service(self):
         env = dict(os.environ)
         for k in list(env):
             if k.startswith("PAYPAL_") or k.startswith("SEALED_"):
@@ -113,7 +122,6 @@ class Service:
         line = self.proc.stdout.readline()
         if "serving" not in line:
             raise RuntimeError("service did not start: " + line + open(self.log_path).read())
-        return self
 
     def __exit__(self, *a):
         for p in (self.proc, self.fake):

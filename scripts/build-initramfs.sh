@@ -1,0 +1,160 @@
+#!/bin/bash
+# build-initramfs.sh: builds the sealed image's initramfs (a deterministic newc cpio, gzip -n -9)
+# and copies the pinned Debian kernel next to it; prints the sha256 of both. Same inputs, same
+# bytes. Owns build/image/ (or --out) and ~/.cache/sealed-login/kernel/; touches nothing else.
+#
+#   scripts/build-initramfs.sh [--config FILE] [--out DIR] [--init BIN] [--login BIN]
+#   scripts/build-initramfs.sh --print-kernel-lock     (lock lines for linux-image-amd64's candidate)
+#
+# Inputs: build/sealed-init (/init), build/sealed-login (/bin/sealed-login) and the shared
+# libraries ldd lists for it plus the dynamic loader, /etc/ssl/certs/ca-certificates.crt, the baked
+# config (default image/sealed-login.conf), the kernel named in image/kernel.lock and the modules
+# in image/modules.txt with their modules.dep dependencies. SOURCE_DATE_EPOCH (default: the last
+# commit's time) is every entry's mtime.
+# Outputs in DIR (default build/image): initramfs.cpio.gz, vmlinuz, SHA256SUMS, initramfs.list
+# (the archive's entries), kernel.txt (package, version, .deb sha256, kernel release).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+CONFIG=image/sealed-login.conf
+OUT=build/image
+INIT=build/sealed-init
+LOGIN=build/sealed-login
+CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/kernel
+
+die() { echo "build-initramfs: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --config) CONFIG=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        --init) INIT=$2; shift 2 ;;
+        --login) LOGIN=$2; shift 2 ;;
+        --print-kernel-lock)
+            pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
+            ver=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
+            sha=$(apt-cache show "$pkg=$ver" | awk '/^SHA256:/ {print $2; exit}')
+            printf 'package=%s\nversion=%s\nsha256=%s\n' "$pkg" "$ver" "$sha"
+            exit 0 ;;
+        *) die "unknown argument $1 (see the header of $0)" ;;
+    esac
+done
+for f in "$INIT" "$LOGIN" "$CONFIG" image/kernel.lock image/modules.txt /etc/ssl/certs/ca-certificates.crt; do
+    [ -f "$f" ] || die "missing input $f"
+done
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+export SOURCE_DATE_EPOCH
+
+# ---- the kernel: pinned .deb, downloaded once, checked, unpacked, modules.dep generated ------------
+lock() { sed -n "s/^$1=//p" image/kernel.lock; }
+KPKG=$(lock package) KVER=$(lock version) KSHA=$(lock sha256)
+[ -n "$KPKG" ] && [ -n "$KVER" ] && [ -n "$KSHA" ] || die "image/kernel.lock needs package, version, sha256"
+KDIR=$CACHE/${KPKG}_$KVER
+if [ ! -f "$KDIR/.unpacked" ]; then
+    mkdir -p "$KDIR"
+    deb=$(ls "$KDIR"/*.deb 2>/dev/null | head -1 || true)
+    if [ -z "$deb" ]; then
+        echo "build-initramfs: downloading $KPKG=$KVER into $KDIR" >&2
+        (cd "$KDIR" && apt-get download -q "$KPKG=$KVER" >/dev/null 2>&1) ||
+            die "apt-get download $KPKG=$KVER failed (superseded? update image/kernel.lock: --print-kernel-lock)"
+        deb=$(ls "$KDIR"/*.deb | head -1)
+    fi
+    echo "$KSHA  $deb" | sha256sum -c --quiet - || die "$deb does not match image/kernel.lock's sha256"
+    rm -rf "$KDIR/root"
+    dpkg-deb -x "$deb" "$KDIR/root"
+    krel=$(ls "$KDIR/root/lib/modules")
+    depmod -b "$KDIR/root" "$krel"
+    touch "$KDIR/.unpacked"
+fi
+KROOT=$KDIR/root
+KREL=$(ls "$KROOT/lib/modules")
+[ "$(echo "$KREL" | wc -l)" = 1 ] || die "expected one kernel release in $KROOT/lib/modules"
+VMLINUZ=$KROOT/boot/vmlinuz-$KREL
+
+# ---- staging: stripped binaries, generated files --------------------------------------------------
+STAGE=$OUT/stage
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+strip --strip-all -o "$STAGE/init" "$INIT"
+strip --strip-all -o "$STAGE/sealed-login" "$LOGIN"
+cp "$CONFIG" "$STAGE/sealed-login.conf"
+
+MANIFEST=$STAGE/manifest
+{
+    echo "file init 0755 $STAGE/init"
+    echo "dir bin 0755"
+    echo "file bin/sealed-login 0755 $STAGE/sealed-login"
+    echo "dir dev 0755"
+    echo "nod dev/console 0600 c 5 1"
+    for d in etc etc/sealed-init etc/ssl etc/ssl/certs proc run sys tmp; do echo "dir $d 0755"; done
+    echo "file etc/sealed-login.conf 0644 $STAGE/sealed-login.conf"
+    echo "file etc/ssl/certs/ca-certificates.crt 0644 /etc/ssl/certs/ca-certificates.crt"
+    echo "file etc/sealed-init/modules 0644 $STAGE/modules"
+} >"$MANIFEST"
+
+# shared libraries (ldd's resolved paths, contents of the real file) and the loader
+ldd "$LOGIN" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u >"$STAGE/libs"
+[ -s "$STAGE/libs" ] || die "ldd found no libraries for $LOGIN"
+python3 - "$STAGE/libs" "$STAGE" "$MANIFEST" "$KROOT" "$KREL" image/modules.txt <<'EOF'
+import os, sys
+libs, stage, manifest, kroot, krel, wanted_file = sys.argv[1:]
+dirs, lines = set(), []
+
+def add_dirs(path):
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        dirs.add("/".join(parts[:i]))
+
+for lib in open(libs).read().split():
+    rel = lib.lstrip("/")
+    add_dirs(rel)
+    lines.append(f"file {rel} 0755 {os.path.realpath(lib)}")
+
+# modules: the wanted names plus their modules.dep dependencies, dependencies first
+mdir = os.path.join(kroot, "lib/modules", krel)
+deps, by_name = {}, {}
+for line in open(os.path.join(mdir, "modules.dep")):
+    mod, _, rest = line.partition(":")
+    deps[mod] = rest.split()
+    by_name[os.path.basename(mod)[:-3].replace("-", "_")] = mod
+order = []
+def visit(mod, stack=()):
+    if mod in order:
+        return
+    if mod in stack:
+        sys.exit(f"module dependency cycle at {mod}")
+    for d in reversed(deps[mod]):
+        visit(d, stack + (mod,))
+    order.append(mod)
+for word in open(wanted_file).read().split("\n"):
+    name = word.split("#")[0].strip()
+    if not name:
+        continue
+    mod = by_name.get(name.replace("-", "_"))
+    if not mod:
+        sys.exit(f"module {name} is not in {mdir} (built in? then drop it from {wanted_file})")
+    visit(mod)
+with open(os.path.join(stage, "modules"), "w") as f:
+    for mod in order:
+        rel = f"lib/modules/{krel}/{mod}"
+        add_dirs(rel)
+        src = os.path.join(mdir, mod)
+        if not mod.endswith(".ko"):
+            sys.exit(f"{mod}: compressed modules are not handled (CONFIG_MODULE_COMPRESS_NONE expected)")
+        lines.append(f"file {rel} 0644 {src}")
+        f.write("/" + rel + "\n")
+with open(manifest, "a") as m:
+    for d in sorted(dirs):
+        m.write(f"dir {d} 0755\n")
+    for l in lines:
+        m.write(l + "\n")
+EOF
+
+python3 scripts/mkcpio.py --mtime "$SOURCE_DATE_EPOCH" --out "$OUT/initramfs.cpio" "$MANIFEST"
+python3 scripts/mkcpio.py --list "$OUT/initramfs.cpio" >"$OUT/initramfs.list"
+gzip -n -9 -c "$OUT/initramfs.cpio" >"$OUT/initramfs.cpio.gz"
+rm -f "$OUT/initramfs.cpio"
+cp "$VMLINUZ" "$OUT/vmlinuz"
+printf 'package=%s\nversion=%s\ndeb_sha256=%s\nrelease=%s\nsource_date_epoch=%s\n' \
+    "$KPKG" "$KVER" "$KSHA" "$KREL" "$SOURCE_DATE_EPOCH" >"$OUT/kernel.txt"
+(cd "$OUT" && sha256sum initramfs.cpio.gz vmlinuz >SHA256SUMS && cat SHA256SUMS)

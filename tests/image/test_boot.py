@@ -1,0 +1,352 @@
+"""Boot test of the sealed image (docs/image.md): scripts/build-initramfs.sh builds Debian's pinned
+kernel + our initramfs twice (same bytes), the archive holds no shell, then QEMU (TCG) boots a test
+build whose baked config points at the fake PayPal on the host (10.0.2.2 from the guest). From the
+host: /healthz, /status, a whole login with its signed result, a replay, the ACPI power button
+(QEMU's system_powerdown) ending in a clean power-off, and PID 1 restarting a failing service with
+backoff. Serial logs: tests/out/image/*/serial.log."""
+import gzip
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from tap import case, check, done              # noqa: E402
+from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+import jws_check                               # noqa: E402
+
+BUILD_SCRIPT = os.path.join(ROOT, "scripts", "build-initramfs.sh")
+WORK = os.path.join(OUT, "image")
+BOOT_TIMEOUT = 120          # seconds from QEMU start to the service's ready line, TCG
+APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+SHELLS = {"sh", "bash", "dash", "ash", "zsh", "busybox", "toybox", "login", "getty", "agetty", "sulogin"}
+
+
+def build(name, config_text=None, config_path=None, epoch="1700000000"):
+    """Runs build-initramfs.sh into WORK/name; returns (out dir, {file: sha256})."""
+    out = os.path.join(WORK, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    if config_text is not None:
+        config_path = os.path.join(out, "..", name + ".conf")
+        with open(config_path, "w") as f:
+            f.write(config_text)
+    p = subprocess.run([BUILD_SCRIPT, "--config", config_path, "--out", out], capture_output=True, text=True,
+                       env=dict(os.environ, SOURCE_DATE_EPOCH=epoch), cwd=ROOT)
+    if p.returncode:
+        raise RuntimeError("build-initramfs failed: " + p.stderr[-2000:])
+    sums = dict(reversed(line.split()) for line in open(os.path.join(out, "SHA256SUMS")))
+    check(set(sums) == {"initramfs.cpio.gz", "vmlinuz"}, sums)
+    check(p.stdout.strip() == open(os.path.join(out, "SHA256SUMS")).read().strip(), "the script prints the sums")
+    return out, sums
+
+
+class Guest:
+    """qemu-system-x86_64 (TCG) booting WORK/NAME's vmlinuz + initramfs; serial lines collected."""
+
+    def __init__(self, image_dir, name, hostfwd_port=None):
+        self.dir = image_dir
+        self.name = name
+        self.lines = []
+        self.cond = threading.Condition()
+        self.mon = os.path.join("/tmp", f"sealed-image-{os.getpid()}-{name}.mon")
+        net = "user,id=n"
+        if hostfwd_port:
+            net += f",hostfwd=tcp:127.0.0.1:{hostfwd_port}-:8443"
+        self.argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-display", "none",
+                     "-no-reboot", "-serial", "stdio", "-monitor", f"unix:{self.mon},server=on,wait=off",
+                     "-kernel", os.path.join(image_dir, "vmlinuz"),
+                     "-initrd", os.path.join(image_dir, "initramfs.cpio.gz"), "-append", APPEND,
+                     "-netdev", net, "-device", "virtio-net-pci,netdev=n"]
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.log = open(os.path.join(self.dir, "serial.log"), "w")
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        threading.Thread(target=self._read, daemon=True).start()
+        return self
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.log.write(f"{time.monotonic() - self.t0:8.3f} {line}\n")
+            self.log.flush()
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout, start=0):
+        """Index of the first serial line at or after `start` matching the regex; raises on timeout
+        or when QEMU ends first."""
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        i = start
+        with self.cond:
+            while True:
+                while i < len(self.lines):
+                    if rx.search(self.lines[i]):
+                        return i
+                    i += 1
+                left = end - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"{self.name}: no serial line matching {pattern!r} "
+                                         f"(qemu exit {self.proc.poll()}); last: {self.lines[-8:]}")
+                self.cond.wait(min(left, 0.5))
+
+    def text(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def monitor(self, command):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.mon)
+        s.recv(4096)   # banner and prompt
+        s.sendall(command.encode() + b"\n")
+        time.sleep(0.3)
+        s.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        self.log.close()
+        try:
+            os.unlink(self.mon)
+        except OSError:
+            pass
+
+
+class ImageService(Service):
+    """Service's fake PayPal and browser-like helpers, with the service inside the booted image."""
+
+    def start_service(self):
+        conf = "\n".join([
+            "# test build: endpoints point at the fake PayPal on the host (a different image)",
+            "listen = 0.0.0.0", "https_port = 8443", f"domain = localhost:{self.port}",
+            "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
+            f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
+            f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
+            "idset_capacity = 100000", "platform = none", ""])
+        self.image_dir, self.sums = build("login", conf)
+        self.guest = Guest(self.image_dir, "login", hostfwd_port=self.port).start()
+        self.ready_line = self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
+        self.boot_s = time.monotonic() - self.guest.t0
+
+    def __exit__(self, *a):
+        self.guest.stop()
+        self.fake.terminate()
+        self.fake.wait(5)
+        self.fake_log.close()
+
+
+def cpio_entries(path):
+    """[(type, mode, uid, gid, mtime, ino, size, name)] from mkcpio.py --list."""
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "mkcpio.py"), "--list", path],
+                       capture_output=True, text=True, check=True)
+    return [ln.split(" ", 7) for ln in p.stdout.splitlines()]
+
+
+def elf_interp(data):
+    """The PT_INTERP path of a 64-bit little-endian ELF, or None for a static binary."""
+    check(data[:4] == b"\x7fELF" and data[4] == 2, "not ELF64")
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        ptype, = struct.unpack_from("<I", data, phoff + i * phentsize)
+        if ptype == 3:
+            off, = struct.unpack_from("<Q", data, phoff + i * phentsize + 8)
+            size, = struct.unpack_from("<Q", data, phoff + i * phentsize + 32)
+            return data[off:off + size].rstrip(b"\0").decode()
+    return None
+
+
+def cpio_member(image_dir, name):
+    out = subprocess.run(["cpio", "-i", "--quiet", "--to-stdout", name],
+                         input=gzip.decompress(open(os.path.join(image_dir, "initramfs.cpio.gz"), "rb").read()),
+                         capture_output=True, check=True).stdout
+    return out
+
+
+for need in ("qemu-system-x86_64", "cpio", "apt-get", "depmod"):
+    if not shutil.which(need):
+        print(f"not ok 1 - {need} installed (scripts/packages/image.txt, measure.txt)")
+        sys.exit(1)
+for b in ("sealed-init", "sealed-login"):
+    if not os.path.exists(os.path.join(ROOT, "build", b)):
+        print(f"not ok 1 - build/{b} exists (make all)")
+        sys.exit(1)
+os.makedirs(WORK, exist_ok=True)
+STATE = {}
+
+
+@case
+def two_builds_from_the_same_inputs_give_the_same_bytes():
+    a, sums_a = build("repro-a", config_path=os.path.join(ROOT, "image", "sealed-login.conf"))
+    # the same inputs through another path, another mtime and another output directory
+    copy = os.path.join(WORK, "copied-sealed-login.conf")
+    shutil.copyfile(os.path.join(ROOT, "image", "sealed-login.conf"), copy)
+    os.utime(copy, (1, 1))
+    b, sums_b = build("repro-b", config_path=copy)
+    check(sums_a == sums_b, (sums_a, sums_b))
+    STATE["repro"] = a
+    # and a different input gives different bytes
+    with open(copy, "a") as f:
+        f.write("# one more line\n")
+    _, sums_c = build("repro-c", config_path=copy)
+    check(sums_c["initramfs.cpio.gz"] != sums_a["initramfs.cpio.gz"])
+    check(sums_c["vmlinuz"] == sums_a["vmlinuz"])
+    shutil.rmtree(b)
+    shutil.rmtree(os.path.join(WORK, "repro-c"))
+
+
+@case
+def archive_entries_are_sorted_root_owned_fixed_time_numbered_in_order():
+    ents = cpio_entries(os.path.join(STATE["repro"], "initramfs.cpio.gz"))
+    names = [e[7] for e in ents]
+    check(names == sorted(names, key=lambda n: n.encode()), "entries not sorted")
+    check(all(e[2] == "0" and e[3] == "0" for e in ents), "owner not 0:0")
+    check({e[4] for e in ents} == {"1700000000"}, {e[4] for e in ents})
+    check([int(e[5]) for e in ents] == list(range(1, len(ents) + 1)), "inode numbers not 1..N")
+    # GNU cpio, an independent reader, sees the same names
+    raw = gzip.decompress(open(os.path.join(STATE["repro"], "initramfs.cpio.gz"), "rb").read())
+    p = subprocess.run(["cpio", "-it", "--quiet"], input=raw, capture_output=True, check=True)
+    check(p.stdout.decode().split() == names, "GNU cpio lists other names")
+    # gzip -n: no name, no timestamp in the header
+    head = open(os.path.join(STATE["repro"], "initramfs.cpio.gz"), "rb").read(10)
+    check(head[3] & 0x08 == 0 and head[4:8] == b"\0\0\0\0", head.hex())
+
+
+@case
+def the_image_has_no_shell_and_runs_only_our_two_programs():
+    ents = cpio_entries(os.path.join(STATE["repro"], "initramfs.cpio.gz"))
+    names = {e[7] for e in ents}
+    base = {n.rsplit("/", 1)[-1] for n in names}
+    check(not (base & SHELLS), base & SHELLS)
+    check("init" in names and "bin/sealed-login" in names and "etc/sealed-login.conf" in names)
+    check("etc/ssl/certs/ca-certificates.crt" in names and "dev/console" in names)
+    check({n for n in names if n.startswith("bin/")} == {"bin/sealed-login"}, "bin/ holds more than the service")
+    for e in ents:
+        n = e[7]
+        if e[0] == "file" and int(e[1], 8) & 0o111:
+            check(n in ("init", "bin/sealed-login") or re.search(r"\.so(\.[0-9]+)*$", n), "unexpected executable " + n)
+        check(e[0] != "slink", "symlink " + n)
+    check(elf_interp(cpio_member(STATE["repro"], "init")) is None, "/init is not static")
+    check(elf_interp(cpio_member(STATE["repro"], "bin/sealed-login")) == "/lib64/ld-linux-x86-64.so.2")
+    check("lib64/ld-linux-x86-64.so.2" in names and "lib/x86_64-linux-gnu/libc.so.6" in names)
+    mods = cpio_member(STATE["repro"], "etc/sealed-init/modules").decode().split()
+    order = [m.rsplit("/", 1)[-1] for m in mods]
+    check(all(m.lstrip("/") in names for m in mods), "a listed module is missing from the archive")
+    for dep, user in (("virtio_ring.ko", "virtio_pci.ko"), ("failover.ko", "net_failover.ko"),
+                      ("net_failover.ko", "virtio_net.ko"), ("virtio.ko", "virtio_net.ko")):
+        check(order.index(dep) < order.index(user), f"{dep} after {user}")
+
+
+S = None
+
+
+@case
+def the_image_boots_under_tcg_and_serves_healthz():
+    global S
+    S = ImageService(users=["alice", "bob"], name="image-login").__enter__()
+    print(f"# boot to ready (QEMU start to the service's ready line, TCG): {S.boot_s:.1f} s", flush=True)
+    up = re.search(r"sealed-init: service pid=\d+ result=started uptime_ms=(\d+)", S.guest.text())
+    check(up, "no service start line")
+    print(f"# guest uptime when PID 1 started the service: {int(up.group(1)) / 1000:.2f} s", flush=True)
+    r = S.get("/healthz")
+    check(r.status == 200, (r.status, r.text[:200]))
+
+
+@case
+def status_reports_the_local_test_build():
+    st = S.status()
+    check(st["ids_served"] == 0, st)
+    check(st["certificate"]["spki_sha256"], st)
+    r = S.get("/")
+    check(r.status == 200 and "development mode: not PayPal" in r.text)
+
+
+@case
+def pid1_mounted_loaded_modules_and_configured_the_network():
+    t = S.guest.text()
+    for target in ("/proc", "/sys", "/dev", "/tmp", "/run", "/sys/kernel/config"):
+        check(re.search(rf"sealed-init: mount target={re.escape(target)} type=\S+ result=ok", t), target)
+    for mod in ("virtio_pci", "virtio_net", "failover", "button", "evdev"):
+        check(f"sealed-init: module name={mod} result=loaded" in t, mod)
+    check("sealed-init: net if=eth0 ip=10.0.2.15/24 gw=10.0.2.2 dns=1 result=up" in t)
+    check(re.search(r"sealed-init: power-button device=/dev/input/event\d+", t))
+    check("Kernel panic" not in t and "result=exec-error" not in t)
+
+
+@case
+def a_whole_login_inside_the_image_gives_a_signed_result():
+    r = S.login("alice")
+    check(r.status == 200, (r.status, r.text[:500]))
+    jws = jws_from_page(r.text)
+    hdr, payload = jws_check.verify(jws)
+    check(payload["iss"] == f"https://localhost:{S.port}", payload["iss"])
+    check(payload["paypal"]["client_id"] == S.client_id and payload["paypal"]["env"] == "local")
+    check(payload["report_data"] == jws_check.report_data(payload, hdr["kid"]))
+    check(payload["evidence"][0]["type"] == "none", payload["evidence"])
+    check(payload["tls_spki_sha256"] == S.status()["certificate"]["spki_sha256"])
+    check(abs(payload["iat"] - time.time()) < 120, "guest clock far off")
+    check(S.status()["ids_served"] == 1)
+
+
+@case
+def a_replay_inside_the_image_gets_409():
+    check(S.login("alice").status == 409)
+    check(S.login("bob").status == 200)
+    check(S.status()["ids_served"] == 2)
+
+
+@case
+def the_acpi_power_button_stops_the_service_and_powers_off():
+    g = S.guest
+    mark = len(g.lines)
+    t0 = time.monotonic()
+    g.monitor("system_powerdown")
+    i = g.wait_for(r"sealed-init: shutdown reason=power-button", 30, mark)
+    i = g.wait_for(r"sealed-init: service result=exited status=0", 30, i)
+    g.wait_for(r"sealed-init: poweroff", 30, i)
+    check(g.proc.wait(30) == 0, "QEMU did not exit cleanly")
+    print(f"# power button to QEMU exit: {time.monotonic() - t0:.1f} s", flush=True)
+    check("Kernel panic" not in g.text())
+
+
+@case
+def pid1_restarts_a_failing_service_with_backoff():
+    # a build whose service cannot bind (10.9.9.9 is not the guest's): it exits 1, PID 1 restarts it
+    conf = "listen = 10.9.9.9\nhttps_port = 8443\npaypal_env = sandbox\nplatform = none\n"
+    out, _ = build("restart", conf)
+    g = Guest(out, "restart").start()
+    try:
+        i = g.wait_for(r"sealed-init: service result=exited status=1 ", BOOT_TIMEOUT)
+        i = g.wait_for(r"sealed-init: service result=restarting delay_ms=1000$", 10, i)
+        i = g.wait_for(r"sealed-init: service pid=\d+ result=started", 15, i)
+        i = g.wait_for(r"sealed-init: service result=exited status=1 ", 30, i)
+        i = g.wait_for(r"sealed-init: service result=restarting delay_ms=2000$", 10, i)
+        pids = re.findall(r"sealed-init: service pid=(\d+) result=started", g.text())
+        check(len(set(pids)) == len(pids) >= 2, pids)
+        g.monitor("system_powerdown")
+        g.wait_for(r"sealed-init: shutdown reason=power-button", 30, i)
+        g.wait_for(r"sealed-init: poweroff", 30, i)
+        check(g.proc.wait(30) == 0, "QEMU did not exit cleanly")
+        check("Kernel panic" not in g.text())
+    finally:
+        g.stop()
+
+
+try:
+    done()
+finally:
+    if S:
+        S.__exit__(None, None, None)
