@@ -28,13 +28,14 @@ def sha(s):
 
 
 class Fake:
-    def __init__(self, platform, metadata, secrets, topics=()):
+    def __init__(self, platform, metadata, secrets, topics=(), ipv6=False):
         os.makedirs(OUT, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=f"fake-{platform}-")
         self.log = open(os.path.join(OUT, f"fake_cloud_{platform}.stderr"), "a")
         self.p = subprocess.Popen([sys.executable, FAKE, "--platform", platform, "--metadata", json.dumps(metadata),
                                    "--secrets", json.dumps(secrets), "--topics", json.dumps(list(topics)),
-                                   "--dir", self.dir], stdout=subprocess.PIPE, stderr=self.log, text=True)
+                                   "--dir", self.dir] + (["--ipv6"] if ipv6 else []),
+                                  stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.p.stdout.readline()
         if not line:
             raise RuntimeError("fake_cloud did not start (see tests/out/fake_cloud_*.stderr)")

@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
 import sys
 import threading
@@ -517,9 +518,15 @@ def main():
     ap.add_argument("--secrets", help="JSON object: secret id -> plaintext")
     ap.add_argument("--topics", help="JSON array of notification topic ids")
     ap.add_argument("--dir", help="scratch directory for keys and certificates")
+    ap.add_argument("--ipv6", action="store_true", help="metadata listener on [::1] instead of 127.0.0.1")
     args = ap.parse_args()
     ST = State(args)
-    md = ThreadingHTTPServer(("127.0.0.1", 0), MetadataHandler)
+    if args.ipv6:   # OCI's metadata server also answers on [fd00:c1::a9fe:a9fe]: here [::1]
+        class V6Server(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+        md = V6Server(("::1", 0), MetadataHandler)
+    else:
+        md = ThreadingHTTPServer(("127.0.0.1", 0), MetadataHandler)
     api = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
@@ -527,7 +534,8 @@ def main():
     for s in (md, api):
         s.daemon_threads = True
         threading.Thread(target=s.serve_forever, daemon=True).start()
-    print(json.dumps({"metadata": f"http://127.0.0.1:{md.server_address[1]}",
+    mhost = "[::1]" if args.ipv6 else "127.0.0.1"
+    print(json.dumps({"metadata": f"http://{mhost}:{md.server_address[1]}",
                       "api": f"https://127.0.0.1:{api.server_address[1]}",
                       "ca_file": ST.tls_ca_pem, "root_pem": ST.root_pem, "tenancy": TENANCY,
                       "instance": INSTANCE, "leaf_pem": ST.leaf_pem, "leaf_key": ST.leaf_key,

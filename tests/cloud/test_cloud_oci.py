@@ -212,6 +212,24 @@ def malformed_metadata_value_changes_nothing():
 
 
 @case
+def ipv6_metadata_fallback():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    v6 = ct.Fake("oci", MD, {ct.SECRET_ID: ct.PAYPAL_SECRET}, ipv6=True)
+    try:
+        # primary (IPv4) refuses connections; the fallback, like [fd00:c1::a9fe:a9fe], answers on IPv6
+        r = ct.run_driver(v6, "--timeout", "20", platform="oci",
+                          SEALED_METADATA_BASE=f"http://127.0.0.1:{dead},{v6.metadata}")
+        check(r.ready, r.log)
+        check(len(r.lines("cloud.retry")) == 1 and "could not connect" in r.lines("cloud.retry")[0], r.log)
+    finally:
+        v6.stop()
+
+
+@case
 def platform_none_is_ready_at_once():
     r = ct.run_driver(None, "--timeout", "5", platform="none", PAYPAL_SECRET="local-secret")
     check(r.ready and r.ready["platform"] == "none", r.log)

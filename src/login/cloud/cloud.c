@@ -284,22 +284,35 @@ static int oci_call(struct cloud *c, struct http_call **slot, const char *method
     return *slot ? 0 : -1;
 }
 
-static const char *md_base(const struct cloud *c)
+/* The metadata server: OCI's IPv4 or IPv6 address (md_v6 flips after a connection failure), GCP's,
+ * or metadata_base ("primary" or "primary,fallback": tests exercise the OCI fallback with it). */
+static void md_base(const struct cloud *c, const char **b, size_t *len)
 {
-    if (c->cfg->metadata_base)
-        return c->cfg->metadata_base;
-    if (c->platform == CLOUD_PLATFORM_GCP)
-        return GCP_METADATA_BASE;
-    return c->md_v6 ? OCI_METADATA_V6 : OCI_METADATA_V4;
+    const char *m = c->cfg->metadata_base;
+    if (m) {
+        const char *comma = strchr(m, ',');
+        if (comma && c->md_v6) {
+            *b = comma + 1;
+            *len = strlen(comma + 1);
+        } else {
+            *b = m;
+            *len = comma ? (size_t)(comma - m) : strlen(m);
+        }
+        return;
+    }
+    *b = c->platform == CLOUD_PLATFORM_GCP ? GCP_METADATA_BASE : c->md_v6 ? OCI_METADATA_V6 : OCI_METADATA_V4;
+    *len = strlen(*b);
 }
 
 static char *md_url(const struct cloud *c, const char *path)
 {
-    const char *b = md_base(c);
-    size_t n = strlen(b) + strlen(path) + 1;
+    const char *b;
+    size_t bl;
+    md_base(c, &b, &bl);
+    size_t n = bl + strlen(path) + 1;
     char *u = malloc(n);
     if (u)
-        snprintf(u, n, "%s%s", b, path);
+        snprintf(u, n, "%.*s%s", (int)bl, b, path);
     return u;
 }
 
@@ -362,10 +375,16 @@ static void detect(struct cloud *c)
     /* DMI names no cloud (or a test's metadata_base): a firmware string is a hint, the metadata
      * server is the proof, so ask both before settling on none. */
     c->probe_ok[0] = c->probe_ok[1] = c->probe_done[0] = c->probe_done[1] = 0;
-    const char *b = c->cfg->metadata_base ? c->cfg->metadata_base : OCI_METADATA_V4;
+    const char *b;
+    size_t bl;
     char u1[512], u2[512];
-    snprintf(u1, sizeof u1, "%s/opc/v2/instance/", b);
-    snprintf(u2, sizeof u2, "%s/computeMetadata/v1/", c->cfg->metadata_base ? c->cfg->metadata_base : GCP_METADATA_BASE);
+    c->platform = CLOUD_PLATFORM_OCI;   /* md_base: OCI's address (or the test's primary) */
+    md_base(c, &b, &bl);
+    snprintf(u1, sizeof u1, "%.*s/opc/v2/instance/", (int)bl, b);
+    c->platform = CLOUD_PLATFORM_GCP;
+    md_base(c, &b, &bl);
+    snprintf(u2, sizeof u2, "%.*s/computeMetadata/v1/", (int)bl, b);
+    c->platform = CLOUD_PLATFORM_NONE;
     if (start_get(c, &c->probe[0], u1, OCI_MD_HDRS, CLOUD_PROBE_TIMEOUT_MS, CLOUD_METADATA_MAX, 1, on_probe_oci))
         c->probe_done[0] = 1;
     if (start_get(c, &c->probe[1], u2, GCP_MD_HDRS, CLOUD_PROBE_TIMEOUT_MS, 4096, 1, on_probe_gcp))
@@ -421,7 +440,8 @@ static int metadata_http_failed(struct cloud *c, const struct http_response *r, 
     char d[96], msg[8];
     describe(c, r, d, sizeof d, msg, sizeof msg);
     /* OCI: the link-local IPv4 address may be unreachable while IPv6 works, and the other way round */
-    if (r->err && c->platform == CLOUD_PLATFORM_OCI && !c->cfg->metadata_base)
+    if (r->err && c->platform == CLOUD_PLATFORM_OCI &&
+        (!c->cfg->metadata_base || strchr(c->cfg->metadata_base, ',')))
         c->md_v6 = !c->md_v6;
     step_fail(c, "metadata server: %s: %s", what, d);
     return 1;
