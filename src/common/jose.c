@@ -327,6 +327,8 @@ jose_err jose_jws_verify_embedded(const struct jose_jws *jws, EVP_PKEY *pinned, 
         return JOSE_ERR_UNSUPPORTED;
     if (!json_is_object(jwk) || !kid)
         return JOSE_ERR_FORMAT;
+    if (json_object_get(jws->header, "crit"))
+        return JOSE_ERR_UNSUPPORTED;   /* RFC 7515 §4.1.11: we understand no extension */
     if (json_object_get(jwk, "d"))
         return JOSE_ERR_KEY;    /* a private key in a header is never acceptable */
     jose_err e;

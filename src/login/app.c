@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #define MAX_STATUS_HOOKS 4
 #define SERVICE_VERSION "1.0.0"
@@ -38,6 +39,7 @@ struct flow {
     struct idset_key key;
     int reserved;                  /* key counts against capacity and blocks a twin */
     struct evidence_input ein;
+    char iss[300];
     uint8_t report_data[64];
     struct timespec started;
     struct flow *next, *prev;
@@ -57,8 +59,14 @@ struct app {
     void *acme_arg;
     const char *unavailable_why;
     const char *certificate_why;   /* borrowed: login closed until the ACME certificate */
-    char iss[300];
+    char instance[33];             /* random per process: a restart (new used-id set) shows */
 };
+
+/* "https://DOMAIN" for the domain configured now (metadata may set it after start). */
+static void app_iss(const struct app *a, char *out, size_t cap)
+{
+    snprintf(out, cap, "https://%s", a->d.cfg->domain);
+}
 
 static const char *env_name(enum paypal_env e)
 {
@@ -294,7 +302,9 @@ static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *u
     f->reserved = 1;
     a->nreserved++;
     f->phase = FLOW_EVIDENCE;
-    f->ein.iss = a->iss;
+    app_iss(a, f->iss, sizeof f->iss);
+    f->ein.iss = f->iss;
+    f->ein.instance = a->instance;
     f->ein.paypal_env = env_name(a->d.cfg->paypal_env);
     f->ein.client_id = a->d.cfg->paypal_client_id;
     f->ein.user_id = user_id;
@@ -375,16 +385,10 @@ static void route_callback(struct app *a, struct http_exchange *x)
     size_t ql = q ? strlen(q) : 0;
     char code[1024], state[128], err[128];
     const char *extra[] = {CLEAR_COOKIE, NULL};
-    if (http_form_get(q, ql, "error", err, sizeof err) >= 0) {
-        log_info("login.declined", "reason=paypal_error");
-        send_message(a, x, 400, "Login cancelled",
-                     "PayPal did not complete the login (it was cancelled or refused). Nothing was used up; you "
-                     "can start again.", extra);
-        return;
-    }
-    long cl = http_form_get(q, ql, "code", code, sizeof code);
     long sl = http_form_get(q, ql, "state", state, sizeof state);
-    if (cl <= 0 || sl <= 0) {
+    long el = http_form_get(q, ql, "error", err, sizeof err);
+    long cl = el >= 0 ? 0 : http_form_get(q, ql, "code", code, sizeof code);
+    if (sl <= 0 || (el < 0 && cl <= 0)) {
         send_message(a, x, 400, "Incomplete callback",
                      "This address must be reached from PayPal with a code and a state. Please start from the home page.",
                      NULL);
@@ -395,6 +399,7 @@ static void route_callback(struct app *a, struct http_exchange *x)
     struct login_pending lp;
     login_state_err le = login_cookie_check(a->keys, c.p, c.len, state, (size_t)sl, time(NULL), &lp);
     if (le) {
+        /* The cookie is left alone: a cross-site request must not cancel a login in progress. */
         log_info("login.state_rejected", "reason=\"%s\"", login_state_strerror(le));
         int status = le == LOGIN_STATE_MISMATCH ? 403 : 400;
         const char *text =
@@ -405,8 +410,16 @@ static void route_callback(struct app *a, struct http_exchange *x)
                                            "(possible cross-site request). Nothing was done."
                                          : "This login could not be checked (it may come from before a restart). "
                                            "Please start again.";
-        send_message(a, x, status, "Login could not be verified", text, extra);
+        send_message(a, x, status, "Login could not be verified", text, NULL);
         OPENSSL_cleanse(code, sizeof code);
+        return;
+    }
+    if (el >= 0) {
+        OPENSSL_cleanse(&lp, sizeof lp);
+        log_info("login.declined", "reason=paypal_error");
+        send_message(a, x, 400, "Login cancelled",
+                     "PayPal did not complete the login (it was cancelled or refused). Nothing was used up; you "
+                     "can start again.", extra);
         return;
     }
     const char *why = login_unavailable(a);
@@ -479,6 +492,8 @@ json_t *app_status(struct app *a)
         "signing_kid", signer_kid(a->d.signer), "signing_key_ephemeral", signer_is_ephemeral(a->d.signer),
         "http", "connections_total", (json_int_t)hs.connections_total, "requests_total", (json_int_t)hs.requests_total,
         "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
+    if (s)
+        json_object_set_new(s, "instance", json_string(a->instance));
     for (int i = 0; s && i < a->nhooks; i++) {
         json_t *v = a->hooks[i].fn(a->hooks[i].arg);
         json_object_set_new(s, a->hooks[i].name, v ? v : json_null());
@@ -524,6 +539,13 @@ void app_handle_https(void *arg, struct http_exchange *x)
         send_message(a, x, 405, "Method not allowed", "This site only answers GET requests.", extra);
         return;
     }
+    int head = !strcmp(m, "HEAD");
+    if ((!strcmp(p, "/login") || !strcmp(p, "/callback")) && head) {
+        /* a HEAD never starts a login or spends a result it could not deliver */
+        const char *extra[] = {"Allow: GET", NULL};
+        send_message(a, x, 405, "Method not allowed", "Use GET for this address.", extra);
+        return;
+    }
     if (!strcmp(p, "/"))
         route_home(a, x);
     else if (!strcmp(p, "/login"))
@@ -558,13 +580,15 @@ void app_handle_http(void *arg, struct http_exchange *x)
         return;
     }
     const char *q = http_query(x);
-    size_t n = strlen(a->iss) + strlen(p) + (q ? strlen(q) : 0) + 16;
+    char iss[300];
+    app_iss(a, iss, sizeof iss);
+    size_t n = strlen(iss) + strlen(p) + (q ? strlen(q) : 0) + 16;
     char *loc = malloc(n);
     if (!loc) {
         http_respond(x, 503, "text/plain", NULL, "busy\n", 5);
         return;
     }
-    snprintf(loc, n, "Location: %s%s%s%s", a->iss, p, q ? "?" : "", q ? q : "");
+    snprintf(loc, n, "Location: %s%s%s%s", iss, p, q ? "?" : "", q ? q : "");
     const char *hdrs[] = {loc, NULL};
     http_respond(x, 301, "text/plain; charset=utf-8", hdrs, "moved to https\n", 15);
     free(loc);
@@ -602,7 +626,12 @@ struct app *app_new(const struct app_deps *d)
         return NULL;
     a->d = *d;
     a->started = time(NULL);
-    snprintf(a->iss, sizeof a->iss, "https://%s", d->cfg->domain);
+    uint8_t inst[16];
+    if (RAND_bytes(inst, sizeof inst) != 1) {
+        free(a);
+        return NULL;
+    }
+    codec_hex_encode(inst, sizeof inst, a->instance, sizeof a->instance);
     a->paypal = paypal_new(d->http, d->cfg);
     a->keys = login_state_keys_new();
     if (!a->paypal || !a->keys) {

@@ -242,7 +242,16 @@ void attest_free(struct attest *a)
         a->stopping = 1;
         pthread_cond_signal(&a->cv);
         pthread_mutex_unlock(&a->mu);
-        pthread_join(a->thread, NULL);
+        /* A provider stuck in the hardware must not hang shutdown: wait a bounded time, then
+         * leave the thread (and the provider state it may still use) to process exit. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ATTEST_SHUTDOWN_WAIT_S;
+        if (pthread_timedjoin_np(a->thread, NULL, &until)) {
+            log_warn("attest.shutdown_timeout", "wait_s=%d", ATTEST_SHUTDOWN_WAIT_S);
+            pthread_detach(a->thread);
+            return;
+        }
     }
     while (a->queue_head) {
         struct job *j = a->queue_head;

@@ -195,11 +195,15 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 int config_load_env(struct config *c, char *err, size_t errlen)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        const char *v = getenv(KEYS[i].env);
+        char *v = getenv(KEYS[i].env);
         const char *why = NULL;
         if (v && set_key(c, &KEYS[i], v, &why)) {
             snprintf(err, errlen, "environment %s: %s", KEYS[i].env, why);
             return -1;
+        }
+        if (v && KEYS[i].trust == T_SECRET) {   /* the config holds the only copy from now on */
+            OPENSSL_cleanse(v, strlen(v));
+            unsetenv(KEYS[i].env);
         }
     }
     return 0;

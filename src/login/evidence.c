@@ -45,6 +45,8 @@ char *evidence_payload(const struct evidence_input *in, const uint8_t rd[BINDING
                           "measurement", in->measurement ? json_string(in->measurement) : json_null());
     if (!p)
         return NULL;
+    if (in->instance)
+        json_object_set_new(p, "instance", json_string(in->instance));
     char *s = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return s;

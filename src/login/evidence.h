@@ -20,6 +20,7 @@ struct evidence_input {
     uint64_t iat;
     char nonce_hex[2 * BINDING_NONCE_LEN + 1];
     const char *measurement;      /* this build's measurement, or NULL */
+    const char *instance;         /* random id of this service process (its used-id set), or NULL */
 };
 
 /* Fills iat (now) and a fresh random nonce; returns 0 or -1. */

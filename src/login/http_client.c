@@ -141,7 +141,8 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     struct sock_watch *w = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (w) {
-            event_free(w->ev);
+            if (w->ev)
+                event_free(w->ev);
             free(w);
             curl_multi_assign(c->multi, s, NULL);
         }
@@ -154,12 +155,15 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
             return -1;
         w->client = c;
         curl_multi_assign(c->multi, s, w);
-    } else {
+    } else if (w->ev) {
         event_free(w->ev);
     }
     w->ev = event_new(c->base, s, kind, on_socket_event, c);
-    if (!w->ev)
+    if (!w->ev) {
+        free(w);
+        curl_multi_assign(c->multi, s, NULL);
         return -1;
+    }
     event_add(w->ev, NULL);
     return 0;
 }

@@ -31,7 +31,10 @@ struct listener {
     struct listener *next;
 };
 
-enum conn_phase { PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING };
+/* PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
+ * and discarding what the client still sends so that closing does not reset the connection
+ * (and destroy the response in the client's receive buffer) before the client has read it. */
+enum conn_phase { PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING, PH_LINGER };
 
 struct conn {
     struct http_server *server;     /* borrowed */
@@ -44,6 +47,7 @@ struct conn {
     int got_bytes;                  /* any byte of the current request seen */
     unsigned nrequests;
     uint64_t body_left;
+    size_t discarded;               /* bytes drained while closing */
     struct http_exchange *x;        /* owned: the request in progress */
     struct conn *next, *prev;
 };
@@ -64,6 +68,8 @@ struct http_server {
     struct listener *listeners;     /* owned list */
     struct conn *conns;             /* owned list */
     struct http_server_stats stats;
+    unsigned max_connections;       /* LIMIT_CONNECTIONS_TOTAL, or less if fds are scarce */
+    struct event *accept_pause;     /* owned: re-enables listeners after EMFILE */
 };
 
 static void conn_close(struct conn *c);
@@ -160,7 +166,7 @@ static void reject(struct conn *c, int status)
     c->server->stats.rejected_limits++;
     exchange_free(c->x);
     c->x = NULL;
-    bufferevent_disable(c->bev, EV_READ);
+    evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
     write_response(c, status, "text/plain; charset=utf-8", NULL, body, (size_t)n, 0, 0);
 }
 
@@ -241,7 +247,7 @@ static struct http_exchange *exchange_new(const char *buf, size_t len, const str
 static void dispatch(struct conn *c)
 {
     c->phase = PH_HANDLER;
-    set_deadline(c, 0);
+    set_deadline(c, LIMIT_RESPONSE_WAIT_MS);
     c->server->stats.requests_total++;
     c->x->conn = c;
     c->lst->handler(c->lst->arg, c->x);
@@ -314,6 +320,13 @@ static void read_head(struct conn *c)
 static void conn_process(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->phase == PH_CLOSING || c->phase == PH_LINGER) {
+        c->discarded += evbuffer_get_length(in);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        if (c->discarded > LIMIT_LINGER_BYTES)
+            conn_close(c);
+        return;
+    }
     if (c->phase == PH_HEAD)
         read_head(c);
     if (c->phase == PH_BODY) {
@@ -339,7 +352,11 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (evbuffer_get_length(bufferevent_get_output(bev)))
         return;
     if (c->phase == PH_CLOSING) {
-        conn_close(c);
+        /* Lingering close: FIN after the response, then drain until the client closes. */
+        c->phase = PH_LINGER;
+        shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+        set_deadline(c, LIMIT_LINGER_MS);
+        bufferevent_enable(c->bev, EV_READ);
         return;
     }
     if (c->phase == PH_WRITE) {
@@ -354,6 +371,12 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
+    int pending = evbuffer_get_length(bufferevent_get_output(bev)) > 0;
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && pending &&
+        (c->phase == PH_WRITE || c->phase == PH_CLOSING)) {
+        c->phase = PH_CLOSING;   /* the client half-closed: finish its response, then close */
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
         conn_close(c);
 }
@@ -363,6 +386,19 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if ((c->phase == PH_HEAD && c->got_bytes) || c->phase == PH_BODY) {
         reject(c, 408);
+        return;
+    }
+    if (c->phase == PH_HANDLER) {   /* the handler's own deadlines should have answered first */
+        struct http_exchange *x = c->x;
+        c->x = NULL;
+        if (x) {
+            x->conn = NULL;
+            if (x->abort_fn)
+                x->abort_fn(x->abort_arg);
+            exchange_free(x);
+        }
+        log_warn("http.handler_timeout", "limit_ms=%d", LIMIT_RESPONSE_WAIT_MS);
+        reject(c, 504);
         return;
     }
     conn_close(c);   /* idle keep-alive, unfinished handshake, or a client not reading */
@@ -412,7 +448,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         memcpy(ip, &in6->sin6_addr, 16);
         inet_ntop(AF_INET6, &in6->sin6_addr, peer, sizeof peer);
     }
-    if (s->stats.connections_open >= LIMIT_CONNECTIONS_TOTAL || conns_from(s, ip) >= LIMIT_CONNECTIONS_PER_IP) {
+    if (s->stats.connections_open >= s->max_connections || conns_from(s, ip) >= LIMIT_CONNECTIONS_PER_IP) {
         s->stats.rejected_limits++;
         evutil_closesocket(fd);
         return;
@@ -466,12 +502,45 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     set_deadline(c, LIMIT_HANDSHAKE_TIMEOUT_MS);
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *s = arg;
+    for (struct listener *l = s->listeners; l; l = l->next)
+        evconnlistener_enable(l->evl);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOBUFS...): stop accepting for a moment instead of spinning
+ * on a listener that stays readable. */
+static void on_accept_error(struct evconnlistener *evl, void *arg)
+{
+    struct listener *l = arg;
+    struct http_server *s = l->server;
+    int err = EVUTIL_SOCKET_ERROR();
+    if (!evtimer_pending(s->accept_pause, NULL))
+        log_warn("http.accept_failed", "errno=%d pause_ms=100 open=%u", err, s->stats.connections_open);
+    for (struct listener *i = s->listeners; i; i = i->next)
+        evconnlistener_disable(i->evl);
+    struct timeval tv = {0, 100000};
+    evtimer_add(s->accept_pause, &tv);
+}
+
 struct http_server *http_server_new(struct event_base *base)
 {
     struct http_server *s = calloc(1, sizeof *s);
-    if (s)
-        s->base = base;
+    if (!s)
+        return NULL;
+    s->base = base;
+    s->max_connections = LIMIT_CONNECTIONS_TOTAL;
+    if (!(s->accept_pause = evtimer_new(base, on_accept_resume, s))) {
+        free(s);
+        return NULL;
+    }
     return s;
+}
+
+void http_server_set_max_connections(struct http_server *s, unsigned n)
+{
+    s->max_connections = n < LIMIT_CONNECTIONS_TOTAL ? n : LIMIT_CONNECTIONS_TOTAL;
 }
 
 void http_server_free(struct http_server *s)
@@ -486,6 +555,7 @@ void http_server_free(struct http_server *s)
     }
     while (s->conns)
         conn_close(s->conns);
+    event_free(s->accept_pause);
     free(s);
 }
 
@@ -515,6 +585,7 @@ int http_server_listen(struct http_server *s, const char *addr, int port, struct
         free(l);
         return -1;
     }
+    evconnlistener_set_error_cb(l->evl, on_accept_error);
     struct sockaddr_storage bound;
     socklen_t bl = sizeof bound;
     getsockname(evconnlistener_get_fd(l->evl), (struct sockaddr *)&bound, &bl);

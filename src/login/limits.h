@@ -19,6 +19,9 @@
 #define LIMIT_WRITE_TIMEOUT_MS       30000  /* a client not reading its response */
 #define LIMIT_RESPONSE_WAIT_MS       45000  /* a request waiting on PayPal + evidence */
 #define LIMIT_QUERY_PARAMS           32     /* query parameters considered in a request target */
+#define LIMIT_LINGER_MS              2000   /* after a closing response: drain the client this long */
+#define LIMIT_LINGER_BYTES           (256 * 1024) /* ... or this many bytes, then close */
+#define LIMIT_FD_RESERVE             128    /* descriptors kept for outbound calls, files, listeners */
 #define LIMIT_COOKIE_BYTES           1024   /* our login cookie */
 
 /* outbound HTTP (http_client.c, paypal.c) */
@@ -38,6 +41,7 @@
 /* evidence */
 #define ATTEST_QUEUE_MAX             64     /* evidence requests waiting for the worker */
 #define ATTEST_TIMEOUT_MS            20000  /* one evidence request, queue time included */
+#define ATTEST_SHUTDOWN_WAIT_S       3      /* at exit, for a provider still in the hardware */
 /* ACME client (src/login/acme/). Let's Encrypt's documented limits, and ours kept below them. */
 #define ACME_TIMEOUT_MS                  15000  /* one call to the CA */
 #define ACME_MAX_JSON_BYTES              (64 * 1024)   /* directory, account, order, authz, problem */

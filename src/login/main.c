@@ -15,6 +15,7 @@
 #include "login/tls.h"
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,31 @@ static char *daily_counts(void *arg)
     return out;
 }
 
+/* Raises the descriptor limit to its hard maximum and returns how many visitor connections fit
+ * beside LIMIT_FD_RESERVE descriptors for PayPal, ACME, the cloud and the listeners. */
+static unsigned connection_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return 64;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    unsigned budget = rl.rlim_cur > LIMIT_FD_RESERVE + 64 ? (unsigned)(rl.rlim_cur - LIMIT_FD_RESERVE) : 64;
+    log_info("service.fd_budget", "nofile=%llu connections=%u", (unsigned long long)rl.rlim_cur,
+             budget < LIMIT_CONNECTIONS_TOTAL ? budget : LIMIT_CONNECTIONS_TOTAL);
+    return budget;
+}
+
+/* libevent's own warnings go through our log, one line each. */
+static void libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_WARN)
+        log_warn("libevent", "msg=\"%s\"", msg);
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = getenv("SEALED_CONFIG");
@@ -185,6 +211,7 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    event_set_log_callback(libevent_log);
 
     struct config cfg;
     char err[512] = "";
@@ -233,6 +260,7 @@ int main(int argc, char **argv)
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
         goto out;
     }
+    http_server_set_max_connections(srv, connection_budget());
     struct app_deps deps = {.cfg = &cfg, .base = base, .tls = tls, .server = srv, .http = hc,
                             .signer = signer, .ids = ids, .attest = att};
     if (!(app = app_new(&deps)))

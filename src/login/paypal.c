@@ -13,8 +13,7 @@
 
 struct paypal {
     struct http_client *hc;        /* borrowed */
-    const struct config *cfg;      /* borrowed */
-    char redirect_uri[300];
+    const struct config *cfg;      /* borrowed; domain may change once metadata arrives */
 };
 
 struct paypal_call {
@@ -58,12 +57,14 @@ struct paypal *paypal_new(struct http_client *hc, const struct config *cfg)
         return NULL;
     p->hc = hc;
     p->cfg = cfg;
-    snprintf(p->redirect_uri, sizeof p->redirect_uri, "https://%s/callback", cfg->domain);
     return p;
 }
 
 void paypal_free(struct paypal *p) { free(p); }
-const char *paypal_redirect_uri(const struct paypal *p) { return p->redirect_uri; }
+void paypal_redirect_uri(const struct paypal *p, char out[PAYPAL_REDIRECT_URI_MAX])
+{
+    snprintf(out, PAYPAL_REDIRECT_URI_MAX, "https://%s/callback", p->cfg->domain);
+}
 
 /* Appends the form-urlencoding (RFC 3986 unreserved kept, space as %20) of s. */
 static int urlenc(char *out, size_t cap, size_t *o, const char *s)
@@ -109,10 +110,12 @@ static char *form(const char *const *kv)
 
 char *paypal_authorize_url(const struct paypal *p, const char *state, const char *nonce, const char *challenge)
 {
+    char redirect_uri[PAYPAL_REDIRECT_URI_MAX];
+    paypal_redirect_uri(p, redirect_uri);
     const char *kv[] = {"client_id", p->cfg->paypal_client_id ? p->cfg->paypal_client_id : "",
                         "response_type", "code",
                         "scope", p->cfg->paypal_scope,
-                        "redirect_uri", p->redirect_uri,
+                        "redirect_uri", redirect_uri,
                         "state", state,
                         "nonce", nonce,
                         "code_challenge", challenge,
@@ -211,10 +214,10 @@ static void on_userinfo(void *arg, const struct http_response *r)
         return;
     }
     json_t *info = paypal_json_object(r->body, r->body_len);
-    /* paypalv1.1 and the openid schema both carry user_id; sub is the OpenID fallback. */
+    /* Both the paypalv1.1 and the openid schema carry user_id. No fallback to another field:
+     * the one-result rule keys on exactly this string, so a second spelling of the same account
+     * must not exist. */
     json_t *uid = json_object_get(info, "user_id");
-    if (!json_is_string(uid))
-        uid = json_object_get(info, "sub");
     if (!info || !json_is_string(uid) || json_string_length(uid) == 0 || json_string_length(uid) > 512) {
         log_warn("paypal.malformed", "step=userinfo has_object=%d has_user_id=%d", info != NULL, json_is_string(uid));
         json_decref(info);
@@ -278,7 +281,9 @@ struct paypal_call *paypal_login(struct paypal *p, const char *code, const char 
     c->p = p;
     c->done = done;
     c->arg = arg;
-    const char *kv[] = {"grant_type", "authorization_code", "code", code, "redirect_uri", p->redirect_uri,
+    char redirect_uri[PAYPAL_REDIRECT_URI_MAX];
+    paypal_redirect_uri(p, redirect_uri);
+    const char *kv[] = {"grant_type", "authorization_code", "code", code, "redirect_uri", redirect_uri,
                         "code_verifier", verifier, NULL};
     char *body = form(kv);
     char url[1024];

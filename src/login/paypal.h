@@ -34,8 +34,9 @@ void paypal_free(struct paypal *p);
 /* The authorize URL to redirect the visitor to (malloc'd), or NULL. */
 char *paypal_authorize_url(const struct paypal *p, const char *state, const char *nonce,
                            const char *code_challenge);
-/* "https://DOMAIN/callback" (borrowed). */
-const char *paypal_redirect_uri(const struct paypal *p);
+/* "https://DOMAIN/callback" for the domain configured now (metadata may set it after start). */
+#define PAYPAL_REDIRECT_URI_MAX 300
+void paypal_redirect_uri(const struct paypal *p, char out[PAYPAL_REDIRECT_URI_MAX]);
 
 /* On success userinfo is a new reference the callee owns and user_id is borrowed from it;
  * otherwise both NULL. Runs exactly once on the loop, unless cancelled first. */

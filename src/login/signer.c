@@ -6,6 +6,14 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
+
+/* An encrypted key is refused instead of prompting on a terminal (there is none in the image). */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return 0;
+}
+
 struct signer {
     EVP_PKEY *key;       /* owned: the private key */
     json_t *jwk;         /* owned: public JWK */
@@ -45,7 +53,7 @@ fail:
 struct signer *signer_from_pem(const char *pem, size_t len, char *err, size_t errlen)
 {
     BIO *b = BIO_new_mem_buf(pem, (int)len);
-    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
     BIO_free(b);
     char curve[32] = "";
     size_t cl;

@@ -9,6 +9,14 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+
+/* An encrypted key is refused instead of prompting on a terminal (there is none in the image). */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return 0;
+}
+
 struct tls {
     SSL_CTX *ctx;        /* owned reference; SSLs hold their own */
     time_t not_after;
@@ -102,7 +110,7 @@ int tls_install_pem(struct tls *t, const char *key_pem, size_t key_len, const ch
 {
     int rc = -1;
     BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len), *cb = BIO_new_mem_buf(chain_pem, (int)chain_len);
-    EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL) : NULL;
     X509 *leaf = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
     STACK_OF(X509) *chain = sk_X509_new_null();
     X509 *x;

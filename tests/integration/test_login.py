@@ -18,7 +18,7 @@ from service import Service, jws_from_page  # noqa: E402
 import jws_check                            # noqa: E402
 
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-         "ken", "leo", "mia", "nick", "olga", "pat", "quinn", "rita", "sam", "tom",
+         "ken", "leo", "mia", "nick", "olga", "pat", "quinn", "rita", "sam", "tom", "uma",
          {"key": "mallory", "name": "<script>alert(1)</script> \"Mal\" O'Reilly",
           "given_name": "<script>alert(1)</script>", "family_name": "O'Reilly \"<b>bold</b>\"",
           "email": "mallory+\"'<i>@example.com", "payer_id": "M4LL0RY7XSS9Q", "verified_account": False}]
@@ -277,9 +277,41 @@ def missing_or_tampered_cookie_is_refused():
 def callback_without_code_or_with_error_is_400():
     cookie, _ = S.start_login()
     check(S.get("/callback", headers={"Cookie": cookie}).status == 400)
+    # an error callback with a foreign state is refused and does not cancel the login in progress
     r = S.get("/callback?error=access_denied&error_description=cancelled&state=x", headers={"Cookie": cookie})
+    check(r.status == 403, r.status)
+    check(r.header("Set-Cookie") is None, "a cross-site request cleared the login cookie")
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(S.get("/login").header("Location")).query))["state"]
+    cookie2 = None
+    r = S.get("/login")
+    cookie2 = r.header("Set-Cookie").split(";", 1)[0]
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.header("Location")).query))["state"]
+    r = S.get(f"/callback?error=access_denied&error_description=cancelled&state={state}", headers={"Cookie": cookie2})
     check(r.status == 400 and "cancelled" in r.text.lower())
+    check("Max-Age=0" in (r.header("Set-Cookie") or ""))
     check(S.get("/callback?code=a&code=b&state=x", headers={"Cookie": cookie}).status == 400)
+
+
+@case
+def head_never_starts_a_login_or_spends_a_result():
+    cookie, url = S.start_login()
+    cb = S.authorize(url, "tom")
+    n = served()
+    r = S.get(cb, headers={"Cookie": cookie}, method="HEAD")
+    check(r.status == 405, r.status)
+    check(S.get("/login", method="HEAD").status == 405)
+    check(served() == n)
+    check(S.get(cb, headers={"Cookie": cookie}).status == 200)   # the code was not spent either
+
+
+@case
+def results_name_the_service_instance():
+    st = S.status()
+    check(re.fullmatch("[0-9a-f]{32}", st["instance"]))
+    r = S.login("uma")
+    check(r.status == 200, r.status)
+    _, payload = jws_check.verify(jws_from_page(r.text))
+    check(payload["instance"] == st["instance"])
 
 
 @case
