@@ -336,8 +336,10 @@ static int cmd_pcrs(int argc, char **argv)
     const char *log_path = NULL;
     const char *files[PCR_PREDICT_MAX_APPS];
     size_t nfiles = 0;
+    /* The applications the firmware loads, in order: each file, and after a UKI its kernel. */
+    struct { const char *file; const char *part; uint8_t digest[PCR_PREDICT_SHA256]; pe_info info; } apps[PCR_PREDICT_MAX_APPS];
+    size_t napps = 0;
     uint8_t digests[PCR_PREDICT_MAX_APPS][PCR_PREDICT_SHA256];
-    pe_info info[PCR_PREDICT_MAX_APPS];
     pcr_predict_pcr4_result res;
     pcr_predict_uki_result uki;
     size_t uki_index = 0;
@@ -367,27 +369,44 @@ static int cmd_pcrs(int argc, char **argv)
     for (size_t i = 0; i < nfiles; i++) {
         uint8_t *img = NULL;
         size_t len = 0, dlen = 0;
+        pcr_predict_uki_result u;
+        if (napps == PCR_PREDICT_MAX_APPS)
+            return usage_error("too many EFI binaries");
         measure_err err = measure_read_file(files[i], MEASURE_MAX_PE_BYTES, &img, &len);
         if (!err)
-            err = pe_authenticode_hash(img, len, "sha256", digests[i], &dlen, &info[i]);
-        if (!err) {
-            /* A UKI's stub measures its sections into PCR 11; the last UKI loaded is the one
-             * that starts the kernel. */
-            pcr_predict_uki_result u;
+            err = pe_authenticode_hash(img, len, "sha256", apps[napps].digest, &dlen, &apps[napps].info);
+        /* A UKI's stub measures its sections into PCR 11 and loads its kernel, which the firmware
+         * measures into PCR 4; the last UKI loaded is the one that starts the kernel. */
+        if (!err)
             err = pcr_predict_uki_pcr11(img, len, &u);
-            if (!err && u.is_uki) {
-                uki = u;
-                uki_index = i;
-                have_uki = 1;
-            }
-        }
         free(img);
         if (err)
             return fail(files[i], measure_strerror(err));
+        apps[napps].file = files[i];
+        apps[napps].part = NULL;
+        napps++;
+        if (u.is_uki) {
+            uki = u;
+            uki_index = i;
+            have_uki = 1;
+            if (u.has_linux_pe) {
+                if (napps == PCR_PREDICT_MAX_APPS)
+                    return usage_error("too many EFI binaries");
+                apps[napps].file = files[i];
+                apps[napps].part = ".linux";
+                memcpy(apps[napps].digest, u.linux_authenticode, PCR_PREDICT_SHA256);
+                memset(&apps[napps].info, 0, sizeof(apps[napps].info));
+                napps++;
+            }
+        }
     }
-    if (pcr_predict_pcr4((const uint8_t (*)[PCR_PREDICT_SHA256])digests, nfiles, failed_boots, &res) != MEASURE_OK)
+    for (size_t i = 0; i < napps; i++)
+        memcpy(digests[i], apps[i].digest, PCR_PREDICT_SHA256);
+    if (pcr_predict_pcr4((const uint8_t (*)[PCR_PREDICT_SHA256])digests, napps, failed_boots, &res) != MEASURE_OK)
         return fail(NULL, "PCR 4 computation failed");
-    /* --log: replay a real event log and compare its PCR 4 (and 11) with the prediction. */
+    int with_pcr9 = have_uki && uki.has_pcr9;
+
+    /* --log: replay a real event log and compare its PCRs with the prediction. */
     tpm_eventlog_bank bank;
     int log_match = 1;
     if (log_path) {
@@ -405,47 +424,55 @@ static int cmd_pcrs(int argc, char **argv)
         if (lerr)
             return fail(log_path, tpm_eventlog_strerror(lerr));
         log_match = memcmp(bank.pcr[4], res.pcr4, 32) == 0 &&
-                    (!have_uki || memcmp(bank.pcr[11], uki.pcr11, 32) == 0);
+                    (!have_uki || memcmp(bank.pcr[11], uki.pcr11, 32) == 0) &&
+                    (!with_pcr9 || memcmp(bank.pcr[9], uki.pcr9, 32) == 0);
     }
+
     if (!json) {
-        for (size_t i = 0; i < nfiles; i++) {
-            char *h = hex(digests[i], 32);
-            printf("authenticode-sha256 %s %s\n", h ? h : "?", files[i]);
+        for (size_t i = 0; i < napps; i++) {
+            char *h = hex(apps[i].digest, 32);
+            printf("authenticode-sha256 %s %s%s%s\n", h ? h : "?", apps[i].file,
+                   apps[i].part ? ":" : "", apps[i].part ? apps[i].part : "");
             free(h);
         }
-        char *h = hex(res.pcr4, 32);
-        printf("pcr4-sha256 %s\n", h ? h : "?");
-        free(h);
-        if (have_uki) {
-            h = hex(uki.pcr11, 32);
-            printf("pcr11-sha256 %s\n", h ? h : "?");
+        struct { int on; const char *name; const uint8_t *pred; int idx; } out[3] = {
+            { 1, "pcr4", res.pcr4, 4 },
+            { with_pcr9, "pcr9", with_pcr9 ? uki.pcr9 : NULL, 9 },
+            { have_uki, "pcr11", have_uki ? uki.pcr11 : NULL, 11 },
+        };
+        for (int k = 0; k < 3; k++) {
+            if (!out[k].on)
+                continue;
+            char *h = hex(out[k].pred, 32);
+            printf("%s-sha256 %s\n", out[k].name, h ? h : "?");
             free(h);
-        }
-        if (log_path) {
-            h = hex(bank.pcr[4], 32);
-            printf("log-pcr4-sha256 %s %s\n", h ? h : "?", memcmp(bank.pcr[4], res.pcr4, 32) ? "differs" : "matches");
-            free(h);
-            if (have_uki) {
-                h = hex(bank.pcr[11], 32);
-                printf("log-pcr11-sha256 %s %s\n", h ? h : "?",
-                       memcmp(bank.pcr[11], uki.pcr11, 32) ? "differs" : "matches");
+            if (log_path) {
+                h = hex(bank.pcr[out[k].idx], 32);
+                printf("log-%s-sha256 %s %s\n", out[k].name, h ? h : "?",
+                       memcmp(bank.pcr[out[k].idx], out[k].pred, 32) ? "differs" : "matches");
                 free(h);
             }
         }
         return log_match ? 0 : EXIT_FAIL;
     }
+
     json_t *j = json_object();
-    json_t *apps = json_array();
-    for (size_t i = 0; i < nfiles; i++) {
+    json_t *japps = json_array();
+    for (size_t i = 0; i < napps; i++) {
         json_t *a = json_object();
-        json_object_set_new(a, "file", json_string(files[i]));
-        set_hex(a, "authenticode_sha256", digests[i], 32);
-        set_hexnum(a, "machine", info[i].machine);
-        json_object_set_new(a, "subsystem", json_integer(info[i].subsystem));
-        json_object_set_new(a, "signed", json_boolean(info[i].cert_size != 0));
-        json_array_append_new(apps, a);
+        json_object_set_new(a, "file", json_string(apps[i].file));
+        if (apps[i].part) {
+            json_object_set_new(a, "section", json_string(apps[i].part));
+            json_object_set_new(a, "loaded_by", json_string("systemd-stub (LoadImage)"));
+        } else {
+            set_hexnum(a, "machine", apps[i].info.machine);
+            json_object_set_new(a, "subsystem", json_integer(apps[i].info.subsystem));
+            json_object_set_new(a, "signed", json_boolean(apps[i].info.cert_size != 0));
+        }
+        set_hex(a, "authenticode_sha256", apps[i].digest, 32);
+        json_array_append_new(japps, a);
     }
-    json_object_set_new(j, "efi_applications", apps);
+    json_object_set_new(j, "efi_applications", japps);
     json_object_set_new(j, "failed_boot_attempts", json_integer(failed_boots));
     json_t *evs = json_array();
     for (size_t i = 0; i < res.nevents; i++) {
@@ -457,7 +484,18 @@ static int cmd_pcrs(int argc, char **argv)
             json_object_set_new(e, "data", json_string(res.events[i].action));
         json_array_append_new(evs, e);
     }
-    json_object_set_new(j, "events", evs);
+    if (with_pcr9) {
+        const char *tags[2] = { "LOADED_IMAGE::LoadOptions", "Linux initrd" };
+        const uint8_t *d9[2] = { uki.load_options_digest, uki.initrd_digest };
+        for (int k = 0; k < 2; k++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "pcr", json_integer(9));
+            json_object_set_new(e, "type", json_string("EV_EVENT_TAG"));
+            json_object_set_new(e, "data", json_string(tags[k]));
+            set_hex(e, "sha256", d9[k], 32);
+            json_array_append_new(evs, e);
+        }
+    }
     if (have_uki) {
         for (size_t i = 0; i < uki.nevents; i++) {
             json_t *e = json_object();
@@ -470,8 +508,11 @@ static int cmd_pcrs(int argc, char **argv)
         }
         json_object_set_new(j, "uki", json_string(files[uki_index]));
     }
+    json_object_set_new(j, "events", evs);
     json_t *pcrs = json_object();
     set_hex(pcrs, "4", res.pcr4, 32);
+    if (with_pcr9)
+        set_hex(pcrs, "9", uki.pcr9, 32);
     if (have_uki)
         set_hex(pcrs, "11", uki.pcr11, 32);
     json_t *banks = json_object();
@@ -481,6 +522,8 @@ static int cmd_pcrs(int argc, char **argv)
         json_t *lg = json_object(), *lp = json_object();
         json_object_set_new(lg, "file", json_string(log_path));
         set_hex(lp, "4", bank.pcr[4], 32);
+        if (with_pcr9)
+            set_hex(lp, "9", bank.pcr[9], 32);
         if (have_uki)
             set_hex(lp, "11", bank.pcr[11], 32);
         json_object_set_new(lg, "pcrs", lp);
@@ -489,9 +532,10 @@ static int cmd_pcrs(int argc, char **argv)
     }
     json_object_set_new(j, "not_predicted",
                         json_string("PCR 0-3, 5-7 belong to the firmware and platform; record them "
-                                    "from a real boot, never computed here. PCR 9 (the Linux EFI stub's "
-                                    "initrd and load-options events) and PCR 12/13 (systemd-stub "
-                                    "credentials, sysexts, command-line overrides) are not predicted."));
+                                    "from a real boot, never computed here. PCR 12/13 (systemd-stub "
+                                    "credentials, sysexts, command-line overrides) stay unextended "
+                                    "when the ESP holds none; PCR 9 is predicted only for a UKI with "
+                                    ".cmdline and .initrd."));
     rc = print_json(j) ? EXIT_FAIL : (log_match ? 0 : EXIT_FAIL);
     return rc;
 }

@@ -92,6 +92,37 @@ out:
     return rc;
 }
 
+/* UTF-8 command line (up to its first NUL) to UTF-16LE with a terminating NUL, as systemd-stub hands
+ * it to the kernel as LoadOptions. BMP characters only; returns the byte length or 0 (unsupported). */
+static size_t cmdline_utf16(const uint8_t *s, size_t n, uint8_t *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    while (i < n && s[i]) {
+        uint32_t c = s[i], need = 0;
+        if (c < 0x80) need = 0;
+        else if ((c & 0xE0) == 0xC0) { c &= 0x1F; need = 1; }
+        else if ((c & 0xF0) == 0xE0) { c &= 0x0F; need = 2; }
+        else return 0;
+        if (n - i - 1 < need)
+            return 0;
+        for (uint32_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            c = c << 6 | (s[i + k] & 0x3F);
+        }
+        i += 1 + need;
+        if (o + 2 > cap)
+            return 0;
+        out[o++] = (uint8_t)c;
+        out[o++] = (uint8_t)(c >> 8);
+    }
+    if (o + 2 > cap)
+        return 0;
+    out[o++] = 0;
+    out[o++] = 0;
+    return o;
+}
+
 measure_err pcr_predict_uki_pcr11(const uint8_t *image, size_t len, pcr_predict_uki_result *out)
 {
     pe_section secs[MEASURE_MAX_PE_SECTIONS];
@@ -116,6 +147,24 @@ measure_err pcr_predict_uki_pcr11(const uint8_t *image, size_t len, pcr_predict_
             continue;
         if (s->virtual_size > MEASURE_MAX_PE_BYTES)
             return MEASURE_ERR_PE_FORMAT;
+        if (k == 0 && s->raw_size >= s->virtual_size) {
+            size_t dl = 0;
+            if (pe_authenticode_hash(image + s->raw_ptr, s->virtual_size, "sha256",
+                                     out->linux_authenticode, &dl, NULL) == MEASURE_OK)
+                out->has_linux_pe = 1;
+        }
+        if (strcmp(UKI_SECTIONS[k], ".cmdline") == 0) {
+            static uint8_t u16[2 * MEASURE_MAX_APPEND + 2];
+            size_t avail = s->raw_size < s->virtual_size ? s->raw_size : s->virtual_size;
+            size_t ul = avail <= MEASURE_MAX_APPEND ? cmdline_utf16(image + s->raw_ptr, avail, u16, sizeof(u16)) : 0;
+            if (ul > 2) {
+                if (tpm_eventlog_hash(TPM_EVENTLOG_ALG_SHA256, u16, ul, out->load_options_digest) != TPM_EVENTLOG_OK)
+                    return MEASURE_ERR_CRYPTO;
+                out->has_load_options = 1;
+            } else if (ul == 0) {
+                out->has_pcr9 = -1;        /* cannot say what the stub passes */
+            }
+        }
         for (int is_name = 1; is_name >= 0; is_name--) {
             pcr_predict_uki_event *e = &out->events[out->nevents++];
             memcpy(e->section, s->name, sizeof(e->section));
@@ -129,7 +178,25 @@ measure_err pcr_predict_uki_pcr11(const uint8_t *image, size_t len, pcr_predict_
                 return rc;
             if (tpm_eventlog_extend(TPM_EVENTLOG_ALG_SHA256, out->pcr11, e->digest) != TPM_EVENTLOG_OK)
                 return MEASURE_ERR_CRYPTO;
+            if (!is_name && strcmp(UKI_SECTIONS[k], ".initrd") == 0) {
+                memcpy(out->initrd_digest, e->digest, PCR_PREDICT_SHA256);
+                out->has_initrd = 1;
+            }
         }
     }
+    /* PCR 9, in the Linux stub's order: load options, then the initrd. */
+    if (out->has_pcr9 == -1) {
+        out->has_pcr9 = 0;
+        return MEASURE_OK;
+    }
+    if (!out->has_load_options || !out->has_initrd)
+        return MEASURE_OK;                 /* only the case seen on a real boot is predicted */
+    out->has_pcr9 = 1;
+    if (out->has_load_options &&
+        tpm_eventlog_extend(TPM_EVENTLOG_ALG_SHA256, out->pcr9, out->load_options_digest) != TPM_EVENTLOG_OK)
+        return MEASURE_ERR_CRYPTO;
+    if (out->has_initrd &&
+        tpm_eventlog_extend(TPM_EVENTLOG_ALG_SHA256, out->pcr9, out->initrd_digest) != TPM_EVENTLOG_OK)
+        return MEASURE_ERR_CRYPTO;
     return MEASURE_OK;
 }

@@ -51,6 +51,19 @@ typedef struct {
     size_t nevents;
     pcr_predict_uki_event events[2 * PCR_PREDICT_UKI_SECTIONS];
     uint8_t pcr11[PCR_PREDICT_SHA256];
+    /* systemd-stub starts the embedded kernel with LoadImage, so the firmware measures the .linux
+     * section, a PE image itself, into PCR 4 after the UKI: its Authenticode digest. */
+    int has_linux_pe;
+    uint8_t linux_authenticode[PCR_PREDICT_SHA256];
+    /* The Linux EFI stub (seen with Debian's 6.1) then measures into PCR 9, as EV_EVENT_TAG:
+     * "LOADED_IMAGE::LoadOptions" = SHA-256 of the UTF-16 command line systemd-stub passes (the
+     * .cmdline section, with its NUL), and "Linux initrd" = SHA-256 of the initrd (.initrd). */
+    int has_pcr9;                          /* predicted only with both .cmdline and .initrd (the case
+                                              verified on a real boot) and a UTF-8 BMP command line */
+    int has_load_options, has_initrd;
+    uint8_t load_options_digest[PCR_PREDICT_SHA256];
+    uint8_t initrd_digest[PCR_PREDICT_SHA256];
+    uint8_t pcr9[PCR_PREDICT_SHA256];
 } pcr_predict_uki_result;
 
 /* Computes PCR 11 for a UKI image held in image[0..len). A PE without a .linux section is not a UKI:
