@@ -5,6 +5,7 @@ host: /healthz, /status, a whole login with its signed result, a replay, the ACP
 (QEMU's system_powerdown) ending in a clean power-off, and PID 1 restarting a failing service with
 backoff. Serial logs: tests/out/image/*/serial.log."""
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -248,6 +249,33 @@ def the_image_has_no_shell_and_runs_only_our_two_programs():
     for dep, user in (("virtio_ring.ko", "virtio_pci.ko"), ("failover.ko", "net_failover.ko"),
                       ("net_failover.ko", "virtio_net.ko"), ("virtio.ko", "virtio_net.ko")):
         check(order.index(dep) < order.index(user), f"{dep} after {user}")
+
+
+@case
+def build_manifest_lists_the_artifacts_and_the_measurement_inputs():
+    d = STATE["repro"]
+    append = "console=ttyS0 sealed.ip=10.0.2.15/24"
+    ovmf = os.environ.get("SEALED_OVMF_AMDSEV") or os.path.join(ROOT, "build", "measure", "OVMF.amdsev.fd")
+    args = [os.path.join(ROOT, "scripts", "image-manifest.sh"), "--dir", d, "--append", append]
+    have_ovmf = os.path.exists(ovmf) and os.path.exists(os.path.join(ROOT, "build", "sealed-measure"))
+    for with_ovmf in ([False, True] if have_ovmf else [False]):
+        subprocess.run(args + (["--ovmf", ovmf] if with_ovmf else []), check=True, capture_output=True, cwd=ROOT)
+        m = json.load(open(os.path.join(d, "build-manifest.json")))
+        sums = dict(reversed(line.split()) for line in open(os.path.join(d, "SHA256SUMS")))
+        check({k: v["sha256"] for k, v in m["artifacts"].items()} == sums, m["artifacts"])
+        check(m["kernel"]["package"] in open(os.path.join(ROOT, "image", "kernel.lock")).read())
+        check(m["source"]["source_date_epoch"] == 1700000000 and m["cmdline"] == append)
+        conf = open(os.path.join(ROOT, "image", "sealed-login.conf"), "rb").read()
+        check(m["baked_config_sha256"] == hashlib.sha256(conf).hexdigest())
+        if not with_ovmf:
+            check(m["measurements"] is None and "OVMF" in m["measurements_reason"])
+            continue
+        snp = m["measurements"]["targets"]["kvm-qemu-sev-snp-direct-boot"]
+        check(snp["direct_boot"]["kernel_sha256"] == sums["vmlinuz"])
+        check(snp["direct_boot"]["initrd_sha256"] == sums["initramfs.cpio.gz"])
+        check(snp["direct_boot"]["append"] == append)
+        check(all(re.fullmatch("[0-9a-f]{96}", x["measurement"]) for x in snp["measurements"]))
+        print(f"# manifest with measurements from {ovmf}", flush=True)
 
 
 S = None

@@ -1,0 +1,56 @@
+#!/bin/bash
+# image-manifest.sh: writes DIR/build-manifest.json for an image built by build-initramfs.sh: every
+# artifact's sha256 and size, the kernel package, the baked config's sha256, the kernel command line
+# the measurement assumes, and (when an AmdSevX64 OVMF is given) the expected measurements from
+# scripts/measure-manifest.sh (sealed-measure), which `sealed-verify --manifest` reads. Owns only
+# DIR/build-manifest.json.
+#   scripts/image-manifest.sh --dir build/image --append "CMDLINE" [--ovmf OVMF.amdsev.fd]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="" append="" ovmf=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        --dir) dir=$2 ;; --append) append=$2 ;; --ovmf) ovmf=$2 ;;
+        *) echo "image-manifest: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift 2
+done
+[ -n "$dir" ] && [ -f "$dir/SHA256SUMS" ] && [ -f "$dir/kernel.txt" ] ||
+    { echo "image-manifest: --dir must hold build-initramfs.sh's output" >&2; exit 2; }
+meas="$dir/measurements.json"
+rm -f "$meas"
+if [ -n "$ovmf" ]; then
+    scripts/measure-manifest.sh --ovmf "$ovmf" --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+        --append "$append" >"$meas"
+fi
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
+python3 - "$dir" "$append" "$commit" "$meas" <<'EOF'
+import hashlib, json, os, sys
+d, append, commit, meas = sys.argv[1:]
+kernel = dict(l.strip().split("=", 1) for l in open(os.path.join(d, "kernel.txt")) if "=" in l)
+arts = {}
+for line in open(os.path.join(d, "SHA256SUMS")):
+    sha, name = line.split()
+    arts[name] = {"sha256": sha, "size": os.path.getsize(os.path.join(d, name))}
+conf = open(os.path.join(d, "stage", "sealed-login.conf"), "rb").read()
+m = {
+    "format": "sealed-login build manifest 1",
+    "source": {"git_commit": commit, "source_date_epoch": int(kernel.pop("source_date_epoch"))},
+    "artifacts": arts,
+    "kernel": {"package": kernel["package"], "version": kernel["version"], "deb_sha256": kernel["deb_sha256"],
+               "release": kernel["release"]},
+    "baked_config_sha256": hashlib.sha256(conf).hexdigest(),
+    "cmdline": append,
+}
+if os.path.exists(meas):
+    m["measurements"] = json.load(open(meas))
+    os.unlink(meas)
+else:
+    m["measurements"] = None
+    m["measurements_reason"] = "no AmdSevX64 OVMF given (make ovmf-amdsev, then make image)"
+with open(os.path.join(d, "build-manifest.json"), "w") as f:
+    json.dump(m, f, indent=2)
+    f.write("\n")
+EOF
+echo "$dir/build-manifest.json"
