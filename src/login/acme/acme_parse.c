@@ -248,7 +248,12 @@ int acme_pem_chain_parse(const char *pem, size_t len, X509 **leaf, STACK_OF(X509
         unsigned char *data = NULL;
         long dlen = 0;
         if (!PEM_read_bio(b, &name, &header, &data, &dlen)) {
+            /* the normal end is "no start line"; anything else (a cut block, no memory) must not
+             * pass for a shorter chain */
+            unsigned long e = ERR_peek_last_error();
             ERR_clear_error();
+            if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+                goto out;
             break;
         }
         int ok = !strcmp(name, "CERTIFICATE") && dlen > 0;
