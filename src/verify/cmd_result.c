@@ -671,7 +671,7 @@ int cmd_result(struct verify_opts *o)
         goto out;
     }
     if (o->expect_measurement) {
-        if (codec_hex_decode(o->expect_measurement, strlen(o->expect_measurement), c->expect_meas, 48) != 48) {
+        if (verify_hex_arg(o->expect_measurement, c->expect_meas, 48) != 48) {
             fprintf(stderr, "sealed-verify: --expect-measurement wants 96 lowercase hex digits (SHA-384)\n");
             goto out;
         }

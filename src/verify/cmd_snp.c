@@ -102,7 +102,7 @@ int cmd_snp_report(struct verify_opts *o)
     snp_check_run(&o->snp, rep, len, vek, sup, nsup, &st, "report", &r, &parsed);
     if (parsed && o->report_data) {
         uint8_t want[64];
-        size_t wl = codec_hex_decode(o->report_data, strlen(o->report_data), want, sizeof want);
+        size_t wl = verify_hex_arg(o->report_data, want, sizeof want);
         steps_check(&st, wl == 64 && CRYPTO_memcmp(want, r.report_data, 64) == 0, NULL, "snp.report_data",
                     "REPORT_DATA equals --report-data");
     }

@@ -28,7 +28,7 @@ int cmd_tdx_quote(struct verify_opts *o)
         fprintf(stderr, "sealed-verify: %s\n", err);
         goto out;
     }
-    if (o->report_data && codec_hex_decode(o->report_data, strlen(o->report_data), rd, sizeof rd) != 64) {
+    if (o->report_data && verify_hex_arg(o->report_data, rd, sizeof rd) != 64) {
         fprintf(stderr, "sealed-verify: --report-data wants 128 lowercase hex digits\n");
         goto out;
     }

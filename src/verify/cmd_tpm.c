@@ -89,7 +89,7 @@ int cmd_tpm_quote(struct verify_opts *o)
     };
     if (o->report_data) {
         uint8_t rd[64];
-        if (codec_hex_decode(o->report_data, strlen(o->report_data), rd, sizeof rd) != 64) {
+        if (verify_hex_arg(o->report_data, rd, sizeof rd) != 64) {
             fprintf(stderr, "sealed-verify: --report-data wants 128 lowercase hex digits\n");
             goto out;
         }
@@ -98,7 +98,7 @@ int cmd_tpm_quote(struct verify_opts *o)
         in.expected_extra_len = 32;
         in.expected_extra_what = "SHA-256(--report-data)";
     } else if (o->nonce) {
-        size_t n = codec_hex_decode(o->nonce, strlen(o->nonce), extra, sizeof extra);
+        size_t n = verify_hex_arg(o->nonce, extra, sizeof extra);
         if (n == (size_t)-1) {
             fprintf(stderr, "sealed-verify: --nonce wants lowercase hex (at most 64 bytes)\n");
             goto out;

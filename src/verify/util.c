@@ -156,3 +156,18 @@ fail:
     free(out);
     return NULL;
 }
+
+size_t verify_hex_arg(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(s), ol = 0;
+    if (n == 0 || n / 2 > cap)
+        return (size_t)-1;
+    uint8_t *b = verify_hex_text((const uint8_t *)s, n, &ol);
+    if (!b || ol > cap) {
+        free(b);
+        return (size_t)-1;
+    }
+    memcpy(out, b, ol);
+    free(b);
+    return ol;
+}

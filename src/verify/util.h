@@ -18,4 +18,8 @@ void verify_format_time(time_t t, char *out, size_t cap);
 /* If buf (len bytes) is hex text (optionally ending in whitespace), decodes it in place-free
  * fashion into a new malloc'd buffer and returns it with *outlen; otherwise NULL. */
 uint8_t *verify_hex_text(const uint8_t *buf, size_t len, size_t *outlen);
+
+/* Decodes a hex command-line value (either case) into out (at most cap bytes); the decoded length,
+ * or (size_t)-1 if it is not hex or too long. */
+size_t verify_hex_arg(const char *s, uint8_t *out, size_t cap);
 #endif

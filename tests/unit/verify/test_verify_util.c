@@ -34,6 +34,11 @@ TEST(hex_text)
     CHECK(verify_hex_text((const uint8_t *)"0A0", 3, &n) == NULL);
     CHECK(verify_hex_text((const uint8_t *)"zz", 2, &n) == NULL);
     CHECK(verify_hex_text((const uint8_t *)"\n", 1, &n) == NULL);
+    uint8_t o[4];
+    CHECK(verify_hex_arg("DeadBEEF", o, sizeof o) == 4 && o[0] == 0xde && o[3] == 0xef);
+    CHECK(verify_hex_arg("deadbeef00", o, sizeof o) == (size_t)-1);   /* longer than cap */
+    CHECK(verify_hex_arg("", o, sizeof o) == (size_t)-1);
+    CHECK(verify_hex_arg("xyz0", o, sizeof o) == (size_t)-1);
 }
 
 TEST(manifest_collects_measurements_and_pcrs)
