@@ -119,8 +119,8 @@ static enum init_err parse_word(const char *w, size_t n, struct init_net *o)
     if (klen == 2 && !memcmp(w, "if", 2)) {
         if (o->ifname[0])
             return INIT_ERR_DUPLICATE;
-        if (vlen == 0)
-            return INIT_ERR_SYNTAX;
+        if (vlen == 0 || (vlen == 1 && v[0] == '.') || (vlen == 2 && v[0] == '.' && v[1] == '.'))
+            return INIT_ERR_SYNTAX;   /* the kernel refuses these names too (dev_valid_name) */
         if (vlen > INIT_IFNAME_MAX)
             return INIT_ERR_TOOLONG;
         for (size_t i = 0; i < vlen; i++)

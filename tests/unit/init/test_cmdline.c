@@ -60,7 +60,7 @@ TEST(address_syntax_is_strict)
         "sealed.ip=10.0.2/24", "sealed.ip=10.0.2.15.1/24", "sealed.ip=256.0.0.1/8",
         "sealed.ip=010.0.0.1/8", "sealed.ip=10..0.1/8", "sealed.ip=10.0.0.-1/8", "sealed.ip=/24",
         "sealed.ip=+10.0.0.1/8", "sealed.gw=1.2.3", "sealed.dns=1.2.3.4,", "sealed.dns=,1.2.3.4",
-        "sealed.ip", "sealed.if=", "sealed.if=eth:0", "sealed.if=e/th0", "sealed.ip=1.2.3.4/8x",
+        "sealed.ip", "sealed.if=", "sealed.if=.", "sealed.if=..", "sealed.if=eth:0", "sealed.if=e/th0", "sealed.ip=1.2.3.4/8x",
         "sealed.ip=1234.0.0.1/8",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
