@@ -9,13 +9,13 @@
 # disk (GCE, EC2 SNP), for which no SNP value can cover our bytes: they say so instead.
 set -euo pipefail
 BIN=${SEALED_MEASURE:-build/sealed-measure}
-ovmf="" source="" kernel="" initrd="" append="" efi="" features=0x1
+ovmf="" source="" kernel="" initrd="" append="" efi="" features=0x1 recorded=""
 vcpus="1 2 4" types="EPYC-v4 EPYC-Milan EPYC-Genoa"
 while [ $# -gt 0 ]; do
     case $1 in
         --ovmf) ovmf=$2 ;; --ovmf-source) source=$2 ;; --kernel) kernel=$2 ;; --initrd) initrd=$2 ;;
         --append) append=$2 ;; --efi) efi=$2 ;; --guest-features) features=$2 ;;
-        --vcpus) vcpus=$2 ;; --vcpu-types) types=$2 ;;
+        --vcpus) vcpus=$2 ;; --vcpu-types) types=$2 ;; --recorded-pcrs) recorded=$2 ;;
         *) echo "measure-manifest: unknown argument $1" >&2; exit 2 ;;
     esac
     shift 2
@@ -37,9 +37,9 @@ for t in $types; do
     done
 done
 [ -n "$efi" ] && "$BIN" pcrs --json "$efi" >"$tmp/pcrs.json"
-python3 - "$tmp" "$ovmf" "$source" <<'PY'
+python3 - "$tmp" "$ovmf" "$source" "$recorded" <<'PY'
 import glob, json, os, sys
-tmp, ovmf, source = sys.argv[1:4]
+tmp, ovmf, source, recorded = sys.argv[1:5]
 runs = [json.load(open(f)) for f in sorted(glob.glob(f"{tmp}/snp-*.json"), key=lambda p: int(p.rsplit("-", 1)[1][:-5]))]
 first = runs[0]
 snp = {
@@ -61,6 +61,10 @@ if os.path.exists(pcrs):
         "efi_applications": [{"file": os.path.basename(a["file"]), "authenticode_sha256": a["authenticode_sha256"]}
                              for a in p["efi_applications"]],
         "pcrs": p["pcrs"], "events": p["events"], "not_predicted": p["not_predicted"]}
+if recorded:
+    # Firmware-owned PCRs as one platform measured them: evidence of what that platform does, kept
+    # apart from the predicted "pcrs" (another firmware build gives other values).
+    targets.setdefault("uefi-disk-vtpm", {})["recorded_firmware_pcrs"] = json.load(open(recorded))
 for cloud, name in (("gce-sev-snp", "GCE"), ("ec2-sev-snp", "EC2")):
     targets[cloud] = {
         "measurement": None,

@@ -94,4 +94,19 @@ replayed=$("$BIN" eventlog --json "$d/eventlog.bin" | python3 -c 'import json,sy
 fromtpm=$(for i in 0 1 2 3 4 5 6 7; do printf '%s ' "$(tpm $i)"; done)
 [ "$replayed " = "$fromtpm" ] && ok "the log replays to the TPM's PCR 0-7 (firmware PCRs recorded, not predicted)" ||
     not_ok "the log replays to the TPM's PCR 0-7" "replayed '$replayed' TPM '$fromtpm'"
+
+# Keep what this platform's firmware measured, with its provenance, for the manifest
+# (scripts/measure-manifest.sh --recorded-pcrs): recorded from a boot, never computed.
+python3 - "$OUT/recorded-firmware-pcrs.json" "$(dpkg-query -W -f='${Version}' ovmf 2>/dev/null)" \
+    "$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null)" "$(dpkg-query -W -f='${Version}' swtpm 2>/dev/null)" \
+    $(for i in 0 1 2 3 4 5 6 7; do tpm $i; done) <<'PY'
+import json, sys, time
+out, ovmf, qemu, swtpm, *vals = sys.argv[1:]
+json.dump({"platform": f"QEMU q35 (TCG, 512 MiB, -nodefaults, virtio disk) {qemu}; Debian OVMF {ovmf} OVMF_CODE_4M.fd with a fresh OVMF_VARS_4M.fd; swtpm {swtpm} tpm-crb",
+           "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "how": "read from the TPM (sysfs pcr-sha256) by the booted kernel; the firmware's event log replays to them",
+           "sha256": {str(i): v for i, v in enumerate(vals)}}, open(out, "w"), indent=2)
+PY
+[ -s "$OUT/recorded-firmware-pcrs.json" ] && ok "firmware PCRs recorded in $(basename "$OUT")/recorded-firmware-pcrs.json" ||
+    not_ok "firmware PCRs recorded"
 [ "$failed" -eq 0 ]

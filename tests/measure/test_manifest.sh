@@ -23,6 +23,11 @@ check "one entry per vCPU count and type" "$(q "len(j['kvm-qemu-sev-snp-direct-b
 check "firmware recorded" "$(q "j['kvm-qemu-sev-snp-direct-boot']['firmware']['snp_ovmf_hash'][:16], j['kvm-qemu-sev-snp-direct-boot']['firmware']['source']")" "086e2e9149ebf45a test fixture"
 check "vTPM target has PCR 4" "$(q "sorted(j['uefi-disk-vtpm']['pcrs']['sha256'])")" "['4']"
 check "GCE and EC2 SNP carry no invented value" "$(q "[j[c]['measurement'] for c in ('gce-sev-snp','ec2-sev-snp')]")" "[None, None]"
+printf '{"platform": "test", "sha256": {"0": "%064d"}}' 0 >"$OUT/rec.json"
+scripts/measure-manifest.sh --ovmf $FIX/ovmf_AmdSev_suffix.bin --vcpus 1 --vcpu-types EPYC \
+    --efi tests/measure/fuzz/corpus/pe/minimal_pe32plus.efi --recorded-pcrs "$OUT/rec.json" >"$OUT/m2.json"
+check "recorded firmware PCRs kept apart from the predicted ones" \
+    "$(python3 -c "import json; t=json.load(open('$OUT/m2.json'))['targets']['uefi-disk-vtpm']; print(sorted(t['pcrs']['sha256']), t['recorded_firmware_pcrs']['platform'])")" "['4'] test"
 scripts/measure-manifest.sh --ovmf $FIX/ovmf_OvmfX64_suffix.bin --kernel /dev/null >/dev/null 2>"$OUT/err2"
 check "a firmware without kernel hashes fails the manifest" "$? $(grep -c SNP_KERNEL_HASHES "$OUT/err2")" "1 1"
 [ "$failed" -eq 0 ]
