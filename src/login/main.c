@@ -57,6 +57,7 @@ struct cloud_ctx {
     struct tls *tls;
     struct acme **acme;
     struct event *cert_watch;   /* notifications on certificate issued / failing */
+    char start_domain[256];     /* cfg->domain when the service started */
     unsigned cert_gen;
     long long acme_err_at;
 };
@@ -130,12 +131,18 @@ static void on_cloud_ready(void *arg)
 {
     struct cloud_ctx *cc = arg;
     char err[256];
-    if (cc->cfg->acme_directory && !*cc->acme) {   /* the domain came with the metadata */
+    if (strcmp(cc->start_domain, cc->cfg->domain)) {   /* the domain came with the metadata */
         char host[256];
         host_of(cc->cfg->domain, host, sizeof host);
-        if (tls_install_self_signed(cc->tls, host, 1) || acme_begin(cc, 1))
-            log_error("service.acme", "reason=\"cannot start ACME for the metadata's domain\"");
+        if (app_domain_changed(cc->app) || tls_install_self_signed(cc->tls, host, cc->cfg->acme_directory ? 1 : 30)) {
+            log_error("service.domain", "reason=\"cannot switch to the metadata's domain\"");
+            app_set_unavailable_reason(cc->app, "the service could not switch to its domain");
+            return;
+        }
+        log_info("service.domain", "source=metadata domain=%s", cc->cfg->domain);
     }
+    if (cc->cfg->acme_directory && !*cc->acme && acme_begin(cc, 1))   /* ACME waited for the domain */
+        log_error("service.acme", "reason=\"cannot start ACME for the metadata's domain\"");
     if (cc->cfg->signing_key_pem) {   /* fetched from the secret store: replaces the per-boot key */
         struct signer *s = signer_from_pem(cc->cfg->signing_key_pem, strlen(cc->cfg->signing_key_pem), err, sizeof err);
         config_set_str(&cc->cfg->signing_key_pem, NULL);
@@ -271,6 +278,7 @@ int main(int argc, char **argv)
         goto out;
     cc = (struct cloud_ctx){.cfg = &cfg, .app = app, .cloud = cloud, .signer = &signer, .base = base, .hc = hc,
                             .tls = tls, .acme = &acme};
+    snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
     cloud_set_daily_summary(cloud, daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))

@@ -28,13 +28,14 @@ def sha(s):
 
 
 class Fake:
-    def __init__(self, platform, metadata, secrets, topics=(), ipv6=False):
+    def __init__(self, platform, metadata, secrets, topics=(), ipv6=False, api_plain=False):
         os.makedirs(OUT, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=f"fake-{platform}-")
         self.log = open(os.path.join(OUT, f"fake_cloud_{platform}.stderr"), "a")
         self.p = subprocess.Popen([sys.executable, FAKE, "--platform", platform, "--metadata", json.dumps(metadata),
                                    "--secrets", json.dumps(secrets), "--topics", json.dumps(list(topics)),
-                                   "--dir", self.dir] + (["--ipv6"] if ipv6 else []),
+                                   "--dir", self.dir] + (["--ipv6"] if ipv6 else []) +
+                                  (["--api-plain"] if api_plain else []),
                                   stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.p.stdout.readline()
         if not line:

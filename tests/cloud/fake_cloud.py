@@ -519,6 +519,7 @@ def main():
     ap.add_argument("--topics", help="JSON array of notification topic ids")
     ap.add_argument("--dir", help="scratch directory for keys and certificates")
     ap.add_argument("--ipv6", action="store_true", help="metadata listener on [::1] instead of 127.0.0.1")
+    ap.add_argument("--api-plain", action="store_true", help="API listener without TLS (the image test's guest)")
     args = ap.parse_args()
     ST = State(args)
     if args.ipv6:   # OCI's metadata server also answers on [fd00:c1::a9fe:a9fe]: here [::1]
@@ -528,15 +529,17 @@ def main():
     else:
         md = ThreadingHTTPServer(("127.0.0.1", 0), MetadataHandler)
     api = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
-    api.socket = ctx.wrap_socket(api.socket, server_side=True)
+    if not args.api_plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
+        api.socket = ctx.wrap_socket(api.socket, server_side=True)
     for s in (md, api):
         s.daemon_threads = True
         threading.Thread(target=s.serve_forever, daemon=True).start()
     mhost = "[::1]" if args.ipv6 else "127.0.0.1"
     print(json.dumps({"metadata": f"http://{mhost}:{md.server_address[1]}",
-                      "api": f"https://127.0.0.1:{api.server_address[1]}",
+                      "api": f"{'http' if args.api_plain else 'https'}://127.0.0.1:{api.server_address[1]}",
+                      "api_port": api.server_address[1], "metadata_port": md.server_address[1],
                       "ca_file": ST.tls_ca_pem, "root_pem": ST.root_pem, "tenancy": TENANCY,
                       "instance": INSTANCE, "leaf_pem": ST.leaf_pem, "leaf_key": ST.leaf_key,
                       "intermediate_pem": ST.int_pem, "project_id": ST.project_id}), flush=True)

@@ -19,7 +19,8 @@ import cloudtest as ct  # noqa: E402
 FAKE = ct.Fake("oci", {}, {}, [ct.TOPIC_ID])
 FAKE.config(metadata_fail=10 ** 6)   # the metadata server is "down" until the test brings it up
 S = Service(users=["alice", "bob"], name="cloud-service", env={
-    "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_DOMAIN": "",
+    # the domain the service starts with is not the real one: only the metadata's is
+    "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_DOMAIN": "placeholder.invalid",
     "SEALED_PLATFORM": "auto", "SEALED_METADATA_BASE": FAKE.metadata, "SEALED_CLOUD_API_BASE": FAKE.api,
     "SEALED_CLOUD_CA_FILE": FAKE.ca}).__enter__()
 
@@ -63,6 +64,7 @@ def login_with_metadata_configuration_only():
     hdr, payload = jws_check.verify(jws_from_page(r.text))
     check(payload["paypal"]["client_id"] == S.client_id)
     check(payload["iss"] == f"https://localhost:{S.port}")
+    check(f"service.domain source=metadata domain=localhost:{S.port}" in S.log_text())
     check(payload["report_data"] == jws_check.report_data(payload, hdr["kid"]))
     check(S.login("alice").status == 409)
 

@@ -247,12 +247,19 @@ static int handle_skew(struct cloud *c, const struct http_response *r, const cha
 
 /* ---- HTTP helpers --------------------------------------------------------------------------- */
 
+/* Plain HTTP to the cloud APIs only for a test build whose measured config points cloud_api_base
+ * at fakes over http:// (as paypal_api_base may point at the fake PayPal); never for real hosts. */
+static int api_plain_ok(const struct cloud *c)
+{
+    return c->cfg->cloud_api_base && !strncmp(c->cfg->cloud_api_base, "http://", 7);
+}
+
 static int start_get(struct cloud *c, struct http_call **slot, const char *url, const char *const *hdrs, long timeout,
                      size_t cap, int metadata, http_done_fn done)
 {
     struct http_request rq = {
         .method = "GET", .url = url, .headers = hdrs, .timeout_ms = timeout, .max_response = cap,
-        .allow_plain_http = metadata, .ca_file = metadata ? NULL : c->cfg->cloud_ca_file,
+        .allow_plain_http = metadata || api_plain_ok(c), .ca_file = metadata ? NULL : c->cfg->cloud_ca_file,
     };
     *slot = http_client_start(c->http, &rq, done, c);
     return *slot ? 0 : -1;
@@ -278,6 +285,7 @@ static int oci_call(struct cloud *c, struct http_call **slot, const char *method
         .method = method, .url = url, .headers = hdrs,
         .body = (const uint8_t *)body, .body_len = body ? strlen(body) : 0,
         .timeout_ms = CLOUD_API_TIMEOUT_MS, .max_response = cap, .ca_file = c->cfg->cloud_ca_file,
+        .allow_plain_http = api_plain_ok(c),
     };
     *slot = http_client_start(c->http, &hr, done, c);
     oci_sign_result_clear(&sr);
@@ -691,7 +699,7 @@ static void federate(struct cloud *c)
     struct http_request hr = {
         .method = "POST", .url = url, .headers = (const char *const *)sr.headers, .body = (const uint8_t *)body,
         .body_len = strlen(body), .timeout_ms = CLOUD_API_TIMEOUT_MS, .max_response = CLOUD_TOKEN_MAX,
-        .ca_file = c->cfg->cloud_ca_file,
+        .ca_file = c->cfg->cloud_ca_file, .allow_plain_http = api_plain_ok(c),
     };
     if (!(c->call = http_client_start(c->http, &hr, on_federation, c))) {
         step_fail(c, "cannot start the federation call");
