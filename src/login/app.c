@@ -612,17 +612,6 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *, const 
 void app_set_unavailable_reason(struct app *a, const char *why) { a->unavailable_why = why; }
 void app_set_certificate_pending(struct app *a, const char *why) { a->certificate_why = why; }
 
-int app_domain_changed(struct app *a)
-{
-    struct paypal *p = paypal_new(a->d.http, a->d.cfg);   /* it derives redirect_uri from the domain */
-    if (!p)
-        return -1;
-    paypal_free(a->paypal);
-    a->paypal = p;
-    snprintf(a->iss, sizeof a->iss, "https://%s", a->d.cfg->domain);
-    return 0;
-}
-
 struct signer *app_replace_signer(struct app *a, struct signer *s)
 {
     struct signer *old = a->d.signer;

@@ -46,11 +46,6 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *arg, con
  * NULL to derive it from the config. Borrowed; the caller keeps it alive. */
 void app_set_unavailable_reason(struct app *a, const char *why);
 
-/* The domain in the config changed (it came with the instance metadata after start): recomputes
- * iss and the PayPal redirect_uri. Only while login is unavailable: no flow may be in progress.
- * Returns 0, or -1 on allocation failure (the old values stay). */
-int app_domain_changed(struct app *a);
-
 /* Swaps the service key (the cloud's secret store delivered it after start) and returns the old
  * one for the caller to free. Only while login is unavailable: no flow may hold the old key's kid. */
 struct signer *app_replace_signer(struct app *a, struct signer *s);

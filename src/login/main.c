@@ -134,7 +134,8 @@ static void on_cloud_ready(void *arg)
     if (strcmp(cc->start_domain, cc->cfg->domain)) {   /* the domain came with the metadata */
         char host[256];
         host_of(cc->cfg->domain, host, sizeof host);
-        if (app_domain_changed(cc->app) || tls_install_self_signed(cc->tls, host, cc->cfg->acme_directory ? 1 : 30)) {
+        /* iss and redirect_uri follow cfg->domain by themselves; the self-signed certificate not */
+        if (tls_install_self_signed(cc->tls, host, cc->cfg->acme_directory ? 1 : 30)) {
             log_error("service.domain", "reason=\"cannot switch to the metadata's domain\"");
             app_set_unavailable_reason(cc->app, "the service could not switch to its domain");
             return;
