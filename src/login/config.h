@@ -44,7 +44,8 @@ struct config {
     char    *notification_topic_id;
     char    *metadata_base;     /* override of the metadata endpoint (tests against fakes) */
     char    *cloud_api_base;    /* override of every cloud API host (auth, Vault, Notifications,
-                                   Secret Manager): one https base, tests against fakes; NULL = real */
+                                   Secret Manager) for tests against fakes (http:// allowed there,
+                                   as for paypal_api_base); NULL = the real hosts */
     char    *cloud_ca_file;     /* CA bundle for cloud API TLS; NULL = system roots */
 
     /* attestation (issue 5): device paths, overridable for emulated devices in tests */
