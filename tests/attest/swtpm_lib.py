@@ -138,3 +138,67 @@ def parse_eventlog(data):
         (esz,) = struct.unpack_from("<I", data, off)
         off += 4 + esz
         yield pcr, etype, digests
+
+
+class DropProxy:
+    """A loopback proxy in front of swtpm's command socket that forwards whole TPM commands and
+    drops the client's connection (the command is lost) when the running command count reaches
+    one of drop_at: a TPM that goes away under the provider, as a reset vTPM or a crashed
+    resource manager would."""
+
+    def __init__(self, port, drop_at):
+        import threading
+        self.target = port
+        self.drop_at = set(drop_at)
+        self.count = 0
+        self.connections = 0
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.port = self.srv.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @staticmethod
+    def _read(s, n):
+        b = b""
+        while len(b) < n:
+            c = s.recv(n - len(b))
+            if not c:
+                raise EOFError
+            b += c
+        return b
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        t = socket.create_connection(("127.0.0.1", self.target))
+        try:
+            while True:
+                hdr = self._read(c, 10)
+                cmd = hdr + self._read(c, int.from_bytes(hdr[2:6], "big") - 10)
+                self.count += 1
+                if self.count in self.drop_at:
+                    return
+                t.sendall(cmd)
+                rh = self._read(t, 10)
+                c.sendall(rh + self._read(t, int.from_bytes(rh[2:6], "big") - 10))
+        except (EOFError, OSError):
+            return
+        finally:
+            c.close()
+            t.close()
+
+    @property
+    def spec(self):
+        return f"tcp:127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.srv.close()

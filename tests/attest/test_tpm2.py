@@ -15,7 +15,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import case, check, done  # noqa: E402
-from swtpm_lib import Swtpm, probe, pcrs_serialized, parse_eventlog  # noqa: E402
+from swtpm_lib import DropProxy, Swtpm, probe, pcrs_serialized, parse_eventlog  # noqa: E402
 
 TESTDATA = os.path.join(os.environ.get("SEALED_ROOT", "."), "../shared/testdata")
 RHEL8_LOG = os.path.join(TESTDATA, "tpm-eventlogs-go-eventlog/tpm/rhel8-uefi.bin")
@@ -270,6 +270,26 @@ def gce_rsa_template_signs_rsassa_quotes():
     check(int.from_bytes(base64.b64decode(ev["signature"])[:2], "big") == 0x0014, "RSASSA signature")
     r = checkquote(files_for(ev, "rsa"))
     check(r.returncode == 0, r.stderr.decode())
+
+
+@case
+def lost_connection_reconnects_with_the_same_ak():
+    """The probe uses commands 1-~12; dropping later commands (one inside a quote) must cost
+    nothing but a reconnect: same AK, every quote verifies. Two drops in a row fail one request."""
+    px = DropProxy(tpm.port, drop_at=[20, 33, 34])
+    try:
+        out = probe("--tpm", px.spec, "--count", "10", "--keep-going", report_data=RD, check=False)
+        # (TPM_RC_RETRY resends count as commands, so where the drops land varies a little)
+        check(px.count >= 34, px.count)
+        check(len(out["errors"]) == 1 and "TPM unavailable" in out["errors"][0]["error"], out["errors"])
+        check(px.connections == 4, px.connections)      # probe, after 20, after 33, next request
+        check(len(out["ms"]) == 9, out["ms"])
+        ev = out["evidence"][0]
+        check(ev["ak_pub"] == state["ev"]["ak_pub"], "same AK after reconnecting")
+        r = checkquote(files_for(ev, "reconnect"))
+        check(r.returncode == 0, r.stderr.decode())
+    finally:
+        px.stop()
 
 
 @case

@@ -167,7 +167,9 @@ static tpm2w_err transact_once(struct tpm2w_conn *c, const uint8_t *cmd, size_t 
     while (off < cmdlen) {
         if (wait_fd(c->fd, POLLOUT, deadline) != 0)
             return TPM2W_ERR_IO;
-        ssize_t w = write(c->fd, cmd + off, cmdlen - off);
+        /* a socket peer that went away must give EPIPE, not SIGPIPE */
+        ssize_t w = c->is_device ? write(c->fd, cmd + off, cmdlen - off)
+                                 : send(c->fd, cmd + off, cmdlen - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
