@@ -27,3 +27,8 @@ $(BUILD)/tests/cloud/alloc_sweep: tests/cloud/alloc_sweep.c $(CLOUD_FUZZ_SRC) $(
 	@mkdir -p $(@D)
 	$(CC) -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fno-builtin -o $@ $< $(CLOUD_FUZZ_SRC) $(CLOUD_SWEEP_WRAP) $(shell pkg-config --cflags --libs jansson libcrypto)
+
+# sealed-oci-request --instance-principal reuses login/cloud's OCI wire code: link liblogin.a too
+# (before libcommon.a, which it needs). An explicit rule overrides the Makefile's pattern rule.
+$(BUILD)/sealed-oci-request: $(BUILD)/src/oci-request/main.o $(BUILD)/liboci-request.a $(BUILD)/liblogin.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

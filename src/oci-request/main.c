@@ -3,6 +3,7 @@
  * debugging IAM policies and for checking the signing against OCI's published vectors. Uses
  * common/oci_sign for the signature and blocking libcurl for the one request; never prints the key. */
 #include "common/oci_sign.h"
+#include "oci-request/instance_principal.h"
 #include <curl/curl.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
@@ -28,6 +29,9 @@ static void usage(FILE *f)
     fputs("usage: sealed-oci-request [options] METHOD URL\n"
           "Signs an OCI API request (signature version 1, rsa-sha256) and sends it, or prints it.\n"
           "  -k, --key FILE           RSA private key, PEM (PKCS#1 or PKCS#8, unencrypted)\n"
+          "      --instance-principal sign as the OCI instance this runs on (metadata identity, federation)\n"
+          "      --metadata-base URL  with --instance-principal: metadata server (default http://169.254.169.254)\n"
+          "      --auth-base URL      with --instance-principal: auth service base (default by region)\n"
           "  -i, --key-id ID          keyId: TENANCY/USER/FINGERPRINT, TENANCY/fed-x509-sha256/FP or ST$TOKEN\n"
           "      --token-file FILE    keyId = \"ST$\" + the security token in FILE\n"
           "  -d, --date DATE          date to sign and send, e.g. 'Thu, 05 Jan 2014 21:31:40 GMT' (default: now)\n"
@@ -93,7 +97,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 int main(int argc, char **argv)
 {
-    enum { O_TOKEN = 256, O_BODYSTR, O_FED, O_CA, O_FP };
+    enum { O_TOKEN = 256, O_BODYSTR, O_FED, O_CA, O_FP, O_IP, O_MDBASE, O_AUTHBASE };
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},        {"key-id", required_argument, NULL, 'i'},
         {"token-file", required_argument, NULL, O_TOKEN}, {"date", required_argument, NULL, 'd'},
@@ -102,10 +106,13 @@ int main(int argc, char **argv)
         {"header", required_argument, NULL, 'H'},     {"print", no_argument, NULL, 'p'},
         {"signing-string", no_argument, NULL, 's'},   {"ca-file", required_argument, NULL, O_CA},
         {"fingerprint", no_argument, NULL, O_FP},     {"verbose", no_argument, NULL, 'v'},
+        {"instance-principal", no_argument, NULL, O_IP}, {"metadata-base", required_argument, NULL, O_MDBASE},
+        {"auth-base", required_argument, NULL, O_AUTHBASE},
         {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
     };
     const char *key_file = NULL, *key_id = NULL, *token_file = NULL, *date = NULL, *body_file = NULL;
-    const char *body_str = NULL, *ctype = NULL, *ca_file = NULL;
+    const char *body_str = NULL, *ctype = NULL, *ca_file = NULL, *md_base = NULL, *auth_base = NULL;
+    int instance_principal = 0;
     const char *extra[OCIREQ_MAX_EXTRA_HDR];
     int n_extra = 0, print = 0, print_ss = 0, federation = 0, fingerprint = 0, verbose = 0, c;
     int rc = 2;
@@ -137,18 +144,30 @@ int main(int argc, char **argv)
         case 's': print_ss = 1; break;
         case O_CA: ca_file = optarg; break;
         case O_FP: fingerprint = 1; break;
+        case O_IP: instance_principal = 1; break;
+        case O_MDBASE: md_base = optarg; break;
+        case O_AUTHBASE: auth_base = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!key_file) {
+    if (!key_file == !instance_principal || (instance_principal && (key_id || token_file || fingerprint))) {
         usage(stderr);
         return 2;
     }
-    if (!(key_pem = read_all(key_file, &key_len)))
+    if (instance_principal) {
+        if (argc - optind != 2 || (body_file && body_str)) {
+            usage(stderr);
+            return 2;
+        }
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) ||
+            ocireq_instance_principal(md_base, auth_base, ca_file, verbose, &key, &key_id_buf))
+            goto out;
+        key_id = key_id_buf;
+    } else if (!(key_pem = read_all(key_file, &key_len))) {
         goto out;
-    if (!(key = oci_sign_load_key_pem(key_pem, key_len))) {
+    } else if (!(key = oci_sign_load_key_pem(key_pem, key_len))) {
         fprintf(stderr, "sealed-oci-request: %s is not an unencrypted RSA private key in PEM\n", key_file);
         goto out;
     }
@@ -164,7 +183,7 @@ int main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (argc - optind != 2 || (!key_id == !token_file) || (body_file && body_str)) {
+    if (argc - optind != 2 || (!key_id == !token_file && !instance_principal) || (body_file && body_str)) {
         usage(stderr);
         goto out;
     }

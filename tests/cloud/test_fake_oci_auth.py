@@ -169,6 +169,22 @@ def notifications_publish_needs_signed_body():
     check(rc == 1 and b["code"] == "NotAuthorizedOrNotFound", b)
 
 
+@case
+def instance_principal_mode_checks_the_policy():
+    FAKE.reset()
+    url = FAKE.api + "/20190301/secretbundles/" + ct.SECRET_ID
+    ip = ("--instance-principal", "--metadata-base", FAKE.metadata, "--auth-base", FAKE.api, "-v")
+    rc, b, err = send(*ip, "GET", url)
+    check(rc == 0 and base64.b64decode(b["secretBundleContent"]["content"]).decode() == ct.PAYPAL_SECRET, (b, err))
+    check("instance principal: region=us-phoenix-1" in err and "BEGIN" not in err, err)
+    FAKE.config(deny=True)   # the dynamic group's policy does not cover the secret
+    rc, b, err = send(*ip, "GET", url)
+    check(rc == 1 and b["code"] == "NotAuthorizedOrNotFound", b)
+    FAKE.reset()
+    rc, b, err = send("--instance-principal", "--metadata-base", "http://127.0.0.1:1", "GET", url)
+    check(rc == 2 and "/opc/v2/instance/" in err, err)
+
+
 ct.select_cases()
 try:
     done()
