@@ -202,3 +202,58 @@ class DropProxy:
 
     def stop(self):
         self.srv.close()
+
+
+def start_for_qemu(tpm, sock):
+    """Serves the manufactured TPM to QEMU (-tpmdev emulator) on a unix control socket; swtpm
+    ends when QEMU disconnects. Sets tpm.proc."""
+    tpm.proc = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={tpm.state}",
+                                 "--ctrl", f"type=unixio,path={sock}", "--terminate",
+                                 "--log", f"file={tpm.dir}/swtpm-qemu.log"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("swtpm did not create its socket")
+
+
+def replay_sha256(log, ima=None):
+    """PCRs 0-23 (SHA-256) replayed from a firmware log (EV_NO_ACTION skipped; a StartupLocality
+    event sets PCR 0's start value) and the kernel's IMA binary list for PCR 10, each entry
+    extended with SHA-256 of its template data (what the kernel extends into non-SHA-1 banks)."""
+    import hashlib
+    import struct
+    pcrs = [b"\0" * 32 for _ in range(24)]
+    off = 0
+    _, _ = struct.unpack_from("<II", log, 0)
+    (esz,) = struct.unpack_from("<I", log, 28)
+    off = 32 + esz
+    sizes = {0x0004: 20, 0x000B: 32, 0x000C: 48, 0x000D: 64, 0x0012: 32}
+    while off + 12 <= len(log):
+        pcr, etype, n = struct.unpack_from("<III", log, off)
+        off += 12
+        dg = {}
+        for _ in range(n):
+            (alg,) = struct.unpack_from("<H", log, off)
+            dg[alg] = log[off + 2:off + 2 + sizes[alg]]
+            off += 2 + sizes[alg]
+        (esz,) = struct.unpack_from("<I", log, off)
+        data = log[off + 4:off + 4 + esz]
+        off += 4 + esz
+        if etype == 3:
+            if data.startswith(b"StartupLocality\0") and pcr == 0:
+                pcrs[0] = b"\0" * 31 + data[16:17]
+            continue
+        pcrs[pcr] = hashlib.sha256(pcrs[pcr] + dg[0x000B]).digest()
+    off = 0
+    while ima and off < len(ima):
+        pcr, = struct.unpack_from("<I", ima, off)
+        off += 24
+        (nl,) = struct.unpack_from("<I", ima, off)
+        off += 4 + nl
+        (dl,) = struct.unpack_from("<I", ima, off)
+        data = ima[off + 4:off + 4 + dl]
+        off += 4 + dl
+        pcrs[pcr] = hashlib.sha256(pcrs[pcr] + hashlib.sha256(data).digest()).digest()
+    return pcrs

@@ -2,8 +2,9 @@
  * attestation key once (GCP's Google-provisioned AK from its NV template when present, else a
  * restricted ECC P-256 signing primary under the endorsement hierarchy) and reads the AK and EK
  * certificates; per request it quotes PCRs 0-15 (SHA-256) with qualifying data
- * SHA-256(REPORT_DATA), reads the PCRs, checks the quote itself, and attaches the event log.
- * Talks only to the TPM named in the config and reads only the event log file. */
+ * SHA-256(REPORT_DATA), reads the PCRs, checks the quote itself, and attaches the firmware event
+ * log (and on a real machine the kernel's IMA log for PCR 10). Talks only to the TPM named in the
+ * config and reads only those two log files. */
 #include "login/attest.h"
 #include "login/config.h"
 #include "login/log.h"
@@ -23,6 +24,9 @@
 
 #define DEFAULT_TPM_DEV  "/dev/tpmrm0"
 #define DEFAULT_EVENTLOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+/* The kernel's own measurements into PCR 10 (IMA; Debian's kernel always records boot_aggregate).
+ * Read only when the firmware log is the default securityfs one, i.e. on a real machine. */
+#define DEFAULT_IMA_LOG  "/sys/kernel/security/ima/binary_runtime_measurements"
 
 /* NV indices: GCE AK templates and certificates (go-tpm-tools), TCG EK certificates. */
 #define NV_GCE_AK_CERT_RSA 0x01c10000u
@@ -295,8 +299,8 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
     double t0 = attest_util_now_ms();
     uint8_t qual[32], pcrs[24][32];
     uint8_t *attest = malloc(ATTEST_TPM_BUF_MAX), *sig = malloc(ATTEST_TPM_BUF_MAX);
-    uint8_t *log = NULL;
-    size_t alen = 0, slen = 0, loglen = 0;
+    uint8_t *log = NULL, *ima = NULL;
+    size_t alen = 0, slen = 0, loglen = 0, imalen = 0;
     json_t *ev = NULL, *pcrobj = NULL;
     int rc = -1;
     *out = NULL;
@@ -335,6 +339,12 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
         snprintf(err, errlen, "event log %s: %s", s->eventlog_path, strerror(errno));
         goto done;
     }
+    /* read after the quote: a superset of what PCR 10 covers (a verifier replays a prefix) */
+    if (!strcmp(s->eventlog_path, DEFAULT_EVENTLOG) &&
+        !(ima = attest_util_read_file(DEFAULT_IMA_LOG, ATTEST_EVENTLOG_MAX, &imalen)) && errno != ENOENT) {
+        snprintf(err, errlen, "IMA log: %s", strerror(errno));
+        goto done;
+    }
     if (!(ev = json_object()) || !(pcrobj = json_object()))
         goto nomem;
     for (int i = 0; i < ATTEST_TPM_PCR_COUNT; i++) {
@@ -358,7 +368,8 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
         json_object_set_new(ev, "ak_source", json_string(s->ak_source)) ||
         json_object_set(ev, "ek_cert", s->ek_cert_pem ? s->ek_cert_pem : json_null()) ||
         json_object_set_new(ev, "pcrs", banks) ||
-        json_object_set_new(ev, "event_log", log ? attest_util_b64_json(log, loglen) : json_null()))
+        json_object_set_new(ev, "event_log", log ? attest_util_b64_json(log, loglen) : json_null()) ||
+        json_object_set_new(ev, "ima_log", ima ? attest_util_b64_json(ima, imalen) : json_null()))
         goto nomem;
     *out = ev;
     ev = NULL;
@@ -373,6 +384,7 @@ done:
     free(attest);
     free(sig);
     free(log);
+    free(ima);
     return rc;
 }
 
