@@ -26,6 +26,19 @@ WORK=${OVMF_WORKDIR:-/var/tmp/sealed-ovmf}
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
 cd "$WORK"
+if [ ! -d "$EDK2_DIR" ] && ! apt-cache showsrc edk2 2>/dev/null | grep -qx "Version: $EDK2_VERSION"; then
+    cat >&2 <<MSG
+ovmf-amdsev: apt knows no source package edk2 $EDK2_VERSION. Add a deb-src entry, e.g.
+  /etc/apt/sources.list.d/debian-src-trixie.sources:
+    Types: deb-src
+    URIs: http://deb.debian.org/debian
+    Suites: trixie
+    Components: main
+    Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+then run apt-get update (source entries bring in no binary packages).
+MSG
+    exit 1
+fi
 if [ ! -d "$EDK2_DIR" ]; then
     # apt checks each file against the signed Sources index. Some mirrors miss the .dsc; then
     # unpack the two tarballs apt did fetch and apply Debian's patch series ourselves.
