@@ -18,6 +18,7 @@ void cli_usage(FILE *out)
 "      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
 "      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] plus the SNP policy flags\n"
+"      [--vcek F | --vlek F] [--chain F] (when the evidence lacks them, e.g. fetched from AMD KDS)\n"
 "  snp-report REPORT        check a raw (or hex) SEV-SNP attestation report\n"
 "      [--vcek F | --vlek F] [--chain F] [--certs CERT-TABLE] [--product Milan|Genoa|Turin]\n"
 "      [--at TIME] [--trust-root F] [--json] [--report-data HEX]\n"

@@ -295,16 +295,39 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
     size_t rl = 0;
     uint8_t *rep = b64_member(ev, "report", &rl);
     X509 *vek = pem_member(ev, "vcek"), *sup[2] = {pem_member(ev, "ask"), pem_member(ev, "ark")};
-    int is_vlek = 0;
+    X509 *extra[VERIFY_MAX_CHAIN_CERTS] = {0};
+    int is_vlek = 0, nextra = 0;
+    char err[256];
     if (!vek) {
         vek = pem_member(ev, "vlek");
         is_vlek = vek != NULL;
     }
+    if (!vek && (c->o->vcek || c->o->vlek)) {
+        /* the evidence came without its VCEK/VLEK: one the user fetched from AMD's KDS */
+        X509 *one[1] = {NULL};
+        const char *f = c->o->vcek ? c->o->vcek : c->o->vlek;
+        if (cli_load_certs_file(f, one, 1, err, sizeof err) == 1) {
+            vek = one[0];
+            is_vlek = c->o->vlek != NULL;
+            steps_add(st, STEP_INFO, "snp.vek.source", "evidence[%zu] carries no VCEK/VLEK: using %s from the command line", idx, f);
+        } else {
+            steps_add(st, STEP_FAIL, "snp.vek.source", "%s", err);
+        }
+    }
+    if (c->o->chain) {
+        nextra = cli_load_certs_file(c->o->chain, extra, VERIFY_MAX_CHAIN_CERTS, err, sizeof err);
+        if (nextra < 0) {
+            steps_add(st, STEP_FAIL, "snp.chain.source", "--chain: %s", err);
+            nextra = 0;
+        }
+    }
     int nsup = 0;
-    X509 *sv[2];
+    X509 *sv[2 + VERIFY_MAX_CHAIN_CERTS];
     for (int i = 0; i < 2; i++)
         if (sup[i])
             sv[nsup++] = sup[i];
+    for (int i = 0; i < nextra; i++)
+        sv[nsup++] = extra[i];
     if (!rep) {
         steps_add(st, STEP_FAIL, "snp.report", "evidence[%zu] sev-snp: report is missing or not base64", idx);
         goto out;
@@ -339,6 +362,8 @@ out:
     X509_free(vek);
     X509_free(sup[0]);
     X509_free(sup[1]);
+    for (int i = 0; i < nextra; i++)
+        X509_free(extra[i]);
 }
 
 static void check_tdx(struct result_ctx *c, const json_t *ev, size_t idx)

@@ -165,6 +165,23 @@ def manifest_written_by_sealed_measure():
 
 
 @case
+def vcek_and_chain_from_the_command_line():
+    # a result whose evidence lacks the certificates (e.g. the host gave none): the user supplies them
+    d, res = gen("--type", "sev-snp", "--version", 3)
+    h, p, s = open(res).read().split(".")
+    payload = json.loads(b64url_dec(p))
+    for k in ("vcek", "ask", "ark"):
+        del payload["evidence"][0][k]
+    bare = os.path.join(d, "nocerts.json")
+    json.dump(payload, open(bare, "w"))
+    base = ["result", bare, "--allow-unsigned", "--trust-root", f"{d}/ark.pem", "--skip-measurement"]
+    rc, out, st = run_json(*base)
+    check(rc == 1 and "snp.vek" in failed_ids(out), failed_ids(out))
+    rc, out, st = run_json(*base, "--vcek", f"{d}/vcek.pem", "--chain", f"{d}/chain.pem")
+    check(rc == 0 and status(st, "snp.vek.source") == "info", failed_ids(out))
+
+
+@case
 def snp_report_data_must_match_the_payload():
     d, res = gen("--type", "sev-snp", "--version", 3, "--bad-snp-rd")
     rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--skip-measurement")
