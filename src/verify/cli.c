@@ -213,7 +213,9 @@ void cli_print_fields(const json_t *fields, FILE *out, int indent)
             fprintf(out, "%*s%s:\n", indent, "", k);
             cli_print_fields(v, out, indent + 2);
         } else if (json_is_string(v)) {
-            fprintf(out, "%*s%s: %s\n", indent, "", k, json_string_value(v));
+            char safe[512];
+            steps_sanitize(json_string_value(v), safe, sizeof safe);
+            fprintf(out, "%*s%s: %s\n", indent, "", k, safe);
         } else {
             char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             fprintf(out, "%*s%s: %s\n", indent, "", k, s ? s : "?");

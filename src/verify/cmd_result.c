@@ -14,6 +14,7 @@
 #include "common/codec.h"
 #include "common/jose.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,19 @@ struct result_ctx {
     int nunproven;
 };
 
-#define PROVEN(c, ...) do { if ((c)->nproven < 8) snprintf((c)->proven[(c)->nproven++], 200, __VA_ARGS__); } while (0)
-#define UNPROVEN(c, ...) do { if ((c)->nunproven < 8) snprintf((c)->unproven[(c)->nunproven++], 240, __VA_ARGS__); } while (0)
+/* Summary lines carry evidence strings (user ids): formatted, then sanitised like every step. */
+__attribute__((format(printf, 3, 4)))
+static void summary_line(char *dst, size_t cap, const char *fmt, ...)
+{
+    char raw[VERIFY_MAX_STEP_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    steps_sanitize(raw, dst, cap);
+}
+#define PROVEN(c, ...) do { if ((c)->nproven < 8) summary_line((c)->proven[(c)->nproven++], 200, __VA_ARGS__); } while (0)
+#define UNPROVEN(c, ...) do { if ((c)->nunproven < 8) summary_line((c)->unproven[(c)->nunproven++], 240, __VA_ARGS__); } while (0)
 
 static const char *jstr(const json_t *o, const char *k)
 {

@@ -5,6 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t steps_sanitize(const char *in, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)in;
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; u[i];) {
+        size_t skip = 0;
+        if (u[i] < 0x20 || u[i] == 0x7f)
+            skip = 1;                                            /* C0 controls, DEL */
+        else if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+            skip = 2;                                            /* C1 controls */
+        else if (u[i] == 0xe2 && u[i + 1] == 0x80 && u[i + 2] >= 0xaa && u[i + 2] <= 0xae)
+            skip = 3;                                            /* U+202A-202E bidi embeddings/overrides */
+        else if (u[i] == 0xe2 && u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)
+            skip = 3;                                            /* U+2066-2069 bidi isolates */
+        if (!skip) {
+            if (n + 1 >= cap)
+                break;
+            out[n++] = (char)u[i++];
+            continue;
+        }
+        for (size_t k = 0; k < skip; k++) {
+            if (n + 4 >= cap)
+                goto done;
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[u[i] >> 4];
+            out[n++] = hex[u[i] & 15];
+            i++;
+        }
+    }
+done:
+    out[n] = 0;
+    return n;
+}
+
 int steps_init(struct steps *s)
 {
     memset(s, 0, sizeof *s);
@@ -42,9 +80,10 @@ static void vadd(struct steps *s, step_status st, const char *id, const char *fm
         s->cap = nc;
     }
     struct step *p = &s->v[s->n];
-    char buf[VERIFY_MAX_STEP_TEXT];
+    char buf[VERIFY_MAX_STEP_TEXT], safe[VERIFY_MAX_STEP_TEXT];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    p->text = strdup(buf);
+    steps_sanitize(buf, safe, sizeof safe);
+    p->text = strdup(safe);
     if (!p->text) {
         if (st != STEP_FAIL)
             s->failed++;

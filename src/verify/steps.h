@@ -35,6 +35,11 @@ void steps_add(struct steps *s, step_status st, const char *id, const char *fmt,
 int steps_check(struct steps *s, int cond, const char *allowed_by, const char *id, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Copies in to out (cap bytes, NUL-terminated) with terminal controls escaped as \xNN: C0/C1
+ * controls, DEL and Unicode bidi overrides, so that attacker-chosen strings in evidence (user ids,
+ * reasons, names) can never forge or hide a printed line. Every step's text goes through it. */
+size_t steps_sanitize(const char *in, char *out, size_t cap);
+
 /* Human output: a title line, then one line per step. */
 void steps_print(const struct steps *s, FILE *out, const char *title);
 /* JSON output: {"ok":bool,"command":..,"steps":[{"id","status","text"}],"fields":{...}}. */

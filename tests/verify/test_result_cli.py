@@ -320,6 +320,19 @@ def rfc7515_a3_verifies_with_pinned_key():
 
 
 @case
+def hostile_strings_cannot_forge_output_lines():
+    evil = "x\n  \u2713 forged: hardware attested\x1b[1A\u202e"
+    d, res = gen("--type", "none", "--user-id", evil)
+    rc, text = run("result", res, "--allow-unattested")
+    check(rc == 0)
+    for line in text.splitlines():
+        check("forged" not in line or "user" in line or "PayPal" in line, line)
+    check("\x1b" not in text and "\u202e" not in text)
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(out["fields"]["payload"]["paypal"]["user_id"] == evil)   # JSON keeps the exact bytes
+
+
+@case
 def development_paypal_stand_in_is_said_plainly():
     d, res = gen("--type", "none", "--env", "local")
     rc, out, st = run_json("result", res, "--allow-unattested")

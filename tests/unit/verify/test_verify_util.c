@@ -93,6 +93,24 @@ TEST(steps_accounting)
     steps_free(&s);
 }
 
+TEST(hostile_strings_cannot_forge_lines)
+{
+    char out[128];
+    steps_sanitize("user\n  \xe2\x9c\x93 fake line\x1b[2K", out, sizeof out);
+    CHECK_STR(out, "user\\x0a  \xe2\x9c\x93 fake line\\x1b[2K");
+    steps_sanitize("a\xe2\x80\xae" "b\xc2\x9b" "c\x7f", out, sizeof out);
+    CHECK_STR(out, "a\\xe2\\x80\\xaeb\\xc2\\x9bc\\x7f");
+    steps_sanitize("Zo\xc3\xab" "l", out, sizeof out);   /* ordinary UTF-8 stays */
+    CHECK_STR(out, "Zo\xc3\xab" "l");
+    steps_sanitize("\n\n\n\n", out, 9);               /* never overflows, never splits an escape */
+    CHECK_STR(out, "\\x0a\\x0a");
+    struct steps s;
+    CHECK(steps_init(&s) == 0);
+    steps_add(&s, STEP_INFO, "x", "user id %s", "evil\r\n  \xe2\x9c\x93 everything verified");
+    CHECK(strchr(s.v[0].text, '\n') == NULL && strchr(s.v[0].text, '\r') == NULL);
+    steps_free(&s);
+}
+
 int main(void)
 {
     RUN(times);
@@ -100,5 +118,6 @@ int main(void)
     RUN(manifest_collects_measurements_and_pcrs);
     RUN(tcb_spec);
     RUN(steps_accounting);
+    RUN(hostile_strings_cannot_forge_lines);
     return test_done();
 }
