@@ -33,3 +33,20 @@ fuzz-init: fuzz-init-bins
 	mkdir -p $(BUILD)/fuzz/corpus_init_parse
 	$(BUILD)/fuzz/init_parse -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 \
 	    $(BUILD)/fuzz/corpus_init_parse tests/init/fuzz/corpus/init_parse
+
+# Static service (musl): OpenSSL, libcurl, libevent and jansson built from the Debian sources pinned
+# in image/musl-deps.lock (scripts/build-musl-deps.sh: minutes once, then cached), then the service
+# compiled again with musl-gcc into build/musl/. `make image-static` puts it in build/image-static/.
+MUSL_BUILD := $(BUILD)/musl
+MUSL_PKGS  := libevent libevent_openssl libcurl jansson libssl libcrypto
+.PHONY: sealed-login-static image-static
+sealed-login-static:
+	@prefix=$$(scripts/build-musl-deps.sh) && mkdir -p $(MUSL_BUILD)/kinc && \
+	ln -sfn /usr/include/linux $(MUSL_BUILD)/kinc/linux && \
+	ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_BUILD)/kinc/asm && \
+	ln -sfn /usr/include/asm-generic $(MUSL_BUILD)/kinc/asm-generic && \
+	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig PKG_CONFIG_LIBDIR=$$prefix/lib/pkgconfig && \
+	$(MAKE) BUILD=$(MUSL_BUILD) CC=musl-gcc EXTRA_CFLAGS="-idirafter $(CURDIR)/$(MUSL_BUILD)/kinc" \
+	    LDFLAGS=-static LDLIBS="$$(pkg-config --static --libs $(MUSL_PKGS)) -lpthread" $(MUSL_BUILD)/sealed-login
+image-static: sealed-login-static $(BUILD)/sealed-init
+	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(MUSL_BUILD)/sealed-login --out $(BUILD)/image-static

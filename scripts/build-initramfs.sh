@@ -50,8 +50,10 @@ lock() { sed -n "s/^$1=//p" image/kernel.lock; }
 KPKG=$(lock package) KVER=$(lock version) KSHA=$(lock sha256)
 [ -n "$KPKG" ] && [ -n "$KVER" ] && [ -n "$KSHA" ] || die "image/kernel.lock needs package, version, sha256"
 KDIR=$CACHE/${KPKG}_$KVER
+mkdir -p "$KDIR"
+exec 9>"$KDIR.lock"
+flock 9   # concurrent builds (worktrees, test runs) share the cache: one fills it, others wait
 if [ ! -f "$KDIR/.unpacked" ]; then
-    mkdir -p "$KDIR"
     deb=$(ls "$KDIR"/*.deb 2>/dev/null | head -1 || true)
     if [ -z "$deb" ]; then
         echo "build-initramfs: downloading $KPKG=$KVER into $KDIR" >&2
@@ -66,6 +68,7 @@ if [ ! -f "$KDIR/.unpacked" ]; then
     depmod -b "$KDIR/root" "$krel"
     touch "$KDIR/.unpacked"
 fi
+exec 9>&-
 KROOT=$KDIR/root
 KREL=$(ls "$KROOT/lib/modules")
 [ "$(echo "$KREL" | wc -l)" = 1 ] || die "expected one kernel release in $KROOT/lib/modules"
@@ -92,9 +95,14 @@ MANIFEST=$STAGE/manifest
     echo "file etc/sealed-init/modules 0644 $STAGE/modules"
 } >"$MANIFEST"
 
-# shared libraries (ldd's resolved paths, contents of the real file) and the loader
-ldd "$LOGIN" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u >"$STAGE/libs"
-[ -s "$STAGE/libs" ] || die "ldd found no libraries for $LOGIN"
+# shared libraries (ldd's resolved paths, contents of the real file) and the loader; none for a
+# static service (make sealed-login-static)
+if readelf -l "$LOGIN" | grep -q 'program interpreter'; then
+    ldd "$LOGIN" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | LC_ALL=C sort -u >"$STAGE/libs"
+    [ -s "$STAGE/libs" ] || die "ldd found no libraries for $LOGIN"
+else
+    : >"$STAGE/libs"
+fi
 python3 - "$STAGE/libs" "$STAGE" "$MANIFEST" "$KROOT" "$KREL" image/modules.txt <<'EOF'
 import os, sys
 libs, stage, manifest, kroot, krel, wanted_file = sys.argv[1:]

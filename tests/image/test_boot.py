@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import case, check, done              # noqa: E402
-from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+from service import BIN, OUT, ROOT, Service, jws_from_page  # noqa: E402
 import jws_check                               # noqa: E402
 
 BUILD_SCRIPT = os.path.join(ROOT, "scripts", "build-initramfs.sh")
@@ -31,8 +31,9 @@ APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2
 SHELLS = {"sh", "bash", "dash", "ash", "zsh", "busybox", "toybox", "login", "getty", "agetty", "sulogin"}
 
 
-def build(name, config_text=None, config_path=None, epoch="1700000000"):
-    """Runs build-initramfs.sh into WORK/name; returns (out dir, {file: sha256})."""
+def build(name, config_text=None, config_path=None, epoch="1700000000", login=None):
+    """Runs build-initramfs.sh into WORK/name (with `login` as /bin/sealed-login when given);
+    returns (out dir, {file: sha256})."""
     out = os.path.join(WORK, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -40,7 +41,8 @@ def build(name, config_text=None, config_path=None, epoch="1700000000"):
         config_path = os.path.join(out, "..", name + ".conf")
         with open(config_path, "w") as f:
             f.write(config_text)
-    p = subprocess.run([BUILD_SCRIPT, "--config", config_path, "--out", out], capture_output=True, text=True,
+    p = subprocess.run([BUILD_SCRIPT, "--config", config_path, "--out", out] + (["--login", login] if login else []),
+                       capture_output=True, text=True,
                        env=dict(os.environ, SOURCE_DATE_EPOCH=epoch), cwd=ROOT)
     if p.returncode:
         raise RuntimeError("build-initramfs failed: " + p.stderr[-2000:])
@@ -137,13 +139,25 @@ class ImageService(Service):
             f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
             f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
             "idset_capacity = 100000", "platform = none", ""])
-        self.image_dir, self.sums = build("login", conf)
-        self.guest = Guest(self.image_dir, "login", hostfwd_port=self.port).start()
+        login = self.binary if self.binary != BIN else None
+        self.image_dir, self.sums = build(self.name, conf, login=login)
+        self.guest = Guest(self.image_dir, self.name, hostfwd_port=self.port).start()
         self.ready_line = self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
         self.boot_s = time.monotonic() - self.guest.t0
 
+    def __enter__(self):
+        self.guest = None
+        self.start_fake()
+        try:
+            self.start_service()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
     def __exit__(self, *a):
-        self.guest.stop()
+        if self.guest:
+            self.guest.stop()
         self.fake.terminate()
         self.fake.wait(5)
         self.fake_log.close()
@@ -372,6 +386,32 @@ def pid1_restarts_a_failing_service_with_backoff():
     finally:
         g.stop()
 
+
+STATIC_BIN = os.path.join(ROOT, "build", "musl", "sealed-login")
+
+
+def static_musl_image_boots_logs_in_and_powers_off():
+    """The same flow with the static musl service (make sealed-login-static): no libraries at all."""
+    with ImageService(users=["carol"], name="image-static", binary=STATIC_BIN) as s:
+        print(f"# static image: boot to ready {s.boot_s:.1f} s", flush=True)
+        names = {e[7] for e in cpio_entries(os.path.join(s.image_dir, "initramfs.cpio.gz"))}
+        check(not any(n.startswith(("lib/x86_64-linux-gnu", "lib64")) for n in names), "libraries in a static image")
+        check(elf_interp(cpio_member(s.image_dir, "bin/sealed-login")) is None, "the service is not static")
+        check(s.get("/healthz").status == 200)
+        r = s.login("carol")
+        check(r.status == 200, (r.status, r.text[:300]))
+        hdr, payload = jws_check.verify(jws_from_page(r.text))
+        check(payload["report_data"] == jws_check.report_data(payload, hdr["kid"]))
+        check(s.login("carol").status == 409)
+        s.guest.monitor("system_powerdown")
+        s.guest.wait_for(r"sealed-init: service result=exited status=0", 30)
+        check(s.guest.proc.wait(30) == 0, "QEMU did not exit cleanly")
+
+
+if os.path.exists(STATIC_BIN):
+    case(static_musl_image_boots_logs_in_and_powers_off)
+else:
+    print("# static musl image not tested: build/musl/sealed-login missing (make sealed-login-static)")
 
 try:
     done()
