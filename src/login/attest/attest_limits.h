@@ -14,7 +14,9 @@
 #define ATTEST_TPM_QUOTE_TRIES    3       /* PCRs changed between read and quote: try again */
 #define ATTEST_TPM_PCR_COUNT      16      /* PCRs 0-15 (DESIGN.md tpm2 evidence) */
 #define ATTEST_TPM_PCR_READ_LOOPS 8       /* PCR_Read returns at most 8 digests per call */
-#define ATTEST_EVENTLOG_MAX       (4u << 20)  /* firmware TCG event log (securityfs) */
+/* Logs attached to evidence (firmware TCG log, IMA list, trimmed CCEL log), each: keeps a whole
+ * result well under sealed-verify's 4 MiB input cap after base64; real logs are 10-200 KiB. */
+#define ATTEST_EVENTLOG_MAX       (1u << 20)
 
 /* SEV-SNP (AMD SEV-SNP ABI spec 56860, Linux uapi sev-guest.h and configfs-tsm) */
 #define ATTEST_SNP_REPORT_LEN     1184    /* ATTESTATION_REPORT incl. signature */
@@ -27,7 +29,7 @@
 
 /* TDX */
 #define ATTEST_TDX_QUOTE_MAX      (64u << 10)
-#define ATTEST_CCEL_LOG_MAX       (4u << 20)  /* ACPI CCEL event log area */
+#define ATTEST_CCEL_AREA_MAX      (4u << 20)  /* ACPI CCEL log area as read (incl. unused tail) */
 
 /* AMD KDS */
 #define ATTEST_KDS_TIMEOUT_S      20

@@ -121,12 +121,16 @@ static int tdx_evidence(void *arg, const uint8_t report_data[64], json_t **out, 
         goto done;
     if (s->have_ccel) {
         if (!(table = attest_util_read_file(s->ccel_table_path, 4096, &tl)) ||
-            !(log = attest_util_read_file(s->ccel_log_path, ATTEST_CCEL_LOG_MAX, &ll))) {
+            !(log = attest_util_read_file(s->ccel_log_path, ATTEST_CCEL_AREA_MAX, &ll))) {
             snprintf(err, errlen, "CCEL: %s", strerror(errno));
             goto done;
         }
         while (ll > 0 && log[ll - 1] == 0xFF)   /* the unused log area is 0xFF-filled */
             ll--;
+        if (ll > ATTEST_EVENTLOG_MAX) {
+            snprintf(err, errlen, "CCEL log of %zu bytes is over the %u-byte cap", ll, ATTEST_EVENTLOG_MAX);
+            goto done;
+        }
     }
     if (!(ev = json_object()) ||
         json_object_set_new(ev, "type", json_string("tdx")) ||
