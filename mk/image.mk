@@ -13,6 +13,8 @@ IMAGE_OVMF   ?= $(BUILD)/measure/OVMF.amdsev.fd
 
 $(BUILD)/sealed-init: $(BUILD)/src/init/main.o $(BUILD)/libinit.a
 	$(CC) $(LDFLAGS) -static -o $@ $^
+# no build path in the debug info, hence none in the build id that stripping keeps
+$(BUILD)/src/init/%.o: CFLAGS += -ffile-prefix-map=$(CURDIR)=.
 
 .PHONY: image
 image: $(BUILD)/sealed-init $(BUILD)/sealed-login $(BUILD)/sealed-measure
@@ -46,7 +48,8 @@ sealed-login-static:
 	ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_BUILD)/kinc/asm && \
 	ln -sfn /usr/include/asm-generic $(MUSL_BUILD)/kinc/asm-generic && \
 	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig PKG_CONFIG_LIBDIR=$$prefix/lib/pkgconfig && \
-	$(MAKE) BUILD=$(MUSL_BUILD) CC=musl-gcc EXTRA_CFLAGS="-idirafter $(CURDIR)/$(MUSL_BUILD)/kinc" \
+	$(MAKE) BUILD=$(MUSL_BUILD) CC=musl-gcc \
+	    EXTRA_CFLAGS="-idirafter $(CURDIR)/$(MUSL_BUILD)/kinc -ffile-prefix-map=$(CURDIR)=." \
 	    LDFLAGS=-static LDLIBS="$$(pkg-config --static --libs $(MUSL_PKGS)) -lpthread" $(MUSL_BUILD)/sealed-login
 image-static: sealed-login-static $(BUILD)/sealed-init
 	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(MUSL_BUILD)/sealed-login --out $(BUILD)/image-static

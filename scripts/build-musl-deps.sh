@@ -41,9 +41,14 @@ log=$WORK/build.log
 
 echo "build-musl-deps: openssl" >&2
 unpack openssl "$(ver openssl)"
-(cd "$WORK/openssl" && ./Configure linux-x86_64 no-shared no-async no-tests no-engine no-dso \
-    --prefix="$PREFIX" --libdir=lib --openssldir=/etc/ssl -idirafter "$WORK/kinc" &&
-    make -j"$JOBS" build_libs && make install_dev) >>"$log" 2>&1 || die "openssl failed: $log"
+# libcrypto keeps its configured paths and compiler flags as strings (OpenSSL_version): a fixed
+# prefix (installed through DESTDIR) and a relative header path keep them free of this cache's path
+(cd "$WORK/openssl" && CFLAGS="-O2 -fPIE -idirafter ../kinc" ./Configure linux-x86_64 no-shared no-async \
+    no-tests no-engine no-dso --prefix=/usr/local/sealed-musl --libdir=lib --openssldir=/etc/ssl &&
+    make -j"$JOBS" build_libs && make install_dev DESTDIR="$WORK/openssl-dest" &&
+    cp -a "$WORK/openssl-dest/usr/local/sealed-musl/." "$PREFIX/" &&
+    sed -i "s|^prefix=.*|prefix=$PREFIX|" "$PREFIX"/lib/pkgconfig/{libcrypto,libssl,openssl}.pc) \
+    >>"$log" 2>&1 || die "openssl failed: $log"
 
 echo "build-musl-deps: curl" >&2
 unpack curl "$(ver curl)"
@@ -71,5 +76,7 @@ unpack jansson "$(ver jansson)"
 (cd "$WORK/jansson" && autoreconf -fi && ./configure --prefix="$PREFIX" --disable-shared --enable-static &&
     make -j"$JOBS" && make install) >>"$log" 2>&1 || die "jansson failed: $log"
 
+mv "$log" "$PREFIX/build.log"
+rm -rf "$WORK"
 touch "$PREFIX/.done"
 echo "$PREFIX"

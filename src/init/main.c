@@ -325,6 +325,11 @@ static void start_service(void)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
+        int null = open("/dev/null", O_RDONLY);   /* the service reads nothing from the console */
+        if (null > 0) {
+            dup2(null, 0);
+            close(null);
+        }
         execve(SERVICE_BIN, argv, envp);
         logline("service result=exec-error errno=%d", errno);
         _exit(127);

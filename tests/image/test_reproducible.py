@@ -1,0 +1,57 @@
+"""Reproducibility of the static image across build directories: the tree is copied to another
+path, the static service (musl) and sealed-init are built there, and both trees' initramfs builds
+(same SOURCE_DATE_EPOCH, same config, same pinned kernel) must be byte-identical. Runs when the musl
+dependencies are already built (build/musl/sealed-login exists); building them takes minutes
+(make sealed-login-static)."""
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from tap import case, check, done   # noqa: E402
+from service import OUT, ROOT       # noqa: E402
+
+WORK = os.path.join(OUT, "image-repro")
+COPY = os.path.join(WORK, "elsewhere", "tree")
+EPOCH = "1700000000"
+
+
+def make(tree, *targets):
+    p = subprocess.run(["make", "-s"] + list(targets), cwd=tree, capture_output=True, text=True)
+    check(p.returncode == 0, p.stderr[-1500:])
+
+
+def image(tree, out):
+    p = subprocess.run([os.path.join(tree, "scripts", "build-initramfs.sh"), "--login", "build/musl/sealed-login",
+                        "--out", out], cwd=tree, capture_output=True, text=True,
+                       env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
+    check(p.returncode == 0, p.stderr[-1500:])
+    return open(os.path.join(out, "SHA256SUMS")).read()
+
+
+@case
+def static_image_is_identical_when_built_in_another_directory():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(COPY)
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for f in files.decode().split("\0"):
+        if f and os.path.isfile(os.path.join(ROOT, f)):
+            os.makedirs(os.path.dirname(os.path.join(COPY, f)) or COPY, exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, f), os.path.join(COPY, f))
+    make(ROOT, "sealed-login-static", "build/sealed-init")
+    make(COPY, "sealed-login-static", "build/sealed-init")
+    a = image(ROOT, os.path.join(WORK, "here"))
+    b = image(COPY, os.path.join(WORK, "there"))
+    check(a == b, (a, b))
+    print("# " + a.replace("\n", "\n# ").rstrip("# \n"), flush=True)
+
+
+if os.path.exists(os.path.join(ROOT, "build", "musl", "sealed-login")):
+    try:
+        done()
+    finally:
+        shutil.rmtree(COPY, ignore_errors=True)
+else:
+    print("# not run: build/musl/sealed-login missing (make sealed-login-static builds the musl dependencies once)")
