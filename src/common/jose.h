@@ -11,7 +11,7 @@
 
 #define JOSE_THUMBPRINT_LEN 43          /* base64url of SHA-256, no padding */
 #define JOSE_ES256_SIG_LEN  64
-#define JOSE_MAX_COMPACT    (256 * 1024) /* cap on a compact JWS we parse */
+#define JOSE_MAX_COMPACT    (4 * 1024 * 1024) /* cap on a compact JWS: parsed by the verifier, never exceeded by the service */
 
 typedef enum {
     JOSE_OK = 0,

@@ -17,6 +17,7 @@
 #include "login/signer.h"
 #include "login/tls.h"
 #include "common/codec.h"
+#include "common/jose.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,11 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     }
     char *payload = evidence_payload(&f->ein, f->report_data, evidence);
     char *jws = payload && !FAULT("sign") ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
+    if (jws && strlen(jws) > JOSE_MAX_COMPACT) {   /* a result no verifier would read */
+        log_error("login.result_too_large", "bytes=%zu cap=%d", strlen(jws), JOSE_MAX_COMPACT);
+        free(jws);
+        jws = NULL;
+    }
     if (!jws) {
         json_decref(evidence);
         free(payload);
