@@ -266,6 +266,7 @@ def every_configfs_io_failure_fails_that_request_only():
     check(len(out["ms"]) == 4, out["ms"])
     check_snp(out["evidence"][0], 3, "configfs-tsm")
     check(out["status"][0]["failed"] == 4 and out["status"][0]["count"] == 4, out["status"])
+    check("generation" in out["status"][0]["last_error"], out["status"])   # /status says why
     check(os.listdir(os.path.join(work, "tsm-faults")) == [], "entry removed after failures too")
 
 

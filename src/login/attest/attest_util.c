@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,7 +131,7 @@ void attest_util_stats_init(struct attest_util_stats *s)
     pthread_mutex_init(&s->mu, NULL);
 }
 
-void attest_util_stats_add(struct attest_util_stats *s, int ok, double ms)
+void attest_util_stats_add(struct attest_util_stats *s, int ok, double ms, const char *err)
 {
     pthread_mutex_lock(&s->mu);
     if (ok) {
@@ -139,6 +140,7 @@ void attest_util_stats_add(struct attest_util_stats *s, int ok, double ms)
         s->total_ms += ms;
     } else {
         s->failed++;
+        snprintf(s->last_error, sizeof s->last_error, "%s", err && *err ? err : "failed");
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -150,6 +152,8 @@ void attest_util_stats_json(struct attest_util_stats *s, json_t *obj)
     json_object_set_new(obj, "failed", json_integer((json_int_t)s->failed));
     json_object_set_new(obj, "last_ms", json_real(s->last_ms));
     json_object_set_new(obj, "mean_ms", json_real(s->ok ? s->total_ms / (double)s->ok : 0.0));
+    if (s->failed)
+        json_object_set_new(obj, "last_error", json_string(s->last_error));
     pthread_mutex_unlock(&s->mu);
 }
 

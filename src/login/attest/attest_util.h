@@ -22,15 +22,18 @@ json_t *attest_util_cert_pem_json(const uint8_t *der, size_t len);
 /* path_join(dir, name) into out (cap bytes); -1 when it does not fit. */
 int attest_util_path(char *out, size_t cap, const char *dir, const char *name);
 
-/* Cost counters for status(): last and mean milliseconds per evidence, count, failures. */
+/* Cost counters for status(): last and mean milliseconds per evidence, count, failures and the
+ * last failure's reason (provider error text: never secrets). */
 struct attest_util_stats {
     pthread_mutex_t mu;
     uint64_t ok, failed;
     double   last_ms, total_ms;
+    char     last_error[160];
 };
 void attest_util_stats_init(struct attest_util_stats *s);
-void attest_util_stats_add(struct attest_util_stats *s, int ok, double ms);
-/* Adds "count", "failed", "last_ms", "mean_ms" to obj. */
+/* err: the failure's reason when !ok (may be NULL). */
+void attest_util_stats_add(struct attest_util_stats *s, int ok, double ms, const char *err);
+/* Adds "count", "failed", "last_ms", "mean_ms" (and "last_error" after a failure) to obj. */
 void attest_util_stats_json(struct attest_util_stats *s, json_t *obj);
 double attest_util_now_ms(void);
 #endif

@@ -197,7 +197,7 @@ static int snp_ioctl_evidence(void *arg, const uint8_t report_data[64], json_t *
     struct snp_ioctl_state *s = arg;
     double t0 = attest_util_now_ms();
     int rc = report_once(s, report_data, out, err, errlen);
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0);
+    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     return rc;
 }
 

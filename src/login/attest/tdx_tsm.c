@@ -145,7 +145,7 @@ static int tdx_evidence(void *arg, const uint8_t report_data[64], json_t **out, 
     ev = NULL;
     rc = 0;
 done:
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0);
+    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     json_decref(ev);
     free(q);
     free(table);

@@ -378,7 +378,7 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
 nomem:
     snprintf(err, errlen, "out of memory");
 done:
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0);
+    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     json_decref(ev);
     json_decref(pcrobj);
     free(attest);
