@@ -36,7 +36,7 @@ def ccel_files(d, laml=65536):
     spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 2, 0, 2, 2, 1) + struct.pack("<HH", 0x000C, 48) + b"\0"
     log = struct.pack("<II", 0, 3) + b"\0" * 20 + struct.pack("<I", len(spec)) + spec
     for mr, etype, data in ((1, 0x80000001, b"firmware volume"), (2, 0x0000000D, b"kernel cmdline"),
-                            (3, 0x0000000D, b"initrd")):
+                            (3, 0x0000000D, b"initrd\xff\xff")):   # data may end in 0xFF too
         log += struct.pack("<III", mr, etype, 1) + struct.pack("<H", 0x000C) + hashlib.sha384(data).digest()
         log += struct.pack("<I", len(data)) + data
     open(os.path.join(d, "CCEL"), "wb").write(bytes(table))

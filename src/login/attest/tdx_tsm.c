@@ -7,6 +7,7 @@
 #include "login/log.h"
 #include "login/attest/attest_util.h"
 #include "login/attest/tsm.h"
+#include "common/tpm_eventlog.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,21 @@ static int quote_check(const uint8_t *q, size_t len, const uint8_t rd[64], char 
     return 0;
 }
 
+/* Length of the log proper inside the CCEL log area (the unused rest is 0xFF-filled): the end of
+ * its last event as common/tpm_eventlog parses it. An area that does not parse is kept whole, so
+ * nothing the firmware wrote is ever cut off. */
+static size_t ccel_log_end(const uint8_t *area, size_t len)
+{
+    tpm_eventlog *lg = NULL;
+    size_t end = len;
+    if (tpm_eventlog_parse(area, len, &lg) == TPM_EVENTLOG_OK && lg->nevents > 0) {
+        const tpm_eventlog_event *last = &lg->events[lg->nevents - 1];
+        end = (size_t)(last->data - area) + last->data_len;
+    }
+    tpm_eventlog_free(lg);
+    return end;
+}
+
 static int tdx_probe(const struct config *cfg, void **state)
 {
     char err[256] = "";
@@ -125,8 +141,7 @@ static int tdx_evidence(void *arg, const uint8_t report_data[64], json_t **out, 
             snprintf(err, errlen, "CCEL: %s", strerror(errno));
             goto done;
         }
-        while (ll > 0 && log[ll - 1] == 0xFF)   /* the unused log area is 0xFF-filled */
-            ll--;
+        ll = ccel_log_end(log, ll);
         if (ll > ATTEST_EVENTLOG_MAX) {
             snprintf(err, errlen, "CCEL log of %zu bytes is over the %u-byte cap", ll, ATTEST_EVENTLOG_MAX);
             goto done;
