@@ -32,5 +32,5 @@ $(BUILD)/fuzz/tpm2_provider: $(ATTEST_FUZZ_SRC)
 	    -o $@ $^ $(shell pkg-config --libs jansson libcrypto) -lpthread
 fuzz-attest: fuzz-attest-bins
 	mkdir -p $(BUILD)/fuzz/corpus_tpm2_provider
-	$(BUILD)/fuzz/tpm2_provider -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=60 \
+	$(BUILD)/fuzz/tpm2_provider -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=60 -artifact_prefix=$(BUILD)/fuzz/ \
 	    $(BUILD)/fuzz/corpus_tpm2_provider tests/attest/fuzz/corpus/tpm2_provider

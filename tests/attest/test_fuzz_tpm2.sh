@@ -13,6 +13,7 @@ else
 fi
 mkdir -p build/fuzz/corpus_tpm2_provider
 if build/fuzz/tpm2_provider -max_total_time=${FUZZ_SECONDS:-20} -max_len=16384 -timeout=60 \
+    -artifact_prefix=build/fuzz/ -report_slow_units=60 \
     build/fuzz/corpus_tpm2_provider tests/attest/fuzz/corpus/tpm2_provider >"$log" 2>&1; then
     echo "ok 2 - fuzz tpm2 provider ($(grep -o 'Done [0-9]* runs' "$log"))"
 else
