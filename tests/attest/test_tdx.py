@@ -21,7 +21,6 @@ PROBE = os.environ.get("ATTEST_PROBE", os.path.join(BUILD, "attest_probe"))
 RD = hashlib.sha512(b"tdx").digest()
 work = tempfile.mkdtemp(prefix="attest-tdx-")
 pck = make_pck_chain(os.path.join(work, "pck"))
-mnt = TsmFuse(os.path.join(work, "tsm"), {"TSM_EMU_PROVIDER": "tdx_guest", "TDX_EMU_KEYS": pck})
 state = {}
 
 
@@ -42,6 +41,27 @@ def ccel_files(d, laml=65536):
     open(os.path.join(d, "CCEL"), "wb").write(bytes(table))
     open(os.path.join(d, "data/CCEL"), "wb").write(log + b"\xff" * (laml - len(log)))
     return bytes(table), log
+
+
+def rtmrs_from(log):
+    """RTMR0-3 replayed from a CCEL log (MR index 1-4 = RTMR0-3, SHA-384, from zeros)."""
+    rt = [b"\0" * 48 for _ in range(4)]
+    (esz,) = struct.unpack_from("<I", log, 28)
+    off = 32 + esz
+    while off + 12 <= len(log):
+        mr, etype, n = struct.unpack_from("<III", log, off)
+        off += 12 + n * 50             # one SHA-384 digest each: alg id + 48 bytes
+        dg = log[off - 48:off]
+        (dl,) = struct.unpack_from("<I", log, off)
+        off += 4 + dl
+        if 1 <= mr <= 4 and etype != 3:
+            rt[mr - 1] = hashlib.sha384(rt[mr - 1] + dg).digest()
+    return rt
+
+
+TABLE, LOG = ccel_files(os.path.join(work, "acpi"))
+mnt = TsmFuse(os.path.join(work, "tsm"), {"TSM_EMU_PROVIDER": "tdx_guest", "TDX_EMU_KEYS": pck,
+                                          "TDX_EMU_RTMRS": b"".join(rtmrs_from(LOG)).hex()})
 
 
 def probe(*args, check_rc=True):
@@ -78,7 +98,7 @@ def verify(pub_pem, sig_der, msg):
 
 @case
 def tdx_quote_and_ccel_log():
-    table, log = ccel_files(os.path.join(work, "acpi"))
+    table, log = TABLE, LOG
     out = probe("--acpi", os.path.join(work, "acpi"), "--count", "10")
     check(out["providers"] == ["tdx"], out["providers"])
     ev = out["evidence"][0]
@@ -86,6 +106,7 @@ def tdx_quote_and_ccel_log():
     check(base64.b64decode(ev["ccel_table"]) == table, "CCEL table as sysfs shows it")
     check(base64.b64decode(ev["ccel_log"]) == log, "CCEL log, without the 0xFF-filled unused area")
     state["q"] = base64.b64decode(ev["quote"])
+    state["ev"] = ev
     ms = sorted(out["ms"])
     print(f"# tdx (emulated) cost over {len(ms)} quotes: median {ms[len(ms) // 2]:.2f} ms")
 
@@ -130,6 +151,21 @@ def quote_signature_qe_report_and_pck_chain_verify():
     check(r.returncode == 0, r.stdout + r.stderr)
     leaf_pub = ossl("x509", "-in", f"{d}/leaf.pem", "-noout", "-pubkey")
     check(verify(leaf_pub, der_sig(qesig), qe), "QE report signed by the PCK key")
+
+
+@case
+def sealed_verify_accepts_with_the_test_pck_root_only():
+    d = tempfile.mkdtemp(dir=work)
+    open(f"{d}/q", "wb").write(state["q"])
+    open(f"{d}/ccel", "wb").write(base64.b64decode(state["ev"]["ccel_log"]))
+    verify_bin = os.path.join(os.environ.get("SEALED_ROOT", "."), "build/sealed-verify")
+    args = [verify_bin, "tdx-quote", f"{d}/q", "--ccel", f"{d}/ccel", "--report-data", RD.hex()]
+    r = subprocess.run(args + ["--trust-root", os.path.join(pck, "root.pem")], capture_output=True, text=True)
+    check(r.returncode == 0, "\n".join(ln for ln in r.stdout.splitlines() if "✗" in ln or "RESULT" in ln))
+    check(any("✓" in ln and "RTMR" in ln for ln in r.stdout.splitlines()), r.stdout[-800:])
+    print("\n".join("# " + ln.strip() for ln in r.stdout.splitlines() if "RTMR" in ln)[:600])
+    r = subprocess.run(args, capture_output=True, text=True)
+    check(r.returncode == 1, r.stdout[-600:])
 
 
 @case
