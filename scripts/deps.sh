@@ -11,11 +11,23 @@ for p in $want; do
     case "$p" in *:*) command -v "${p#*:}" >/dev/null 2>&1 && continue; p=${p%%:*} ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
+# The static image build (scripts/build-musl-deps.sh) fetches pinned Debian *source* packages:
+# make sure apt has a bookworm deb-src entry (source only: it changes no installed binary).
+src_entry=/etc/apt/sources.list.d/sealed-login-bookworm-src.sources
+if ! grep -rqsE '^(Types:.*deb-src|deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/ ; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    echo "deps: installing:$missing"
+    echo "deps: adding a bookworm deb-src entry ($src_entry)"
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $SUDO tee "$src_entry" >/dev/null
+    need_update=1
+fi
+if [ -n "$missing" ] || [ -n "${need_update:-}" ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    if [ -n "$missing" ]; then
+        echo "deps: installing:$missing"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
 fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "deps: installing browser test modules (npm)"
