@@ -2,6 +2,7 @@
 REPORT_DATA) as the fuzz target's input format: each TPM response as [u16 length][bytes].
 Usage: python3 tests/attest/fuzz/make_seed.py OUTFILE   (needs make all, swtpm)"""
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -51,5 +52,6 @@ res = probe("--tpm", f"tcp:127.0.0.1:{srv.getsockname()[1]}", "--eventlog", "/no
             report_data=rd)
 th.join(5)
 tpm.stop()
+shutil.rmtree(work, ignore_errors=True)
 open(out, "wb").write(b"".join(len(r).to_bytes(2, "big") + r for r in responses))
 print(f"{len(responses)} responses, {sum(len(r) for r in responses)} bytes; evidence: {len(res['evidence'])}")
