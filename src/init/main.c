@@ -415,6 +415,8 @@ int main(void)
     sigaddset(&mask, SIGUSR2);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0)   /* should not happen; the loop then polls for exited children every second */
+        logline("signalfd result=error errno=%d", errno);
     reboot(RB_DISABLE_CAD);   /* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot */
 
     mount_one("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0);
@@ -441,6 +443,8 @@ int main(void)
         if (stopping)
             wake = stop_deadline_ms;
         int timeout = wake < 0 ? -1 : wake <= now ? 0 : (int)(wake - now);
+        if (sfd < 0 && (timeout < 0 || timeout > 1000))
+            timeout = 1000;
         if (poll(pfd, (nfds_t)npfd, timeout) < 0 && errno != EINTR)
             logline("poll result=error errno=%d", errno);
         struct signalfd_siginfo si;
@@ -458,6 +462,8 @@ int main(void)
                 break;
             }
         }
+        if (sfd < 0)
+            reap();
         for (int i = 1; i < npfd; i++)
             if (pfd[i].revents & POLLIN)
                 on_power_input(pfd[i].fd);
