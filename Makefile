@@ -7,7 +7,7 @@ CC      ?= cc
 PKGS    := libevent libevent_openssl libcurl jansson libssl libcrypto
 OPT     ?= -O2
 CFLAGS  += $(OPT) -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
-           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -ffile-prefix-map=$(CURDIR)=. -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CFLAGS  += $(EXTRA_CFLAGS)
 DEPFLAGS = -MMD -MP
@@ -38,7 +38,14 @@ $(BUILD)/libcommon.a $(PROGS:%=$(BUILD)/lib%.a): $(BUILD)/empty.o
 $(BUILD)/sealed-%: $(BUILD)/src/%/main.o $(BUILD)/lib%.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+# Objects depend on the compiler command line, so changing flags rebuilds them.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 

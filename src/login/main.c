@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/crypto.h>
 
 static void usage(FILE *f)
@@ -72,10 +73,29 @@ static void on_acme_installed(void *app)
 
 /* Creates the ACME client for cfg->domain (when an ACME directory is configured) and, when start is
  * set, starts it. 0, or -1 when it cannot run. */
+/* 1 if host is a name a public CA can validate: not localhost, not an IP literal, has a dot. */
+static int acme_public_name(const char *host)
+{
+    size_t n = strlen(host);
+    int letters = 0;
+    for (size_t i = 0; i < n; i++)
+        letters |= (host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') || host[i] == '-';
+    return letters && strchr(host, '.') && strcasecmp(host, "localhost") &&
+           !(n >= 10 && !strcasecmp(host + n - 10, ".localhost"));
+}
+
 static int acme_begin(struct cloud_ctx *cc, int start)
 {
     if (!cc->cfg->acme_directory || *cc->acme)
         return 0;
+    char host[256];
+    host_of(cc->cfg->domain, host, sizeof host);
+    if (!acme_public_name(host)) {
+        /* Asking a CA for "localhost" only burns its failed-validation limit. */
+        log_error("service.acme", "reason=\"no public domain name configured (metadata key domain)\" domain=%s", host);
+        app_set_certificate_pending(cc->app, "no public domain name is configured, so the site has no certificate");
+        return 0;
+    }
     if (!cc->cfg->http_port || !(*cc->acme = acme_new(cc->base, cc->hc, cc->tls, cc->cfg))) {
         log_error("service.start_failed", "reason=\"ACME needs http_port and a domain\"");
         return -1;
