@@ -1,24 +1,8 @@
 /* tdx_quote: DCAP v4/v5 quote decoding; see tdx_quote.h. All integers are little-endian. */
 #include "verify/tdx_quote.h"
+#include "verify/reader.h"
 #include <string.h>
 
-struct rd {
-    const uint8_t *p;
-    size_t left;
-    int bad;
-};
-
-static const uint8_t *take(struct rd *r, size_t n)
-{
-    if (r->bad || n > r->left) {
-        r->bad = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return p;
-}
 
 static uint64_t le(struct rd *r, int n)
 {

@@ -1,24 +1,8 @@
 /* tpm_attest: TPMS_ATTEST (quote) and TPMT_SIGNATURE decoding; see tpm_attest.h. */
 #include "verify/tpm_attest.h"
+#include "verify/reader.h"
 #include <string.h>
 
-struct rd {
-    const uint8_t *p;
-    size_t left;
-    int bad;
-};
-
-static const uint8_t *take(struct rd *r, size_t n)
-{
-    if (r->bad || n > r->left) {
-        r->bad = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return p;
-}
 
 static uint8_t u8(struct rd *r)
 {
