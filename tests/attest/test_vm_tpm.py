@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+from qemu import SerialGuest  # noqa: E402
 from swtpm_lib import Swtpm, pcrs_serialized, replay_sha256, start_for_qemu  # noqa: E402
 
 CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -70,48 +70,19 @@ class VmService(Service):
                 "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.port}-:8443", "-device", "virtio-net-pci,netdev=n",
                 "-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
                 "-device", "tpm-crb,tpmdev=tpm0"]
-        self.lines = []
-        self.cond = threading.Condition()
-        self.t0 = time.monotonic()
-        self.serial = open(os.path.join(WORK, "serial.log"), "w")
-        self.qemu = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
-        self.boot_s = time.monotonic() - self.t0
+        self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log"), name="vm-tpm").start()
+        self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
+        self.boot_s = time.monotonic() - self.guest.t0
         return self
 
-    def _read(self):
-        for raw in self.qemu.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.serial.write(f"{time.monotonic() - self.t0:8.3f} {line}\n")
-            self.serial.flush()
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-
     def wait_for(self, pattern, timeout):
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        i = 0
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    if rx.search(self.lines[i]):
-                        return i
-                    i += 1
-                if time.monotonic() > end or self.qemu.poll() is not None:
-                    raise AssertionError(f"no serial line {pattern!r} (qemu {self.qemu.poll()}): {self.lines[-10:]}")
-                self.cond.wait(0.5)
+        return self.guest.wait_for(pattern, timeout)
 
     def text(self):
-        with self.cond:
-            return "\n".join(self.lines)
+        return self.guest.text()
 
     def __exit__(self, *a):
-        if self.qemu.poll() is None:
-            self.qemu.kill()
-        self.qemu.wait(10)
-        self.serial.close()
+        self.guest.stop()
         self.tpm.stop()
         self.fake.terminate()
         self.fake.wait(5)

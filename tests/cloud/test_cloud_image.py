@@ -5,11 +5,9 @@ the PayPal client id, the domain and the secret's OCID come from the fake instan
 PAYPAL_SECRET from the fake Vault through instance-principal federation inside the guest. From the
 host: the cloud section of /status, a whole login with its signed result, the boot notification."""
 import os
-import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +16,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 from tap import case, check, done  # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+from qemu import SerialGuest  # noqa: E402
 import jws_check  # noqa: E402
 import cloudtest as ct  # noqa: E402
 
@@ -26,52 +25,14 @@ BOOT_TIMEOUT = 180
 APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
 
 
-class Guest:
-    """qemu-system-x86_64 (TCG) with the test image; serial lines collected."""
-
-    def __init__(self, image_dir, hostfwd_port):
-        self.lines, self.cond = [], threading.Condition()
-        self.argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-display", "none",
-                     "-no-reboot", "-serial", "stdio", "-kernel", os.path.join(image_dir, "vmlinuz"),
-                     "-initrd", os.path.join(image_dir, "initramfs.cpio.gz"), "-append", APPEND,
-                     "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{hostfwd_port}-:8443",
-                     "-device", "virtio-net-pci,netdev=n"]
-        self.log = open(os.path.join(image_dir, "serial.log"), "w")
-        self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(f"{time.monotonic() - self.t0:8.3f} {line}\n")
-            self.log.flush()
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout):
-        rx, end, i = re.compile(pattern), time.monotonic() + timeout, 0
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    if rx.search(self.lines[i]):
-                        return self.lines[i]
-                    i += 1
-                if time.monotonic() > end or self.proc.poll() is not None:
-                    raise AssertionError(f"no serial line matching {pattern!r}; last: {self.lines[-8:]}")
-                self.cond.wait(0.5)
-
-    def text(self):
-        with self.cond:
-            return "\n".join(self.lines)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
-        self.log.close()
+def guest(image_dir, hostfwd_port):
+    """qemu-system-x86_64 (TCG) with the test image, started; serial lines collected."""
+    argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-display", "none",
+            "-no-reboot", "-serial", "stdio", "-kernel", os.path.join(image_dir, "vmlinuz"),
+            "-initrd", os.path.join(image_dir, "initramfs.cpio.gz"), "-append", APPEND,
+            "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{hostfwd_port}-:8443",
+            "-device", "virtio-net-pci,netdev=n"]
+    return SerialGuest(argv, os.path.join(image_dir, "serial.log"), name="cloud-image").start()
 
 
 class CloudImageService(Service):
@@ -95,7 +56,7 @@ class CloudImageService(Service):
                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, SOURCE_DATE_EPOCH="1700000000"))
         if p.returncode:
             raise RuntimeError("build-initramfs failed: " + p.stderr[-2000:])
-        self.guest = Guest(WORK, self.port)
+        self.guest = guest(WORK, self.port)
         self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
 
     def __exit__(self, *a):

@@ -11,11 +11,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import case, check, done              # noqa: E402
 from service import BIN, OUT, ROOT, Service, free_port, jws_from_page, tls_context  # noqa: E402
+from qemu import SerialGuest  # noqa: E402
 import jws_check                               # noqa: E402
 
 BUILD_SCRIPT = os.path.join(ROOT, "scripts", "build-initramfs.sh")
@@ -53,79 +52,20 @@ def build(name, config_text=None, config_path=None, epoch="1700000000", login=No
     return out, sums
 
 
-class Guest:
+class Guest(SerialGuest):
     """qemu-system-x86_64 (TCG) booting WORK/NAME's vmlinuz + initramfs; serial lines collected."""
 
     def __init__(self, image_dir, name, hostfwd=()):
         """hostfwd: (host port on 127.0.0.1, guest port) pairs."""
         self.dir = image_dir
-        self.name = name
-        self.lines = []
-        self.cond = threading.Condition()
-        self.mon = os.path.join("/tmp", f"sealed-image-{os.getpid()}-{name}.mon")
+        mon = os.path.join("/tmp", f"sealed-image-{os.getpid()}-{name}.mon")
         net = "user,id=n" + "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in hostfwd)
-        self.argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-display", "none",
-                     "-no-reboot", "-serial", "stdio", "-monitor", f"unix:{self.mon},server=on,wait=off",
-                     "-kernel", os.path.join(image_dir, "vmlinuz"),
-                     "-initrd", os.path.join(image_dir, "initramfs.cpio.gz"), "-append", APPEND,
-                     "-netdev", net, "-device", "virtio-net-pci,netdev=n"]
-
-    def start(self):
-        self.t0 = time.monotonic()
-        self.log = open(os.path.join(self.dir, "serial.log"), "w")
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        threading.Thread(target=self._read, daemon=True).start()
-        return self
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.log.write(f"{time.monotonic() - self.t0:8.3f} {line}\n")
-            self.log.flush()
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout, start=0):
-        """Index of the first serial line at or after `start` matching the regex; raises on timeout
-        or when QEMU ends first."""
-        rx = re.compile(pattern)
-        end = time.monotonic() + timeout
-        i = start
-        with self.cond:
-            while True:
-                while i < len(self.lines):
-                    if rx.search(self.lines[i]):
-                        return i
-                    i += 1
-                left = end - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"{self.name}: no serial line matching {pattern!r} "
-                                         f"(qemu exit {self.proc.poll()}); last: {self.lines[-8:]}")
-                self.cond.wait(min(left, 0.5))
-
-    def text(self):
-        with self.cond:
-            return "\n".join(self.lines)
-
-    def monitor(self, command):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(10)
-        s.connect(self.mon)
-        s.recv(4096)   # banner and prompt
-        s.sendall(command.encode() + b"\n")
-        time.sleep(0.3)
-        s.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
-        self.log.close()
-        try:
-            os.unlink(self.mon)
-        except OSError:
-            pass
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1", "-display", "none",
+                "-no-reboot", "-serial", "stdio", "-monitor", f"unix:{mon},server=on,wait=off",
+                "-kernel", os.path.join(image_dir, "vmlinuz"),
+                "-initrd", os.path.join(image_dir, "initramfs.cpio.gz"), "-append", APPEND,
+                "-netdev", net, "-device", "virtio-net-pci,netdev=n"]
+        super().__init__(argv, os.path.join(image_dir, "serial.log"), name=name, monitor=mon)
 
 
 class ImageService(Service):
