@@ -3,7 +3,9 @@
 #                          the generic rule would link libevent, curl and OpenSSL into it)
 #   make image             build/image/{initramfs.cpio.gz,vmlinuz,SHA256SUMS,build-manifest.json}:
 #                          Debian's pinned kernel (image/kernel.lock), build/sealed-init and the static
-#                          musl service (sealed-login-static below).
+#                          musl service (sealed-login-static below); then the UEFI disk
+#                          (scripts/build-disk.sh): sealed-login.efi (UKI), disk.raw,
+#                          sealed-login.qcow2 (OCI), sealed-login-gcp.tar.gz (GCE).
 #   make image-glibc       the same in build/image-glibc/ with build/sealed-login and its shared
 #                          libraries (no musl toolchain needed).
 #   IMAGE_CONFIG: the baked config; IMAGE_APPEND: the kernel command line the manifest's
@@ -21,6 +23,7 @@ $(BUILD)/src/init/%.o: CFLAGS += -ffile-prefix-map=$(CURDIR)=.
 # image_build(service binary, output dir)
 define image_build
 	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(1) --out $(2)
+	scripts/build-disk.sh --dir $(2) --append "$(IMAGE_APPEND)"
 	scripts/image-manifest.sh --dir $(2) --append "$(IMAGE_APPEND)" $(if $(wildcard $(IMAGE_OVMF)),--ovmf $(IMAGE_OVMF))
 endef
 

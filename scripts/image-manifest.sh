@@ -1,13 +1,14 @@
 #!/bin/bash
 # image-manifest.sh: writes DIR/build-manifest.json for an image built by build-initramfs.sh: every
 # artifact's sha256 and size, the kernel package, the baked config's sha256, the kernel command line
-# the measurement assumes, and (when an AmdSevX64 OVMF is given) the expected measurements from
-# scripts/measure-manifest.sh (sealed-measure), which `sealed-verify --manifest` reads. Owns only
-# DIR/build-manifest.json.
+# the measurement assumes, and the expected measurements from scripts/measure-manifest.sh
+# (sealed-measure), which `sealed-verify --manifest` reads: SNP measured direct boot when an
+# AmdSevX64 OVMF is given, the vTPM's PCRs for the disk image's UKI when build-disk.sh made one.
+# Owns only DIR/build-manifest.json.
 #   scripts/image-manifest.sh --dir build/image --append "CMDLINE" [--ovmf OVMF.amdsev.fd]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir="" append="" ovmf=""
+dir="" append="" ovmf="" efi=""
 while [ $# -gt 0 ]; do
     case $1 in
         --dir) dir=$2 ;; --append) append=$2 ;; --ovmf) ovmf=$2 ;;
@@ -19,9 +20,12 @@ done
     { echo "image-manifest: --dir must hold build-initramfs.sh's output" >&2; exit 2; }
 meas="$dir/measurements.json"
 rm -f "$meas"
-if [ -n "$ovmf" ]; then
-    scripts/measure-manifest.sh --ovmf "$ovmf" --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
-        --append "$append" >"$meas"
+[ -f "$dir/sealed-login.efi" ] && efi=$dir/sealed-login.efi
+if [ -n "$ovmf" ] || [ -n "$efi" ]; then
+    margs=()
+    [ -n "$ovmf" ] && margs+=(--ovmf "$ovmf" --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" --append "$append")
+    [ -n "$efi" ] && margs+=(--efi "$efi")
+    scripts/measure-manifest.sh "${margs[@]}" >"$meas"
 fi
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
@@ -43,6 +47,15 @@ m = {
     "baked_config_sha256": hashlib.sha256(conf).hexdigest(),
     "cmdline": append,
 }
+disk_txt = os.path.join(d, "disk.txt")
+if os.path.exists(disk_txt):
+    disk = dict(l.rstrip("\n").split("=", 1) for l in open(disk_txt) if "=" in l)
+    m["uefi_disk"] = {
+        "layout": "GPT, one ESP (FAT32) holding only \\EFI\\BOOT\\BOOTX64.EFI = sealed-login.efi, a UKI",
+        "stub": {"package": disk["stub_package"], "version": disk["stub_version"], "deb_sha256": disk["stub_deb_sha256"]},
+        "uki_sections": {".linux": "vmlinuz", ".initrd": "initramfs.cpio.gz", ".cmdline": disk["cmdline"],
+                         ".osrel": "ID=sealed-login"},
+    }
 if os.path.exists(meas):
     m["measurements"] = json.load(open(meas))
     os.unlink(meas)

@@ -1,6 +1,7 @@
 """Reproducibility of the static image across build directories: the tree is copied to another
 path, the static service (musl) and sealed-init are built there, and both trees' initramfs builds
-(same SOURCE_DATE_EPOCH, same config, same pinned kernel) must be byte-identical. Runs when the musl
+(same SOURCE_DATE_EPOCH, same config, same pinned kernel) and UEFI disks (UKI, disk.raw, qcow2,
+GCE tarball) must be byte-identical. Runs when the musl
 dependencies are already built (build/musl/sealed-login exists); building them takes minutes
 (make sealed-login-static)."""
 import os
@@ -16,6 +17,7 @@ from service import OUT, ROOT       # noqa: E402
 WORK = os.path.join(OUT, "image-repro")
 COPY = os.path.join(WORK, "elsewhere", "tree")
 EPOCH = "1700000000"
+APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
 
 
 def make(tree, *targets):
@@ -27,6 +29,9 @@ def image(tree, out):
     p = subprocess.run([os.path.join(tree, "scripts", "build-initramfs.sh"), "--login", "build/musl/sealed-login",
                         "--out", out], cwd=tree, capture_output=True, text=True,
                        env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
+    check(p.returncode == 0, p.stderr[-1500:])
+    p = subprocess.run([os.path.join(tree, "scripts", "build-disk.sh"), "--dir", out, "--append", APPEND],
+                       cwd=tree, capture_output=True, text=True, env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
     check(p.returncode == 0, p.stderr[-1500:])
     return open(os.path.join(out, "SHA256SUMS")).read()
 

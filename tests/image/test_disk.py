@@ -1,0 +1,324 @@
+"""The UEFI disk image (scripts/build-disk.sh, docs/image.md): a GPT disk whose only partition is an
+ESP holding one file, a UKI made of Debian's pinned systemd-stub, our kernel, initramfs and command
+line. Checked like a reviewer would: the GPT and FAT read back by independent readers (our own GPT
+parse with CRCs, sgdisk, mtools), the UKI's sections are exactly the image's bytes, the qcow2 (OCI)
+and tar.gz (GCE) hold the same disk, a rebuild elsewhere gives the same bytes, bad input fails
+clearly. Then the disk boots: Debian's OVMF (no -kernel: the firmware finds \\EFI\\BOOT\\BOOTX64.EFI)
+under QEMU (TCG) with swtpm; a whole login through the fake PayPal gives a result whose tpm2 quote
+`sealed-verify --manifest` matches against the manifest's uefi-disk-vtpm PCRs (4, 9, 11 predicted by
+sealed-measure from the UKI alone), and a manifest for a different command line does not."""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "attest"))
+from tap import case, check, done                # noqa: E402
+from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+from qemu import SerialGuest  # noqa: E402
+from swtpm_lib import Swtpm, start_for_qemu  # noqa: E402
+
+CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+WORK = os.path.join(OUT, "disk")
+APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+BOOT_TIMEOUT = 300
+ESP_TYPE = uuid.UUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
+EPOCH = "1700000000"
+state = {}
+
+for need in ("qemu-system-x86_64", "qemu-img", "swtpm", "sgdisk", "mdir", "objcopy"):
+    if not shutil.which(need):
+        print(f"not ok 1 - {need} installed (make deps)")
+        sys.exit(1)
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, **kw)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_disk(image_dir, append=APPEND):
+    p = run(["scripts/build-disk.sh", "--dir", image_dir, "--append", append],
+            env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
+    if p.returncode:
+        raise RuntimeError("build-disk failed: " + p.stderr[-2000:])
+    return p
+
+
+def manifest(image_dir, append=APPEND):
+    p = run(["scripts/image-manifest.sh", "--dir", image_dir, "--append", append])
+    if p.returncode:
+        raise RuntimeError("image-manifest failed: " + p.stderr[-2000:])
+    return os.path.join(image_dir, "build-manifest.json")
+
+
+class DiskService(Service):
+    """The fake PayPal on the host; the service inside our disk image, booted by OVMF with a vTPM."""
+
+    def start_service(self):
+        shutil.rmtree(WORK, ignore_errors=True)
+        os.makedirs(WORK)
+        conf = os.path.join(WORK, "disk.conf")
+        open(conf, "w").write("\n".join([
+            "# test build: the fake PayPal on the host (a different image than a real one)",
+            "listen = 0.0.0.0", "https_port = 8443", f"domain = localhost:{self.port}",
+            "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
+            f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
+            f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
+            "idset_capacity = 100000", "platform = none", ""]))
+        self.img = os.path.join(WORK, "image")
+        p = run(["scripts/build-initramfs.sh", "--config", conf, "--out", self.img],
+                env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
+        if p.returncode:
+            raise RuntimeError("build-initramfs failed: " + p.stderr[-2000:])
+        t0 = time.monotonic()
+        self.disk_out = build_disk(self.img).stdout
+        self.disk_s = time.monotonic() - t0
+        self.manifest = manifest(self.img)
+        self.guest = None
+
+    def boot(self):
+        self.tpm = Swtpm(os.path.join(WORK, "tpm")).manufacture()
+        sock = os.path.join(WORK, "swtpm.sock")
+        start_for_qemu(self.tpm, sock)
+        shutil.copy(VARS, os.path.join(WORK, "vars.fd"))
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "768", "-smp", "1",
+                "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+                "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={CODE}",
+                "-drive", f"if=pflash,format=raw,unit=1,file={os.path.join(WORK, 'vars.fd')}",
+                # bootindex=0: the disk is the first boot option (as on a cloud), else OVMF tries
+                # the NIC's PXE first and PCR 4 also records that attempt's return
+                "-drive", f"file={os.path.join(self.img, 'sealed-login.qcow2')},format=qcow2,if=none,id=d,snapshot=on",
+                "-device", "virtio-blk-pci,drive=d,bootindex=0",
+                "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.port}-:8443", "-device", "virtio-net-pci,netdev=n",
+                "-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-crb,tpmdev=tpm0"]
+        self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log"), name="disk").start()
+        self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
+        self.boot_s = time.monotonic() - self.guest.t0
+
+    def __exit__(self, *a):
+        if self.guest:
+            self.guest.stop()
+            self.tpm.stop()
+        self.fake.terminate()
+        self.fake.wait(5)
+        self.fake_log.close()
+
+
+def read_gpt(path):
+    """(disk GUID, [(type GUID, partition GUID, first LBA, last LBA, name)]) with every CRC checked."""
+    with open(path, "rb") as f:
+        mbr = f.read(512)
+        hdr = f.read(512)
+        check(mbr[510:512] == b"\x55\xaa" and mbr[450] == 0xEE, "protective MBR")
+        check(hdr[:8] == b"EFI PART", "GPT header signature")
+        size = struct.unpack_from("<I", hdr, 12)[0]
+        crc = struct.unpack_from("<I", hdr, 16)[0]
+        check(zlib.crc32(hdr[:16] + b"\0\0\0\0" + hdr[20:size]) == crc, "GPT header CRC")
+        entries_lba, n, esize, ecrc = struct.unpack_from("<QIII", hdr, 72)
+        disk_guid = uuid.UUID(bytes_le=hdr[56:72])
+        f.seek(entries_lba * 512)
+        table = f.read(n * esize)
+        check(zlib.crc32(table) == ecrc, "GPT entries CRC")
+    parts = []
+    for i in range(n):
+        e = table[i * esize:(i + 1) * esize]
+        if e[:16] == b"\0" * 16:
+            continue
+        first, last = struct.unpack_from("<QQ", e, 32)
+        parts.append((uuid.UUID(bytes_le=e[:16]), uuid.UUID(bytes_le=e[16:32]), first, last,
+                      e[56:128].decode("utf-16-le").rstrip("\0")))
+    return disk_guid, parts
+
+
+S = None
+
+
+@case
+def the_disk_build_adds_the_uki_and_three_disk_forms_to_the_sums():
+    global S
+    S = DiskService(users=["alice"], name="disk").__enter__()       # builds; boots later
+    print(f"# build-disk (UKI, ESP, GPT, qcow2, tar.gz): {S.disk_s:.1f} s", flush=True)
+    sums = dict(reversed(line.split()) for line in open(os.path.join(S.img, "SHA256SUMS")))
+    want = {"initramfs.cpio.gz", "vmlinuz", "sealed-login.efi", "disk.raw", "sealed-login.qcow2", "sealed-login-gcp.tar.gz"}
+    check(set(sums) == want, sums)
+    for name, h in sums.items():
+        check(sha256(os.path.join(S.img, name)) == h, name)
+    check(os.path.getsize(os.path.join(S.img, "disk.raw")) == 1 << 30, "GCE imports whole-GB raw disks")
+    for name in ("sealed-login.qcow2", "sealed-login-gcp.tar.gz"):
+        print(f"# {name}: {os.path.getsize(os.path.join(S.img, name)) / 1e6:.1f} MB", flush=True)
+
+
+@case
+def the_disk_is_a_gpt_with_one_esp_holding_only_the_uki():
+    raw = os.path.join(S.img, "disk.raw")
+    disk_guid, parts = read_gpt(raw)
+    check(len(parts) == 1, parts)
+    ptype, pguid, first, last, name = parts[0]
+    check(ptype == ESP_TYPE and first == 2048 and name == "ESP", parts)
+    check(str(disk_guid).startswith("5e41ed10") and str(pguid).startswith("5e41ed10"), "fixed GUIDs, not random")
+    p = run(["sgdisk", "--verify", raw])
+    check(p.returncode == 0 and "No problems found" in p.stdout, p.stdout + p.stderr)
+    img = f"{raw}@@{first * 512}"
+    p = run(["mdir", "-/", "-b", "-i", img, "::/"], env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    check(p.returncode == 0, p.stderr)
+    files = sorted(ln for ln in p.stdout.split() if not ln.endswith("/"))
+    check(files == ["::/EFI/BOOT/BOOTX64.EFI"], p.stdout)
+    out = os.path.join(WORK, "bootx64.efi")
+    p = run(["mcopy", "-n", "-i", img, "::/EFI/BOOT/BOOTX64.EFI", out], env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    check(p.returncode == 0 and sha256(out) == sha256(os.path.join(S.img, "sealed-login.efi")), p.stderr)
+    esp = os.path.join(WORK, "esp.img")          # fsck.fat takes no offset: check a copy of the partition
+    with open(raw, "rb") as f, open(esp, "wb") as o:
+        f.seek(first * 512)
+        o.write(f.read((last - first + 1) * 512))
+    p = run(["fsck.fat", "-n", "-v", esp])
+    check(p.returncode == 0 and "32 bit entries" in p.stdout and f"{first} hidden sectors" in p.stdout, p.stdout[-1500:] + p.stderr)
+    os.unlink(esp)
+
+
+@case
+def the_uki_sections_are_exactly_the_image_and_its_command_line():
+    d = os.path.join(WORK, "sections")
+    os.makedirs(d, exist_ok=True)
+    efi = os.path.join(S.img, "sealed-login.efi")
+    args = []
+    for s in ("linux", "initrd", "cmdline", "osrel"):
+        args += ["--dump-section", f".{s}={d}/{s}"]
+    p = run(["objcopy"] + args + [efi, os.path.join(d, "rest.efi")])
+    check(p.returncode == 0, p.stderr)
+    check(sha256(f"{d}/linux") == sha256(os.path.join(S.img, "vmlinuz")), ".linux is vmlinuz")
+    check(sha256(f"{d}/initrd") == sha256(os.path.join(S.img, "initramfs.cpio.gz")), ".initrd is the initramfs")
+    check(open(f"{d}/cmdline").read() == APPEND, open(f"{d}/cmdline").read())
+    osrel = open(f"{d}/osrel").read()
+    check("ID=sealed-login\n" in osrel and "VERSION" not in osrel, osrel)
+    hdr = open(efi, "rb").read(4096)
+    pe = struct.unpack_from("<I", hdr, 0x3C)[0]
+    check(struct.unpack_from("<I", hdr, pe + 8)[0] == 0, "PE TimeDateStamp is the stub's 0, not the build time")
+
+
+@case
+def the_qcow2_and_the_gce_tarball_hold_the_same_disk():
+    raw = os.path.join(S.img, "disk.raw")
+    q = os.path.join(S.img, "sealed-login.qcow2")
+    info = json.loads(run(["qemu-img", "info", "--output=json", q]).stdout)
+    check(info["format"] == "qcow2" and info["virtual-size"] == 1 << 30, info)
+    p = run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw, q])
+    check(p.returncode == 0, p.stdout + p.stderr)
+    tgz = os.path.join(S.img, "sealed-login-gcp.tar.gz")
+    with open(tgz, "rb") as f:
+        check(f.read(10)[4:8] == b"\0\0\0\0", "gzip header without a timestamp (gzip -n)")
+    with tarfile.open(tgz, "r:gz") as t:
+        members = t.getmembers()
+        check([m.name for m in members] == ["disk.raw"], [m.name for m in members])
+        m = members[0]
+        check(m.size == 1 << 30 and m.uid == 0 and m.gid == 0 and m.mtime == int(EPOCH), (m.size, m.uid, m.mtime))
+        check(m.issparse(), "stored sparse (GCE's documented oldgnu format)")
+        h = hashlib.sha256()
+        f = t.extractfile(m)
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    check(h.hexdigest() == sha256(raw), "the tarball's disk.raw is disk.raw")
+
+
+@case
+def a_rebuild_in_another_directory_gives_the_same_bytes():
+    other = os.path.join(WORK, "elsewhere", "image")
+    shutil.rmtree(os.path.dirname(other), ignore_errors=True)
+    os.makedirs(other)
+    for n in ("vmlinuz", "initramfs.cpio.gz", "kernel.txt"):
+        shutil.copy(os.path.join(S.img, n), other)
+    with open(os.path.join(other, "SHA256SUMS"), "w") as f:
+        f.write("".join(ln for ln in open(os.path.join(S.img, "SHA256SUMS")) if ln.split()[1] in ("vmlinuz", "initramfs.cpio.gz")))
+    time.sleep(1.1)        # a clock-derived field would now differ
+    build_disk(other)
+    check(open(os.path.join(other, "SHA256SUMS")).read() == open(os.path.join(S.img, "SHA256SUMS")).read(),
+          "same inputs, different directory and time: same disk bytes")
+
+
+@case
+def bad_input_fails_with_a_clear_message():
+    p = run(["scripts/build-disk.sh", "--dir", S.img])
+    check(p.returncode != 0 and "--append is required" in p.stderr, p.stderr)
+    p = run(["scripts/build-disk.sh", "--dir", os.path.join(WORK, "nowhere"), "--append", "x"])
+    check(p.returncode != 0 and "build-initramfs.sh's output" in p.stderr, p.stderr)
+    p = run(["scripts/build-disk.sh", "--dir", S.img, "--append", "a\nb"])
+    check(p.returncode != 0 and "one line" in p.stderr, p.stderr)
+    check(sha256(os.path.join(S.img, "sealed-login.efi")) ==
+          dict(reversed(ln.split()) for ln in open(os.path.join(S.img, "SHA256SUMS")))["sealed-login.efi"],
+          "a refused build leaves the previous output alone")
+
+
+@case
+def ovmf_boots_the_disk_with_a_vtpm_and_a_login_gives_a_result():
+    S.boot()
+    print(f"# OVMF + UKI from the disk to the service's ready line (TCG): {S.boot_s:.1f} s", flush=True)
+    r = S.login("alice")
+    check(r.status == 200, (r.status, r.text[:400]))
+    jws = jws_from_page(r.text)
+    payload = json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "==="))
+    ev = payload["evidence"]
+    check([e["type"] for e in ev] == ["tpm2"], ev)
+    p = os.path.join(WORK, "result.jws")
+    open(p, "w").write(jws)
+    state.update(jws=p, pcrs=ev[0]["pcrs"]["sha256"])
+
+
+@case
+def the_quoted_pcrs_are_the_ones_sealed_measure_predicts_from_the_uki():
+    p = run([os.path.join(ROOT, "build", "sealed-measure"), "pcrs", os.path.join(S.img, "sealed-login.efi")])
+    check(p.returncode == 0, p.stderr)
+    pred = dict(ln.split()[:2] for ln in p.stdout.splitlines() if ln.startswith("pcr"))
+    for i in (4, 9, 11):
+        check(state["pcrs"][str(i)] == pred[f"pcr{i}-sha256"], (i, state["pcrs"][str(i)], pred.get(f"pcr{i}-sha256")))
+    check(state["pcrs"]["12"] == "00" * 32 and state["pcrs"]["13"] == "00" * 32, "no credentials, sysexts or overrides")
+
+
+@case
+def sealed_verify_matches_the_result_against_the_build_manifest():
+    p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", state["jws"], "--manifest", S.manifest,
+             "--client-id", S.client_id], timeout=120)
+    check(p.returncode == 0, "\n".join(ln for ln in p.stdout.splitlines() if "✗" in ln or "RESULT" in ln) + p.stderr)
+    line = [ln for ln in p.stdout.splitlines() if "quoted PCRs equal" in ln]
+    check(line and "uefi-disk-vtpm" in line[0] and "✓" in line[0], p.stdout[-3000:])
+    open(os.path.join(WORK, "verify.txt"), "w").write(p.stdout)
+
+
+@case
+def a_manifest_for_another_command_line_does_not_match():
+    other = os.path.join(WORK, "other-cmdline")
+    shutil.rmtree(other, ignore_errors=True)
+    os.makedirs(other)
+    for n in ("vmlinuz", "initramfs.cpio.gz", "kernel.txt", "SHA256SUMS"):
+        shutil.copy(os.path.join(S.img, n), other)
+    shutil.copytree(os.path.join(S.img, "stage"), os.path.join(other, "stage"))
+    build_disk(other, APPEND + " sealed.debug=1")
+    m = manifest(other, APPEND + " sealed.debug=1")
+    p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", state["jws"], "--manifest", m,
+             "--client-id", S.client_id], timeout=120)
+    check(p.returncode != 0 and "quoted PCRs match none" in p.stdout, p.stdout[-2000:])
+
+
+try:
+    done()
+finally:
+    if S is not None:
+        S.__exit__(None, None, None)
