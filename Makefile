@@ -86,5 +86,9 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
+# make print-VAR: a variable's value, for scripts and tests (e.g. print-IMAGE_APPEND)
+print-%:
+	@echo '$($*)'
+
 -include mk/*.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -9,8 +9,8 @@
 #   make image-glibc       the same in build/image-glibc/ with build/sealed-login and its shared
 #                          libraries (no musl toolchain needed).
 #   IMAGE_CONFIG: the baked config; IMAGE_APPEND: the kernel command line the manifest's
-#   measurements assume; IMAGE_OVMF: an AmdSevX64 OVMF (make ovmf-amdsev) to compute them with,
-#   used when the file exists.
+#   measurements assume; IMAGE_OVMF: the AmdSevX64 OVMF the SNP measurements are computed with
+#   (make image builds it; make image-glibc uses it when the file exists).
 IMAGE_CONFIG ?= image/sealed-login.conf
 IMAGE_APPEND ?= console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3
 IMAGE_OVMF   ?= $(BUILD)/measure/OVMF.amdsev.fd
@@ -43,7 +43,11 @@ sealed-login-static:
 	    EXTRA_CFLAGS="-idirafter $(CURDIR)/$(MUSL_BUILD)/kinc -ffile-prefix-map=$(CURDIR)=." \
 	    LDFLAGS=-static LDLIBS="$$(pkg-config --static --libs $(MUSL_PKGS)) -lpthread" $(MUSL_BUILD)/sealed-login
 
-image: sealed-login-static $(BUILD)/sealed-init $(BUILD)/sealed-measure
+# The SNP targets need edk2's AmdSevX64 OVMF: built from Debian's pinned edk2 source (cached);
+# IMAGE_OVMF= (empty) builds the image without them, IMAGE_OVMF=FILE uses another build.
+$(BUILD)/measure/OVMF.amdsev.fd: scripts/ovmf-amdsev.sh
+	scripts/ovmf-amdsev.sh $(BUILD)/measure
+image: sealed-login-static $(BUILD)/sealed-init $(BUILD)/sealed-measure $(IMAGE_OVMF)
 	$(call image_build,$(MUSL_BUILD)/sealed-login,$(BUILD)/image)
 image-glibc: $(BUILD)/sealed-init $(BUILD)/sealed-login $(BUILD)/sealed-measure
 	$(call image_build,$(BUILD)/sealed-login,$(BUILD)/image-glibc)

@@ -21,6 +21,16 @@ if ! grep -rqsE '^(Types:.*deb-src|deb-src)' /etc/apt/sources.list /etc/apt/sour
         | $SUDO tee "$src_entry" >/dev/null
     need_update=1
 fi
+# The SNP manifest needs edk2's AmdSevX64 OVMF with the kernel-hashes section, first in trixie's
+# edk2 (scripts/ovmf-amdsev.sh): a trixie deb-src entry (source only, no binary from trixie).
+trixie_entry=/etc/apt/sources.list.d/sealed-login-trixie-src.sources
+if ! grep -rqsE '^(Suites:.*[[:space:]]trixie([[:space:]]|$)|deb-src .* trixie )' /etc/apt/sources.list /etc/apt/sources.list.d/ ; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    echo "deps: adding a trixie deb-src entry ($trixie_entry)"
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $SUDO tee "$trixie_entry" >/dev/null
+    need_update=1
+fi
 if [ -n "$missing" ] || [ -n "${need_update:-}" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq

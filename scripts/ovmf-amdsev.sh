@@ -18,6 +18,9 @@
 # boot (QEMU -kernel) never runs it, and building GRUB would pull in another source tree, so the
 # build uses an empty placeholder, as edk2's own AmdSev instructions allow. Its bytes are part of
 # the measurement: anyone reproducing must do the same (this script does).
+#
+# The result is cached in ~/.cache/sealed-login/ovmf-amdsev/<key>/ (key: this script, the edk2
+# version, the work directory and the compiler), so `make image` pays the ~6 minutes once per machine.
 set -euo pipefail
 EDK2_VERSION=${EDK2_VERSION:-2025.02-8+deb13u1}
 EDK2_DIR=edk2-${EDK2_VERSION%%-*}
@@ -25,6 +28,13 @@ OUT=${1:-build/measure}
 WORK=${OVMF_WORKDIR:-/var/tmp/sealed-ovmf}
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
+key=$( { cat "$0"; echo "$EDK2_VERSION $WORK"; gcc --version | head -1; } | sha256sum | cut -c1-16)
+CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/ovmf-amdsev/$key
+if [ -f "$CACHE/OVMF.amdsev.fd.inputs" ]; then
+    cp "$CACHE/OVMF.amdsev.fd" "$CACHE/OVMF.amdsev.fd.inputs" "$OUT/"
+    exit 0
+fi
+echo "ovmf-amdsev: building edk2 $EDK2_VERSION AmdSevX64 in $WORK (about 6 minutes, once; cached in $CACHE)" >&2
 cd "$WORK"
 if [ ! -d "$EDK2_DIR" ] && ! apt-cache showsrc edk2 2>/dev/null | grep -qx "Version: $EDK2_VERSION"; then
     cat >&2 <<MSG
@@ -71,4 +81,7 @@ rm -rf Build
     echo "built in: $WORK/$EDK2_DIR (the path ends up in the image: keep it to reproduce the bytes)"
     echo "sha256: $(sha256sum "$OUT/OVMF.amdsev.fd" | cut -d' ' -f1)"
 } >"$OUT/OVMF.amdsev.fd.inputs"
-cat "$OUT/OVMF.amdsev.fd.inputs"
+mkdir -p "$CACHE"
+cp "$OUT/OVMF.amdsev.fd" "$CACHE/OVMF.amdsev.fd.tmp" && mv "$CACHE/OVMF.amdsev.fd.tmp" "$CACHE/OVMF.amdsev.fd"
+cp "$OUT/OVMF.amdsev.fd.inputs" "$CACHE/"
+cat "$OUT/OVMF.amdsev.fd.inputs" >&2
