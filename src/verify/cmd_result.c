@@ -6,6 +6,7 @@
 #include "verify/cli.h"
 #include "verify/amd_chain.h"
 #include "verify/manifest.h"
+#include "verify/pcr4_policy.h"
 #include "verify/tpm_check.h"
 #include "verify/tdx_check.h"
 #include "verify/util.h"
@@ -451,7 +452,47 @@ out:
     free(log);
 }
 
-static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs)
+/* 1 when every expected value in want ({"bank":{"idx":"hex"}}) other than skip_idx (NULL: none)
+ * equals the quoted one; *n counts the values compared. */
+static int pcrs_equal(const json_t *want, const json_t *pcrs, const char *skip_idx, int *n)
+{
+    const char *bank, *idx;
+    json_t *bv, *iv;
+    int all = 1;
+    *n = 0;
+    json_object_foreach((json_t *)want, bank, bv) {
+        json_object_foreach(bv, idx, iv) {
+            if (skip_idx && !strcmp(bank, "sha256") && !strcmp(idx, skip_idx))
+                continue;
+            json_t *have = json_object_get(json_object_get(pcrs, bank), idx);
+            (*n)++;
+            if (!json_is_string(iv) || !json_is_string(have) || strcmp(json_string_value(iv), json_string_value(have)))
+                all = 0;
+        }
+    }
+    return all;
+}
+
+/* The manifest target's "efi_applications" Authenticode digests into apps; their number, or -1
+ * when the target has none or one is malformed. */
+static int manifest_apps(const json_t *target, uint8_t (*apps)[32], size_t cap)
+{
+    const json_t *list = json_object_get(target, "efi_applications");
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || n == 0 || n > cap)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *hex = jstr(json_array_get(list, i), "authenticode_sha256");
+        if (!hex || strlen(hex) != 64 || codec_hex_decode(hex, 64, apps[i], 32) != 32)
+            return -1;
+    }
+    return (int)n;
+}
+
+/* Quoted PCRs against the manifest's expected sets: an exact match of every value, or, for a set
+ * with expected EFI applications and a quote with an event log, PCR 4 by the log (pcr4_policy:
+ * exactly those applications, after any number of failed boot attempts) and the rest exactly. */
+static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs, const uint8_t *log, size_t loglen)
 {
     if (!c->have_manifest || c->man.npcrs == 0) {
         steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement.tpm",
@@ -459,26 +500,36 @@ static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs)
         return;
     }
     c->measurement_checked = 1;
+    int n;
     for (size_t i = 0; i < c->man.npcrs; i++) {
-        const json_t *want = c->man.pcrs[i].pcrs;
-        const char *bank, *idx;
-        json_t *bv, *iv;
-        int all = 1, n = 0;
-        json_object_foreach((json_t *)want, bank, bv) {
-            json_object_foreach(bv, idx, iv) {
-                json_t *have = json_object_get(json_object_get(pcrs, bank), idx);
-                n++;
-                if (!json_is_string(iv) || !json_is_string(have) || strcmp(json_string_value(iv), json_string_value(have)))
-                    all = 0;
-            }
-        }
-        if (all && n) {
+        if (pcrs_equal(c->man.pcrs[i].pcrs, pcrs, NULL, &n) && n) {
             steps_add(&c->st, STEP_PASS, "measurement.tpm", "quoted PCRs equal the %d expected values in the manifest's %s",
                       n, c->man.pcrs[i].path);
             return;
         }
     }
-    steps_add(&c->st, STEP_FAIL, "measurement.tpm", "quoted PCRs match none of the %zu expected PCR sets in the manifest", c->man.npcrs);
+    char why[sizeof ((struct pcr4_policy_result *)0)->why] = "";
+    for (size_t i = 0; log && i < c->man.npcrs; i++) {
+        uint8_t apps[PCR4_POLICY_MAX_APPS][32], quoted4[32];
+        int napps = manifest_apps(c->man.pcrs[i].target, apps, PCR4_POLICY_MAX_APPS);
+        const char *q4 = jstr(json_object_get(pcrs, "sha256"), "4");
+        if (napps < 0 || !q4 || strlen(q4) != 64 || codec_hex_decode(q4, 64, quoted4, 32) != 32)
+            continue;
+        if (!json_object_get(json_object_get(c->man.pcrs[i].pcrs, "sha256"), "4") ||
+            !pcrs_equal(c->man.pcrs[i].pcrs, pcrs, "4", &n))
+            continue;
+        struct pcr4_policy_result r;
+        if (pcr4_policy_check(log, loglen, quoted4, (const uint8_t (*)[32])apps, (size_t)napps, &r) == 0) {
+            steps_add(&c->st, STEP_PASS, "measurement.tpm",
+                      "quoted PCR 4 records exactly the %d EFI applications of the manifest's %s (after %u failed boot "
+                      "attempt%s, by the event log), and the other %d expected values are equal",
+                      napps, c->man.pcrs[i].path, r.failed_attempts, r.failed_attempts == 1 ? "" : "s", n);
+            return;
+        }
+        snprintf(why, sizeof why, "%s", r.why);
+    }
+    steps_add(&c->st, STEP_FAIL, "measurement.tpm", "quoted PCRs match none of the %zu expected PCR sets in the manifest%s%s",
+              c->man.npcrs, *why ? ": " : "", why);
 }
 
 static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
@@ -526,7 +577,7 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     int before = c->st.failed;
     tpm_check_run(&in, &c->st, key);
     if (in.pcrs)
-        check_tpm_measurement(c, in.pcrs);
+        check_tpm_measurement(c, in.pcrs, log, ll);
     if (c->st.failed == before) {
         c->attested = 1;
         PROVEN(c, "a TPM attestation key signed these PCR values over SHA-256(REPORT_DATA) of this result");

@@ -31,6 +31,7 @@ static void walk(struct manifest *m, const json_t *v, const char *path, unsigned
             }
             if (!strcmp(k, "pcrs") && json_is_object(c) && m->npcrs < VERIFY_MAX_MANIFEST_MEASUREMENTS) {
                 m->pcrs[m->npcrs].pcrs = c;
+                m->pcrs[m->npcrs].target = v;
                 snprintf(m->pcrs[m->npcrs].path, sizeof m->pcrs[m->npcrs].path, "%s", sub);
                 m->npcrs++;
                 continue;

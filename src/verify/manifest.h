@@ -3,7 +3,8 @@
  * member named "measurement", "expected_measurement" or "launch_digest"), the targets that say they
  * have none ("measurement": null, with their "reason"), TDX MRTDs (members named "mrtd"), and the
  * expected TPM PCR sets (every object
- * under a member "pcrs" shaped {"sha256":{"4":"hex",...}}). Tolerant of the manifest's layout, strict
+ * under a member "pcrs" shaped {"sha256":{"4":"hex",...}}, with the object that holds it, whose
+ * "efi_applications" list the expected PCR 4 applications). Tolerant of the manifest's layout, strict
  * about the values. Reads JSON only; decides nothing. */
 #ifndef SEALED_VERIFY_MANIFEST_H
 #define SEALED_VERIFY_MANIFEST_H
@@ -19,6 +20,7 @@ struct manifest_measurement {
 
 struct manifest_pcrs {
     const json_t *pcrs;      /* borrowed from the manifest's JSON: {"bank":{"idx":"hex"}} */
+    const json_t *target;    /* borrowed: the object holding "pcrs" (its "efi_applications", if any) */
     char path[160];
 };
 

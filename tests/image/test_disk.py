@@ -6,7 +6,10 @@ and tar.gz (GCE) hold the same disk, a rebuild elsewhere gives the same bytes, b
 clearly. Then the disk boots: Debian's OVMF (no -kernel: the firmware finds \\EFI\\BOOT\\BOOTX64.EFI)
 under QEMU (TCG) with swtpm; a whole login through the fake PayPal gives a result whose tpm2 quote
 `sealed-verify --manifest` matches against the manifest's uefi-disk-vtpm PCRs (4, 9, 11 predicted by
-sealed-measure from the UKI alone), and a manifest for a different command line does not."""
+sealed-measure from the UKI alone), and a manifest for a different command line does not. Booted
+again with the NIC's PXE tried first, PCR 4 differs from the exact value, and sealed-verify accepts
+it by the event log only because it records exactly the manifest's two applications (UKI, kernel);
+manifests listing another kernel, one application more or one fewer are refused."""
 import base64
 import hashlib
 import json
@@ -95,7 +98,10 @@ class DiskService(Service):
         self.manifest = manifest(self.img)
         self.guest = None
 
-    def boot(self):
+    def boot(self, disk_first=True):
+        if self.guest:
+            self.guest.stop()
+            self.tpm.stop()
         self.tpm = Swtpm(os.path.join(WORK, "tpm")).manufacture()
         sock = os.path.join(WORK, "swtpm.sock")
         start_for_qemu(self.tpm, sock)
@@ -104,14 +110,15 @@ class DiskService(Service):
                 "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
                 "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={CODE}",
                 "-drive", f"if=pflash,format=raw,unit=1,file={os.path.join(WORK, 'vars.fd')}",
-                # bootindex=0: the disk is the first boot option (as on a cloud), else OVMF tries
-                # the NIC's PXE first and PCR 4 also records that attempt's return
+                # bootindex=0: the disk is the first boot option (as on a cloud); without it OVMF
+                # tries the NIC's PXE first and PCR 4 also records that attempt's return
                 "-drive", f"file={os.path.join(self.img, 'sealed-login.qcow2')},format=qcow2,if=none,id=d,snapshot=on",
-                "-device", "virtio-blk-pci,drive=d,bootindex=0",
+                "-device", "virtio-blk-pci,drive=d" + (",bootindex=0" if disk_first else ""),
                 "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.port}-:8443", "-device", "virtio-net-pci,netdev=n",
                 "-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
                 "-device", "tpm-crb,tpmdev=tpm0"]
-        self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log"), name="disk").start()
+        self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log" if disk_first else "serial-pxe-first.log"),
+                                 name="disk").start()
         self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
         self.boot_s = time.monotonic() - self.guest.t0
 
@@ -315,6 +322,43 @@ def a_manifest_for_another_command_line_does_not_match():
     p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", state["jws"], "--manifest", m,
              "--client-id", S.client_id], timeout=120)
     check(p.returncode != 0 and "quoted PCRs match none" in p.stdout, p.stdout[-2000:])
+
+
+def verify(jws, man):
+    p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", jws, "--manifest", man,
+             "--client-id", S.client_id], timeout=120)
+    return p.returncode, [ln for ln in p.stdout.splitlines() if "measurement" in ln or "PCR" in ln] or p.stdout.splitlines()[-5:]
+
+
+@case
+def after_a_failed_pxe_attempt_pcr4_differs_but_the_log_shows_only_our_applications():
+    S.boot(disk_first=False)
+    r = S.login("alice")
+    check(r.status == 200, (r.status, r.text[:400]))
+    jws = jws_from_page(r.text)
+    ev = json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "==="))["evidence"][0]
+    check(ev["pcrs"]["sha256"]["4"] != state["pcrs"]["4"], "PXE tried first: PCR 4 differs from the exact prediction")
+    check(ev["pcrs"]["sha256"]["9"] == state["pcrs"]["9"] and ev["pcrs"]["sha256"]["11"] == state["pcrs"]["11"])
+    p = os.path.join(WORK, "result-pxe-first.jws")
+    open(p, "w").write(jws)
+    state["pxe"] = p
+    rc, lines = verify(p, S.manifest)
+    check(rc == 0 and any("after 1 failed boot attempt," in ln and "✓" in ln for ln in lines), lines)
+
+
+@case
+def the_log_policy_refuses_an_application_the_manifest_does_not_list():
+    m = json.load(open(S.manifest))
+    apps = m["measurements"]["targets"]["uefi-disk-vtpm"]["efi_applications"]
+    bad = dict(apps[1], authenticode_sha256="ab" * 32)
+    for name, edited, want in (("other-kernel", [apps[0], bad], "where the manifest expects its application 2"),
+                               ("one-more", apps + [apps[1]], "records 2 of the 3 expected EFI applications"),
+                               ("uki-only", apps[:1], "beyond the 1 expected")):
+        m["measurements"]["targets"]["uefi-disk-vtpm"]["efi_applications"] = edited
+        path = os.path.join(WORK, f"manifest-{name}.json")
+        json.dump(m, open(path, "w"))
+        rc, lines = verify(state["pxe"], path)
+        check(rc != 0 and any(want in ln and "✗" in ln for ln in lines), (name, lines))
 
 
 try:
