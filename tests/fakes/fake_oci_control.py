@@ -24,8 +24,8 @@ children, a referenced gateway, a subnet with a VNIC, a non-empty bucket, an ass
 refuse deletion with 409); addressing checks (subnet inside the VCN, no overlap, private IP inside
 the subnet, not reserved, not taken; NLB backends inside the VCN).
 
-Control (not OCI): POST /__fake/fault {"method","path_re","status","code","message","count","skip"}
-(the next matching calls fail), POST /__fake/config {"egress_bytes": N, "skew_s": S},
+Control (not OCI): POST /__fake/fault {"method","path_re","status","code","message","count","skip",
+"after"} (the next matching calls fail; with "after" the call takes effect and only its answer is lost), POST /__fake/config {"egress_bytes": N, "skew_s": S},
 GET /__fake/state (every resource and the request log). Prints {"url": ...} when ready. Test code only."""
 import argparse
 import base64
@@ -218,14 +218,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with ST.lock:
                 signed = self.check_signature(method, path, raw)
+                fault = None
                 for f in ST.faults:
                     if f["count"] > 0 and f.get("method", method) == method and re.search(f["path_re"], path):
                         if f.get("skip", 0) > 0:
                             f["skip"] -= 1
                             continue
                         f["count"] -= 1
-                        raise ApiError(f.get("status", 500), f.get("code", "InternalServerError"),
-                                       f.get("message", "Internal Server Error"))
+                        fault = ApiError(f.get("status", 500), f.get("code", "InternalServerError"),
+                                         f.get("message", "Internal Server Error"))
+                        if not f.get("after"):
+                            raise fault
+                        break
                 token = self.headers.get("opc-retry-token")
                 if token and method == "POST" and token in ST.retry_tokens:
                     status, out, hdrs = ST.retry_tokens[token]
@@ -239,6 +243,8 @@ class Handler(BaseHTTPRequestHandler):
                     status, out, hdrs = route(method, path, q, body, raw, self.headers)
                     if token and method == "POST" and status < 300:
                         ST.retry_tokens[token] = (status, out, hdrs)
+                    if fault:       # "after": the work was done, the answer is lost
+                        raise fault
             code = out.get("code", "") if isinstance(out, dict) and status >= 400 else ""
             ST.log.append([method, path, status, code, signed])
             return self.send(status, out, hdrs)
@@ -1046,12 +1052,11 @@ def head_object(q, b, ns, name, obj, **_):
 @api("GET", r"/n/([^/]+)/b/([^/]+)/o")
 def list_objects(q, b, ns, name, **_):
     bucket(ns, name)
-    objs = sorted(k[1] for k in ST.objects if k[0] == name)
-    start = objs.index(q["start"]) if q.get("start") in objs else 0
-    chunk = objs[start:start + PAGE]
-    out = {"objects": [{"name": n, "size": len(ST.objects[(name, n)]["data"])} for n in chunk]}
-    if start + PAGE < len(objs):
-        out["nextStartWith"] = objs[start + PAGE]
+    objs = sorted(k[1] for k in ST.objects if k[0] == name and k[1] >= (q.get("start") or ""))
+    limit = int(q.get("limit") or 1)      # one object a page here (OCI: 1000), so paging is exercised
+    out = {"objects": [{"name": n, "size": len(ST.objects[(name, n)]["data"])} for n in objs[:limit]]}
+    if len(objs) > limit:
+        out["nextStartWith"] = objs[limit]
     return 200, out
 
 

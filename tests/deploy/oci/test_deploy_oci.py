@@ -1,0 +1,440 @@
+"""deploy/oci/sealed-deploy-oci as an operator uses it, against the faithful control-plane fake
+(tests/fakes/fake_oci_control.py): a fresh compartment deployed and every resource's wiring checked,
+a rerun that creates nothing, plan mode that changes nothing, failures mid-way (500, 409, a lost
+answer) that give a clear error and a rerun that completes, updates (secret, metadata, image), the
+egress guard acting, teardown leaving nothing, the PayPal secret never in any output or argv, and the
+metadata the script sets read by the service's own cloud code (tests/cloud fakes + cloud_driver)."""
+import base64
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+from tap import case, check, done  # noqa: E402
+import deploytest as dt  # noqa: E402
+
+E = dt.Env("main")
+FIRST = {}
+
+
+def creates(state, start=0):
+    return [e for e in state["log"][start:] if e[0] in ("POST", "PUT", "DELETE") and e[2] < 300]
+
+
+@case
+def deploy_fresh_compartment_and_print_outputs():
+    rc, out, err = E.run("deploy")
+    check(rc == 0, out + err)
+    st = E.state()
+    ip = dt.one(st, "publicip")
+    FIRST.update(out=out, state=st, log_len=len(st["log"]))
+    check(f"login.example.com.  300  IN  A  {ip['ipAddress']}" in out, out)
+    check(f"public IP:    {ip['ipAddress']}" in out, out)
+    check("build/sealed-verify result sealed-login-result.jws --client-id AZdeployTestClientId" in out, out)
+    check("https://login.example.com/callback" in out, out)
+    # every request carried a valid signature of the registered key (the fake refuses others)
+    check(all(e[2] != 401 for e in st["log"]), [e for e in st["log"] if e[2] == 401])
+    check(any(e[4] == "date (request-target) host content-length content-type x-content-sha256" for e in st["log"]))
+
+
+@case
+def network_wiring():
+    st = FIRST["state"]
+    vcn = dt.one(st, "vcn")
+    check(vcn["cidrBlocks"] == ["10.0.0.0/16"] and vcn["freeformTags"] == {"sealed-login-deployment": "sealed-login"})
+    subnets = {s["displayName"]: s for s in dt.by_kind(st, "subnet")}
+    check(set(subnets) == {"sealed-login-public", "sealed-login-private"}, subnets.keys())
+    pub, priv = subnets["sealed-login-public"], subnets["sealed-login-private"]
+    check(pub["cidrBlock"] == "10.0.0.0/24" and priv["cidrBlock"] == "10.0.1.0/24")
+    check(priv["prohibitPublicIpOnVnic"] and not pub["prohibitPublicIpOnVnic"])
+    rts = {r["id"]: r for r in dt.by_kind(st, "routetable")}
+    igw, nat, sgw = dt.one(st, "internetgateway"), dt.one(st, "natgateway"), dt.one(st, "servicegateway")
+    check([r["networkEntityId"] for r in rts[pub["routeTableId"]]["routeRules"]] == [igw["id"]])
+    check(sorted(r["networkEntityId"] for r in rts[priv["routeTableId"]]["routeRules"]) == sorted([nat["id"], sgw["id"]]))
+    sls = {s["id"]: s for s in dt.by_kind(st, "securitylist")}
+    for sn in (pub, priv):
+        (sl,) = [sls[x] for x in sn["securityListIds"]]
+        ports = sorted(r["tcpOptions"]["destinationPortRange"]["min"] for r in sl["ingressSecurityRules"])
+        check(ports == [80, 443] and all(r["protocol"] == "6" and r["tcpOptions"]["destinationPortRange"]["max"] ==
+                                         r["tcpOptions"]["destinationPortRange"]["min"] for r in sl["ingressSecurityRules"]),
+              sl["ingressSecurityRules"])
+    priv_sl = sls[priv["securityListIds"][0]]
+    internet = [r for r in priv_sl["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
+    check(len(internet) == 1 and internet[0]["tcpOptions"]["destinationPortRange"] == {"min": 443, "max": 443}, internet)
+    check(all(r["protocol"] != "all" for r in priv_sl["egressSecurityRules"]))
+
+
+@case
+def instance_image_and_metadata():
+    st = FIRST["state"]
+    inst = dt.one(st, "instance")
+    check(inst["lifecycleState"] == "RUNNING" and inst["shape"] == "VM.Standard.E2.1.Micro")
+    check(inst["platformConfig"] is None and inst["launchOptions"]["firmware"] == "UEFI_64")
+    vnic = dt.one(st, "vnic")
+    check(vnic["privateIp"] == "10.0.1.50" and vnic["publicIp"] is None, vnic)
+    subnet = [s for s in dt.by_kind(st, "subnet") if s["id"] == vnic["subnetId"]][0]
+    check(subnet["displayName"] == "sealed-login-private")
+    secret, topic = dt.one(st, "vaultsecret"), dt.one(st, "onstopic")
+    check(inst["metadata"] == {"paypal_client_id": "AZdeployTestClientId", "domain": "login.example.com",
+                               "secret_ocid": secret["id"], "notification_topic_id": topic["topicId"]}, inst["metadata"])
+    # no drift: every key the script sets is one the service applies (src/login/config.c T_METADATA)
+    src = open(os.path.join(dt.ROOT, "src", "login", "config.c")).read()
+    service_keys = set(re.findall(r'\{"([a-z_]+)",\s*"[A-Z_]+",\s*K_\w+,\s*T_METADATA', src))
+    check({"paypal_client_id", "domain", "secret_ocid", "notification_topic_id"} <= service_keys, service_keys)
+    check(set(inst["metadata"]) <= service_keys, set(inst["metadata"]) - service_keys)
+    img = dt.one(st, "image")
+    check(inst["imageId"] == img["id"] and img["launchMode"] == "PARAVIRTUALIZED")
+    schema = dt.one(st, "computeimgcapschema")
+    check(schema["imageId"] == img["id"] and schema["schemaData"]["Compute.Firmware"]["defaultValue"] == "UEFI_64")
+    sha = open(E.image, "rb").read()
+    import hashlib
+    objs = st["objects"]
+    check(len(objs) == 1 and list(objs.values())[0]["sha256"] == hashlib.sha256(sha).hexdigest(), objs)
+    check(list(objs.values())[0]["meta"].get("opc-meta-sha256") == hashlib.sha256(sha).hexdigest())
+
+
+@case
+def iam_least_privilege_for_instance_principal():
+    st = FIRST["state"]
+    inst, secret = dt.one(st, "instance"), dt.one(st, "vaultsecret")
+    dg = dt.one(st, "dynamicgroup")
+    check(dg["compartmentId"] == dt.TENANCY and dg["matchingRule"] == f"Any {{instance.id = '{inst['id']}'}}", dg)
+    pol = dt.one(st, "policy")
+    check(pol["compartmentId"] == dt.COMPARTMENT)
+    check(pol["statements"] == [
+        f"Allow dynamic-group {dg['name']} to read secret-bundles in compartment id {dt.COMPARTMENT} "
+        f"where any {{target.secret.id = '{secret['id']}'}}",
+        f"Allow dynamic-group {dg['name']} to use ons-topics in compartment id {dt.COMPARTMENT} "
+        f"where request.permission = 'ONS_TOPIC_PUBLISH'"], pol["statements"])
+    check(not any("manage" in s or "secret-family" in s for s in pol["statements"]))
+
+
+@case
+def load_balancer_reserved_ip_and_backends():
+    st = FIRST["state"]
+    nlb, ip, inst = dt.one(st, "networkloadbalancer"), dt.one(st, "publicip"), dt.one(st, "instance")
+    vnic = dt.one(st, "vnic")
+    pub = [s for s in dt.by_kind(st, "subnet") if s["displayName"] == "sealed-login-public"][0]
+    check(nlb["subnetId"] == pub["id"] and nlb["isPrivate"] is False and nlb["isPreserveSourceDestination"] is False)
+    check(nlb["ipAddresses"] == [{"ipAddress": ip["ipAddress"], "isPublic": True, "ipVersion": "IPV4",
+                                  "reservedIp": {"id": ip["id"]}}], nlb["ipAddresses"])
+    check(ip["lifecycleState"] == "ASSIGNED" and ip["assignedEntityId"] == nlb["id"] and ip["lifetime"] == "RESERVED")
+    check({(l["port"], l["protocol"], l["defaultBackendSetName"]) for l in nlb["listeners"].values()} ==
+          {(80, "TCP", "http"), (443, "TCP", "https")}, nlb["listeners"])
+    for name, port in (("http", 80), ("https", 443)):
+        bs = nlb["backendSets"][name]
+        check(bs["isPreserveSource"] is True and bs["healthChecker"]["protocol"] == "TCP" and
+              bs["healthChecker"]["port"] == port)
+        check(bs["backends"] == [{"ipAddress": vnic["privateIp"], "targetId": inst["id"], "port": port, "weight": 1}],
+              bs["backends"])
+
+
+@case
+def notifications_and_egress_alarm():
+    st = FIRST["state"]
+    topic, sub, alarm = dt.one(st, "onstopic"), dt.one(st, "onssubscription"), dt.one(st, "alarm")
+    check(sub["topicId"] == topic["topicId"] and sub["protocol"] == "EMAIL" and sub["endpoint"] == "ops@example.com")
+    check(alarm["destinations"] == [topic["topicId"]] and alarm["namespace"] == "oci_vcn" and alarm["isEnabled"])
+    m = re.fullmatch(r"VnicToNetworkBytes\[1h\]\.grouping\(\)\.sum\(\) > (\d+)", alarm["query"])
+    check(m and int(m.group(1)) == int(9.5e12 / 720), alarm["query"])
+
+
+@case
+def rerun_creates_nothing_and_plan_is_empty():
+    n0 = len(E.state()["log"])
+    rc, out, err = E.run("deploy")
+    check(rc == 0, err)
+    st = E.state()
+    check(creates(st, n0) == [], creates(st, n0))
+    check("created" not in out and "uploaded" not in out, out)
+    rc, out, err = E.run("plan")
+    check(rc == 0 and "0 change(s) planned" in out, out + err)
+    check(all(e[0] in ("GET", "HEAD") for e in E.state()["log"][len(st["log"]):]))
+
+
+@case
+def secret_never_in_output_argv_or_plan():
+    # stdin as the source too
+    rc, out, err = E.run("deploy", stdin=(dt.PAYPAL_SECRET + "\n").encode(), paypal_secret_file="-")
+    check(rc == 0, err)
+    check(E.state()["secret_contents"][dt.one(E.state(), "vaultsecret")["id"]] ==
+          base64.b64encode(dt.PAYPAL_SECRET.encode()).decode(), "stored secret differs")
+    b64 = base64.b64encode(dt.PAYPAL_SECRET.encode()).decode()
+    for text in E.outputs:
+        check(dt.PAYPAL_SECRET not in text and b64 not in text and dt.PAYPAL_SECRET[:12] not in text)
+    argvs = E.argvs()
+    check(len(argvs) > 50)
+    for a in argvs:
+        joined = "\0".join(a)
+        check(dt.PAYPAL_SECRET not in joined and b64 not in joined and "secret_file" not in joined, a)
+    # the settings file names the secret file, never the secret
+    check(dt.PAYPAL_SECRET not in open(E.settings()).read())
+
+
+@case
+def secret_rotation_makes_a_new_version():
+    new = os.path.join(E.dir, "secret2")
+    with open(new, "w") as f:
+        f.write("EJx-Rotated-Secret-987\n")
+    os.chmod(new, 0o600)
+    rc, out, err = E.run("deploy", paypal_secret_file=new)
+    check(rc == 0 and "updated  secret" in out, out + err)
+    st = E.state()
+    s = dt.one(st, "vaultsecret")
+    check(s["currentVersionNumber"] == 2 and st["secret_contents"][s["id"]] == base64.b64encode(b"EJx-Rotated-Secret-987").decode())
+    rc, out, err = E.run("deploy")      # back to the first one
+    check(rc == 0 and dt.one(E.state(), "vaultsecret")["currentVersionNumber"] == 3)
+    check("EJx-Rotated-Secret-987" not in out + err)
+
+
+@case
+def metadata_change_updates_the_instance_in_place():
+    before = dt.one(E.state(), "instance")
+    rc, out, err = E.run("deploy", paypal_client_id="AZotherClient", domain="login2.example.com")
+    check(rc == 0 and "updated  instance" in out, out + err)
+    after = dt.one(E.state(), "instance")
+    check(after["id"] == before["id"] and after["metadata"]["paypal_client_id"] == "AZotherClient"
+          and after["metadata"]["domain"] == "login2.example.com")
+    rc, out, err = E.run("deploy")
+    check(rc == 0 and dt.one(E.state(), "instance")["metadata"]["paypal_client_id"] == "AZdeployTestClientId")
+
+
+@case
+def new_image_replaces_the_vm_at_the_same_address():
+    old_inst = dt.one(E.state(), "instance")
+    big = E.make_image("disk2.qcow2", 25 * 1024 * 1024 + 5, b"B")      # > one part: multipart upload
+    rc, out, err = E.run("deploy", image=big)
+    check(rc == 0 and "replace  instance" in out and "in 3 parts" in out, out + err)
+    st = E.state()
+    inst, vnic, nlb, dg = dt.one(st, "instance"), dt.one(st, "vnic"), dt.one(st, "networkloadbalancer"), dt.one(st, "dynamicgroup")
+    check(inst["id"] != old_inst["id"] and vnic["privateIp"] == "10.0.1.50")
+    check(len(dt.by_kind(st, "image")) == 2 and st["uploads"] == [])
+    import hashlib
+    check(any(o["sha256"] == hashlib.sha256(open(big, "rb").read()).hexdigest() for o in st["objects"].values()))
+    check(all(bs["backends"][0]["targetId"] == inst["id"] for bs in nlb["backendSets"].values()))
+    check(inst["id"] in dg["matchingRule"])
+    check(len(dt.by_kind(st, "networkloadbalancer")) == 1 and len(dt.by_kind(st, "publicip")) == 1)
+    E.image_big = big
+
+
+@case
+def server_error_mid_way_gives_clear_error_then_rerun_completes():
+    env = dt.Env("fail")
+    try:
+        # more 500s than the retries: deploy stops at the NLB with OCI's code, request id and a hint
+        env.control("fault", method="POST", path_re=r"^/20200501/networkLoadBalancers$", status=500,
+                    code="InternalServerError", message="Internal Server Error", count=3)
+        rc, out, err = env.run("deploy")
+        check(rc == 1, out + err)
+        check("create network load balancer sealed-login-nlb: POST" in err and "HTTP 500 InternalServerError" in err, err)
+        check("opc-request-id:" in err and "what to do: OCI failed: rerun" in err, err)
+        check("Traceback" not in err)
+        check(dt.by_kind(env.state(), "networkloadbalancer") == [])
+        # runs again: everything before is found; a 409 is not retried and says so
+        env.control("fault", method="POST", path_re=r"^/20200501/networkLoadBalancers$", status=409, code="Conflict",
+                    message="The subnet is being updated", count=1)
+        rc, out, err = env.run("deploy")
+        check(rc == 1 and "HTTP 409 Conflict: The subnet is being updated" in err and "what to do:" in err, err)
+        check("created" not in out, out)
+        # a create whose answer is lost (done, then 502): the retry carries the same opc-retry-token
+        env.control("fault", method="POST", path_re=r"^/20200501/networkLoadBalancers$", status=502, code="BadGateway",
+                    count=1, after=True)
+        rc, out, err = env.run("deploy")
+        check(rc == 0, out + err)
+        st = env.state()
+        for kind in ("vcn", "subnet", "instance", "networkloadbalancer", "publicip", "vaultsecret", "alarm"):
+            n = len(dt.by_kind(st, kind))
+            check(n == (2 if kind == "subnet" else 1), f"{n} {kind}")
+        check(sum(1 for e in st["log"] if e[:2] == ["POST", "/20200501/networkLoadBalancers"]) == 6, "NLB POSTs")
+    finally:
+        env.stop()
+
+
+@case
+def bad_settings_fail_with_clear_messages():
+    env = dt.Env("bad")
+    try:
+        # no secret given for a new deployment: the message says how to give it
+        rc, out, err = env.run("deploy", paypal_secret_file=None)
+        check(rc == 1 and "give --paypal-secret-file FILE" in err and "created" not in out, out + err)
+        # a private IP outside the VM's subnet: OCI's 400 InvalidParameter, named
+        rc, out, err = env.run("deploy", private_ip="10.0.2.50")
+        check(rc == 1 and "HTTP 400 InvalidParameter: The private IP 10.0.2.50 is not in the subnet's CIDR 10.0.1.0/24" in err, err)
+        # the image's own command line fixes the address: a manifest that disagrees stops before any call
+        man = os.path.join(env.dir, "build-manifest.json")
+        with open(man, "w") as f:
+            json.dump({"cmdline": "console=ttyS0 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2"}, f)
+        n0 = len(env.state()["log"])
+        rc, out, err = env.run("deploy")
+        check(rc == 1 and "sealed.ip=10.0.2.15/24" in err and "IMAGE_APPEND" in err, err)
+        check(len(env.state()["log"]) == n0)
+        os.unlink(man)
+        # confidential mode on the free shape is refused locally
+        rc, out, err = env.run("deploy", mode="confidential")
+        check(rc == 1 and "needs an AMD Flex shape" in err, err)
+        # a key the tenancy does not know: 401 with what to check
+        other = os.path.join(env.dir, "other.pem")
+        dt.fc.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
+        cfg = open(env.config).read()
+        with open(env.config, "w") as f:
+            f.write(cfg.replace(env.key, other))
+        rc, out, err = env.run("plan")
+        check(rc == 1 and "HTTP 401 NotAuthenticated" in err and "fingerprint" in err, err)
+        with open(env.config, "w") as f:
+            f.write(cfg)
+    finally:
+        env.stop()
+
+
+@case
+def confidential_and_shielded_launch_bodies():
+    env = dt.Env("modes")
+    try:
+        rc, out, err = env.run("deploy", mode="confidential", shape="VM.Standard.E4.Flex", ocpus="1", memory_gbs="4")
+        check(rc == 0, out + err)
+        st = env.state()
+        inst = dt.one(st, "instance")
+        check(inst["platformConfig"] == {"type": "AMD_VM", "isMemoryEncryptionEnabled": True}, inst["platformConfig"])
+        check(inst["shapeConfig"] == {"ocpus": 1.0, "memoryInGBs": 4.0})
+        check(dt.one(st, "computeimgcapschema")["schemaData"]["Compute.AMD_SecureEncryptedVirtualization"]["defaultValue"])
+        check("--allow-unattested" in out and "SEV gives no guest report" in out)
+        rc, out, err = env.run("teardown")
+        check(rc == 0, err)
+        rc, out, err = env.run("deploy", mode="shielded", shape="VM.Standard.E4.Flex", ocpus="1", memory_gbs="4")
+        check(rc == 0, out + err)
+        inst = dt.one(env.state(), "instance")
+        check(inst["platformConfig"]["isMeasuredBootEnabled"] and inst["platformConfig"]["isTrustedPlatformModuleEnabled"])
+        check("tpm2 quote" in out and "--allow-unattested" not in out)
+    finally:
+        env.stop()
+
+
+@case
+def fake_refuses_what_oci_refuses():
+    # unsigned, stale date, foreign key, body not matching x-content-sha256, body headers unsigned
+    import urllib.request
+    import urllib.error
+    try:
+        urllib.request.urlopen(E.url + "/20160918/vcns?compartmentId=" + dt.COMPARTMENT, timeout=5)
+        check(False, "unsigned request accepted")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401 and json.loads(e.read())["code"] == "NotAuthenticated")
+    st, body, _ = E.signed("GET", f"/20160918/vcns?compartmentId={dt.COMPARTMENT}", date="Thu, 05 Jan 2014 21:31:40 GMT")
+    check(st == 401 and "not within allowed clock skew" in body["message"], body)
+    other = os.path.join(E.dir, "foreign.pem")
+    dt.fc.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
+    st, body, _ = E.signed("GET", f"/20160918/vcns?compartmentId={dt.COMPARTMENT}", key=other)
+    check(st == 401 and body["code"] == "NotAuthenticated")
+    st, body, hdrs = E.signed("GET", f"/20160918/vcns?compartmentId={dt.COMPARTMENT}")
+    check(st == 200 and "opc-request-id" in {k.lower() for k in hdrs})
+    full = ("date", "(request-target)", "host", "content-length", "content-type", "x-content-sha256")
+    b = json.dumps({"compartmentId": dt.COMPARTMENT, "cidrBlocks": ["10.9.0.0/16"]}).encode()
+    st, body, _ = E.signed("POST", "/20160918/vcns", b, headers=full, body_sent=b.replace(b"10.9", b"10.8"))
+    check(st in (400, 401), body)
+    st, body, _ = E.signed("POST", "/20160918/vcns", b)          # body headers not signed
+    check(st == 401 and "Missing required header to sign: content-length" in body["message"], body)
+    # addressing: overlap, outside the VCN, a private IP already taken
+    st0 = E.state()
+    vcn, priv = dt.one(st0, "vcn"), [s for s in dt.by_kind(st0, "subnet") if s["displayName"] == "sealed-login-private"][0]
+    for cidr, want in (("10.0.1.128/25", "overlaps"), ("10.1.0.0/24", "not within")):
+        b = json.dumps({"compartmentId": dt.COMPARTMENT, "vcnId": vcn["id"], "cidrBlock": cidr}).encode()
+        st, body, _ = E.signed("POST", "/20160918/subnets", b, headers=full)
+        check(st == 400 and body["code"] == "InvalidParameter" and want in body["message"], body)
+    inst = dt.one(st0, "instance")
+    b = json.dumps({"compartmentId": dt.COMPARTMENT, "availabilityDomain": inst["availabilityDomain"],
+                    "shape": "VM.Standard.E2.1.Micro", "sourceDetails": inst["sourceDetails"],
+                    "createVnicDetails": {"subnetId": priv["id"], "privateIp": "10.0.1.50", "assignPublicIp": False}}).encode()
+    st, body, _ = E.signed("POST", "/20160918/instances", b, headers=full)
+    check(st == 409 and body["code"] == "Conflict" and "10.0.1.50 is already assigned" in body["message"], body)
+    st, body, _ = E.signed("DELETE", f"/20160918/vcns/{vcn['id']}")
+    check(st == 409 and body["code"] == "Conflict", body)
+    st, body, _ = E.signed("GET", f"/20160918/instances/ocid1.instance.oc1.phx.nosuch")
+    check(st == 404 and body["code"] == "NotAuthorizedOrNotFound", body)
+    check(len(E.state()["resources"]) == len(st0["resources"]), "a refused call created something")
+
+
+@case
+def egress_guard_stops_the_vm_at_the_cap():
+    rc, out, err = E.run("guard")
+    check(rc == 0 and "0.0000 TB of the 9.5 TB cap" in out and "instance RUNNING" in out, out + err)
+    E.control("config", egress_bytes=int(9.2e12))
+    rc, out, err = E.run("guard")
+    check(rc == 0 and "96.8 %" in out and dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING", out)
+    E.control("config", egress_bytes=int(9.6e12))
+    rc, out, err = E.run("guard")
+    st = E.state()
+    check(rc == 3 and "ACTED" in out and dt.one(st, "instance")["lifecycleState"] == "STOPPED", out + err)
+    check(any(m["title"].endswith("egress cap reached, VM stopped") and m["topicId"] == dt.one(st, "onstopic")["topicId"]
+              for m in st["messages"]), st["messages"])
+    rc, out, err = E.run("guard")                  # already stopped: nothing more
+    check(rc == 0 and "instance STOPPED" in out)
+    rc, out, err = E.run("start")
+    check(rc == 1 and "at the cap" in err, err)
+    rc, out, err = E.run("deploy", image=E.image_big)     # a deploy does not undo the guard
+    check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED", out + err)
+    rc, out, err = E.run("deploy")                 # nor does a new image (a new VM would start)
+    check(rc == 1 and "would undo the egress guard" in err and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED",
+          out + err)
+    E.control("config", egress_bytes=0)
+    rc, out, err = E.run("start")
+    check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING", out + err)
+    rc, out, err = E.run("deploy")
+    check(rc == 0 and "replace  instance" in out, out + err)
+
+
+@case
+def metadata_drives_the_real_service_cloud_flow():
+    """The instance metadata this deploy wrote, served by tests/cloud's instance-side fake, read by the
+    service's own cloud state machine (build/tests/cloud/cloud_driver): secret, client id, domain."""
+    sys.path.insert(0, os.path.join(dt.ROOT, "tests", "cloud"))
+    import cloudtest as ct
+    st = E.state()
+    md = dt.one(st, "instance")["metadata"]
+    secret_id = md["secret_ocid"]
+    stored = base64.b64decode(st["secret_contents"][secret_id]).decode()
+    fake = ct.Fake("oci", md, {secret_id: stored}, [md["notification_topic_id"]])
+    try:
+        r = ct.run_driver(fake, "--timeout", "30")
+        check(r.rc == 0 and r.ready, r.log[-2000:])
+        check(r.fields["paypal_client_id"] == "AZdeployTestClientId" and r.fields["domain"] == "login.example.com", r.fields)
+        check(r.fields["paypal_secret_sha256"] == ct.sha(dt.PAYPAL_SECRET), r.fields)
+        # every key applied, only the fake's own ssh key ignored
+        check(any("applied=4 ignored=1" in ln for ln in r.lines("cloud.metadata")), r.log[-2000:])
+    finally:
+        fake.stop()
+
+
+@case
+def teardown_leaves_nothing_and_redeploy_restores_the_vault():
+    rc, out, err = E.run("teardown-plan")
+    n0 = len(E.state()["log"])
+    check(rc == 0 and "delete   VCN" in out, out + err)
+    rc, out, err = E.run("teardown")
+    check(rc == 0 and "torn down" in out, out + err)
+    st = E.state()
+    live = [r for r in st["resources"] if r.get("lifecycleState") not in dt.DEAD | {"PENDING_DELETION", "DETACHED"}
+            and (r.get("id") or "").split(".")[1] != "workrequest"]
+    check(live == [], [(r.get("id"), r.get("lifecycleState")) for r in live])
+    check(st["buckets"] == [] and st["objects"] == {} and st["uploads"] == [])
+    pending = {(r.get("id") or "").split(".")[1] for r in st["resources"] if r.get("lifecycleState") == "PENDING_DELETION"}
+    check(pending == {"vault", "key", "vaultsecret"}, pending)
+    # a second teardown finds nothing to do
+    n1 = len(st["log"])
+    rc, out, err = E.run("teardown")
+    check(rc == 0 and creates(E.state(), n1) == [], creates(E.state(), n1))
+    check(n1 > n0)
+    rc, out, err = E.run("deploy")
+    check(rc == 0 and "restored vault" in out and "restored secret" in out, out + err)
+    st = E.state()
+    check(dt.one(st, "vault")["lifecycleState"] == "ACTIVE" and len(dt.by_kind(st, "vaultsecret")) == 1)
+    rc, out, err = E.run("teardown")
+    check(rc == 0, err)
+
+
+try:
+    done()
+finally:
+    E.stop()
