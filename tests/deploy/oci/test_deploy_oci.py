@@ -113,6 +113,20 @@ def iam_least_privilege_for_instance_principal():
 
 
 @case
+def guard_group_gets_only_what_the_guard_does():
+    rc, out, err = E.run("deploy", guard_group="sealed-guards")
+    check(rc == 0 and "created  policy                 sealed-login-guard-policy" in out, out + err)
+    pols = {p["name"]: p for p in dt.by_kind(E.state(), "policy")}
+    st = pols["sealed-login-guard-policy"]["statements"]
+    c = f"in compartment id {dt.COMPARTMENT}"
+    check(st == [f"Allow group sealed-guards to read metrics {c}", f"Allow group sealed-guards to read instances {c}",
+                 f"Allow group sealed-guards to use instances {c} where request.permission = 'INSTANCE_POWER_ACTIONS'",
+                 f"Allow group sealed-guards to inspect ons-topics {c}",
+                 f"Allow group sealed-guards to use ons-topics {c} where request.permission = 'ONS_TOPIC_PUBLISH'"], st)
+    check(len(pols) == 2)
+
+
+@case
 def load_balancer_reserved_ip_and_backends():
     st = FIRST["state"]
     nlb, ip, inst = dt.one(st, "networkloadbalancer"), dt.one(st, "publicip"), dt.one(st, "instance")
@@ -271,6 +285,19 @@ def bad_settings_fail_with_clear_messages():
         rc, out, err = env.run("deploy")
         check(rc == 1 and "sealed.ip=10.0.2.15/24" in err and "IMAGE_APPEND" in err, err)
         check(len(env.state()["log"]) == n0)
+        # a manifest of another disk
+        import hashlib
+        with open(man, "w") as f:
+            json.dump({"cmdline": "console=ttyS0 sealed.ip=10.0.1.50/24 sealed.gw=10.0.1.1 sealed.dns=169.254.169.254",
+                       "artifacts": {"disk.qcow2": {"sha256": "00" * 32}}}, f)
+        rc, out, err = env.run("deploy")
+        check(rc == 1 and "is not the image" in err and len(env.state()["log"]) == n0, err)
+        # the right one is accepted and named in the verify line
+        with open(man, "w") as f:
+            json.dump({"cmdline": "console=ttyS0 sealed.ip=10.0.1.50/24 sealed.gw=10.0.1.1 sealed.dns=169.254.169.254",
+                       "artifacts": {"disk.qcow2": {"sha256": hashlib.sha256(open(env.image, "rb").read()).hexdigest()}}}, f)
+        rc, out, err = env.run("plan")
+        check(rc == 0 and f"--manifest {man}" in out and "warning" not in err, out + err)
         os.unlink(man)
         # confidential mode on the free shape is refused locally
         rc, out, err = env.run("deploy", mode="confidential")
