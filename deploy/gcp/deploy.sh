@@ -1,0 +1,557 @@
+#!/bin/bash
+# deploy/gcp/deploy.sh: deploys sealed-login on Google Cloud with the REST APIs (curl, jq, openssl; no
+# gcloud needed): APIs, image bucket and upload, image, secret, service accounts and their IAM, static
+# IPs, firewall, the Shielded (or SEV-SNP Confidential) VM, Monitoring alerts, the egress guard's
+# identity. Idempotent: a rerun creates nothing twice and finishes what a failed run left.
+# Owns only resources labelled sealed-login=NAME (or, where GCP has no labels, named NAME-... and
+# described "sealed-login=NAME"); never touches others. Never prints or passes on argv a secret or token.
+set -Eeuo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+GCP_PROG="deploy-gcp"
+# shellcheck source=deploy/gcp/lib.sh
+. "$HERE/lib.sh"
+
+usage() {
+    cat <<'EOF'
+usage: deploy/gcp/deploy.sh --project ID --domain HOST --paypal-client-id ID [options]
+
+required:
+  --project ID               GCP project id
+  --domain HOST              the site's host name (its DNS A record must point at the static IP)
+  --paypal-client-id ID      PayPal REST app client id (instance metadata paypal_client_id)
+  --paypal-secret-file F|-   PayPal secret from file F or stdin (-); never as an argument.
+                             Needed on the first run; later runs keep the stored one unless given.
+options:
+  --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/disk/sealed-login-gcp.tar.gz]
+  --internal-ip A            the VM's internal IPv4: the image's sealed.ip= address (read from disk.txt
+                             next to the image when present; must then agree)
+  --name NAME                deployment name, prefix of every resource      [sealed-login]
+  --region R / --zone Z      [us-central1 / REGION-b] (free tier: us-central1, us-west1, us-east1)
+  --machine-type T           [e2-micro; n2d-standard-2 with --confidential]
+  --confidential             AMD SEV-SNP Confidential VM (N2D, not free tier; SNP report + vTPM)
+  --disk-gb N                boot disk size, pd-standard               [10; free tier: total <= 30]
+  --network-tier T           STANDARD or PREMIUM for the external IP     [STANDARD]
+  --network NET --subnet S   VPC network and its subnet in REGION       [default, default]
+  --alert-email ADDR         Monitoring email channel: site-down and egress alerts
+  --egress-cap-gib N         monthly egress cap the guard enforces      [180 STANDARD, 0.9 PREMIUM]
+  --guard-action A           what the guard does at the cap: firewall (disable the web rule) or stop
+  --secure-boot              enable Shielded VM Secure Boot (only for a signed UKI: see docs)
+  --gvnic                    declare GVNIC and use it (the image must carry the gve driver)
+  --no-uptime-check          no uptime check on https://DOMAIN/healthz
+  --replace-instance         recreate the VM when its image or machine differs (RAM state is lost)
+  --bucket B                 image bucket                                [PROJECT-NAME-images]
+  --key-file F               service-account key JSON (else GOOGLE_APPLICATION_CREDENTIALS, gcloud)
+  --token-file F             a file holding an OAuth access token
+  --dry-run                  read everything, change nothing, print the plan
+EOF
+}
+
+PROJECT="" DOMAIN="" CLIENT_ID="" SECRET_FILE="" IMAGE_FILE="" INTERNAL_IP="" NAME=sealed-login
+REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK=default SUBNET=default
+EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET=""
+KEY_FILE="" TOKEN_FILE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --project) PROJECT=$2; shift ;;
+        --domain) DOMAIN=$2; shift ;;
+        --paypal-client-id) CLIENT_ID=$2; shift ;;
+        --paypal-secret-file) SECRET_FILE=$2; shift ;;
+        --paypal-secret|--secret) die "$1: the secret is never taken as an argument (it would show in ps and shell history): use --paypal-secret-file FILE or - (stdin)" ;;
+        --image) IMAGE_FILE=$2; shift ;;
+        --internal-ip) INTERNAL_IP=$2; shift ;;
+        --name) NAME=$2; shift ;;
+        --region) REGION=$2; shift ;;
+        --zone) ZONE=$2; shift ;;
+        --machine-type) MACHINE=$2; shift ;;
+        --confidential) CONFIDENTIAL=1 ;;
+        --disk-gb) DISK_GB=$2; shift ;;
+        --network-tier) TIER=$2; shift ;;
+        --network) NETWORK=$2; shift ;;
+        --subnet) SUBNET=$2; shift ;;
+        --alert-email) EMAIL=$2; shift ;;
+        --egress-cap-gib) CAP_GIB=$2; shift ;;
+        --guard-action) GUARD_ACTION=$2; shift ;;
+        --secure-boot) SECURE_BOOT=1 ;;
+        --gvnic) GVNIC=1 ;;
+        --no-uptime-check) UPTIME=0 ;;
+        --replace-instance) REPLACE=1 ;;
+        --bucket) BUCKET=$2; shift ;;
+        --key-file) KEY_FILE=$2; shift ;;
+        --token-file) TOKEN_FILE=$2; shift ;;
+        --dry-run) GCP_DRY_RUN=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+    esac
+    shift
+done
+
+# ---- checks before anything is asked of Google ----------------------------------------------------
+
+[ -n "$PROJECT" ] && [ -n "$DOMAIN" ] && [ -n "$CLIENT_ID" ] || { usage >&2; die "--project, --domain and --paypal-client-id are required"; }
+[[ $PROJECT =~ ^[a-z][-a-z0-9]{4,28}[a-z0-9]$ ]] || die "--project '$PROJECT' is not a project id (6-30 lowercase letters, digits, '-')"
+check_name --name "$NAME"
+[ ${#NAME} -le 24 ] || die "--name '$NAME' is longer than 24 characters (service-account ids are at most 30: NAME-guard)"
+[[ $DOMAIN =~ ^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$ ]] || die "--domain '$DOMAIN' is not a lowercase DNS host name"
+[[ $CLIENT_ID =~ ^[A-Za-z0-9_-]{1,255}$ ]] || die "--paypal-client-id must be the client id (letters, digits, '-', '_')"
+[[ $DISK_GB =~ ^[0-9]+$ ]] && [ "$DISK_GB" -ge 10 ] && [ "$DISK_GB" -le 2048 ] || die "--disk-gb must be 10..2048 (pd-standard's minimum is 10)"
+case $TIER in STANDARD|PREMIUM) ;; *) die "--network-tier must be STANDARD or PREMIUM" ;; esac
+case $GUARD_ACTION in firewall|stop) ;; *) die "--guard-action must be firewall or stop" ;; esac
+[ -z "$EMAIL" ] || [[ $EMAIL =~ ^[^@[:space:]]+@[^@[:space:]]+\.[a-z]+$ ]] || die "--alert-email '$EMAIL' is not an address"
+if [ -z "$ZONE" ]; then REGION=${REGION:-us-central1}; ZONE=$REGION-b; fi
+[[ $ZONE =~ ^[a-z]+-[a-z]+[0-9]+-[a-z]$ ]] || die "--zone '$ZONE' is not a zone name (like us-central1-b)"
+[ -z "$REGION" ] || [ "${ZONE%-*}" = "$REGION" ] || die "--zone $ZONE is not in --region $REGION"
+REGION=${ZONE%-*}
+if [ "$CONFIDENTIAL" = 1 ]; then MACHINE=${MACHINE:-n2d-standard-2}; else MACHINE=${MACHINE:-e2-micro}; fi
+check_name --machine-type "$MACHINE"
+if [ "$CONFIDENTIAL" = 1 ] && [[ $MACHINE != n2d-* ]]; then
+    die "--confidential (SEV-SNP) needs an N2D machine type (AMD Milan or later), not $MACHINE"
+fi
+[ -n "$CAP_GIB" ] || { [ "$TIER" = STANDARD ] && CAP_GIB=180 || CAP_GIB=0.9; }
+[[ $CAP_GIB =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--egress-cap-gib must be a number of GiB"
+CAP_BYTES=$(awk -v g="$CAP_GIB" 'BEGIN { printf "%.0f", g * 1073741824 }')
+[ "$CAP_BYTES" -gt 0 ] || die "--egress-cap-gib must be more than 0"
+BUCKET=${BUCKET:-$PROJECT-$NAME-images}
+[[ $BUCKET =~ ^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$ ]] && [[ $BUCKET != goog* ]] || die "bucket name '$BUCKET' is not valid: give --bucket"
+
+if [ "$MACHINE" = e2-micro ]; then
+    case $REGION in us-central1|us-west1|us-east1) ;; *) warn "e2-micro is free tier only in us-central1, us-west1 and us-east1: $REGION is billed" ;; esac
+    [ "$DISK_GB" -le 30 ] || warn "pd-standard is free up to 30 GB per month in total: $DISK_GB GB is partly billed"
+else
+    warn "$MACHINE is not free tier: billed per hour (see docs/deploy-gcp.md, Costs)"
+fi
+
+# The image archive: GCE imports a gzip'd tar holding exactly one file, disk.raw, a whole number of GiB.
+IMAGE_FILE=${IMAGE_FILE:-build/disk/sealed-login-gcp.tar.gz}
+[ -r "$IMAGE_FILE" ] || die "no image archive at $IMAGE_FILE: build it (make disk) or give --image"
+listing=$(tar -tvzf "$IMAGE_FILE" 2>/dev/null) || die "$IMAGE_FILE is not a gzip'd tar"
+[ "$(printf '%s\n' "$listing" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$listing" | awk '{print $6}')" = disk.raw ] ||
+    die "$IMAGE_FILE must hold exactly one file, disk.raw (GCE's import format); it holds: $(printf '%s\n' "$listing" | awk '{print $6}' | tr '\n' ' ')"
+raw_size=$(printf '%s\n' "$listing" | awk '{print $3}')
+[ $((raw_size % 1073741824)) = 0 ] && [ "$raw_size" -gt 0 ] || die "$IMAGE_FILE: disk.raw is $raw_size bytes; GCE needs a whole number of GiB"
+[ $((raw_size / 1073741824)) -le "$DISK_GB" ] || die "--disk-gb $DISK_GB is smaller than the image's disk ($((raw_size / 1073741824)) GiB)"
+IMAGE_SHA=$(sha256sum "$IMAGE_FILE" | cut -c1-64)
+IMAGE_MD5=$(openssl md5 -binary "$IMAGE_FILE" | openssl base64 -A)
+IMAGE_NAME=$NAME-${IMAGE_SHA:0:12}
+[ "$CONFIDENTIAL" = 1 ] && IMAGE_NAME=$IMAGE_NAME-snp
+[ "$GVNIC" = 1 ] && IMAGE_NAME=$IMAGE_NAME-gvnic
+OBJECT=$NAME-${IMAGE_SHA:0:12}.tar.gz
+
+# The network: the image brings its address up from its (measured) kernel command line, so the VM's
+# internal address must be the one baked in: sealed.ip=A/P sealed.gw=G.
+DISK_TXT=$(dirname "$IMAGE_FILE")/disk.txt IMG_IP="" IMG_PREFIX="" IMG_GW="" CMDLINE=""
+if [ -r "$DISK_TXT" ]; then
+    CMDLINE=$(sed -n 's/^cmdline=//p' "$DISK_TXT")
+    for w in $CMDLINE; do
+        case $w in sealed.ip=*/*) IMG_IP=${w#sealed.ip=}; IMG_PREFIX=${IMG_IP#*/}; IMG_IP=${IMG_IP%/*} ;; sealed.gw=*) IMG_GW=${w#sealed.gw=} ;; esac
+    done
+    [ -n "$IMG_IP" ] || die "$DISK_TXT: the image's command line has no sealed.ip= (the image has no DHCP): rebuild it with one"
+    [ -z "$INTERNAL_IP" ] || [ "$INTERNAL_IP" = "$IMG_IP" ] ||
+        die "--internal-ip $INTERNAL_IP differs from the image's sealed.ip=$IMG_IP ($DISK_TXT): the VM would be unreachable"
+    INTERNAL_IP=$IMG_IP
+fi
+[ -n "$INTERNAL_IP" ] || die "give --internal-ip: the image configures its address from its kernel command line (sealed.ip=), so the VM must get exactly that one (no disk.txt next to $IMAGE_FILE)"
+[[ $INTERNAL_IP =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || die "--internal-ip '$INTERNAL_IP' is not an IPv4 address"
+
+# The secret: from a file or stdin, into our private directory; never on argv, never echoed.
+gcp_tmp_init
+if [ -n "$SECRET_FILE" ]; then
+    if [ "$SECRET_FILE" = - ]; then cat >"$GCP_TMP/paypal.secret"; else
+        [ -r "$SECRET_FILE" ] || die "cannot read --paypal-secret-file $SECRET_FILE"
+        cat <"$SECRET_FILE" >"$GCP_TMP/paypal.secret"
+    fi
+    [ -s "$GCP_TMP/paypal.secret" ] || die "the PayPal secret is empty"
+    [ "$(wc -c <"$GCP_TMP/paypal.secret")" -le 65536 ] || die "the PayPal secret is larger than 64 KiB (Secret Manager's cap)"
+    openssl base64 -A <"$GCP_TMP/paypal.secret" >"$GCP_TMP/paypal.b64"
+fi
+
+VM_SA=$NAME-vm@$PROJECT.iam.gserviceaccount.com
+GUARD_SA=$NAME-guard@$PROJECT.iam.gserviceaccount.com
+SECRET_ID=$NAME-paypal-secret
+ROLE_ID=sealedLoginGuard_$(printf '%s' "$NAME" | tr -- - _)
+FW=$NAME-web EXT_ADDR=$NAME-ip INT_ADDR=$NAME-internal-ip
+C=$GCP_COMPUTE/projects/$PROJECT
+LABELS=$(jq -cn --arg n "$NAME" --arg k "$GCP_LABEL" '{($k): $n}')
+MARK="$GCP_LABEL=$NAME"   # in descriptions, where GCP has no labels
+q() { jq -cn --arg v "$1" '$v'; }
+
+gcp_auth "$TOKEN_FILE" "$KEY_FILE"
+say "deploy $NAME to project $PROJECT, zone $ZONE, as $GCP_PRINCIPAL$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing is changed)')"
+
+# ---- 1. APIs -------------------------------------------------------------------------------------
+step "APIs"
+APIS="compute.googleapis.com secretmanager.googleapis.com storage.googleapis.com monitoring.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com"
+qs=""; for a in $APIS; do qs="$qs&names=projects/$PROJECT/services/$a"; done
+gcp_req GET "$GCP_SERVICEUSAGE/projects/$PROJECT/services:batchGet?${qs#&}"
+ok2xx || gcp_fail "checking the enabled APIs of project $PROJECT (serviceusage.googleapis.com itself must be enabled: console, APIs & Services)"
+missing=$(jr '[.services[] | select(.state != "ENABLED") | .config.name // (.name | split("/") | last)] | join(" ")')
+for a in $APIS; do [[ " $missing " == *" $a "* ]] || have "$a enabled"; done
+if [ -n "$missing" ]; then
+    if [ "$GCP_DRY_RUN" = 1 ]; then plan "enable $missing"; else
+        gcp_json POST "$GCP_SERVICEUSAGE/projects/$PROJECT/services:batchEnable" \
+            "$(jq -cn --arg s "$missing" '{serviceIds: ($s | split(" "))}')" "enabling $missing"
+        gcp_wait_lro "$GCP_SERVICEUSAGE" "enabling $missing"
+        made "enabled $missing"
+    fi
+fi
+
+# ---- 2. the subnet agrees with the image's addresses ---------------------------------------------
+step "network"
+if gcp_exists "$C/regions/$REGION/subnetworks/$SUBNET" "reading subnetwork $SUBNET in $REGION"; then
+    CIDR=$(jr .ipCidrRange) GW=$(jr .gatewayAddress)
+    in_cidr=$(awk -v ip="$INTERNAL_IP" -v cidr="$CIDR" 'function n(a, p) { split(a, p, "."); return ((p[1]*256+p[2])*256+p[3])*256+p[4] }
+        BEGIN { split(cidr, c, "/"); m = 2^(32-c[2]); print (int(n(ip)/m) == int(n(c[1])/m)) ? 1 : 0 }')
+    want="sealed.ip=$INTERNAL_IP/${CIDR#*/} sealed.gw=$GW sealed.dns=169.254.169.254"
+    [ "$in_cidr" = 1 ] || die "internal IP $INTERNAL_IP is outside subnet $SUBNET ($CIDR): pick an address in it and build the image with: $want"
+    [ -z "$IMG_GW" ] || [ "$IMG_GW" = "$GW" ] || die "the image's sealed.gw=$IMG_GW is not the subnet's gateway $GW: build the image with: $want"
+    [ -z "$IMG_PREFIX" ] || [ "$IMG_PREFIX" = "${CIDR#*/}" ] || die "the image's prefix /$IMG_PREFIX is not the subnet's ${CIDR#*/}: build the image with: $want"
+    have "subnet $SUBNET $CIDR, gateway $GW: $INTERNAL_IP fits"
+else
+    [ "$GCP_DRY_RUN" = 1 ] || die "subnetwork $SUBNET does not exist in $REGION (network $NETWORK): create it or give --network/--subnet"
+    plan "check $INTERNAL_IP against subnet $SUBNET once the Compute API is on"
+fi
+
+# ---- 3. image: bucket, upload, images.insert -----------------------------------------------------
+step "image"
+if gcp_exists "$C/global/images/$IMAGE_NAME" "reading image $IMAGE_NAME"; then
+    [ "$(jr .status)" = READY ] || die "image $IMAGE_NAME exists with status $(jr .status): delete it (teardown.sh) and rerun"
+    have "image $IMAGE_NAME (READY)"
+else
+    if gcp_exists "$GCP_STORAGE/b/$BUCKET" "reading bucket gs://$BUCKET"; then
+        have "bucket gs://$BUCKET"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create bucket gs://$BUCKET ($REGION, uniform access, public access prevented)"
+    else
+        gcp_json POST "$GCP_STORAGE/b?project=$PROJECT" "$(jq -cn --arg b "$BUCKET" --arg l "$REGION" --argjson lab "$LABELS" \
+            '{name:$b, location:$l, storageClass:"STANDARD", labels:$lab,
+              iamConfiguration:{uniformBucketLevelAccess:{enabled:true}, publicAccessPrevention:"enforced"}}')" "creating bucket gs://$BUCKET"
+        made "bucket gs://$BUCKET"
+    fi
+    obj_ok=0
+    if gcp_exists "$GCP_STORAGE/b/$BUCKET/o/$(urlenc "$OBJECT")" "reading gs://$BUCKET/$OBJECT"; then
+        [ "$(jr .md5Hash)" = "$IMAGE_MD5" ] && obj_ok=1 || warn "gs://$BUCKET/$OBJECT differs from $IMAGE_FILE (MD5): uploading again"
+    fi
+    if [ "$obj_ok" = 1 ]; then
+        have "gs://$BUCKET/$OBJECT"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "upload $IMAGE_FILE to gs://$BUCKET/$OBJECT"
+    else
+        jq -cn --arg n "$OBJECT" --arg s "$IMAGE_SHA" '{name:$n, contentType:"application/gzip", metadata:{sha256:$s}}' >"$GCP_TMP/obj.json"
+        size=$(wc -c <"$IMAGE_FILE")
+        GCP_EXTRA=(-H "X-Upload-Content-Type: application/gzip" -H "X-Upload-Content-Length: $size")
+        gcp_req POST "$GCP_UPLOAD/b/$BUCKET/o?uploadType=resumable&name=$(urlenc "$OBJECT")" "$GCP_TMP/obj.json" "application/json; charset=UTF-8"
+        GCP_EXTRA=()
+        ok2xx || gcp_fail "starting the upload of gs://$BUCKET/$OBJECT"
+        session=$(tr -d '\r' <"$GCP_HDRS" | sed -n 's/^[Ll]ocation: //p' | tail -1)
+        [ -n "$session" ] || die "the upload of gs://$BUCKET/$OBJECT got no session URL"
+        GCP_MAX_TIME=3600 gcp_req PUT "$session" "$IMAGE_FILE" application/gzip
+        ok2xx || gcp_fail "uploading $IMAGE_FILE to gs://$BUCKET/$OBJECT"
+        [ "$(jr .md5Hash)" = "$IMAGE_MD5" ] || die "gs://$BUCKET/$OBJECT: the stored MD5 $(jr .md5Hash) is not the file's $IMAGE_MD5: rerun"
+        made "uploaded gs://$BUCKET/$OBJECT ($size bytes, MD5 checked)"
+    fi
+    # UEFI_COMPATIBLE: the disk is GPT with only an EFI system partition (no BIOS boot code).
+    features='["UEFI_COMPATIBLE"'
+    [ "$CONFIDENTIAL" = 1 ] && features="$features,\"SEV_CAPABLE\",\"SEV_SNP_CAPABLE\""
+    [ "$GVNIC" = 1 ] && features="$features,\"GVNIC\""
+    features=$(jq -cn "$features] | map({type: .})")
+    if [ "$GCP_DRY_RUN" = 1 ]; then plan "create image $IMAGE_NAME (family $NAME) from gs://$BUCKET/$OBJECT with $(jq -cn "$features | map(.type) | join(\",\")")"
+    else
+        gcp_json POST "$C/global/images" "$(jq -cn --arg n "$IMAGE_NAME" --arg f "$NAME" --argjson lab "$LABELS" \
+            --arg src "https://storage.googleapis.com/$BUCKET/$OBJECT" --arg sha "$IMAGE_SHA" --argjson feat "$features" \
+            '{name:$n, family:$f, labels:$lab, description:("sealed-login image, archive sha256 " + $sha),
+              rawDisk:{source:$src, containerType:"TAR"}, guestOsFeatures:$feat, architecture:"X86_64"}')" "creating image $IMAGE_NAME"
+        gcp_wait_compute "creating image $IMAGE_NAME from gs://$BUCKET/$OBJECT"
+        made "image $IMAGE_NAME"
+    fi
+fi
+
+# ---- 4. the PayPal secret ------------------------------------------------------------------------
+step "secret"
+S=$GCP_SECRETS/projects/$PROJECT/secrets/$SECRET_ID
+secret_new=0
+if gcp_exists "$S" "reading secret $SECRET_ID"; then have "secret $SECRET_ID"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create secret $SECRET_ID (automatic replication)"; secret_new=1
+else
+    gcp_json POST "$GCP_SECRETS/projects/$PROJECT/secrets?secretId=$SECRET_ID" \
+        "$(jq -cn --argjson lab "$LABELS" '{replication:{automatic:{}}, labels:$lab}')" "creating secret $SECRET_ID"
+    made "secret $SECRET_ID"; secret_new=1
+fi
+latest=none
+if [ "$secret_new" = 0 ]; then
+    gcp_req GET "$S/versions/latest:access"
+    if ok2xx; then
+        latest=$(jr '.name | split("/") | last')
+        if [ -s "$GCP_TMP/paypal.b64" ]; then
+            jr -j '.payload.data' >"$GCP_TMP/stored.b64"
+            cmp -s "$GCP_TMP/stored.b64" "$GCP_TMP/paypal.b64" && latest=same
+        fi
+        rm -f "$GCP_TMP/stored.b64"; : >"$GCP_RESP"
+    elif [ "$GCP_STATUS" != 404 ] && [ "$GCP_STATUS" != 400 ] && [ "$GCP_STATUS" != 412 ]; then
+        : >"$GCP_RESP"; gcp_fail "reading the latest version of secret $SECRET_ID"
+    fi
+fi
+if [ "$latest" = same ]; then have "secret $SECRET_ID holds the given value (latest version)"
+elif [ ! -s "$GCP_TMP/paypal.b64" ]; then
+    [ "$latest" != none ] || die "secret $SECRET_ID has no enabled version: give the PayPal secret with --paypal-secret-file FILE (or - for stdin)"
+    have "secret $SECRET_ID version $latest (no new value given)"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "add a version to secret $SECRET_ID (value not shown)"
+else
+    crc=$(crc32c_file "$GCP_TMP/paypal.secret")
+    { printf '{"payload":{"data":"'; cat "$GCP_TMP/paypal.b64"; printf '","dataCrc32c":"%s"}}' "$crc"; } >"$GCP_TMP/version.json"
+    gcp_req POST "$S:addVersion" "$GCP_TMP/version.json"
+    rm -f "$GCP_TMP/version.json"
+    ok2xx || gcp_fail "adding a version to secret $SECRET_ID"
+    ver=$(jr '.name | split("/") | last')
+    made "secret $SECRET_ID version $ver (CRC32C checked by Secret Manager)"
+    # Older enabled versions are disabled: the VM reads "latest", and Secret Manager's free tier counts active versions.
+    gcp_req GET "$S/versions?filter=state:ENABLED"
+    ok2xx || gcp_fail "listing the versions of secret $SECRET_ID"
+    for v in $(jr --arg v "$ver" '.versions[]? | .name | select(split("/") | last != $v)'); do
+        gcp_req POST "$GCP_SECRETS/$v:disable"; ok2xx || gcp_fail "disabling the old version $v"
+        made "disabled old version ${v##*/}"
+    done
+fi
+
+# ---- 5. service accounts and their rights --------------------------------------------------------
+step "identities"
+ensure_sa() {   # $1 = account id, $2 = email, $3 = what it is for
+    if gcp_exists "$GCP_IAM/projects/$PROJECT/serviceAccounts/$2" "reading service account $2"; then have "service account $2"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create service account $2"
+    else
+        gcp_json POST "$GCP_IAM/projects/$PROJECT/serviceAccounts" "$(jq -cn --arg id "$1" --arg d "$3" --arg m "$MARK" \
+            '{accountId:$id, serviceAccount:{displayName:$d, description:($m + ": " + $d)}}')" "creating service account $2"
+        made "service account $2"
+    fi
+}
+add_member() {   # jq filter adding member $2 to role $1 (unconditional binding)
+    printf 'if any(.[]; .role == %s and (.condition == null)) then map(if .role == %s and (.condition == null) then .members = ((.members + [%s]) | unique) else . end) else . + [{role: %s, members: [%s]}] end' \
+        "$(q "$1")" "$(q "$1")" "$(q "$2")" "$(q "$1")" "$(q "$2")"
+}
+ensure_sa "$NAME-vm" "$VM_SA" "sealed-login VM $NAME: reads its PayPal secret, nothing else"
+if [ "$GCP_DRY_RUN" = 1 ] && [ "$secret_new" = 1 ]; then plan "grant roles/secretmanager.secretAccessor on secret $SECRET_ID (only) to $VM_SA"
+elif gcp_policy_edit "GET $S:getIamPolicy" "$S:setIamPolicy" "$(add_member roles/secretmanager.secretAccessor "serviceAccount:$VM_SA")" "secret $SECRET_ID"; then
+    [ "$GCP_DRY_RUN" = 1 ] && plan "grant roles/secretmanager.secretAccessor on secret $SECRET_ID (only) to $VM_SA" ||
+        made "roles/secretmanager.secretAccessor on secret $SECRET_ID (only) for $VM_SA"
+else have "$VM_SA may read secret $SECRET_ID (and no other)"; fi
+
+# The egress guard: its own account, a custom role with exactly what it needs, bound with a condition
+# naming this deployment's instance and firewall rule; reading metrics is roles/monitoring.viewer.
+ensure_sa "$NAME-guard" "$GUARD_SA" "sealed-login egress guard $NAME: reads egress metrics, may stop VM $NAME or disable firewall rule $FW"
+GUARD_PERMS='["compute.instances.get","compute.instances.stop","compute.firewalls.get","compute.firewalls.update","compute.networks.updatePolicy","compute.zoneOperations.get","compute.globalOperations.get"]'
+R=$GCP_IAM/projects/$PROJECT/roles/$ROLE_ID
+if gcp_exists "$R" "reading custom role $ROLE_ID"; then
+    if [ "$(jr '.deleted // false')" = true ]; then
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "undelete custom role $ROLE_ID"; else
+            gcp_req POST "$R:undelete"; ok2xx || gcp_fail "undeleting custom role $ROLE_ID"; made "custom role $ROLE_ID (undeleted)"
+        fi
+    elif [ "$(jr -c '.includedPermissions | sort')" != "$(jq -cn "$GUARD_PERMS | sort")" ]; then
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set the permissions of custom role $ROLE_ID to $GUARD_PERMS"; else
+            gcp_json PATCH "$R?updateMask=includedPermissions" "$(jq -cn --argjson p "$GUARD_PERMS" --arg e "$(jr .etag)" '{includedPermissions:$p, etag:$e}')" \
+                "updating custom role $ROLE_ID"
+            made "custom role $ROLE_ID: permissions updated"
+        fi
+    else have "custom role $ROLE_ID"; fi
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create custom role $ROLE_ID with $GUARD_PERMS"
+else
+    gcp_json POST "$GCP_IAM/projects/$PROJECT/roles" "$(jq -cn --arg id "$ROLE_ID" --arg m "$MARK" --argjson p "$GUARD_PERMS" \
+        '{roleId:$id, role:{title:"sealed-login egress guard", description:($m + ": stop the VM or disable its web firewall rule"), includedPermissions:$p, stage:"GA"}}')" \
+        "creating custom role $ROLE_ID"
+    made "custom role $ROLE_ID"
+fi
+COND_EXPR="resource.name == \"projects/$PROJECT/zones/$ZONE/instances/$NAME\" || resource.name == \"projects/$PROJECT/global/firewalls/$FW\" || resource.name == \"projects/$PROJECT/global/networks/$NETWORK\" || resource.name.startsWith(\"projects/$PROJECT/zones/$ZONE/operations/\") || resource.name.startsWith(\"projects/$PROJECT/global/operations/\")"
+guard_filter=$(printf '(if any(.[]; .role == %s and .condition.expression == %s and (.members | index([%s]))) then . else . + [{role: %s, members: [%s], condition: {title: %s, expression: %s}}] end) | %s' \
+    "$(q "projects/$PROJECT/roles/$ROLE_ID")" "$(q "$COND_EXPR")" "$(q "serviceAccount:$GUARD_SA")" \
+    "$(q "projects/$PROJECT/roles/$ROLE_ID")" "$(q "serviceAccount:$GUARD_SA")" "$(q "$NAME egress guard")" "$(q "$COND_EXPR")" \
+    "$(add_member roles/monitoring.viewer "serviceAccount:$GUARD_SA")")
+P=$GCP_CRM/projects/$PROJECT
+if [ "$GCP_DRY_RUN" = 1 ] && ! gcp_exists "$GCP_IAM/projects/$PROJECT/serviceAccounts/$GUARD_SA" "reading $GUARD_SA"; then
+    plan "grant $GUARD_SA role $ROLE_ID (only on VM $NAME, rule $FW, network $NETWORK) and roles/monitoring.viewer in $PROJECT"
+elif gcp_policy_edit "POST $P:getIamPolicy" "$P:setIamPolicy" "$guard_filter" "project $PROJECT" 3; then
+    [ "$GCP_DRY_RUN" = 1 ] && plan "grant $GUARD_SA role $ROLE_ID (only on VM $NAME, rule $FW, network $NETWORK) and roles/monitoring.viewer" ||
+        made "$GUARD_SA: role $ROLE_ID on VM $NAME, rule $FW, network $NETWORK only; roles/monitoring.viewer"
+else have "$GUARD_SA has its guard rights"; fi
+
+# ---- 6. addresses and firewall -------------------------------------------------------------------
+step "addresses and firewall"
+EXT_IP=""
+if gcp_exists "$C/regions/$REGION/addresses/$EXT_ADDR" "reading address $EXT_ADDR"; then
+    EXT_IP=$(jr .address)
+    [ "$(jr .networkTier)" = "$TIER" ] || die "address $EXT_ADDR is $(jr .networkTier) tier, not $TIER: teardown it or use --network-tier $(jr .networkTier)"
+    have "static external IP $EXT_ADDR $EXT_IP ($TIER)"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "reserve static external IP $EXT_ADDR ($TIER tier) in $REGION"
+else
+    gcp_json POST "$C/regions/$REGION/addresses" "$(jq -cn --arg n "$EXT_ADDR" --arg t "$TIER" --argjson lab "$LABELS" --arg m "$MARK" \
+        '{name:$n, addressType:"EXTERNAL", networkTier:$t, labels:$lab, description:$m}')" "reserving address $EXT_ADDR"
+    gcp_wait_compute "reserving address $EXT_ADDR"
+    gcp_req GET "$C/regions/$REGION/addresses/$EXT_ADDR"; ok2xx || gcp_fail "reading address $EXT_ADDR"
+    EXT_IP=$(jr .address)
+    made "static external IP $EXT_ADDR $EXT_IP ($TIER)"
+fi
+if gcp_exists "$C/regions/$REGION/addresses/$INT_ADDR" "reading address $INT_ADDR"; then
+    [ "$(jr .address)" = "$INTERNAL_IP" ] || die "address $INT_ADDR holds $(jr .address), not $INTERNAL_IP: teardown.sh first, or build the image for $(jr .address)"
+    have "internal IP $INT_ADDR $INTERNAL_IP"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "reserve internal IP $INT_ADDR $INTERNAL_IP in subnet $SUBNET"
+else
+    gcp_json POST "$C/regions/$REGION/addresses" "$(jq -cn --arg n "$INT_ADDR" --arg a "$INTERNAL_IP" --arg s "regions/$REGION/subnetworks/$SUBNET" \
+        --argjson lab "$LABELS" --arg m "$MARK" '{name:$n, addressType:"INTERNAL", address:$a, subnetwork:$s, purpose:"GCE_ENDPOINT", labels:$lab, description:($m + ": the address baked into the image (sealed.ip=)")}')" \
+        "reserving internal address $INTERNAL_IP"
+    gcp_wait_compute "reserving internal address $INTERNAL_IP ($INT_ADDR)"
+    made "internal IP $INT_ADDR $INTERNAL_IP"
+fi
+if gcp_exists "$C/global/firewalls/$FW" "reading firewall rule $FW"; then
+    if [ "$(jr '.disabled // false')" = true ]; then
+        warn "firewall rule $FW is DISABLED (the egress guard acts this way at the cap): the site is unreachable; deploy/gcp/egress-guard.sh --restore turns it back on"
+    fi
+    [ "$(jr '[.allowed[]? | .ports[]?] | sort | join(",")')" = 443,80 ] && [ "$(jr '.targetTags | join(",")')" = "$NAME" ] ||
+        warn "firewall rule $FW differs from tcp:80,443 on tag $NAME: check it (teardown.sh and rerun recreates it)"
+    have "firewall rule $FW (tcp 80,443 -> tag $NAME)"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create firewall rule $FW: tcp 80,443 from anywhere to tag $NAME"
+else
+    gcp_json POST "$C/global/firewalls" "$(jq -cn --arg n "$FW" --arg net "global/networks/$NETWORK" --arg t "$NAME" --arg m "$MARK" \
+        '{name:$n, network:$net, direction:"INGRESS", priority:1000, sourceRanges:["0.0.0.0/0"], targetTags:[$t],
+          allowed:[{IPProtocol:"tcp", ports:["80","443"]}], description:($m + ": HTTP (ACME, redirect) and HTTPS to the sealed VM")}')" \
+        "creating firewall rule $FW"
+    gcp_wait_compute "creating firewall rule $FW"
+    made "firewall rule $FW: tcp 80,443 -> tag $NAME"
+fi
+
+# ---- 7. the instance -----------------------------------------------------------------------------
+step "instance"
+I=$C/zones/$ZONE/instances/$NAME
+METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" \
+    '{items:[{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s}]}')
+create_instance() {
+    local body
+    body=$(jq -cn --arg n "$NAME" --arg mt "zones/$ZONE/machineTypes/$MACHINE" --arg img "projects/$PROJECT/global/images/$IMAGE_NAME" \
+        --arg dt "zones/$ZONE/diskTypes/pd-standard" --arg gb "$DISK_GB" --arg net "global/networks/$NETWORK" \
+        --arg sub "regions/$REGION/subnetworks/$SUBNET" --arg ip "$INTERNAL_IP" --arg nat "$EXT_IP" --arg tier "$TIER" \
+        --arg sa "$VM_SA" --arg scope "$GCP_SCOPE" --argjson md "$METADATA" --argjson lab "$LABELS" \
+        --arg cap "$(printf '%s' "$CAP_GIB" | tr . -)" --arg act "$GUARD_ACTION" --arg m "$MARK" \
+        --argjson sb "$([ "$SECURE_BOOT" = 1 ] && echo true || echo false)" --argjson conf "$CONFIDENTIAL" --argjson gvnic "$GVNIC" \
+        '{name:$n, machineType:$mt, description:($m + ": sealed-login VM (kernel + initramfs, no shell, no ssh)"),
+          labels:($lab + {"egress-cap-gib":$cap, "egress-action":$act}), tags:{items:[$n]},
+          disks:[{boot:true, autoDelete:true, type:"PERSISTENT", initializeParams:{sourceImage:$img, diskType:$dt, diskSizeGb:$gb, labels:$lab}}],
+          networkInterfaces:[{network:$net, subnetwork:$sub, networkIP:$ip,
+                              accessConfigs:[{type:"ONE_TO_ONE_NAT", name:"External NAT", natIP:$nat, networkTier:$tier}]}
+                             + (if $gvnic == 1 then {nicType:"GVNIC"} else {} end)],
+          serviceAccounts:[{email:$sa, scopes:[$scope]}],
+          metadata:$md,
+          shieldedInstanceConfig:{enableSecureBoot:$sb, enableVtpm:true, enableIntegrityMonitoring:true},
+          scheduling:{onHostMaintenance:(if $conf == 1 then "TERMINATE" else "MIGRATE" end), automaticRestart:true}}
+         + (if $conf == 1 then {confidentialInstanceConfig:{confidentialInstanceType:"SEV_SNP"}, minCpuPlatform:"AMD Milan"} else {} end)')
+    gcp_json POST "$C/zones/$ZONE/instances" "$body" "creating instance $NAME"
+    gcp_wait_compute "creating instance $NAME ($MACHINE in $ZONE)"
+}
+if gcp_exists "$I" "reading instance $NAME"; then
+    cp "$GCP_RESP" "$GCP_TMP/instance.json"
+    status=$(jq -r .status "$GCP_TMP/instance.json")
+    cur_mt=$(jq -r '.machineType | split("/") | last' "$GCP_TMP/instance.json")
+    gcp_req GET "$(jq -r '.disks[] | select(.boot) | .source' "$GCP_TMP/instance.json")"
+    cur_img=$(ok2xx && jr '.sourceImage // "" | split("/") | last' || echo "?")
+    if [ "$cur_img" != "$IMAGE_NAME" ] || [ "$cur_mt" != "$MACHINE" ]; then
+        if [ "$REPLACE" = 1 ]; then
+            if [ "$GCP_DRY_RUN" = 1 ]; then plan "replace instance $NAME ($cur_mt, $cur_img -> $MACHINE, $IMAGE_NAME)"; else
+                gcp_req DELETE "$I"; ok2xx || gcp_fail "deleting instance $NAME to replace it"
+                gcp_wait_compute "deleting instance $NAME to replace it"
+                create_instance
+                made "instance $NAME replaced: $MACHINE, image $IMAGE_NAME"
+            fi
+        else
+            warn "instance $NAME runs image $cur_img on $cur_mt, not $IMAGE_NAME on $MACHINE: rerun with --replace-instance to switch (its RAM state, the used-id set and a per-boot key, is lost)"
+        fi
+    else
+        have "instance $NAME ($MACHINE, image $IMAGE_NAME, $status)"
+    fi
+    [ "$status" = RUNNING ] || [ "$GCP_DRY_RUN" = 1 ] || warn "instance $NAME is $status (stopped by the egress guard?): POST .../instances/$NAME/start, or deploy/gcp/egress-guard.sh --restore"
+    want=$(jq -cn --argjson m "$METADATA" '$m.items | sort_by(.key)')
+    have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id")] | sort_by(.key)' "$GCP_TMP/instance.json")
+    if [ "$want" != "$have_md" ] && { [ "$cur_img" = "$IMAGE_NAME" ] || [ "$REPLACE" != 1 ]; }; then
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID"; else
+            gcp_json POST "$I/setMetadata" "$(jq -c --argjson m "$METADATA" '$m + {fingerprint: .metadata.fingerprint}' "$GCP_TMP/instance.json")" "setting metadata of $NAME"
+            gcp_wait_compute "setting metadata of $NAME"
+            made "metadata of $NAME updated (the service reads it at boot: reset the VM to apply a new domain)"
+        fi
+    fi
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create instance $NAME: $MACHINE, pd-standard ${DISK_GB} GB from $IMAGE_NAME, vTPM + integrity monitoring, $([ "$CONFIDENTIAL" = 1 ] && echo 'SEV-SNP, ')internal $INTERNAL_IP, external $EXT_ADDR, account $VM_SA"
+else
+    create_instance
+    made "instance $NAME: $MACHINE, image $IMAGE_NAME, internal $INTERNAL_IP, external $EXT_IP"
+fi
+
+# ---- 8. Monitoring: email channel, uptime check, alert policies ----------------------------------
+step "monitoring"
+M=$GCP_MONITORING/projects/$PROJECT
+GCP_NO_RETRY=1   # Monitoring creations are not keyed by name: never retried blindly
+find_labelled() {   # $1 = collection, $2 = display name: prints the resource name or nothing
+    gcp_req GET "$M/$1?pageSize=1000"
+    ok2xx || { [ "$GCP_DRY_RUN" = 1 ] && [ "$GCP_STATUS" = 403 ] && return 0; gcp_fail "listing $1"; }
+    jr --arg k "$GCP_LABEL" --arg n "$NAME" --arg d "$2" '(.[keys_unsorted[] | select(. != "nextPageToken" and . != "totalSize")] // [])[]
+        | select(.userLabels[$k] == $n and .displayName == $d) | .name' | head -1
+}
+CHANNEL=""
+if [ -z "$EMAIL" ]; then warn "no --alert-email: no notifications (the egress guard still acts at the cap)"
+else
+    CHANNEL=$(find_labelled notificationChannels "$NAME operator ($EMAIL)")
+    if [ -n "$CHANNEL" ]; then have "email channel $EMAIL"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create email notification channel $EMAIL"; CHANNEL=planned
+    else
+        gcp_json POST "$M/notificationChannels" "$(jq -cn --arg e "$EMAIL" --arg n "$NAME" --arg k "$GCP_LABEL" \
+            '{type:"email", displayName:($n + " operator (" + $e + ")"), labels:{email_address:$e}, userLabels:{($k):$n}, enabled:true}')" \
+            "creating the email notification channel"
+        CHANNEL=$(jr .name); made "email channel $EMAIL"
+    fi
+fi
+CHECK_ID=""
+if [ "$UPTIME" = 1 ]; then
+    CHECK=$(find_labelled uptimeCheckConfigs "$NAME https://$DOMAIN/healthz")
+    if [ -n "$CHECK" ]; then have "uptime check https://$DOMAIN/healthz"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create uptime check https://$DOMAIN/healthz every 5 min"
+    else
+        gcp_json POST "$M/uptimeCheckConfigs" "$(jq -cn --arg d "$DOMAIN" --arg p "$PROJECT" --arg n "$NAME" --arg k "$GCP_LABEL" \
+            '{displayName:($n + " https://" + $d + "/healthz"), monitoredResource:{type:"uptime_url", labels:{project_id:$p, host:$d}},
+              httpCheck:{path:"/healthz", port:443, useSsl:true, validateSsl:true, requestMethod:"GET"},
+              period:"300s", timeout:"10s", userLabels:{($k):$n}}')" "creating the uptime check"
+        CHECK=$(jr .name); made "uptime check https://$DOMAIN/healthz"
+    fi
+    CHECK_ID=${CHECK##*/}
+fi
+ensure_policy() {   # $1 = display name, $2 = condition JSON, $3 = documentation
+    local pol
+    pol=$(find_labelled alertPolicies "$1")
+    if [ -n "$pol" ]; then have "alert policy \"$1\""
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create alert policy \"$1\""
+    else
+        gcp_json POST "$M/alertPolicies" "$(jq -cn --arg d "$1" --argjson c "$2" --arg doc "$3" --arg ch "$CHANNEL" --arg n "$NAME" --arg k "$GCP_LABEL" \
+            '{displayName:$d, combiner:"OR", enabled:true, conditions:[$c], notificationChannels:[$ch], userLabels:{($k):$n},
+              documentation:{content:$doc, mimeType:"text/markdown"}}')" "creating alert policy \"$1\""
+        made "alert policy \"$1\""
+    fi
+}
+if [ -n "$CHANNEL" ]; then
+    if [ -n "$CHECK_ID" ] || { [ "$UPTIME" = 1 ] && [ "$GCP_DRY_RUN" = 1 ]; }; then
+        ensure_policy "$NAME: https://$DOMAIN/healthz failing" "$(jq -cn --arg id "${CHECK_ID:-planned}" \
+            '{displayName:"uptime check failing", conditionThreshold:{
+                filter:("metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND metric.label.check_id=\"" + $id + "\" AND resource.type=\"uptime_url\""),
+                aggregations:[{alignmentPeriod:"1200s", perSeriesAligner:"ALIGN_NEXT_OLDER", crossSeriesReducer:"REDUCE_COUNT_FALSE", groupByFields:["resource.label.*"]}],
+                comparison:"COMPARISON_GT", thresholdValue:1, duration:"600s", trigger:{count:1}}}')" \
+            "The sealed-login site https://$DOMAIN/ fails its health check from more than one location. Check DNS, the firewall rule $FW (disabled by the egress guard?) and the VM's serial log (deploy/gcp/status.sh)."
+    fi
+    DAY_BYTES=$(awk -v b="$CAP_BYTES" 'BEGIN { printf "%.0f", b / 30 }')
+    ensure_policy "$NAME: egress over 1/30 of the monthly cap in a day" "$(jq -cn --arg n "$NAME" --argjson t "$DAY_BYTES" \
+        '{displayName:"daily egress", conditionThreshold:{
+            filter:("metric.type=\"compute.googleapis.com/instance/network/sent_bytes_count\" AND resource.type=\"gce_instance\" AND metadata.system_labels.name=\"" + $n + "\""),
+            aggregations:[{alignmentPeriod:"86400s", perSeriesAligner:"ALIGN_SUM", crossSeriesReducer:"REDUCE_SUM"}],
+            comparison:"COMPARISON_GT", thresholdValue:$t, duration:"0s", trigger:{count:1}}}')" \
+        "VM $NAME sent more than a 30th of its monthly egress cap ($CAP_GIB GiB) in one day. The egress guard (deploy/gcp/egress-guard.sh) acts at the cap itself: action $GUARD_ACTION."
+fi
+unset GCP_NO_RETRY
+
+# ---- summary -------------------------------------------------------------------------------------
+step "done$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing was changed)')"
+say "external IP:    ${EXT_IP:-(reserved on a real run)}"
+say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it at your DNS provider; the VM gets its Let's Encrypt certificate once it resolves)"
+say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"
+say "verify:         log in at https://$DOMAIN/, save the result as result.jws, then"
+say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest build/image/build-manifest.json"
+say "serial log:     deploy/gcp/status.sh --project $PROJECT --name $NAME --zone $ZONE --serial"
+say "egress guard:   run every 15 minutes from a machine you trust, e.g. crontab:"
+say "                */15 * * * * $HERE/egress-guard.sh --project $PROJECT --name $NAME --zone $ZONE --key-file \$HOME/.config/sealed-login/$NAME-guard.json"
+say "                (key: $HERE/egress-guard.sh --project $PROJECT --name $NAME --create-key FILE)"
+say "teardown:       deploy/gcp/teardown.sh --project $PROJECT --name $NAME"

@@ -1,0 +1,552 @@
+#!/usr/bin/env python3
+"""deploy/gcp/*.sh against tests/fakes/fake_gcp_control.py, as an operator would use them: plan, deploy,
+inspect every resource and its wiring, rerun, rotate the secret, survive a failing operation and a
+concurrent IAM change, read clear errors, run the egress guard under its own identity, deploy a
+SEV-SNP Confidential VM, tear everything down. Throughout, a sampler watches every process's argv
+(and the environment of curl/jq/openssl) and every output for the PayPal secrets and the tokens.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.environ.get("SEALED_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from tap import case, check, done  # noqa: E402
+
+OUT = os.path.join(os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out")), "deploy-gcp")
+D = os.path.join(ROOT, "deploy", "gcp")
+PROJECT = "sealed-test"
+DOMAIN = "login.example.com"
+CLIENT_ID = "AbC123-client_id"
+SECRET1 = "EFakePayPalSecret-" + base64.b32encode(os.urandom(10)).decode().lower()
+SECRET2 = "EFakePayPalSecret2-" + base64.b32encode(os.urandom(10)).decode().lower()
+GIB = 1 << 30
+
+shutil.rmtree(OUT, ignore_errors=True)
+os.makedirs(OUT)
+WORK = tempfile.mkdtemp(prefix="gcpdeploy-", dir=OUT)
+fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "fakes", "fake_gcp_control.py"), "--dir",
+                         os.path.join(WORK, "fake")], stdout=subprocess.PIPE, stderr=open(os.path.join(OUT, "fake.err"), "w"), text=True)
+INFO = json.loads(fake.stdout.readline())
+PORT, CA = INFO["port"], INFO["ca_file"]
+KEY = INFO["keys"]["deployer"]
+CTX = ssl.create_default_context(cafile=CA)
+
+
+def api(method, url, body=None, token=None):
+    """A request to the fake under a production URL (as curl --connect-to does)."""
+    u = re.sub(r"^https://([^/]+)", f"https://127.0.0.1:{PORT}", url)
+    host = re.match(r"https://([^/]+)", url).group(1)
+    req = urllib.request.Request(u, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Host": host, "Content-Type": "application/json",
+                                          **({"Authorization": "Bearer " + token} if token else {})})
+    try:
+        with urllib.request.urlopen(req, context=CTX, timeout=20) as r:
+            data = r.read()
+            return r.status, json.loads(data) if data else {}
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def ctl(what, body=None):
+    return api("POST" if body is not None else "GET", f"https://compute.googleapis.com/__fake/{what}", body)[1]
+
+
+def state():
+    return ctl("state")
+
+
+def token_for(email):
+    return ctl("token", {"email": email})["access_token"]
+
+
+# ---- the image archive, as build-disk.sh makes it: a sparse 1 GiB GPT disk.raw in an oldgnu tar.gz
+IMG_DIR = os.path.join(WORK, "disk")
+os.makedirs(IMG_DIR)
+RAW = os.path.join(WORK, "raw")
+os.makedirs(RAW)
+with open(os.path.join(RAW, "disk.raw"), "wb") as f:
+    f.truncate(GIB)
+    f.seek(510)
+    f.write(b"\x55\xaa" + b"EFI PART")
+IMAGE = os.path.join(IMG_DIR, "sealed-login-gcp.tar.gz")
+subprocess.run(["tar", "--format=oldgnu", "-Sczf", IMAGE, "-C", RAW, "disk.raw"], check=True)
+with open(os.path.join(IMG_DIR, "disk.txt"), "w") as f:
+    f.write("stub_package=systemd-boot-efi\ncmdline=console=ttyS0 quiet panic=-1 sealed.ip=10.128.0.10/20 "
+            "sealed.gw=10.128.0.1 sealed.dns=169.254.169.254\n")
+SECRET_FILE = os.path.join(WORK, "paypal-secret")
+with open(os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write(SECRET1)
+
+# gcloud must not be found unless a test puts its own on PATH
+BIN = os.path.join(WORK, "bin")
+os.makedirs(BIN)
+for tool in ("bash", "curl", "jq", "openssl", "tar", "gzip", "sha256sum", "awk", "sed", "od", "wc", "cut", "tr", "head",
+             "tail", "cat", "cmp", "date", "mktemp", "rm", "cp", "basename", "dirname", "grep", "sleep", "sort"):
+    p = shutil.which(tool)
+    if p:
+        os.symlink(p, os.path.join(BIN, tool))
+ENV = {"PATH": BIN, "HOME": WORK, "LANG": "C", "SEALED_GCP_CONNECT_TO": f"127.0.0.1:{PORT}",
+       "SEALED_GCP_CA_FILE": CA, "SEALED_GCP_RETRY_DELAY": "0", "SEALED_GCP_IAM_DELAY": "0", "TMPDIR": WORK}
+
+# ---- the leak sampler ----------------------------------------------------------------------------
+LEAKS = []
+OUTPUTS = []
+_sampling = threading.Event()
+
+
+def _sample():
+    me = os.getpid()
+    while True:
+        _sampling.wait()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == me:
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace")
+                env = ""
+                if re.search(r"(^|/)(curl|jq|openssl)\x00", argv):
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        env = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            for s in (SECRET1, SECRET2):
+                if s in argv or s in env:
+                    LEAKS.append(f"secret in pid {pid}: {argv[:80]!r}")
+            if "ya29." in argv or "ya29." in env or "Bearer " in argv:
+                LEAKS.append(f"token in pid {pid}: {argv[:120]!r}")
+        time.sleep(0.002)
+
+
+threading.Thread(target=_sample, daemon=True).start()
+RUNS = 0
+
+
+def run(script, *args, stdin=None, env=None, expect=0):
+    global RUNS
+    RUNS += 1
+    e = dict(ENV, **(env or {}))
+    _sampling.set()
+    try:
+        r = subprocess.run(["bash", os.path.join(D, script), *args], input=stdin if stdin is not None else "", capture_output=True, text=True,
+                           env=e, timeout=600, cwd=ROOT)
+    finally:
+        _sampling.clear()
+    log = os.path.join(OUT, f"run{RUNS:02d}-{script[:-3]}.log")
+    with open(log, "w") as f:
+        f.write(f"$ {script} {' '.join(args)}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}\nrc={r.returncode}\n")
+    OUTPUTS.append(r.stdout + r.stderr)
+    if expect is not None:
+        check(r.returncode == expect, f"{script} {args}: rc {r.returncode}, wanted {expect}; see {log}\n{r.stderr[-1500:]}")
+    return r
+
+
+def deploy(*extra, name="sealed-login", secret=True, expect=0, env=None, key=True):
+    args = ["--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID, "--image", IMAGE,
+            "--name", name, "--alert-email", "ops@example.com"]
+    if secret:
+        args += ["--paypal-secret-file", SECRET_FILE]
+    if key:
+        args += ["--key-file", KEY]
+    return run("deploy.sh", *args, *extra, expect=expect, env=env)
+
+
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def mutations(since):
+    """Requests that change something (reads that Google spells as POST are not counted)."""
+    log = ctl("log")["log"][since:]
+    return [f"{x['method']} {x['host']}{x['path']}" for x in log if x["method"] in MUTATING
+            and not x["path"].endswith((":getIamPolicy", "/wait")) and not x["path"].startswith("/__fake")
+            and x["host"] != "oauth2.googleapis.com"]
+
+
+def log_len():
+    return len(ctl("log")["log"])
+
+
+def ours(items, name="sealed-login"):
+    return {k: v for k, v in items.items() if (v.get("labels") or {}).get("sealed-login") == name}
+
+
+def trusted_metadata_keys():
+    src = open(os.path.join(ROOT, "src", "login", "cloud", "oci_metadata.c")).read()
+    body = re.search(r"oci_metadata_trusted_keys\[\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
+    return set(re.findall(r'"([a-z_]+)"', body))
+
+
+# ---- cases ---------------------------------------------------------------------------------------
+
+@case
+def dry_run_plans_and_changes_nothing():
+    n = log_len()
+    r = deploy("--dry-run")
+    for want in ("would enable compute.googleapis.com", "would create bucket", "would upload", "would create image",
+                 "would create secret", "would add a version", "would create service account sealed-login-vm@",
+                 "would reserve static external IP", "would reserve internal IP sealed-login-internal-ip 10.128.0.10",
+                 "would create firewall rule sealed-login-web", "would create instance sealed-login: e2-micro",
+                 "would create email notification channel", "would create uptime check"):
+        check(want in r.stdout, f"plan lacks {want!r}")
+    check(mutations(n) == [], f"a dry run changed things: {mutations(n)}")
+    check(not any(state()["services"][s] for s in ("compute.googleapis.com", "secretmanager.googleapis.com")), "APIs got enabled")
+
+
+@case
+def deploy_creates_every_resource_wired_together():
+    r = deploy()
+    s = state()
+    check(all(s["services"].values()), f"APIs not all enabled: {s['services']}")
+    vm_sa = f"sealed-login-vm@{PROJECT}.iam.gserviceaccount.com"
+    guard = f"sealed-login-guard@{PROJECT}.iam.gserviceaccount.com"
+    # image from the uploaded archive, UEFI
+    imgs = ours(s["images"])
+    check(len(imgs) == 1, f"images: {list(imgs)}")
+    img = next(iter(imgs.values()))
+    check({"type": "UEFI_COMPATIBLE"} in img["guestOsFeatures"] and img["diskSizeGb"] == "1" and img["status"] == "READY", img)
+    bucket = f"{PROJECT}-sealed-login-images"
+    check(img["rawDisk"]["source"].startswith(f"https://storage.googleapis.com/{bucket}/"), img["rawDisk"])
+    b = s["buckets"][bucket]
+    check(b["labels"] == {"sealed-login": "sealed-login"} and b["location"] == "US-CENTRAL1" and
+          b["iamConfiguration"]["publicAccessPrevention"] == "enforced", b)
+    obj = s["objects"][img["rawDisk"]["source"].split("https://storage.googleapis.com/")[1]]
+    check(obj["size"] == str(os.path.getsize(IMAGE)), obj)
+    # the instance
+    inst = s["instances"]["us-central1-b/sealed-login"]
+    check(inst["machineType"].endswith("zones/us-central1-b/machineTypes/e2-micro"), inst["machineType"])
+    disk = s["disks"]["us-central1-b/sealed-login"]
+    check(disk["type"].endswith("/diskTypes/pd-standard") and int(disk["sizeGb"]) <= 30 and disk["sourceImage"].endswith(img["name"]), disk)
+    sh = inst["shieldedInstanceConfig"]
+    check(sh == {"enableSecureBoot": False, "enableVtpm": True, "enableIntegrityMonitoring": True}, sh)
+    check(inst["serviceAccounts"] == [{"email": vm_sa, "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}], inst["serviceAccounts"])
+    fw = s["firewalls"]["sealed-login-web"]
+    check(fw["targetTags"] == inst["tags"]["items"] == ["sealed-login"], (fw["targetTags"], inst["tags"]))
+    check(fw["allowed"] == [{"IPProtocol": "tcp", "ports": ["80", "443"]}] and fw["sourceRanges"] == ["0.0.0.0/0"] and not fw["disabled"], fw)
+    nic = inst["networkInterfaces"][0]
+    ext = s["addresses"]["us-central1/sealed-login-ip"]
+    internal = s["addresses"]["us-central1/sealed-login-internal-ip"]
+    check(nic["networkIP"] == internal["address"] == "10.128.0.10" and internal["status"] == "IN_USE", (nic, internal))
+    check(nic["accessConfigs"][0]["natIP"] == ext["address"] and ext["status"] == "IN_USE" and ext["users"] == [inst["selfLink"]], ext)
+    check(ext["networkTier"] == nic["accessConfigs"][0]["networkTier"] == "STANDARD", ext)
+    # metadata: exactly the keys the service reads, the secret id resolvable in the VM's project
+    md = {i["key"]: i["value"] for i in inst["metadata"]["items"]}
+    check(set(md) <= trusted_metadata_keys() and set(md) == {"paypal_client_id", "domain", "secret_ocid"}, md)
+    check(md["paypal_client_id"] == CLIENT_ID and md["domain"] == DOMAIN, md)
+    check(re.fullmatch(r"[A-Za-z0-9_-]+", md["secret_ocid"]) and md["secret_ocid"] in s["secrets"], md["secret_ocid"])
+    # the secret: one enabled version holding exactly the file's bytes
+    sec = s["secrets"][md["secret_ocid"]]
+    check([v["state"] for v in sec["versions"]] == ["ENABLED"] and sec["meta"]["labels"] == {"sealed-login": "sealed-login"}, sec)
+    check(ctl("secret_values")[md["secret_ocid"]] == [base64.b64encode(SECRET1.encode()).decode()], "stored value differs")
+    check(sec["policy"]["bindings"] == [{"role": "roles/secretmanager.secretAccessor", "members": [f"serviceAccount:{vm_sa}"]}],
+          sec["policy"])
+    # least privilege, checked by asking the API as the VM's account
+    tok = token_for(vm_sa)
+    st, body = api("GET", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/{md['secret_ocid']}/versions/latest:access", token=tok)
+    check(st == 200 and base64.b64decode(body["payload"]["data"]).decode() == SECRET1, (st, "access as the VM"))
+    st, _ = api("GET", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/unrelated-secret/versions/latest:access", token=tok)
+    check(st == 403, f"the VM's account reads another secret: {st}")
+    st, _ = api("GET", f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}/zones/us-central1-b/instances/sealed-login", token=tok)
+    check(st == 403, f"the VM's account reads compute: {st}")
+    check(not any(f"serviceAccount:{vm_sa}" in b["members"] for b in s["policy"]["bindings"]), "VM account in the project policy")
+    # the guard: custom role, bound with a condition naming only this VM, rule, network and operations
+    gb = [b for b in s["policy"]["bindings"] if f"serviceAccount:{guard}" in b["members"]]
+    check(sorted(b["role"] for b in gb) == sorted([f"projects/{PROJECT}/roles/sealedLoginGuard_sealed_login", "roles/monitoring.viewer"]), gb)
+    cond = next(b for b in gb if b["role"].startswith("projects/"))["condition"]["expression"]
+    check(f'resource.name == "projects/{PROJECT}/zones/us-central1-b/instances/sealed-login"' in cond and
+          f'resource.name == "projects/{PROJECT}/global/firewalls/sealed-login-web"' in cond, cond)
+    check(s["policy"]["version"] == 3, s["policy"]["version"])
+    role = s["roles"]["sealedLoginGuard_sealed_login"]
+    check(set(role["includedPermissions"]) == {"compute.instances.get", "compute.instances.stop", "compute.firewalls.get",
+                                               "compute.firewalls.update", "compute.networks.updatePolicy",
+                                               "compute.zoneOperations.get", "compute.globalOperations.get"}, role)
+    # monitoring
+    ch = [c for c in s["channels"].values() if c["userLabels"] == {"sealed-login": "sealed-login"}]
+    check(len(ch) == 1 and ch[0]["labels"]["email_address"] == "ops@example.com", ch)
+    up = list(s["uptime"].values())
+    check(len(up) == 1 and up[0]["monitoredResource"]["labels"]["host"] == DOMAIN and up[0]["httpCheck"]["path"] == "/healthz"
+          and up[0]["httpCheck"]["useSsl"] is True, up)
+    pols = list(s["alerts"].values())
+    check(len(pols) == 2 and all(p["notificationChannels"] == [ch[0]["name"]] for p in pols), pols)
+    check(any(up[0]["name"].split("/")[-1] in p["conditions"][0]["conditionThreshold"]["filter"] for p in pols), "no uptime alert")
+    eg = [p for p in pols if "sent_bytes_count" in p["conditions"][0]["conditionThreshold"]["filter"]]
+    check(len(eg) == 1 and eg[0]["conditions"][0]["conditionThreshold"]["thresholdValue"] == 180 * GIB // 30, eg)
+    # what the operator is told at the end
+    check(f"external IP:    {ext['address']}" in r.stdout, "no external IP line")
+    check(f"{DOMAIN}. 300 IN A {ext['address']}" in r.stdout, "no DNS record line")
+    check(f"sealed-verify result result.jws --client-id {CLIENT_ID}" in r.stdout, "no sealed-verify command")
+    check("egress-guard.sh --project sealed-test --name sealed-login --zone us-central1-b" in r.stdout, "no guard cron line")
+
+
+@case
+def rerun_creates_nothing_twice():
+    before = state()
+    n = log_len()
+    r = deploy(secret=False)
+    check(mutations(n) == [], f"a rerun changed things: {mutations(n)}")
+    check("+ " not in r.stdout, "a rerun reports a creation")
+    n = log_len()
+    deploy()   # the same secret again: no new version
+    check(mutations(n) == [], f"the same secret made a change: {mutations(n)}")
+    after = state()
+    for k in ("instances", "disks", "images", "addresses", "firewalls", "buckets", "objects", "service_accounts",
+              "roles", "channels", "uptime", "alerts"):
+        check(set(before[k]) == set(after[k]), f"{k} changed on rerun")
+    check(before["policy"]["bindings"] == after["policy"]["bindings"], "project policy changed")
+
+
+@case
+def secret_from_stdin_rotates_versions():
+    n = log_len()
+    run("deploy.sh", "--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID, "--image", IMAGE,
+        "--alert-email", "ops@example.com", "--key-file", KEY, "--paypal-secret-file", "-", stdin=SECRET2 + "\n")
+    m = mutations(n)
+    check(any(x.endswith(":addVersion") for x in m) and any(x.endswith("versions/1:disable") for x in m) and len(m) == 2, m)
+    sec = state()["secrets"]["sealed-login-paypal-secret"]
+    check([v["state"] for v in sec["versions"]] == ["DISABLED", "ENABLED"], sec["versions"])
+    check(ctl("secret_values")["sealed-login-paypal-secret"][-1] == base64.b64encode((SECRET2 + "\n").encode()).decode(), "value")
+
+
+@case
+def secret_never_taken_as_an_argument():
+    r = deploy("--paypal-secret", "hunter2-should-not-pass", secret=False, expect=1)
+    check("never taken as an argument" in r.stderr, r.stderr)
+
+
+@case
+def failing_operation_mid_way_then_rerun_completes():
+    img2 = os.path.join(WORK, "disk2")
+    os.makedirs(img2, exist_ok=True)
+    shutil.copy(IMAGE, os.path.join(img2, "sealed-login-gcp.tar.gz"))
+    image2 = os.path.join(img2, "sealed-login-gcp.tar.gz")
+    ctl("fault", {"op_fail": {"kind": "instances", "type": "insert", "code": "ZONE_RESOURCE_POOL_EXHAUSTED",
+                              "message": "The zone 'projects/sealed-test/zones/us-central1-b' does not have enough resources available to fulfill the request."},
+                  "http": {"method": "GET", "path_re": "/global/firewalls/sl-two-web$", "status": 503, "count": 1}})
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, expect=1)
+    check("creating instance sl-two" in r.stderr and "ZONE_RESOURCE_POOL_EXHAUSTED" in r.stderr and "rerun" in r.stderr, r.stderr)
+    check("HTTP 503" in r.stderr and "retry 1" in r.stderr, "the 503 was not retried visibly")
+    s = state()
+    check("us-central1-b/sl-two" not in s["instances"] and "us-central1/sl-two-ip" in s["addresses"], "partial state unexpected")
+    n = log_len()
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, secret=False)
+    m = mutations(n)
+    check([x for x in m if "/instances" in x] == ["POST compute.googleapis.com/compute/v1/projects/sealed-test/zones/us-central1-b/instances"], m)
+    check(not any("/addresses" in x or "/firewalls" in x or "/images" in x or "serviceAccounts" in x for x in m), m)
+    s = state()
+    check(len(ours(s["instances"], "sl-two")) == 1 and len(ours(s["addresses"], "sl-two")) == 2, "duplicates or missing")
+    # the image archive is shared by content: sl-two got its own image name, one object per deployment bucket
+    check(len(ours(s["images"], "sl-two")) == 1, ours(s["images"], "sl-two"))
+
+
+@case
+def iam_concurrent_change_is_retried_with_the_new_etag():
+    # the binding is removed behind the tool's back; another writer changes the policy during the rerun
+    tok = token_for(INFO["deployer"])
+    url = f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/sl-two-paypal-secret"
+    st, pol = api("GET", url + ":getIamPolicy", token=tok)
+    check(api("POST", url + ":setIamPolicy", {"policy": {"etag": pol["etag"], "bindings": []}}, token=tok)[0] == 200, "")
+    ctl("fault", {"iam_conflict": 1})
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", os.path.join(WORK, "disk2", "sealed-login-gcp.tar.gz"), secret=False)
+    check("changed concurrently" in r.stderr, r.stderr)
+    pol = state()["secrets"]["sl-two-paypal-secret"]["policy"]
+    check(pol["bindings"] == [{"role": "roles/secretmanager.secretAccessor",
+                               "members": [f"serviceAccount:sl-two-vm@{PROJECT}.iam.gserviceaccount.com"]}], pol)
+
+
+@case
+def clear_errors_for_the_usual_mistakes():
+    # no permission: Google's status and message, the principal, what to do
+    r = deploy("--name", "sl-x", key=False, env={"GOOGLE_APPLICATION_CREDENTIALS": INFO["keys"]["outsider"]}, expect=1)
+    check("HTTP 403 PERMISSION_DENIED" in r.stderr and "outsider@" in r.stderr and "grant it a role" in r.stderr, r.stderr)
+    # a key the token endpoint does not know: the OAuth error, said plainly
+    stray = os.path.join(WORK, "stray.json")
+    kf = json.load(open(KEY))
+    kf["private_key"] = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                                       capture_output=True, text=True, check=True).stdout
+    with open(os.open(stray, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        json.dump(kf, f)
+    r = run("status.sh", "--project", PROJECT, "--key-file", stray, expect=1)
+    check("HTTP 400 invalid_grant: Invalid JWT Signature." in r.stderr and "credentials were refused" in r.stderr, r.stderr)
+    # an expired token
+    tf = os.path.join(WORK, "expired.token")
+    with open(os.open(tf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(ctl("token", {"email": INFO["deployer"], "ttl": -1})["access_token"] + "\n")
+    r = run("status.sh", "--project", PROJECT, "--token-file", tf, expect=1)
+    check("HTTP 401 UNAUTHENTICATED" in r.stderr and "renew them" in r.stderr, r.stderr)
+    # a machine type GCE does not have: refused by the API, with its message
+    img3 = os.path.join(WORK, "disk3")
+    os.makedirs(img3, exist_ok=True)
+    shutil.copy(IMAGE, img3)
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.128.0.12", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"),
+               "--machine-type", "e2-mikro", expect=1)
+    check("creating instance sl-bad: HTTP 400 INVALID_ARGUMENT" in r.stderr and "e2-mikro' does not exist in zone" in r.stderr, r.stderr)
+    # local checks before anything is sent
+    r = deploy("--name", "Bad_Name", expect=1)
+    check("RFC 1035" in r.stderr, r.stderr)
+    r = deploy("--internal-ip", "10.128.0.99", expect=1)
+    check("differs from the image's sealed.ip=10.128.0.10" in r.stderr, r.stderr)
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
+    check("outside subnet default (10.128.0.0/20)" in r.stderr and "sealed.ip=10.200.0.5/20 sealed.gw=10.128.0.1" in r.stderr, r.stderr)
+    notraw = os.path.join(WORK, "notraw.tar.gz")
+    subprocess.run(["tar", "-czf", notraw, "-C", WORK, "paypal-secret"], check=True)
+    r = deploy("--image", notraw, "--internal-ip", "10.128.0.12", expect=1)
+    check("must hold exactly one file, disk.raw" in r.stderr, r.stderr)
+    r = run("deploy.sh", "--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID, "--image", IMAGE,
+            "--paypal-secret-file", SECRET_FILE, expect=1, env={"GOOGLE_APPLICATION_CREDENTIALS": ""})
+    check("no credentials" in r.stderr, r.stderr)
+
+
+@case
+def credentials_from_token_file_env_and_gcloud():
+    tf = os.path.join(WORK, "good.token")
+    with open(os.open(tf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(token_for(INFO["deployer"]) + "\n")
+    r = run("status.sh", "--project", PROJECT, "--token-file", tf)
+    check("instance:   sealed-login RUNNING e2-micro" in r.stdout, r.stdout)
+    r = run("status.sh", "--project", PROJECT, env={"SEALED_GCP_ACCESS_TOKEN": token_for(INFO["deployer"])})
+    check("secret:     2 ENABLED, 1 DISABLED" in r.stdout, r.stdout)
+    gbin = os.path.join(WORK, "gbin")
+    os.makedirs(gbin, exist_ok=True)
+    with open(os.path.join(gbin, "gcloud"), "w") as f:
+        f.write("#!/bin/bash\ncase \"$*\" in 'auth print-access-token') cat %s ;; 'config get-value account') "
+                "echo operator@example.com ;; *) exit 2 ;; esac\n" % tf)
+    os.chmod(os.path.join(gbin, "gcloud"), 0o755)
+    r = run("status.sh", "--project", PROJECT, "--serial", env={"PATH": gbin + ":" + BIN})
+    check("sealed-init: net if=eth0 ip=10.128.0.10" in r.stdout, r.stdout)
+
+
+@case
+def egress_guard_acts_at_the_cap_under_its_own_identity():
+    keyf = os.path.join(WORK, "guard-key.json")
+    r = run("egress-guard.sh", "--project", PROJECT, "--key-file", KEY, "--create-key", keyf)
+    check(os.stat(keyf).st_mode & 0o777 == 0o600 and json.load(open(keyf))["client_email"].startswith("sealed-login-guard@"), "key file")
+    check("BEGIN PRIVATE KEY" not in r.stdout + r.stderr, "key printed")
+    g = ["--project", PROJECT, "--zone", "us-central1-b", "--key-file", keyf]
+    r = run("egress-guard.sh", *g)
+    check("0.000 GiB of 180 GiB" in r.stdout and "under the cap" in r.stdout, r.stdout)
+    ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB - 1})
+    r = run("egress-guard.sh", *g)
+    check("under the cap" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
+    ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB})
+    r = run("egress-guard.sh", *g, "--dry-run", expect=3)
+    check("would disable firewall rule sealed-login-web" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
+    r = run("egress-guard.sh", *g, expect=3)
+    check("180.000 GiB >= cap 180 GiB" in r.stdout and state()["firewalls"]["sealed-login-web"]["disabled"] is True, r.stdout)
+    r = run("egress-guard.sh", *g, expect=3)
+    check("already disabled" in r.stdout, r.stdout)
+    r = deploy(secret=False)
+    check("firewall rule sealed-login-web is DISABLED" in r.stderr, "deploy does not warn about the guard's action")
+    check(state()["firewalls"]["sealed-login-web"]["disabled"] is True, "a deploy rerun silently undid the guard")
+    # the guard's rights end there
+    tok = token_for(json.load(open(keyf))["client_email"])
+    c = f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}"
+    check(api("DELETE", f"{c}/zones/us-central1-b/instances/sealed-login", token=tok)[0] == 403, "guard may delete the VM")
+    check(api("PATCH", f"{c}/global/firewalls/default-allow-ssh", {"disabled": True}, token=tok)[0] == 403, "guard may edit other rules")
+    check(api("POST", f"{c}/zones/us-central1-b/instances/sl-two/stop", token=tok)[0] == 403, "guard may stop another VM")
+    check(api("POST", f"{c}/zones/us-central1-b/instances/sealed-login/start", token=tok)[0] == 403, "guard may start the VM")
+    check(api("GET", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/sealed-login-paypal-secret/versions/latest:access",
+              token=tok)[0] == 403, "guard may read the secret")
+    r = run("egress-guard.sh", *g, "--action", "stop", expect=3)
+    check("instance sealed-login stopped" in r.stdout and state()["instances"]["us-central1-b/sealed-login"]["status"] == "TERMINATED", r.stdout)
+    r = run("egress-guard.sh", "--project", PROJECT, "--key-file", KEY, "--restore")
+    s = state()
+    check(s["instances"]["us-central1-b/sealed-login"]["status"] == "RUNNING" and not s["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
+
+
+@case
+def confidential_sev_snp_vm():
+    img = os.path.join(WORK, "disk-snp")
+    os.makedirs(img, exist_ok=True)
+    shutil.copy(IMAGE, img)
+    image = os.path.join(img, "sealed-login-gcp.tar.gz")
+    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-east1-b", "--internal-ip", "10.142.0.10", "--image", image,
+               "--no-uptime-check", expect=1)
+    check("SEV_SNP is not available in zone us-east1-b" in r.stderr and "not free tier" in r.stderr, r.stderr)
+    run("teardown.sh", "--project", PROJECT, "--name", "sl-snp", "--key-file", KEY, "--yes")
+    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-central1-a", "--internal-ip", "10.128.0.20", "--image", image,
+               "--no-uptime-check")
+    s = state()
+    inst = s["instances"]["us-central1-a/sl-snp"]
+    check(inst["confidentialInstanceConfig"] == {"confidentialInstanceType": "SEV_SNP"} and inst["minCpuPlatform"] == "AMD Milan"
+          and inst["scheduling"]["onHostMaintenance"] == "TERMINATE" and inst["machineType"].endswith("/n2d-standard-2"), inst)
+    feats = {f["type"] for f in ours(s["images"], "sl-snp").popitem()[1]["guestOsFeatures"]}
+    check(feats == {"UEFI_COMPATIBLE", "SEV_CAPABLE", "SEV_SNP_CAPABLE"}, feats)
+    check(inst["shieldedInstanceConfig"]["enableVtpm"] is True, "no vTPM beside SNP")
+
+
+@case
+def the_fake_refuses_what_gce_refuses():
+    tok = token_for(INFO["deployer"])
+    c = f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}"
+    src = next(iter(ours(state()["images"]).values()))["rawDisk"]["source"]
+    st, op = api("POST", f"{c}/global/images", {"name": "no-uefi", "rawDisk": {"source": src}}, token=tok)
+    check(st == 200, op)
+    while op["status"] != "DONE":
+        st, op = api("POST", op["selfLink"] + "/wait", token=tok)
+    check("UEFI_COMPATIBLE" in op["error"]["errors"][0]["message"], op)
+    st, e = api("POST", f"{c}/global/images", {"name": "Bad_Name", "rawDisk": {"source": src}}, token=tok)
+    check(st == 400 and e["error"]["status"] == "INVALID_ARGUMENT" and "regex" in e["error"]["message"], e)
+    st, e = api("POST", f"{c}/global/firewalls", {"name": "sealed-login-web", "network": "global/networks/default",
+                                                   "allowed": [{"IPProtocol": "tcp", "ports": ["1"]}]}, token=tok)
+    check(st == 409 and e["error"]["status"] == "ALREADY_EXISTS", e)
+    st, e = api("GET", f"{c}/global/images", token=None)
+    check(st == 401 and e["error"]["status"] == "UNAUTHENTICATED", e)
+    st, e = api("POST", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/sealed-login-paypal-secret:addVersion",
+                {"payload": {"data": base64.b64encode(b"x").decode(), "dataCrc32c": "1"}}, token=tok)
+    check(st == 400 and "Checksum" in e["error"]["message"], e)
+
+
+@case
+def teardown_removes_every_deployment_and_nothing_else():
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--dry-run")
+    check("would delete instance" in r.stdout and "sealed-login" in {k.split("/")[1] for k in state()["instances"]}, r.stdout)
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, expect=1)
+    check("refusing to delete without --yes" in r.stderr, r.stderr)
+    for name in ("sealed-login", "sl-two", "sl-bad", "sl-snp", "sl-x"):
+        run("teardown.sh", "--project", PROJECT, "--name", name, "--key-file", KEY, "--yes")
+    s = state()
+    for k in ("instances", "disks", "images", "addresses", "channels", "uptime", "alerts", "roles", "buckets", "objects"):
+        check(not {n: v for n, v in s[k].items() if not (isinstance(v, dict) and v.get("deleted"))}, f"{k} left: {list(s[k])}")
+    check(set(s["firewalls"]) == {"default-allow-ssh"} and set(s["secrets"]) == {"unrelated-secret"}, (s["firewalls"], s["secrets"]))
+    check(set(s["service_accounts"]) == {INFO["deployer"], INFO["outsider"]}, list(s["service_accounts"]))
+    check(s["policy"]["bindings"] == [{"role": "roles/owner", "members": [f"serviceAccount:{INFO['deployer']}", "user:operator@example.com"]},
+                                      {"role": "roles/viewer", "members": [f"serviceAccount:{INFO['outsider']}"]}], s["policy"])
+    n = log_len()
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--yes")
+    check(mutations(n) == [] and "deleted 0 resources" in r.stdout, mutations(n))
+    # and a deploy after a teardown works again (the soft-deleted custom role is undeleted)
+    r = deploy(secret=True)
+    check("custom role sealedLoginGuard_sealed_login (undeleted)" in r.stdout, r.stdout)
+    run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--yes")
+
+
+@case
+def no_secret_or_token_in_any_output_argv_or_request_line():
+    tokens = ctl("tokens")["tokens"]
+    check(len(tokens) > 10, "too few tokens to mean anything")
+    check(RUNS > 20, f"only {RUNS} runs")
+    for text in OUTPUTS:
+        for s in (SECRET1, SECRET2, base64.b64encode(SECRET1.encode()).decode()):
+            check(s not in text, "a secret in an output")
+        for t in tokens:
+            check(t not in text, "a token in an output")
+    check(LEAKS == [], LEAKS[:5])
+    for x in ctl("log")["log"]:
+        check(not any(t in x["path"] for t in tokens) and SECRET1 not in x["path"], x)
+    for root, _, files in os.walk(WORK):
+        check(not any(f.startswith("sealed-gcp.") for f in os.listdir(root)), f"temp dir left in {root}")
+
+
+try:
+    done()
+finally:
+    fake.terminate()
