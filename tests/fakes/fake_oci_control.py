@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Faithful local fake of the OCI control-plane APIs that deploy/oci/sealed-deploy-oci uses (Python 3
-stdlib; signature maths from tests/cloud/fakecrypto.py, read-only). One plain-HTTP listener on
-loopback stands for every regional host; paths and API versions are OCI's:
+stdlib; signature maths from tests/cloud/fakecrypto.py, read-only). One listener on loopback (HTTPS
+with its own CA given --tls-dir, else plain HTTP) stands for every regional host; paths and API
+versions are OCI's:
 
   identity  /20160918/compartments, availabilityDomains, dynamicGroups, policies
   core      /20160918/vcns, internetGateways, natGateways, serviceGateways, services, routeTables,
@@ -147,6 +148,7 @@ class State:
 
 
 ST = None
+SCHEME = "http"
 
 
 def public(obj):
@@ -1158,7 +1160,7 @@ def scheduled(kind, states_back):
 
 
 def base_url(headers):
-    return f"http://{headers.get('host')}"
+    return f"{SCHEME}://{headers.get('host')}"
 
 
 @api("POST", r"/20180608/vaults")
@@ -1284,10 +1286,10 @@ def get_bundle(q, b, rid, **_):
 def check_nlb_parts(nlb_vcn, listeners, bsets):
     for name, bs in bsets.items():
         need(bs, "healthChecker")
-        if bs.get("name", name) != name:
+        if "name" in bs and bs["name"] != name:
             raise bad(f"Backend set key {name} differs from its name {bs.get('name')}")
-        if bs.get("policy", "FIVE_TUPLE") not in ("FIVE_TUPLE", "THREE_TUPLE", "TWO_TUPLE"):
-            raise bad(f"Invalid policy {bs.get('policy')}")
+        if bs.get("policy") not in ("FIVE_TUPLE", "THREE_TUPLE", "TWO_TUPLE"):
+            raise bad(f"Invalid or missing policy {bs.get('policy')}", "InvalidParameter")
         if bs["healthChecker"].get("protocol") not in ("TCP", "HTTP", "HTTPS", "UDP", "DNS"):
             raise bad("Invalid health checker protocol")
         for be in bs.get("backends", []):
@@ -1341,6 +1343,7 @@ def create_nlb(q, b, **_):
         raise bad("isPreserveSourceDestination is only for private network load balancers")
     listeners, bsets = b.get("listeners") or {}, b.get("backendSets") or {}
     check_nlb_parts(sn["vcnId"], listeners, bsets)
+    bsets = {k: dict(v, name=k) for k, v in bsets.items()}      # a BackendSet names itself
     ips = []
     for r in b.get("reservedIps") or []:
         pip = ST.get(r.get("id"), "publicip")
@@ -1414,6 +1417,22 @@ def put_bs(q, b, rid, name, **_):
     check_nlb_parts(o["_vcn"], {}, {name: bs})
     o["backendSets"][name] = bs
     return 202, b"", nlb_work(o, "UPDATE_BACKEND_SET")
+
+
+@api("GET", r"/20200501/networkLoadBalancers/([^/]+)/backendSets/([^/]+)/health")
+def bs_health(q, b, rid, name, **_):
+    o = ST.get(rid, "networkloadbalancer")
+    if name not in o["backendSets"]:
+        raise nf(name)
+    bad_ = []
+    for be in o["backendSets"][name].get("backends", []):
+        inst = ST.res.get(be.get("targetId"))
+        if not inst or ST.tick(inst)["lifecycleState"] != "RUNNING":
+            bad_.append(f"{be.get('ipAddress')}:{be.get('port')}")
+    total = len(o["backendSets"][name].get("backends", []))
+    status = "UNKNOWN" if not total else "OK" if not bad_ else "CRITICAL" if len(bad_) == total else "WARNING"
+    return 200, {"status": status, "criticalStateBackendNames": bad_, "warningStateBackendNames": [],
+                 "unknownStateBackendNames": [], "totalBackendCount": total}
 
 
 @api("POST", r"/20200501/networkLoadBalancers/([^/]+)/listeners")
@@ -1587,7 +1606,7 @@ def summarize(q, b, **_):
 
 
 def main():
-    global ST
+    global ST, SCHEME
     ap = argparse.ArgumentParser()
     ap.add_argument("--api-key-pub", required=True, help="the operator's registered API public key (PEM)")
     ap.add_argument("--tenancy", required=True)
@@ -1595,12 +1614,25 @@ def main():
     ap.add_argument("--compartment", required=True)
     ap.add_argument("--delay", type=float, default=0.2, help="seconds between lifecycle states")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-dir", help="serve HTTPS with a CA and certificate minted here (ca_file in the ready line)")
     a = ap.parse_args()
     ST = State(a)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
-    print(json.dumps({"url": f"http://127.0.0.1:{srv.server_address[1]}", "fingerprint": ST.fingerprint,
-                      "namespace": NAMESPACE}), flush=True)
+    ready = {"fingerprint": ST.fingerprint, "namespace": NAMESPACE}
+    if a.tls_dir:
+        import ssl
+        os.makedirs(a.tls_dir, exist_ok=True)
+        m = fc.Minter(a.tls_dir)
+        ca_key, ca_pem = m.ca("oci-ca", "/CN=fake OCI root CA")
+        key, pem = m.issue("oci-api", "/CN=127.0.0.1", ca_key, ca_pem, san="IP:127.0.0.1,DNS:localhost")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(pem, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        SCHEME = "https"
+        ready["ca_file"] = ca_pem
+    ready["url"] = f"{SCHEME}://127.0.0.1:{srv.server_address[1]}"
+    print(json.dumps(ready), flush=True)
     srv.serve_forever()
 
 

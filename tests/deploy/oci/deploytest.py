@@ -42,9 +42,11 @@ class Env:
         fc.openssl("pkey", "-in", self.key, "-pubout", "-out", pub)
         self.errlog = open(os.path.join(OUT, f"fake_{name}.stderr"), "w")
         self.p = subprocess.Popen([sys.executable, FAKE, "--api-key-pub", pub, "--tenancy", TENANCY, "--user", USER,
-                                   "--compartment", COMPARTMENT, "--delay", str(delay)],
+                                   "--compartment", COMPARTMENT, "--delay", str(delay),
+                                   "--tls-dir", os.path.join(self.dir, "tls")],
                                   stdout=subprocess.PIPE, stderr=self.errlog, text=True)
         info = json.loads(self.p.stdout.readline())
+        self.ca_file = info["ca_file"]
         self.url, self.fingerprint, self.namespace = info["url"], info["fingerprint"], info["namespace"]
         self.config = os.path.join(self.dir, "config")
         with open(self.config, "w") as f:
@@ -72,7 +74,8 @@ class Env:
 
     def settings(self, **kw):
         s = {"compartment_id": COMPARTMENT, "domain": "login.example.com", "paypal_client_id": "AZdeployTestClientId",
-             "paypal_secret_file": self.secret_file, "email": "ops@example.com", "image": self.image}
+             "paypal_secret_file": self.secret_file, "email": "ops@example.com", "image": self.image,
+             "ca_file": self.ca_file}
         s.update({k: v for k, v in kw.items() if v is not None})
         for k in [k for k, v in kw.items() if v is None]:
             s.pop(k, None)
@@ -94,11 +97,15 @@ class Env:
         return p.returncode, out, err
 
     def state(self):
-        return json.loads(urllib.request.urlopen(self.url + "/__fake/state", timeout=10).read())
+        return json.loads(urllib.request.urlopen(self.url + "/__fake/state", timeout=10, context=self.tls()).read())
 
     def control(self, what, **kw):
         req = urllib.request.Request(self.url + "/__fake/" + what, data=json.dumps(kw).encode(), method="POST")
-        urllib.request.urlopen(req, timeout=10).read()
+        urllib.request.urlopen(req, timeout=10, context=self.tls()).read()
+
+    def tls(self):
+        import ssl
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def argvs(self):
         if not os.path.exists(self.argv_log):
@@ -134,7 +141,7 @@ class Env:
         req = urllib.request.Request(self.url + path, data=data if method in ("POST", "PUT") else None,
                                      method=method, headers={k: v for k, v in h.items() if k != "host"})
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=10, context=self.tls()) as r:
                 return r.status, json.loads(r.read() or b"null"), dict(r.headers)
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null"), dict(err.headers)

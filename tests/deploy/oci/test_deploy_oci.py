@@ -25,6 +25,19 @@ def creates(state, start=0):
 
 
 @case
+def plan_on_a_fresh_compartment_changes_nothing():
+    rc, out, err = E.run("plan")
+    check(rc == 0 and "create   VCN" in out and "create   network load balancer" in out, out + err)
+    m = re.search(r"(\d+) change\(s\) planned", out)
+    check(m and int(m.group(1)) >= 20, out)
+    st = E.state()
+    check(st["log"] and all(e[0] in ("GET", "HEAD") for e in st["log"]) and st["resources"] == [], st["log"][-3:])
+    # without TLS trust in the fake's CA, nothing is sent in the clear or to an unknown server
+    rc, out, err = E.run("plan", ca_file=None)
+    check(rc == 1 and "no answer" in err, err)
+
+
+@case
 def deploy_fresh_compartment_and_print_outputs():
     rc, out, err = E.run("deploy")
     check(rc == 0, out + err)
@@ -345,7 +358,7 @@ def fake_refuses_what_oci_refuses():
     import urllib.request
     import urllib.error
     try:
-        urllib.request.urlopen(E.url + "/20160918/vcns?compartmentId=" + dt.COMPARTMENT, timeout=5)
+        urllib.request.urlopen(E.url + "/20160918/vcns?compartmentId=" + dt.COMPARTMENT, timeout=5, context=E.tls())
         check(False, "unsigned request accepted")
     except urllib.error.HTTPError as e:
         check(e.code == 401 and json.loads(e.read())["code"] == "NotAuthenticated")
@@ -384,6 +397,18 @@ def fake_refuses_what_oci_refuses():
 
 
 @case
+def status_is_read_only_and_says_where_things_stand():
+    n0 = len(E.state()["log"])
+    rc, out, err = E.run("status")
+    check(rc == 0, out + err)
+    ip = dt.one(E.state(), "publicip")["ipAddress"]
+    check(re.search(r"instance +sealed-login-vm +RUNNING +VM.Standard.E2.1.Micro +10.0.1.50", out), out)
+    check(f"public IP     {ip}  ASSIGNED" in out and "backends    http: OK" in out and "backends    https: OK" in out, out)
+    check("ops@example.com  PENDING  (not confirmed yet" in out and "0.0000 TB this month" in out, out)
+    check(all(e[0] == "GET" or e[1].endswith("summarizeMetricsData") for e in E.state()["log"][n0:]))
+
+
+@case
 def egress_guard_stops_the_vm_at_the_cap():
     rc, out, err = E.run("guard")
     check(rc == 0 and "0.0000 TB of the 9.5 TB cap" in out and "instance RUNNING" in out, out + err)
@@ -400,6 +425,8 @@ def egress_guard_stops_the_vm_at_the_cap():
     check(rc == 0 and "instance STOPPED" in out)
     rc, out, err = E.run("start")
     check(rc == 1 and "at the cap" in err, err)
+    rc, out, err = E.run("status")
+    check("STOPPED" in out and "http: CRITICAL (failing: 10.0.1.50:80)" in out, out)
     rc, out, err = E.run("deploy", image=E.image_big)     # a deploy does not undo the guard
     check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED", out + err)
     rc, out, err = E.run("deploy")                 # nor does a new image (a new VM would start)
