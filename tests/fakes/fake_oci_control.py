@@ -95,6 +95,7 @@ class State:
         md5 = hashlib.md5(der).hexdigest()
         self.fingerprint = ":".join(md5[i:i + 2] for i in range(0, 32, 2))
         self.compartment = a.compartment
+        self.free_tier = a.free_tier
         self.res = {}           # id -> resource (dict); internal keys start with "_"
         self.log = []           # [method, path, status, code, signed headers]
         self.faults = []
@@ -596,6 +597,10 @@ def gw_delete_check(o):
 def make_gw(kind, extra):
     def create(q, b, **_):
         v = vcn_of(b)
+        if ST.free_tier and kind == "natgateway":       # what Always Free accounts get (their messages)
+            raise ApiError(400, "LimitExceeded", "NAT gateway limit per VCN reached")
+        if ST.free_tier and kind == "servicegateway":
+            raise bad(f"The maximum limit of 0 for Service gateway per VCN has been exceeded in VCN {v['id']}")
         if any(g["vcnId"] == v["id"] and live(g) for g in ST.all(kind)):
             raise ApiError(400, "LimitExceeded", f"The VCN already has a {kind}")
         fields = dict(compartmentId=b["compartmentId"], vcnId=v["id"], displayName=b.get("displayName", kind), **tags(b))
@@ -1614,6 +1619,7 @@ def main():
     ap.add_argument("--compartment", required=True)
     ap.add_argument("--delay", type=float, default=0.2, help="seconds between lifecycle states")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--free-tier", action="store_true", help="an Always Free account: no NAT or service gateways")
     ap.add_argument("--tls-dir", help="serve HTTPS with a CA and certificate minted here (ca_file in the ready line)")
     a = ap.parse_args()
     ST = State(a)

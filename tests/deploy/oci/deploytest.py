@@ -32,7 +32,7 @@ DEAD = {"TERMINATED", "DELETED"}
 class Env:
     """One fake control plane, one key, one config, one scratch directory."""
 
-    def __init__(self, name, delay=0.05):
+    def __init__(self, name, delay=0.05, free_tier=False):
         os.makedirs(OUT, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=f"deploy-oci-{name}-")
         self.key = os.path.join(self.dir, "oci_api_key.pem")
@@ -43,7 +43,7 @@ class Env:
         self.errlog = open(os.path.join(OUT, f"fake_{name}.stderr"), "w")
         self.p = subprocess.Popen([sys.executable, FAKE, "--api-key-pub", pub, "--tenancy", TENANCY, "--user", USER,
                                    "--compartment", COMPARTMENT, "--delay", str(delay),
-                                   "--tls-dir", os.path.join(self.dir, "tls")],
+                                   "--tls-dir", os.path.join(self.dir, "tls")] + (["--free-tier"] if free_tier else []),
                                   stdout=subprocess.PIPE, stderr=self.errlog, text=True)
         info = json.loads(self.p.stdout.readline())
         self.ca_file = info["ca_file"]

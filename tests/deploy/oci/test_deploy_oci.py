@@ -353,6 +353,35 @@ def confidential_and_shielded_launch_bodies():
 
 
 @case
+def always_free_account_without_nat_gets_advice_then_public_ip_egress():
+    env = dt.Env("free", free_tier=True)
+    try:
+        rc, out, err = env.run("deploy")
+        check(rc == 1 and "HTTP 400 LimitExceeded: NAT gateway limit per VCN reached" in err
+              and "vm_egress=public-ip" in err, err)
+        rc, out, err = env.run("deploy", vm_egress="public-ip")
+        check(rc == 0 and "VM egress:    its own public IP" in out, out + err)
+        st = env.state()
+        check(by_kind_empty(st, "natgateway") and by_kind_empty(st, "servicegateway"))
+        vnic, igw = dt.one(st, "vnic"), dt.one(st, "internetgateway")
+        check(vnic["privateIp"] == "10.0.1.50" and vnic["publicIp"], vnic)
+        priv = [x for x in dt.by_kind(st, "subnet") if x["displayName"] == "sealed-login-private"][0]
+        check(not priv["prohibitPublicIpOnVnic"])
+        rt = [r for r in dt.by_kind(st, "routetable") if r["id"] == priv["routeTableId"]][0]
+        check([r["networkEntityId"] for r in rt["routeRules"]] == [igw["id"]], rt["routeRules"])
+        nlb = dt.one(st, "networkloadbalancer")
+        check(nlb["ipAddresses"][0]["reservedIp"]["id"] == dt.one(st, "publicip")["id"])
+        rc, out, err = env.run("teardown")
+        check(rc == 0 and dt.by_kind(env.state(), "vcn") == [], err)
+    finally:
+        env.stop()
+
+
+def by_kind_empty(st, kind):
+    return dt.by_kind(st, kind) == []
+
+
+@case
 def fake_refuses_what_oci_refuses():
     # unsigned, stale date, foreign key, body not matching x-content-sha256, body headers unsigned
     import urllib.request
@@ -394,6 +423,14 @@ def fake_refuses_what_oci_refuses():
     st, body, _ = E.signed("GET", f"/20160918/instances/ocid1.instance.oc1.phx.nosuch")
     check(st == 404 and body["code"] == "NotAuthorizedOrNotFound", body)
     check(len(E.state()["resources"]) == len(st0["resources"]), "a refused call created something")
+
+
+@case
+def changing_vm_egress_on_a_live_deployment_is_refused_before_any_change():
+    n0 = len(E.state()["log"])
+    rc, out, err = E.run("deploy", vm_egress="public-ip")
+    check(rc == 1 and "was made for vm_egress=nat" in err and "tear down first" in err, err)
+    check(creates(E.state(), n0) == [])
 
 
 @case
