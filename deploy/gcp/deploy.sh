@@ -415,6 +415,9 @@ fi
 # ---- 7. the instance -----------------------------------------------------------------------------
 step "instance"
 I=$C/zones/$ZONE/instances/$NAME
+# Label values allow no '.': the cap 0.9 is written 0-9 (egress-guard.sh reads it back).
+INSTANCE_LABELS=$(jq -cn --argjson lab "$LABELS" --arg cap "$(printf '%s' "$CAP_GIB" | tr . -)" --arg act "$GUARD_ACTION" \
+    '$lab + {"egress-cap-gib":$cap, "egress-action":$act}')
 METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" \
     '{items:[{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s}]}')
 create_instance() {
@@ -423,10 +426,10 @@ create_instance() {
         --arg dt "zones/$ZONE/diskTypes/pd-standard" --arg gb "$DISK_GB" --arg net "global/networks/$NETWORK" \
         --arg sub "regions/$REGION/subnetworks/$SUBNET" --arg ip "$INTERNAL_IP" --arg nat "$EXT_IP" --arg tier "$TIER" \
         --arg sa "$VM_SA" --arg scope "$GCP_SCOPE" --argjson md "$METADATA" --argjson lab "$LABELS" \
-        --arg cap "$(printf '%s' "$CAP_GIB" | tr . -)" --arg act "$GUARD_ACTION" --arg m "$MARK" \
+        --argjson ilab "$INSTANCE_LABELS" --arg m "$MARK" \
         --argjson sb "$([ "$SECURE_BOOT" = 1 ] && echo true || echo false)" --argjson conf "$CONFIDENTIAL" --argjson gvnic "$GVNIC" \
         '{name:$n, machineType:$mt, description:($m + ": sealed-login VM (kernel + initramfs, no shell, no ssh)"),
-          labels:($lab + {"egress-cap-gib":$cap, "egress-action":$act}), tags:{items:[$n]},
+          labels:$ilab, tags:{items:[$n]},
           disks:[{boot:true, autoDelete:true, type:"PERSISTENT", initializeParams:{sourceImage:$img, diskType:$dt, diskSizeGb:$gb, labels:$lab}}],
           networkInterfaces:[{network:$net, subnetwork:$sub, networkIP:$ip,
                               accessConfigs:[{type:"ONE_TO_ONE_NAT", name:"External NAT", natIP:$nat, networkTier:$tier}]}
@@ -460,6 +463,14 @@ if gcp_exists "$I" "reading instance $NAME"; then
         have "instance $NAME ($MACHINE, image $IMAGE_NAME, $status)"
     fi
     [ "$status" = RUNNING ] || [ "$GCP_DRY_RUN" = 1 ] || warn "instance $NAME is $status (stopped by the egress guard?): POST .../instances/$NAME/start, or deploy/gcp/egress-guard.sh --restore"
+    if [ "$(jq -cS '.labels // {}' "$GCP_TMP/instance.json")" != "$(jq -cS . <<<"$INSTANCE_LABELS")" ]; then
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set labels of $NAME (egress cap $CAP_GIB GiB, action $GUARD_ACTION)"; else
+            gcp_json POST "$I/setLabels" "$(jq -c --argjson l "$INSTANCE_LABELS" '{labels: $l, labelFingerprint: .labelFingerprint}' "$GCP_TMP/instance.json")" \
+                "setting labels of $NAME"
+            gcp_wait_compute "setting labels of $NAME"
+            made "labels of $NAME: egress cap $CAP_GIB GiB, action $GUARD_ACTION (the guard reads them)"
+        fi
+    fi
     want=$(jq -cn --argjson m "$METADATA" '$m.items | sort_by(.key)')
     have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id")] | sort_by(.key)' "$GCP_TMP/instance.json")
     if [ "$want" != "$have_md" ] && { [ "$cur_img" = "$IMAGE_NAME" ] || [ "$REPLACE" != 1 ]; }; then
@@ -477,64 +488,94 @@ fi
 
 # ---- 8. Monitoring: email channel, uptime check, alert policies ----------------------------------
 step "monitoring"
+# One of each per deployment, found by the user labels sealed-login=NAME and sealed-login-role=ROLE;
+# a changed domain, email or cap updates them in place (an uptime check's host cannot be patched:
+# that one is replaced, after the policy that watches it).
 M=$GCP_MONITORING/projects/$PROJECT
 GCP_NO_RETRY=1   # Monitoring creations are not keyed by name: never retried blindly
-find_labelled() {   # $1 = collection, $2 = display name: prints the resource name or nothing
+find_role() {   # $1 = collection, $2 = role: prints the object as one JSON line, or nothing
     gcp_req GET "$M/$1?pageSize=1000"
     ok2xx || { [ "$GCP_DRY_RUN" = 1 ] && [ "$GCP_STATUS" = 403 ] && return 0; gcp_fail "listing $1"; }
-    jr --arg k "$GCP_LABEL" --arg n "$NAME" --arg d "$2" '(.[keys_unsorted[] | select(. != "nextPageToken" and . != "totalSize")] // [])[]
-        | select(.userLabels[$k] == $n and .displayName == $d) | .name' | head -1
+    jr -c --arg k "$GCP_LABEL" --arg n "$NAME" --arg r "$2" '(.[keys_unsorted[] | select(. != "nextPageToken" and . != "totalSize")] // [])[]
+        | select(.userLabels[$k] == $n and .userLabels["sealed-login-role"] == $r)' | head -1
+}
+ulabels() { jq -cn --arg k "$GCP_LABEL" --arg n "$NAME" --arg r "$1" '{($k): $n, "sealed-login-role": $r}'; }
+mon_delete() {   # $1 = resource name, $2 = what
+    if [ "$GCP_DRY_RUN" = 1 ]; then plan "delete $2"; return; fi
+    gcp_req DELETE "$GCP_MONITORING/$1"; ok2xx || gcp_fail "deleting $2"; made "deleted $2"
 }
 CHANNEL=""
 if [ -z "$EMAIL" ]; then warn "no --alert-email: no notifications (the egress guard still acts at the cap)"
 else
-    CHANNEL=$(find_labelled notificationChannels "$NAME operator ($EMAIL)")
-    if [ -n "$CHANNEL" ]; then have "email channel $EMAIL"
+    cur=$(find_role notificationChannels email)
+    if [ -n "$cur" ]; then
+        CHANNEL=$(jq -r .name <<<"$cur")
+        if [ "$(jq -r .labels.email_address <<<"$cur")" = "$EMAIL" ]; then have "email channel $EMAIL"
+        elif [ "$GCP_DRY_RUN" = 1 ]; then plan "change the email channel to $EMAIL"
+        else
+            gcp_json PATCH "$GCP_MONITORING/$CHANNEL?updateMask=labels.email_address,display_name" \
+                "$(jq -cn --arg e "$EMAIL" --arg n "$NAME" '{displayName:($n + " operator (" + $e + ")"), labels:{email_address:$e}}')" \
+                "changing the email channel to $EMAIL"
+            made "email channel now $EMAIL"
+        fi
     elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create email notification channel $EMAIL"; CHANNEL=planned
     else
-        gcp_json POST "$M/notificationChannels" "$(jq -cn --arg e "$EMAIL" --arg n "$NAME" --arg k "$GCP_LABEL" \
-            '{type:"email", displayName:($n + " operator (" + $e + ")"), labels:{email_address:$e}, userLabels:{($k):$n}, enabled:true}')" \
+        gcp_json POST "$M/notificationChannels" "$(jq -cn --arg e "$EMAIL" --arg n "$NAME" --argjson u "$(ulabels email)" \
+            '{type:"email", displayName:($n + " operator (" + $e + ")"), labels:{email_address:$e}, userLabels:$u, enabled:true}')" \
             "creating the email notification channel"
         CHANNEL=$(jr .name); made "email channel $EMAIL"
     fi
 fi
-CHECK_ID=""
+CHECK=""
 if [ "$UPTIME" = 1 ]; then
-    CHECK=$(find_labelled uptimeCheckConfigs "$NAME https://$DOMAIN/healthz")
-    if [ -n "$CHECK" ]; then have "uptime check https://$DOMAIN/healthz"
-    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create uptime check https://$DOMAIN/healthz every 5 min"
+    cur=$(find_role uptimeCheckConfigs uptime)
+    if [ -n "$cur" ] && [ "$(jq -r .monitoredResource.labels.host <<<"$cur")" != "$DOMAIN" ]; then
+        pol=$(find_role alertPolicies uptime-alert)
+        [ -z "$pol" ] || mon_delete "$(jq -r .name <<<"$pol")" "the alert policy on the old uptime check"
+        mon_delete "$(jq -r .name <<<"$cur")" "the uptime check of $(jq -r .monitoredResource.labels.host <<<"$cur")"
+        cur=""
+    fi
+    if [ -n "$cur" ]; then CHECK=$(jq -r .name <<<"$cur"); have "uptime check https://$DOMAIN/healthz"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create uptime check https://$DOMAIN/healthz every 5 min"; CHECK=planned
     else
-        gcp_json POST "$M/uptimeCheckConfigs" "$(jq -cn --arg d "$DOMAIN" --arg p "$PROJECT" --arg n "$NAME" --arg k "$GCP_LABEL" \
+        gcp_json POST "$M/uptimeCheckConfigs" "$(jq -cn --arg d "$DOMAIN" --arg p "$PROJECT" --arg n "$NAME" --argjson u "$(ulabels uptime)" \
             '{displayName:($n + " https://" + $d + "/healthz"), monitoredResource:{type:"uptime_url", labels:{project_id:$p, host:$d}},
               httpCheck:{path:"/healthz", port:443, useSsl:true, validateSsl:true, requestMethod:"GET"},
-              period:"300s", timeout:"10s", userLabels:{($k):$n}}')" "creating the uptime check"
+              period:"300s", timeout:"10s", userLabels:$u}')" "creating the uptime check"
         CHECK=$(jr .name); made "uptime check https://$DOMAIN/healthz"
     fi
-    CHECK_ID=${CHECK##*/}
 fi
-ensure_policy() {   # $1 = display name, $2 = condition JSON, $3 = documentation
-    local pol
-    pol=$(find_labelled alertPolicies "$1")
-    if [ -n "$pol" ]; then have "alert policy \"$1\""
-    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create alert policy \"$1\""
+ensure_policy() {   # $1 = role, $2 = display name, $3 = condition JSON, $4 = documentation
+    local cur want
+    want=$(jq -cn --arg d "$2" --argjson c "$3" --arg doc "$4" --arg ch "$CHANNEL" --argjson u "$(ulabels "$1")" \
+        '{displayName:$d, combiner:"OR", enabled:true, conditions:[$c], notificationChannels:[$ch], userLabels:$u,
+          documentation:{content:$doc, mimeType:"text/markdown"}}')
+    cur=$(find_role alertPolicies "$1")
+    if [ -z "$cur" ]; then
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "create alert policy \"$2\""; return; fi
+        gcp_json POST "$M/alertPolicies" "$want" "creating alert policy \"$2\""
+        made "alert policy \"$2\""
+    elif jq -en --argjson a "$cur" --argjson b "$want" \
+            '[$a, $b] | map({displayName, notificationChannels, c: [.conditions[] | {displayName, conditionThreshold}], doc: .documentation.content}) | .[0] == .[1]' >/dev/null; then
+        have "alert policy \"$2\""
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "update alert policy \"$2\""
     else
-        gcp_json POST "$M/alertPolicies" "$(jq -cn --arg d "$1" --argjson c "$2" --arg doc "$3" --arg ch "$CHANNEL" --arg n "$NAME" --arg k "$GCP_LABEL" \
-            '{displayName:$d, combiner:"OR", enabled:true, conditions:[$c], notificationChannels:[$ch], userLabels:{($k):$n},
-              documentation:{content:$doc, mimeType:"text/markdown"}}')" "creating alert policy \"$1\""
-        made "alert policy \"$1\""
+        gcp_json PATCH "$GCP_MONITORING/$(jq -r .name <<<"$cur")?updateMask=display_name,conditions,notification_channels,documentation" \
+            "$want" "updating alert policy \"$2\""
+        made "alert policy \"$2\" updated"
     fi
 }
 if [ -n "$CHANNEL" ]; then
-    if [ -n "$CHECK_ID" ] || { [ "$UPTIME" = 1 ] && [ "$GCP_DRY_RUN" = 1 ]; }; then
-        ensure_policy "$NAME: https://$DOMAIN/healthz failing" "$(jq -cn --arg id "${CHECK_ID:-planned}" \
+    if [ -n "$CHECK" ]; then
+        ensure_policy uptime-alert "$NAME: https://$DOMAIN/healthz failing" "$(jq -cn --arg id "${CHECK##*/}" \
             '{displayName:"uptime check failing", conditionThreshold:{
                 filter:("metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND metric.label.check_id=\"" + $id + "\" AND resource.type=\"uptime_url\""),
                 aggregations:[{alignmentPeriod:"1200s", perSeriesAligner:"ALIGN_NEXT_OLDER", crossSeriesReducer:"REDUCE_COUNT_FALSE", groupByFields:["resource.label.*"]}],
                 comparison:"COMPARISON_GT", thresholdValue:1, duration:"600s", trigger:{count:1}}}')" \
-            "The sealed-login site https://$DOMAIN/ fails its health check from more than one location. Check DNS, the firewall rule $FW (disabled by the egress guard?) and the VM's serial log (deploy/gcp/status.sh)."
+            "The sealed-login site https://$DOMAIN/ fails its health check from more than one location. Check DNS, the firewall rule $FW (disabled by the egress guard?) and the VM's serial log (deploy/gcp/status.sh --serial)."
     fi
     DAY_BYTES=$(awk -v b="$CAP_BYTES" 'BEGIN { printf "%.0f", b / 30 }')
-    ensure_policy "$NAME: egress over 1/30 of the monthly cap in a day" "$(jq -cn --arg n "$NAME" --argjson t "$DAY_BYTES" \
+    ensure_policy egress-alert "$NAME: egress over 1/30 of the monthly cap in a day" "$(jq -cn --arg n "$NAME" --argjson t "$DAY_BYTES" \
         '{displayName:"daily egress", conditionThreshold:{
             filter:("metric.type=\"compute.googleapis.com/instance/network/sent_bytes_count\" AND resource.type=\"gce_instance\" AND metadata.system_labels.name=\"" + $n + "\""),
             aggregations:[{alignmentPeriod:"86400s", perSeriesAligner:"ALIGN_SUM", crossSeriesReducer:"REDUCE_SUM"}],

@@ -788,7 +788,7 @@ class Api:
         verb = {("GET", 1): "get", ("DELETE", 1): "delete"}.get((m, len(r)))
         if len(r) == 2:
             verb = {("POST", "stop"): "stop", ("POST", "start"): "start", ("POST", "setMetadata"): "setMetadata",
-                    ("GET", "serialPort"): "getSerialPortOutput"}.get((m, r[1]))
+                    ("GET", "serialPort"): "getSerialPortOutput", ("POST", "setLabels"): "setLabels"}.get((m, r[1]))
         if not verb:
             raise notfound("Method not found.")
         self.need("compute.instances." + verb, res, compute=True)
@@ -817,6 +817,14 @@ class Api:
             return self.op(f"zones/{zone}", "instances", verb, f"zones/{zone}/instances/{name}",
                            lambda: i.__setitem__("status", "TERMINATED" if verb == "stop" else "RUNNING"), i["id"])
         b = self.body()
+        if verb == "setLabels":
+            if b.get("labelFingerprint") != i["labelFingerprint"]:
+                raise ApiError(412, "FAILED_PRECONDITION", "Labels fingerprint either invalid or resource labels have changed", "conditionNotMet")
+            self.labels_ok(b.get("labels"))
+
+            def relabel():
+                i["labels"], i["labelFingerprint"] = b.get("labels", {}), base64.b64encode(os.urandom(8)).decode()
+            return self.op(f"zones/{zone}", "instances", "setLabels", f"zones/{zone}/instances/{name}", relabel, i["id"])
         if b.get("fingerprint") != i["metadata"]["fingerprint"]:
             raise ApiError(412, "FAILED_PRECONDITION", "Supplied fingerprint does not match current metadata fingerprint.", "conditionNotMet")
         self.metadata_ok(b)
@@ -964,7 +972,7 @@ class Api:
             ST.instances[zone + "/" + name] = {
                 "kind": "compute#instance", "id": iid, "name": name, "status": "RUNNING", "zone": ST.c_url(f"zones/{zone}"),
                 "machineType": ST.c_url(f"zones/{zone}/machineTypes/{mtype}"), "description": b.get("description", ""),
-                "labels": b.get("labels", {}), "tags": {"items": (b.get("tags") or {}).get("items", []), "fingerprint": "42WmSpB8rSM="},
+                "labels": b.get("labels", {}), "labelFingerprint": base64.b64encode(os.urandom(8)).decode(), "tags": {"items": (b.get("tags") or {}).get("items", []), "fingerprint": "42WmSpB8rSM="},
                 "disks": [{"boot": True, "autoDelete": bool(boot[0].get("autoDelete", True)), "type": "PERSISTENT",
                            "deviceName": "persistent-disk-0", "source": ST.c_url(f"zones/{zone}/disks/{disk_name}"),
                            "guestOsFeatures": img["guestOsFeatures"]}],
@@ -1406,6 +1414,29 @@ class Api:
                    re.sub(r"[^a-z0-9-]", "-", b.get("displayName", "check").lower())[:40] + "-" + uuid.uuid4().hex[:6])
             obj = dict(b, name=f"{P}/{coll}/{rid}")
             store[obj["name"]] = obj
+            return 200, obj, ()
+        if rid and m == "PATCH":
+            self.need(f"monitoring.{perm}.update", P)
+            name = f"{P}/{coll}/{rid}"
+            if name not in store:
+                raise notfound(f"{name} not found.")
+            b = self.body()
+            mask = [x for x in (self.arg("updateMask") or "").split(",") if x]
+            if not mask:
+                raise bad("updateMask is required here.")
+            obj = store[name]
+            for f in mask:
+                camel = re.sub(r"_([a-z])", lambda mm: mm.group(1).upper(), f)
+                if camel == "labels.emailAddress" or f == "labels.email_address":
+                    obj.setdefault("labels", {})["email_address"] = (b.get("labels") or {}).get("email_address")
+                elif camel in ("displayName", "conditions", "notificationChannels", "documentation", "httpCheck", "period", "timeout"):
+                    if camel == "notificationChannels":
+                        for ch in b.get(camel, []):
+                            if ch not in ST.channels:
+                                raise bad(f"Notification channel {ch} does not exist.")
+                    obj[camel] = b.get(camel)
+                else:
+                    raise bad(f"Field {f} in updateMask cannot be updated.")
             return 200, obj, ()
         if rid and m == "DELETE":
             self.need(f"monitoring.{perm}.delete", P)

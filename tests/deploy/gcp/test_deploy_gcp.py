@@ -6,6 +6,7 @@ SEV-SNP Confidential VM, tear everything down. Throughout, a sampler watches eve
 (and the environment of curl/jq/openssl) and every output for the PayPal secrets and the tokens.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -270,7 +271,7 @@ def deploy_creates_every_resource_wired_together():
                                                "compute.firewalls.update", "compute.networks.updatePolicy",
                                                "compute.zoneOperations.get", "compute.globalOperations.get"}, role)
     # monitoring
-    ch = [c for c in s["channels"].values() if c["userLabels"] == {"sealed-login": "sealed-login"}]
+    ch = [c for c in s["channels"].values() if c["userLabels"] == {"sealed-login": "sealed-login", "sealed-login-role": "email"}]
     check(len(ch) == 1 and ch[0]["labels"]["email_address"] == "ops@example.com", ch)
     up = list(s["uptime"].values())
     check(len(up) == 1 and up[0]["monitoredResource"]["labels"]["host"] == DOMAIN and up[0]["httpCheck"]["path"] == "/healthz"
@@ -314,6 +315,70 @@ def secret_from_stdin_rotates_versions():
     sec = state()["secrets"]["sealed-login-paypal-secret"]
     check([v["state"] for v in sec["versions"]] == ["DISABLED", "ENABLED"], sec["versions"])
     check(ctl("secret_values")["sealed-login-paypal-secret"][-1] == base64.b64encode((SECRET2 + "\n").encode()).decode(), "value")
+
+
+@case
+def changed_settings_are_updated_in_place():
+    def run_with(domain, cap, email):
+        return run("deploy.sh", "--project", PROJECT, "--domain", domain, "--paypal-client-id", CLIENT_ID, "--image", IMAGE,
+                   "--alert-email", email, "--egress-cap-gib", cap, "--key-file", KEY)
+    n = log_len()
+    r = run_with("new.example.com", "100", "ops2@example.com")
+    m = mutations(n)
+    check(any(x.endswith("/instances/sealed-login/setMetadata") for x in m) and any(x.endswith("/setLabels") for x in m), m)
+    check(not any(x.startswith("POST compute.googleapis.com") and x.endswith("/instances") for x in m), "the VM was recreated")
+    s = state()
+    inst = s["instances"]["us-central1-b/sealed-login"]
+    md = {i["key"]: i["value"] for i in inst["metadata"]["items"]}
+    check(md["domain"] == "new.example.com" and inst["labels"]["egress-cap-gib"] == "100", (md, inst["labels"]))
+    up = list(s["uptime"].values())
+    check(len(up) == 1 and up[0]["monitoredResource"]["labels"]["host"] == "new.example.com", up)
+    pols = list(s["alerts"].values())
+    check(len(pols) == 2 and any(up[0]["name"].split("/")[-1] in p["conditions"][0]["conditionThreshold"]["filter"] for p in pols), pols)
+    eg = [p for p in pols if "sent_bytes_count" in p["conditions"][0]["conditionThreshold"]["filter"]][0]
+    check(eg["conditions"][0]["conditionThreshold"]["thresholdValue"] == round(100 * GIB / 30), eg)
+    ch = list(s["channels"].values())
+    check(len(ch) == 1 and ch[0]["labels"]["email_address"] == "ops2@example.com", ch)
+    check("reset the VM to apply a new domain" in r.stdout, r.stdout)
+    run_with(DOMAIN, "180", "ops@example.com")   # and back
+    n = log_len()
+    run_with(DOMAIN, "180", "ops@example.com")
+    check(mutations(n) == [], mutations(n))
+    s = state()
+    check(s["instances"]["us-central1-b/sealed-login"]["labels"]["egress-cap-gib"] == "180" and len(s["uptime"]) == 1
+          and len(s["alerts"]) == 2 and len(s["channels"]) == 1, "not back")
+
+
+@case
+def a_new_image_replaces_the_vm_only_when_asked():
+    d = os.path.join(WORK, "disk-v2")
+    os.makedirs(d)
+    shutil.copy(os.path.join(IMG_DIR, "disk.txt"), d)
+    raw = os.path.join(WORK, "raw2")
+    os.makedirs(raw)
+    shutil.copy(os.path.join(RAW, "disk.raw"), raw)
+    with open(os.path.join(raw, "disk.raw"), "r+b") as f:
+        f.seek(1 << 20)
+        f.write(b"a newer UKI")
+    image2 = os.path.join(d, "sealed-login-gcp.tar.gz")
+    subprocess.run(["tar", "--format=oldgnu", "-Sczf", image2, "-C", raw, "disk.raw"], check=True)
+    base = ["--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID, "--image", image2,
+            "--alert-email", "ops@example.com", "--key-file", KEY]
+    before = state()["instances"]["us-central1-b/sealed-login"]
+    r = run("deploy.sh", *base)
+    check("rerun with --replace-instance" in r.stderr and state()["instances"]["us-central1-b/sealed-login"]["id"] == before["id"], r.stderr)
+    r = run("deploy.sh", *base, "--replace-instance")
+    s = state()
+    inst = s["instances"]["us-central1-b/sealed-login"]
+    want = "sealed-login-" + hashlib.sha256(open(image2, "rb").read()).hexdigest()[:12]
+    check(inst["id"] != before["id"] and s["disks"]["us-central1-b/sealed-login"]["sourceImage"].split("/")[-1] == want, inst)
+    check(len(ours(s["images"])) == 2 and "instance sealed-login replaced" in r.stdout, (list(ours(s["images"])), r.stdout))
+    check(inst["networkInterfaces"][0]["networkIP"] == "10.128.0.10" and
+          inst["networkInterfaces"][0]["accessConfigs"][0]["natIP"] == before["networkInterfaces"][0]["accessConfigs"][0]["natIP"], "addresses changed")
+    n = log_len()
+    run("deploy.sh", *base)
+    check(mutations(n) == [], mutations(n))
+    run("deploy.sh", *(b if b != image2 else IMAGE for b in base), "--replace-instance")   # back to the first image
 
 
 @case
