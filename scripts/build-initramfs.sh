@@ -81,6 +81,14 @@ mkdir -p "$STAGE"
 strip --strip-all -o "$STAGE/init" "$INIT"
 strip --strip-all -o "$STAGE/sealed-login" "$LOGIN"
 cp "$CONFIG" "$STAGE/sealed-login.conf"
+# The commit the image is built from, so that its pages can tell a visitor what to rebuild
+# ("+dirty": the tree had uncommitted changes). SOURCE_COMMIT overrides, e.g. for a build from a
+# tarball; a config that sets source_commit itself is left alone.
+commit=${SOURCE_COMMIT:-$(git rev-parse HEAD 2>/dev/null || true)}
+if [ -n "$commit" ] && ! grep -q '^[[:space:]]*source_commit' "$STAGE/sealed-login.conf"; then
+    if [ -z "${SOURCE_COMMIT:-}" ] && ! git diff --quiet HEAD 2>/dev/null; then commit="$commit+dirty"; fi
+    printf '# added by scripts/build-initramfs.sh\nsource_commit = %s\n' "$commit" >>"$STAGE/sealed-login.conf"
+fi
 
 MANIFEST=$STAGE/manifest
 {

@@ -27,8 +27,13 @@ if [ -n "$ovmf" ] || [ -n "$efi" ]; then
     [ -n "$efi" ] && margs+=(--efi "$efi")
     scripts/measure-manifest.sh "${margs[@]}" >"$meas"
 fi
-commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
+# the same commit build-initramfs.sh baked into the config (SOURCE_COMMIT overrides both)
+if [ -n "${SOURCE_COMMIT:-}" ]; then
+    commit=$SOURCE_COMMIT
+else
+    commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+    git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
+fi
 python3 - "$dir" "$append" "$commit" "$meas" <<'EOF'
 import hashlib, json, os, sys
 d, append, commit, meas = sys.argv[1:]

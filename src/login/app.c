@@ -81,6 +81,7 @@ static void page_info(const struct app *a, struct page_info *pi)
     pi->paypal_env = env_name(a->d.cfg->paypal_env);
     pi->domain = a->d.cfg->domain;
     pi->measurement = a->d.cfg->measurement;
+    pi->source_commit = a->d.cfg->source_commit;
     pi->evidence_kind = attest_kind(a->d.attest);
     pi->hardware_attested = strcmp(pi->evidence_kind, "none") != 0;
     pi->ephemeral_key = signer_is_ephemeral(a->d.signer);
@@ -478,7 +479,7 @@ json_t *app_status(struct app *a)
         strftime(nabuf, sizeof nabuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const char *why = login_unavailable(a);
     json_t *s = json_pack(
-        "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:{s:s?, s:s, s:i}, s:o,"
+        "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:s?, s:{s:s?, s:s, s:i}, s:o,"
         " s:s, s:b, s:{s:I, s:I, s:i, s:I}}",
         "service", "sealed-login", "version", SERVICE_VERSION,
         "uptime_s", (json_int_t)(time(NULL) - a->started),
@@ -491,7 +492,10 @@ json_t *app_status(struct app *a)
         "logins_in_progress", (int)a->nflows,
         "results", (json_int_t)a->results, "replays_refused", (json_int_t)a->replays,
         "failures", (json_int_t)a->failures,
-        "measurement", a->d.cfg->measurement ? json_string(a->d.cfg->measurement) : json_string("unmeasured: development build"),
+        "measurement", a->d.cfg->measurement ? json_string(a->d.cfg->measurement)
+                       : json_string(a->d.cfg->source_commit ? "in each result's hardware evidence"
+                                                             : "unmeasured: development build"),
+        "source_commit", a->d.cfg->source_commit,
         "certificate", "not_after", nabuf[0] ? nabuf : NULL, "spki_sha256", spki,
         "generation", (int)tls_generation(a->d.tls),
         "evidence", attest_status(a->d.attest),

@@ -30,6 +30,7 @@ static const struct key KEYS[] = {
     {"https_port", "SEALED_HTTPS_PORT", K_PORT, T_MEASURED, S(https_port)},
     {"http_port", "SEALED_HTTP_PORT", K_PORT, T_MEASURED, S(http_port)},
     {"measurement", "SEALED_MEASUREMENT", K_STR, T_MEASURED, S(measurement)},
+    {"source_commit", "SEALED_SOURCE_COMMIT", K_STR, T_MEASURED, S(source_commit)},
     {"paypal_env", "PAYPAL_ENV", K_ENV, T_MEASURED, S(paypal_env)},
     {"paypal_client_id", "PAYPAL_CLIENT_ID", K_STR, T_METADATA, S(paypal_client_id)},
     {"paypal_secret", "PAYPAL_SECRET", K_STR, T_SECRET, S(paypal_secret)},
@@ -250,6 +251,15 @@ int config_finish(struct config *c, char *err, size_t errlen)
             snprintf(err, errlen, "domain: only letters, digits, '.', '-' and ':port' are allowed");
             return -1;
         }
+    if (c->source_commit) {
+        /* a git object id (7-64 hex digits), "+dirty" when the build tree had changes */
+        size_t n = strspn(c->source_commit, "0123456789abcdef");
+        const char *rest = c->source_commit + n;
+        if (n < 7 || n > 64 || (*rest && strcmp(rest, "+dirty"))) {
+            snprintf(err, errlen, "source_commit: a git commit id (7-64 lowercase hex digits), optionally +dirty");
+            return -1;
+        }
+    }
     if (c->idset_capacity < 1) {
         snprintf(err, errlen, "idset_capacity must be at least 1");
         return -1;

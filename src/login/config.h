@@ -16,6 +16,7 @@ struct config {
     int      https_port;        /* 443 in the image, 8443 locally */
     int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
     char    *measurement;       /* hex launch measurement of this build, NULL = unmeasured */
+    char    *source_commit;     /* git commit the image was built from (baked by the image build) */
 
     /* PayPal */
     enum paypal_env paypal_env;

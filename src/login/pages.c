@@ -55,6 +55,10 @@ static void measurement_line(struct html *h, const struct page_info *pi)
         html_raw(h, "<p>Image measurement: <code id=\"measurement\">");
         html_text(h, pi->measurement);
         html_raw(h, "</code></p>");
+    } else if (pi->source_commit) {
+        /* an image cannot carry its own measurement: the hardware reports it in each result */
+        html_raw(h, "<p>Image measurement: <span id=\"measurement\">reported by the hardware in each result; "
+                    "rebuild the commit below to know what it must be</span></p>");
     } else {
         html_raw(h, "<p>Image measurement: <code id=\"measurement\">unmeasured: development build</code></p>");
     }
@@ -76,16 +80,38 @@ static void attestation_note(struct html *h, const struct page_info *pi)
                     "was given), so results cannot be tied to a published service key.</p>");
 }
 
-static void verify_command(struct html *h, const struct page_info *pi, const char *file)
+/* How to check a result: with a recorded source commit, rebuild that commit (reproducible) and
+ * compare against its build-manifest.json; without one (development), the bare command. */
+static void verify_steps(struct html *h, const struct page_info *pi, const char *file)
 {
-    html_raw(h, "<pre id=\"verify-command\">sealed-verify result ");
+    const char *c = pi->source_commit;
+    size_t hexlen = c ? strspn(c, "0123456789abcdef") : 0;
+    if (c) {
+        html_raw(h, "<ol id=\"verify-steps\"><li>Rebuild this server's image from its source, commit "
+                    "<code id=\"source-commit\">");
+        html_text(h, c);
+        html_raw(h, "</code>:<pre id=\"rebuild-command\">git checkout ");
+        html_textn(h, c, hexlen);
+        html_raw(h, " &amp;&amp; make image</pre>The build is bit-for-bit reproducible. It writes "
+                    "<code>build/image/build-manifest.json</code> with the measurements the hardware must "
+                    "report for exactly these bytes.</li>");
+        if (c[hexlen])
+            html_raw(h, "<li class=\"warn\" id=\"dirty-note\">This image was built from a tree with uncommitted "
+                        "changes: nobody can rebuild it from the published source, so its measurement proves "
+                        "nothing to you.</li>");
+        html_raw(h, "<li>Check the result against that manifest:</li></ol>");
+    }
+    html_raw(h, "<pre id=\"verify-command\">");
+    html_raw(h, c ? "build/sealed-verify result " : "sealed-verify result ");
     html_text(h, file);
     if (pi->client_id) {
         html_raw(h, " --client-id '");
         html_text(h, pi->client_id);
         html_raw(h, "'");
     }
-    if (pi->measurement) {
+    if (c) {
+        html_raw(h, " --manifest build/image/build-manifest.json");
+    } else if (pi->measurement) {
         html_raw(h, " --expect-measurement ");
         html_text(h, pi->measurement);
     }
@@ -111,10 +137,10 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
         html_text(h, why ? why : "the service is starting");
         html_raw(h, ". Please try again in a few minutes.</p>");
     }
-    html_raw(h, "<h2>How to verify a result</h2><ol>"
-                "<li>After logging in, download your result (a JWS file).</li>"
-                "<li>Build <code>sealed-verify</code> from this project's source and run:</li></ol>");
-    verify_command(h, pi, "sealed-login-result.jws");
+    html_raw(h, "<h2>How to verify a result</h2>"
+                "<p>After logging in, download your result (a JWS file). Then, in a checkout of this "
+                "project's source (<code>make all</code> builds <code>sealed-verify</code>):</p>");
+    verify_steps(h, pi, "sealed-login-result.jws");
     html_raw(h, "<p>It checks the signature and key id, recomputes REPORT_DATA from the PayPal client id, "
                 "your user id and the keys in play, checks the hardware evidence and its certificate chain "
                 "(when there is any) and compares the measurement with the one you rebuilt from source.</p>");
@@ -170,8 +196,8 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     html_text(h, b64 ? b64 : "");
     html_raw(h, "\">Download evidence</a> (sealed-login-result.jws)</p>");
     free(b64);
-    html_raw(h, "<p>Check it on your own machine:</p>");
-    verify_command(h, pi, "sealed-login-result.jws");
+    html_raw(h, "<p>Check it on your own machine, in a checkout of this project's source:</p>");
+    verify_steps(h, pi, "sealed-login-result.jws");
     html_raw(h, "<h2>The signed result (JWS)</h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");

@@ -12,6 +12,7 @@ struct page_info {
     const char *paypal_env;       /* "live", "sandbox", "local" */
     const char *domain;
     const char *measurement;      /* NULL: unmeasured development build */
+    const char *source_commit;    /* NULL: not built from a recorded commit (development) */
     const char *evidence_kind;    /* "none", "sev-snp+tpm2", ... */
     int hardware_attested;
     int ephemeral_key;

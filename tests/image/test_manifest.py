@@ -49,6 +49,9 @@ def make_image_builds_the_image_the_disk_and_the_manifest():
     state["append"] = make_var("IMAGE_APPEND")
     check(m["cmdline"] == state["append"] and m["uefi_disk"]["uki_sections"][".cmdline"] == state["append"],
           (m["cmdline"], state["append"]))
+    baked = open(os.path.join(IMG, "stage", "sealed-login.conf")).read()
+    check(f"source_commit = {m['source']['git_commit']}\n" in baked,
+          "the baked config names the commit the manifest names (pages tell visitors what to rebuild)")
 
 
 @case

@@ -88,11 +88,33 @@ TEST(metadata_sets_only_trust_rule_keys)
     /* whom the VM trusts or talks to is measured, never metadata */
     const char *refused[] = {"paypal_api_base", "paypal_authorize_url", "paypal_env", "acme_directory",
                              "paypal_ca_file", "acme_ca_file", "paypal_secret", "signing_key",
-                             "measurement", "idset_capacity", "https_port", "unknown"};
+                             "measurement", "source_commit", "idset_capacity", "https_port", "unknown"};
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         CHECK(config_apply_metadata(&c, refused[i], "https://evil.example") == -1);
     CHECK(c.paypal_api_base == NULL && c.acme_directory == NULL);
     config_clear(&c);
+}
+
+TEST(source_commit_must_be_a_commit_id)
+{
+    const char *good[] = {"0123456", "0123456789abcdef0123456789abcdef01234567",
+                          "0123456789abcdef0123456789abcdef01234567+dirty"};
+    const char *bad[] = {"012345", "0123456789ABCDEF", "main", "0123456789abcdef+clean", "0123456789abcdef 1",
+                         "0123456789abcdef\"><script>"};
+    char err[256];
+    struct config c;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        config_defaults(&c);
+        CHECK(config_set_str(&c.source_commit, good[i]) == 0);
+        CHECK(config_finish(&c, err, sizeof err) == 0);
+        config_clear(&c);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        config_defaults(&c);
+        CHECK(config_set_str(&c.source_commit, bad[i]) == 0);
+        CHECK(config_finish(&c, err, sizeof err) == -1 && strstr(err, "source_commit"));
+        config_clear(&c);
+    }
 }
 
 int main(void)
@@ -101,5 +123,6 @@ int main(void)
     RUN(file_keys_values_and_errors);
     RUN(environment_overrides_file);
     RUN(metadata_sets_only_trust_rule_keys);
+    RUN(source_commit_must_be_a_commit_id);
     return test_done();
 }

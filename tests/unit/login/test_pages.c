@@ -54,10 +54,40 @@ TEST(result_page_escapes_userinfo_and_embeds_download)
     json_decref(ev);
 }
 
+TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
+{
+    struct page_info pi = PI;
+    pi.dev_mode = 0;
+    pi.paypal_env = "live";
+    pi.evidence_kind = "tpm2";
+    pi.hardware_attested = 1;
+    pi.client_id = "AZcid";
+    pi.source_commit = "0123456789abcdef0123456789abcdef01234567";
+    struct html h;
+    html_init(&h);
+    pages_home(&h, &pi, 1, NULL);
+    CHECK(strstr(h.buf, "<pre id=\"rebuild-command\">git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp; "
+                        "make image</pre>") != NULL);
+    CHECK(strstr(h.buf, "<pre id=\"verify-command\">build/sealed-verify result sealed-login-result.jws "
+                        "--client-id 'AZcid' --manifest build/image/build-manifest.json</pre>") != NULL);
+    CHECK(!strstr(h.buf, "--allow-unattested") && !strstr(h.buf, "dirty-note"));
+    CHECK(strstr(h.buf, "reported by the hardware in each result") && !strstr(h.buf, "unmeasured"));
+    html_free(&h);
+    pi.source_commit = "0123456789abcdef0123456789abcdef01234567+dirty";
+    pi.measurement = "aa";
+    html_init(&h);
+    pages_home(&h, &pi, 1, NULL);
+    CHECK(strstr(h.buf, "git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp;") != NULL);
+    CHECK(strstr(h.buf, "id=\"dirty-note\"") != NULL);
+    CHECK(!strstr(h.buf, "--expect-measurement"));    /* the manifest, not the server's own claim */
+    html_free(&h);
+}
+
 int main(void)
 {
     RUN(escape_all_five_and_nul);
     RUN(home_page_says_what_it_must);
     RUN(result_page_escapes_userinfo_and_embeds_download);
+    RUN(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare);
     return test_done();
 }
