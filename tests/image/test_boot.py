@@ -220,7 +220,10 @@ def build_manifest_lists_the_artifacts_and_the_measurement_inputs():
         check(m["kernel"]["package"] in open(os.path.join(ROOT, "image", "kernel.lock")).read())
         check(m["source"]["source_date_epoch"] == 1700000000 and m["cmdline"] == append)
         conf = open(os.path.join(ROOT, "image", "sealed-login.conf"), "rb").read()
-        check(m["baked_config_sha256"] == hashlib.sha256(conf).hexdigest())
+        baked = cpio_member(d, "etc/sealed-login.conf")
+        check(baked.startswith(conf) and re.fullmatch(rb"# added by scripts/build-initramfs.sh\nsource_commit = "
+                                                      rb"[0-9a-f]{40}(\+dirty)?\n", baked[len(conf):]), baked[len(conf):])
+        check(m["baked_config_sha256"] == hashlib.sha256(baked).hexdigest())
         if not with_ovmf:
             check(m["measurements"] is None and "OVMF" in m["measurements_reason"])
             continue
