@@ -902,7 +902,8 @@ def launch(q, b, **_):
                                    displayName=b.get("displayName", "instance"), shape=b["shape"],
                                    shapeConfig=b.get("shapeConfig"), imageId=img["id"],
                                    sourceDetails=src, metadata=md, platformConfig=pc, launchOptions=lo,
-                                   instanceOptions=b.get("instanceOptions"), region=REGION, **tags(b)),
+                                   instanceOptions=b.get("instanceOptions"), agentConfig=b.get("agentConfig"),
+                                   region=REGION, **tags(b)),
                   ["PROVISIONING", "STARTING", "RUNNING"])
     vnic = ST.new("vnic", dict(compartmentId=b["compartmentId"], subnetId=sn["id"], privateIp=ip,
                                publicIp="1.2.3.4" if vd.get("assignPublicIp", True) else None,

@@ -54,10 +54,9 @@ class Env:
                     f"region=us-phoenix-1\nkey_file={self.key}\n")
         self.argv_log = os.path.join(self.dir, "argv.log")
         self.shim = os.path.join(self.dir, "oci-request-shim")
-        with open(self.shim, "w") as f:       # records argv (one JSON list a line), then runs the real tool
-            f.write(f"#!{sys.executable}\nimport json, os, sys\n"
-                    f"open({self.argv_log!r}, 'a').write(json.dumps(sys.argv) + '\\n')\n"
-                    f"os.execv({OCIREQ!r}, [{OCIREQ!r}] + sys.argv[1:])\n")
+        with open(self.shim, "w") as f:       # records argv (fields split by 0x1f, one run a line), runs the tool
+            f.write(f"#!/bin/sh\n{{ for a in \"$0\" \"$@\"; do printf '%s\\037' \"$a\"; done; echo; }} >>'{self.argv_log}'\n"
+                    f"exec '{OCIREQ}' \"$@\"\n")
         os.chmod(self.shim, 0o755)
         self.secret_file = os.path.join(self.dir, "paypal_secret")
         with open(self.secret_file, "w") as f:
@@ -110,7 +109,7 @@ class Env:
     def argvs(self):
         if not os.path.exists(self.argv_log):
             return []
-        return [json.loads(ln) for ln in open(self.argv_log)]
+        return [ln.rstrip("\n").split("\x1f")[:-1] for ln in open(self.argv_log)]
 
     def stop(self):
         self.p.terminate()
