@@ -23,15 +23,16 @@ required:
                              Needed on the first run; later runs keep the stored one unless given.
 options:
   --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/disk/sealed-login-gcp.tar.gz]
-  --internal-ip A            the VM's internal IPv4: the image's sealed.ip= address (read from disk.txt
-                             next to the image when present; must then agree)
+  --internal-ip A[/P]        the VM's internal IPv4: the image's sealed.ip= (read from disk.txt next to
+                             the image when present; must then agree). /P is needed for NAME-net.
   --name NAME                deployment name, prefix of every resource      [sealed-login]
   --region R / --zone Z      [us-central1 / REGION-b] (free tier: us-central1, us-west1, us-east1)
   --machine-type T           [e2-micro; n2d-standard-2 with --confidential]
   --confidential             AMD SEV-SNP Confidential VM (N2D, not free tier; SNP report + vTPM)
   --disk-gb N                boot disk size, pd-standard               [10; free tier: total <= 30]
   --network-tier T           STANDARD or PREMIUM for the external IP     [STANDARD]
-  --network NET --subnet S   VPC network and its subnet in REGION       [default, default]
+  --network NET --subnet S   VPC network and subnet in REGION   [NAME-net, NAME-subnet: made here, MTU
+                             1500, range from the image's sealed.ip=A/P; or e.g. default, default]
   --alert-email ADDR         Monitoring email channel: site-down and egress alerts
   --egress-cap-gib N         monthly egress cap the guard enforces      [180 STANDARD, 0.9 PREMIUM]
   --guard-action A           what the guard does at the cap: firewall (disable the web rule) or stop
@@ -47,7 +48,7 @@ EOF
 }
 
 PROJECT="" DOMAIN="" CLIENT_ID="" SECRET_FILE="" IMAGE_FILE="" INTERNAL_IP="" NAME=sealed-login
-REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK=default SUBNET=default
+REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK="" SUBNET=""
 EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET=""
 KEY_FILE="" TOKEN_FILE=""
 while [ $# -gt 0 ]; do
@@ -150,7 +151,33 @@ if [ -r "$DISK_TXT" ]; then
     INTERNAL_IP=$IMG_IP
 fi
 [ -n "$INTERNAL_IP" ] || die "give --internal-ip: the image configures its address from its kernel command line (sealed.ip=), so the VM must get exactly that one (no disk.txt next to $IMAGE_FILE)"
-[[ $INTERNAL_IP =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || die "--internal-ip '$INTERNAL_IP' is not an IPv4 address"
+if [[ $INTERNAL_IP == */* ]]; then
+    [ -z "$IMG_PREFIX" ] || [ "$IMG_PREFIX" = "${INTERNAL_IP#*/}" ] || die "--internal-ip prefix /${INTERNAL_IP#*/} differs from the image's /$IMG_PREFIX"
+    IMG_PREFIX=${INTERNAL_IP#*/} INTERNAL_IP=${INTERNAL_IP%/*}
+fi
+ipv4 "$INTERNAL_IP" || die "--internal-ip '$INTERNAL_IP' is not an IPv4 address"
+[ -z "$IMG_PREFIX" ] || { [[ $IMG_PREFIX =~ ^[0-9]+$ ]] && [ "$IMG_PREFIX" -ge 8 ] && [ "$IMG_PREFIX" -le 29 ]; } ||
+    die "the prefix /$IMG_PREFIX cannot be a GCE subnet (/8 to /29)"
+[ -z "$IMG_GW" ] || ipv4 "$IMG_GW" || die "the image's sealed.gw=$IMG_GW is not an IPv4 address"
+
+# The network: by default our own (NAME-net, custom mode, MTU 1500 as the image's interface, only our
+# firewall rule), whose one subnet is the image's own prefix; or an existing one (--network, --subnet).
+NETWORK=${NETWORK:-$NAME-net}
+OWN_NET=0
+if [ "$NETWORK" = "$NAME-net" ]; then OWN_NET=1; SUBNET=${SUBNET:-$NAME-subnet}; else SUBNET=${SUBNET:-default}; fi
+check_name --network "$NETWORK"
+check_name --subnet "$SUBNET"
+if [ "$OWN_NET" = 1 ]; then
+    [ -n "$IMG_PREFIX" ] || die "the subnet of $NETWORK is the image's own: give --internal-ip A/P (the image's sealed.ip=) or put the image's disk.txt next to it"
+    mask=$(( (0xFFFFFFFF << (32 - IMG_PREFIX)) & 0xFFFFFFFF ))
+    net_int=$(( $(ip2int "$INTERNAL_IP") & mask ))
+    RANGE=$(int2ip $net_int)/$IMG_PREFIX
+    GW_WANT=$(int2ip $((net_int + 1)))
+    case $(int2ip $net_int) in 10.*|192.168.*|172.1[6-9].*|172.2[0-9].*|172.3[01].*) ;; *) die "the image's address $INTERNAL_IP/$IMG_PREFIX is not in a private (RFC 1918) range: GCE subnets must be" ;; esac
+    [ -z "$IMG_GW" ] || [ "$IMG_GW" = "$GW_WANT" ] ||
+        die "the image's sealed.gw=$IMG_GW: a GCE subnet's gateway is always its first address, $GW_WANT; build the image with sealed.ip=$INTERNAL_IP/$IMG_PREFIX sealed.gw=$GW_WANT sealed.dns=169.254.169.254"
+    [ "$INTERNAL_IP" != "$GW_WANT" ] && [ "$INTERNAL_IP" != "$(int2ip $net_int)" ] || die "$INTERNAL_IP is the subnet's network or gateway address"
+fi
 
 # The secret: from a file or stdin, into our private directory; never on argv, never echoed.
 gcp_tmp_init
@@ -196,6 +223,29 @@ fi
 
 # ---- 2. the subnet agrees with the image's addresses ---------------------------------------------
 step "network"
+if [ "$OWN_NET" = 1 ]; then
+    if gcp_exists "$C/global/networks/$NETWORK" "reading network $NETWORK"; then
+        [ "$(jr '.mtu // 1460')" = 1500 ] || warn "network $NETWORK has MTU $(jr '.mtu // 1460'), the image's interface uses 1500"
+        have "network $NETWORK (MTU $(jr '.mtu // 1460'))"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create network $NETWORK (custom mode, MTU 1500)"
+    else
+        gcp_json POST "$C/global/networks" "$(jq -cn --arg n "$NETWORK" --arg m "$MARK" \
+            '{name:$n, autoCreateSubnetworks:false, mtu:1500, routingConfig:{routingMode:"REGIONAL"}, description:($m + ": the network of the sealed VM")}')" \
+            "creating network $NETWORK"
+        gcp_wait_compute "creating network $NETWORK"
+        made "network $NETWORK (custom mode, MTU 1500)"
+    fi
+    if gcp_exists "$C/regions/$REGION/subnetworks/$SUBNET" "reading subnetwork $SUBNET"; then
+        [ "$(jr .ipCidrRange)" = "$RANGE" ] || die "subnetwork $SUBNET has range $(jr .ipCidrRange), the image needs $RANGE: teardown.sh first"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create subnetwork $SUBNET $RANGE in $REGION"
+    else
+        gcp_json POST "$C/regions/$REGION/subnetworks" "$(jq -cn --arg n "$SUBNET" --arg net "global/networks/$NETWORK" --arg r "$RANGE" --arg m "$MARK" \
+            '{name:$n, network:$net, ipCidrRange:$r, privateIpGoogleAccess:false, description:($m + ": the prefix of the image sealed.ip=")}')" \
+            "creating subnetwork $SUBNET"
+        gcp_wait_compute "creating subnetwork $SUBNET ($RANGE)"
+        made "subnetwork $SUBNET $RANGE in $REGION"
+    fi
+fi
 if gcp_exists "$C/regions/$REGION/subnetworks/$SUBNET" "reading subnetwork $SUBNET in $REGION"; then
     CIDR=$(jr .ipCidrRange) GW=$(jr .gatewayAddress)
     in_cidr=$(awk -v ip="$INTERNAL_IP" -v cidr="$CIDR" 'function n(a, p) { split(a, p, "."); return ((p[1]*256+p[2])*256+p[3])*256+p[4] }

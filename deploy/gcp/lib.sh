@@ -52,6 +52,9 @@ gcp_tmp_init() {
 jr() { jq -r "$@" <"$GCP_RESP"; }             # read the last answer
 rfc1035() { [[ $1 =~ ^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$ ]]; }
 check_name() { rfc1035 "$2" || die "$1 '$2' is not a valid name: lowercase letters, digits and '-', starting with a letter, not ending with '-', at most 63 characters (RFC 1035)"; }
+ip2int() { local IFS=.; set -- $1; echo $(( ($1 << 24) | ($2 << 16) | ($3 << 8) | $4 )); }
+int2ip() { echo "$(( ($1 >> 24) & 255 )).$(( ($1 >> 16) & 255 )).$(( ($1 >> 8) & 255 )).$(( $1 & 255 ))"; }
+ipv4() { [[ $1 =~ ^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$ ]]; }
 urlenc() { jq -rn --arg s "$1" '$s|@uri'; }
 
 # CRC32C (Castagnoli) of a file, decimal, as Secret Manager's dataCrc32c. Secrets are small.

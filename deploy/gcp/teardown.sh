@@ -1,7 +1,7 @@
 #!/bin/bash
 # deploy/gcp/teardown.sh: removes what deploy.sh made for one deployment, found by its label
 # sealed-login=NAME (or, where GCP has no labels, by the name prefix NAME- and the description mark
-# "sealed-login=NAME"), in dependency order: VM, addresses, firewall, images, Monitoring, secret,
+# "sealed-login=NAME"), in dependency order: VM, addresses, firewall, network, images, Monitoring, secret,
 # IAM bindings, custom role, service accounts, bucket. Leaves everything else alone, and the APIs on.
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -74,7 +74,6 @@ del() {
     [ "${3:-}" = compute ] && gcp_wait_compute "deleting $2"
     made "deleted $2"; gone=$((gone + 1))
 }
-zonal() { sed 's#^.*/compute/v1/##'; }
 
 step "instances and disks"
 for link in $(list "$C/aggregated/instances?filter=$FILTER" instances '.items // {} | .[] | .instances[]? | .selfLink'); do
@@ -90,6 +89,14 @@ for link in $(list "$C/aggregated/addresses?filter=$FILTER" addresses '.items //
 done
 for link in $(list "$C/global/firewalls" firewalls ".items[]? | select((.name | startswith(\"$NAME-\")) and ((.description // \"\") | startswith(\"$MARK:\"))) | .selfLink"); do
     del "$link" "firewall rule $(basename "$link")" compute
+done
+
+step "network"
+for link in $(list "$C/aggregated/subnetworks" subnetworks ".items // {} | .[] | .subnetworks[]? | select((.name | startswith(\"$NAME-\")) and ((.description // \"\") | startswith(\"$MARK:\"))) | .selfLink"); do
+    del "$link" "subnetwork $(basename "$link")" compute
+done
+for link in $(list "$C/global/networks" networks ".items[]? | select((.name | startswith(\"$NAME-\")) and ((.description // \"\") | startswith(\"$MARK:\"))) | .selfLink"); do
+    del "$link" "network $(basename "$link")" compute
 done
 
 step "images"

@@ -134,6 +134,12 @@ class State:
         self.su_ops = {}
         self.ops = {}            # compute operation name -> dict (with private _apply, _steps)
         self.instances, self.disks, self.images, self.addresses, self.firewalls = {}, {}, {}, {}, {}
+        self.networks = {"default": {"kind": "compute#network", "id": "1000", "name": "default", "autoCreateSubnetworks": True,
+                                     "mtu": 1460, "selfLink": self.c_url("global/networks/default"), "description": "Default network"}}
+        self.subnets = {f"{r}/default": {"kind": "compute#subnetwork", "name": "default", "network": self.net_url("default"),
+                                         "ipCidrRange": c, "gatewayAddress": g, "region": self.c_url(f"regions/{r}"),
+                                         "selfLink": self.c_url(f"regions/{r}/subnetworks/default")}
+                        for r, (c, g) in SUBNETS.items()}
         self.buckets, self.objects, self.uploads = {}, {}, {}
         self.secrets = {}        # id -> {"meta":..., "versions": [...], "policy": {...}}
         self.sas, self.sa_keys, self.roles = {}, {}, {}
@@ -353,6 +359,7 @@ class Handler(BaseHTTPRequestHandler):
                             for k, v in d.items()}
                 return {"instances": pub(ST.instances), "disks": pub(ST.disks), "images": pub(ST.images),
                         "addresses": pub(ST.addresses), "firewalls": pub(ST.firewalls), "buckets": ST.buckets,
+                        "networks": ST.networks, "subnetworks": ST.subnets,
                         "objects": {f"{b}/{n}": {k: v for k, v in o.items() if k != "_data"} for (b, n), o in ST.objects.items()},
                         "secrets": {k: {"meta": v["meta"], "policy": v["policy"],
                                         "versions": [{x: y for x, y in ver.items() if x != "_data"} for ver in v["versions"]]}
@@ -532,21 +539,14 @@ class Api:
             return self.images(r[2:])
         if r[:2] == ["global", "firewalls"]:
             return self.fw(r[2:])
-        if r[:2] == ["global", "networks"] and len(r) == 3 and m == "GET":
-            if r[2] != "default":
-                raise notfound(f"The resource '{P}/global/networks/{r[2]}' was not found")
-            return 200, {"name": "default", "selfLink": ST.net_url("default"), "autoCreateSubnetworks": True}, ()
+        if r[:2] == ["global", "networks"]:
+            return self.nets(r[2:])
         if r[0] == "regions" and len(r) >= 3:
             region = r[1]
             if region not in ZONES:
                 raise bad(f"Invalid value for field 'region': '{region}'. Unknown region.")
-            if r[2] == "subnetworks" and len(r) == 4 and m == "GET":
-                if r[3] != "default":
-                    raise notfound(f"The resource '{P}/regions/{region}/subnetworks/{r[3]}' was not found")
-                cidr, gw = SUBNETS[region]
-                return 200, {"name": "default", "network": ST.net_url("default"), "ipCidrRange": cidr, "gatewayAddress": gw,
-                             "region": ST.c_url(f"regions/{region}"),
-                             "selfLink": ST.c_url(f"regions/{region}/subnetworks/default")}, ()
+            if r[2] == "subnetworks":
+                return self.subnet(region, r[3:])
             if r[2] == "addresses":
                 return self.addr(region, r[3:])
         if r[0] == "zones" and len(r) >= 3:
@@ -583,14 +583,14 @@ class Api:
 
     def aggregated(self, what):
         P = f"projects/{ST.project}"
-        src = {"instances": ST.instances, "disks": ST.disks, "addresses": ST.addresses}.get(what)
+        src = {"instances": ST.instances, "disks": ST.disks, "addresses": ST.addresses, "subnetworks": ST.subnets}.get(what)
         if src is None:
             raise notfound("not found")
         self.need(f"compute.{what}.list", P, compute=True)
         items = {}
         for key, v in src.items():
             scope = key.split("/")[0]
-            sk = ("regions/" if what == "addresses" else "zones/") + scope
+            sk = ("regions/" if what in ("addresses", "subnetworks") else "zones/") + scope
             if v in self.filtered([v]):
                 items.setdefault(sk, {what: []})[what].append(v)
         return 200, {"kind": f"compute#{what[:-1]}AggregatedList", "items": items,
@@ -682,9 +682,8 @@ class Api:
                  "description": b.get("description", ""), "selfLink": ST.c_url(f"regions/{region}/addresses/{name}")}
             if atype == "INTERNAL":
                 sub = b.get("subnetwork", "")
-                if not sub.endswith(f"regions/{region}/subnetworks/default"):
-                    raise bad(f"Invalid value for field 'resource.subnetwork': '{sub}'. The referenced subnetwork resource cannot be found.")
-                cidr, gw = SUBNETS[region]
+                sn = self.subnet_of(region, sub, "resource.subnetwork")
+                cidr, gw = sn["ipCidrRange"], sn["gatewayAddress"]
                 try:
                     ip = ipaddress.ip_address(b.get("address", ""))
                 except ValueError:
@@ -694,7 +693,7 @@ class Api:
                     raise bad(f"Requested internal IP address '{ip}' is outside the subnetwork '{cidr}' or reserved.", "invalid")
                 if any(x.get("address") == str(ip) for x in ST.addresses.values()):
                     raise bad(f"IP '{ip}' is already being used by another resource.", "ipInUseByAnotherResource")
-                a.update(address=str(ip), subnetwork=ST.c_url(f"regions/{region}/subnetworks/default"), purpose=b.get("purpose", "GCE_ENDPOINT"))
+                a.update(address=str(ip), subnetwork=sn["selfLink"], purpose=b.get("purpose", "GCE_ENDPOINT"))
             elif atype == "EXTERNAL":
                 ST.ip_next += 1
                 a.update(address=f"203.0.113.{ST.ip_next}", networkTier=tier)
@@ -731,8 +730,7 @@ class Api:
             self.need("compute.firewalls.create", f"{P}/global/firewalls/{name}", compute=True)
             if name in ST.firewalls:
                 raise exists(f"The resource '{P}/global/firewalls/{name}' already exists")
-            if not str(b.get("network", "")).endswith("global/networks/default"):
-                raise bad(f"Invalid value for field 'resource.network': '{b.get('network')}'. The referenced network resource cannot be found.")
+            net = self.net_of(b.get("network", ""), "resource.network")
             for a in b.get("allowed", []):
                 if a.get("IPProtocol") not in ("tcp", "udp", "icmp"):
                     raise bad("Invalid value for field 'resource.allowed[0].IPProtocol'.")
@@ -748,7 +746,7 @@ class Api:
                     ipaddress.ip_network(cidr)
                 except ValueError:
                     raise bad(f"Invalid value for field 'resource.sourceRanges[0]': '{cidr}'.")
-            f = dict(b, id=str(uuid.uuid4().int % 10**19), network=ST.net_url("default"), disabled=bool(b.get("disabled", False)),
+            f = dict(b, id=str(uuid.uuid4().int % 10**19), network=net["selfLink"], disabled=bool(b.get("disabled", False)),
                      selfLink=ST.c_url(f"global/firewalls/{name}"), creationTimestamp=now_rfc3339())
             f.setdefault("direction", "INGRESS")
             f.setdefault("priority", 1000)
@@ -766,11 +764,103 @@ class Api:
                     return 200, f, ()
                 if m == "DELETE":
                     return self.op("global", "firewalls", "delete", f"global/firewalls/{name}", lambda: ST.firewalls.pop(name, None))
-                self.need("compute.networks.updatePolicy", f"{P}/global/networks/default", compute=True)
+                self.need("compute.networks.updatePolicy", f"{P}/global/networks/{f['network'].split('/')[-1]}", compute=True)
                 b = self.body()
                 if set(b) - {"disabled", "sourceRanges", "allowed", "targetTags", "description", "priority"}:
                     raise bad("Invalid value for field 'resource': only updatable fields may be patched.")
                 return self.op("global", "firewalls", "patch", f"global/firewalls/{name}", lambda: f.update(b))
+        raise notfound("Method not found.")
+
+    def net_of(self, ref, field):
+        mm = re.fullmatch(rf"(?:https://compute\.googleapis\.com/compute/v1/)?(?:projects/{ST.project}/)?global/networks/([^/]+)", str(ref))
+        if not mm or mm.group(1) not in ST.networks:
+            raise bad(f"Invalid value for field '{field}': '{ref}'. The referenced network resource cannot be found.")
+        return ST.networks[mm.group(1)]
+
+    def subnet_of(self, region, ref, field):
+        mm = re.fullmatch(rf"(?:https://compute\.googleapis\.com/compute/v1/)?(?:projects/{ST.project}/)?regions/([^/]+)/subnetworks/([^/]+)", str(ref))
+        if not mm or mm.group(1) != region or f"{region}/{mm.group(2)}" not in ST.subnets:
+            raise bad(f"Invalid value for field '{field}': '{ref}'. The referenced subnetwork resource cannot be found in region {region}.")
+        return ST.subnets[f"{region}/{mm.group(2)}"]
+
+    def nets(self, r):
+        P = f"projects/{ST.project}"
+        m = self.m
+        if not r and m == "GET":
+            self.need("compute.networks.list", P, compute=True)
+            return 200, {"kind": "compute#networkList", "items": list(ST.networks.values())}, ()
+        if not r and m == "POST":
+            b = self.body()
+            name = b.get("name")
+            self.name_ok(name)
+            self.need("compute.networks.create", f"{P}/global/networks/{name}", compute=True)
+            if name in ST.networks:
+                raise exists(f"The resource '{P}/global/networks/{name}' already exists")
+            mtu = int(b.get("mtu", 1460))
+            if not 1300 <= mtu <= 8896:
+                raise bad(f"Invalid value for field 'resource.mtu': '{mtu}'. Must be between 1300 and 8896.")
+            if b.get("autoCreateSubnetworks", True) is not False:
+                raise bad("This fake makes custom-mode networks only: autoCreateSubnetworks must be false.")
+            n = {"kind": "compute#network", "id": str(uuid.uuid4().int % 10**19), "name": name, "autoCreateSubnetworks": False,
+                 "mtu": mtu, "description": b.get("description", ""), "routingConfig": b.get("routingConfig", {"routingMode": "REGIONAL"}),
+                 "selfLink": ST.c_url(f"global/networks/{name}"), "creationTimestamp": now_rfc3339()}
+            return self.op("global", "networks", "insert", f"global/networks/{name}", lambda: ST.networks.__setitem__(name, n))
+        if len(r) == 1:
+            name, res = r[0], f"{P}/global/networks/{r[0]}"
+            n = ST.networks.get(name)
+            if m in ("GET", "DELETE"):
+                self.need("compute.networks." + ("get" if m == "GET" else "delete"), res, compute=True)
+                if not n:
+                    raise notfound(f"The resource '{res}' was not found")
+                if m == "GET":
+                    return 200, n, ()
+                users = [x["selfLink"] for x in list(ST.subnets.values()) + list(ST.firewalls.values()) if x["network"] == n["selfLink"]]
+                if users:
+                    raise bad(f"The network resource '{res}' is already being used by '{users[0]}'", "resourceInUseByAnotherResource")
+                return self.op("global", "networks", "delete", f"global/networks/{name}", lambda: ST.networks.pop(name, None))
+        raise notfound("Method not found.")
+
+    def subnet(self, region, r):
+        P = f"projects/{ST.project}"
+        m = self.m
+        if not r and m == "POST":
+            b = self.body()
+            name = b.get("name")
+            self.name_ok(name)
+            self.need("compute.subnetworks.create", f"{P}/regions/{region}/subnetworks/{name}", compute=True)
+            if f"{region}/{name}" in ST.subnets:
+                raise exists(f"The resource '{P}/regions/{region}/subnetworks/{name}' already exists")
+            net = self.net_of(b.get("network", ""), "resource.network")
+            try:
+                cidr = ipaddress.ip_network(b.get("ipCidrRange", ""))
+            except ValueError:
+                raise bad(f"Invalid value for field 'resource.ipCidrRange': '{b.get('ipCidrRange')}'. Invalid IPCidrRange.")
+            if not cidr.is_private or cidr.version != 4 or cidr.prefixlen > 29 or cidr.prefixlen < 8:
+                raise bad(f"Invalid value for field 'resource.ipCidrRange': '{cidr}'. It must be an RFC 1918 IPv4 range from /8 to /29.")
+            for x in ST.subnets.values():
+                if x["network"] == net["selfLink"] and ipaddress.ip_network(x["ipCidrRange"]).overlaps(cidr):
+                    raise bad(f"Invalid IPCidrRange: {cidr} conflicts with existing subnetwork '{x['name']}' in region '{x['region'].split('/')[-1]}'.")
+            sn = {"kind": "compute#subnetwork", "id": str(uuid.uuid4().int % 10**19), "name": name, "network": net["selfLink"],
+                  "ipCidrRange": str(cidr), "gatewayAddress": str(cidr.network_address + 1), "region": ST.c_url(f"regions/{region}"),
+                  "description": b.get("description", ""), "privateIpGoogleAccess": bool(b.get("privateIpGoogleAccess", False)),
+                  "selfLink": ST.c_url(f"regions/{region}/subnetworks/{name}"), "creationTimestamp": now_rfc3339()}
+            return self.op(f"regions/{region}", "subnetworks", "insert", f"regions/{region}/subnetworks/{name}",
+                           lambda: ST.subnets.__setitem__(f"{region}/{name}", sn))
+        if len(r) == 1:
+            key, res = f"{region}/{r[0]}", f"{P}/regions/{region}/subnetworks/{r[0]}"
+            sn = ST.subnets.get(key)
+            if m in ("GET", "DELETE"):
+                self.need("compute.subnetworks." + ("get" if m == "GET" else "delete"), res, compute=True)
+                if not sn:
+                    raise notfound(f"The resource '{res}' was not found")
+                if m == "GET":
+                    return 200, sn, ()
+                users = [a["selfLink"] for a in ST.addresses.values() if a.get("subnetwork") == sn["selfLink"]] + \
+                        [i["selfLink"] for i in ST.instances.values() if i["networkInterfaces"][0]["subnetwork"] == sn["selfLink"]]
+                if users:
+                    raise bad(f"The subnetwork resource '{res}' is already being used by '{users[0]}'", "resourceInUseByAnotherResource")
+                return self.op(f"regions/{region}", "subnetworks", "delete", f"regions/{region}/subnetworks/{r[0]}",
+                               lambda: ST.subnets.pop(key, None))
         raise notfound("Method not found.")
 
     def inst(self, zone, r):
@@ -906,10 +996,11 @@ class Api:
         nic = nics[0]
         if nic.get("nicType") == "GVNIC" and "GVNIC" not in feats:
             raise bad(f"Invalid resource usage: 'Image {img['name']} does not support gVNIC.'", "invalidResourceUsage")
-        if not str(nic.get("network", "global/networks/default")).endswith("global/networks/default") or \
-                not str(nic.get("subnetwork", f"regions/{region}/subnetworks/default")).endswith(f"regions/{region}/subnetworks/default"):
-            raise bad("Invalid value for field 'resource.networkInterfaces[0].subnetwork': the subnetwork is not in the instance's region.")
-        cidr, gw = SUBNETS[region]
+        net = self.net_of(nic.get("network", "global/networks/default"), "resource.networkInterfaces[0].network")
+        sn = self.subnet_of(region, nic.get("subnetwork", f"regions/{region}/subnetworks/default"), "resource.networkInterfaces[0].subnetwork")
+        if sn["network"] != net["selfLink"]:
+            raise bad("Invalid value for field 'resource.networkInterfaces[0].subnetwork': the subnetwork is not in the given network.")
+        cidr, gw = sn["ipCidrRange"], sn["gatewayAddress"]
         net_ip = nic.get("networkIP")
         internal = None
         if net_ip:
@@ -954,7 +1045,7 @@ class Api:
                 "type": ST.c_url(f"zones/{zone}/diskTypes/{dm.group(2)}"), "sourceImage": img["selfLink"],
                 "sourceImageId": img["id"], "users": [url], "labels": ip_.get("labels", {}), "status": "READY",
                 "selfLink": ST.c_url(f"zones/{zone}/disks/{disk_name}")}
-            ni = {"network": ST.net_url("default"), "subnetwork": ST.c_url(f"regions/{region}/subnetworks/default"),
+            ni = {"network": net["selfLink"], "subnetwork": sn["selfLink"],
                   "networkIP": net_ip or str(ipaddress.ip_network(cidr).network_address + 100 + len(ST.instances)),
                   "name": "nic0", "accessConfigs": []}
             if nic.get("nicType"):

@@ -193,7 +193,8 @@ def trusted_metadata_keys():
 def dry_run_plans_and_changes_nothing():
     n = log_len()
     r = deploy("--dry-run")
-    for want in ("would enable compute.googleapis.com", "would create bucket", "would upload", "would create image",
+    for want in ("would enable compute.googleapis.com", "would create network sealed-login-net (custom mode, MTU 1500)",
+                 "would create subnetwork sealed-login-subnet 10.128.0.0/20 in us-central1", "would create bucket", "would upload", "would create image",
                  "would create secret", "would add a version", "would create service account sealed-login-vm@",
                  "would reserve static external IP", "would reserve internal IP sealed-login-internal-ip 10.128.0.10",
                  "would create firewall rule sealed-login-web", "would create instance sealed-login: e2-micro",
@@ -234,6 +235,11 @@ def deploy_creates_every_resource_wired_together():
     check(fw["targetTags"] == inst["tags"]["items"] == ["sealed-login"], (fw["targetTags"], inst["tags"]))
     check(fw["allowed"] == [{"IPProtocol": "tcp", "ports": ["80", "443"]}] and fw["sourceRanges"] == ["0.0.0.0/0"] and not fw["disabled"], fw)
     nic = inst["networkInterfaces"][0]
+    net, sub = s["networks"]["sealed-login-net"], s["subnetworks"]["us-central1/sealed-login-subnet"]
+    check(net["mtu"] == 1500 and net["autoCreateSubnetworks"] is False and sub["ipCidrRange"] == "10.128.0.0/20"
+          and sub["gatewayAddress"] == "10.128.0.1" and sub["network"] == net["selfLink"], (net, sub))
+    check(nic["network"] == net["selfLink"] and nic["subnetwork"] == sub["selfLink"] and fw["network"] == net["selfLink"], nic)
+    check(s["firewalls"]["default-allow-ssh"]["network"] != net["selfLink"], "the default network's rules reach the VM")
     ext = s["addresses"]["us-central1/sealed-login-ip"]
     internal = s["addresses"]["us-central1/sealed-login-internal-ip"]
     check(nic["networkIP"] == internal["address"] == "10.128.0.10" and internal["status"] == "IN_USE", (nic, internal))
@@ -396,13 +402,13 @@ def failing_operation_mid_way_then_rerun_completes():
     ctl("fault", {"op_fail": {"kind": "instances", "type": "insert", "code": "ZONE_RESOURCE_POOL_EXHAUSTED",
                               "message": "The zone 'projects/sealed-test/zones/us-central1-b' does not have enough resources available to fulfill the request."},
                   "http": {"method": "GET", "path_re": "/global/firewalls/sl-two-web$", "status": 503, "count": 1}})
-    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, expect=1)
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, "--network", "default", expect=1)
     check("creating instance sl-two" in r.stderr and "ZONE_RESOURCE_POOL_EXHAUSTED" in r.stderr and "rerun" in r.stderr, r.stderr)
     check("HTTP 503" in r.stderr and "retry 1" in r.stderr, "the 503 was not retried visibly")
     s = state()
     check("us-central1-b/sl-two" not in s["instances"] and "us-central1/sl-two-ip" in s["addresses"], "partial state unexpected")
     n = log_len()
-    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, secret=False)
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, "--network", "default", secret=False)
     m = mutations(n)
     check([x for x in m if "/instances" in x] == ["POST compute.googleapis.com/compute/v1/projects/sealed-test/zones/us-central1-b/instances"], m)
     check(not any("/addresses" in x or "/firewalls" in x or "/images" in x or "serviceAccounts" in x for x in m), m)
@@ -420,7 +426,8 @@ def iam_concurrent_change_is_retried_with_the_new_etag():
     st, pol = api("GET", url + ":getIamPolicy", token=tok)
     check(api("POST", url + ":setIamPolicy", {"policy": {"etag": pol["etag"], "bindings": []}}, token=tok)[0] == 200, "")
     ctl("fault", {"iam_conflict": 1})
-    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", os.path.join(WORK, "disk2", "sealed-login-gcp.tar.gz"), secret=False)
+    r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", os.path.join(WORK, "disk2", "sealed-login-gcp.tar.gz"),
+               "--network", "default", secret=False)
     check("changed concurrently" in r.stderr, r.stderr)
     pol = state()["secrets"]["sl-two-paypal-secret"]["policy"]
     check(pol["bindings"] == [{"role": "roles/secretmanager.secretAccessor",
@@ -452,15 +459,23 @@ def clear_errors_for_the_usual_mistakes():
     os.makedirs(img3, exist_ok=True)
     shutil.copy(IMAGE, img3)
     r = deploy("--name", "sl-bad", "--internal-ip", "10.128.0.12", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"),
-               "--machine-type", "e2-mikro", expect=1)
+               "--machine-type", "e2-mikro", "--network", "default", expect=1)
     check("creating instance sl-bad: HTTP 400 INVALID_ARGUMENT" in r.stderr and "e2-mikro' does not exist in zone" in r.stderr, r.stderr)
     # local checks before anything is sent
     r = deploy("--name", "Bad_Name", expect=1)
     check("RFC 1035" in r.stderr, r.stderr)
     r = deploy("--internal-ip", "10.128.0.99", expect=1)
     check("differs from the image's sealed.ip=10.128.0.10" in r.stderr, r.stderr)
-    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"),
+               "--network", "default", expect=1)
     check("outside subnet default (10.128.0.0/20)" in r.stderr and "sealed.ip=10.200.0.5/20 sealed.gw=10.128.0.1" in r.stderr, r.stderr)
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
+    check("give --internal-ip A/P" in r.stderr, r.stderr)
+    with open(os.path.join(img3, "disk.txt"), "w") as f:
+        f.write("cmdline=console=ttyS0 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3\n")
+    r = deploy("--name", "sl-bad", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
+    check("a GCE subnet's gateway is always its first address, 10.0.2.1" in r.stderr, r.stderr)
+    os.unlink(os.path.join(img3, "disk.txt"))
     notraw = os.path.join(WORK, "notraw.tar.gz")
     subprocess.run(["tar", "-czf", notraw, "-C", WORK, "paypal-secret"], check=True)
     r = deploy("--image", notraw, "--internal-ip", "10.128.0.12", expect=1)
@@ -533,11 +548,11 @@ def confidential_sev_snp_vm():
     os.makedirs(img, exist_ok=True)
     shutil.copy(IMAGE, img)
     image = os.path.join(img, "sealed-login-gcp.tar.gz")
-    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-east1-b", "--internal-ip", "10.142.0.10", "--image", image,
+    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-east1-b", "--internal-ip", "10.142.0.10/20", "--image", image,
                "--no-uptime-check", expect=1)
     check("SEV_SNP is not available in zone us-east1-b" in r.stderr and "not free tier" in r.stderr, r.stderr)
     run("teardown.sh", "--project", PROJECT, "--name", "sl-snp", "--key-file", KEY, "--yes")
-    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-central1-a", "--internal-ip", "10.128.0.20", "--image", image,
+    r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-central1-a", "--internal-ip", "10.128.0.20/20", "--image", image,
                "--no-uptime-check")
     s = state()
     inst = s["instances"]["us-central1-a/sl-snp"]
@@ -582,6 +597,7 @@ def teardown_removes_every_deployment_and_nothing_else():
     for k in ("instances", "disks", "images", "addresses", "channels", "uptime", "alerts", "roles", "buckets", "objects"):
         check(not {n: v for n, v in s[k].items() if not (isinstance(v, dict) and v.get("deleted"))}, f"{k} left: {list(s[k])}")
     check(set(s["firewalls"]) == {"default-allow-ssh"} and set(s["secrets"]) == {"unrelated-secret"}, (s["firewalls"], s["secrets"]))
+    check(set(s["networks"]) == {"default"} and all(k.endswith("/default") for k in s["subnetworks"]), (list(s["networks"]), list(s["subnetworks"])))
     check(set(s["service_accounts"]) == {INFO["deployer"], INFO["outsider"]}, list(s["service_accounts"]))
     check(s["policy"]["bindings"] == [{"role": "roles/owner", "members": [f"serviceAccount:{INFO['deployer']}", "user:operator@example.com"]},
                                       {"role": "roles/viewer", "members": [f"serviceAccount:{INFO['outsider']}"]}], s["policy"])
