@@ -22,6 +22,8 @@ required:
   --paypal-secret-file F|-   PayPal secret from file F or stdin (-); never as an argument.
                              Needed on the first run; later runs keep the stored one unless given.
 options:
+  --signing-key-file F|-     optional: the P-256 key (PEM) that signs results, kept in Secret Manager
+                             (metadata signing_key_secret_ocid); else the VM makes one per boot
   --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/disk/sealed-login-gcp.tar.gz]
   --internal-ip A[/P]        the VM's internal IPv4: the image's sealed.ip= (read from disk.txt next to
                              the image when present; must then agree). /P is needed for NAME-net.
@@ -50,13 +52,14 @@ EOF
 PROJECT="" DOMAIN="" CLIENT_ID="" SECRET_FILE="" IMAGE_FILE="" INTERNAL_IP="" NAME=sealed-login
 REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK="" SUBNET=""
 EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET=""
-KEY_FILE="" TOKEN_FILE=""
+KEY_FILE="" TOKEN_FILE="" SIGNKEY_FILE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --project) PROJECT=$2; shift ;;
         --domain) DOMAIN=$2; shift ;;
         --paypal-client-id) CLIENT_ID=$2; shift ;;
         --paypal-secret-file) SECRET_FILE=$2; shift ;;
+        --signing-key-file) SIGNKEY_FILE=$2; shift ;;
         --paypal-secret|--secret) die "$1: the secret is never taken as an argument (it would show in ps and shell history): use --paypal-secret-file FILE or - (stdin)" ;;
         --image) IMAGE_FILE=$2; shift ;;
         --internal-ip) INTERNAL_IP=$2; shift ;;
@@ -188,12 +191,28 @@ if [ -n "$SECRET_FILE" ]; then
     fi
     [ -s "$GCP_TMP/paypal.secret" ] || die "the PayPal secret is empty"
     [ "$(wc -c <"$GCP_TMP/paypal.secret")" -le 65536 ] || die "the PayPal secret is larger than 64 KiB (Secret Manager's cap)"
-    openssl base64 -A <"$GCP_TMP/paypal.secret" >"$GCP_TMP/paypal.b64"
+    openssl base64 -A <"$GCP_TMP/paypal.secret" >"$GCP_TMP/paypal.secret.b64"
+fi
+# The result signing key (optional): a P-256 private key in PEM, kept in Secret Manager so results stay
+# verifiable against one pinned public key across reboots (else the service makes a key per boot).
+SIGNER_PUB=""
+if [ -n "$SIGNKEY_FILE" ]; then
+    [ "$SIGNKEY_FILE" != - ] || [ "$SECRET_FILE" != - ] || die "only one of --paypal-secret-file and --signing-key-file can be - (stdin)"
+    if [ "$SIGNKEY_FILE" = - ]; then cat >"$GCP_TMP/signkey.secret"; else
+        [ -r "$SIGNKEY_FILE" ] || die "cannot read --signing-key-file $SIGNKEY_FILE"
+        cat <"$SIGNKEY_FILE" >"$GCP_TMP/signkey.secret"
+    fi
+    SIGNER_PUB=$(openssl pkey -in "$GCP_TMP/signkey.secret" -pubout 2>/dev/null) ||
+        die "--signing-key-file is not a private key in PEM (make one: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)"
+    openssl pkey -pubin -noout -text <<<"$SIGNER_PUB" 2>/dev/null | grep -q 'prime256v1\|P-256' ||
+        die "--signing-key-file must be an EC P-256 key (results are ES256)"
+    openssl base64 -A <"$GCP_TMP/signkey.secret" >"$GCP_TMP/signkey.secret.b64"
 fi
 
 VM_SA=$NAME-vm@$PROJECT.iam.gserviceaccount.com
 GUARD_SA=$NAME-guard@$PROJECT.iam.gserviceaccount.com
 SECRET_ID=$NAME-paypal-secret
+SIGNKEY_ID=$NAME-signing-key
 ROLE_ID=sealedLoginGuard_$(printf '%s' "$NAME" | tr -- - _)
 FW=$NAME-web EXT_ADDR=$NAME-ip INT_ADDR=$NAME-internal-ip
 C=$GCP_COMPUTE/projects/$PROJECT
@@ -313,51 +332,61 @@ else
 fi
 
 # ---- 4. the PayPal secret ------------------------------------------------------------------------
-step "secret"
-S=$GCP_SECRETS/projects/$PROJECT/secrets/$SECRET_ID
-secret_new=0
-if gcp_exists "$S" "reading secret $SECRET_ID"; then have "secret $SECRET_ID"
-elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create secret $SECRET_ID (automatic replication)"; secret_new=1
-else
-    gcp_json POST "$GCP_SECRETS/projects/$PROJECT/secrets?secretId=$SECRET_ID" \
-        "$(jq -cn --argjson lab "$LABELS" '{replication:{automatic:{}}, labels:$lab}')" "creating secret $SECRET_ID"
-    made "secret $SECRET_ID"; secret_new=1
-fi
-latest=none
-if [ "$secret_new" = 0 ]; then
-    gcp_req GET "$S/versions/latest:access"
-    if ok2xx; then
-        latest=$(jr '.name | split("/") | last')
-        if [ -s "$GCP_TMP/paypal.b64" ]; then
-            jr -j '.payload.data' >"$GCP_TMP/stored.b64"
-            cmp -s "$GCP_TMP/stored.b64" "$GCP_TMP/paypal.b64" && latest=same
-        fi
-        rm -f "$GCP_TMP/stored.b64"; : >"$GCP_RESP"
-    elif [ "$GCP_STATUS" != 404 ] && [ "$GCP_STATUS" != 400 ] && [ "$GCP_STATUS" != 412 ]; then
-        : >"$GCP_RESP"; gcp_fail "reading the latest version of secret $SECRET_ID"
+step "secrets"
+# ensure_secret ID VALUE_FILE WHAT OPTION: the secret, and a latest version holding VALUE_FILE's bytes
+# (when given). Sets SECRET_STATE[ID] to new, exists or absent (dry run).
+declare -A SECRET_STATE
+ensure_secret() {
+    local id=$1 val=$2 what=$3 opt=$4 S=$GCP_SECRETS/projects/$PROJECT/secrets/$1 latest=none crc ver v
+    SECRET_STATE[$id]=exists
+    if gcp_exists "$S" "reading secret $id"; then have "secret $id ($what)"
+    elif [ ! -s "$val" ] && [ "$opt" = --signing-key-file ]; then SECRET_STATE[$id]=absent; return 0
+    elif [ ! -s "$val" ]; then die "secret $id does not exist yet: give the $what with $opt FILE (or - for stdin)"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create secret $id ($what, automatic replication)"; SECRET_STATE[$id]=absent
+    else
+        gcp_json POST "$GCP_SECRETS/projects/$PROJECT/secrets?secretId=$id" \
+            "$(jq -cn --argjson lab "$LABELS" '{replication:{automatic:{}}, labels:$lab}')" "creating secret $id"
+        made "secret $id ($what)"; SECRET_STATE[$id]=new
     fi
-fi
-if [ "$latest" = same ]; then have "secret $SECRET_ID holds the given value (latest version)"
-elif [ ! -s "$GCP_TMP/paypal.b64" ]; then
-    [ "$latest" != none ] || die "secret $SECRET_ID has no enabled version: give the PayPal secret with --paypal-secret-file FILE (or - for stdin)"
-    have "secret $SECRET_ID version $latest (no new value given)"
-elif [ "$GCP_DRY_RUN" = 1 ]; then plan "add a version to secret $SECRET_ID (value not shown)"
-else
-    crc=$(crc32c_file "$GCP_TMP/paypal.secret")
-    { printf '{"payload":{"data":"'; cat "$GCP_TMP/paypal.b64"; printf '","dataCrc32c":"%s"}}' "$crc"; } >"$GCP_TMP/version.json"
-    gcp_req POST "$S:addVersion" "$GCP_TMP/version.json"
-    rm -f "$GCP_TMP/version.json"
-    ok2xx || gcp_fail "adding a version to secret $SECRET_ID"
-    ver=$(jr '.name | split("/") | last')
-    made "secret $SECRET_ID version $ver (CRC32C checked by Secret Manager)"
-    # Older enabled versions are disabled: the VM reads "latest", and Secret Manager's free tier counts active versions.
-    gcp_req GET "$S/versions?filter=state:ENABLED"
-    ok2xx || gcp_fail "listing the versions of secret $SECRET_ID"
-    for v in $(jr --arg v "$ver" '.versions[]? | .name | select(split("/") | last != $v)'); do
-        gcp_req POST "$GCP_SECRETS/$v:disable"; ok2xx || gcp_fail "disabling the old version $v"
-        made "disabled old version ${v##*/}"
-    done
-fi
+    if [ "${SECRET_STATE[$id]}" = exists ]; then
+        gcp_req GET "$S/versions/latest:access"
+        if ok2xx; then
+            latest=$(jr '.name | split("/") | last')
+            if [ -s "$val" ]; then
+                jr -j '.payload.data' >"$GCP_TMP/stored.b64"
+                cmp -s "$GCP_TMP/stored.b64" "$val.b64" && latest=same
+            fi
+            rm -f "$GCP_TMP/stored.b64"; : >"$GCP_RESP"
+        elif [ "$GCP_STATUS" != 404 ] && [ "$GCP_STATUS" != 400 ] && [ "$GCP_STATUS" != 412 ]; then
+            : >"$GCP_RESP"; gcp_fail "reading the latest version of secret $id"
+        fi
+    fi
+    if [ "$latest" = same ]; then have "secret $id holds the given value (latest version)"
+    elif [ ! -s "$val" ]; then
+        [ "$latest" != none ] || [ "${SECRET_STATE[$id]}" = absent ] || die "secret $id has no enabled version: give the $what with $opt FILE (or - for stdin)"
+        [ "$latest" = none ] || have "secret $id version $latest (no new value given)"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "add a version to secret $id (value not shown)"
+    else
+        crc=$(crc32c_file "$val")
+        { printf '{"payload":{"data":"'; cat "$val.b64"; printf '","dataCrc32c":"%s"}}' "$crc"; } >"$GCP_TMP/version.json"
+        gcp_req POST "$S:addVersion" "$GCP_TMP/version.json"
+        rm -f "$GCP_TMP/version.json"
+        ok2xx || gcp_fail "adding a version to secret $id"
+        ver=$(jr '.name | split("/") | last')
+        made "secret $id version $ver (CRC32C checked by Secret Manager)"
+        # Older enabled versions are disabled: the VM reads "latest", and the free tier counts active versions.
+        gcp_req GET "$S/versions?filter=state:ENABLED"
+        ok2xx || gcp_fail "listing the versions of secret $id"
+        for v in $(jr --arg v "$ver" '.versions[]? | .name | select(split("/") | last != $v)'); do
+            gcp_req POST "$GCP_SECRETS/$v:disable"; ok2xx || gcp_fail "disabling the old version $v of $id"
+            made "disabled old version ${v##*/} of $id"
+        done
+    fi
+}
+ensure_secret "$SECRET_ID" "$GCP_TMP/paypal.secret" "PayPal secret" --paypal-secret-file
+ensure_secret "$SIGNKEY_ID" "$GCP_TMP/signkey.secret" "result signing key" --signing-key-file
+SIGNING=0
+[ "${SECRET_STATE[$SIGNKEY_ID]}" = absent ] && [ ! -s "$GCP_TMP/signkey.secret" ] || SIGNING=1
 
 # ---- 5. service accounts and their rights --------------------------------------------------------
 step "identities"
@@ -374,12 +403,17 @@ add_member() {   # jq filter adding member $2 to role $1 (unconditional binding)
     printf 'if any(.[]; .role == %s and (.condition == null)) then map(if .role == %s and (.condition == null) then .members = ((.members + [%s]) | unique) else . end) else . + [{role: %s, members: [%s]}] end' \
         "$(q "$1")" "$(q "$1")" "$(q "$2")" "$(q "$1")" "$(q "$2")"
 }
-ensure_sa "$NAME-vm" "$VM_SA" "sealed-login VM $NAME: reads its PayPal secret, nothing else"
-if [ "$GCP_DRY_RUN" = 1 ] && [ "$secret_new" = 1 ]; then plan "grant roles/secretmanager.secretAccessor on secret $SECRET_ID (only) to $VM_SA"
-elif gcp_policy_edit "GET $S:getIamPolicy" "$S:setIamPolicy" "$(add_member roles/secretmanager.secretAccessor "serviceAccount:$VM_SA")" "secret $SECRET_ID"; then
-    [ "$GCP_DRY_RUN" = 1 ] && plan "grant roles/secretmanager.secretAccessor on secret $SECRET_ID (only) to $VM_SA" ||
-        made "roles/secretmanager.secretAccessor on secret $SECRET_ID (only) for $VM_SA"
-else have "$VM_SA may read secret $SECRET_ID (and no other)"; fi
+ensure_sa "$NAME-vm" "$VM_SA" "sealed-login VM $NAME: reads its own secrets, nothing else"
+grant_secret() {   # $1 = secret id: the VM's account may read it (secretAccessor on that secret only)
+    local S=$GCP_SECRETS/projects/$PROJECT/secrets/$1
+    if [ "${SECRET_STATE[$1]}" = absent ]; then plan "grant roles/secretmanager.secretAccessor on secret $1 (only) to $VM_SA"
+    elif gcp_policy_edit "GET $S:getIamPolicy" "$S:setIamPolicy" "$(add_member roles/secretmanager.secretAccessor "serviceAccount:$VM_SA")" "secret $1"; then
+        [ "$GCP_DRY_RUN" = 1 ] && plan "grant roles/secretmanager.secretAccessor on secret $1 (only) to $VM_SA" ||
+            made "roles/secretmanager.secretAccessor on secret $1 (only) for $VM_SA"
+    else have "$VM_SA may read secret $1"; fi
+}
+grant_secret "$SECRET_ID"
+[ "$SIGNING" = 0 ] || grant_secret "$SIGNKEY_ID"
 
 # The egress guard: its own account, a custom role with exactly what it needs, bound with a condition
 # naming this deployment's instance and firewall rule; reading metrics is roles/monitoring.viewer.
@@ -468,8 +502,9 @@ I=$C/zones/$ZONE/instances/$NAME
 # Label values allow no '.': the cap 0.9 is written 0-9 (egress-guard.sh reads it back).
 INSTANCE_LABELS=$(jq -cn --argjson lab "$LABELS" --arg cap "$(printf '%s' "$CAP_GIB" | tr . -)" --arg act "$GUARD_ACTION" \
     '$lab + {"egress-cap-gib":$cap, "egress-action":$act}')
-METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" \
-    '{items:[{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s}]}')
+METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" --arg k "$SIGNKEY_ID" --argjson sk "$SIGNING" \
+    '{items:([{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s}]
+             + if $sk == 1 then [{key:"signing_key_secret_ocid",value:$k}] else [] end)}')
 create_instance() {
     local body
     body=$(jq -cn --arg n "$NAME" --arg mt "zones/$ZONE/machineTypes/$MACHINE" --arg img "projects/$PROJECT/global/images/$IMAGE_NAME" \
@@ -641,6 +676,10 @@ say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it a
 say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"
 say "verify:         log in at https://$DOMAIN/, save the result as result.jws, then"
 say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest build/image/build-manifest.json"
+if [ -n "$SIGNER_PUB" ]; then
+    say "signer key:     results are signed by this key; pin it with sealed-verify --signer-key FILE:"
+    printf '%s\n' "$SIGNER_PUB" | sed 's/^/                /'
+fi
 say "serial log:     deploy/gcp/status.sh --project $PROJECT --name $NAME --zone $ZONE --serial"
 say "egress guard:   run every 15 minutes from a machine you trust, e.g. crontab:"
 say "                */15 * * * * $HERE/egress-guard.sh --project $PROJECT --name $NAME --zone $ZONE --key-file \$HOME/.config/sealed-login/$NAME-guard.json"

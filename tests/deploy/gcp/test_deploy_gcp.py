@@ -100,6 +100,11 @@ ENV = {"PATH": BIN, "HOME": WORK, "LANG": "C", "SEALED_GCP_CONNECT_TO": f"127.0.
        "SEALED_GCP_CA_FILE": CA, "SEALED_GCP_RETRY_DELAY": "0", "SEALED_GCP_IAM_DELAY": "0", "TMPDIR": WORK}
 
 # ---- the leak sampler ----------------------------------------------------------------------------
+SIGNKEY = os.path.join(WORK, "signing-key.pem")
+subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", SIGNKEY], check=True)
+os.chmod(SIGNKEY, 0o600)
+SIGNKEY_BODY = "".join(open(SIGNKEY).read().splitlines()[1:-1])   # the base64 of the private key
+SECRETS = [SECRET1, SECRET2, SIGNKEY_BODY[:40], SIGNKEY_BODY[-40:]]
 LEAKS = []
 OUTPUTS = []
 _sampling = threading.Event()
@@ -121,7 +126,7 @@ def _sample():
                         env = f.read().decode(errors="replace")
             except OSError:
                 continue
-            for s in (SECRET1, SECRET2):
+            for s in SECRETS:
                 if s in argv or s in env:
                     LEAKS.append(f"secret in pid {pid}: {argv[:80]!r}")
             if "ya29." in argv or "ya29." in env or "Bearer " in argv:
@@ -388,6 +393,32 @@ def a_new_image_replaces_the_vm_only_when_asked():
 
 
 @case
+def signing_key_kept_in_secret_manager():
+    rsa = os.path.join(WORK, "rsa.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa], check=True)
+    r = deploy("--signing-key-file", rsa, secret=False, expect=1)
+    check("must be an EC P-256 key" in r.stderr, r.stderr)
+    n = log_len()
+    r = deploy("--signing-key-file", SIGNKEY, secret=False)
+    m = mutations(n)
+    check(any(x.endswith("secrets") for x in m) and any(x.endswith("sealed-login-signing-key:addVersion") for x in m)
+          and any(x.endswith("sealed-login-signing-key:setIamPolicy") for x in m) and any(x.endswith("/setMetadata") for x in m), m)
+    pub = subprocess.run(["openssl", "pkey", "-in", SIGNKEY, "-pubout"], capture_output=True, text=True, check=True).stdout
+    check(pub.splitlines()[1] in r.stdout and "--signer-key" in r.stdout, "the public key is not shown for pinning")
+    s = state()
+    md = {i["key"]: i["value"] for i in s["instances"]["us-central1-b/sealed-login"]["metadata"]["items"]}
+    check(md.get("signing_key_secret_ocid") == "sealed-login-signing-key" and set(md) <= trusted_metadata_keys(), md)
+    check(ctl("secret_values")["sealed-login-signing-key"] == [base64.b64encode(open(SIGNKEY, "rb").read()).decode()], "stored key differs")
+    tok = token_for(f"sealed-login-vm@{PROJECT}.iam.gserviceaccount.com")
+    for sid in ("sealed-login-signing-key", "sealed-login-paypal-secret"):
+        st, _ = api("GET", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/{sid}/versions/latest:access", token=tok)
+        check(st == 200, f"the VM cannot read {sid}: {st}")
+    n = log_len()
+    deploy(secret=False)   # not given again: kept, and still in the metadata
+    check(mutations(n) == [], mutations(n))
+
+
+@case
 def secret_never_taken_as_an_argument():
     r = deploy("--paypal-secret", "hunter2-should-not-pass", secret=False, expect=1)
     check("never taken as an argument" in r.stderr, r.stderr)
@@ -616,7 +647,7 @@ def no_secret_or_token_in_any_output_argv_or_request_line():
     check(len(tokens) > 10, "too few tokens to mean anything")
     check(RUNS > 20, f"only {RUNS} runs")
     for text in OUTPUTS:
-        for s in (SECRET1, SECRET2, base64.b64encode(SECRET1.encode()).decode()):
+        for s in SECRETS + [base64.b64encode(SECRET1.encode()).decode()]:
             check(s not in text, "a secret in an output")
         for t in tokens:
             check(t not in text, "a token in an output")
