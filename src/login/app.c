@@ -82,6 +82,7 @@ static void page_info(const struct app *a, struct page_info *pi)
     pi->domain = a->d.cfg->domain;
     pi->measurement = a->d.cfg->measurement;
     pi->source_commit = a->d.cfg->source_commit;
+    pi->kernel_cmdline = a->d.cfg->kernel_cmdline;
     pi->evidence_kind = attest_kind(a->d.attest);
     pi->hardware_attested = strcmp(pi->evidence_kind, "none") != 0;
     pi->ephemeral_key = signer_is_ephemeral(a->d.signer);
@@ -479,7 +480,7 @@ json_t *app_status(struct app *a)
         strftime(nabuf, sizeof nabuf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const char *why = login_unavailable(a);
     json_t *s = json_pack(
-        "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:s?, s:{s:s?, s:s, s:i}, s:o,"
+        "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:s?, s:s?, s:{s:s?, s:s, s:i}, s:o,"
         " s:s, s:b, s:{s:I, s:I, s:i, s:I}}",
         "service", "sealed-login", "version", SERVICE_VERSION,
         "uptime_s", (json_int_t)(time(NULL) - a->started),
@@ -495,7 +496,7 @@ json_t *app_status(struct app *a)
         "measurement", a->d.cfg->measurement ? json_string(a->d.cfg->measurement)
                        : json_string(a->d.cfg->source_commit ? "in each result's hardware evidence"
                                                              : "unmeasured: development build"),
-        "source_commit", a->d.cfg->source_commit,
+        "source_commit", a->d.cfg->source_commit, "kernel_cmdline", a->d.cfg->kernel_cmdline,
         "certificate", "not_after", nabuf[0] ? nabuf : NULL, "spki_sha256", spki,
         "generation", (int)tls_generation(a->d.tls),
         "evidence", attest_status(a->d.attest),

@@ -31,6 +31,7 @@ static const struct key KEYS[] = {
     {"http_port", "SEALED_HTTP_PORT", K_PORT, T_MEASURED, S(http_port)},
     {"measurement", "SEALED_MEASUREMENT", K_STR, T_MEASURED, S(measurement)},
     {"source_commit", "SEALED_SOURCE_COMMIT", K_STR, T_MEASURED, S(source_commit)},
+    {"kernel_cmdline_file", "SEALED_KERNEL_CMDLINE_FILE", K_STR, T_MEASURED, S(kernel_cmdline_file)},
     {"paypal_env", "PAYPAL_ENV", K_ENV, T_MEASURED, S(paypal_env)},
     {"paypal_client_id", "PAYPAL_CLIENT_ID", K_STR, T_METADATA, S(paypal_client_id)},
     {"paypal_secret", "PAYPAL_SECRET", K_STR, T_SECRET, S(paypal_secret)},
@@ -127,7 +128,8 @@ int config_defaults(struct config *c)
         config_set_str(&c->platform, "none") ||
         config_set_str(&c->tsm_report_dir, "/sys/kernel/config/tsm/report") ||
         config_set_str(&c->sev_guest_dev, "/dev/sev-guest") ||
-        config_set_str(&c->tpm_dev, "/dev/tpmrm0"))
+        config_set_str(&c->tpm_dev, "/dev/tpmrm0") ||
+        config_set_str(&c->kernel_cmdline_file, "/proc/cmdline"))
         return -1;
     return 0;
 }
@@ -270,8 +272,32 @@ nomem:
     return -1;
 }
 
+int config_load_cmdline(struct config *c)
+{
+    config_set_str(&c->kernel_cmdline, NULL);
+    if (!c->source_commit || !c->kernel_cmdline_file)
+        return 0;
+    FILE *f = fopen(c->kernel_cmdline_file, "re");
+    if (!f)
+        return 0;
+    char buf[LIMIT_KERNEL_CMDLINE_BYTES + 2];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        n--;
+    if (n == 0 || n > LIMIT_KERNEL_CMDLINE_BYTES)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] < 0x20 || buf[i] > 0x7e || buf[i] == '\'' || buf[i] == '"' || buf[i] == '\\')
+            return 0;
+    buf[n] = 0;
+    config_set_str(&c->kernel_cmdline, buf);
+    return 0;
+}
+
 void config_clear(struct config *c)
 {
+    config_set_str(&c->kernel_cmdline, NULL);
     for (size_t i = 0; i < NKEYS; i++)
         if (KEYS[i].kind == K_STR)
             config_set_str((char **)((char *)c + KEYS[i].off), NULL);

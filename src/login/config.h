@@ -17,6 +17,8 @@ struct config {
     int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
     char    *measurement;       /* hex launch measurement of this build, NULL = unmeasured */
     char    *source_commit;     /* git commit the image was built from (baked by the image build) */
+    char    *kernel_cmdline_file; /* /proc/cmdline: read when source_commit is set */
+    char    *kernel_cmdline;    /* what it held (measured with the image), or NULL; not a key */
 
     /* PayPal */
     enum paypal_env paypal_env;
@@ -71,6 +73,11 @@ int config_apply_metadata(struct config *c, const char *key, const char *value);
 /* Sets endpoints derived from paypal_env that were not given explicitly; checks consistency.
  * Returns -1 with err set when the configuration cannot run. */
 int config_finish(struct config *c, char *err, size_t errlen);
+/* With source_commit set: reads kernel_cmdline_file into kernel_cmdline, the command line the image
+ * booted with (it is measured, and a visitor needs it to rebuild the same bytes). Only one line of
+ * printable ASCII without quotes, up to LIMIT_KERNEL_CMDLINE_BYTES, is kept; anything else leaves
+ * it NULL. Returns 0 (an unreadable file is not an error: local runs have no image). */
+int config_load_cmdline(struct config *c);
 /* Frees every string; wipes secret ones first. */
 void config_clear(struct config *c);
 /* Replaces *slot with a copy of value (NULL clears); wipes the old value. Returns -1 on ENOMEM. */

@@ -6,6 +6,7 @@
 
 /* inbound HTTP (http_server.c, http_parse.c) */
 #define LIMIT_REQUEST_LINE_BYTES     2048   /* method SP target SP version; longer gets 414 */
+#define LIMIT_KERNEL_CMDLINE_BYTES   1024   /* /proc/cmdline shown on the pages (rebuild command) */
 #define LIMIT_HEADER_BYTES           8192   /* request line + all header lines; more gets 431 */
 #define LIMIT_HEADER_COUNT           48     /* header fields; more gets 431 */
 #define LIMIT_BODY_BYTES             4096   /* the site takes no uploads; more gets 413 */

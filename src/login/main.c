@@ -244,7 +244,8 @@ int main(int argc, char **argv)
     struct config cfg;
     char err[512] = "";
     if (config_defaults(&cfg) || (config_path && config_load_file(&cfg, config_path, err, sizeof err)) ||
-        config_load_env(&cfg, err, sizeof err) || config_finish(&cfg, err, sizeof err)) {
+        config_load_env(&cfg, err, sizeof err) || config_finish(&cfg, err, sizeof err) ||
+        config_load_cmdline(&cfg)) {
         fprintf(stderr, "sealed-login: configuration: %s\n", err[0] ? err : "out of memory");
         config_clear(&cfg);
         return 2;

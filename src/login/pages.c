@@ -92,9 +92,19 @@ static void verify_steps(struct html *h, const struct page_info *pi, const char 
         html_text(h, c);
         html_raw(h, "</code>:<pre id=\"rebuild-command\">git checkout ");
         html_textn(h, c, hexlen);
-        html_raw(h, " &amp;&amp; make image</pre>The build is bit-for-bit reproducible. It writes "
+        html_raw(h, " &amp;&amp; make image");
+        if (pi->kernel_cmdline) {     /* config_load_cmdline admits no quote or backslash */
+            html_raw(h, " IMAGE_APPEND='");
+            html_text(h, pi->kernel_cmdline);
+            html_raw(h, "'");
+        }
+        html_raw(h, "</pre>The build is bit-for-bit reproducible. It writes "
                     "<code>build/image/build-manifest.json</code> with the measurements the hardware must "
-                    "report for exactly these bytes.</li>");
+                    "report for exactly these bytes");
+        if (pi->kernel_cmdline)
+            html_raw(h, " (<code>IMAGE_APPEND</code> is the kernel command line this server booted with: it is "
+                        "measured too)");
+        html_raw(h, ".</li>");
         if (c[hexlen])
             html_raw(h, "<li class=\"warn\" id=\"dirty-note\">This image was built from a tree with uncommitted "
                         "changes: nobody can rebuild it from the published source, so its measurement proves "

@@ -13,6 +13,7 @@ struct page_info {
     const char *domain;
     const char *measurement;      /* NULL: unmeasured development build */
     const char *source_commit;    /* NULL: not built from a recorded commit (development) */
+    const char *kernel_cmdline;   /* the measured command line the image booted with, or NULL */
     const char *evidence_kind;    /* "none", "sev-snp+tpm2", ... */
     int hardware_attested;
     int ephemeral_key;

@@ -251,6 +251,7 @@ def the_production_image_boots_and_waits_for_its_cloud():
         st = json.loads(c.getresponse().read())
         check(st["paypal_env"] == "live" and st["development_mode"] is False, st)
         check(re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", st.get("source_commit") or ""), "the image knows its commit")
+        check(st.get("kernel_cmdline") == APPEND, st.get("kernel_cmdline"))
         check(st["login_available"] is False and "cloud" in st["login_unavailable_reason"], st)
         c = http_client.HTTPConnection("127.0.0.1", http, timeout=30)
         c.request("GET", "/", headers={"Host": "localhost"})

@@ -278,6 +278,10 @@ def bad_input_fails_with_a_clear_message():
 def ovmf_boots_the_disk_with_a_vtpm_and_a_login_gives_a_result():
     S.boot()
     print(f"# OVMF + UKI from the disk to the service's ready line (TCG): {S.boot_s:.1f} s", flush=True)
+    st = S.status()
+    check(st["kernel_cmdline"] == APPEND, ("the UKI's .cmdline reached the kernel as is", st.get("kernel_cmdline")))
+    home = S.get("/").text
+    check(f"make image IMAGE_APPEND='{APPEND}'</pre>" in home, "the page tells a visitor what to rebuild")
     r = S.login("alice")
     check(r.status == 200, (r.status, r.text[:400]))
     jws = jws_from_page(r.text)

@@ -1,6 +1,7 @@
 /* Unit tests for login/config: file syntax errors, env, and the metadata trust rule. */
 #include "test.h"
 #include "login/config.h"
+#include "login/limits.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -117,6 +118,31 @@ TEST(source_commit_must_be_a_commit_id)
     }
 }
 
+TEST(kernel_cmdline_is_read_only_for_an_image_and_only_when_plain)
+{
+    struct config c;
+    config_defaults(&c);
+    c.kernel_cmdline_file = NULL;
+    config_set_str(&c.kernel_cmdline_file, write_tmp("console=ttyS0 quiet sealed.ip=10.0.1.50/24\n"));
+    CHECK(config_load_cmdline(&c) == 0 && c.kernel_cmdline == NULL);          /* no source_commit: not an image */
+    config_set_str(&c.source_commit, "0123456789abcdef");
+    CHECK(config_load_cmdline(&c) == 0);
+    CHECK_STR(c.kernel_cmdline, "console=ttyS0 quiet sealed.ip=10.0.1.50/24");
+    const char *bad[] = {"a='b'\n", "a\\b", "x\x01y", "\n", "a\"b"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        config_set_str(&c.kernel_cmdline_file, write_tmp(bad[i]));
+        CHECK(config_load_cmdline(&c) == 0 && c.kernel_cmdline == NULL);
+    }
+    char big[LIMIT_KERNEL_CMDLINE_BYTES + 10];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    config_set_str(&c.kernel_cmdline_file, write_tmp(big));
+    CHECK(config_load_cmdline(&c) == 0 && c.kernel_cmdline == NULL);
+    config_set_str(&c.kernel_cmdline_file, "/nonexistent/cmdline");
+    CHECK(config_load_cmdline(&c) == 0 && c.kernel_cmdline == NULL);
+    config_clear(&c);
+}
+
 int main(void)
 {
     RUN(defaults_and_finish_for_each_env);
@@ -124,5 +150,6 @@ int main(void)
     RUN(environment_overrides_file);
     RUN(metadata_sets_only_trust_rule_keys);
     RUN(source_commit_must_be_a_commit_id);
+    RUN(kernel_cmdline_is_read_only_for_an_image_and_only_when_plain);
     return test_done();
 }

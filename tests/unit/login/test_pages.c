@@ -72,6 +72,13 @@ TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
                         "--client-id 'AZcid' --manifest build/image/build-manifest.json</pre>") != NULL);
     CHECK(!strstr(h.buf, "--allow-unattested") && !strstr(h.buf, "dirty-note"));
     CHECK(strstr(h.buf, "reported by the hardware in each result") && !strstr(h.buf, "unmeasured"));
+    CHECK(!strstr(h.buf, "IMAGE_APPEND"));
+    html_free(&h);
+    pi.kernel_cmdline = "console=ttyS0 sealed.ip=10.0.1.50/24 <x>";
+    html_init(&h);
+    pages_home(&h, &pi, 1, NULL);
+    CHECK(strstr(h.buf, "&amp;&amp; make image IMAGE_APPEND='console=ttyS0 sealed.ip=10.0.1.50/24 &lt;x&gt;'</pre>") != NULL);
+    pi.kernel_cmdline = NULL;
     html_free(&h);
     pi.source_commit = "0123456789abcdef0123456789abcdef01234567+dirty";
     pi.measurement = "aa";
