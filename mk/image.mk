@@ -2,10 +2,10 @@
 #   build/sealed-init      PID 1 of the initramfs, linked statically (no loader, no libraries:
 #                          the generic rule would link libevent, curl and OpenSSL into it)
 #   make image             build/image/{initramfs.cpio.gz,vmlinuz,SHA256SUMS,build-manifest.json}:
-#                          Debian's pinned kernel (image/kernel.lock), build/sealed-init and the static
-#                          musl service (sealed-login-static below); then the UEFI disk
-#                          (scripts/build-disk.sh): sealed-login.efi (UKI), disk.raw,
-#                          sealed-login.qcow2 (OCI), sealed-login-gcp.tar.gz (GCE).
+#                          our kernel (mk/kernel.mk; IMAGE_KERNEL=debian for Debian's pinned one),
+#                          build/sealed-init and the static musl service (sealed-login-static
+#                          below); then the UEFI disk (scripts/build-disk.sh): sealed-login.efi
+#                          (UKI), disk.raw, sealed-login.qcow2 (OCI), sealed-login-gcp.tar.gz (GCE).
 #   make image-glibc       the same in build/image-glibc/ with build/sealed-login and its shared
 #                          libraries (no musl toolchain needed).
 #   IMAGE_CONFIG: the baked config; IMAGE_APPEND: the kernel command line the manifest's
@@ -22,7 +22,7 @@ $(BUILD)/src/init/%.o: CFLAGS += -ffile-prefix-map=$(CURDIR)=.
 
 # image_build(service binary, output dir)
 define image_build
-	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(1) --out $(2)
+	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(1) --out $(2) --kernel $(IMAGE_KERNEL)
 	scripts/build-disk.sh --dir $(2) --append "$(IMAGE_APPEND)"
 	scripts/image-manifest.sh --dir $(2) --append "$(IMAGE_APPEND)" $(if $(wildcard $(IMAGE_OVMF)),--ovmf $(IMAGE_OVMF))
 endef

@@ -1,18 +1,24 @@
 #!/bin/bash
 # build-initramfs.sh: builds the sealed image's initramfs (a deterministic newc cpio, gzip -n -9)
-# and copies the pinned Debian kernel next to it; prints the sha256 of both. Same inputs, same
-# bytes. Owns build/image/ (or --out) and ~/.cache/sealed-login/kernel/; touches nothing else.
+# and puts the kernel next to it; prints the sha256 of both. Same inputs, same bytes. Owns
+# build/image/ (or --out) and ~/.cache/sealed-login/kernel/; touches nothing else.
 #
-#   scripts/build-initramfs.sh [--config FILE] [--out DIR] [--init BIN] [--login BIN]
+#   scripts/build-initramfs.sh [--config FILE] [--out DIR] [--init BIN] [--login BIN] [--kernel KIND]
 #   scripts/build-initramfs.sh --print-kernel-lock     (lock lines for linux-image-amd64's candidate)
 #
+# --kernel (default: $IMAGE_KERNEL, else sealed):
+#   sealed  our own kernel, scripts/build-kernel.sh (image/kernel-source.lock + image/kernel.config):
+#           everything built in, no modules; the module list is empty.
+#   debian  Debian's stock kernel named in image/kernel.lock and the modules in image/modules.txt
+#           with their modules.dep dependencies.
 # Inputs: build/sealed-init (/init), build/sealed-login (/bin/sealed-login) and the shared
 # libraries ldd lists for it plus the dynamic loader, /etc/ssl/certs/ca-certificates.crt, the baked
-# config (default image/sealed-login.conf), the kernel named in image/kernel.lock and the modules
-# in image/modules.txt with their modules.dep dependencies. SOURCE_DATE_EPOCH (default: the last
+# config (default image/sealed-login.conf) and the kernel. SOURCE_DATE_EPOCH (default: the last
 # commit's time) is every entry's mtime.
 # Outputs in DIR (default build/image): initramfs.cpio.gz, vmlinuz, SHA256SUMS, initramfs.list
-# (the archive's entries), kernel.txt (package, version, .deb sha256, kernel release).
+# (the archive's entries), kernel.txt (kind, package, version, .deb sha256, kernel release; for
+# the sealed kernel also the config's and bzImage's sha256) and, for the sealed kernel,
+# kernel.config (the full .config it was built with).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,6 +26,7 @@ CONFIG=image/sealed-login.conf
 OUT=build/image
 INIT=build/sealed-init
 LOGIN=build/sealed-login
+KERNEL=${IMAGE_KERNEL:-sealed}
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/kernel
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
@@ -30,6 +37,7 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift 2 ;;
         --init) INIT=$2; shift 2 ;;
         --login) LOGIN=$2; shift 2 ;;
+        --kernel) KERNEL=$2; shift 2 ;;
         --print-kernel-lock)
             pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
             ver=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
@@ -39,40 +47,52 @@ while [ $# -gt 0 ]; do
         *) die "unknown argument $1 (see the header of $0)" ;;
     esac
 done
+case "$KERNEL" in sealed|debian) ;; *) die "--kernel must be sealed or debian, not '$KERNEL'" ;; esac
 for f in "$INIT" "$LOGIN" "$CONFIG" image/kernel.lock image/modules.txt /etc/ssl/certs/ca-certificates.crt; do
     [ -f "$f" ] || die "missing input $f"
 done
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 export SOURCE_DATE_EPOCH
 
-# ---- the kernel: pinned .deb, downloaded once, checked, unpacked, modules.dep generated ------------
-lock() { sed -n "s/^$1=//p" image/kernel.lock; }
-KPKG=$(lock package) KVER=$(lock version) KSHA=$(lock sha256)
-[ -n "$KPKG" ] && [ -n "$KVER" ] && [ -n "$KSHA" ] || die "image/kernel.lock needs package, version, sha256"
-KDIR=$CACHE/${KPKG}_$KVER
-mkdir -p "$KDIR"
-exec 9>"$KDIR.lock"
-flock 9   # concurrent builds (worktrees, test runs) share the cache: one fills it, others wait
-if [ ! -f "$KDIR/.unpacked" ]; then
-    deb=$(ls "$KDIR"/*.deb 2>/dev/null | head -1 || true)
-    if [ -z "$deb" ]; then
-        echo "build-initramfs: downloading $KPKG=$KVER into $KDIR" >&2
-        (cd "$KDIR" && apt-get download -q "$KPKG=$KVER" >/dev/null 2>&1) ||
-            die "apt-get download $KPKG=$KVER failed (superseded? update image/kernel.lock: --print-kernel-lock)"
-        deb=$(ls "$KDIR"/*.deb | head -1)
+# ---- the kernel ---------------------------------------------------------------------------------
+if [ "$KERNEL" = sealed ]; then
+    # our own: built (or found in the cache) by scripts/build-kernel.sh; no modules at all
+    KBUILD=$(scripts/build-kernel.sh) || die "scripts/build-kernel.sh failed"
+    VMLINUZ=$KBUILD/bzImage
+    KREL=$(sed -n 's/^release=//p' "$KBUILD/build.txt")
+    KROOT=-
+    MODULES_WANTED=-
+else
+    # Debian's: pinned .deb, downloaded once, checked, unpacked, modules.dep generated
+    lock() { sed -n "s/^$1=//p" image/kernel.lock; }
+    KPKG=$(lock package) KVER=$(lock version) KSHA=$(lock sha256)
+    [ -n "$KPKG" ] && [ -n "$KVER" ] && [ -n "$KSHA" ] || die "image/kernel.lock needs package, version, sha256"
+    KDIR=$CACHE/${KPKG}_$KVER
+    mkdir -p "$KDIR"
+    exec 9>"$KDIR.lock"
+    flock 9   # concurrent builds (worktrees, test runs) share the cache: one fills it, others wait
+    if [ ! -f "$KDIR/.unpacked" ]; then
+        deb=$(ls "$KDIR"/*.deb 2>/dev/null | head -1 || true)
+        if [ -z "$deb" ]; then
+            echo "build-initramfs: downloading $KPKG=$KVER into $KDIR" >&2
+            (cd "$KDIR" && apt-get download -q "$KPKG=$KVER" >/dev/null 2>&1) ||
+                die "apt-get download $KPKG=$KVER failed (superseded? update image/kernel.lock: --print-kernel-lock)"
+            deb=$(ls "$KDIR"/*.deb | head -1)
+        fi
+        echo "$KSHA  $deb" | sha256sum -c --quiet - || die "$deb does not match image/kernel.lock's sha256"
+        rm -rf "$KDIR/root"
+        dpkg-deb -x "$deb" "$KDIR/root"
+        krel=$(ls "$KDIR/root/lib/modules")
+        depmod -b "$KDIR/root" "$krel"
+        touch "$KDIR/.unpacked"
     fi
-    echo "$KSHA  $deb" | sha256sum -c --quiet - || die "$deb does not match image/kernel.lock's sha256"
-    rm -rf "$KDIR/root"
-    dpkg-deb -x "$deb" "$KDIR/root"
-    krel=$(ls "$KDIR/root/lib/modules")
-    depmod -b "$KDIR/root" "$krel"
-    touch "$KDIR/.unpacked"
+    exec 9>&-
+    KROOT=$KDIR/root
+    KREL=$(ls "$KROOT/lib/modules")
+    [ "$(echo "$KREL" | wc -l)" = 1 ] || die "expected one kernel release in $KROOT/lib/modules"
+    VMLINUZ=$KROOT/boot/vmlinuz-$KREL
+    MODULES_WANTED=image/modules.txt
 fi
-exec 9>&-
-KROOT=$KDIR/root
-KREL=$(ls "$KROOT/lib/modules")
-[ "$(echo "$KREL" | wc -l)" = 1 ] || die "expected one kernel release in $KROOT/lib/modules"
-VMLINUZ=$KROOT/boot/vmlinuz-$KREL
 
 # ---- staging: stripped binaries, generated files --------------------------------------------------
 STAGE=$OUT/stage
@@ -111,7 +131,7 @@ if readelf -l "$LOGIN" | grep -q 'program interpreter'; then
 else
     : >"$STAGE/libs"
 fi
-python3 - "$STAGE/libs" "$STAGE" "$MANIFEST" "$KROOT" "$KREL" image/modules.txt <<'EOF'
+python3 - "$STAGE/libs" "$STAGE" "$MANIFEST" "$KROOT" "$KREL" "$MODULES_WANTED" <<'EOF'
 import os, sys
 libs, stage, manifest, kroot, krel, wanted_file = sys.argv[1:]
 dirs, lines = set(), []
@@ -126,10 +146,11 @@ for lib in open(libs).read().split():
     add_dirs(rel)
     lines.append(f"file {rel} 0755 {os.path.realpath(lib)}")
 
-# modules: the wanted names plus their modules.dep dependencies, dependencies first
+# modules: the wanted names plus their modules.dep dependencies, dependencies first ("-": a kernel
+# without modules, the list stays empty)
 mdir = os.path.join(kroot, "lib/modules", krel)
 deps, by_name = {}, {}
-for line in open(os.path.join(mdir, "modules.dep")):
+for line in (open(os.path.join(mdir, "modules.dep")) if kroot != "-" else []):
     mod, _, rest = line.partition(":")
     deps[mod] = rest.split()
     by_name[os.path.basename(mod)[:-3].replace("-", "_")] = mod
@@ -142,7 +163,7 @@ def visit(mod, stack=()):
     for d in reversed(deps[mod]):
         visit(d, stack + (mod,))
     order.append(mod)
-for word in open(wanted_file).read().split("\n"):
+for word in (open(wanted_file).read().split("\n") if wanted_file != "-" else []):
     name = word.split("#")[0].strip()
     if not name:
         continue
@@ -171,6 +192,13 @@ python3 scripts/mkcpio.py --list "$OUT/initramfs.cpio" >"$OUT/initramfs.list"
 gzip -n -9 -c "$OUT/initramfs.cpio" >"$OUT/initramfs.cpio.gz"
 rm -f "$OUT/initramfs.cpio"
 cp "$VMLINUZ" "$OUT/vmlinuz"
-printf 'package=%s\nversion=%s\ndeb_sha256=%s\nrelease=%s\nsource_date_epoch=%s\n' \
-    "$KPKG" "$KVER" "$KSHA" "$KREL" "$SOURCE_DATE_EPOCH" >"$OUT/kernel.txt"
+if [ "$KERNEL" = sealed ]; then
+    cp "$KBUILD/config" "$OUT/kernel.config"
+    { echo "kind=sealed"; grep -E '^(package|version|deb_sha256|release|fragment_sha256|config_sha256|bzimage_sha256)=' "$KBUILD/build.txt"
+      echo "source_date_epoch=$SOURCE_DATE_EPOCH"; } >"$OUT/kernel.txt"
+else
+    rm -f "$OUT/kernel.config"
+    printf 'kind=debian\npackage=%s\nversion=%s\ndeb_sha256=%s\nrelease=%s\nsource_date_epoch=%s\n' \
+        "$KPKG" "$KVER" "$KSHA" "$KREL" "$SOURCE_DATE_EPOCH" >"$OUT/kernel.txt"
+fi
 (cd "$OUT" && sha256sum initramfs.cpio.gz vmlinuz >SHA256SUMS && cat SHA256SUMS)

@@ -47,8 +47,9 @@ m = {
     "format": "sealed-login build manifest 1",
     "source": {"git_commit": commit, "source_date_epoch": int(kernel.pop("source_date_epoch"))},
     "artifacts": arts,
-    "kernel": {"package": kernel["package"], "version": kernel["version"], "deb_sha256": kernel["deb_sha256"],
-               "release": kernel["release"]},
+    # kernel.txt as written by build-initramfs.sh: kind, package, version, deb_sha256, release and,
+    # for our own kernel, fragment_sha256, config_sha256 and bzimage_sha256
+    "kernel": kernel,
     "baked_config_sha256": hashlib.sha256(conf).hexdigest(),
     "cmdline": append,
 }

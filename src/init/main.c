@@ -1,6 +1,7 @@
 /* sealed-init: PID 1 of the sealed image (the initramfs's /init). Owns the early mounts, loading the
- * baked kernel modules, the static network setup from the kernel command line, starting and
- * restarting /bin/sealed-login, reaping every child, signals and the ACPI power button, power-off.
+ * baked kernel modules, the static network setup from the kernel command line (or pointing the
+ * resolver at what the kernel's own ip=dhcp learnt), starting and restarting /bin/sealed-login,
+ * reaping every child, signals and the ACPI power button, power-off.
  * Never parses network input, never sees a key, secret or the service's settings, never exits. */
 #include "init/init.h"
 #include <dirent.h>
@@ -31,6 +32,7 @@
 #define SERVICE_CONF     "/etc/sealed-login.conf"
 #define MODULE_LIST      "/etc/sealed-init/modules"
 #define RESOLV_CONF      "/etc/resolv.conf"
+#define KERNEL_PNP       "/proc/net/pnp"   /* what the kernel's ip=dhcp learnt, in resolv.conf format */
 #define RESTART_MIN_MS   1000     /* first restart delay; doubles per quick failure */
 #define RESTART_MAX_MS   60000
 #define STABLE_MS        60000    /* a service that ran this long restarts at RESTART_MIN_MS again */
@@ -221,6 +223,43 @@ static void write_resolv_conf(const struct init_net *net)
         close(fd);
 }
 
+/* Without sealed.ip: the kernel may have configured an interface itself (ip=dhcp on the command
+ * line, CONFIG_IP_PNP_DHCP; net/ipv4/ipconfig.c runs before PID 1 starts). Its address is only
+ * reported here. The nameservers it learnt are in /proc/net/pnp, which is in resolv.conf's format
+ * ("nameserver A.B.C.D" lines, comments, and lines resolvers ignore): /etc/resolv.conf becomes a
+ * symlink to it, so PID 1 never reads what came from the network. sealed.dns= still wins. */
+static void kernel_net(int sock, const struct init_net *net)
+{
+    char ifname[IF_NAMESIZE], ip[INET_ADDRSTRLEN];
+    struct ifreq ifr = {0};
+    struct sockaddr_in sin, mask;
+    if (find_iface(net->ifname, ifname, sizeof ifname)) {
+        logline("net result=no-address reason=\"no sealed.ip= and no network interface\"");
+        return;
+    }
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    if (ioctl(sock, SIOCGIFADDR, &ifr)) {
+        logline("net if=%s result=no-address reason=\"neither sealed.ip= nor ip= (kernel DHCP) on the command line\"",
+                ifname);
+        return;
+    }
+    memcpy(&sin, &ifr.ifr_addr, sizeof sin);
+    if (ioctl(sock, SIOCGIFNETMASK, &ifr))
+        memset(&ifr.ifr_netmask, 0, sizeof ifr.ifr_netmask);
+    memcpy(&mask, &ifr.ifr_netmask, sizeof mask);
+    inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof ip);
+    unsigned prefix = (unsigned)__builtin_popcount(mask.sin_addr.s_addr);
+    if (net->ndns) {
+        write_resolv_conf(net);
+    } else {
+        unlink(RESOLV_CONF);
+        if (symlink(KERNEL_PNP, RESOLV_CONF))
+            logline("dns result=error errno=%d", errno);
+    }
+    logline("net if=%s ip=%s/%u source=kernel dns=%s result=up", ifname, ip, prefix,
+            net->ndns ? "cmdline" : KERNEL_PNP);
+}
+
 /* Loopback, then the static address, default route and nameservers from sealed.* parameters. */
 static void net_setup(void)
 {
@@ -241,7 +280,7 @@ static void net_setup(void)
         goto out;
     }
     if (!net.have_ip) {
-        logline("net result=no-address reason=\"no sealed.ip= on the command line; DHCP is not implemented\"");
+        kernel_net(sock, &net);
         goto out;
     }
     if (find_iface(net.ifname, ifname, sizeof ifname)) {
