@@ -146,9 +146,10 @@ def boot_and_stop(image_dir, name, append=STATIC_APPEND):
 def the_kernel_builds_from_the_pinned_source_and_is_cached():
     d, secs, _ = build_kernel()
     info = dict(ln.split("=", 1) for ln in open(os.path.join(d, "build.txt")).read().splitlines())
-    lock = dict(ln.split("=", 1) for ln in open(os.path.join(ROOT, "image", "kernel-source.lock"))
+    lock = dict(ln.strip().split("=", 1) for ln in open(os.path.join(ROOT, "image", "kernel-source.lock"))
                 if re.match(r"^\w+=", ln))
-    check(info["package"] == lock["package"] and info["version"] == lock["version"].strip(), info)
+    check(info["package"] == lock["package"] and info["version"] == lock["version"], (info, lock))
+    check(info["deb_sha256"] == lock["sha256"], (info, lock))
     check(info["bzimage_sha256"] == sha256(os.path.join(d, "bzImage")), "build.txt's bzImage sha256")
     check(info["config_sha256"] == sha256(os.path.join(d, "config")))
     check(info["fragment_sha256"] == sha256(os.path.join(ROOT, "image", "kernel.config")))
