@@ -134,6 +134,13 @@ raw_size=$(printf '%s\n' "$listing" | awk '{print $3}')
 [ $((raw_size % 1073741824)) = 0 ] && [ "$raw_size" -gt 0 ] || die "$IMAGE_FILE: disk.raw is $raw_size bytes; GCE needs a whole number of GiB"
 [ $((raw_size / 1073741824)) -le "$DISK_GB" ] || die "--disk-gb $DISK_GB is smaller than the image's disk ($((raw_size / 1073741824)) GiB)"
 IMAGE_SHA=$(sha256sum "$IMAGE_FILE" | cut -c1-64)
+# The build lists every artifact's sha256 (SHA256SUMS next to it): a stale or damaged copy stops here.
+SUMS=$(dirname "$IMAGE_FILE")/SHA256SUMS
+if [ -r "$SUMS" ]; then
+    want=$(awk -v f="$(basename "$IMAGE_FILE")" '$2 == f || $2 == "*" f { print $1 }' "$SUMS" | head -1)
+    [ -z "$want" ] || [ "$want" = "$IMAGE_SHA" ] ||
+        die "$IMAGE_FILE has sha256 $IMAGE_SHA but $SUMS says $want: rebuild it (make disk) or give the right --image"
+fi
 IMAGE_MD5=$(openssl md5 -binary "$IMAGE_FILE" | openssl base64 -A)
 IMAGE_NAME=$NAME-${IMAGE_SHA:0:12}
 [ "$CONFIDENTIAL" = 1 ] && IMAGE_NAME=$IMAGE_NAME-snp
@@ -670,7 +677,9 @@ fi
 unset GCP_NO_RETRY
 
 # ---- summary -------------------------------------------------------------------------------------
-step "done$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing was changed)')"
+if [ "$GCP_DRY_RUN" = 1 ]; then step "plan: $GCP_PLANNED change(s); dry run: nothing was changed"
+else step "done: $GCP_MADE change(s)$([ "$GCP_MADE" = 0 ] && echo ', everything was already in place')"; fi
+say "image:          $IMAGE_NAME (archive sha256 $IMAGE_SHA)"
 say "external IP:    ${EXT_IP:-(reserved on a real run)}"
 say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it at your DNS provider; the VM gets its Let's Encrypt certificate once it resolves)"
 say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"

@@ -34,9 +34,10 @@ GCP_EXTRA=() GCP_TMP="" GCP_RESP="" GCP_HDRS="" GCP_STATUS="" GCP_PRINCIPAL="" G
 
 say()  { printf '%s\n' "$*"; }
 step() { printf '\n== %s\n' "$*"; }
-have() { printf '  = %s\n' "$*"; }        # exists, unchanged
-made() { printf '  + %s\n' "$*"; }        # created or changed
-plan() { printf '  ~ would %s\n' "$*"; }  # dry run
+GCP_MADE=0 GCP_PLANNED=0
+have() { printf '  = %s\n' "$*"; }                                   # exists, unchanged
+made() { printf '  + %s\n' "$*"; GCP_MADE=$((GCP_MADE + 1)); }      # created or changed
+plan() { printf '  ~ would %s\n' "$*"; GCP_PLANNED=$((GCP_PLANNED + 1)); }  # dry run
 warn() { printf '  ! %s\n' "$*" >&2; }
 die()  { printf '%s: error: %s\n' "$GCP_PROG" "$*" >&2; exit 1; }
 

@@ -140,5 +140,5 @@ for b in $(list "$GCP_STORAGE/b?project=$PROJECT" buckets ".items[]? | select(.l
 done
 
 step "done"
-if [ "$GCP_DRY_RUN" = 1 ]; then say "dry run: nothing was deleted"
+if [ "$GCP_DRY_RUN" = 1 ]; then say "dry run: $GCP_PLANNED deletion(s) planned, nothing was deleted"
 else say "deleted $gone resources of $NAME; the APIs stay enabled (other things may use them; they cost nothing)"; fi

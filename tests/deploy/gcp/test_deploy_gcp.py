@@ -206,6 +206,7 @@ def dry_run_plans_and_changes_nothing():
                  "would create email notification channel", "would create uptime check"):
         check(want in r.stdout, f"plan lacks {want!r}")
     check(mutations(n) == [], f"a dry run changed things: {mutations(n)}")
+    check(re.search(r"== plan: (\d+) change\(s\)", r.stdout) and int(re.search(r"== plan: (\d+)", r.stdout).group(1)) >= 20, r.stdout[-300:])
     check(not any(state()["services"][s] for s in ("compute.googleapis.com", "secretmanager.googleapis.com")), "APIs got enabled")
 
 
@@ -305,7 +306,7 @@ def rerun_creates_nothing_twice():
     n = log_len()
     r = deploy(secret=False)
     check(mutations(n) == [], f"a rerun changed things: {mutations(n)}")
-    check("+ " not in r.stdout, "a rerun reports a creation")
+    check("+ " not in r.stdout and "== done: 0 change(s), everything was already in place" in r.stdout, "a rerun reports a change")
     n = log_len()
     deploy()   # the same secret again: no new version
     check(mutations(n) == [], f"the same secret made a change: {mutations(n)}")
@@ -507,6 +508,11 @@ def clear_errors_for_the_usual_mistakes():
     r = deploy("--name", "sl-bad", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
     check("a GCE subnet's gateway is always its first address, 10.0.2.1" in r.stderr, r.stderr)
     os.unlink(os.path.join(img3, "disk.txt"))
+    with open(os.path.join(img3, "SHA256SUMS"), "w") as f:
+        f.write("0" * 64 + "  sealed-login-gcp.tar.gz\n")
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.128.0.12/20", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
+    check("SHA256SUMS says 000" in r.stderr, r.stderr)
+    os.unlink(os.path.join(img3, "SHA256SUMS"))
     notraw = os.path.join(WORK, "notraw.tar.gz")
     subprocess.run(["tar", "-czf", notraw, "-C", WORK, "paypal-secret"], check=True)
     r = deploy("--image", notraw, "--internal-ip", "10.128.0.12", expect=1)
@@ -622,6 +628,11 @@ def teardown_removes_every_deployment_and_nothing_else():
     check("would delete instance" in r.stdout and "sealed-login" in {k.split("/")[1] for k in state()["instances"]}, r.stdout)
     r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, expect=1)
     check("refusing to delete without --yes" in r.stderr, r.stderr)
+    ctl("fault", {"op_fail": {"kind": "addresses", "type": "delete", "code": "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE",
+                              "message": "The address resource is already being used by another resource."}})
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sl-two", "--key-file", KEY, "--yes", expect=1)
+    check("deleting address sl-two-" in r.stderr and "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE" in r.stderr, r.stderr)
+    check("us-central1-b/sl-two" not in state()["instances"], "the instance should be gone before the addresses")
     for name in ("sealed-login", "sl-two", "sl-bad", "sl-snp", "sl-x"):
         run("teardown.sh", "--project", PROJECT, "--name", name, "--key-file", KEY, "--yes")
     s = state()
