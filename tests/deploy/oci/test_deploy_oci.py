@@ -424,6 +424,43 @@ def by_kind_empty(st, kind):
 
 
 @case
+def signing_key_is_a_second_secret_and_printed_for_pinning():
+    env = dt.Env("signkey")
+    try:
+        rsa = os.path.join(env.dir, "rsa.pem")
+        dt.fc.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa)
+        rc, out, err = env.run("deploy", signing_key_file=rsa)
+        check(rc == 1 and "must be an EC P-256 key" in err and env.state()["resources"] == [], err)
+        rc, out, err = env.run("deploy", signing_key_file="-", paypal_secret_file="-")
+        check(rc == 1 and "only one of" in err, err)
+        ec = os.path.join(env.dir, "signing.pem")
+        dt.fc.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ec)
+        os.chmod(ec, 0o600)
+        rc, out, err = env.run("deploy", signing_key_file=ec)
+        check(rc == 0, out + err)
+        pub = dt.fc.openssl("pkey", "-in", ec, "-pubout").decode()
+        check(all(ln in out for ln in pub.splitlines()) and "--signer-key signer.pub.pem" in out, out)
+        priv_body = "".join(open(ec).read().splitlines()[1:-1])
+        check(priv_body[:40] not in out + err)
+        st = env.state()
+        secrets = {x["secretName"]: x for x in dt.by_kind(st, "vaultsecret")}
+        check(set(secrets) == {"sealed-login-paypal-secret", "sealed-login-signing-key"}, secrets.keys())
+        sk = secrets["sealed-login-signing-key"]
+        check(base64.b64decode(st["secret_contents"][sk["id"]]).decode() == open(ec).read().rstrip("\n"))
+        md = dt.one(st, "instance")["metadata"]
+        check(md["signing_key_secret_ocid"] == sk["id"], md)
+        pol = [p for p in dt.by_kind(st, "policy") if p["name"] == "sealed-login-vm-policy"][0]
+        check(f"target.secret.id = '{sk['id']}'" in pol["statements"][0]
+              and f"target.secret.id = '{md['secret_ocid']}'" in pol["statements"][0], pol["statements"])
+        for a in env.argvs():
+            check(priv_body[:40] not in "".join(a))
+        rc, out, err = env.run("deploy")           # the key stays in the Vault when not given again
+        check(rc == 0 and dt.one(env.state(), "instance")["metadata"].get("signing_key_secret_ocid") == sk["id"], out + err)
+    finally:
+        env.stop()
+
+
+@case
 def fake_refuses_what_oci_refuses():
     # unsigned, stale date, foreign key, body not matching x-content-sha256, body headers unsigned
     import urllib.request
