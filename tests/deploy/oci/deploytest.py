@@ -122,7 +122,7 @@ class Env:
 
     # a request signed here (not by sealed-oci-request), for what the tool never sends
     def signed(self, method, path, body=b"", headers=("date", "(request-target)", "host"), date=None, key=None,
-               body_sent=None, key_id=None):
+               body_sent=None, key_id=None, path_sent=None):
         host = self.url.split("//", 1)[1]
         h = {"date": date or formatdate(time.time(), usegmt=True), "host": host}
         if body or method in ("POST", "PUT"):
@@ -137,7 +137,7 @@ class Env:
                               f'headers="{" ".join(headers)}",signature="{sig}"')
         data = body_sent if body_sent is not None else body
         h["content-length"] = str(len(data))
-        req = urllib.request.Request(self.url + path, data=data if method in ("POST", "PUT") else None,
+        req = urllib.request.Request(self.url + (path_sent or path), data=data if method in ("POST", "PUT") else None,
                                      method=method, headers={k: v for k, v in h.items() if k != "host"})
         try:
             with urllib.request.urlopen(req, timeout=10, context=self.tls()) as r:

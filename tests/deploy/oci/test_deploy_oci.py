@@ -499,6 +499,17 @@ def fake_refuses_what_oci_refuses():
     check(st == 409 and body["code"] == "Conflict" and "10.0.1.50 is already assigned" in body["message"], body)
     st, body, _ = E.signed("DELETE", f"/20160918/vcns/{vcn['id']}")
     check(st == 409 and body["code"] == "Conflict", body)
+    st, body, _ = E.signed("POST", f"/20160918/instances/{inst['id']}?action=START", b"", headers=full)
+    check(st == 409 and body["code"] == "IncorrectState" and "only when STOPPED" in body["message"], body)
+    b = json.dumps({"cidrBlocks": ["10.7.0.0/16"]}).encode()
+    st, body, _ = E.signed("POST", "/20160918/vcns", b, headers=full)
+    check(st == 400 and body["code"] == "MissingParameter" and "compartmentId" in body["message"], body)
+    st, body, _ = E.signed("GET", "/20160918/vcns")
+    check(st == 400 and body["code"] == "MissingParameter", body)
+    # a signature over another request target does not verify
+    st, body, _ = E.signed("GET", f"/20160918/vcns?compartmentId={dt.COMPARTMENT}", path_sent="/20160918/subnets"
+                           f"?compartmentId={dt.COMPARTMENT}")
+    check(st == 401 and body["code"] == "NotAuthenticated", body)
     st, body, _ = E.signed("GET", f"/20160918/instances/ocid1.instance.oc1.phx.nosuch")
     check(st == 404 and body["code"] == "NotAuthorizedOrNotFound", body)
     check(len(E.state()["resources"]) == len(st0["resources"]), "a refused call created something")
