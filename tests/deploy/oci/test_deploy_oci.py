@@ -288,7 +288,7 @@ def server_error_mid_way_gives_clear_error_then_rerun_completes():
         # two runs at once: the second one waits for nothing and says why
         import fcntl
         import hashlib
-        key = hashlib.sha256(f"us-phoenix-1|{dt.COMPARTMENT}|sealed-login".encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{env.url}|us-phoenix-1|{dt.COMPARTMENT}|sealed-login".encode()).hexdigest()[:16]
         lockdir = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
         with open(os.path.join(lockdir, f"sealed-deploy-oci-{key}.lock"), "w") as lk:
             fcntl.flock(lk, fcntl.LOCK_EX)
