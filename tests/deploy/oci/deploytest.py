@@ -64,6 +64,8 @@ class Env:
         os.chmod(self.secret_file, 0o600)
         self.image = self.make_image("disk.qcow2", 200_000, b"A")
         self.outputs = []       # every stdout+stderr of every run (checked for the secret)
+        self.runs_log = os.path.join(OUT, f"runs_{name}.log")
+        open(self.runs_log, "w").close()
 
     def make_image(self, name, size, fill):
         path = os.path.join(self.dir, name)
@@ -91,7 +93,7 @@ class Env:
         p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=300)
         out, err = p.stdout.decode(), p.stderr.decode()
         self.outputs.append(out + err)
-        with open(os.path.join(OUT, "runs.log"), "a") as f:
+        with open(self.runs_log, "a") as f:
             f.write(f"---- {command} {' '.join(args)} rc={p.returncode}\n{out}{err}")
         return p.returncode, out, err
 
