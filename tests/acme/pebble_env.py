@@ -7,6 +7,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import shutil
 import time
@@ -17,12 +18,8 @@ DRIVER = os.path.join(ROOT, "build", "tests", "acme", "acme-driver")
 OUT = os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ports import free_port  # noqa: E402,F401  (re-exported for the ACME tests)
 
 
 def run(cmd, **kw):

@@ -6,29 +6,16 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ports import free_port_pair  # noqa: E402
 
 ROOT = os.environ.get("SEALED_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 # ATTEST_PROBE: another build of the driver (e.g. with ASan/UBSan) for the same suites
 PROBE = os.environ.get("ATTEST_PROBE", os.path.join(ROOT, "build/tests/attest/attest_probe"))
 
-
-def free_port_pair():
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port < 65000:
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-            finally:
-                t.close()
-    raise RuntimeError("no free port pair")
 
 
 class Swtpm:

@@ -17,17 +17,14 @@ import tempfile
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ports import free_port  # noqa: E402,F401  (re-exported: tests import it from here)
+
 ROOT = os.environ.get("SEALED_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, "build", "sealed-login")
 FAULTS_BIN = os.path.join(ROOT, "build", "faults", "sealed-login")
 FAKE = os.path.join(ROOT, "tests", "fakes", "fake_paypal.py")
 OUT = os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tls_context():

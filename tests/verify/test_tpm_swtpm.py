@@ -17,6 +17,7 @@ import tempfile
 import time
 from verifylib import TD, TESTGEN, run_json, status, failed_ids
 from tap import case, check, done
+from ports import free_port_pair  # noqa: E402
 
 LOG = os.path.join(TD, "tpm-eventlogs-go-eventlog", "tpm", "rhel8-uefi.bin")
 EXPECTED = json.load(open(os.path.join(TD, "tpm-eventlogs-go-eventlog", "expected_pcrs.json")))["Rhel8GCE"]["expected_pcrs"]
@@ -53,19 +54,8 @@ def events(buf):
 class Swtpm:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="swtpm-")
-        # the swtpm TCTI talks to PORT (commands) and PORT+1 (control): find two free neighbours
-        for _ in range(100):
-            s, c = socket.socket(), socket.socket()
-            try:
-                s.bind(("127.0.0.1", 0))
-                self.port = s.getsockname()[1]
-                c.bind(("127.0.0.1", self.port + 1))
-                break
-            except OSError:
-                continue
-            finally:
-                s.close()
-                c.close()
+        # the swtpm TCTI talks to PORT (commands) and PORT+1 (control): two free neighbours
+        self.port = free_port_pair()
         ctrl = self.port + 1
         self.proc = subprocess.Popen(
             ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.dir}",
