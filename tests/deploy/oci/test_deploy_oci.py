@@ -180,6 +180,13 @@ def rerun_creates_nothing_and_plan_is_empty():
     check("created" not in out and "uploaded" not in out, out)
     rc, out, err = E.run("plan")
     check(rc == 0 and "0 change(s) planned" in out, out + err)
+    outputs = os.path.join(E.dir, "outputs.json")
+    rc, out, err = E.run("deploy", "--outputs", outputs)
+    o = json.load(open(outputs))
+    st = E.state()
+    check(o["public_ip"] == dt.one(st, "publicip")["ipAddress"] and o["dns_record"]["name"] == "login.example.com", o)
+    check(o["ids"]["instance"] == dt.one(st, "instance")["id"] and o["ids"]["nlb"] == dt.one(st, "networkloadbalancer")["id"])
+    check(o["verify"].startswith("build/sealed-verify result") and dt.PAYPAL_SECRET not in open(outputs).read())
     check(all(e[0] in ("GET", "HEAD") for e in E.state()["log"][len(st["log"]):]))
 
 
