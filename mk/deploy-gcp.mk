@@ -4,7 +4,7 @@
 #   make deploy-gcp-plan GCP_PROJECT=p DOMAIN=login.example.com PAYPAL_CLIENT_ID=... [GCP_ARGS="--zone us-west1-b ..."]
 #   make deploy-gcp      GCP_PROJECT=p DOMAIN=... PAYPAL_CLIENT_ID=... PAYPAL_SECRET_FILE=path [GCP_ARGS=...]
 #   make teardown-gcp    GCP_PROJECT=p [GCP_ARGS="--name ... --yes"]
-GCP_IMAGE ?= build/disk/sealed-login-gcp.tar.gz
+GCP_IMAGE ?= build/image/sealed-login-gcp.tar.gz
 GCP_DEPLOY = deploy/gcp/deploy.sh --project "$(GCP_PROJECT)" --domain "$(DOMAIN)" --paypal-client-id "$(PAYPAL_CLIENT_ID)" \
              --image "$(GCP_IMAGE)"
 .PHONY: deploy-gcp deploy-gcp-plan teardown-gcp shellcheck-deploy-gcp

@@ -24,7 +24,7 @@ required:
 options:
   --signing-key-file F|-     optional: the P-256 key (PEM) that signs results, kept in Secret Manager
                              (metadata signing_key_secret_ocid); else the VM makes one per boot
-  --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/disk/sealed-login-gcp.tar.gz]
+  --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/image/sealed-login-gcp.tar.gz]
   --internal-ip A[/P]        the VM's internal IPv4: the image's sealed.ip= (read from disk.txt next to
                              the image when present; must then agree). /P is needed for NAME-net.
   --name NAME                deployment name, prefix of every resource      [sealed-login]
@@ -39,7 +39,7 @@ options:
   --egress-cap-gib N         monthly egress cap the guard enforces      [180 STANDARD, 0.9 PREMIUM]
   --guard-action A           what the guard does at the cap: firewall (disable the web rule) or stop
   --secure-boot              enable Shielded VM Secure Boot (only for a signed UKI: see docs)
-  --gvnic                    declare GVNIC and use it (the image must carry the gve driver)
+  --gvnic                    declare GVNIC and use it (our kernel has gve built in)
   --no-uptime-check          no uptime check on https://DOMAIN/healthz
   --replace-instance         recreate the VM when its image or machine differs (RAM state is lost)
   --bucket B                 image bucket                                [PROJECT-NAME-images]
@@ -125,8 +125,8 @@ else
 fi
 
 # The image archive: GCE imports a gzip'd tar holding exactly one file, disk.raw, a whole number of GiB.
-IMAGE_FILE=${IMAGE_FILE:-build/disk/sealed-login-gcp.tar.gz}
-[ -r "$IMAGE_FILE" ] || die "no image archive at $IMAGE_FILE: build it (make disk) or give --image"
+IMAGE_FILE=${IMAGE_FILE:-build/image/sealed-login-gcp.tar.gz}
+[ -r "$IMAGE_FILE" ] || die "no image archive at $IMAGE_FILE: build it (make image IMAGE_APPEND=\"... sealed.ip=A/P sealed.gw=G ...\", docs/deploy-gcp.md) or give --image"
 listing=$(tar -tvzf "$IMAGE_FILE" 2>/dev/null) || die "$IMAGE_FILE is not a gzip'd tar"
 [ "$(printf '%s\n' "$listing" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$listing" | awk '{print $6}')" = disk.raw ] ||
     die "$IMAGE_FILE must hold exactly one file, disk.raw (GCE's import format); it holds: $(printf '%s\n' "$listing" | awk '{print $6}' | tr '\n' ' ')"
@@ -139,7 +139,7 @@ SUMS=$(dirname "$IMAGE_FILE")/SHA256SUMS
 if [ -r "$SUMS" ]; then
     want=$(awk -v f="$(basename "$IMAGE_FILE")" '$2 == f || $2 == "*" f { print $1 }' "$SUMS" | head -1)
     [ -z "$want" ] || [ "$want" = "$IMAGE_SHA" ] ||
-        die "$IMAGE_FILE has sha256 $IMAGE_SHA but $SUMS says $want: rebuild it (make disk) or give the right --image"
+        die "$IMAGE_FILE has sha256 $IMAGE_SHA but $SUMS says $want: rebuild it (make image) or give the right --image"
 fi
 IMAGE_MD5=$(openssl md5 -binary "$IMAGE_FILE" | openssl base64 -A)
 IMAGE_NAME=$NAME-${IMAGE_SHA:0:12}
@@ -684,7 +684,7 @@ say "external IP:    ${EXT_IP:-(reserved on a real run)}"
 say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it at your DNS provider; the VM gets its Let's Encrypt certificate once it resolves)"
 say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"
 say "verify:         log in at https://$DOMAIN/, save the result as result.jws, then"
-say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest build/image/build-manifest.json"
+say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest $(dirname "$IMAGE_FILE")/build-manifest.json"
 if [ -n "$SIGNER_PUB" ]; then
     say "signer key:     results are signed by this key; pin it with sealed-verify --signer-key FILE:"
     printf '%s\n' "$SIGNER_PUB" | sed 's/^/                /'

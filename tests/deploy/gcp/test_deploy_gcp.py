@@ -104,19 +104,33 @@ SIGNKEY = os.path.join(WORK, "signing-key.pem")
 subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", SIGNKEY], check=True)
 os.chmod(SIGNKEY, 0o600)
 SIGNKEY_BODY = "".join(open(SIGNKEY).read().splitlines()[1:-1])   # the base64 of the private key
-SECRETS = [SECRET1, SECRET2, SIGNKEY_BODY[:40], SIGNKEY_BODY[-40:]]
+SECRETS = [SECRET1, SECRET2, SIGNKEY_BODY[48:88]]   # past the PKCS#8 header every P-256 key shares
 LEAKS = []
 OUTPUTS = []
 _sampling = threading.Event()
 
 
 def _sample():
+    """Checks the argv of every process descended from this test (and the environment of curl, jq,
+    openssl) for the secrets and for tokens, every few milliseconds while a script runs."""
     me = os.getpid()
+    seen, ours = set(), {me}   # every pid looked at once; those descended from this test
     while True:
         _sampling.wait()
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) == me:
+        live = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        for pid in live:
+            if pid in seen:
                 continue
+            seen.add(pid)
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) in ours:
+                        ours.add(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+        if len(seen) > 200000:
+            seen.clear()
+        for pid in ours & set(live) - {me}:
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().decode(errors="replace")
@@ -131,7 +145,7 @@ def _sample():
                     LEAKS.append(f"secret in pid {pid}: {argv[:80]!r}")
             if "ya29." in argv or "ya29." in env or "Bearer " in argv:
                 LEAKS.append(f"token in pid {pid}: {argv[:120]!r}")
-        time.sleep(0.002)
+        time.sleep(0.003)
 
 
 threading.Thread(target=_sample, daemon=True).start()
@@ -193,6 +207,21 @@ def trusted_metadata_keys():
 
 
 # ---- cases ---------------------------------------------------------------------------------------
+
+@case
+def the_leak_sampler_sees_argv_and_environment():
+    """The sampler below must be able to fail: a secret in a process's argv, and a token in curl's
+    environment, are both seen."""
+    _sampling.set()
+    try:
+        subprocess.run(["bash", "-c", "sleep 0.3; true", "x", SECRET1], check=True)
+        subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "0.3", "http://127.0.0.1:9/"], env={"T": "ya29.canary"})
+        seen = list(LEAKS)
+    finally:
+        _sampling.clear()
+        LEAKS.clear()
+    check(any("secret" in x for x in seen) and any("token" in x for x in seen), seen)
+
 
 @case
 def dry_run_plans_and_changes_nothing():
@@ -620,6 +649,42 @@ def the_fake_refuses_what_gce_refuses():
     st, e = api("POST", f"https://secretmanager.googleapis.com/v1/projects/{PROJECT}/secrets/sealed-login-paypal-secret:addVersion",
                 {"payload": {"data": base64.b64encode(b"x").decode(), "dataCrc32c": "1"}}, token=tok)
     check(st == 400 and "Checksum" in e["error"]["message"], e)
+
+
+REAL = os.path.join(ROOT, "build", "image", "sealed-login-gcp.tar.gz")
+
+
+def the_real_disk_image_deploys():
+    """make image's own archive: the script's format checks and the fake's import (GPT, UEFI only) accept
+    it; its command line decides the network (QEMU's gateway 10.0.2.2 is refused: not a GCE gateway)."""
+    d = os.path.join(WORK, "real")
+    os.makedirs(d)
+    for f in ("sealed-login-gcp.tar.gz", "SHA256SUMS", "disk.txt"):
+        if os.path.exists(os.path.join(os.path.dirname(REAL), f)):
+            shutil.copy(os.path.join(os.path.dirname(REAL), f), d)
+    image = os.path.join(d, "sealed-login-gcp.tar.gz")
+    cmdline = open(os.path.join(d, "disk.txt")).read().split("cmdline=")[1].split("\n")[0]
+    ip = re.search(r"sealed\.ip=([0-9.]+)/(\d+)", cmdline)
+    gw = re.search(r"sealed\.gw=([0-9.]+)", cmdline)
+    r = deploy("--name", "sl-real", "--image", image, "--no-uptime-check", expect=None)
+    net = int.from_bytes(bytes(map(int, ip.group(1).split("."))), "big") & ~((1 << (32 - int(ip.group(2)))) - 1)
+    first = ".".join(str((net + 1) >> s & 255) for s in (24, 16, 8, 0))
+    if gw.group(1) != first:
+        check(r.returncode == 1 and f"always its first address, {first}" in r.stderr, r.stderr)
+        with open(os.path.join(d, "disk.txt"), "w") as f:
+            f.write("cmdline=" + cmdline.replace(f"sealed.gw={gw.group(1)}", f"sealed.gw={first}") + "\n")
+        r = deploy("--name", "sl-real", "--image", image, "--no-uptime-check")
+    check(r.returncode == 0, r.stderr)
+    img = next(iter(ours(state()["images"], "sl-real").values()))
+    check(img["diskSizeGb"] == "1" and img["archiveSizeBytes"] == str(os.path.getsize(image)), img)
+    check(state()["instances"]["us-central1-b/sl-real"]["networkInterfaces"][0]["networkIP"] == ip.group(1), "address")
+    run("teardown.sh", "--project", PROJECT, "--name", "sl-real", "--key-file", KEY, "--yes")
+
+
+if os.path.exists(REAL):
+    case(the_real_disk_image_deploys)
+else:
+    print(f"# skipped the_real_disk_image_deploys: no {REAL} (make image)", flush=True)
 
 
 @case
