@@ -87,7 +87,7 @@ class Env:
 
     def run(self, command, *args, stdin=None, settings=None, **kw):
         env = dict(os.environ, SEALED_OCI_ENDPOINT=self.url, SEALED_OCI_POLL_S="0.03", SEALED_OCI_RETRIES="2",
-                   SEALED_OCI_WAIT_S="60")
+                   SEALED_OCI_WAIT_S="60", XDG_RUNTIME_DIR=self.dir)      # the run lock lives (and goes) here
         argv = [sys.executable, DEPLOY, command, "--config", self.config, "--tool", self.shim,
                 "--settings", settings or self.settings(**kw), *args]
         p = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=300)

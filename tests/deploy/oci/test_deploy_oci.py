@@ -296,8 +296,7 @@ def server_error_mid_way_gives_clear_error_then_rerun_completes():
         import fcntl
         import hashlib
         key = hashlib.sha256(f"{env.url}|us-phoenix-1|{dt.COMPARTMENT}|sealed-login".encode()).hexdigest()[:16]
-        lockdir = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-        with open(os.path.join(lockdir, f"sealed-deploy-oci-{key}.lock"), "w") as lk:
+        with open(os.path.join(env.dir, f"sealed-deploy-oci-{key}.lock"), "w") as lk:
             fcntl.flock(lk, fcntl.LOCK_EX)
             rc, out, err = env.run("deploy")
             check(rc == 1 and "another sealed-deploy-oci run holds" in err, err)
