@@ -287,6 +287,6 @@ out:
     wipe_free(key_pem, key_len);
     wipe_free(token, token_len);
     wipe_free(key_id_buf, key_id_buf ? strlen(key_id_buf) : 0);
-    free(body);
+    wipe_free(body, body_len);   /* a body may carry a secret (e.g. a Vault secret's content) */
     return rc;
 }
