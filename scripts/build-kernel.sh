@@ -58,9 +58,12 @@ OUTDIR=$CACHE/kernel-build/$KEY
 mkdir -p "$CACHE/kernel-build"
 exec 9>"$OUTDIR.lock"
 flock 9   # concurrent builds (worktrees, test runs) share the cache: one builds, the others wait
-if [ -f "$OUTDIR/bzImage" ] && [ "$REBUILD" = 0 ]; then
-    echo "$OUTDIR"
-    exit 0
+if [ -f "$OUTDIR/bzImage" ]; then
+    if [ "$REBUILD" = 0 ]; then
+        echo "$OUTDIR"
+        exit 0
+    fi
+    exec 9>&-   # --rebuild only reads the cached build: image builds need not wait for it
 fi
 
 # ---- the pinned source ---------------------------------------------------------------------------
