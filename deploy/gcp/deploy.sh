@@ -227,6 +227,7 @@ LABELS=$(jq -cn --arg n "$NAME" --arg k "$GCP_LABEL" '{($k): $n}')
 MARK="$GCP_LABEL=$NAME"   # in descriptions, where GCP has no labels
 q() { jq -cn --arg v "$1" '$v'; }
 
+[ "$GCP_DRY_RUN" = 1 ] || gcp_lock "$PROJECT" "$NAME"
 gcp_auth "$TOKEN_FILE" "$KEY_FILE"
 say "deploy $NAME to project $PROJECT, zone $ZONE, as $GCP_PRINCIPAL$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing is changed)')"
 

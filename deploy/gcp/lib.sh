@@ -48,6 +48,13 @@ gcp_tmp_init() {
     trap 'die "interrupted"' INT TERM
 }
 
+# One deploy or teardown of a deployment at a time on this machine (flock on a file named after it).
+gcp_lock() {   # $1 = project, $2 = deployment name
+    local f=${SEALED_GCP_LOCK_DIR:-${XDG_RUNTIME_DIR:-/tmp}}/sealed-gcp-$1-$2.lock
+    exec 9>>"$f" || die "cannot open the lock file $f"
+    flock -n 9 || die "another deploy or teardown of $2 in $1 is running (lock $f): wait for it, or remove the file if none is"
+}
+
 # ---- JSON and names ------------------------------------------------------------------------------
 
 jr() { jq -r "$@" <"$GCP_RESP"; }             # read the last answer

@@ -38,6 +38,7 @@ if [ "$GCP_DRY_RUN" != 1 ] && [ "$YES" != 1 ]; then
     [ "$answer" = "$NAME" ] || die "not confirmed: nothing deleted"
 fi
 
+[ "$GCP_DRY_RUN" = 1 ] || gcp_lock "$PROJECT" "$NAME"
 gcp_tmp_init
 gcp_auth "$TOKEN_FILE" "$KEY_FILE"
 say "teardown $NAME in project $PROJECT as $GCP_PRINCIPAL$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing is deleted)')"

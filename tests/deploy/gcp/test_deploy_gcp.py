@@ -6,6 +6,7 @@ SEV-SNP Confidential VM, tear everything down. Throughout, a sampler watches eve
 (and the environment of curl/jq/openssl) and every output for the PayPal secrets and the tokens.
 """
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -92,12 +93,13 @@ with open(os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
 BIN = os.path.join(WORK, "bin")
 os.makedirs(BIN)
 for tool in ("bash", "curl", "jq", "openssl", "tar", "gzip", "sha256sum", "awk", "sed", "od", "wc", "cut", "tr", "head",
-             "tail", "cat", "cmp", "date", "mktemp", "rm", "cp", "basename", "dirname", "grep", "sleep", "sort"):
+             "tail", "cat", "cmp", "date", "mktemp", "rm", "cp", "basename", "dirname", "grep", "sleep", "sort", "flock"):
     p = shutil.which(tool)
     if p:
         os.symlink(p, os.path.join(BIN, tool))
 ENV = {"PATH": BIN, "HOME": WORK, "LANG": "C", "SEALED_GCP_CONNECT_TO": f"127.0.0.1:{PORT}",
-       "SEALED_GCP_CA_FILE": CA, "SEALED_GCP_RETRY_DELAY": "0", "SEALED_GCP_IAM_DELAY": "0", "TMPDIR": WORK}
+       "SEALED_GCP_CA_FILE": CA, "SEALED_GCP_RETRY_DELAY": "0", "SEALED_GCP_IAM_DELAY": "0", "TMPDIR": WORK,
+       "SEALED_GCP_LOCK_DIR": WORK}
 
 # ---- the leak sampler ----------------------------------------------------------------------------
 SIGNKEY = os.path.join(WORK, "signing-key.pem")
@@ -446,6 +448,23 @@ def signing_key_kept_in_secret_manager():
     n = log_len()
     deploy(secret=False)   # not given again: kept, and still in the metadata
     check(mutations(n) == [], mutations(n))
+
+
+@case
+def one_run_at_a_time_per_deployment():
+    holder = open(os.path.join(WORK, f"sealed-gcp-{PROJECT}-sealed-login.lock"), "a")   # another run holds it
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        n = log_len()
+        r = deploy(secret=False, expect=1)
+        check("another deploy or teardown of sealed-login" in r.stderr and mutations(n) == [], r.stderr)
+        r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--yes", expect=1)
+        check("another deploy or teardown" in r.stderr and "us-central1-b/sealed-login" in state()["instances"], r.stderr)
+        deploy("--dry-run", secret=False)   # a plan reads only: no lock needed
+        deploy("--name", "sl-other", "--dry-run")
+    finally:
+        holder.close()
+    deploy(secret=False)
 
 
 @case
