@@ -278,6 +278,10 @@ def with_ip_dhcp_the_kernel_configures_the_network_and_the_resolver():
           [ln for ln in text.splitlines() if "net " in ln])
     check("IP-Config: Gateway not on directly connected network" not in text)
     print(f"# ip=dhcp: boot to ready {ready:.1f} s", flush=True)
+    # a sealed.dns= on the command line still wins over what DHCP gave
+    _, _, text = boot_and_stop(STATE["ours"], "sealed-dhcp-dns", append=DHCP_APPEND + " sealed.dns=10.0.2.3")
+    check("sealed-init: net if=eth0 ip=10.0.2.15/24 source=kernel dns=cmdline result=up" in text,
+          [ln for ln in text.splitlines() if "net " in ln])
 
 
 @case
