@@ -606,7 +606,7 @@ else
         if [ "$(jq -r .labels.email_address <<<"$cur")" = "$EMAIL" ]; then have "email channel $EMAIL"
         elif [ "$GCP_DRY_RUN" = 1 ]; then plan "change the email channel to $EMAIL"
         else
-            gcp_json PATCH "$GCP_MONITORING/$CHANNEL?updateMask=labels.email_address,display_name" \
+            gcp_json PATCH "$GCP_MONITORING/$CHANNEL?updateMask=labels,displayName" \
                 "$(jq -cn --arg e "$EMAIL" --arg n "$NAME" '{displayName:($n + " operator (" + $e + ")"), labels:{email_address:$e}}')" \
                 "changing the email channel to $EMAIL"
             made "email channel now $EMAIL"
@@ -653,7 +653,7 @@ ensure_policy() {   # $1 = role, $2 = display name, $3 = condition JSON, $4 = do
         have "alert policy \"$2\""
     elif [ "$GCP_DRY_RUN" = 1 ]; then plan "update alert policy \"$2\""
     else
-        gcp_json PATCH "$GCP_MONITORING/$(jq -r .name <<<"$cur")?updateMask=display_name,conditions,notification_channels,documentation" \
+        gcp_json PATCH "$GCP_MONITORING/$(jq -r .name <<<"$cur")?updateMask=displayName,conditions,notificationChannels,documentation" \
             "$want" "updating alert policy \"$2\""
         made "alert policy \"$2\" updated"
     fi

@@ -1518,8 +1518,10 @@ class Api:
             obj = store[name]
             for f in mask:
                 camel = re.sub(r"_([a-z])", lambda mm: mm.group(1).upper(), f)
-                if camel == "labels.emailAddress" or f == "labels.email_address":
-                    obj.setdefault("labels", {})["email_address"] = (b.get("labels") or {}).get("email_address")
+                if camel == "labels" and coll == "notificationChannels":
+                    if not re.fullmatch(r"[^@\s]+@[^@\s]+", (b.get("labels") or {}).get("email_address", "")):
+                        raise bad("Field labels[email_address] is required for channel type email and must be an address.")
+                    obj["labels"] = b["labels"]
                 elif camel in ("displayName", "conditions", "notificationChannels", "documentation", "httpCheck", "period", "timeout"):
                     if camel == "notificationChannels":
                         for ch in b.get(camel, []):
