@@ -54,27 +54,10 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || 
 export SOURCE_DATE_EPOCH TZ=UTC
 
 # ---- the stub: pinned .deb, downloaded once, checked, unpacked --------------------------------------
+. scripts/lib/pinned-deb.sh
+SDIR=$(pinned_deb image/stub.lock "$CACHE" build-disk) || exit 1
 lock() { sed -n "s/^$1=//p" image/stub.lock; }
 SPKG=$(lock package) SVER=$(lock version) SSHA=$(lock sha256)
-[ -n "$SPKG" ] && [ -n "$SVER" ] && [ -n "$SSHA" ] || die "image/stub.lock needs package, version, sha256"
-SDIR=$CACHE/${SPKG}_$SVER
-mkdir -p "$SDIR"
-exec 9>"$SDIR.lock"
-flock 9
-if [ ! -f "$SDIR/.unpacked" ]; then
-    deb=$(ls "$SDIR"/*.deb 2>/dev/null | head -1 || true)
-    if [ -z "$deb" ]; then
-        echo "build-disk: downloading $SPKG=$SVER into $SDIR" >&2
-        (cd "$SDIR" && apt-get download -q "$SPKG=$SVER" >/dev/null 2>&1) ||
-            die "apt-get download $SPKG=$SVER failed (superseded? update image/stub.lock: --print-stub-lock)"
-        deb=$(ls "$SDIR"/*.deb | head -1)
-    fi
-    echo "$SSHA  $deb" | sha256sum -c --quiet - || die "$deb does not match image/stub.lock's sha256"
-    rm -rf "$SDIR/root"
-    dpkg-deb -x "$deb" "$SDIR/root"
-    touch "$SDIR/.unpacked"
-fi
-exec 9>&-
 STUB=$SDIR/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 [ -f "$STUB" ] || die "$STUB missing from $SPKG"
 

@@ -63,28 +63,18 @@ if [ "$KERNEL" = sealed ]; then
     KROOT=-
     MODULES_WANTED=-
 else
-    # Debian's: pinned .deb, downloaded once, checked, unpacked, modules.dep generated
+    # Debian's: pinned .deb, downloaded once, checked, unpacked (scripts/lib/pinned-deb.sh), then
+    # modules.dep generated once
+    . scripts/lib/pinned-deb.sh
+    KDIR=$(pinned_deb image/kernel.lock "$CACHE" build-initramfs) ||
+        die "the kernel in image/kernel.lock is not at hand (--print-kernel-lock prints new lines)"
     lock() { sed -n "s/^$1=//p" image/kernel.lock; }
     KPKG=$(lock package) KVER=$(lock version) KSHA=$(lock sha256)
-    [ -n "$KPKG" ] && [ -n "$KVER" ] && [ -n "$KSHA" ] || die "image/kernel.lock needs package, version, sha256"
-    KDIR=$CACHE/${KPKG}_$KVER
-    mkdir -p "$KDIR"
-    exec 9>"$KDIR.lock"
-    flock 9   # concurrent builds (worktrees, test runs) share the cache: one fills it, others wait
-    if [ ! -f "$KDIR/.unpacked" ]; then
-        deb=$(ls "$KDIR"/*.deb 2>/dev/null | head -1 || true)
-        if [ -z "$deb" ]; then
-            echo "build-initramfs: downloading $KPKG=$KVER into $KDIR" >&2
-            (cd "$KDIR" && apt-get download -q "$KPKG=$KVER" >/dev/null 2>&1) ||
-                die "apt-get download $KPKG=$KVER failed (superseded? update image/kernel.lock: --print-kernel-lock)"
-            deb=$(ls "$KDIR"/*.deb | head -1)
-        fi
-        echo "$KSHA  $deb" | sha256sum -c --quiet - || die "$deb does not match image/kernel.lock's sha256"
-        rm -rf "$KDIR/root"
-        dpkg-deb -x "$deb" "$KDIR/root"
-        krel=$(ls "$KDIR/root/lib/modules")
-        depmod -b "$KDIR/root" "$krel"
-        touch "$KDIR/.unpacked"
+    exec 9>"$KDIR.depmod.lock"
+    flock 9
+    if [ ! -f "$KDIR/.depmod" ]; then
+        depmod -b "$KDIR/root" "$(ls "$KDIR/root/lib/modules")"
+        touch "$KDIR/.depmod"
     fi
     exec 9>&-
     KROOT=$KDIR/root
