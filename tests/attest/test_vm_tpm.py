@@ -20,11 +20,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
-from qemu import SerialGuest  # noqa: E402
+from qemu import OVMF_CODE as CODE, SerialGuest, ovmf_vtpm_argv  # noqa: E402
 from swtpm_lib import Swtpm, pcrs_serialized, replay_sha256, start_for_qemu  # noqa: E402
 
-CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
-VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 BOOT_TIMEOUT = 240
 APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
 WORK = os.path.join(OUT, "attest-vm")
@@ -61,16 +59,9 @@ class VmService(Service):
         self.tpm = Swtpm(os.path.join(WORK, "tpm")).manufacture()
         sock = os.path.join(WORK, "swtpm.sock")
         start_for_qemu(self.tpm, sock)
-        shutil.copy(VARS, os.path.join(WORK, "vars.fd"))
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "768", "-smp", "1",
-                "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
-                "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={CODE}",
-                "-drive", f"if=pflash,format=raw,unit=1,file={os.path.join(WORK, 'vars.fd')}",
-                "-kernel", os.path.join(img, "vmlinuz"), "-initrd", os.path.join(img, "initramfs.cpio.gz"),
-                "-append", APPEND,
-                "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.port}-:8443", "-device", "virtio-net-pci,netdev=n",
-                "-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                "-device", "tpm-crb,tpmdev=tpm0"]
+        argv = ovmf_vtpm_argv(WORK, sock, ["-kernel", os.path.join(img, "vmlinuz"),
+                                           "-initrd", os.path.join(img, "initramfs.cpio.gz"), "-append", APPEND],
+                              self.port)
         self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log"), name="vm-tpm").start()
         self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
         self.boot_s = time.monotonic() - self.guest.t0

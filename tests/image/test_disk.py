@@ -28,11 +28,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
-from qemu import SerialGuest  # noqa: E402
+from qemu import SerialGuest, ovmf_vtpm_argv  # noqa: E402
 from swtpm_lib import Swtpm, start_for_qemu  # noqa: E402
 
-CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
-VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 WORK = os.path.join(OUT, "disk")
 APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
 BOOT_TIMEOUT = 300
@@ -105,18 +103,11 @@ class DiskService(Service):
         self.tpm = Swtpm(os.path.join(WORK, "tpm")).manufacture()
         sock = os.path.join(WORK, "swtpm.sock")
         start_for_qemu(self.tpm, sock)
-        shutil.copy(VARS, os.path.join(WORK, "vars.fd"))
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "768", "-smp", "1",
-                "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
-                "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={CODE}",
-                "-drive", f"if=pflash,format=raw,unit=1,file={os.path.join(WORK, 'vars.fd')}",
-                # bootindex=0: the disk is the first boot option (as on a cloud); without it OVMF
-                # tries the NIC's PXE first and PCR 4 also records that attempt's return
-                "-drive", f"file={os.path.join(self.img, 'sealed-login.qcow2')},format=qcow2,if=none,id=d,snapshot=on",
-                "-device", "virtio-blk-pci,drive=d" + (",bootindex=0" if disk_first else ""),
-                "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.port}-:8443", "-device", "virtio-net-pci,netdev=n",
-                "-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
-                "-device", "tpm-crb,tpmdev=tpm0"]
+        # bootindex=0: the disk is the first boot option (as on a cloud); without it OVMF tries the
+        # NIC's PXE first and PCR 4 also records that attempt's return
+        argv = ovmf_vtpm_argv(WORK, sock, [
+            "-drive", f"file={os.path.join(self.img, 'sealed-login.qcow2')},format=qcow2,if=none,id=d,snapshot=on",
+            "-device", "virtio-blk-pci,drive=d" + (",bootindex=0" if disk_first else "")], self.port)
         self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log" if disk_first else "serial-pxe-first.log"),
                                  name="disk").start()
         self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)

@@ -4,9 +4,12 @@ collects its lines (and writes them, timestamped, to a log file), and waits for 
     g = SerialGuest(argv, "tests/out/x/serial.log", name="x", monitor=path).start()
     i = g.wait_for(r"^sealed-login: serving", 120)     # index of the matching line
     g.monitor("system_powerdown"); g.proc.wait(30); g.stop()
+
+ovmf_vtpm_argv(): the QEMU command line of a guest under Debian's OVMF with swtpm (vTPM suites).
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -84,3 +87,24 @@ class SerialGuest:
                 os.unlink(self.mon)
             except OSError:
                 pass
+
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+def ovmf_vtpm_argv(workdir, tpm_sock, boot, host_port, guest_port=8443):
+    """argv for QEMU (TCG, q35, 768 MiB, one vCPU) under Debian's OVMF with a fresh copy of its
+    variable store in workdir, swtpm behind tpm-crb on the socket tpm_sock, user networking that
+    forwards 127.0.0.1:host_port to the guest's guest_port, and the serial console on stdout.
+    boot: the argv items that give the firmware something to boot (-kernel ... or a disk)."""
+    vars_fd = os.path.join(workdir, "vars.fd")
+    shutil.copy(OVMF_VARS, vars_fd)
+    return ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "768", "-smp", "1",
+            "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={vars_fd}"] + list(boot) + [
+            "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{host_port}-:{guest_port}",
+            "-device", "virtio-net-pci,netdev=n",
+            "-chardev", f"socket,id=chrtpm,path={tpm_sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+            "-device", "tpm-crb,tpmdev=tpm0"]
