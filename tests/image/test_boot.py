@@ -72,13 +72,7 @@ class ImageService(Service):
     """Service's fake PayPal and browser-like helpers, with the service inside the booted image."""
 
     def start_service(self):
-        conf = "\n".join([
-            "# test build: endpoints point at the fake PayPal on the host (a different image)",
-            "listen = 0.0.0.0", "https_port = 8443", f"domain = localhost:{self.port}",
-            "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
-            f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
-            f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
-            "idset_capacity = 100000", "platform = none", ""])
+        conf = self.guest_config()
         login = self.binary if self.binary != BIN else None
         self.image_dir, self.sums = build(self.name, conf, login=login)
         self.guest = Guest(self.image_dir, self.name, hostfwd=[(self.port, 8443)]).start()

@@ -78,13 +78,7 @@ class DiskService(Service):
         shutil.rmtree(WORK, ignore_errors=True)
         os.makedirs(WORK)
         conf = os.path.join(WORK, "disk.conf")
-        open(conf, "w").write("\n".join([
-            "# test build: the fake PayPal on the host (a different image than a real one)",
-            "listen = 0.0.0.0", "https_port = 8443", f"domain = localhost:{self.port}",
-            "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
-            f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
-            f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
-            "idset_capacity = 100000", "platform = none", ""]))
+        open(conf, "w").write(self.guest_config())
         self.img = os.path.join(WORK, "image")
         p = run(["scripts/build-initramfs.sh", "--config", conf, "--out", self.img],
                 env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))

@@ -100,6 +100,17 @@ class Service:
         if "listening" not in line:
             raise RuntimeError("fake PayPal did not start: " + line)
 
+    def guest_config(self):
+        """The config file for a test image whose service, inside a QEMU guest on user networking,
+        talks to this fake PayPal on the host (10.0.2.2) and is reached on the guest's port 8443."""
+        return "\n".join([
+            "# test build: the fake PayPal on the host (a different image than a real one)",
+            "listen = 0.0.0.0", "https_port = 8443", f"domain = localhost:{self.port}",
+            "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
+            f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
+            f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
+            "idset_capacity = 100000", "platform = none", ""])
+
     def start_service(self):
         env = dict(os.environ)
         for k in list(env):
