@@ -17,16 +17,20 @@ void cli_usage(FILE *out)
 "      [--expect-measurement HEX | --manifest build-manifest.json | --skip-measurement]\n"
 "      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
-"      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] plus the SNP policy flags\n"
+"      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] [--allow-unrooted-ak]\n"
+"      plus the SNP policy flags\n"
 "      [--vcek F | --vlek F] [--chain F] (when the evidence lacks them, e.g. fetched from AMD KDS)\n"
 "  snp-report REPORT        check a raw (or hex) SEV-SNP attestation report\n"
 "      [--vcek F | --vlek F] [--chain F] [--certs CERT-TABLE] [--product Milan|Genoa|Turin]\n"
 "      [--at TIME] [--trust-root F] [--json] [--report-data HEX]\n"
 "  tpm-quote --quote F --signature F --ak PEM [--pcrs JSON] [--eventlog LOG]\n"
-"      [--report-data HEX | --nonce HEX] [--tpm-ca PEM] [--json]\n"
+"      [--report-data HEX | --nonce HEX] [--tpm-ca PEM] [--allow-unrooted-ak] [--json]\n"
 "  tdx-quote QUOTE [--ccel LOG] [--report-data HEX] [--trust-root F] [--at TIME] [--json]\n"
 "  eventlog LOG [--bank sha1|sha256|sha384|sha512] [--pcrs JSON] [--json]\n"
 "\n"
+"A TPM quote passes only when its AK certificate (ak_cert, with ak_chain) chains to a pinned vendor root\n"
+"  (Google's Shielded VM vTPM CAs); --tpm-ca PEM adds a TEST root; --allow-unrooted-ak accepts any AK\n"
+"  as not hardware-attested.\n"
 "TDX evidence is checked up to the pinned Intel SGX Root CA; --allow-debug also allows a debug TD.\n"
 "SNP policy flags (strict by default): --allow-debug --allow-migration-agent --vmpl N|any\n"
 "  --signer vcek|vlek|vcek,vlek --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N] --allow-unknown-version\n"
@@ -64,6 +68,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         FLAG("--allow-future-iat", allow_future_iat)
         FLAG("--allow-unsigned", allow_unsigned)
         FLAG("--skip-measurement", skip_measurement)
+        FLAG("--allow-unrooted-ak", allow_unrooted_ak)
         VAL("--vcek", vcek)
         VAL("--vlek", vlek)
         VAL("--chain", chain)

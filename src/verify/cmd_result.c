@@ -37,10 +37,11 @@ struct result_ctx {
     int unattested;                /* evidence type none */
     int measurement_checked;
     int test_root;
+    int unrooted;                  /* a TPM quote passed with --allow-unrooted-ak: not hardware evidence */
     int bare;                      /* a payload without its JWS: no kid, second half not recomputable */
-    char proven[8][200];
+    char proven[8][VERIFY_MAX_STEP_TEXT];
     int nproven;
-    char unproven[8][240];
+    char unproven[8][VERIFY_MAX_STEP_TEXT];
     int nunproven;
 };
 
@@ -55,8 +56,8 @@ static void summary_line(char *dst, size_t cap, const char *fmt, ...)
     va_end(ap);
     steps_sanitize(raw, dst, cap);
 }
-#define PROVEN(c, ...) do { if ((c)->nproven < 8) summary_line((c)->proven[(c)->nproven++], 200, __VA_ARGS__); } while (0)
-#define UNPROVEN(c, ...) do { if ((c)->nunproven < 8) summary_line((c)->unproven[(c)->nunproven++], 240, __VA_ARGS__); } while (0)
+#define PROVEN(c, ...) do { if ((c)->nproven < 8) summary_line((c)->proven[(c)->nproven++], VERIFY_MAX_STEP_TEXT, __VA_ARGS__); } while (0)
+#define UNPROVEN(c, ...) do { if ((c)->nunproven < 8) summary_line((c)->unproven[(c)->nunproven++], VERIFY_MAX_STEP_TEXT, __VA_ARGS__); } while (0)
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -539,8 +540,8 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     uint8_t *log = json_is_string(json_object_get(ev, "event_log")) ? b64_member(ev, "event_log", &ll) : NULL;
     X509 *akcert = pem_member(ev, "ak_cert");
     EVP_PKEY *ak = NULL;
-    X509 *ca[VERIFY_MAX_CHAIN_CERTS] = {0};
-    int nca = 0;
+    X509 *ca[VERIFY_MAX_CHAIN_CERTS] = {0}, *chain[VERIFY_MAX_CHAIN_CERTS] = {0};
+    int nca = 0, nchain = 0;
     const char *akpem = jstr(ev, "ak_pub");
     if (akpem) {
         BIO *b = BIO_new_mem_buf(akpem, -1);
@@ -555,6 +556,26 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
         steps_add(&c->st, STEP_FAIL, "tpm.evidence", "evidence[%zu] tpm2: event_log is not base64", idx);
         goto out;
     }
+    const json_t *jchain = json_object_get(ev, "ak_chain");
+    if (jchain && !json_is_null(jchain)) {
+        size_t i;
+        const json_t *v;
+        int bad = !json_is_array(jchain) || json_array_size(jchain) > VERIFY_MAX_CHAIN_CERTS;
+        json_array_foreach(jchain, i, v) {
+            if (bad)
+                break;
+            const char *pem = json_string_value(v);
+            if (!pem || amd_chain_load_certs((const uint8_t *)pem, strlen(pem), &chain[nchain], 1) != 1)
+                bad = 1;
+            else
+                nchain++;
+        }
+        if (bad) {
+            steps_add(&c->st, STEP_FAIL, "tpm.evidence", "evidence[%zu] tpm2: ak_chain must be null or an array of at "
+                      "most %u PEM certificates", idx, VERIFY_MAX_CHAIN_CERTS);
+            goto out;
+        }
+    }
     if (c->o->ak_ca) {
         char err[256];
         nca = cli_load_certs_file(c->o->ak_ca, ca, VERIFY_MAX_CHAIN_CERTS, err, sizeof err);
@@ -568,6 +589,7 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     const json_t *pcrs = json_object_get(ev, "pcrs");
     struct tpm_check_in in = {
         .quote = quote, .quote_len = ql, .sig = sig, .sig_len = sl, .ak = ak, .ak_cert = akcert, .ca = ca, .nca = nca,
+        .ak_chain = chain, .nak_chain = nchain, .allow_unrooted = c->o->allow_unrooted_ak,
         .pcrs = json_is_object(pcrs) ? pcrs : NULL, .eventlog = log, .eventlog_len = ll,
         .expected_extra = c->have_report_data ? extra : NULL, .expected_extra_len = 32,
         .expected_extra_what = "SHA-256(REPORT_DATA recomputed from the payload)", .at = c->o->at,
@@ -575,14 +597,28 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     char key[16];
     snprintf(key, sizeof key, "tpm%zu", idx);
     int before = c->st.failed;
-    tpm_check_run(&in, &c->st, key);
+    struct tpm_ak_root_result root;
+    tpm_check_run(&in, &c->st, key, &root);
     if (in.pcrs)
         check_tpm_measurement(c, in.pcrs, log, ll);
     if (c->st.failed == before) {
-        c->attested = 1;
-        PROVEN(c, "a TPM attestation key signed these PCR values over SHA-256(REPORT_DATA) of this result");
-        if (!akcert || !nca)
-            UNPROVEN(c, "that the TPM attestation key belongs to a real (or cloud vTPM) TPM: its certificate was not checked against a CA (--tpm-ca)");
+        if (root.kind == TPM_AK_ROOT_VENDOR) {
+            c->attested = 1;
+            PROVEN(c, "a TPM whose attestation key %s certified signed these PCR values over SHA-256(REPORT_DATA) "
+                   "of this result", root.root);
+        } else if (root.kind == TPM_AK_ROOT_TEST) {
+            c->attested = 1;
+            c->test_root = 1;
+            PROVEN(c, "a TPM attestation key certified by the TEST root CN=%s signed these PCR values over "
+                   "SHA-256(REPORT_DATA) of this result", root.root);
+        } else {
+            c->unrooted = 1;
+            PROVEN(c, "the holder of TPM attestation key in evidence[%zu] signed these PCR values over "
+                   "SHA-256(REPORT_DATA) of this result", idx);
+            UNPROVEN(c, "that a real TPM made the quote in evidence[%zu]: its attestation key is not rooted in a "
+                     "vendor CA (accepted only because of --allow-unrooted-ak); whoever holds that key, for example "
+                     "the operator, could have made it", idx);
+        }
     }
 out:
     free(quote);
@@ -592,6 +628,8 @@ out:
     EVP_PKEY_free(ak);
     for (int i = 0; i < nca; i++)
         X509_free(ca[i]);
+    for (int i = 0; i < nchain; i++)
+        X509_free(chain[i]);
 }
 
 static void check_evidence(struct result_ctx *c, const json_t *p)
@@ -716,7 +754,8 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
         json_array_append_new(ua, json_string(c->unproven[i]));
     json_object_set_new(summary, "proven", pa);
     json_object_set_new(summary, "not_proven", ua);
-    json_object_set_new(summary, "hardware_attested", json_boolean(c->attested && !c->unattested));
+    json_object_set_new(summary, "hardware_attested",
+                        json_boolean(c->attested && !c->unattested && !c->unrooted && !c->test_root));
     json_object_set_new(c->st.fields, "summary", summary);
     free(jws);
     json_decref(payload);
@@ -794,6 +833,8 @@ int cmd_result(struct verify_opts *o)
             printf("NOT proven: %s\n", c->unproven[i]);
         printf("%s\n", c->st.failed ? "RESULT: FAIL - at least one check above failed" :
                c->unattested ? "RESULT: PASS (signed only, not hardware-attested)" :
+               c->unrooted ? "RESULT: PASS (--allow-unrooted-ak: the TPM quote is not rooted in a vendor CA, so this "
+                             "result is not hardware-attested)" :
                c->test_root ? "RESULT: PASS (against a TEST root: not evidence of real hardware)" :
                !c->measurement_checked ? "RESULT: PASS (measurement not compared)" : "RESULT: PASS");
     }

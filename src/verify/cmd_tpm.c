@@ -86,6 +86,7 @@ int cmd_tpm_quote(struct verify_opts *o)
     struct tpm_check_in in = {
         .quote = quote, .quote_len = ql, .sig = sig, .sig_len = sl, .ak = ak, .ak_cert = akcert,
         .ca = ca, .nca = nca, .pcrs = pcrs, .eventlog = log, .eventlog_len = ll, .at = o->at,
+        .allow_unrooted = o->allow_unrooted_ak,
     };
     if (o->report_data) {
         uint8_t rd[64];
@@ -107,7 +108,8 @@ int cmd_tpm_quote(struct verify_opts *o)
         in.expected_extra_len = n;
         in.expected_extra_what = "--nonce";
     }
-    tpm_check_run(&in, &st, "quote");
+    struct tpm_ak_root_result root;
+    tpm_check_run(&in, &st, "quote", &root);
     if (o->json) {
         steps_print_json(&st, stdout, "tpm-quote");
     } else {
@@ -115,7 +117,11 @@ int cmd_tpm_quote(struct verify_opts *o)
         printf("fields:\n");
         cli_print_fields(json_object_get(st.fields, "quote"), stdout, 2);
         printf("%s\n", st.failed ? "RESULT: FAIL - at least one check above failed" :
-               "RESULT: PASS - the AK signed these PCR values over the expected qualifying data");
+               root.kind == TPM_AK_ROOT_VENDOR ? "RESULT: PASS - a vendor-certified TPM key signed these PCR values "
+                                                 "over the expected qualifying data" :
+               root.kind == TPM_AK_ROOT_TEST ? "RESULT: PASS (against a TEST root: not evidence of a real TPM)" :
+               "RESULT: PASS (--allow-unrooted-ak: the holder of this AK signed these PCR values; nothing shows it "
+               "is a real TPM)");
     }
     rc = st.failed ? 1 : 0;
 out:

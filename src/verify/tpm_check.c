@@ -150,9 +150,10 @@ static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote
     tpm_eventlog_free(log);
 }
 
-int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *key)
+int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *key, struct tpm_ak_root_result *root)
 {
     int before = st->failed;
+    memset(root, 0, sizeof *root);
     struct tpm_quote q;
     tpm_attest_err e = tpm_attest_parse_quote(in->quote, in->quote_len, &q);
     if (e) {
@@ -260,37 +261,41 @@ int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *k
     else
         steps_add(st, STEP_INFO, "tpm.eventlog", "no event log: PCR values are quoted but not explained");
 
-    /* AK certificate */
+    /* AK certificate: is the AK rooted in a vendor CA? Without that, nothing ties it to a TPM. */
+    int key_ok = 0;
     if (in->ak_cert) {
         char cn[64], icn[64];
         amd_chain_cn(X509_get_subject_name(in->ak_cert), cn, sizeof cn);
         amd_chain_cn(X509_get_issuer_name(in->ak_cert), icn, sizeof icn);
         EVP_PKEY *ck = X509_get0_pubkey(in->ak_cert);
-        steps_check(st, ck && in->ak && EVP_PKEY_eq(ck, in->ak) == 1, NULL, "tpm.ak_cert.key",
-                    "AK certificate (CN=%s, issuer CN=%s) certifies the AK that signed the quote", cn, icn);
-        if (in->nca > 0) {
-            X509_STORE *store = X509_STORE_new();
-            X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-            int ok = 0;
-            if (store && ctx) {
-                for (int i = 0; i < in->nca; i++)
-                    X509_STORE_add_cert(store, in->ca[i]);
-                if (X509_STORE_CTX_init(ctx, store, in->ak_cert, NULL) == 1) {
-                    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), in->at);
-                    ok = X509_verify_cert(ctx) == 1;
-                }
-            }
-            steps_check(st, ok, NULL, "tpm.ak_cert.chain", "AK certificate chains to the --tpm-ca root%s%s",
-                        ok ? "" : ": ", ok ? "" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-            X509_STORE_CTX_free(ctx);
-            X509_STORE_free(store);
-        } else {
-            steps_add(st, STEP_INFO, "tpm.ak_cert.chain", "AK certificate not checked against a CA (pass --tpm-ca): "
-                      "the quote is only as trustworthy as the claim that this AK lives in a real TPM");
-        }
-    } else {
-        steps_add(st, STEP_INFO, "tpm.ak_cert", "no AK certificate: nothing ties the AK to a real TPM; the quote shows "
-                  "only what the holder of this key signed");
+        key_ok = steps_check(st, ck && in->ak && EVP_PKEY_eq(ck, in->ak) == 1, NULL, "tpm.ak_cert.key",
+                             "AK certificate (CN=%s, issuer CN=%s) certifies the AK that signed the quote", cn, icn);
     }
+    const char *allow = in->allow_unrooted ? "--allow-unrooted-ak" : NULL;
+    if (!in->ak_cert) {
+        steps_check(st, 0, allow, "tpm.ak_cert.root", "no AK certificate: nothing ties the AK to a real TPM, so the "
+                    "quote shows only what the holder of this key signed (anyone can make such a quote)");
+    } else if (!key_ok) {
+        steps_check(st, 0, allow, "tpm.ak_cert.root", "the AK certificate is for another key: the AK is not rooted");
+    } else {
+        tpm_ak_root_kind k = tpm_ak_root_check(in->ak_cert, in->ak_chain, in->nak_chain, in->ca, in->nca, in->at, root);
+        if (k == TPM_AK_ROOT_VENDOR)
+            steps_add(st, STEP_PASS, "tpm.ak_cert.root", "AK certificate chains to the pinned vendor root %s (%s)",
+                      root->root, root->chain);
+        else if (k == TPM_AK_ROOT_TEST)
+            steps_add(st, STEP_PASS, "tpm.ak_cert.root", "AK certificate chains to the TEST root CN=%s given with "
+                      "--tpm-ca (%s), not to a vendor root: not evidence of a real TPM", root->root, root->chain);
+        else
+            steps_check(st, 0, allow, "tpm.ak_cert.root", "AK certificate %s: nothing ties the AK to a real TPM",
+                        root->why);
+    }
+    json_t *rj = json_object();
+    json_object_set_new(rj, "kind", json_string(root->kind == TPM_AK_ROOT_VENDOR ? "vendor" :
+                                                root->kind == TPM_AK_ROOT_TEST ? "test" : "none"));
+    if (root->kind != TPM_AK_ROOT_NONE) {
+        json_object_set_new(rj, "root", json_string(root->root));
+        json_object_set_new(rj, "chain", json_string(root->chain));
+    }
+    json_object_set_new(f, "ak_root", rj);
     return st->failed - before;
 }

@@ -244,3 +244,49 @@ def replay_sha256(log, ima=None):
         off += 4 + dl
         pcrs[pcr] = hashlib.sha256(pcrs[pcr] + hashlib.sha256(data).digest()).digest()
     return pcrs
+
+
+def gce_ecc_template():
+    """An ECC P-256 restricted signing template as GCE provisions in NV 0x01c10003 (noDA set and a
+    32-byte zero unique, so it differs from the provider's own default AK)."""
+    attrs = 0x2 | 0x10 | 0x20 | 0x40 | 0x400 | 0x10000 | 0x40000
+    t = (0x0023).to_bytes(2, "big") + (0x000B).to_bytes(2, "big") + attrs.to_bytes(4, "big")
+    t += b"\0\0" + (0x0010).to_bytes(2, "big") + (0x0018).to_bytes(2, "big") + (0x000B).to_bytes(2, "big")
+    t += (0x0003).to_bytes(2, "big") + (0x0010).to_bytes(2, "big")
+    t += (32).to_bytes(2, "big") + b"\0" * 32 + (32).to_bytes(2, "big") + b"\0" * 32
+    return t
+
+
+def nv_put(tpm, work, index, data):
+    """Defines NV index (owner auth) and writes data into it, as GCE provisions its AK template and certificate."""
+    f = os.path.join(work, f"nv-{index:x}.bin")
+    open(f, "wb").write(data)
+    tpm.tools("tpm2_nvundefine", "-C", "o", hex(index), check=False)
+    tpm.tools("tpm2_nvdefine", "-C", "o", "-s", str(len(data)), "-a", "ownerread|ownerwrite|authread|authwrite",
+              hex(index))
+    tpm.tools("tpm2_nvwrite", "-C", "o", "-i", f, hex(index))
+
+
+def make_ca(work, name):
+    """A self-signed P-256 test CA: (key path, certificate path)."""
+    key, crt = os.path.join(work, f"{name}.key"), os.path.join(work, f"{name}.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", crt, "-subj", f"/CN={name}", "-days", "30"], check=True,
+                   capture_output=True)
+    return key, crt
+
+
+def issue_cert(work, ca, pubkey_pem, name):
+    """A DER certificate from ca for the public key pubkey_pem (an AK certificate in tests)."""
+    key, crt = ca
+    dummy = os.path.join(work, f"{name}-dummy.key")
+    csr = os.path.join(work, f"{name}.csr")
+    pub = os.path.join(work, f"{name}-pub.pem")
+    out = os.path.join(work, f"{name}.der")
+    open(pub, "w").write(pubkey_pem)
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", dummy, "-out", csr, "-subj", f"/CN={name}"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", crt, "-CAkey", key, "-force_pubkey", pub,
+                    "-outform", "DER", "-out", out, "-days", "30", "-set_serial", "7"], check=True,
+                   capture_output=True)
+    return open(out, "rb").read()

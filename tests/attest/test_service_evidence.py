@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tap import case, check, done  # noqa: E402
 from service import Service, jws_from_page  # noqa: E402
 from snp_lib import TsmFuse, make_chain  # noqa: E402
-from swtpm_lib import Swtpm, parse_eventlog  # noqa: E402
+from swtpm_lib import Swtpm, parse_eventlog, probe, nv_put, gce_ecc_template, make_ca, issue_cert  # noqa: E402
 
 ROOT = os.environ.get("SEALED_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 VERIFY = os.path.join(ROOT, "build/sealed-verify")
@@ -69,13 +69,64 @@ def login_result_carries_snp_then_tpm_evidence():
     state["jws"] = p
 
 
+def failed(r):
+    return [x["id"] for x in json.loads(r.stdout)["steps"] if x["status"] == "fail"]
+
+
 @case
-def sealed_verify_accepts_with_the_test_root_only():
-    r = sealed_verify(state["jws"], "--trust-root", os.path.join(chain["dir"], "ark.pem"))
-    out = r.stdout.decode()
-    check(r.returncode == 0, "\n".join(ln for ln in out.splitlines() if "✗" in ln or "RESULT" in ln))
-    r = sealed_verify(state["jws"])
-    check(r.returncode == 1, r.stdout.decode()[-800:])
+def swtpm_evidence_from_the_service_fails_unless_allowed_by_name():
+    """swtpm is a real TPM 2.0 with no vendor AK certificate: its quote proves only what the holder of
+    the AK signed, so the result fails by default and passes only with --allow-unrooted-ak, never as
+    hardware-attested."""
+    ark = ["--trust-root", os.path.join(chain["dir"], "ark.pem")]
+    r = sealed_verify(state["jws"], *ark, "--json")
+    check(r.returncode == 1 and failed(r) == ["tpm.ak_cert.root"], failed(r))
+    r = sealed_verify(state["jws"], *ark, "--allow-unrooted-ak", "--json")
+    out = json.loads(r.stdout)
+    check(r.returncode == 0 and out["fields"]["summary"]["hardware_attested"] is False, failed(r))
+    r = sealed_verify(state["jws"], "--allow-unrooted-ak", "--json")
+    check(r.returncode == 1 and "snp.chain" in " ".join(failed(r)), failed(r))
+
+
+@case
+def an_ak_certificate_provisioned_like_gce_passes_only_with_its_test_root():
+    """The AK template and an AK certificate from a test CA are written into a fresh swtpm's NV as GCE
+    does (0x01c10003, 0x01c10002); the service quotes with that AK and ships the certificate; the
+    verifier accepts it with --tpm-ca (a TEST root, not hardware) and refuses it without."""
+    w = os.path.join(work, "gce-like")
+    os.makedirs(w, exist_ok=True)
+    t2 = Swtpm(os.path.join(w, "tpm")).manufacture().start()
+    try:
+        nv_put(t2, w, 0x01c10003, gce_ecc_template())
+        ak_pub = probe("--tpm", t2.spec, report_data=bytes(64))["evidence"][0]["ak_pub"]
+        ca = make_ca(w, "test-gce-ak-ca")
+        nv_put(t2, w, 0x01c10002, issue_cert(w, ca, ak_pub, "ak") + b"\0" * 20)
+        s2 = Service(users=["gina"], name="attest-service-akcert", env={
+            "SEALED_TPM_DEV": t2.spec, "SEALED_TSM_REPORT_DIR": os.path.join(w, "no-tsm"),
+            "SEALED_SEV_GUEST_DEV": os.path.join(w, "no-sev-guest"), "SEALED_AMD_KDS_URL": "http://127.0.0.1:9",
+        }).__enter__()
+        try:
+            r = s2.login("gina")
+            jws = jws_from_page(r.text)
+            check(r.status == 200 and jws, (r.status, r.text[:300]))
+            p = os.path.join(w, "result.jws")
+            open(p, "w").write(jws)
+            run = lambda *a: subprocess.run([VERIFY, "result", p, "--skip-measurement", "--client-id", s2.client_id,
+                                             "--json", *a], capture_output=True, timeout=120)
+            r = run()
+            check(r.returncode == 1 and failed(r) == ["tpm.ak_cert.root"], failed(r))
+            r = run("--tpm-ca", ca[1])
+            out = json.loads(r.stdout)
+            check(r.returncode == 0, failed(r))
+            check(out["fields"]["tpm0"]["ak_root"]["kind"] == "test", out["fields"]["tpm0"])
+            check(out["fields"]["summary"]["hardware_attested"] is False, "a TEST root is not hardware")
+            other = make_ca(w, "someone-else")
+            r = run("--tpm-ca", other[1])
+            check(r.returncode == 1 and failed(r) == ["tpm.ak_cert.root"], failed(r))
+        finally:
+            s2.__exit__(None, None, None)
+    finally:
+        t2.stop()
 
 
 @case

@@ -15,7 +15,8 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import case, check, done  # noqa: E402
-from swtpm_lib import DropProxy, Swtpm, probe, pcrs_serialized, parse_eventlog  # noqa: E402
+import swtpm_lib  # noqa: E402
+from swtpm_lib import DropProxy, Swtpm, probe, pcrs_serialized, parse_eventlog, gce_ecc_template  # noqa: E402
 
 TESTDATA = os.path.join(os.environ.get("SEALED_ROOT", "."), "../shared/testdata")
 RHEL8_LOG = os.path.join(TESTDATA, "tpm-eventlogs-go-eventlog/tpm/rhel8-uefi.bin")
@@ -77,7 +78,7 @@ def tpm2_checkquote_accepts_the_quote():
     check(r.returncode == 0, r.stderr.decode())
 
 
-def sealed_verify(ev, rd=RD, eventlog=None, ca=None):
+def sealed_verify(ev, rd=RD, eventlog=None, ca=None, allow_unrooted=True):
     d = files_for(ev, "sv")
     json.dump(ev["pcrs"], open(f"{d}/pcrs.json", "w"))
     args = [os.path.join(os.environ.get("SEALED_ROOT", "."), "build/sealed-verify"), "tpm-quote",
@@ -87,6 +88,8 @@ def sealed_verify(ev, rd=RD, eventlog=None, ca=None):
         args += ["--eventlog", eventlog]
     if ca:
         args += ["--tpm-ca", ca]
+    elif allow_unrooted:
+        args += ["--allow-unrooted-ak"]   # swtpm has no vendor AK certificate
     return subprocess.run(args, capture_output=True, timeout=60)
 
 
@@ -94,6 +97,9 @@ def sealed_verify(ev, rd=RD, eventlog=None, ca=None):
 def sealed_verify_accepts_the_quote_for_this_report_data_only():
     r = sealed_verify(state["ev"])
     check(r.returncode == 0, r.stdout.decode())
+    check("RESULT: PASS (--allow-unrooted-ak" in r.stdout.decode(), r.stdout.decode())
+    r = sealed_verify(state["ev"], allow_unrooted=False)
+    check(r.returncode == 1 and "nothing ties the AK to a real TPM" in r.stdout.decode(), r.stdout.decode())
     r = sealed_verify(state["ev"], rd=RD[::-1])
     check(r.returncode == 1, r.stdout.decode())
 
@@ -177,47 +183,16 @@ def event_log_replays_to_the_quoted_pcrs():
     check(r.returncode == 0, r.stdout.decode())
 
 
-def gce_ecc_template():
-    """An ECC P-256 restricted signing template as GCE provisions in NV 0x01c10003 (noDA set and a
-    32-byte zero unique, so it differs from the provider's own default AK)."""
-    attrs = 0x2 | 0x10 | 0x20 | 0x40 | 0x400 | 0x10000 | 0x40000
-    t = (0x0023).to_bytes(2, "big") + (0x000B).to_bytes(2, "big") + attrs.to_bytes(4, "big")
-    t += b"\0\0" + (0x0010).to_bytes(2, "big") + (0x0018).to_bytes(2, "big") + (0x000B).to_bytes(2, "big")
-    t += (0x0003).to_bytes(2, "big") + (0x0010).to_bytes(2, "big")
-    t += (32).to_bytes(2, "big") + b"\0" * 32 + (32).to_bytes(2, "big") + b"\0" * 32
-    return t
-
-
 def nv_put(index, data):
-    f = os.path.join(work, f"nv-{index:x}.bin")
-    open(f, "wb").write(data)
-    tpm.tools("tpm2_nvundefine", "-C", "o", hex(index), check=False)
-    tpm.tools("tpm2_nvdefine", "-C", "o", "-s", str(len(data)), "-a", "ownerread|ownerwrite|authread|authwrite",
-              hex(index))
-    tpm.tools("tpm2_nvwrite", "-C", "o", "-i", f, hex(index))
+    swtpm_lib.nv_put(tpm, work, index, data)
 
 
 def make_ca(name):
-    key, crt = os.path.join(work, f"{name}.key"), os.path.join(work, f"{name}.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", crt, "-subj", f"/CN={name}", "-days", "30"], check=True,
-                   capture_output=True)
-    return key, crt
+    return swtpm_lib.make_ca(work, name)
 
 
 def issue_cert(ca, pubkey_pem, name):
-    key, crt = ca
-    dummy = os.path.join(work, f"{name}-dummy.key")
-    csr = os.path.join(work, f"{name}.csr")
-    pub = os.path.join(work, f"{name}-pub.pem")
-    out = os.path.join(work, f"{name}.der")
-    open(pub, "w").write(pubkey_pem)
-    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", dummy, "-out", csr, "-subj", f"/CN={name}"], check=True, capture_output=True)
-    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", crt, "-CAkey", key, "-force_pubkey", pub,
-                    "-outform", "DER", "-out", out, "-days", "30", "-set_serial", "7"], check=True,
-                   capture_output=True)
-    return open(out, "rb").read()
+    return swtpm_lib.issue_cert(work, ca, pubkey_pem, name)
 
 
 @case

@@ -203,28 +203,60 @@ def snp_policy_flags_apply_to_results():
 @case
 def tpm_evidence():
     d, res = gen("--type", "tpm2")
-    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json")
+    root = ["--tpm-ca", f"{d}/tpm_root.pem"]
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", *root)
     check(rc == 0, failed_ids(out))
-    for sid in ("tpm.quote.parse", "tpm.signature", "tpm.qualifying_data", "tpm.pcr_digest", "measurement.tpm"):
+    for sid in ("tpm.quote.parse", "tpm.signature", "tpm.qualifying_data", "tpm.pcr_digest", "measurement.tpm",
+                "tpm.ak_cert.key", "tpm.ak_cert.root"):
         check(status(st, sid) == "pass", sid)
-    check(any("attestation key belongs" in s for s in out["fields"]["summary"]["not_proven"]))
+    check(out["fields"]["tpm0"]["ak_root"]["kind"] == "test", out["fields"]["tpm0"]["ak_root"])
+    check(out["fields"]["summary"]["hardware_attested"] is False, "a TEST root is not hardware")
+    rc, text = run("result", res, "--manifest", f"{d}/manifest.json", *root)
+    check(rc == 0 and "RESULT: PASS (against a TEST root" in text, text)
     d, res = gen("--type", "tpm2", "--bad-quote-extra")
-    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem")
     check(rc == 1 and failed_ids(out) == ["tpm.qualifying_data"], failed_ids(out))
     # the same quote through tpm-quote: a changed PCR value no longer matches the quoted digest
     d, res = gen("--type", "tpm2")
     rd = json.load(open(f"{d}/payload.json"))["report_data"]
     q = ["tpm-quote", "--quote", f"{d}/quote.bin", "--signature", f"{d}/sig.bin", "--ak", f"{d}/ak.pem",
-         "--pcrs", f"{d}/pcrs.json"]
+         "--pcrs", f"{d}/pcrs.json", "--allow-unrooted-ak"]
     rc, out, st = run_json(*q, "--report-data", rd)
-    check(rc == 0, failed_ids(out))
+    check(rc == 0 and status(st, "tpm.ak_cert.root") == "warn", failed_ids(out))
     pcrs = json.load(open(f"{d}/pcrs.json"))
     pcrs["sha256"]["7"] = "00" * 32
     json.dump(pcrs, open(f"{d}/pcrs.json", "w"))
     rc, out, st = run_json(*q, "--report-data", rd)
     check(rc == 1 and failed_ids(out) == ["tpm.pcr_digest"], failed_ids(out))
-    rc, out, st = run_json(*q[:-2], "--report-data", "00" * 64)
+    rc, out, st = run_json(*q[:-3], "--allow-unrooted-ak", "--report-data", "00" * 64)
     check(rc == 1 and failed_ids(out) == ["tpm.pcr_digest", "tpm.qualifying_data"], failed_ids(out))
+
+
+@case
+def unrooted_tpm_evidence_fails_by_default():
+    """Anyone holding a key can make a quote: without a vendor-rooted AK certificate it proves nothing."""
+    for extra in ([], ["--no-ak-cert"]):
+        d, res = gen("--type", "tpm2", *extra)
+        rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json")
+        check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.root"], (extra, failed_ids(out)))
+        check(out["fields"]["summary"]["hardware_attested"] is False)
+        rc, text = run("result", res, "--manifest", f"{d}/manifest.json")
+        check(rc == 1 and "nothing ties the AK to a real TPM" in text and "RESULT: FAIL" in text, text)
+        rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--allow-unrooted-ak")
+        check(rc == 0 and status(st, "tpm.ak_cert.root") == "warn", failed_ids(out))
+        check(out["fields"]["summary"]["hardware_attested"] is False, "unrooted is never hardware-attested")
+        check(any("not rooted in a vendor CA" in s for s in out["fields"]["summary"]["not_proven"]),
+              out["fields"]["summary"])
+        rc, text = run("result", res, "--manifest", f"{d}/manifest.json", "--allow-unrooted-ak")
+        check(rc == 0 and "RESULT: PASS (--allow-unrooted-ak" in text, text)
+    # the chain sent with the evidence does not make a forger's root trusted: only a named root counts
+    d, res = gen("--type", "tpm2")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca",
+                           f"{d}/tpm_intermediate.pem")
+    check(rc == 0 and out["fields"]["tpm0"]["ak_root"]["kind"] == "test", "an intermediate named as test root")
+    d2, _ = gen("--type", "tpm2")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d2}/tpm_root.pem")
+    check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.root"], failed_ids(out))
 
 
 def openssl(*args, cwd):
@@ -245,20 +277,25 @@ def ak_certificate_against_a_ca():
     q = ["tpm-quote", "--quote", f"{d}/quote.bin", "--signature", f"{d}/sig.bin", "--pcrs", f"{d}/pcrs.json",
          "--report-data", rd, "--ak", f"{d}/akcert.pem"]
     rc, out, st = run_json(*q, "--tpm-ca", f"{d}/ca.pem")
-    check(rc == 0 and status(st, "tpm.ak_cert.key") == "pass" and status(st, "tpm.ak_cert.chain") == "pass",
+    check(rc == 0 and status(st, "tpm.ak_cert.key") == "pass" and status(st, "tpm.ak_cert.root") == "pass",
           failed_ids(out))
     rc, out, st = run_json(*q, "--tpm-ca", f"{d}/other.pem")
-    check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.chain"], failed_ids(out))
+    check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.root"], failed_ids(out))
     rc, out, st = run_json(*q)
-    check(rc == 0 and status(st, "tpm.ak_cert.chain") == "info")
+    check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.root"], failed_ids(out))
+    rc, out, st = run_json(*q, "--allow-unrooted-ak")
+    check(rc == 0 and status(st, "tpm.ak_cert.root") == "warn", failed_ids(out))
 
 
 @case
 def snp_and_tpm_together():
     d, res = gen("--type", "sev-snp+tpm2", "--version", 3)
-    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--manifest", f"{d}/manifest.json")
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--manifest", f"{d}/manifest.json",
+                           "--tpm-ca", f"{d}/tpm_root.pem")
     check(rc == 0, failed_ids(out))
-    check(out["fields"]["summary"]["hardware_attested"] is True)
+    check(out["fields"]["summary"]["hardware_attested"] is False, "TEST roots are not hardware")
+    rc, out, st = run_json("result", res, "--trust-root", f"{d}/ark.pem", "--manifest", f"{d}/manifest.json")
+    check(rc == 1 and failed_ids(out) == ["tpm.ak_cert.root"], failed_ids(out))
     check("snp0" in out["fields"] and "tpm1" in out["fields"])
 
 

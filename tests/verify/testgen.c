@@ -40,7 +40,7 @@ struct opts {
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
-    int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero, tdx_debug, tdx_version;
+    int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero, tdx_debug, tdx_version, no_ak_cert;
 };
 
 static void die(const char *m)
@@ -345,6 +345,60 @@ static void bytes(uint8_t **p, const void *b, size_t n)
     *p += n;
 }
 
+/* An ECDSA-SHA256 certificate CN=cn issued by CN=issuer (a CA when ca). */
+static X509 *make_ec_cert(const char *cn, const char *issuer, EVP_PKEY *pub, EVP_PKEY *signer, long serial, int ca)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_NAME *s = X509_NAME_new(), *i = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(s, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(i, "CN", MBSTRING_ASC, (const unsigned char *)issuer, -1, -1, 0);
+    X509_set_subject_name(x, s);
+    X509_set_issuer_name(x, i);
+    X509_NAME_free(s);
+    X509_NAME_free(i);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400L * 30);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365 * 20);
+    X509_set_pubkey(x, pub);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    e = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    if (X509_sign(x, signer, EVP_sha256()) <= 0)
+        die("ec cert sign");
+    return x;
+}
+
+/* A test AK PKI: root -> intermediate -> AK certificate; writes tpm_root.pem, tpm_intermediate.pem
+ * and akcert.pem, and sets the evidence's ak_cert and ak_chain. */
+static void make_ak_cert(const struct opts *o, EVP_PKEY *ak, json_t *ev)
+{
+    EVP_PKEY *rk = gen_ec("P-256"), *ik = gen_ec("P-256");
+    X509 *root = make_ec_cert("Test vTPM AK Root", "Test vTPM AK Root", rk, rk, 1, 1);
+    X509 *mid = make_ec_cert("Test vTPM AK Intermediate", "Test vTPM AK Root", ik, rk, 2, 1);
+    X509 *leaf = make_ec_cert("test-instance-ak", "Test vTPM AK Intermediate", ak, ik, 3, 0);
+    char *rp = pem_of(root), *mp = pem_of(mid), *lp = pem_of(leaf);
+    write_file(o->dir, "tpm_root.pem", rp, strlen(rp));
+    write_file(o->dir, "tpm_intermediate.pem", mp, strlen(mp));
+    write_file(o->dir, "akcert.pem", lp, strlen(lp));
+    json_object_set_new(ev, "ak_cert", json_string(lp));
+    json_object_set_new(ev, "ak_chain", json_pack("[s]", mp));
+    free(rp);
+    free(mp);
+    free(lp);
+    X509_free(root);
+    X509_free(mid);
+    X509_free(leaf);
+    EVP_PKEY_free(rk);
+    EVP_PKEY_free(ik);
+}
+
 /* A TPM2_Quote over sha256 PCRs 0-15 with qualifying data SHA-256(rd), ECDSA P-256 AK. */
 static json_t *make_tpm(const struct opts *o, const uint8_t rd[64])
 {
@@ -419,7 +473,6 @@ static json_t *make_tpm(const struct opts *o, const uint8_t rd[64])
     long pl = BIO_get_mem_data(b, &pem);
     char *akpem = strndup(pem, (size_t)pl);
     BIO_free(b);
-    EVP_PKEY_free(ak);
 
     write_file(o->dir, "quote.bin", q, ql);
     write_file(o->dir, "sig.bin", s, sl);
@@ -431,6 +484,9 @@ static json_t *make_tpm(const struct opts *o, const uint8_t rd[64])
     char *qb = codec_b64_encode_alloc(q, ql), *sb = codec_b64_encode_alloc(s, sl);
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:n, s:O, s:n}", "type", "tpm2", "quote", qb, "signature", sb,
                            "ak_pub", akpem, "ak_cert", "pcrs", pcrs, "event_log");
+    if (!o->no_ak_cert)
+        make_ak_cert(o, ak, ev);
+    EVP_PKEY_free(ak);
     free(qb);
     free(sb);
     free(akpem);
@@ -722,7 +778,7 @@ static void parse(int argc, char **argv, struct opts *o)
         V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir) V("--measurement", measurement)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
-        F("--tdx-debug", tdx_debug)
+        F("--tdx-debug", tdx_debug) F("--no-ak-cert", no_ak_cert)
         if (!strcmp(a, "--tdx-version") && v) { o->tdx_version = (int)strtol(v, NULL, 10); i++; continue; }
         if (!strcmp(a, "--version") && v) { o->version = (unsigned)strtoul(v, NULL, 10); i++; continue; }
         if (!strcmp(a, "--vmpl") && v) { o->vmpl = (unsigned)strtoul(v, NULL, 10); i++; continue; }

@@ -1,0 +1,117 @@
+/* tpm_ak_root: AK certificate chain building against pinned vendor roots or test roots; see the
+ * header. */
+#include "verify/tpm_ak_root.h"
+#include "verify/amd_chain.h"
+#include "common/gcp_vtpm_roots.h"
+#include <stdio.h>
+#include <string.h>
+#include <openssl/x509_vfy.h>
+
+static void describe_chain(STACK_OF(X509) *ch, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < sk_X509_num(ch) && n < cap; i++) {
+        char cn[96];
+        amd_chain_cn(X509_get_subject_name(sk_X509_value(ch, i)), cn, sizeof cn);
+        n += (size_t)snprintf(out + n, cap - n, "%sCN=%s", i ? " <- " : "", cn);
+    }
+}
+
+/* One chain-building attempt: 1 verified (chain described in out), 0 not (reason in out->why). */
+static int try_store(X509 *cert, X509_STORE *store, STACK_OF(X509) *untrusted, time_t at, int partial,
+                     struct tpm_ak_root_result *out, X509 **anchor)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int ok = 0;
+    if (!ctx || X509_STORE_CTX_init(ctx, store, cert, untrusted) != 1) {
+        snprintf(out->why, sizeof out->why, "cannot set up chain verification");
+        goto out;
+    }
+    X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(p, at);
+    if (partial)
+        X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_PARTIAL_CHAIN);
+    ok = X509_verify_cert(ctx) == 1;
+    if (ok) {
+        STACK_OF(X509) *ch = X509_STORE_CTX_get0_chain(ctx);
+        describe_chain(ch, out->chain, sizeof out->chain);
+        *anchor = sk_X509_value(ch, sk_X509_num(ch) - 1);
+        X509_up_ref(*anchor);
+    } else {
+        snprintf(out->why, sizeof out->why, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    }
+out:
+    X509_STORE_CTX_free(ctx);
+    return ok;
+}
+
+tpm_ak_root_kind tpm_ak_root_check(X509 *cert, X509 *const *chain, int nchain, X509 *const *test, int ntest,
+                                   time_t at, struct tpm_ak_root_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!cert) {
+        snprintf(out->why, sizeof out->why, "no AK certificate");
+        return TPM_AK_ROOT_NONE;
+    }
+    X509_STORE *vendor = X509_STORE_new(), *tests = NULL;
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    X509 *pinned[GCP_VTPM_MAX_CAS] = {0}, *anchor = NULL;
+    size_t npinned = gcp_vtpm_ca_count() < GCP_VTPM_MAX_CAS ? gcp_vtpm_ca_count() : GCP_VTPM_MAX_CAS;
+    if (!vendor || !untrusted) {
+        snprintf(out->why, sizeof out->why, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < npinned; i++) {
+        const struct gcp_vtpm_ca *ca = gcp_vtpm_ca_at(i);
+        X509 *x = pinned[i] = gcp_vtpm_ca_load(ca);
+        if (!x)
+            continue;
+        if (ca->is_root)
+            X509_STORE_add_cert(vendor, x);
+        else
+            sk_X509_push(untrusted, x);
+    }
+    for (int i = 0; i < nchain; i++)
+        if (chain[i])
+            sk_X509_push(untrusted, chain[i]);
+    char why_vendor[120];
+    if (try_store(cert, vendor, untrusted, at, 0, out, &anchor)) {
+        out->kind = TPM_AK_ROOT_VENDOR;
+        for (size_t i = 0; i < npinned; i++)
+            if (gcp_vtpm_ca_at(i)->is_root && pinned[i] && X509_cmp(pinned[i], anchor) == 0)
+                snprintf(out->root, sizeof out->root, "%s", gcp_vtpm_ca_at(i)->name);
+        goto out;
+    }
+    snprintf(why_vendor, sizeof why_vendor, "%.*s", (int)sizeof why_vendor - 1, out->why);
+    snprintf(out->why, sizeof out->why, "does not chain to a pinned vendor root (Google vTPM CAs): %s", why_vendor);
+    if (ntest > 0 && (tests = X509_STORE_new())) {
+        for (int i = 0; i < ntest; i++)
+            X509_STORE_add_cert(tests, test[i]);
+        /* only the evidence's own chain links to a test root, never Google's intermediates */
+        STACK_OF(X509) *own = sk_X509_new_null();
+        for (int i = 0; own && i < nchain; i++)
+            if (chain[i])
+                sk_X509_push(own, chain[i]);
+        struct tpm_ak_root_result t;
+        memset(&t, 0, sizeof t);
+        if (own && try_store(cert, tests, own, at, 1, &t, &anchor)) {
+            out->kind = TPM_AK_ROOT_TEST;
+            snprintf(out->chain, sizeof out->chain, "%s", t.chain);
+            amd_chain_cn(X509_get_subject_name(anchor), out->root, sizeof out->root);
+            out->why[0] = 0;
+        } else {
+            size_t n = strlen(out->why);
+            snprintf(out->why + n, sizeof out->why - n, "; nor to the --tpm-ca test root: %s", t.why);
+        }
+        sk_X509_free(own);
+    }
+out:
+    X509_free(anchor);
+    sk_X509_free(untrusted);
+    for (size_t i = 0; i < npinned; i++)
+        X509_free(pinned[i]);
+    X509_STORE_free(vendor);
+    X509_STORE_free(tests);
+    return out->kind;
+}
