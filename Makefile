@@ -38,6 +38,15 @@ $(BUILD)/libcommon.a $(PROGS:%=$(BUILD)/lib%.a): $(BUILD)/empty.o
 $(BUILD)/sealed-%: $(BUILD)/src/%/main.o $(BUILD)/lib%.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The source commit the tools print with --version ("+dirty" with uncommitted changes). Linked
+# into the offline tools only: the image records its own commit in its measured config.
+$(BUILD)/gen/version.c: FORCE
+	@mkdir -p $(@D)
+	@c=$$(git rev-parse HEAD 2>/dev/null || echo unknown); git diff --quiet HEAD 2>/dev/null || c="$$c+dirty"; \
+	 printf 'const char sealed_source_commit[] = "%s";\n' "$$c" | cmp -s - $@ || \
+	 printf 'const char sealed_source_commit[] = "%s";\n' "$$c" > $@
+$(BUILD)/sealed-verify: $(BUILD)/gen/version.o
+
 # Objects depend on the compiler command line, so changing flags rebuilds them.
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)

@@ -27,6 +27,10 @@ void cli_usage(FILE *out)
 "      [--report-data HEX | --nonce HEX] [--tpm-ca PEM] [--allow-unrooted-ak] [--json]\n"
 "  tdx-quote QUOTE [--ccel LOG] [--report-data HEX] [--trust-root F] [--at TIME] [--json]\n"
 "  eventlog LOG [--bank sha1|sha256|sha384|sha512] [--pcrs JSON] [--json]\n"
+"  tpm-ak-cert CERT [--chain FILE] [--tpm-ca FILE] [--at TIME] [--json]\n"
+"                           check a TPM AK/EK certificate against the pinned vendor roots; shows the\n"
+"                           GCE instance it names\n"
+"  --version                the source commit this verifier was built from\n"
 "\n"
 "A TPM quote passes only when its AK certificate (ak_cert, with ak_chain) chains to a pinned vendor root\n"
 "  (Google's Shielded VM vTPM CAs); --tpm-ca PEM adds a TEST root; --allow-unrooted-ak accepts any AK\n"
@@ -58,6 +62,8 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
 #define VAL(name, field) if (!strcmp(a, name)) { if (need(i, argc, name)) return -1; o->field = argv[++i]; continue; }
 #define FLAG(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
         FLAG("--json", json)
+        FLAG("--help", help)
+        FLAG("-h", help)
         VAL("--expect-measurement", expect_measurement)
         VAL("--manifest", manifest)
         VAL("--client-id", client_id)

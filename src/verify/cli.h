@@ -8,6 +8,7 @@
 struct verify_opts {
     const char *file;                 /* the positional argument */
     int json;                         /* --json */
+    int help;                         /* --help / -h after the command */
     /* result */
     const char *expect_measurement;   /* --expect-measurement HEX (SNP launch digest) */
     const char *manifest;             /* --manifest FILE */
@@ -35,6 +36,8 @@ struct verify_opts {
 /* Parses argv after the command name. Returns 0, or -1 after printing a message to stderr. */
 int cli_parse(int argc, char **argv, struct verify_opts *o);
 void cli_usage(FILE *out);
+/* The source commit this binary was built from ("+dirty" for a tree with changes). */
+extern const char sealed_source_commit[];
 
 /* Commands: each returns the process exit code (0 all checks passed, 1 a check failed, 2 usage or
  * unreadable input). */
@@ -43,6 +46,7 @@ int cmd_result(struct verify_opts *o);
 int cmd_tpm_quote(struct verify_opts *o);
 int cmd_eventlog(struct verify_opts *o);
 int cmd_tdx_quote(struct verify_opts *o);
+int cmd_tpm_ak_cert(struct verify_opts *o);
 
 /* The result checks on a buffer instead of o->file, with no manifest, pinned key or trust root
  * (for fuzzing): fills *out (caller frees with steps_free) and returns its failed-step count, or -1

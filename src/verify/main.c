@@ -10,10 +10,18 @@ int main(int argc, char **argv)
         cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("sealed-verify %s\n", sealed_source_commit);
+        return 0;
+    }
     struct verify_opts o;
     if (cli_parse(argc - 2, argv + 2, &o)) {
         cli_usage(stderr);
         return 2;
+    }
+    if (o.help) {
+        cli_usage(stdout);
+        return 0;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "result"))
@@ -26,6 +34,8 @@ int main(int argc, char **argv)
         return cmd_eventlog(&o);
     if (!strcmp(cmd, "tdx-quote"))
         return cmd_tdx_quote(&o);
+    if (!strcmp(cmd, "tpm-ak-cert"))
+        return cmd_tpm_ak_cert(&o);
     fprintf(stderr, "sealed-verify: unknown command %s\n", cmd);
     cli_usage(stderr);
     return 2;

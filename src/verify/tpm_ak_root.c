@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <openssl/objects.h>
 
 static void describe_chain(STACK_OF(X509) *ch, char *out, size_t cap)
 {
@@ -114,4 +116,43 @@ out:
     X509_STORE_free(vendor);
     X509_STORE_free(tests);
     return out->kind;
+}
+
+int tpm_ak_gce_instance(X509 *cert, struct gce_instance_info *out, const char **why)
+{
+    memset(out, 0, sizeof *out);
+    ASN1_OBJECT *oid = OBJ_txt2obj(GCE_INSTANCE_EXT_OID, 1);
+    int at = oid ? X509_get_ext_by_OBJ(cert, oid, -1) : -1;
+    ASN1_OBJECT_free(oid);
+    if (at < 0)
+        return 0;
+    ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(cert, at));
+    gce_ext_err e = v ? gce_instance_ext_parse(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), out)
+                      : GCE_EXT_ERR_DER;
+    if (e) {
+        *why = gce_ext_strerror(e);
+        return -1;
+    }
+    return 1;
+}
+
+json_t *tpm_ak_gce_instance_json(const struct gce_instance_info *g)
+{
+    json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "zone", g->zone, "project_number",
+                          (json_int_t)g->project_number, "project_id", g->project_id, "instance_name",
+                          g->instance_name, "instance_id", "");
+    if (!o)
+        return NULL;
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)g->instance_id);   /* beyond 2^53: a string */
+    json_object_set_new(o, "instance_id", json_string(id));
+    if (g->has_security)
+        json_object_set_new(o, "security_properties",
+                            json_pack("{s:I, s:b, s:b, s:b, s:b, s:b}", "security_version",
+                                      (json_int_t)g->security_version, "is_production", g->is_production,
+                                      "tpm_data_always_encrypted", g->tpm_data_always_encrypted,
+                                      "suspend_resume_always_disabled", g->suspend_resume_always_disabled,
+                                      "vmtd_always_disabled", g->vmtd_always_disabled, "always_in_yarn",
+                                      g->always_in_yarn));
+    return o;
 }

@@ -7,6 +7,8 @@
 #define SEALED_VERIFY_TPM_AK_ROOT_H
 #include <time.h>
 #include <openssl/x509.h>
+#include <jansson.h>
+#include "common/gce_instance_ext.h"
 
 typedef enum {
     TPM_AK_ROOT_NONE = 0,   /* chains to nothing we trust: proves nothing about the TPM */
@@ -26,4 +28,10 @@ struct tpm_ak_root_result {
  * roots alone. Fills *out; returns out->kind. Borrowed arguments; cert NULL gives NONE. */
 tpm_ak_root_kind tpm_ak_root_check(X509 *cert, X509 *const *chain, int nchain, X509 *const *test, int ntest,
                                    time_t at, struct tpm_ak_root_result *out);
+
+/* GCE's instance-identity extension of cert: 1 found and parsed into *out, 0 absent, -1 malformed
+ * (reason in *why). Says nothing about whether the certificate is genuine. */
+int tpm_ak_gce_instance(X509 *cert, struct gce_instance_info *out, const char **why);
+/* The parsed extension as a JSON object (new reference; NULL on allocation failure). */
+json_t *tpm_ak_gce_instance_json(const struct gce_instance_info *g);
 #endif
