@@ -1,5 +1,6 @@
 /* app: routing, the login flow state machine and /status. */
 #include "login/app.h"
+#include "common/trust.h"
 #include "login/attest.h"
 #include "login/config.h"
 #include "login/evidence.h"
@@ -61,7 +62,20 @@ struct app {
     const char *unavailable_why;
     const char *certificate_why;   /* borrowed: login closed until the ACME certificate */
     char instance[33];             /* random per process: a restart (new used-id set) shows */
+    const char *platform;          /* "none", "oci", "gcp": set once the cloud is known */
+    char trust[TRUST_MAX_LEN + 1]; /* the trust statement results here carry (common/trust.h) */
 };
+
+/* 1 when every item of a trust statement is vendor-rooted hardware evidence. */
+static int trust_rooted(const char *stmt)
+{
+    trust_item items[TRUST_MAX_ITEMS];
+    int n = trust_split(stmt, strlen(stmt), items, TRUST_MAX_ITEMS);
+    for (int i = 0; i < n; i++)
+        if (!trust_item_is_rooted(items[i]))
+            return 0;
+    return n > 0;
+}
 
 /* "https://DOMAIN" for the domain configured now (metadata may set it after start). */
 static void app_iss(const struct app *a, char *out, size_t cap)
@@ -84,7 +98,8 @@ static void page_info(const struct app *a, struct page_info *pi)
     pi->source_commit = a->d.cfg->source_commit;
     pi->kernel_cmdline = a->d.cfg->kernel_cmdline;
     pi->evidence_kind = attest_kind(a->d.attest);
-    pi->hardware_attested = strcmp(pi->evidence_kind, "none") != 0;
+    pi->trust = a->trust;
+    pi->hardware_attested = trust_rooted(a->trust);
     pi->ephemeral_key = signer_is_ephemeral(a->d.signer);
     pi->kid = signer_kid(a->d.signer);
     pi->client_id = a->d.cfg->paypal_client_id;
@@ -217,6 +232,16 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
                   err == ATTEST_ERR_TIMEOUT ? "attest_timeout" : "attest_failed");
         return;
     }
+    char trust[TRUST_MAX_LEN + 1];
+    if (evidence_trust(evidence, a->platform, time(NULL), trust, sizeof trust)) {
+        json_decref(evidence);
+        flow_fail(f, 503, "Evidence unavailable", "The hardware evidence could not be described. Your PayPal "
+                  "account has not used up its result: please try again in a minute.", "attest_failed");
+        return;
+    }
+    f->ein.trust = trust;
+    f->ein.source_commit = a->d.cfg->source_commit;
+    f->ein.kernel_cmdline = a->d.cfg->kernel_cmdline;
     char *payload = evidence_payload(&f->ein, f->report_data, evidence);
     char *jws = payload && !FAULT("sign") ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
     if (jws && strlen(jws) > JOSE_MAX_COMPACT) {   /* a result no verifier would read */
@@ -237,6 +262,8 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     char rdhex[129];
     codec_hex_encode(f->report_data, 64, rdhex, sizeof rdhex);
     page_info(a, &pi);
+    pi.trust = trust;                  /* what this result's evidence is, not the platform's default */
+    pi.hardware_attested = trust_rooted(trust);
     html_init(&h);
     pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
     if (html_failed(&h) || FAULT("render")) {
@@ -500,6 +527,7 @@ json_t *app_status(struct app *a)
         "certificate", "not_after", nabuf[0] ? nabuf : NULL, "spki_sha256", spki,
         "generation", (int)tls_generation(a->d.tls),
         "evidence", attest_status(a->d.attest),
+        "trust", a->trust,
         "signing_kid", signer_kid(a->d.signer), "signing_key_ephemeral", signer_is_ephemeral(a->d.signer),
         "http", "connections_total", (json_int_t)hs.connections_total, "requests_total", (json_int_t)hs.requests_total,
         "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
@@ -621,6 +649,14 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *, const 
 }
 
 void app_set_unavailable_reason(struct app *a, const char *why) { a->unavailable_why = why; }
+
+void app_set_platform(struct app *a, const char *platform)
+{
+    a->platform = platform;
+    if (attest_expected_trust(a->d.attest, platform, a->trust, sizeof a->trust))
+        snprintf(a->trust, sizeof a->trust, "none");
+    log_info("service.trust", "platform=%s trust=%s", platform, a->trust);
+}
 void app_set_certificate_pending(struct app *a, const char *why) { a->certificate_why = why; }
 
 struct signer *app_replace_signer(struct app *a, struct signer *s)
@@ -643,6 +679,9 @@ struct app *app_new(const struct app_deps *d)
         return NULL;
     }
     codec_hex_encode(inst, sizeof inst, a->instance, sizeof a->instance);
+    a->platform = "none";
+    if (attest_expected_trust(a->d.attest, a->platform, a->trust, sizeof a->trust))
+        snprintf(a->trust, sizeof a->trust, "none");
     a->paypal = paypal_new(d->http, d->cfg);
     a->keys = login_state_keys_new();
     if (!a->paypal || !a->keys) {

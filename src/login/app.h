@@ -45,6 +45,9 @@ void app_set_acme_responder(struct app *a, const char *(*keyauth)(void *arg, con
 /* Why login is not offered yet (e.g. "waiting for the PayPal secret from the secret store"), or
  * NULL to derive it from the config. Borrowed; the caller keeps it alive. */
 void app_set_unavailable_reason(struct app *a, const char *why);
+/* The platform the cloud flow found ("none", "oci", "gcp"; a static string): results' trust
+ * statements and the pages follow it. */
+void app_set_platform(struct app *a, const char *platform);
 
 /* Swaps the service key (the cloud's secret store delivered it after start) and returns the old
  * one for the caller to free. Only while login is unavailable: no flow may hold the old key's kid. */

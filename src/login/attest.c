@@ -2,6 +2,8 @@
  * deadlines, and the "none" evidence when no hardware provider exists. Completions cross back to
  * the event loop through a pipe, so libevent needs no thread support. */
 #include "login/attest.h"
+#include "login/evidence.h"
+#include "common/trust.h"
 #include "login/config.h"
 #include "login/fault.h"
 #include "login/limits.h"
@@ -326,4 +328,19 @@ attest_err attest_request(struct attest *a, const uint8_t report_data[64], attes
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
     return ATTEST_OK;
+}
+
+int attest_expected_trust(const struct attest *a, const char *platform, char *out, size_t cap)
+{
+    trust_item items[TRUST_MAX_ITEMS];
+    size_t n = 0;
+    for (int i = 0; i < a->nprov && n < TRUST_MAX_ITEMS; i++) {
+        json_t *st = a->prov[i]->status ? a->prov[i]->status(a->state[i]) : NULL;
+        int rooted = json_is_string(json_object_get(st, "ak_root"));
+        items[n++] = evidence_trust_item(a->prov[i]->type, rooted, platform);
+        json_decref(st);
+    }
+    if (n == 0)
+        items[n++] = TRUST_NONE;
+    return trust_join(items, n, out, cap);
 }

@@ -46,6 +46,10 @@ void attest_free(struct attest *a);
 const char *attest_kind(const struct attest *a);
 /* New JSON object for /status: kind, providers, queue depth, last/mean cost in ms. */
 json_t *attest_status(const struct attest *a);
+/* The trust statement (common/trust.h) this platform's results will carry, from the providers found
+ * at start: "none" without any; a tpm2 item is google-rooted only when its AK certificate chains to a
+ * pinned vendor root. 0, or -1 when it does not fit out. */
+int attest_expected_trust(const struct attest *a, const char *platform, char *out, size_t cap);
 
 /* Called exactly once on the event loop thread: evidence is a new reference to the evidence
  * array on success (callee takes it), NULL on failure with err/why set. */

@@ -1,5 +1,8 @@
 /* evidence: binding inputs → REPORT_DATA, and the v1 payload object. */
 #include "login/evidence.h"
+#include "common/tpm_ak_root.h"
+#include <string.h>
+#include <openssl/pem.h>
 #include "common/codec.h"
 #include <string.h>
 #include <time.h>
@@ -47,7 +50,49 @@ char *evidence_payload(const struct evidence_input *in, const uint8_t rd[BINDING
         return NULL;
     if (in->instance)
         json_object_set_new(p, "instance", json_string(in->instance));
+    if (in->trust)
+        json_object_set_new(p, "trust", json_string(in->trust));
+    json_object_set_new(p, "source_commit", in->source_commit ? json_string(in->source_commit) : json_null());
+    json_object_set_new(p, "kernel_cmdline", in->kernel_cmdline ? json_string(in->kernel_cmdline) : json_null());
     char *s = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return s;
+}
+
+trust_item evidence_trust_item(const char *type, int ak_rooted, const char *platform)
+{
+    int gcp = platform && !strcmp(platform, "gcp"), oci = platform && !strcmp(platform, "oci");
+    if (!strcmp(type, "sev-snp"))
+        return gcp ? TRUST_GCE_SNP_FIRMWARE : TRUST_SNP_MEASURED_DIRECT_BOOT;
+    if (!strcmp(type, "tdx"))
+        return TRUST_TDX_RTMR;
+    if (!strcmp(type, "tpm2"))
+        return ak_rooted ? TRUST_GCE_VTPM_GOOGLE_ROOTED : oci ? TRUST_OCI_VTPM_UNROOTED : TRUST_VTPM_UNROOTED;
+    return TRUST_NONE;
+}
+
+int evidence_trust(const json_t *evidence, const char *platform, time_t now, char *out, size_t cap)
+{
+    trust_item items[TRUST_MAX_ITEMS];
+    size_t n = json_array_size(evidence);
+    if (!json_is_array(evidence) || n == 0 || n > TRUST_MAX_ITEMS)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(evidence, i);
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *pem = json_string_value(json_object_get(e, "ak_cert"));
+        int rooted = 0;
+        if (!type)
+            return -1;
+        if (pem) {
+            BIO *b = BIO_new_mem_buf(pem, -1);
+            X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+            struct tpm_ak_root_result r;
+            rooted = x && tpm_ak_root_check(x, NULL, 0, NULL, 0, now, &r) == TPM_AK_ROOT_VENDOR;
+            X509_free(x);
+            BIO_free(b);
+        }
+        items[i] = evidence_trust_item(type, rooted, platform);
+    }
+    return trust_join(items, n, out, cap);
 }

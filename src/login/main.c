@@ -151,6 +151,7 @@ static void on_cloud_ready(void *arg)
 {
     struct cloud_ctx *cc = arg;
     char err[256];
+    app_set_platform(cc->app, cloud_platform_name(cloud_get_platform(cc->cloud)));
     if (strcmp(cc->start_domain, cc->cfg->domain)) {   /* the domain came with the metadata */
         char host[256];
         host_of(cc->cfg->domain, host, sizeof host);

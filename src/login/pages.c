@@ -1,6 +1,7 @@
 /* pages: templates. Styling follows PayPal's button guidance: a plain text button labelled
  * "Log in with PayPal", PayPal blue #0070BA, white sans-serif text; no rehosted PayPal artwork. */
 #include "login/pages.h"
+#include "common/trust.h"
 #include "common/codec.h"
 #include <stdlib.h>
 #include <string.h>
@@ -64,16 +65,29 @@ static void measurement_line(struct html *h, const struct page_info *pi)
     }
 }
 
+/* What results here prove, item by item, in the trust statement's own words (common/trust.h). */
 static void attestation_note(struct html *h, const struct page_info *pi)
 {
-    if (!pi->hardware_attested)
+    trust_item items[TRUST_MAX_ITEMS];
+    const char *t = pi->trust ? pi->trust : "none";
+    int n = trust_split(t, strlen(t), items, TRUST_MAX_ITEMS);
+    if (n <= 0 || (n == 1 && items[0] == TRUST_NONE)) {
         html_raw(h, "<p class=\"warn\" id=\"attestation-note\">This server has no hardware attestation "
                     "(evidence type <code>none</code>): results are signed by the service key but are "
                     "<strong>not hardware-attested</strong>.</p>");
-    else {
-        html_raw(h, "<p class=\"ok\" id=\"attestation-note\">Results carry hardware evidence: <code>");
-        html_text(h, pi->evidence_kind);
-        html_raw(h, "</code>.</p>");
+    } else {
+        html_raw(h, pi->hardware_attested ? "<div class=\"ok\" id=\"attestation-note\"><p>Results carry hardware "
+                                            "evidence rooted in a vendor's key (<code id=\"trust\">"
+                                          : "<div class=\"warn\" id=\"attestation-note\"><p>Results are "
+                                            "<strong>not hardware-attested</strong> (<code id=\"trust\">");
+        html_text(h, t);
+        html_raw(h, "</code>):</p><ul>");
+        for (int i = 0; i < n; i++) {
+            html_raw(h, "<li>");
+            html_text(h, trust_item_describe(items[i]));
+            html_raw(h, "</li>");
+        }
+        html_raw(h, "</ul></div>");
     }
     if (pi->ephemeral_key)
         html_raw(h, "<p class=\"warn\">The signing key was generated at boot (no <code>SEALED_SIGNING_KEY</code> "
@@ -125,7 +139,10 @@ static void verify_steps(struct html *h, const struct page_info *pi, const char 
         html_raw(h, " --expect-measurement ");
         html_text(h, pi->measurement);
     }
-    if (!pi->hardware_attested)   /* say so in the command itself: the verifier refuses by default */
+    /* say so in the command itself: the verifier refuses these by default */
+    if (pi->trust && strstr(pi->trust, "unrooted"))
+        html_raw(h, " --allow-unrooted-ak");
+    if (!pi->trust || !strcmp(pi->trust, "none"))
         html_raw(h, " --allow-unattested");
     html_raw(h, "</pre>");
 }

@@ -15,7 +15,8 @@ struct page_info {
     const char *source_commit;    /* NULL: not built from a recorded commit (development) */
     const char *kernel_cmdline;   /* the measured command line the image booted with, or NULL */
     const char *evidence_kind;    /* "none", "sev-snp+tpm2", ... */
-    int hardware_attested;
+    const char *trust;            /* trust statement (common/trust.h), e.g. "gce-vtpm-google-rooted" */
+    int hardware_attested;        /* every item of trust is vendor-rooted hardware evidence */
     int ephemeral_key;
     const char *kid;
     const char *client_id;        /* may be NULL before metadata arrives */

@@ -18,7 +18,7 @@ void cli_usage(FILE *out)
 "      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
 "      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] [--allow-unrooted-ak]\n"
-"      plus the SNP policy flags\n"
+"      [--allow-dirty] plus the SNP policy flags\n"
 "      [--vcek F | --vlek F] [--chain F] (when the evidence lacks them, e.g. fetched from AMD KDS)\n"
 "  snp-report REPORT        check a raw (or hex) SEV-SNP attestation report\n"
 "      [--vcek F | --vlek F] [--chain F] [--certs CERT-TABLE] [--product Milan|Genoa|Turin]\n"
@@ -75,6 +75,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         FLAG("--allow-unsigned", allow_unsigned)
         FLAG("--skip-measurement", skip_measurement)
         FLAG("--allow-unrooted-ak", allow_unrooted_ak)
+        FLAG("--allow-dirty", allow_dirty)
         VAL("--vcek", vcek)
         VAL("--vlek", vlek)
         VAL("--chain", chain)

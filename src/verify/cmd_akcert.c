@@ -5,7 +5,7 @@
 #include "verify/cli.h"
 #include "verify/amd_chain.h"
 #include "verify/steps.h"
-#include "verify/tpm_ak_root.h"
+#include "common/tpm_ak_root.h"
 #include "verify/util.h"
 #include "verify/verify_limits.h"
 #include <stdio.h>

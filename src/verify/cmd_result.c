@@ -21,6 +21,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include "common/trust.h"
 
 struct result_ctx {
     struct verify_opts *o;
@@ -39,6 +40,14 @@ struct result_ctx {
     int test_root;
     int unrooted;                  /* a TPM quote passed with --allow-unrooted-ak: not hardware evidence */
     int bare;                      /* a payload without its JWS: no kid, second half not recomputable */
+    /* per evidence item: what the checks proved (common/trust.h), for the trust statement */
+    struct {
+        trust_item proved;         /* TRUST_UNKNOWN until checked */
+        int failed;                /* a step of this item failed: its claim is moot */
+        int skipped;               /* the measurement was not compared (--skip-measurement) */
+    } ev[VERIFY_MAX_EVIDENCE];
+    const json_t *payload;         /* borrowed during verify_buffer */
+    int image_proven;              /* some passing item proved which image ran */
     char proven[8][VERIFY_MAX_STEP_TEXT];
     int nproven;
     char unproven[8][VERIFY_MAX_STEP_TEXT];
@@ -260,14 +269,27 @@ static int check_payload(struct result_ctx *c, const json_t *p)
     return 1;
 }
 
-static void check_measurement_snp(struct result_ctx *c, const uint8_t m[48])
+/* The item the payload's trust statement claims for evidence[idx]; TRUST_UNKNOWN when there is no
+ * (well-formed) statement. */
+static trust_item claimed_item(const struct result_ctx *c, size_t idx)
 {
+    const char *t = jstr(c->payload, "trust");
+    trust_item items[TRUST_MAX_ITEMS];
+    int n = t ? trust_split(t, strlen(t), items, TRUST_MAX_ITEMS) : -1;
+    return n > 0 && idx < (size_t)n ? items[idx] : TRUST_UNKNOWN;
+}
+
+/* Compares an SNP launch digest with the expected one; 1 when it matched, 0 when it did not or
+ * was not compared (*skipped set when nothing was given to compare with). */
+static int check_measurement_snp(struct result_ctx *c, const uint8_t m[48], int *skipped)
+{
+    *skipped = 0;
     char hex[97];
     codec_hex_encode(m, 48, hex, sizeof hex);
     if (c->have_expect) {
         c->measurement_checked = 1;
-        steps_check(&c->st, CRYPTO_memcmp(m, c->expect_meas, 48) == 0, NULL, "measurement",
-                    "launch measurement %s equals --expect-measurement", hex);
+        return steps_check(&c->st, CRYPTO_memcmp(m, c->expect_meas, 48) == 0, NULL, "measurement",
+                           "launch measurement %s equals --expect-measurement", hex);
     } else if (c->have_manifest) {
         c->measurement_checked = 1;
         const char *where = NULL;
@@ -282,10 +304,14 @@ static void check_measurement_snp(struct result_ctx *c, const uint8_t m[48])
         for (size_t i = 0; !where && i < c->man.nnull; i++)
             steps_add(&c->st, STEP_INFO, "measurement.none", "manifest target %s has no SNP measurement: %s",
                       c->man.nulls[i].path, c->man.nulls[i].reason);
+        return where != NULL;
     } else {
+        *skipped = 1;
         steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement",
                     "launch measurement %s not compared: give --expect-measurement or --manifest", hex);
+        return 0;
     }
+    return 0;
 }
 
 static X509 *pem_member(const json_t *ev, const char *k)
@@ -360,9 +386,24 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
     struct snp_report r;
     int parsed = 0, before = st->failed;
     snp_check_run(&c->o->snp, rep, rl, vek, sv, nsup, st, key, &r, &parsed);
-    if (parsed)
-        check_measurement_snp(c, r.measurement);
+    trust_item claim = claimed_item(c, idx);
+    int matched = 0, skipped = 0;
+    if (parsed && (claim == TRUST_GCE_SNP_FIRMWARE || claim == TRUST_SNP_FIRMWARE)) {
+        /* the report measures the cloud's firmware, not our image: nothing in the manifest to match */
+        char m[97];
+        codec_hex_encode(r.measurement, 48, m, sizeof m);
+        steps_add(st, STEP_INFO, "measurement.firmware", "evidence[%zu]: launch measurement %s is the cloud's "
+                  "firmware (the result says %s): not compared, no launch endorsement for it was given; which "
+                  "image ran can only be proven by other evidence (a rooted vTPM quote)", idx, m,
+                  trust_item_name(claim));
+        c->ev[idx].proved = claim;
+    } else if (parsed) {
+        matched = check_measurement_snp(c, r.measurement, &skipped);
+        c->ev[idx].proved = matched ? TRUST_SNP_MEASURED_DIRECT_BOOT : TRUST_SNP_FIRMWARE;
+        c->ev[idx].skipped = skipped;
+    }
     if (st->failed == before) {
+        c->image_proven |= matched;
         c->attested = 1;
         char m[97];
         codec_hex_encode(r.measurement, 48, m, sizeof m);
@@ -437,11 +478,14 @@ static void check_tdx(struct result_ctx *c, const json_t *ev, size_t idx)
             else
                 steps_add(st, STEP_FAIL, "measurement", "MRTD %s is none of the %zu MRTDs in the manifest", hex, c->man.ntdx);
         } else {
+            c->ev[idx].skipped = 1;
             steps_check(st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement",
                         "MRTD %s not compared: give --expect-measurement or a --manifest with an \"mrtd\"", hex);
         }
     }
+    c->ev[idx].proved = TRUST_TDX_RTMR;
     if (st->failed == before) {
+        c->image_proven |= c->measurement_checked && !c->o->skip_measurement;
         c->attested = 1;
         PROVEN(c, "an Intel TDX %s quoting enclave signed a quote binding this result to a TD", test_root ? "(TEST ROOT)" : "");
         UNPROVEN(c, "that the TDX module and quoting enclave are up to date: Intel's TCB collateral was not checked");
@@ -493,12 +537,17 @@ static int manifest_apps(const json_t *target, uint8_t (*apps)[32], size_t cap)
 /* Quoted PCRs against the manifest's expected sets: an exact match of every value, or, for a set
  * with expected EFI applications and a quote with an event log, PCR 4 by the log (pcr4_policy:
  * exactly those applications, after any number of failed boot attempts) and the rest exactly. */
-static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs, const uint8_t *log, size_t loglen)
+/* Compares the quoted PCRs with the manifest's; 1 when they matched, 0 otherwise (*skipped when
+ * there was nothing to compare with). */
+static int check_tpm_measurement(struct result_ctx *c, const json_t *pcrs, const uint8_t *log, size_t loglen,
+                                 int *skipped)
 {
+    *skipped = 0;
     if (!c->have_manifest || c->man.npcrs == 0) {
         steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement.tpm",
                     "quoted PCRs not compared with expected values: give --manifest with expected PCRs");
-        return;
+        *skipped = 1;
+        return 0;
     }
     c->measurement_checked = 1;
     int n;
@@ -506,7 +555,7 @@ static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs, cons
         if (pcrs_equal(c->man.pcrs[i].pcrs, pcrs, NULL, &n) && n) {
             steps_add(&c->st, STEP_PASS, "measurement.tpm", "quoted PCRs equal the %d expected values in the manifest's %s",
                       n, c->man.pcrs[i].path);
-            return;
+            return 1;
         }
     }
     char why[sizeof ((struct pcr4_policy_result *)0)->why] = "";
@@ -525,12 +574,13 @@ static void check_tpm_measurement(struct result_ctx *c, const json_t *pcrs, cons
                       "quoted PCR 4 records exactly the %d EFI applications of the manifest's %s (after %u failed boot "
                       "attempt%s, by the event log), and the other %d expected values are equal",
                       napps, c->man.pcrs[i].path, r.failed_attempts, r.failed_attempts == 1 ? "" : "s", n);
-            return;
+            return 1;
         }
         snprintf(why, sizeof why, "%s", r.why);
     }
     steps_add(&c->st, STEP_FAIL, "measurement.tpm", "quoted PCRs match none of the %zu expected PCR sets in the manifest%s%s",
               c->man.npcrs, *why ? ": " : "", why);
+    return 0;
 }
 
 static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
@@ -599,9 +649,13 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     int before = c->st.failed;
     struct tpm_ak_root_result root;
     tpm_check_run(&in, &c->st, key, &root);
+    int matched = 0, skipped = 1;
     if (in.pcrs)
-        check_tpm_measurement(c, in.pcrs, log, ll);
+        matched = check_tpm_measurement(c, in.pcrs, log, ll, &skipped);
+    c->ev[idx].proved = root.kind == TPM_AK_ROOT_NONE ? TRUST_VTPM_UNROOTED : TRUST_GCE_VTPM_GOOGLE_ROOTED;
+    c->ev[idx].skipped = skipped;
     if (c->st.failed == before) {
+        c->image_proven |= matched && root.kind != TPM_AK_ROOT_NONE;
         if (root.kind == TPM_AK_ROOT_VENDOR) {
             c->attested = 1;
             PROVEN(c, "a TPM whose attestation key %s certified signed these PCR values over SHA-256(REPORT_DATA) "
@@ -643,6 +697,8 @@ static void check_evidence(struct result_ctx *c, const json_t *p)
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(ev, i);
         const char *type = jstr(e, "type");
+        int before = c->st.failed;
+        c->ev[i].proved = TRUST_UNKNOWN;
         steps_add(&c->st, STEP_INFO, "evidence.type", "evidence[%zu]: type %s", i, type ? type : "(absent)");
         if (!type) {
             steps_add(&c->st, STEP_FAIL, "evidence.type", "evidence[%zu] has no type", i);
@@ -653,6 +709,7 @@ static void check_evidence(struct result_ctx *c, const json_t *p)
                         "evidence type none: this result is signed but not hardware-attested (the service says: %s)",
                         reason ? reason : "no reason given");
             c->unattested = 1;
+            c->ev[i].proved = TRUST_NONE;
         } else if (!strcmp(type, "sev-snp")) {
             check_snp(c, e, i);
         } else if (!strcmp(type, "tpm2")) {
@@ -662,7 +719,129 @@ static void check_evidence(struct result_ctx *c, const json_t *p)
         } else {
             steps_add(&c->st, STEP_FAIL, "evidence.unsupported", "evidence[%zu] type %s cannot be checked by this verifier", i, type);
         }
+        c->ev[i].failed = c->st.failed != before;
     }
+}
+
+/* rank of an item: what it proves (rooted in a vendor key: 1; proves the image: +2) */
+static int trust_rank(trust_item t)
+{
+    return trust_item_is_rooted(t) + 2 * trust_item_proves_image(t);
+}
+
+/* the kind of evidence an item is about: claims are compared within one kind only */
+static int trust_family(trust_item t)
+{
+    switch (t) {
+    case TRUST_SNP_MEASURED_DIRECT_BOOT: case TRUST_GCE_SNP_FIRMWARE: case TRUST_SNP_FIRMWARE: return 1;
+    case TRUST_GCE_VTPM_GOOGLE_ROOTED: case TRUST_OCI_VTPM_UNROOTED: case TRUST_VTPM_UNROOTED: return 2;
+    case TRUST_TDX_RTMR: return 3;
+    case TRUST_NONE: return 4;
+    default: return 0;
+    }
+}
+
+/* The payload's trust statement against what the evidence checks proved: a result may claim less
+ * than it proves, never more. */
+static void check_trust(struct result_ctx *c, const json_t *p)
+{
+    const json_t *ev = json_object_get(p, "evidence");
+    size_t n = json_array_size(ev);
+    if (n == 0 || n > TRUST_MAX_ITEMS)
+        return;   /* the evidence step failed already */
+    trust_item proved[TRUST_MAX_ITEMS];
+    int any_failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        proved[i] = c->ev[i].proved;
+        any_failed |= c->ev[i].failed || proved[i] == TRUST_UNKNOWN;
+    }
+    char got[TRUST_MAX_LEN + 1] = "";
+    if (!any_failed && trust_join(proved, n, got, sizeof got) == 0)
+        json_object_set_new(c->st.fields, "trust_proved", json_string(got));
+    const json_t *jt = json_object_get(p, "trust");
+    if (!jt) {
+        steps_add(&c->st, STEP_INFO, "trust.statement", "the result states no trust statement (results made before "
+                  "2026-12 have none)%s%s", *got ? "; the evidence checked is: " : "", got);
+        return;
+    }
+    const char *claim = json_string_value(jt);
+    trust_item items[TRUST_MAX_ITEMS];
+    int k = claim ? trust_split(claim, strlen(claim), items, TRUST_MAX_ITEMS) : -1;
+    if (k != (int)n) {
+        steps_add(&c->st, STEP_FAIL, "trust.statement", "the trust statement %s%s%s does not name one known item per "
+                  "evidence item (%zu)", claim ? "\"" : "", claim ? claim : "(not a string)", claim ? "\"" : "", n);
+        return;
+    }
+    int ok = 1, warned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c->ev[i].failed || proved[i] == TRUST_UNKNOWN)
+            continue;   /* that item failed on its own: its claim is moot */
+        if (items[i] == TRUST_UNKNOWN || trust_family(items[i]) != trust_family(proved[i])) {
+            steps_add(&c->st, STEP_FAIL, "trust.statement", "evidence[%zu]: the result says %s, but the evidence is of "
+                      "another kind (%s)", i, trust_item_name(items[i]), trust_item_name(proved[i]));
+            ok = 0;
+        } else if (trust_rank(items[i]) > trust_rank(proved[i])) {
+            int only_image = trust_item_is_rooted(items[i]) <= trust_item_is_rooted(proved[i]);
+            if (only_image && c->ev[i].skipped && c->o->skip_measurement) {
+                steps_add(&c->st, STEP_WARN, "trust.statement", "evidence[%zu]: the result says %s; without a measurement "
+                          "comparison only %s is proven (allowed by --skip-measurement)", i, trust_item_name(items[i]),
+                          trust_item_name(proved[i]));
+                warned = 1;
+            } else {
+                steps_add(&c->st, STEP_FAIL, "trust.statement", "evidence[%zu]: the result claims %s, but the checks "
+                          "above prove only %s: %s", i, trust_item_name(items[i]), trust_item_name(proved[i]),
+                          trust_item_describe(proved[i]));
+                ok = 0;
+            }
+        }
+    }
+    if (ok && !warned)
+        steps_add(&c->st, STEP_PASS, "trust.statement", "the result's trust statement \"%s\" claims no more than the "
+                  "evidence checked above proves", claim);
+}
+
+/* source_commit and kernel_cmdline (both measured into the image) against the manifest's. */
+static void check_source(struct result_ctx *c, const json_t *p)
+{
+    const char *commit = jstr(p, "source_commit"), *cmdline = jstr(p, "kernel_cmdline");
+    if (!json_object_get(p, "source_commit")) {
+        steps_add(&c->st, STEP_INFO, "payload.source", "the result does not say which commit built its image "
+                  "(results made before 2026-12)");
+        return;
+    }
+    if (!commit) {
+        steps_add(&c->st, STEP_INFO, "payload.source", "the service's image records no source commit (a development "
+                  "build): nobody can rebuild it");
+        return;
+    }
+    if (!c->have_manifest) {
+        steps_add(&c->st, STEP_INFO, "payload.source", "the image says it was built from commit %s with kernel "
+                  "command line \"%s\" (not compared: no --manifest)", commit, cmdline ? cmdline : "");
+        return;
+    }
+    const json_t *src = json_object_get(c->man.root, "source");
+    const char *mc = jstr(src, "git_commit"), *ml = jstr(c->man.root, "cmdline");
+    const char *dirty = c->o->allow_dirty ? "--allow-dirty" : NULL;
+    if (!mc) {
+        steps_add(&c->st, STEP_INFO, "payload.source", "the manifest records no source commit: the result's commit %s "
+                  "is not compared", commit);
+    } else {
+        steps_check(&c->st, !strcmp(mc, commit), NULL, "payload.source_commit",
+                    "the result's source commit %s equals the manifest's %s", commit, mc);
+        if (strstr(mc, "+dirty") || strstr(commit, "+dirty"))
+            steps_check(&c->st, 0, dirty, "manifest.dirty", "the image was built from a tree with uncommitted changes "
+                        "(%s): nobody can rebuild it from published source, so its measurement proves nothing to you",
+                        strstr(mc, "+dirty") ? mc : commit);
+    }
+    if (ml && cmdline)
+        steps_check(&c->st, !strcmp(ml, cmdline), NULL, "payload.kernel_cmdline",
+                    "the result's kernel command line \"%s\" equals the manifest's", cmdline);
+    else if (cmdline)
+        steps_add(&c->st, STEP_INFO, "payload.kernel_cmdline", "the manifest records no command line: the result's "
+                  "\"%s\" is not compared", cmdline);
+    if (mc && !strcmp(mc, commit) && (!ml || !cmdline || !strcmp(ml, cmdline)) && c->image_proven)
+        PROVEN(c, "the image was built from commit %s with kernel command line \"%s\" (the manifest's, whose "
+               "measurement the evidence matched)", commit, cmdline ? cmdline : "");
 }
 
 /* The compact JWS text inside the input: the file itself, a {"jws":...} wrapper, or a flattened JWS. */
@@ -734,14 +913,21 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
     }
     if (payload) {
         json_object_set(c->st.fields, "payload", payload);
-        if (check_payload(c, payload))
+        c->payload = payload;
+        if (check_payload(c, payload)) {
             check_evidence(c, payload);
+            check_trust(c, payload);
+            check_source(c, payload);
+        }
     }
 
     if (c->unattested)
         UNPROVEN(c, "anything about the hardware or the code that produced it: evidence type none, signed but not hardware-attested");
     if (c->attested && !c->measurement_checked)
         UNPROVEN(c, "which code ran: the measurement was not compared with an expected value");
+    else if ((c->attested || c->unrooted) && !c->image_proven)
+        UNPROVEN(c, "which image ran: no evidence that passed proves it (firmware-only or unrooted evidence, or a "
+                    "measurement that was not compared)");
     if (c->test_root)
         UNPROVEN(c, "real hardware: a chain ends at a TEST root given with --trust-root");
     if (!c->o->signer_key && !c->bare)

@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include "verify/steps.h"
-#include "verify/tpm_ak_root.h"
+#include "common/tpm_ak_root.h"
 
 struct tpm_check_in {
     const uint8_t *quote; size_t quote_len;          /* TPMS_ATTEST */

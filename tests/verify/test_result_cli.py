@@ -300,6 +300,99 @@ def snp_and_tpm_together():
 
 
 @case
+def trust_statement_claims_no_more_than_proven():
+    d, res = gen("--type", "tpm2")
+    args = ["--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem"]
+    rc, out, st = run_json("result", res, *args)
+    check(rc == 0 and status(st, "trust.statement") == "pass", failed_ids(out))
+    check(out["fields"]["trust_proved"] == "gce-vtpm-google-rooted", out["fields"].get("trust_proved"))
+    # an unrooted AK that claims to be Google-rooted: more than proven, even with --allow-unrooted-ak
+    d, res = gen("--type", "tpm2", "--no-ak-cert", "--trust", "gce-vtpm-google-rooted")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--allow-unrooted-ak")
+    check(rc == 1 and failed_ids(out) == ["trust.statement"], failed_ids(out))
+    rc, text = run("result", res, "--manifest", f"{d}/manifest.json", "--allow-unrooted-ak")
+    check("claims gce-vtpm-google-rooted, but the checks above prove only vtpm-unrooted" in text, text)
+    # the honest claim passes; claiming less than proven is fine too
+    d, res = gen("--type", "tpm2", "--no-ak-cert", "--trust", "oci-vtpm-unrooted")
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--allow-unrooted-ak")
+    check(rc == 0 and status(st, "trust.statement") == "pass", failed_ids(out))
+    # another kind, too many items, unknown names
+    for bad in ("snp-measured-direct-boot", "none+none", "vtpm-rooted-by-me"):
+        d, res = gen("--type", "none", "--trust", bad)
+        rc, out, st = run_json("result", res, "--allow-unattested")
+        check(rc == 1 and failed_ids(out) == ["trust.statement"], (bad, failed_ids(out)))
+    # a result from before trust statements: said, not failed
+    d, res = gen("--type", "none", "--no-trust")
+    rc, out, st = run_json("result", res, "--allow-unattested")
+    check(rc == 0 and status(st, "trust.statement") == "info" and status(st, "payload.source") == "info", failed_ids(out))
+
+
+@case
+def snp_claiming_measured_boot_needs_the_measurement():
+    d, res = gen("--type", "sev-snp")
+    root = ["--trust-root", f"{d}/ark.pem"]
+    rc, out, st = run_json("result", res, *root, "--manifest", f"{d}/manifest.json")
+    check(rc == 0 and status(st, "trust.statement") == "pass", failed_ids(out))
+    rc, out, st = run_json("result", res, *root, "--skip-measurement")
+    check(rc == 0 and status(st, "trust.statement") == "warn", failed_ids(out))
+
+
+@case
+def gce_confidential_vm_snp_firmware_plus_rooted_vtpm():
+    """GCE's SNP report measures Google's firmware: it is checked as genuine and bound, its
+    measurement is reported as firmware, and the image is proven by the Google-rooted vTPM quote."""
+    d, res = gen("--type", "sev-snp+tpm2", "--measurement", "ab" * 48, "--trust",
+                 "gce-snp-firmware+gce-vtpm-google-rooted")
+    man = json.load(open(f"{d}/manifest.json"))
+    man["sev-snp"]["measurements"][0]["measurement"] = "cd" * 48   # our image: not what Google's firmware gives
+    json.dump(man, open(f"{d}/manifest.json", "w"))
+    args = ["--trust-root", f"{d}/ark.pem", "--tpm-ca", f"{d}/tpm_root.pem", "--manifest", f"{d}/manifest.json"]
+    rc, out, st = run_json("result", res, *args)
+    check(rc == 0, failed_ids(out))
+    check(status(st, "measurement.firmware") == "info" and status(st, "measurement.tpm") == "pass", st)
+    check(status(st, "trust.statement") == "pass" and "measurement" not in st, st)
+    # the same report claimed as measured direct boot must match the manifest, and does not
+    d2, res2 = gen("--type", "sev-snp+tpm2", "--measurement", "ab" * 48)
+    json.dump(man, open(f"{d2}/manifest.json", "w"))
+    rc, out, st = run_json("result", res2, "--trust-root", f"{d2}/ark.pem", "--tpm-ca", f"{d2}/tpm_root.pem",
+                           "--manifest", f"{d2}/manifest.json")
+    check(rc == 1 and "measurement" in failed_ids(out), failed_ids(out))
+    # firmware-only SNP with an unrooted vTPM: nothing proves the image
+    d3, res3 = gen("--type", "sev-snp+tpm2", "--no-ak-cert", "--trust", "gce-snp-firmware+vtpm-unrooted")
+    rc, out, st = run_json("result", res3, "--trust-root", f"{d3}/ark.pem", "--manifest", f"{d3}/manifest.json",
+                           "--allow-unrooted-ak")
+    check(rc == 0 and out["fields"]["summary"]["hardware_attested"] is False, failed_ids(out))
+    check(any("which image ran" in x for x in out["fields"]["summary"]["not_proven"]), out["fields"]["summary"])
+
+
+@case
+def source_commit_and_command_line_against_the_manifest():
+    d, res = gen("--type", "tpm2")
+    args = ["--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem"]
+    rc, out, st = run_json("result", res, *args)
+    check(rc == 0 and status(st, "payload.source_commit") == "pass" and status(st, "payload.kernel_cmdline") == "pass",
+          failed_ids(out))
+    check(any("built from commit 0123456789abcdef0123456789abcdef01234567 with kernel command line "
+              "\"console=ttyS0 sealed.test=1\"" in x for x in out["fields"]["summary"]["proven"]), out["fields"]["summary"])
+    d, res = gen("--type", "tpm2", "--manifest-commit", "f" * 40)
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem")
+    check(rc == 1 and failed_ids(out) == ["payload.source_commit"], failed_ids(out))
+    man = json.load(open(f"{d}/manifest.json"))
+    man["source"]["git_commit"] = "0123456789abcdef0123456789abcdef01234567"
+    man["cmdline"] = "console=ttyS0 sealed.test=2"
+    json.dump(man, open(f"{d}/manifest.json", "w"))
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem")
+    check(rc == 1 and failed_ids(out) == ["payload.kernel_cmdline"], failed_ids(out))
+    dirty = "0123456789abcdef0123456789abcdef01234567+dirty"
+    d, res = gen("--type", "tpm2", "--source-commit", dirty)
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem")
+    check(rc == 1 and failed_ids(out) == ["manifest.dirty"], failed_ids(out))
+    rc, out, st = run_json("result", res, "--manifest", f"{d}/manifest.json", "--tpm-ca", f"{d}/tpm_root.pem",
+                           "--allow-dirty")
+    check(rc == 0 and status(st, "manifest.dirty") == "warn", failed_ids(out))
+
+
+@case
 def input_forms():
     d, res = gen("--type", "none")
     jws = open(res).read()

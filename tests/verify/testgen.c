@@ -23,6 +23,7 @@
 #include "common/binding.h"
 #include "common/codec.h"
 #include "common/jose.h"
+#include "common/trust.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 
 struct opts {
     const char *out, *dir, *type, *product, *signer, *user_id, *client_id, *env, *key, *tpm_dir, *measurement;
+    const char *trust, *source_commit, *cmdline, *manifest_commit;
+    int no_trust;
     unsigned version, vmpl;
     unsigned long long policy;
     long long iat;
@@ -767,6 +770,8 @@ static void parse(int argc, char **argv, struct opts *o)
     o->version = 2;
     o->policy = 0x30000;
     o->iat = (long long)time(NULL) - 60;
+    o->source_commit = "0123456789abcdef0123456789abcdef01234567";
+    o->cmdline = "console=ttyS0 sealed.test=1";
     if (argc < 3 || strcmp(argv[1], "result"))
         die("usage: testgen result OUT [options] (see the header comment)");
     o->out = argv[2];
@@ -776,6 +781,8 @@ static void parse(int argc, char **argv, struct opts *o)
 #define F(name, field) if (!strcmp(a, name)) { o->field = 1; continue; }
         V("--type", type) V("--dir", dir) V("--product", product) V("--signer", signer) V("--user-id", user_id)
         V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir) V("--measurement", measurement)
+        V("--trust", trust) V("--source-commit", source_commit) V("--cmdline", cmdline)
+        V("--manifest-commit", manifest_commit) F("--no-trust", no_trust)
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
         F("--tdx-debug", tdx_debug) F("--no-ak-cert", no_ak_cert)
@@ -871,6 +878,8 @@ int main(int argc, char **argv)
                             "pcrs", "sha256", "4", p4h, "tdx", "mrtd", mh);
     if (!man)
         die("manifest");
+    json_object_set_new(man, "source", json_pack("{s:s}", "git_commit", o.manifest_commit ? o.manifest_commit : o.source_commit));
+    json_object_set_new(man, "cmdline", json_string(o.cmdline));
     char *ms = json_dumps(man, JSON_INDENT(2) | JSON_SORT_KEYS);
     write_file(o.dir, "manifest.json", ms, strlen(ms));
     free(ms);
@@ -881,6 +890,21 @@ int main(int argc, char **argv)
                                 "https://login.example.test", "iat", (json_int_t)o.iat, "nonce", nonce_hex, "paypal", "env",
                                 o.env, "client_id", o.client_id, "user_id", o.user_id, "userinfo", userinfo,
                                 "tls_spki_sha256", spki_hex, "report_data", rd_hex, "evidence", evidence);
+    /* what the service would say of this evidence (login/evidence.c, platform none) */
+    char trust[TRUST_MAX_LEN + 1] = "";
+    for (size_t i = 0; i < json_array_size(evidence); i++) {
+        const json_t *e = json_array_get(evidence, i);
+        const char *t = json_string_value(json_object_get(e, "type"));
+        const char *it = !strcmp(t, "sev-snp") ? "snp-measured-direct-boot" : !strcmp(t, "tdx") ? "tdx-rtmr" :
+                         !strcmp(t, "tpm2") ? "vtpm-unrooted" : "none";   /* a test AK root is not Google's */
+        size_t k = strlen(trust);
+        snprintf(trust + k, sizeof trust - k, "%s%s", k ? "+" : "", it);
+    }
+    if (!o.no_trust) {
+        json_object_set_new(payload, "trust", json_string(o.trust ? o.trust : trust));
+        json_object_set_new(payload, "source_commit", json_string(o.source_commit));
+        json_object_set_new(payload, "kernel_cmdline", json_string(o.cmdline));
+    }
     char *ps = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *hdr = json_pack("{s:s, s:s, s:O}", "alg", "ES256", "kid", o.bad_kid ? "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" : kid,
                             "jwk", jwk);

@@ -12,6 +12,8 @@
 #include "login/attest/attest_util.h"
 #include "login/attest/tpm2_wire.h"
 #include "common/codec.h"
+#include "common/tpm_ak_root.h"
+#include <time.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,7 @@ struct tpm2_state {
     json_t   *ak_pub_pem;        /* owned JSON strings (or json_null) */
     json_t   *ak_cert_pem;
     json_t   *ek_cert_pem;
+    char      ak_root[128];      /* the pinned vendor root the AK certificate chains to, or "" */
     uint32_t  manufacturer;
     struct attest_util_stats stats;
 };
@@ -161,6 +164,14 @@ static void check_ak_cert(struct tpm2_state *s)
         log_warn("attest.provider", "provider=tpm2 reason=\"AK certificate does not match the AK; not attached\"");
         json_decref(s->ak_cert_pem);
         s->ak_cert_pem = NULL;
+    } else {
+        /* what the results will claim: only a vendor-rooted AK makes them hardware evidence */
+        struct tpm_ak_root_result r;
+        if (tpm_ak_root_check(x, NULL, 0, NULL, 0, time(NULL), &r) == TPM_AK_ROOT_VENDOR)
+            snprintf(s->ak_root, sizeof s->ak_root, "%s", r.root);
+        else
+            log_warn("attest.provider", "provider=tpm2 reason=\"AK certificate is not rooted in a pinned vendor CA: "
+                     "results say vtpm-unrooted\"");
     }
     X509_free(x);
     BIO_free(bio);
@@ -404,6 +415,7 @@ static json_t *tpm2_status(void *arg)
     json_object_set_new(o, "manufacturer", json_string(manuf));
     json_object_set_new(o, "ak_source", json_string(s->ak_source));
     json_object_set_new(o, "ak_cert", json_boolean(s->ak_cert_pem != NULL));
+    json_object_set_new(o, "ak_root", s->ak_root[0] ? json_string(s->ak_root) : json_null());
     json_object_set_new(o, "ek_cert", json_boolean(s->ek_cert_pem != NULL));
     attest_util_stats_json(&s->stats, o);
     return o;

@@ -119,6 +119,11 @@ const char *cloud_strerror(cloud_err e)
     return "unknown error";
 }
 
+cloud_platform cloud_get_platform(const struct cloud *c)
+{
+    return c->platform;
+}
+
 const char *cloud_platform_name(cloud_platform p)
 {
     return p == CLOUD_PLATFORM_OCI ? "oci" : p == CLOUD_PLATFORM_GCP ? "gcp" : "none";

@@ -49,6 +49,9 @@ struct cloud *cloud_new(struct event_base *base, struct http_client *http, struc
  * runs on the first loop turn. Returns 0, or -1 for an unknown platform value. */
 int cloud_start(struct cloud *c, void (*ready)(void *arg), void *arg);
 
+/* The platform found (valid once ready). */
+cloud_platform cloud_get_platform(const struct cloud *c);
+
 /* 1 once ready has been called. */
 int cloud_is_ready(const struct cloud *c);
 

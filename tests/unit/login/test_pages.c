@@ -60,6 +60,7 @@ TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
     pi.dev_mode = 0;
     pi.paypal_env = "live";
     pi.evidence_kind = "tpm2";
+    pi.trust = "gce-vtpm-google-rooted";
     pi.hardware_attested = 1;
     pi.client_id = "AZcid";
     pi.source_commit = "0123456789abcdef0123456789abcdef01234567";
@@ -90,11 +91,34 @@ TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
     html_free(&h);
 }
 
+TEST(unrooted_vtpm_is_said_to_be_not_hardware_attested)
+{
+    struct page_info pi = PI;
+    pi.evidence_kind = "tpm2";
+    pi.trust = "oci-vtpm-unrooted";
+    pi.hardware_attested = 0;
+    struct html h;
+    html_init(&h);
+    pages_home(&h, &pi, 1, NULL);
+    CHECK(strstr(h.buf, "<strong>not hardware-attested</strong> (<code id=\"trust\">oci-vtpm-unrooted</code>)") != NULL);
+    CHECK(strstr(h.buf, "Oracle publishes no certificate for its vTPM keys") != NULL);
+    CHECK(strstr(h.buf, " --allow-unrooted-ak</pre>") != NULL && !strstr(h.buf, "--allow-unattested"));
+    html_free(&h);
+    pi.trust = "gce-snp-firmware+gce-vtpm-google-rooted";
+    pi.hardware_attested = 1;
+    html_init(&h);
+    pages_home(&h, &pi, 1, NULL);
+    CHECK(strstr(h.buf, "class=\"ok\" id=\"attestation-note\"") && strstr(h.buf, "it measures Google"));
+    CHECK(!strstr(h.buf, "--allow-unrooted-ak") && !strstr(h.buf, "--allow-unattested"));
+    html_free(&h);
+}
+
 int main(void)
 {
     RUN(escape_all_five_and_nul);
     RUN(home_page_says_what_it_must);
     RUN(result_page_escapes_userinfo_and_embeds_download);
     RUN(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare);
+    RUN(unrooted_vtpm_is_said_to_be_not_hardware_attested);
     return test_done();
 }

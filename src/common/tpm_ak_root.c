@@ -1,7 +1,6 @@
 /* tpm_ak_root: AK certificate chain building against pinned vendor roots or test roots; see the
  * header. */
-#include "verify/tpm_ak_root.h"
-#include "verify/amd_chain.h"
+#include "common/tpm_ak_root.h"
 #include "common/gcp_vtpm_roots.h"
 #include <stdio.h>
 #include <string.h>
@@ -9,13 +8,27 @@
 #include <openssl/x509v3.h>
 #include <openssl/objects.h>
 
+static void cn_of(const X509_NAME *name, char *out, size_t cap)
+{
+    int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    const ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)) : NULL;
+    int n = s ? ASN1_STRING_length(s) : 0;
+    const unsigned char *d = s ? ASN1_STRING_get0_data(s) : NULL;
+    size_t k = 0;
+    for (int j = 0; d && j < n && k + 1 < cap; j++)
+        out[k++] = d[j] >= 0x20 && d[j] < 0x7f ? (char)d[j] : '?';   /* shown to people: printable only */
+    out[k] = 0;
+    if (!k && cap > 1)
+        snprintf(out, cap, "?");
+}
+
 static void describe_chain(STACK_OF(X509) *ch, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
     for (int i = 0; i < sk_X509_num(ch) && n < cap; i++) {
         char cn[96];
-        amd_chain_cn(X509_get_subject_name(sk_X509_value(ch, i)), cn, sizeof cn);
+        cn_of(X509_get_subject_name(sk_X509_value(ch, i)), cn, sizeof cn);
         n += (size_t)snprintf(out + n, cap - n, "%sCN=%s", i ? " <- " : "", cn);
     }
 }
@@ -100,7 +113,7 @@ tpm_ak_root_kind tpm_ak_root_check(X509 *cert, X509 *const *chain, int nchain, X
         if (own && try_store(cert, tests, own, at, 1, &t, &anchor)) {
             out->kind = TPM_AK_ROOT_TEST;
             snprintf(out->chain, sizeof out->chain, "%s", t.chain);
-            amd_chain_cn(X509_get_subject_name(anchor), out->root, sizeof out->root);
+            cn_of(X509_get_subject_name(anchor), out->root, sizeof out->root);
             out->why[0] = 0;
         } else {
             size_t n = strlen(out->why);

@@ -3,8 +3,8 @@
  * user names one, to a TEST root (--tpm-ca). The two are checked separately, so a result can never
  * be labelled vendor-rooted because of a test root. Does not compare the certificate's key with
  * the AK (tpm_check does); reads no files. */
-#ifndef SEALED_VERIFY_TPM_AK_ROOT_H
-#define SEALED_VERIFY_TPM_AK_ROOT_H
+#ifndef SEALED_TPM_AK_ROOT_H
+#define SEALED_TPM_AK_ROOT_H
 #include <time.h>
 #include <openssl/x509.h>
 #include <jansson.h>
