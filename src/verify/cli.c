@@ -18,7 +18,7 @@ void cli_usage(FILE *out)
 "      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
 "      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] [--allow-unrooted-ak]\n"
-"      [--allow-dirty] plus the SNP policy flags\n"
+"      [--allow-dirty] [--allow-option-roms] plus the SNP policy flags\n"
 "      [--vcek F | --vlek F] [--chain F] (when the evidence lacks them, e.g. fetched from AMD KDS)\n"
 "  snp-report REPORT        check a raw (or hex) SEV-SNP attestation report\n"
 "      [--vcek F | --vlek F] [--chain F] [--certs CERT-TABLE] [--product Milan|Genoa|Turin]\n"
@@ -34,7 +34,8 @@ void cli_usage(FILE *out)
 "\n"
 "A TPM quote passes only when its AK certificate (ak_cert, with ak_chain) chains to a pinned vendor root\n"
 "  (Google's Shielded VM vTPM CAs); --tpm-ca PEM adds a TEST root; --allow-unrooted-ak accepts any AK\n"
-"  as not hardware-attested.\n"
+"  as not hardware-attested. With an event log covering PCRs 0-7, anything but a separator in PCR 2, 3\n"
+"  or 6 and any device driver fails unless --allow-option-roms; PCR 7's Secure Boot state is shown.\n"
 "TDX evidence is checked up to the pinned Intel SGX Root CA; --allow-debug also allows a debug TD.\n"
 "SNP policy flags (strict by default): --allow-debug --allow-migration-agent --vmpl N|any\n"
 "  --signer vcek|vlek|vcek,vlek --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N] --allow-unknown-version\n"
@@ -76,6 +77,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         FLAG("--skip-measurement", skip_measurement)
         FLAG("--allow-unrooted-ak", allow_unrooted_ak)
         FLAG("--allow-dirty", allow_dirty)
+        FLAG("--allow-option-roms", allow_option_roms)
         VAL("--vcek", vcek)
         VAL("--vlek", vlek)
         VAL("--chain", chain)

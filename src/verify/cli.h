@@ -21,6 +21,7 @@ struct verify_opts {
     int allow_unsigned;               /* --allow-unsigned: a bare payload (no JWS) may pass */
     int skip_measurement;             /* --skip-measurement */
     int allow_dirty;                  /* --allow-dirty: an image from a tree with uncommitted changes may pass */
+    int allow_option_roms;            /* --allow-option-roms: drivers/events in PCR 2, 3, 6 warn, not fail */
     int allow_unrooted_ak;            /* --allow-unrooted-ak: a TPM AK with no vendor-rooted certificate may pass */
     long max_skew;                    /* --max-skew SECONDS */
     time_t at;                        /* --at TIME (default now) */

@@ -639,7 +639,7 @@ static void check_tpm(struct result_ctx *c, const json_t *ev, size_t idx)
     const json_t *pcrs = json_object_get(ev, "pcrs");
     struct tpm_check_in in = {
         .quote = quote, .quote_len = ql, .sig = sig, .sig_len = sl, .ak = ak, .ak_cert = akcert, .ca = ca, .nca = nca,
-        .ak_chain = chain, .nak_chain = nchain, .allow_unrooted = c->o->allow_unrooted_ak,
+        .ak_chain = chain, .nak_chain = nchain, .allow_unrooted = c->o->allow_unrooted_ak, .allow_option_roms = c->o->allow_option_roms,
         .pcrs = json_is_object(pcrs) ? pcrs : NULL, .eventlog = log, .eventlog_len = ll,
         .expected_extra = c->have_report_data ? extra : NULL, .expected_extra_len = 32,
         .expected_extra_what = "SHA-256(REPORT_DATA recomputed from the payload)", .at = c->o->at,

@@ -86,7 +86,7 @@ int cmd_tpm_quote(struct verify_opts *o)
     struct tpm_check_in in = {
         .quote = quote, .quote_len = ql, .sig = sig, .sig_len = sl, .ak = ak, .ak_cert = akcert,
         .ca = ca, .nca = nca, .pcrs = pcrs, .eventlog = log, .eventlog_len = ll, .at = o->at,
-        .allow_unrooted = o->allow_unrooted_ak,
+        .allow_unrooted = o->allow_unrooted_ak, .allow_option_roms = o->allow_option_roms,
     };
     if (o->report_data) {
         uint8_t rd[64];

@@ -1,6 +1,7 @@
 /* tpm_check: one TPM 2.0 quote, every step recorded; see tpm_check.h. */
 #include "verify/tpm_check.h"
 #include "verify/tpm_attest.h"
+#include "verify/firmware_pcrs.h"
 #include "verify/verify_limits.h"
 #include "verify/amd_chain.h"
 #include "common/codec.h"
@@ -103,6 +104,7 @@ static void pcr_list(const struct tpm_pcr_selection *s, char *out, size_t cap)
 
 static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote *q, struct steps *st)
 {
+    uint16_t fw_bank = 0;   /* a bank whose quoted PCRs 0-7 the log replays to: the firmware policy reads it */
     tpm_eventlog *log = NULL;
     tpm_eventlog_err le = tpm_eventlog_parse(in->eventlog, in->eventlog_len, &log);
     if (le) {
@@ -143,9 +145,18 @@ static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote
         }
         steps_check(st, nb == 0, NULL, "tpm.eventlog.replay", "event log replays to the quoted %s PCRs [%s]%s%s", bank,
                     match, nb ? "; mismatch in PCRs " : "", bad);
+        if (nb == 0 && !fw_bank && s->size >= 1 && s->select[0] == 0xff)
+            fw_bank = s->hash;
         if (no)
             steps_add(st, STEP_INFO, "tpm.eventlog.outside", "%s PCRs [%s] were extended by something not in the event log: "
                       "their values are covered by the quote but not explained by the log", bank, outside);
+    }
+    if (fw_bank) {
+        struct firmware_pcrs_out fo;
+        firmware_pcrs_check(log, fw_bank, in->allow_option_roms, st, &fo);
+    } else {
+        steps_add(st, STEP_INFO, "firmware", "firmware PCRs 0-7 not checked: the quote does not cover all of them, or "
+                  "the log does not replay to them");
     }
     tpm_eventlog_free(log);
 }

@@ -21,6 +21,7 @@ struct tpm_check_in {
     X509 *const *ak_chain; int nak_chain;            /* borrowed: intermediates sent with the evidence */
     X509 *const *ca; int nca;                        /* borrowed: --tpm-ca (TEST roots) */
     int allow_unrooted;                              /* --allow-unrooted-ak: an unrooted AK warns, not fails */
+    int allow_option_roms;                           /* --allow-option-roms: firmware PCR findings warn */
     const json_t *pcrs;                              /* {"sha256":{"0":"hex",...}}; may be NULL */
     const uint8_t *eventlog; size_t eventlog_len;    /* may be NULL */
     const uint8_t *expected_extra; size_t expected_extra_len;  /* NULL: printed, not checked */

@@ -291,7 +291,7 @@ def the_quoted_pcrs_are_the_ones_sealed_measure_predicts_from_the_uki():
 @case
 def sealed_verify_matches_the_result_against_the_build_manifest():
     p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", state["jws"], "--manifest", S.manifest,
-             "--client-id", S.client_id, "--allow-unrooted-ak"], timeout=120)
+             "--client-id", S.client_id, "--allow-unrooted-ak", "--allow-option-roms"], timeout=120)
     check(p.returncode == 0, "\n".join(ln for ln in p.stdout.splitlines() if "✗" in ln or "RESULT" in ln) + p.stderr)
     line = [ln for ln in p.stdout.splitlines() if "quoted PCRs equal" in ln]
     check(line and "uefi-disk-vtpm" in line[0] and "✓" in line[0], p.stdout[-3000:])
@@ -309,13 +309,13 @@ def a_manifest_for_another_command_line_does_not_match():
     build_disk(other, APPEND + " sealed.debug=1")
     m = manifest(other, APPEND + " sealed.debug=1")
     p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", state["jws"], "--manifest", m,
-             "--client-id", S.client_id, "--allow-unrooted-ak"], timeout=120)
+             "--client-id", S.client_id, "--allow-unrooted-ak", "--allow-option-roms"], timeout=120)
     check(p.returncode != 0 and "quoted PCRs match none" in p.stdout, p.stdout[-2000:])
 
 
 def verify(jws, man):
     p = run([os.path.join(ROOT, "build", "sealed-verify"), "result", jws, "--manifest", man,
-             "--client-id", S.client_id, "--allow-unrooted-ak"], timeout=120)
+             "--client-id", S.client_id, "--allow-unrooted-ak", "--allow-option-roms"], timeout=120)
     return p.returncode, [ln for ln in p.stdout.splitlines() if "measurement" in ln or "PCR" in ln] or p.stdout.splitlines()[-5:]
 
 
