@@ -117,8 +117,9 @@ def help_on_every_command_and_version():
         check(r.returncode == 0 and "usage: sealed-verify" in r.stdout, (cmd, r.returncode, r.stderr))
     r = subprocess.run([BIN, "--version"], capture_output=True, text=True, timeout=30)
     check(r.returncode == 0 and r.stdout.startswith("sealed-verify "), r.stdout)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    check(commit and commit in r.stdout, (commit, r.stdout))
+    commit = r.stdout.split()[1].split("+")[0]
+    known = subprocess.run(["git", "cat-file", "-e", commit + "^{commit}"], capture_output=True)
+    check(len(commit) == 40 and known.returncode == 0, (commit, r.stdout))   # a commit of this repository
 
 
 done()
