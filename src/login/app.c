@@ -15,6 +15,8 @@
 #include "login/login_state.h"
 #include "login/pages.h"
 #include "login/paypal.h"
+#include "login/rate_limit.h"
+#include "login/service_state.h"
 #include "login/signer.h"
 #include "login/tls.h"
 #include "common/codec.h"
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #define MAX_STATUS_HOOKS 4
@@ -41,6 +44,8 @@ struct flow {
     struct idset_key key;
     int reserved;                  /* key counts against capacity and blocks a twin */
     struct evidence_input ein;
+    uint8_t rs_hash[32];           /* SHA-256 of the browser's retrieval secret */
+    char rs_new[LOGIN_TOKEN_LEN + 1]; /* a secret made here when the browser had none (else "") */
     char iss[300];
     uint8_t report_data[64];
     struct timespec started;
@@ -50,7 +55,11 @@ struct flow {
 struct app {
     struct app_deps d;
     struct paypal *paypal;               /* owned */
-    struct login_state_keys *keys;       /* owned */
+    const struct login_state_keys *keys; /* borrowed from the state: cookies outlive a restart */
+    struct rate_limit *rl;               /* owned: /callback limits */
+    uint64_t rate_limited, spent_refused, retrievals;
+    int draining;                        /* SIGTERM: no new logins */
+    char guarantee[400];
     struct flow *flows;                  /* owned list */
     unsigned nflows, nreserved;
     time_t started;
@@ -103,10 +112,15 @@ static void page_info(const struct app *a, struct page_info *pi)
     pi->ephemeral_key = signer_is_ephemeral(a->d.signer);
     pi->kid = signer_kid(a->d.signer);
     pi->client_id = a->d.cfg->paypal_client_id;
+    pi->guarantee = a->guarantee;
 }
 
 static const char *login_unavailable(const struct app *a)
 {
+    if (service_state_broken(a->d.state))
+        return service_state_broken(a->d.state);
+    if (a->draining)
+        return "the service is stopping for a restart; please try again in a minute";
     if (a->certificate_why)
         return a->certificate_why;
     if (a->unavailable_why)
@@ -147,6 +161,29 @@ static void send_message(struct app *a, struct http_exchange *x, int status, con
 }
 
 static const char CLEAR_COOKIE[] = "Set-Cookie: " LOGIN_COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax";
+#define RESULT_COOKIE_ATTRS "; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax"
+
+/* The browser's retrieval secret (the result cookie), hashed; 0 if present and well-formed. */
+static int retrieval_hash(struct http_exchange *x, uint8_t out[32])
+{
+    const char *ch = http_header(x, "Cookie");
+    struct http_slice c = http_cookie_get(ch, ch ? strlen(ch) : 0, RESULT_COOKIE_NAME);
+    if (!c.p || c.len != LOGIN_TOKEN_LEN)
+        return -1;
+    EVP_Digest(c.p, c.len, out, NULL, EVP_sha256(), NULL);
+    return 0;
+}
+
+/* A fresh retrieval secret: 32 random bytes, base64url. */
+static int retrieval_secret_new(char out[LOGIN_TOKEN_LEN + 1])
+{
+    uint8_t r[32];
+    if (RAND_bytes(r, sizeof r) != 1)
+        return -1;
+    codec_b64url_encode(r, sizeof r, out, LOGIN_TOKEN_LEN + 1);
+    OPENSSL_cleanse(r, sizeof r);
+    return 0;
+}
 
 /* ---- flows ---------------------------------------------------------------------------- */
 
@@ -259,11 +296,20 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     }
     struct page_info pi;
     struct html h;
-    char rdhex[129];
+    char rdhex[129], code[RESULT_CODE_LEN + 1];
     codec_hex_encode(f->report_data, 64, rdhex, sizeof rdhex);
     page_info(a, &pi);
     pi.trust = trust;                  /* what this result's evidence is, not the platform's default */
     pi.hardware_attested = trust_rooted(trust);
+    if (result_code_new(code)) {
+        json_decref(evidence);
+        free(payload);
+        free(jws);
+        flow_fail(f, 503, "Try again", "The service could not make a retrieval code. Your result was not used up.",
+                  "code_failed");
+        return;
+    }
+    pi.retrieval_code = code;
     html_init(&h);
     pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
     if (html_failed(&h) || FAULT("render")) {
@@ -274,24 +320,33 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         flow_fail(f, 503, "Try again", "The service is out of memory. Your result was not used up.", "render_failed");
         return;
     }
-    /* Commit: the id becomes used in the same step that hands out the result. */
+    /* Commit: the id becomes used in the same step that saves the result for retrieval, and only
+     * once both are in the state; then the page goes out (if it is lost, /result has it). */
     flow_release(f);
-    idset_result r = idset_insert_once(a->d.ids, &f->key);
+    char setrs[LOGIN_TOKEN_LEN + 128] = "";
+    if (f->rs_new[0])
+        snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, f->rs_new);
+    ss_err r = service_state_commit(a->d.state, &f->key, f->rs_hash, jws, strlen(jws), code);
     struct http_exchange *x = f->x;
     http_on_abort(x, NULL, NULL);
     f->x = NULL;
-    if (r == IDSET_INSERTED) {
+    if (r == SS_OK) {
         a->results++;
         log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu", tag, attest_kind(a->d.attest),
                  flow_ms(f), (unsigned long long)idset_count(a->d.ids));
-        const char *extra[] = {CLEAR_COOKIE, NULL};
+        const char *extra[] = {setrs[0] ? setrs : CLEAR_COOKIE, setrs[0] ? CLEAR_COOKIE : NULL, NULL};
         send_html(x, 200, &h, extra);
     } else {
         html_free(&h);
         a->failures++;
         log_error("login.commit_refused", "id=%s result=%d", tag, (int)r);
-        send_message(a, x, 503, "Try again later", "The service could not record your result.", NULL);
+        send_message(a, x, 503, "Try again later",
+                     r == SS_FULL ? "The service holds as many results as it can keep right now. Your PayPal account "
+                                    "has not used up its result: please try again later."
+                                  : "The service could not save your result, so it did not hand it out. Your PayPal "
+                                    "account has not used up its result: please try again later.", NULL);
     }
+    OPENSSL_cleanse(setrs, sizeof setrs);
     json_decref(evidence);
     free(payload);
     free(jws);
@@ -323,7 +378,8 @@ static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *u
                      in_progress ? "A result for this PayPal account is being produced in another request right now. "
                                    "Each PayPal account gets exactly one result."
                                  : "Each PayPal account gets exactly one result, and this account has already "
-                                   "received it. Nothing new was produced.",
+                                   "received it. Nothing new was produced. The browser that received it can fetch "
+                                   "the same result again at /result for 24 hours.",
                      extra);
         flow_free(f);
         return;
@@ -347,6 +403,8 @@ static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *u
     f->ein.userinfo = f->userinfo;
     f->ein.kid = signer_kid(a->d.signer);
     f->ein.measurement = a->d.cfg->measurement;
+    f->ein.state_epoch = service_state_epoch(a->d.state);
+    f->ein.state_scope = service_state_scope(a->d.state);
     if (evidence_prepare(&f->ein) || evidence_report_data(&f->ein, f->report_data)) {
         flow_fail(f, 500, "Evidence unavailable", "The service could not prepare your result. Please try again.",
                   "report_data");
@@ -398,11 +456,24 @@ static void route_login(struct app *a, struct http_exchange *x)
     }
     size_t cl = strlen(cookie) + 200, ll = strlen(url) + 16;
     char *set = malloc(cl), *loc = malloc(ll);
+    /* the retrieval secret is set before the login, so that a result page lost on the way still has
+     * its secret in the browser; a browser that already holds one keeps it */
+    uint8_t have[32];
+    char rs[LOGIN_TOKEN_LEN + 1], setrs[LOGIN_TOKEN_LEN + 128] = "";
+    if (retrieval_hash(x, have) && !retrieval_secret_new(rs))
+        snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, rs);
+    OPENSSL_cleanse(rs, sizeof rs);
     if (set && loc) {
         snprintf(set, cl, "Set-Cookie: %s=%s; Path=/; Max-Age=%d; HttpOnly; Secure; SameSite=Lax",
                  LOGIN_COOKIE_NAME, cookie, LOGIN_STATE_TTL_S);
         snprintf(loc, ll, "Location: %s", url);
-        const char *hdrs[] = {set, loc, NULL};
+        const char *hdrs[4];
+        int nh = 0;
+        if (setrs[0])
+            hdrs[nh++] = setrs;
+        hdrs[nh++] = set;   /* the login cookie last */
+        hdrs[nh++] = loc;
+        hdrs[nh] = NULL;
         static const char body[] = "Redirecting to PayPal\n";
         http_respond(x, 302, "text/plain; charset=utf-8", hdrs, body, sizeof body - 1);
     } else {
@@ -410,6 +481,7 @@ static void route_login(struct app *a, struct http_exchange *x)
     }
     free(set);
     free(loc);
+    OPENSSL_cleanse(setrs, sizeof setrs);
     OPENSSL_clear_free(cookie, strlen(cookie));
     free(url);
 }
@@ -464,6 +536,49 @@ static void route_callback(struct app *a, struct http_exchange *x)
         OPENSSL_cleanse(&lp, sizeof lp);
         return;
     }
+    /* Every callback from here on may cost a token request at PayPal: rate-limited, and each login
+     * state spends itself (saved) before PayPal is asked. */
+    struct timespec mono;
+    unsigned retry = 0;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    rate_result rr = rate_limit_take(a->rl, http_peer_addr(x),
+                                     (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000, &retry);
+    if (rr) {
+        char ra[48];
+        snprintf(ra, sizeof ra, "Retry-After: %u", retry);
+        const char *rh[] = {ra, NULL};
+        a->rate_limited++;
+        log_warn("login.rate_limited", "scope=%s retry_s=%u", rr == RATE_ADDR ? "address" : "global", retry);
+        send_message(a, x, 429, "Too many login attempts",
+                     rr == RATE_ADDR ? "Too many logins were completed from your network in the last minute. Nothing "
+                                       "was used up; please wait a minute and start again from the home page."
+                                     : "The service is receiving too many logins right now. Nothing was used up; "
+                                       "please wait a few seconds and start again from the home page.", rh);
+        OPENSSL_cleanse(code, sizeof code);
+        OPENSSL_cleanse(&lp, sizeof lp);
+        return;
+    }
+    struct login_spent_entry se;
+    login_spent_entry_of(lp.state, LOGIN_TOKEN_LEN, lp.expires, &se);
+    ss_err sr = service_state_spend_login(a->d.state, &se);
+    if (sr) {
+        OPENSSL_cleanse(code, sizeof code);
+        OPENSSL_cleanse(&lp, sizeof lp);
+        if (sr == SS_SEEN) {
+            a->spent_refused++;
+            log_info("login.state_reused", "reason=already_spent");
+            send_message(a, x, 409, "This login was already used",
+                         "This login link was already used once; PayPal was not asked again. If it gave you a "
+                         "result, this browser can fetch it again at /result. Otherwise please start again from "
+                         "the home page.", extra);
+        } else {
+            log_error("login.state_spend_failed", "result=%d", (int)sr);
+            send_message(a, x, 503, "Temporarily unavailable",
+                         "The service could not record this login. Nothing was used up; please try again in a minute.",
+                         NULL);
+        }
+        return;
+    }
     struct flow *f = calloc(1, sizeof *f);
     if (!f) {
         send_message(a, x, 503, "Try again", "The service is out of memory.", NULL);
@@ -479,6 +594,14 @@ static void route_callback(struct app *a, struct http_exchange *x)
         a->flows->prev = f;
     a->flows = f;
     a->nflows++;
+    if (retrieval_hash(x, f->rs_hash)) {   /* no retrieval secret yet (cookie from before the upgrade) */
+        if (retrieval_secret_new(f->rs_new)) {
+            OPENSSL_cleanse(code, sizeof code);
+            flow_fail(f, 503, "Try again", "The service could not start a login. Please try again.", "rs_new");
+            return;
+        }
+        EVP_Digest(f->rs_new, LOGIN_TOKEN_LEN, f->rs_hash, NULL, EVP_sha256(), NULL);
+    }
     SSL *ssl = http_ssl(x);
     if (!ssl || tls_spki_sha256_hex_of(ssl, f->ein.tls_spki_sha256)) {
         OPENSSL_cleanse(code, sizeof code);
@@ -492,6 +615,55 @@ static void route_callback(struct app *a, struct http_exchange *x)
         return;
     }
     http_on_abort(x, flow_abort, f);
+}
+
+/* /result: with ?code=, the kept JWS itself (byte-identical); without, the list of this browser's
+ * results. Both need the browser's retrieval secret; neither spends anything. */
+static void route_result(struct app *a, struct http_exchange *x)
+{
+    uint8_t hsh[32];
+    char code[32];
+    const char *q = http_query(x);
+    long cl = q ? http_form_get(q, strlen(q), "code", code, sizeof code) : -1;
+    int have = retrieval_hash(x, hsh) == 0;
+    struct result_store *rs = service_state_results(a->d.state);
+    result_store_expire(rs, (uint64_t)time(NULL));
+    if (cl >= 0) {
+        const struct stored_result *r = have && cl > 0 ? result_store_find(rs, code, (size_t)cl, hsh) : NULL;
+        if (!r) {
+            log_info("result.not_found", "secret=%d", have);
+            send_message(a, x, 404, "No such result here",
+                         "This browser holds no result with this code from the last 24 hours. A result can only be "
+                         "fetched again from the browser that logged in, with the code its page showed.", NULL);
+            return;
+        }
+        a->retrievals++;
+        log_info("result.fetched", "age_s=%llu", (unsigned long long)((uint64_t)time(NULL) - r->created));
+        const char *hdrs[] = {"Content-Disposition: attachment; filename=\"sealed-login-result.jws\"",
+                              "Cache-Control: no-store", NULL};
+        http_respond(x, 200, "application/jose", hdrs, r->jws, r->jws_len);
+        return;
+    }
+    const char *codes[16];
+    size_t n = 0, i = 0;
+    const struct stored_result *r;
+    while (have && n < 16 && (r = result_store_next(rs, &i, hsh)))
+        codes[n++] = r->code;
+    struct page_info pi;
+    struct html h;
+    page_info(a, &pi);
+    html_init(&h);
+    pages_results_list(&h, &pi, codes, n);
+    const char *extra[] = {"Cache-Control: no-store", NULL};
+    send_html(x, 200, &h, extra);
+}
+
+unsigned app_drain(struct app *a)
+{
+    if (!a->draining)
+        log_info("service.draining", "logins_in_progress=%u", a->nflows);
+    a->draining = 1;
+    return a->nflows;
 }
 
 json_t *app_status(struct app *a)
@@ -531,8 +703,14 @@ json_t *app_status(struct app *a)
         "signing_kid", signer_kid(a->d.signer), "signing_key_ephemeral", signer_is_ephemeral(a->d.signer),
         "http", "connections_total", (json_int_t)hs.connections_total, "requests_total", (json_int_t)hs.requests_total,
         "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
-    if (s)
+    if (s) {
         json_object_set_new(s, "instance", json_string(a->instance));
+        json_object_set_new(s, "state", service_state_status(a->d.state));
+        json_object_set_new(s, "callbacks_rate_limited", json_integer((json_int_t)a->rate_limited));
+        json_object_set_new(s, "login_states_reused", json_integer((json_int_t)a->spent_refused));
+        json_object_set_new(s, "results_fetched_again", json_integer((json_int_t)a->retrievals));
+        json_object_set_new(s, "draining", json_boolean(a->draining));
+    }
     for (int i = 0; s && i < a->nhooks; i++) {
         json_t *v = a->hooks[i].fn(a->hooks[i].arg);
         json_object_set_new(s, a->hooks[i].name, v ? v : json_null());
@@ -591,6 +769,8 @@ void app_handle_https(void *arg, struct http_exchange *x)
         route_login(a, x);
     else if (!strcmp(p, "/callback"))
         route_callback(a, x);
+    else if (!strcmp(p, "/result"))
+        route_result(a, x);
     else if (!strcmp(p, "/healthz")) {
         static const char ok[] = "ok\n";
         http_respond(x, 200, "text/plain; charset=utf-8", NULL, ok, sizeof ok - 1);
@@ -683,8 +863,10 @@ struct app *app_new(const struct app_deps *d)
     if (attest_expected_trust(a->d.attest, a->platform, a->trust, sizeof a->trust))
         snprintf(a->trust, sizeof a->trust, "none");
     a->paypal = paypal_new(d->http, d->cfg);
-    a->keys = login_state_keys_new();
-    if (!a->paypal || !a->keys) {
+    a->keys = service_state_cookie_keys(d->state);
+    a->rl = rate_limit_new(d->cfg->callback_rate_per_addr, d->cfg->callback_rate_global);
+    service_state_guarantee(d->state, a->guarantee, sizeof a->guarantee);
+    if (!a->paypal || !a->keys || !a->rl) {
         app_free(a);
         return NULL;
     }
@@ -700,6 +882,6 @@ void app_free(struct app *a)
         flow_free(f);   /* attest_free ran first (see app.h), so no evidence callback is pending */
     }
     paypal_free(a->paypal);
-    login_state_keys_free(a->keys);
+    rate_limit_free(a->rl);
     free(a);
 }

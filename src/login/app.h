@@ -1,7 +1,7 @@
 /* app: the website. Routes requests (/, /login, /callback, /healthz, /status; on plain HTTP the
  * ACME challenge and the redirect to https) and runs each login: state cookie check → PayPal
  * (code exchange, userinfo) → used-id reservation → evidence → signature → commit the id and
- * answer. An id is marked used only together with producing its result; any failure or a client
+ * answer; /result hands a kept result to the browser that holds its retrieval secret. An id is marked used only together with producing its result; any failure or a client
  * gone before the result releases it. Owns the flows in progress; borrows every service object. */
 #ifndef SEALED_APP_H
 #define SEALED_APP_H
@@ -16,6 +16,7 @@ struct http_exchange;
 struct signer;
 struct idset;
 struct attest;
+struct service_state;
 
 struct app_deps {
     struct config *cfg;
@@ -24,8 +25,9 @@ struct app_deps {
     struct http_server *server;
     struct http_client *http;
     struct signer *signer;
-    struct idset *ids;
+    struct idset *ids;             /* service_state_ids(state) */
     struct attest *attest;
+    struct service_state *state;   /* used ids, cookie key, spent states, kept results */
 };
 
 /* NULL on allocation failure. */
@@ -57,6 +59,10 @@ struct signer *app_replace_signer(struct app *a, struct signer *s);
  * there yet, and a result must not bind the throwaway start-up key). Checked before the reason
  * above. Borrowed. */
 void app_set_certificate_pending(struct app *a, const char *why);
+
+/* Graceful stop: /login and /callback answer 503 from now on; returns the logins still in
+ * progress (the caller waits, bounded, until 0). */
+unsigned app_drain(struct app *a);
 
 /* The /status object (new reference). */
 json_t *app_status(struct app *a);

@@ -42,6 +42,9 @@ static const struct key KEYS[] = {
     {"paypal_ca_file", "PAYPAL_CA_FILE", K_STR, T_MEASURED, S(paypal_ca_file)},
     {"signing_key", "SEALED_SIGNING_KEY", K_STR, T_SECRET, S(signing_key_pem)},
     {"idset_capacity", "SEALED_IDSET_CAPACITY", K_U64, T_MEASURED, S(idset_capacity)},
+    {"state_dir", "SEALED_STATE_DIR", K_STR, T_MEASURED, S(state_dir)},
+    {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
+    {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},
     {"acme_directory", "SEALED_ACME_DIRECTORY", K_STR, T_MEASURED, S(acme_directory)},
     {"acme_contact", "SEALED_ACME_CONTACT", K_STR, T_MEASURED, S(acme_contact)},
     {"acme_profile", "SEALED_ACME_PROFILE", K_STR, T_MEASURED, S(acme_profile)},
@@ -122,6 +125,8 @@ int config_defaults(struct config *c)
     c->http_port = 0;
     c->paypal_env = PAYPAL_ENV_SANDBOX;
     c->idset_capacity = IDSET_DEFAULT_CAPACITY;
+    c->callback_rate_per_addr = CALLBACK_RATE_PER_ADDR_PER_MIN;
+    c->callback_rate_global = CALLBACK_RATE_GLOBAL_PER_S;
     if (config_set_str(&c->listen_addr, "0.0.0.0") ||
         config_set_str(&c->paypal_scope, "openid profile email") ||
         config_set_str(&c->paypal_userinfo_path, "/v1/identity/oauth2/userinfo?schema=paypalv1.1") ||

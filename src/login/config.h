@@ -34,6 +34,11 @@ struct config {
     char    *signing_key_pem;   /* SEALED_SIGNING_KEY (P-256 PEM) or NULL = per-boot key; wiped */
     uint64_t idset_capacity;    /* max PayPal ids served per boot */
 
+    /* state outside the process (issue 12) */
+    char    *state_dir;         /* SEALED_STATE_DIR: where the state file lives; NULL = this process only */
+    uint64_t callback_rate_per_addr; /* /callback per client address (IPv6: /64) per minute */
+    uint64_t callback_rate_global;   /* /callback for everyone per second */
+
     /* ACME (issue 3) */
     char    *acme_directory;    /* NULL = self-signed certificate (local runs) */
     char    *acme_contact;      /* optional mailto: */

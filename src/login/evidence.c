@@ -54,6 +54,10 @@ char *evidence_payload(const struct evidence_input *in, const uint8_t rd[BINDING
         json_object_set_new(p, "trust", json_string(in->trust));
     json_object_set_new(p, "source_commit", in->source_commit ? json_string(in->source_commit) : json_null());
     json_object_set_new(p, "kernel_cmdline", in->kernel_cmdline ? json_string(in->kernel_cmdline) : json_null());
+    if (in->state_scope) {   /* how far "once per account" reaches for this result */
+        json_object_set_new(p, "state_epoch", json_integer((json_int_t)in->state_epoch));
+        json_object_set_new(p, "state_scope", json_string(in->state_scope));
+    }
     char *s = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     return s;

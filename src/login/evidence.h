@@ -26,6 +26,8 @@ struct evidence_input {
     const char *trust;            /* the trust statement of the evidence (common/trust.h), or NULL */
     const char *source_commit;    /* the commit the image was built from (measured), or NULL */
     const char *kernel_cmdline;   /* the booted kernel command line (measured), or NULL */
+    uint64_t state_epoch;         /* when the used-id set began (unix seconds); with state_scope */
+    const char *state_scope;      /* "boot", "directory" or "process" (service_state.h), or NULL */
 };
 
 /* Fills iat (now) and a fresh random nonce; returns 0 or -1. */

@@ -543,16 +543,21 @@ void http_server_set_max_connections(struct http_server *s, unsigned n)
     s->max_connections = n < LIMIT_CONNECTIONS_TOTAL ? n : LIMIT_CONNECTIONS_TOTAL;
 }
 
-void http_server_free(struct http_server *s)
+void http_server_stop_listening(struct http_server *s)
 {
-    if (!s)
-        return;
     while (s->listeners) {
         struct listener *l = s->listeners;
         s->listeners = l->next;
         evconnlistener_free(l->evl);
         free(l);
     }
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    http_server_stop_listening(s);
     while (s->conns)
         conn_close(s->conns);
     event_free(s->accept_pause);

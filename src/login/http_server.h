@@ -23,6 +23,8 @@ typedef void (*http_handler_fn)(void *arg, struct http_exchange *x);
 struct http_server *http_server_new(struct event_base *base);
 /* Stops listening, closes every connection (pending exchanges get their abort callbacks). */
 void http_server_free(struct http_server *s);
+/* Closes the listening sockets (graceful stop); open connections stay and are answered. */
+void http_server_stop_listening(struct http_server *s);
 /* Lowers the connection cap below LIMIT_CONNECTIONS_TOTAL (when file descriptors are scarce). */
 void http_server_set_max_connections(struct http_server *s, unsigned n);
 /* Listens on addr:port; TLS when tls is non-NULL (borrowed, must outlive the server). Returns

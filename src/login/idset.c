@@ -21,6 +21,16 @@ struct idset {
 
 struct idset *idset_new(uint64_t capacity)
 {
+    uint8_t key[32];
+    if (RAND_bytes(key, sizeof key) != 1)
+        return NULL;
+    struct idset *s = idset_new_keyed(capacity, key);
+    OPENSSL_cleanse(key, sizeof key);
+    return s;
+}
+
+struct idset *idset_new_keyed(uint64_t capacity, const uint8_t key[32])
+{
     if (capacity == 0 || capacity > (1ull << 40))
         return NULL;
     struct idset *s = calloc(1, sizeof *s);
@@ -38,20 +48,15 @@ struct idset *idset_new(uint64_t capacity)
     }
     s->mask = slots - 1;
     s->capacity = capacity;
-    uint8_t key[32], pad[64];
-    if (RAND_bytes(key, sizeof key) != 1) {
-        idset_free(s);
-        return NULL;
-    }
+    uint8_t pad[64];
     memset(pad, 0x36, sizeof pad);
-    for (size_t i = 0; i < sizeof key; i++) pad[i] ^= key[i];
+    for (size_t i = 0; i < 32; i++) pad[i] ^= key[i];
     SHA256_Init(&s->inner);
     SHA256_Update(&s->inner, pad, 64);
     memset(pad, 0x5c, sizeof pad);
-    for (size_t i = 0; i < sizeof key; i++) pad[i] ^= key[i];
+    for (size_t i = 0; i < 32; i++) pad[i] ^= key[i];
     SHA256_Init(&s->outer);
     SHA256_Update(&s->outer, pad, 64);
-    OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(pad, sizeof pad);
     return s;
 }
@@ -112,6 +117,19 @@ int idset_contains(const struct idset *s, const struct idset_key *k)
 uint64_t idset_count(const struct idset *s) { return s->count; }
 uint64_t idset_capacity(const struct idset *s) { return s->capacity; }
 size_t idset_table_bytes(const struct idset *s) { return s->bytes; }
+
+int idset_next(const struct idset *s, uint64_t *i, struct idset_key *out)
+{
+    for (; *i <= s->mask; (*i)++) {
+        const struct idset_key *slot = &s->slots[*i];
+        if (slot->lo || slot->hi) {
+            *out = *slot;
+            (*i)++;
+            return 0;
+        }
+    }
+    return -1;
+}
 
 void idset_key_tag(const struct idset_key *k, char out[9])
 {

@@ -18,6 +18,8 @@ typedef enum {
 
 /* A set for up to capacity ids with a fresh random HMAC key. NULL on allocation failure. */
 struct idset *idset_new(uint64_t capacity);
+/* The same with a given HMAC key (the saved state's, so hashes match across restarts). */
+struct idset *idset_new_keyed(uint64_t capacity, const uint8_t key[32]);
 /* Frees (and wipes the key). NULL is fine. */
 void idset_free(struct idset *s);
 
@@ -32,6 +34,8 @@ uint64_t idset_count(const struct idset *s);
 uint64_t idset_capacity(const struct idset *s);
 /* Bytes the table reserves (its address space; pages are touched as it fills). */
 size_t idset_table_bytes(const struct idset *s);
+/* Iterates the stored keys: *i starts at 0; returns 0 and fills *out, or -1 at the end. */
+int idset_next(const struct idset *s, uint64_t *i, struct idset_key *out);
 /* 8 hex characters of the key, safe for logs (the key is already a keyed hash). */
 void idset_key_tag(const struct idset_key *k, char out[9]);
 #endif

@@ -39,6 +39,24 @@
 #define LOGIN_MAX_PENDING            1024   /* callbacks waiting on PayPal or evidence */
 #define IDSET_DEFAULT_CAPACITY       10000000ull
 
+/* state outside the service process (state_store.c, service_state.c, result_store.c) */
+#define STATE_FILE_MAX_BYTES         (1ull << 34)  /* a state file larger than this is refused (16 GiB) */
+#define STATE_RECORD_MAX_BYTES       (8u * 1024 * 1024) /* one record (a result JWS is capped below) */
+#define STATE_IDS_PER_RECORD         4096   /* used ids per record when the state is rewritten */
+#define STATE_COMPACT_MIN_BYTES      (16u * 1024 * 1024) /* rewrite when the file exceeds twice its live size + this */
+#define RESULT_KEEP_S                (24 * 3600) /* a signed result can be fetched again this long */
+#define RESULT_STORE_MAX_BYTES       (128u * 1024 * 1024) /* results kept in memory and state; full: 503, nothing spent */
+#define RESULT_STORE_MAX_COUNT       65536
+#define RESULT_CODE_LEN              10     /* retrieval code shown on the page (base32, 50 bits) */
+#define RESULT_COOKIE_NAME           "__Host-sealed_result"
+#define LOGIN_USED_STATES_MAX        65536  /* login states already spent, remembered until they expire */
+/* /callback rate limits (each one may cost a token request to PayPal) */
+#define CALLBACK_RATE_PER_ADDR_PER_MIN   30    /* per client IPv4 address or IPv6 /64; also the burst */
+#define CALLBACK_RATE_GLOBAL_PER_S       20    /* all clients together; burst 5x */
+#define CALLBACK_RATE_TABLE              4096  /* address buckets remembered (direct-mapped, keyed hash) */
+/* graceful stop (SIGTERM): the service drains for this long; PID 1 waits a little longer */
+#define STOP_DRAIN_MS                    20000
+
 /* evidence */
 #define ATTEST_QUEUE_MAX             64     /* evidence requests waiting for the worker */
 #define ATTEST_TIMEOUT_MS            20000  /* one evidence request, queue time included */

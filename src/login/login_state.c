@@ -27,6 +27,14 @@ struct login_state_keys *login_state_keys_new(void)
     return k;
 }
 
+struct login_state_keys *login_state_keys_from(const uint8_t key[32])
+{
+    struct login_state_keys *k = OPENSSL_secure_zalloc(sizeof *k);
+    if (k)
+        memcpy(k->key, key, sizeof k->key);
+    return k;
+}
+
 void login_state_keys_free(struct login_state_keys *k)
 {
     if (k)

@@ -22,6 +22,8 @@ struct login_pending {
 
 /* A fresh per-boot sealing key; NULL on failure. Free wipes it. */
 struct login_state_keys *login_state_keys_new(void);
+/* The same from a given key (the saved state's, so cookies outlive a restart). */
+struct login_state_keys *login_state_keys_from(const uint8_t key[32]);
 void login_state_keys_free(struct login_state_keys *k);
 
 /* New random state, verifier and nonce expiring at now + LOGIN_STATE_TTL_S. Returns 0 or -1. */

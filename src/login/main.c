@@ -11,6 +11,7 @@
 #include "login/idset.h"
 #include "login/limits.h"
 #include "login/log.h"
+#include "login/service_state.h"
 #include "login/signer.h"
 #include "login/tls.h"
 #include <event2/event.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <openssl/crypto.h>
 
 static void usage(FILE *f)
@@ -30,10 +32,49 @@ static void usage(FILE *f)
           "SEALED_DOMAIN, SEALED_HTTPS_PORT, ...; see docs/configuration.md).\n", f);
 }
 
+/* Graceful stop: no new connections or logins; logins in flight finish (at most STOP_DRAIN_MS),
+ * their pages get a moment to flush, then the loop ends and main saves the state. */
+struct stop_ctx {
+    struct event_base *base;
+    struct app *app;
+    struct http_server *srv;
+    struct event *tick;        /* owned */
+    long long deadline_ms;
+    int flushing;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct stop_ctx *st = arg;
+    unsigned left = app_drain(st->app);
+    if (st->flushing || (left && mono_ms() < st->deadline_ms)) {
+        if (st->flushing)
+            event_base_loopexit(st->base, NULL);
+        return;
+    }
+    if (left)
+        log_warn("service.drain_timeout", "logins_in_progress=%u", left);
+    st->flushing = 1;   /* one more tick for the last pages to leave */
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    log_info("service.stopping", "signal=%d", (int)sig);
-    event_base_loopexit(arg, NULL);
+    struct stop_ctx *st = arg;
+    log_info("service.stopping", "signal=%d logins_in_progress=%u", (int)sig, app_drain(st->app));
+    if (st->tick)
+        return;   /* a second signal while draining: keep draining (PID 1 escalates to SIGKILL) */
+    http_server_stop_listening(st->srv);
+    st->deadline_ms = mono_ms() + STOP_DRAIN_MS;
+    struct timeval tv = {0, 200000};
+    if (!(st->tick = event_new(st->base, -1, EV_PERSIST, on_stop_tick, st)) || event_add(st->tick, &tv))
+        event_base_loopexit(st->base, NULL);
 }
 
 /* Host part of DOMAIN (without :port) for the self-signed certificate. */
@@ -261,7 +302,9 @@ int main(int argc, char **argv)
     struct event_base *base = NULL;
     struct signer *signer = NULL;
     struct tls *tls = NULL;
-    struct idset *ids = NULL;
+    struct idset *ids = NULL;      /* borrowed from state */
+    struct service_state *state = NULL;
+    struct stop_ctx stop = {0};
     struct http_client *hc = NULL;
     struct attest *att = NULL;
     struct http_server *srv = NULL;
@@ -285,14 +328,15 @@ int main(int argc, char **argv)
     char host[256];
     host_of(cfg.domain, host, sizeof host);
     if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, host, cfg.acme_directory ? 1 : 30) ||
-        !(ids = idset_new(cfg.idset_capacity)) || !(base = event_base_new()) ||
+        !(state = service_state_open(cfg.state_dir, cfg.idset_capacity)) || !(base = event_base_new()) ||
         !(hc = http_client_new(base)) || !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
         goto out;
     }
+    ids = service_state_ids(state);
     http_server_set_max_connections(srv, connection_budget());
     struct app_deps deps = {.cfg = &cfg, .base = base, .tls = tls, .server = srv, .http = hc,
-                            .signer = signer, .ids = ids, .attest = att};
+                            .signer = signer, .ids = ids, .attest = att, .state = state};
     if (!(app = app_new(&deps)))
         goto out;
     /* platform auto/oci/gcp/none: metadata, identity and secrets arrive while the site already
@@ -315,8 +359,9 @@ int main(int argc, char **argv)
         goto out;
     if (cfg.http_port && http_server_listen(srv, cfg.listen_addr, cfg.http_port, NULL, app_handle_http, app) < 0)
         goto out;
-    sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    sigint = evsignal_new(base, SIGINT, on_signal, base);
+    stop = (struct stop_ctx){.base = base, .app = app, .srv = srv};
+    sigterm = evsignal_new(base, SIGTERM, on_signal, &stop);
+    sigint = evsignal_new(base, SIGINT, on_signal, &stop);
     if (!sigterm || !sigint || event_add(sigterm, NULL) || event_add(sigint, NULL))
         goto out;
 
@@ -330,10 +375,13 @@ int main(int argc, char **argv)
     printf("sealed-login: serving https://%s/ on port %d (%s)\n", cfg.domain, port, mode);
     fflush(stdout);
     event_base_dispatch(base);
+    if (service_state_save(state))
+        log_error("service.state_save_failed", "reason=\"the journal is kept as it is\"");
     rc = 0;
 out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
+    if (stop.tick) event_free(stop.tick);
     attest_free(att);      /* first: drops evidence callbacks into app */
     if (cc.cert_watch) event_free(cc.cert_watch);
     cloud_free(cloud);
@@ -341,7 +389,7 @@ out:
     acme_free(acme);       /* before the http client: cancels its calls */
     http_server_free(srv);
     http_client_free(hc);
-    idset_free(ids);
+    service_state_close(state);
     tls_free(tls);
     signer_free(signer);
     if (base) event_base_free(base);

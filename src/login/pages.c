@@ -43,6 +43,11 @@ static void head(struct html *h, const struct page_info *pi, const char *title)
 
 static void foot(struct html *h, const struct page_info *pi)
 {
+    if (pi->guarantee) {
+        html_raw(h, "<p id=\"guarantee\"><small>One result per PayPal account: ");
+        html_text(h, pi->guarantee);
+        html_raw(h, ".</small></p>");
+    }
     html_raw(h, "<footer>sealed-login · PayPal environment: ");
     html_text(h, pi->paypal_env);
     html_raw(h, " · evidence: ");
@@ -192,7 +197,15 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
 {
     head(h, pi, "Your result");
     html_raw(h, "<h1>Your result</h1><p class=\"ok\" id=\"result-ok\">PayPal confirmed your login. "
-                "This is the one result for this PayPal account.</p><h2>What PayPal told us</h2>"
+                "This is the one result for this PayPal account.</p>");
+    if (pi->retrieval_code) {
+        html_raw(h, "<p id=\"retrieval\">Retrieval code: <code id=\"retrieval-code\">");
+        html_text(h, pi->retrieval_code);
+        html_raw(h, "</code>. For 24 hours this browser can fetch this exact result again at "
+                    "<a href=\"/result\">/result</a> (it holds the secret in a cookie; nobody else can), and "
+                    "fetching it spends nothing.</p>");
+    }
+    html_raw(h, "<h2>What PayPal told us</h2>"
                 "<table id=\"userinfo\"><tr><th>field</th><th>value</th></tr>");
     const char *k;
     json_t *v;
@@ -228,6 +241,29 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     html_raw(h, "<h2>The signed result (JWS)</h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");
+    foot(h, pi);
+}
+
+void pages_results_list(struct html *h, const struct page_info *pi, const char *const *codes, size_t n)
+{
+    head(h, pi, "Your results");
+    html_raw(h, "<h1 id=\"title\">Your results</h1>");
+    if (!n)
+        html_raw(h, "<p id=\"message\">This browser holds no result from the last 24 hours. A result can only be "
+                    "fetched again from the browser that logged in.</p>");
+    else
+        html_raw(h, "<p id=\"message\">Results this browser received in the last 24 hours (the same bytes as "
+                    "first delivered):</p><ul id=\"results\">");
+    for (size_t i = 0; i < n; i++) {
+        html_raw(h, "<li><a download=\"sealed-login-result.jws\" href=\"/result?code=");
+        html_text(h, codes[i]);
+        html_raw(h, "\">");
+        html_text(h, codes[i]);
+        html_raw(h, "</a></li>");
+    }
+    if (n)
+        html_raw(h, "</ul>");
+    html_raw(h, "<p><a href=\"/\">Back to the start page</a></p>");
     foot(h, pi);
 }
 

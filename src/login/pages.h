@@ -20,6 +20,8 @@ struct page_info {
     int ephemeral_key;
     const char *kid;
     const char *client_id;        /* may be NULL before metadata arrives */
+    const char *guarantee;        /* the scope of "once per account" (service_state_guarantee), or NULL */
+    const char *retrieval_code;   /* result page: the code to fetch the result again, or NULL */
 };
 
 /* The Content-Security-Policy every page is served with. */
@@ -29,6 +31,8 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
 /* jws: the compact result; evidence: the array in it; userinfo: PayPal's object. */
 void pages_result(struct html *h, const struct page_info *pi, const json_t *userinfo, const char *jws,
                   const json_t *evidence, const char *report_data_hex);
+/* /result: the results this browser can fetch again (codes and their JWS links). */
+void pages_results_list(struct html *h, const struct page_info *pi, const char *const *codes, size_t n);
 /* A page with a title and a sentence (errors, 409, 503). */
 void pages_message(struct html *h, const struct page_info *pi, int status, const char *title, const char *text);
 /* /status in HTML: the same object /status?format=json returns. */

@@ -267,9 +267,10 @@ def missing_or_tampered_cookie_is_refused():
     cookie, url = S.start_login()
     cb = S.authorize(url, "pat")
     check(S.get(cb).status == 400)
-    name, value = cookie.split("=", 1)
-    flipped = value[:10] + ("A" if value[10] != "A" else "B") + value[11:]
-    check(S.get(cb, headers={"Cookie": f"{name}={flipped}"}).status == 400)
+    jar = dict(c.split("=", 1) for c in cookie.split("; "))
+    value = jar["__Host-sealed_login"]
+    jar["__Host-sealed_login"] = value[:10] + ("A" if value[10] != "A" else "B") + value[11:]
+    check(S.get(cb, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}).status == 400)
     check(S.get(cb, headers={"Cookie": cookie}).status == 200)
 
 
@@ -323,14 +324,17 @@ def user_cancel_at_paypal_returns_to_a_clear_page():
 
 
 @case
-def reused_code_is_refused_by_paypal_and_uses_nothing():
+def reused_state_is_refused_without_asking_paypal_and_uses_nothing():
     cookie, url = S.start_login()
     cb = S.authorize(url, "rita")
     S.fault("token", "error500")     # the fake burns the code, as a lost answer would
     check(S.get(cb, headers={"Cookie": cookie}).status == 502)
     n = served()
+    tokens = json.loads(S.fake_request("GET", "/__control/stats").body)["requests"].get("token", 0)
     r = S.get(cb, headers={"Cookie": cookie})
-    check(r.status == 400, r.status)  # invalid_grant: the visitor is told to start again
+    check(r.status == 409, r.status)  # the state is spent: the visitor is told to start again
+    check("PayPal was not asked again" in r.text)
+    check(json.loads(S.fake_request("GET", "/__control/stats").body)["requests"].get("token", 0) == tokens)
     check(served() == n)
     check(S.login("rita").status == 200)
 

@@ -172,12 +172,17 @@ class Service:
         return json.loads(self.get("/status?format=json").body)
 
     # ---- the login flow, as a browser does it ------------------------------------------
-    def start_login(self):
-        """GET /login: returns (cookie header value, authorize URL)."""
-        r = self.get("/login")
+    def start_login(self, jar=None):
+        """GET /login: returns (cookie header value, authorize URL). The cookie header carries every
+        cookie the service set (the login cookie and the result-retrieval secret) plus those in jar
+        (a dict name -> value, updated in place), as a browser's would."""
+        jar = {} if jar is None else jar
+        r = self.get("/login", headers={"Cookie": cookie_header(jar)} if jar else None)
         assert r.status == 302, (r.status, r.text)
-        cookie = r.header("Set-Cookie").split(";", 1)[0]
-        return cookie, r.header("Location")
+        for c in r.all("Set-Cookie"):
+            name, _, value = c.split(";", 1)[0].partition("=")
+            jar[name] = value
+        return cookie_header(jar), r.header("Location")
 
     def authorize(self, url, user, action="login"):
         """Visits the fake's authorize page and submits it; returns the callback path+query."""
@@ -199,6 +204,10 @@ class Service:
     def log_text(self):
         self.log.flush()
         return open(self.log_path).read()
+
+
+def cookie_header(jar):
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
 def jws_from_page(text):
