@@ -207,6 +207,8 @@ state_err state_store_open(const char *dir, state_record_fn fn, void *arg, struc
     state_err rc = STATE_ERR_IO;
     void *map = MAP_FAILED;
     struct stat st;
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        log_warn("state.mkdir_failed", "errno=%d", errno);
     s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0) {
         log_error("state.open_failed", "what=dir errno=%d", errno);
