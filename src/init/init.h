@@ -28,6 +28,28 @@ enum init_err {
     INIT_ERR_GW_NO_IP,    /* sealed.gw without sealed.ip */
 };
 
+/* Restart policy for the service child (init_restart.c). A crash is any exit PID 1 did not ask for.
+ * Back-off: INIT_RESTART_MIN_MS, doubling to INIT_RESTART_MAX_MS, back to the minimum after a run
+ * of INIT_STABLE_MS. INIT_CRASH_MAX crashes within INIT_CRASH_WINDOW_MS: PID 1 stops restarting and
+ * powers the VM off (docs/image.md "Crash loop"): a service that cannot stay up must not keep
+ * knocking on PayPal, the CA or the cloud, and a stopped instance is what a deployer's console and
+ * alerts show. The state in PID 1's tmpfs is lost with the power-off (as with any reboot). */
+#define INIT_RESTART_MIN_MS    1000
+#define INIT_RESTART_MAX_MS    60000
+#define INIT_STABLE_MS         60000
+#define INIT_CRASH_MAX         6
+#define INIT_CRASH_WINDOW_MS   (10 * 60 * 1000)
+
+struct init_restart {
+    long long crash_ms[INIT_CRASH_MAX];   /* times of the crashes inside the window */
+    unsigned n;
+    unsigned delay_ms;                    /* the next back-off */
+};
+void init_restart_begin(struct init_restart *r);
+/* Records a crash at now_ms of a service that ran ran_ms. Returns the delay before the next start,
+ * or -1 when the crash-loop limit is reached (give up). */
+long long init_restart_after_exit(struct init_restart *r, long long now_ms, long long ran_ms);
+
 /* Short lowercase name of an error ("syntax", "gateway-offlink"); never NULL. */
 const char *init_err_str(enum init_err e);
 

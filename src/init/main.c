@@ -1,7 +1,9 @@
 /* sealed-init: PID 1 of the sealed image (the initramfs's /init). Owns the early mounts, loading the
  * baked kernel modules, the static network setup from the kernel command line (or pointing the
  * resolver at what the kernel's own ip=dhcp learnt), starting and restarting /bin/sealed-login,
- * reaping every child, signals and the ACPI power button, power-off.
+ * reaping every child, signals and the ACPI power button, power-off; the tmpfs that holds the
+ * service's state across its restarts (only mounted here: PID 1 never reads it); the crash-loop
+ * limit (init_restart.c).
  * Never parses network input, never sees a key, secret or the service's settings, never exits. */
 #include "init/init.h"
 #include <dirent.h>
@@ -33,15 +35,13 @@
 #define MODULE_LIST      "/etc/sealed-init/modules"
 #define RESOLV_CONF      "/etc/resolv.conf"
 #define KERNEL_PNP       "/proc/net/pnp"   /* what the kernel's ip=dhcp learnt, in resolv.conf format */
-#define RESTART_MIN_MS   1000     /* first restart delay; doubles per quick failure */
-#define RESTART_MAX_MS   60000
-#define STABLE_MS        60000    /* a service that ran this long restarts at RESTART_MIN_MS again */
-#define STOP_GRACE_MS    10000    /* SIGTERM to SIGKILL */
+#define STATE_DIR        "/run/sealed-state"   /* the service's state (SEALED_STATE_DIR); outlives it */
+#define STOP_GRACE_MS    25000    /* SIGTERM to SIGKILL: the service drains logins for up to 20 s */
 #define IFACE_WAIT_MS    5000     /* for the network driver to register its interface */
 
 static pid_t service_pid;
 static long long service_started_ms;
-static unsigned restart_delay_ms = RESTART_MIN_MS;
+static struct init_restart restarts;
 static long long restart_at_ms;   /* 0 = no restart pending */
 static int stopping;
 static long long stop_deadline_ms;
@@ -351,12 +351,13 @@ static void start_service(void)
 {
     static char *const argv[] = {"sealed-login", "--config", SERVICE_CONF, NULL};
     static char *const envp[] = {"PATH=/bin", "HOME=/", "TZ=UTC",
-                                 "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", NULL};
+                                 "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                                 "SEALED_STATE_DIR=" STATE_DIR, NULL};
     restart_at_ms = 0;
     pid_t pid = fork();
     if (pid < 0) {
         logline("service result=fork-error errno=%d", errno);
-        restart_at_ms = now_ms() + restart_delay_ms;
+        restart_at_ms = now_ms() + INIT_RESTART_MAX_MS;
         return;
     }
     if (pid == 0) {
@@ -416,11 +417,14 @@ static void reap(void)
             logline("service result=killed signal=%d ran_ms=%lld", WTERMSIG(st), ran);
         if (stopping || (WIFEXITED(st) && WEXITSTATUS(st) == 0))
             power_off();   /* asked to stop, or the service stopped cleanly by itself */
-        if (ran >= STABLE_MS)
-            restart_delay_ms = RESTART_MIN_MS;
-        restart_at_ms = now_ms() + restart_delay_ms;
-        logline("service result=restarting delay_ms=%u", restart_delay_ms);
-        restart_delay_ms = restart_delay_ms * 2 > RESTART_MAX_MS ? RESTART_MAX_MS : restart_delay_ms * 2;
+        long long delay = init_restart_after_exit(&restarts, now_ms(), ran);
+        if (delay < 0) {
+            logline("service result=crash-loop crashes=%u window_ms=%d action=poweroff", restarts.n,
+                    INIT_CRASH_WINDOW_MS);
+            power_off();
+        }
+        restart_at_ms = now_ms() + delay;
+        logline("service result=restarting delay_ms=%lld crashes_in_window=%u", delay, restarts.n);
     }
 }
 
@@ -464,6 +468,7 @@ int main(void)
     console_open();
     mount_one("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", 0);
     mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755", 0);
+    mount_one("tmpfs", STATE_DIR, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700", 0);
     load_modules();
     mount_one("configfs", "/sys/kernel/config", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 1);
     mount_one("securityfs", "/sys/kernel/security", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 1);
@@ -473,6 +478,7 @@ int main(void)
     pfd[0].fd = sfd;
     pfd[0].events = POLLIN;
     int npfd = 1 + open_power_buttons(pfd + 1, INIT_INPUT_MAX);
+    init_restart_begin(&restarts);
     start_service();
 
     for (;;) {
