@@ -99,6 +99,7 @@ struct cloud_ctx {
     struct tls *tls;
     struct acme **acme;
     struct event *cert_watch;   /* notifications on certificate issued / failing */
+    struct service_state *state; /* ACME account, ledger and certificate outlive the process */
     char start_domain[256];     /* cfg->domain when the service started */
     unsigned cert_gen;
     long long acme_err_at;
@@ -110,6 +111,18 @@ static void on_cert_watch(evutil_socket_t fd, short what, void *arg);
 static void on_acme_installed(void *app)
 {
     app_set_certificate_pending(app, NULL);
+}
+
+/* ACME changed something worth keeping (account, certificate, ledger): into the saved state. */
+static void on_acme_persist(void *arg)
+{
+    struct cloud_ctx *cc = arg;
+    size_t len = 0;
+    char *blob = *cc->acme ? acme_export(*cc->acme, &len) : NULL;
+    if (!blob || service_state_put_blob(cc->state, SS_BLOB_ACME, blob, len))
+        log_error("service.acme_state", "reason=\"ACME state not saved: a restart may create a new account or order\"");
+    if (blob)
+        OPENSSL_clear_free(blob, len);
 }
 
 /* Creates the ACME client for cfg->domain (when an ACME directory is configured) and, when start is
@@ -143,11 +156,16 @@ static int acme_begin(struct cloud_ctx *cc, int start)
     }
     app_set_acme_responder(cc->app, acme_http01_responder, *cc->acme);
     app_add_status(cc->app, "acme", acme_status_hook, *cc->acme);
+    size_t bl = 0;
+    const uint8_t *saved = service_state_get_blob(cc->state, SS_BLOB_ACME, &bl);
+    int restored = saved ? acme_restore(*cc->acme, (const char *)saved, bl) : 0;
+    acme_set_persist_hook(*cc->acme, on_acme_persist, cc);
     cc->cert_gen = tls_generation(cc->tls);
     struct timeval tv = {CLOUD_CERT_WATCH_MS / 1000, (CLOUD_CERT_WATCH_MS % 1000) * 1000};
     if (!(cc->cert_watch = event_new(cc->base, -1, EV_PERSIST, on_cert_watch, cc)) || event_add(cc->cert_watch, &tv))
         return -1;
-    app_set_certificate_pending(cc->app, "the site is starting: its certificate is being obtained");
+    if (restored != 1)   /* a saved certificate serves at once */
+        app_set_certificate_pending(cc->app, "the site is starting: its certificate is being obtained");
     acme_set_installed_hook(*cc->acme, on_acme_installed, cc->app);
     return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
 }
@@ -344,7 +362,7 @@ int main(int argc, char **argv)
     if (!(cloud = cloud_new(base, hc, &cfg)))
         goto out;
     cc = (struct cloud_ctx){.cfg = &cfg, .app = app, .cloud = cloud, .signer = &signer, .base = base, .hc = hc,
-                            .tls = tls, .acme = &acme};
+                            .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
     cloud_set_daily_summary(cloud, daily_counts, app);

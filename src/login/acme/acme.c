@@ -6,6 +6,7 @@
 #include "login/acme/acme_keys.h"
 #include "login/acme/acme_log.h"
 #include "login/acme/acme_parse.h"
+#include "login/acme/acme_persist.h"
 #include "login/acme/acme_policy.h"
 #include "login/acme/acme_problem.h"
 #include "login/config.h"
@@ -97,7 +98,18 @@ struct acme {
     int started;
     void (*installed_fn)(void *arg);   /* borrowed hook */
     void *installed_arg;
+    EVP_PKEY *inst_key;            /* owned reference: key of the installed certificate (saved state) */
+    STACK_OF(X509) *inst_chain;    /* owned: its intermediates */
+    void (*persist_fn)(void *arg); /* borrowed hook: save acme_export() */
+    void *persist_arg;
+    int restored;                  /* the certificate came from the saved state */
 };
+
+static void persist(struct acme *a)
+{
+    if (a->persist_fn)
+        a->persist_fn(a->persist_arg);
+}
 
 static void send_req(struct acme *a);
 static void step_directory(struct acme *a);
@@ -469,7 +481,9 @@ static void on_directory(struct acme *a, const struct http_response *r, json_t *
         else if (!json_object_get(a->profiles, a->profile))
             acme_log_warn("acme.profile", "profile=%s detail=\"the CA does not list this profile; ordering its default\"", a->profile);
     }
-    if (a->kid)
+    if (a->kid && a->cert)
+        schedule_renewal(a);   /* account and certificate from the saved state */
+    else if (a->kid)
         step_order(a);
     else
         step_account(a);
@@ -499,7 +513,11 @@ static void on_account(struct acme *a, const struct http_response *r, json_t *ac
     if (r->status == 201)
         acme_ledger_add(&a->new_accounts, now_ms());
     acme_log_info("acme.account", "created=%s", r->status == 201 ? "yes" : "existing");
-    step_order(a);
+    persist(a);
+    if (a->cert)
+        schedule_renewal(a);   /* a saved certificate is installed: renew it when due, no new order */
+    else
+        step_order(a);
 }
 
 static void step_account(struct acme *a)
@@ -674,6 +692,7 @@ static void authz_failed(struct acme *a, json_t *az)
         }
     }
     acme_ledger_add(&a->failed_validations, now_ms());
+    persist(a);
     unsigned n = acme_ledger_count(&a->failed_validations, now_ms(), a->pol.fail_window_ms);
     acme_log_error("acme.challenge.invalid", "type=http-01 failed_in_window=%u max=%u %s", n, a->pol.fail_max, why);
     live_clear(a);
@@ -845,9 +864,12 @@ static void on_cert(struct acme *a, const struct http_response *r, json_t *unuse
         attempt_fail(a, ACME_ERR_TLS, "detail=\"tls_install refused\"", -1);
         return;
     }
-    sk_X509_pop_free(chain, X509_free);
-    EVP_PKEY_free(a->tls_key);           /* the TLS context holds its own reference */
+    sk_X509_pop_free(a->inst_chain, X509_free);
+    a->inst_chain = chain;               /* kept with the key for the saved state */
+    EVP_PKEY_free(a->inst_key);
+    a->inst_key = a->tls_key;            /* the TLS context holds its own reference */
     a->tls_key = NULL;
+    a->restored = 0;
     X509_free(a->cert);
     a->cert = leaf;
     a->not_before = asn1_to_time(X509_get0_notBefore(leaf));
@@ -872,6 +894,7 @@ static void on_cert(struct acme *a, const struct http_response *r, json_t *unuse
     BN_free(bn);
     set_str(&a->replaces, NULL);
     order_clear(a);
+    persist(a);
     schedule_renewal(a);
     if (a->installed_fn)
         a->installed_fn(a->installed_arg);
@@ -1052,6 +1075,13 @@ json_t *acme_status(struct acme *a)
                           "next_attempt", (json_int_t)(a->next_attempt_ms ? a->next_attempt_ms / 1000 : 0),
                           "failed_validations_window",
                           (json_int_t)acme_ledger_count(&a->failed_validations, now, a->pol.fail_window_ms));
+    if (o) {
+        json_object_set_new(o, "certificate_from_saved_state", json_boolean(a->restored));
+        json_object_set_new(o, "accounts_created_window",
+                            json_integer((json_int_t)acme_ledger_count(&a->new_accounts, now, a->pol.account_window_ms)));
+        json_object_set_new(o, "new_certificates_window",
+                            json_integer((json_int_t)acme_ledger_count(&a->new_certs, now, a->pol.cert_window_ms)));
+    }
     return o;
 }
 
@@ -1082,10 +1112,82 @@ void acme_free(struct acme *a)
     req_clear(&a->req);
     acme_keys_free(a->keys);
     X509_free(a->cert);
+    EVP_PKEY_free(a->inst_key);
+    sk_X509_pop_free(a->inst_chain, X509_free);
     json_decref(a->profiles);
     char **strs[] = {&a->directory, &a->ca_file, &a->domain, &a->contact, &a->profile, &a->u_nonce,
                      &a->u_account, &a->u_order, &a->u_renewal, &a->nonce, &a->kid, &a->replaces, &a->cert_id};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
     free(a);
+}
+
+/* ---- saved state (issue 12) --------------------------------------------------------------- */
+
+void acme_set_persist_hook(struct acme *a, void (*fn)(void *arg), void *arg)
+{
+    a->persist_fn = fn;
+    a->persist_arg = arg;
+}
+
+char *acme_export(const struct acme *a, size_t *len)
+{
+    struct acme_saved sv = {
+        .directory = a->directory, .domain = a->domain, .account_key = (EVP_PKEY *)acme_keys_account(a->keys),
+        .kid = a->kid, .failed_validations = a->failed_validations, .new_certs = a->new_certs,
+        .new_accounts = a->new_accounts, .tls_key = a->cert ? a->inst_key : NULL, .leaf = a->cert,
+        .chain = a->inst_chain,
+    };
+    char *out = acme_saved_encode(&sv);   /* borrows every member: no acme_saved_clear here */
+    if (out)
+        *len = strlen(out);
+    return out;
+}
+
+int acme_restore(struct acme *a, const char *blob, size_t len)
+{
+    struct acme_saved sv;
+    if (a->started || acme_saved_decode(blob, len, &sv)) {
+        acme_log_warn("acme.restore", "result=unusable detail=\"saved ACME state does not decode\"");
+        return -1;
+    }
+    int rc = -1;
+    struct acme_keys *k = NULL;
+    if (strcmp(sv.directory, a->directory) || strcmp(sv.domain, a->domain)) {
+        acme_log_info("acme.restore", "result=ignored detail=\"saved for another directory or domain\"");
+        goto done;
+    }
+    if (!(k = acme_keys_from_pkey(sv.account_key)))
+        goto done;
+    acme_keys_free(a->keys);
+    a->keys = k;
+    set_str(&a->kid, sv.kid);
+    a->failed_validations = sv.failed_validations;
+    a->new_certs = sv.new_certs;
+    a->new_accounts = sv.new_accounts;
+    rc = 0;
+    time_t na = sv.leaf ? asn1_to_time(X509_get0_notAfter(sv.leaf)) : 0;
+    if (sv.leaf && na > time(NULL) + 60 && X509_check_private_key(sv.leaf, sv.tls_key) == 1 &&
+        X509_check_host(sv.leaf, a->domain, 0, 0, NULL) == 1 && !tls_install(a->tls, sv.tls_key, sv.leaf, sv.chain)) {
+        X509_free(a->cert);
+        a->cert = sv.leaf;
+        sv.leaf = NULL;
+        EVP_PKEY_free(a->inst_key);
+        a->inst_key = sv.tls_key;
+        sv.tls_key = NULL;
+        sk_X509_pop_free(a->inst_chain, X509_free);
+        a->inst_chain = sv.chain;
+        sv.chain = NULL;
+        a->not_before = asn1_to_time(X509_get0_notBefore(a->cert));
+        a->not_after = na;
+        free(a->cert_id);
+        a->cert_id = acme_ari_cert_id(a->cert);
+        a->restored = 1;
+        rc = 1;
+    }
+    acme_log_info("acme.restore", "result=ok account=%s certificate=%s not_after=%lld", a->kid ? "reused" : "key-only",
+                  rc == 1 ? "installed" : sv.leaf ? "unusable" : "none", (long long)(rc == 1 ? a->not_after : 0));
+done:
+    acme_saved_clear(&sv);
+    return rc;
 }

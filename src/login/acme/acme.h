@@ -59,6 +59,16 @@ void acme_set_installed_hook(struct acme *a, void (*fn)(void *arg), void *arg);
 /* Adapters for app_set_acme_responder and app_add_status (arg is the struct acme). */
 const char *acme_http01_responder(void *acme, const char *token, size_t len);
 json_t *acme_status_hook(void *acme);
+/* Saved state (issue 12): acme_export gives the account key and URL, the rate-limit ledgers and
+ * the installed key and chain as one blob (acme_persist.h; malloc'd, the caller wipes and frees),
+ * NULL on ENOMEM. acme_restore, before acme_start, takes such a blob: when it was made for the same
+ * directory and domain, the account is reused (no newAccount), the ledgers continue, and a
+ * certificate still valid for the domain is installed at once (then renewed as usual). Returns 1
+ * when a certificate was installed, 0 when only the account was taken, -1 when the blob was not
+ * used (logged). The hook runs after every change worth saving (account, certificate, ledger). */
+char *acme_export(const struct acme *a, size_t *len);
+int acme_restore(struct acme *a, const char *blob, size_t len);
+void acme_set_persist_hook(struct acme *a, void (*fn)(void *arg), void *arg);
 /* Cancels calls and timers in flight and frees everything, wiping the account key. NULL ok. */
 void acme_free(struct acme *a);
 #endif

@@ -139,3 +139,5 @@ fail:
     X509_REQ_free(req);
     return out;
 }
+
+const EVP_PKEY *acme_keys_account(const struct acme_keys *k) { return k->account; }

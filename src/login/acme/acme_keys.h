@@ -19,6 +19,10 @@ void acme_keys_free(struct acme_keys *k);
 /* Uses key as the account key instead (tests; takes a reference). */
 struct acme_keys *acme_keys_from_pkey(EVP_PKEY *key);
 
+/* The account private key, borrowed, for the service's saved state only (acme_persist.c): the
+ * state is held by PID 1 in RAM so that a restart reuses the account instead of making another. */
+const EVP_PKEY *acme_keys_account(const struct acme_keys *k);
+
 /* RFC 7638 thumbprint of the account key (base64url, NUL-terminated). */
 const char *acme_keys_thumbprint(const struct acme_keys *k);
 
