@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include "common/trust.h"
@@ -921,6 +922,28 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
         }
     }
 
+    if (payload) {   /* the scope of "once per account" the service claims (issue 12) */
+        json_t *ep = json_object_get(payload, "state_epoch");
+        const char *sc = jstr(payload, "state_scope");
+        char when[32] = "?";
+        time_t t = json_is_integer(ep) ? (time_t)json_integer_value(ep) : 0;
+        struct tm tm;
+        if (t > 0 && gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const char *scope = !sc ? NULL
+                            : !strcmp(sc, "boot") ? "within one boot of the VM (held by PID 1, lost at a reboot)"
+                            : !strcmp(sc, "directory") ? "as long as the service's state directory is kept"
+                            : !strcmp(sc, "process") ? "within one service process only"
+                                                     : "an unknown scope";
+        if (scope) {
+            steps_add(&c->st, STEP_INFO, "state", "the service claims: once per PayPal account since %s, %s", when, scope);
+            UNPROVEN(c, "that this is the account's only result: the service claims once per account since %s, %s; "
+                        "no offline check can prove it", when, scope);
+        } else {
+            UNPROVEN(c, "that this is the account's only result: the result states no scope (an older service: "
+                        "once per account per service process)");
+        }
+    }
     if (c->unattested)
         UNPROVEN(c, "anything about the hardware or the code that produced it: evidence type none, signed but not hardware-attested");
     if (c->attested && !c->measurement_checked)

@@ -81,6 +81,17 @@ def kill9_keeps_used_ids_and_results():
     check(payload["state_scope"] == "directory" and payload["state_epoch"] == st["epoch"], payload.get("state_epoch"))
     check("once per PayPal account since" in r.text)
     JARS["alice"] = (jar, code, jws)
+    # sealed-verify states the scope it cannot prove
+    import html as htmlmod
+    import shlex
+    import subprocess
+    argv = shlex.split(htmlmod.unescape(re.search(r'<pre id="verify-command">([^<]+)</pre>', r.text).group(1)))
+    path = os.path.join(OUT, "state-result.jws")
+    open(path, "w").write(jws)
+    p = subprocess.run([os.path.join(os.path.dirname(FAULTS_BIN), "..", "sealed-verify"), "result", path] + argv[3:],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, p.stdout[-500:])
+    check("once per PayPal account since" in p.stdout and "state directory is kept" in p.stdout, p.stdout[-800:])
     restart(signal.SIGKILL)
     check(S.status()["state"]["epoch"] == st["epoch"])
     check(S.status()["ids_served"] == 1)
