@@ -297,7 +297,7 @@ def status_reports_the_local_test_build():
 @case
 def pid1_mounted_loaded_modules_and_configured_the_network():
     t = S.guest.text()
-    for target in ("/proc", "/sys", "/dev", "/tmp", "/run", "/sys/kernel/config"):
+    for target in ("/proc", "/sys", "/dev", "/tmp", "/run", "/run/sealed-state", "/sys/kernel/config"):
         check(re.search(rf"sealed-init: mount target={re.escape(target)} type=\S+ result=ok", t), target)
     if kernel_kind(S.image_dir) == "sealed":   # built in: the list is empty, the devices work anyway
         check("sealed-init: modules loaded=0 listed=0" in t)
@@ -322,6 +322,10 @@ def a_whole_login_inside_the_image_gives_a_signed_result():
     check(payload["tls_spki_sha256"] == S.status()["certificate"]["spki_sha256"])
     check(abs(payload["iat"] - time.time()) < 120, "guest clock far off")
     check(S.status()["ids_served"] == 1)
+    # the used-id set is PID 1's tmpfs state: scope "boot", stated in the result and on the page
+    st = S.status()["state"]
+    check(st["scope"] == "boot" and st["ok"] and payload["state_scope"] == "boot", st)
+    check(payload["state_epoch"] == st["epoch"] and "within this boot" in r.text)
 
 
 @case
