@@ -176,6 +176,24 @@ static int emit_all(void *arg, struct state_writer *w)
     return rc;
 }
 
+/* Bytes a compact rewrite would take, about: batched ids, results, spent states, blobs. */
+static uint64_t live_estimate(struct service_state *ss)
+{
+    uint64_t now = (uint64_t)time(NULL), n = 0, per = 16 + 8 + 32;   /* record framing */
+    uint64_t est = 80 + per + 64 + (idset_count(ss->ids) / STATE_IDS_PER_RECORD + 1) * per + idset_count(ss->ids) * 16;
+    size_t i = 0;
+    const struct stored_result *r;
+    while ((r = result_store_next(ss->results, &i, NULL)))
+        est += per + RESULT_FIXED + r->jws_len;
+    i = 0;
+    while (login_spent_next(ss->spent, &i, now))
+        n++;
+    est += n * (per + 24);
+    for (int b = 0; b < SS_BLOB_COUNT; b++)
+        est += ss->blob[b] ? per + ss->blob_len[b] : 0;
+    return est;
+}
+
 static const char *scope_of(const char *dir)
 {
     struct statfs sf;
@@ -264,8 +282,10 @@ struct service_state *service_state_open(const char *dir, uint64_t capacity)
         ss->epoch = state_store_meta(ss->store)->epoch;
     }
     if (ss->have_keys) {
-        /* loaded: rewrite compactly now (drops expired results and spent states); failure is harmless */
-        state_store_rewrite(ss->store, emit_all, ss);
+        /* loaded: rewrite compactly when the file is well over what it holds (expired results and
+         * states, one-id records); failure is harmless */
+        if (state_store_bytes(ss->store) > live_estimate(ss) / 4 * 5 + STATE_COMPACT_MIN_BYTES / 16)
+            state_store_rewrite(ss->store, emit_all, ss);
     } else if (fresh_keys(ss)) {
         set_broken(ss, "the service state could not be created, so logins are refused");
         if (!ss->ids || !ss->cookie_keys)
