@@ -424,7 +424,8 @@ static void reap(void)
             power_off();
         }
         restart_at_ms = now_ms() + delay;
-        logline("service result=restarting delay_ms=%lld crashes_in_window=%u", delay, restarts.n);
+        logline("service crashes_in_window=%u max=%d", restarts.n, INIT_CRASH_MAX);
+        logline("service result=restarting delay_ms=%lld", delay);
     }
 }
 
