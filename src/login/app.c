@@ -45,7 +45,8 @@ struct flow {
     int reserved;                  /* key counts against capacity and blocks a twin */
     struct evidence_input ein;
     uint8_t rs_hash[32];           /* SHA-256 of the browser's retrieval secret */
-    char rs_new[LOGIN_TOKEN_LEN + 1]; /* a secret made here when the browser had none (else "") */
+    char rs[LOGIN_TOKEN_LEN + 1];  /* the retrieval secret: the browser's, or made here if it had none;
+                                      set again with the result so it lasts as long as the result */
     char iss[300];
     uint8_t report_data[64];
     struct timespec started;
@@ -324,8 +325,7 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
      * once both are in the state; then the page goes out (if it is lost, /result has it). */
     flow_release(f);
     char setrs[LOGIN_TOKEN_LEN + 128] = "";
-    if (f->rs_new[0])
-        snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, f->rs_new);
+    snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, f->rs);
     ss_err r = service_state_commit(a->d.state, &f->key, f->rs_hash, jws, strlen(jws), code);
     struct http_exchange *x = f->x;
     http_on_abort(x, NULL, NULL);
@@ -334,7 +334,7 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         a->results++;
         log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu", tag, attest_kind(a->d.attest),
                  flow_ms(f), (unsigned long long)idset_count(a->d.ids));
-        const char *extra[] = {setrs[0] ? setrs : CLEAR_COOKIE, setrs[0] ? CLEAR_COOKIE : NULL, NULL};
+        const char *extra[] = {setrs, CLEAR_COOKIE, NULL};
         send_html(x, 200, &h, extra);
     } else {
         html_free(&h);
@@ -594,14 +594,21 @@ static void route_callback(struct app *a, struct http_exchange *x)
         a->flows->prev = f;
     a->flows = f;
     a->nflows++;
-    if (retrieval_hash(x, f->rs_hash)) {   /* no retrieval secret yet (cookie from before the upgrade) */
-        if (retrieval_secret_new(f->rs_new)) {
-            OPENSSL_cleanse(code, sizeof code);
-            flow_fail(f, 503, "Try again", "The service could not start a login. Please try again.", "rs_new");
-            return;
-        }
-        EVP_Digest(f->rs_new, LOGIN_TOKEN_LEN, f->rs_hash, NULL, EVP_sha256(), NULL);
+    const char *ck = http_header(x, "Cookie");
+    struct http_slice rc = http_cookie_get(ck, ck ? strlen(ck) : 0, RESULT_COOKIE_NAME);
+    int b64 = rc.p && rc.len == LOGIN_TOKEN_LEN;
+    for (size_t i = 0; b64 && i < rc.len; i++)   /* it goes back into a Set-Cookie: our alphabet only */
+        b64 = (rc.p[i] >= 'A' && rc.p[i] <= 'Z') || (rc.p[i] >= 'a' && rc.p[i] <= 'z') ||
+              (rc.p[i] >= '0' && rc.p[i] <= '9') || rc.p[i] == '-' || rc.p[i] == '_';
+    if (b64) {
+        memcpy(f->rs, rc.p, LOGIN_TOKEN_LEN);
+        f->rs[LOGIN_TOKEN_LEN] = 0;
+    } else if (retrieval_secret_new(f->rs)) {   /* none yet (a login started before this version) */
+        OPENSSL_cleanse(code, sizeof code);
+        flow_fail(f, 503, "Try again", "The service could not start a login. Please try again.", "rs_new");
+        return;
     }
+    EVP_Digest(f->rs, LOGIN_TOKEN_LEN, f->rs_hash, NULL, EVP_sha256(), NULL);
     SSL *ssl = http_ssl(x);
     if (!ssl || tls_spki_sha256_hex_of(ssl, f->ein.tls_spki_sha256)) {
         OPENSSL_cleanse(code, sizeof code);
