@@ -99,6 +99,22 @@ try {
     assert(readFileSync(file, 'utf8') === await page.locator('#jws').inputValue(), 'download differs from the page');
     assert(requests === 0, 'the download asked the server');
   });
+  await check('this browser fetches the same result again at /result; another browser cannot', async () => {
+    const jws = await page.locator('#jws').inputValue();
+    const code = await page.locator('#retrieval-code').textContent();
+    assert(/^[A-Z0-9]{10}$/.test(code), 'no retrieval code: ' + code);
+    const cookies = await ctx.cookies(`https://localhost:${port}/`);
+    const rc = cookies.find(c => c.name === '__Host-sealed_result');
+    assert(rc && rc.httpOnly && rc.secure && rc.sameSite === 'Lax', 'retrieval cookie: ' + JSON.stringify(rc));
+    await page.goto(`https://localhost:${port}/result`);
+    assert((await page.locator('#results').textContent()).includes(code), 'code not listed');
+    const again = await page.request.get(`https://localhost:${port}/result?code=${code}`);
+    assert(again.status() === 200 && await again.text() === jws, 'not the same bytes');
+    const other = await browser.newContext({ ignoreHTTPSErrors: true });
+    const theirs = await other.request.get(`https://localhost:${port}/result?code=${code}`);
+    assert(theirs.status() === 404, 'another browser got it: ' + theirs.status());
+    await other.close();
+  });
   await check('the same account logging in again gets the already-used page', async () => {
     await page.goto(`https://localhost:${port}/`);
     await page.click('#paypal-login');
