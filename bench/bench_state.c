@@ -85,7 +85,7 @@ int main(int argc, char **argv)
     /* start-up with n_ids used ids: a state file of KEYS + IDS records, then open it */
     wipe(dir);
     struct state_store *st = NULL;
-    if (state_store_open(dir, no_records, NULL, &st))
+    if (state_store_open(dir, no_records, NULL, 0, &st))
         return 1;
     uint8_t keys[64] = {0}, *batch = malloc(4096 * 16);
     state_store_append(st, 1, keys, sizeof keys);

@@ -43,6 +43,7 @@
 #define STATE_FILE_MAX_BYTES         (1ull << 34)  /* a state file larger than this is refused (16 GiB) */
 #define STATE_RECORD_MAX_BYTES       (8u * 1024 * 1024) /* one record (a result JWS is capped below) */
 #define STATE_IDS_PER_RECORD         4096   /* used ids per record when the state is rewritten */
+#define STATE_LOCK_WAIT_MS           30000  /* at start, for a predecessor still draining (STOP_DRAIN_MS) */
 #define STATE_COMPACT_MIN_BYTES      (16u * 1024 * 1024) /* rewrite when the file exceeds twice its live size + this */
 #define RESULT_KEEP_S                (24 * 3600) /* a signed result can be fetched again this long */
 #define RESULT_STORE_MAX_BYTES       (128u * 1024 * 1024) /* results kept in memory and state; full: 503, nothing spent */

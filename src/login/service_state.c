@@ -256,7 +256,7 @@ struct service_state *service_state_open(const char *dir, uint64_t capacity)
     if (!(ss->results = result_store_new()) || !(ss->spent = login_spent_new()))
         goto oom;
     if (dir) {
-        state_err e = state_store_open(dir, on_record, ss, &ss->store);
+        state_err e = state_store_open(dir, on_record, ss, STATE_LOCK_WAIT_MS, &ss->store);
         if (e) {
             /* start with throwaway in-memory objects so pages still render; logins stay refused */
             idset_free(ss->ids);

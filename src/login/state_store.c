@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,6 +53,7 @@ const char *state_strerror(state_err e)
     case STATE_ERR_NOMEM: return "out of memory";
     case STATE_ERR_TOOBIG: return "the state is over its size cap";
     case STATE_ERR_BROKEN: return "an earlier write could not be undone";
+    case STATE_ERR_LOCKED: return "another service process is using this state";
     }
     return "unknown";
 }
@@ -197,7 +199,8 @@ static state_err create_fresh(struct state_store *s)
     return STATE_OK;
 }
 
-state_err state_store_open(const char *dir, state_record_fn fn, void *arg, struct state_store **out)
+state_err state_store_open(const char *dir, state_record_fn fn, void *arg, unsigned lock_wait_ms,
+                           struct state_store **out)
 {
     *out = NULL;
     struct state_store *s = calloc(1, sizeof *s);
@@ -213,6 +216,18 @@ state_err state_store_open(const char *dir, state_record_fn fn, void *arg, struc
     if (s->dirfd < 0) {
         log_error("state.open_failed", "what=dir errno=%d", errno);
         goto fail;
+    }
+    /* one process per state: two appending to one journal would both serve an id (and break the
+     * chain). The lock is on the directory, so it survives the rename of a rewrite; the kernel
+     * drops it when the process dies, however it dies. */
+    for (unsigned waited = 0; flock(s->dirfd, LOCK_EX | LOCK_NB); waited += 100) {
+        if (errno != EWOULDBLOCK || waited >= lock_wait_ms) {   /* e.g. a predecessor still draining */
+            log_error("state.locked", "errno=%d waited_ms=%u", errno, waited);
+            rc = errno == EWOULDBLOCK ? STATE_ERR_LOCKED : STATE_ERR_IO;
+            goto fail;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
     }
     int fd = openat(s->dirfd, STATE_STORE_FILE, O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {

@@ -19,6 +19,7 @@ typedef enum {
     STATE_ERR_NOMEM,
     STATE_ERR_TOOBIG,    /* a record or the file is over its cap (limits.h) */
     STATE_ERR_BROKEN,    /* an earlier append could not be rolled back: no more writes */
+    STATE_ERR_LOCKED,    /* another process holds the state directory (flock) */
 } state_err;
 
 const char *state_strerror(state_err e);
@@ -36,11 +37,14 @@ struct state_meta {
  * STATE_ERR_CORRUPT (the record's content is invalid). ptr is borrowed for the call only. */
 typedef int (*state_record_fn)(void *arg, uint32_t type, const uint8_t *ptr, size_t len);
 
-/* Opens DIR/STATE_STORE_FILE, creating a fresh state (epoch = now) when none exists. Every record
+/* Opens DIR/STATE_STORE_FILE, creating a fresh state (epoch = now) when none exists; holds an
+ * exclusive flock on DIR until closed, waiting up to lock_wait_ms for another process to let go
+ * (then STATE_ERR_LOCKED). Every record
  * is verified and handed to fn before anything else happens. A torn last record (the process died
  * inside an append, so nothing was delivered for it) is cut off and logged. On error *out is NULL
  * and, for CORRUPT and VERSION, the file is left untouched. */
-state_err state_store_open(const char *dir, state_record_fn fn, void *arg, struct state_store **out);
+state_err state_store_open(const char *dir, state_record_fn fn, void *arg, unsigned lock_wait_ms,
+                           struct state_store **out);
 /* Closes (NULL is fine). */
 void state_store_close(struct state_store *s);
 const struct state_meta *state_store_meta(const struct state_store *s);

@@ -238,6 +238,16 @@ def a_bad_state_file_refuses_logins_with_a_clear_page_and_is_kept():
 
 
 @case
+def a_second_service_on_the_same_state_refuses_logins():
+    t0 = time.time()
+    with Service(users=["x1"], name="state-second", env={"SEALED_STATE_DIR": STATE}) as T:
+        check(time.time() - t0 >= 25, "did not wait for the first service to let go")
+        r = T.get("/login")
+        check(r.status == 503 and "another service process is using this state" in r.text, (r.status, r.text[:400]))
+    check(login("gina")[0].status == 200)   # the first one is unaffected
+
+
+@case
 def callback_rate_limit_per_address_gives_a_clear_429():
     with Service(users=["p1", "p2", "p3", "p4"], name="state-rate",
                  env={"SEALED_CALLBACK_RATE_PER_ADDR": "3"}) as R:

@@ -38,7 +38,7 @@ static void fuzz_store(const uint8_t *data, size_t len)
     fclose(f);
     struct digest a = {0}, b = {0};
     struct state_store *s = NULL;
-    state_err e = state_store_open(dir, count, &a, &s);
+    state_err e = state_store_open(dir, count, &a, 0, &s);
     struct stat st;
     assert(stat(path, &st) == 0);
     if (e) {
@@ -55,7 +55,7 @@ static void fuzz_store(const uint8_t *data, size_t len)
     }
     assert((size_t)st.st_size <= len || len == 0);
     state_store_close(s);
-    assert(state_store_open(dir, count, &b, &s) == STATE_OK);
+    assert(state_store_open(dir, count, &b, 0, &s) == STATE_OK);
     assert(a.n == b.n && a.sum == b.sum);
     state_store_close(s);
 }

@@ -49,14 +49,14 @@ TEST(store_roundtrip_and_checks)
     wipe();
     struct seen sn = {0};
     struct state_store *s = NULL;
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK && s);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK && s);
     CHECK(sn.n == 0);
     uint64_t epoch = state_store_meta(s)->epoch;
     CHECK(state_store_append(s, 7, "hello", 5) == STATE_OK);
     CHECK(state_store_append(s, 8, "", 0) == STATE_OK);
     state_store_close(s);
     memset(&sn, 0, sizeof sn);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(sn.n == 2 && sn.types[0] == 7 && sn.lens[0] == 5 && sn.types[1] == 8 && sn.lens[1] == 0);
     CHECK(state_store_meta(s)->epoch == epoch);
     state_store_close(s);
@@ -65,7 +65,7 @@ TEST(store_roundtrip_and_checks)
     for (long off = 0; off < size; off++) {
         poke(off, 0x40);
         memset(&sn, 0, sizeof sn);
-        state_err e = state_store_open(dir, collect, &sn, &s);
+        state_err e = state_store_open(dir, collect, &sn, 0, &s);
         CHECK(e == STATE_ERR_CORRUPT || e == STATE_ERR_VERSION);
         CHECK(s == NULL);
         CHECK(file_size() == size);
@@ -73,9 +73,9 @@ TEST(store_roundtrip_and_checks)
     }
     /* an unknown version */
     poke(8, 0x03);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_ERR_VERSION);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_ERR_VERSION);
     poke(8, 0x03);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     state_store_close(s);
 }
 
@@ -84,7 +84,7 @@ TEST(torn_tail_is_cut_and_later_appends_work)
     wipe();
     struct seen sn = {0};
     struct state_store *s = NULL;
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(state_store_append(s, 1, "abcdef", 6) == STATE_OK);
     state_store_close(s);
     long good = file_size();
@@ -94,21 +94,34 @@ TEST(torn_tail_is_cut_and_later_appends_work)
     (void)!write(fd, "\x02\x00\x00\x00\x10\x00\x00\x00partial", 15);   /* a record cut short */
     close(fd);
     memset(&sn, 0, sizeof sn);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(sn.n == 1 && file_size() == good);
     CHECK(state_store_append(s, 3, "x", 1) == STATE_OK);
     state_store_close(s);
     memset(&sn, 0, sizeof sn);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(sn.n == 2 && sn.types[1] == 3);
     /* a whole record header whose payload was cut short: dropped, the rest kept */
     CHECK(state_store_append(s, 4, "0123456789abcdef", 16) == STATE_OK);
     state_store_close(s);
     CHECK(truncate(p, file_size() - 20) == 0);
     memset(&sn, 0, sizeof sn);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(sn.n == 2 && sn.types[1] == 3);
     state_store_close(s);
+}
+
+TEST(one_process_per_state_directory)
+{
+    wipe();
+    struct seen sn = {0};
+    struct state_store *a = NULL, *b = NULL;
+    CHECK(state_store_open(dir, collect, &sn, 0, &a) == STATE_OK);
+    /* another holder (here: another open file description, as another process would have) */
+    CHECK(state_store_open(dir, collect, &sn, 300, &b) == STATE_ERR_LOCKED && !b);
+    state_store_close(a);
+    CHECK(state_store_open(dir, collect, &sn, 0, &b) == STATE_OK);
+    state_store_close(b);
 }
 
 static int emit_two(void *arg, struct state_writer *w)
@@ -121,7 +134,7 @@ TEST(rewrite_replaces_atomically_and_keeps_epoch)
     wipe();
     struct seen sn = {0};
     struct state_store *s = NULL;
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     uint64_t epoch = state_store_meta(s)->epoch;
     for (int i = 0; i < 10; i++)
         CHECK(state_store_append(s, 1, "0123456789", 10) == STATE_OK);
@@ -130,7 +143,7 @@ TEST(rewrite_replaces_atomically_and_keeps_epoch)
     CHECK(state_store_append(s, 11, "ccc", 3) == STATE_OK);
     state_store_close(s);
     memset(&sn, 0, sizeof sn);
-    CHECK(state_store_open(dir, collect, &sn, &s) == STATE_OK);
+    CHECK(state_store_open(dir, collect, &sn, 0, &s) == STATE_OK);
     CHECK(sn.n == 3 && sn.types[0] == 9 && sn.types[1] == 10 && sn.types[2] == 11);
     CHECK(state_store_meta(s)->epoch == epoch && state_store_meta(s)->generation == 1);
     state_store_close(s);
@@ -310,6 +323,7 @@ int main(void)
     RUN(store_roundtrip_and_checks);
     RUN(torn_tail_is_cut_and_later_appends_work);
     RUN(rewrite_replaces_atomically_and_keeps_epoch);
+    RUN(one_process_per_state_directory);
     RUN(service_state_survives_reopen);
     RUN(bad_state_refuses_logins_and_is_kept);
     RUN(results_expire_and_respect_caps);
