@@ -310,6 +310,30 @@ def failed_saves_use_nothing_up():
         set_fault("")
         check(F.get("/login").status == 503)
         check(os.path.getsize(os.path.join(d, "state.v1")) == size)
+        # a failed compaction leaves the journal as it was: everything still there
+        F.proc.kill()
+        F.proc.wait()
+        F.log.close()
+        set_fault("state_rewrite")
+        F.name = "state-faults-3"
+        F.start_service()
+        set_fault("")
+        check("state.rewrite_failed" in F.log_text() or os.path.getsize(os.path.join(d, "state.v1")) == size)
+        check(F.status()["ids_served"] == 1 and F.status()["state"]["ok"])
+        cookie, url = F.start_login()
+        check(F.get(F.authorize(url, "q1"), headers={"Cookie": cookie}).status == 409)
+        # a state that cannot be created: logins refused, never an unsaved set
+        F.proc.kill()
+        F.proc.wait()
+        F.log.close()
+        d2 = tempfile.mkdtemp(prefix="state-f2-", dir=OUT)
+        F.extra_env["SEALED_STATE_DIR"] = d2
+        set_fault("state_create")
+        F.name = "state-faults-4"
+        F.start_service()
+        set_fault("")
+        r = F.get("/login")
+        check(r.status == 503 and "input/output error" in r.text and "logins are refused" in r.text, r.status)
 
 
 try:
