@@ -687,7 +687,7 @@ json_t *app_status(struct app *a)
     const char *why = login_unavailable(a);
     json_t *s = json_pack(
         "{s:s, s:s, s:I, s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:s?, s:s?, s:{s:s?, s:s, s:i}, s:o,"
-        " s:s, s:b, s:{s:I, s:I, s:i, s:I}}",
+        " s:s, s:s, s:b, s:{s:I, s:I, s:i, s:I}}",
         "service", "sealed-login", "version", SERVICE_VERSION,
         "uptime_s", (json_int_t)(time(NULL) - a->started),
         "paypal_env", env_name(a->d.cfg->paypal_env),
