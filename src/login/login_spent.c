@@ -46,6 +46,16 @@ int login_spent_contains(const struct login_spent *s, const struct login_spent_e
     return 0;
 }
 
+int login_spent_has_room(const struct login_spent *s, uint64_t now)
+{
+    if (s->n < LOGIN_USED_STATES_MAX)
+        return 1;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].expires < now)
+            return 1;
+    return 0;
+}
+
 login_spent_result login_spent_insert(struct login_spent *s, const struct login_spent_entry *e, uint64_t now)
 {
     if (login_spent_contains(s, e, now))

@@ -19,6 +19,8 @@ void login_spent_free(struct login_spent *s);   /* NULL is fine */
 void login_spent_entry_of(const char *state, size_t len, uint64_t expires, struct login_spent_entry *out);
 /* 1 if e's hash is remembered (and not expired as of now). */
 int login_spent_contains(const struct login_spent *s, const struct login_spent_entry *e, uint64_t now);
+/* 1 if one more live entry fits (as of now). */
+int login_spent_has_room(const struct login_spent *s, uint64_t now);
 /* Remembers e unless already there; drops expired entries when full. */
 login_spent_result login_spent_insert(struct login_spent *s, const struct login_spent_entry *e, uint64_t now);
 /* Iterates the live entries: i starts at 0; NULL at the end. */

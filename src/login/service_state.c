@@ -339,6 +339,8 @@ ss_err service_state_spend_login(struct service_state *ss, const struct login_sp
         return SS_BROKEN;
     if (login_spent_contains(ss->spent, e, now))
         return SS_SEEN;
+    if (!login_spent_has_room(ss->spent, now))
+        return SS_FULL;   /* checked before saving: the file never holds more than a load accepts */
     if (ss->store) {
         uint8_t rec[24];
         memcpy(rec, e->h, 16);
@@ -346,9 +348,7 @@ ss_err service_state_spend_login(struct service_state *ss, const struct login_sp
         if (state_store_append(ss->store, R_SPENT, rec, sizeof rec))
             return SS_SAVE_FAILED;
     }
-    login_spent_result r = login_spent_insert(ss->spent, e, now);
-    if (r == LOGIN_SPENT_FULL)
-        return SS_FULL;   /* saved but not remembered: refusing is still safe (no PayPal call) */
+    login_spent_insert(ss->spent, e, now);   /* room was checked above */
     if (ss->store)
         maybe_compact(ss);
     return SS_OK;

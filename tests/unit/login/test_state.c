@@ -276,6 +276,7 @@ TEST(spent_states_are_bounded_and_expire)
     login_spent_entry_of("state-0", 7, 1000, &e);
     CHECK(login_spent_insert(s, &e, 500) == LOGIN_SPENT_SEEN);
     login_spent_entry_of("new", 3, 3000, &e);
+    CHECK(!login_spent_has_room(s, 500) && login_spent_has_room(s, 1500));
     CHECK(login_spent_insert(s, &e, 500) == LOGIN_SPENT_FULL);   /* full of live states: refuse */
     CHECK(login_spent_insert(s, &e, 1500) == LOGIN_SPENT_NEW);   /* half of them expired */
     CHECK(login_spent_contains(s, &e, 1500));
