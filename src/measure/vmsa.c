@@ -56,6 +56,10 @@ void vmsa_build(uint8_t page[MEASURE_PAGE], uint32_t eip, uint64_t sev_features,
         fcw = 0x37f;
         break;
     case VMSA_VMM_EC2:
+        /* EC2's hypervisor puts a fixed 0x600 in RDX whatever the vCPU model (sev-snp-measure
+         * 4a02bf0, 2026-04-28, from Amazon: it was 0 before, which no longer matched live
+         * reports); MXCSR and the x87 FCW stay 0, as they have been since 2024. */
+        rdx = 0x600;
         cs_flags = eip == VMSA_BSP_EIP ? 0x9a : 0x9b;
         ss_flags = 0x92;
         tr_flags = 0x83;

@@ -104,6 +104,78 @@ TEST(launch_api_matches_testdata)
     free(fw);
 }
 
+/* The API path of tests/measure/sev_snp_measure_vectors.json (printed by sev-snp-measure's own
+ * CLI at a pinned commit): every EC2 and GCE case, and QEMU's EPYC-v4 ones, SNP and SEV-ES. */
+static const char *vector_path(const char *upstream_path, char *buf, size_t cap)
+{
+    const char *fx = "tests/fixtures/";
+    if (strncmp(upstream_path, fx, strlen(fx)) != 0)
+        return upstream_path;
+    int n = snprintf(buf, cap, SNPDIR "fixtures/%s", upstream_path + strlen(fx));
+    return n > 0 && (size_t)n < cap ? buf : NULL;
+}
+
+TEST(launch_api_matches_upstream_vectors)
+{
+    json_error_t e;
+    json_t *doc = json_load_file("tests/measure/sev_snp_measure_vectors.json", 0, &e);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    size_t i, checked = 0, ec2 = 0, differ = 0;
+    json_t *c;
+    json_array_foreach(json_object_get(doc, "cases"), i, c) {
+        json_t *a = json_object_get(c, "args");
+        const char *mode = json_string_value(json_object_get(a, "mode"));
+        const char *vmm_s = json_string_value(json_object_get(a, "vmm_type"));
+        const char *type = json_string_value(json_object_get(a, "vcpu_type"));
+        const char *want = json_string_value(json_object_get(c, "expected"));
+        vmsa_vmm vmm;
+        if (!mode || !vmm_s || !want || strcmp(mode, "sev") == 0 || vmsa_vmm_from_name(vmm_s, &vmm))
+            continue;
+        if (vmm == VMSA_VMM_QEMU && (!type || strcmp(type, "EPYC-v4") != 0))
+            continue;
+        char fwbuf[256], kbuf[256], ibuf[256];
+        const char *fwp = vector_path(json_string_value(json_object_get(a, "ovmf")), fwbuf, sizeof(fwbuf));
+        const char *k = json_string_value(json_object_get(a, "kernel"));
+        const char *ini = json_string_value(json_object_get(a, "initrd"));
+        size_t len;
+        uint8_t *fw = fwp ? test_read_file(fwp, &len) : NULL;
+        CHECK(fw != NULL);
+        if (!fw) break;
+        sev_hashes h;
+        launch_params p = { .mode = strcmp(mode, "snp") == 0 ? LAUNCH_SNP : LAUNCH_SEV_ES, .ovmf = fw,
+                            .ovmf_len = len, .vcpus = (unsigned)json_integer_value(json_object_get(a, "vcpus")),
+                            .vmm = vmm, .guest_features = 1 };
+        if (type)
+            CHECK(vmsa_vcpu_sig_from_name(type, &p.vcpu_sig) == 0);
+        const char *gf = json_string_value(json_object_get(a, "guest_features"));
+        if (gf)
+            p.guest_features = strtoull(gf, NULL, 16);
+        uint8_t seed[SNP_LD_LEN];
+        const char *oh = json_string_value(json_object_get(a, "snp_ovmf_hash"));
+        if (oh) {
+            CHECK(unhex(oh, seed, sizeof(seed)) == SNP_LD_LEN);
+            p.ovmf_hash = seed;
+        }
+        if (k) {
+            CHECK(sev_hashes_compute(vector_path(k, kbuf, sizeof(kbuf)),
+                                     ini ? vector_path(ini, ibuf, sizeof(ibuf)) : NULL,
+                                     json_string_value(json_object_get(a, "append")), &h) == MEASURE_OK);
+            p.hashes = &h;
+        }
+        launch_result r;
+        CHECK(launch_digest(&p, &r) == MEASURE_OK);
+        if (!hex_eq(r.digest, r.digest_len, want) && ++differ <= 5)
+            fprintf(stderr, "  %s differs from upstream\n", json_string_value(json_object_get(c, "name")));
+        checked++;
+        ec2 += vmm == VMSA_VMM_EC2;
+        free(fw);
+    }
+    CHECK(differ == 0);
+    CHECK(checked > 100 && ec2 > 50);
+    json_decref(doc);
+}
+
 TEST(vcpu_signatures)
 {
     /* cases.json cpu_sig.tests and table */
@@ -135,12 +207,26 @@ TEST(vmsa_fields)
     CHECK(page[0x310] == 0x12 && page[0x311] == 0x0f && page[0x312] == 0x80);  /* RDX */
     CHECK(page[0x3b0] == 0x21);                       /* SEV_FEATURES */
     CHECK(page[0x408] == 0x80 && page[0x409] == 0x1f); /* MXCSR */
+    /* EC2: RDX is a fixed 0x600 since sev-snp-measure 4a02bf0 (2026; it was 0), whatever the
+     * vCPU signature; MXCSR and the x87 FCW stay 0. CS is 0x9a on the boot CPU, 0x9b on the APs. */
     vmsa_build(page, VMSA_BSP_EIP, 1, 0x800f12, VMSA_VMM_EC2);
     CHECK(page[0x10 + 2] == 0x9a && page[0x20 + 2] == 0x92 && page[0x90 + 2] == 0x83);
-    CHECK(page[0x310] == 0 && page[0x408] == 0);
+    CHECK(page[0x310] == 0x00 && page[0x311] == 0x06 && page[0x312] == 0 && page[0x313] == 0);
+    CHECK(page[0x408] == 0 && page[0x409] == 0 && page[0x410] == 0 && page[0x411] == 0);
+    CHECK(page[0x268] == 0x06 && page[0x269] == 0x04 && page[0x26a] == 0x07); /* default PAT */
+    uint8_t other[MEASURE_PAGE];
+    vmsa_build(other, VMSA_BSP_EIP, 1, 0xb00f00, VMSA_VMM_EC2);
+    CHECK(memcmp(page, other, MEASURE_PAGE) == 0);
+    vmsa_build(page, 0x80b004, 1, 0x800f12, VMSA_VMM_EC2);
+    CHECK(page[0x10 + 2] == 0x9b && page[0x311] == 0x06);
+    vmsa_build(page, 0x80b004, 0x21, 0x800f12, VMSA_VMM_QEMU);
+    CHECK(page[0x410] == 0x7f && page[0x411] == 0x03);  /* x87 FCW on QEMU */
     vmsa_build(page, VMSA_BSP_EIP, 1, 0x800f12, VMSA_VMM_GCE);
     CHECK(page[0x310] == 0x00 && page[0x311] == 0x06); /* RDX = 0x600 */
     CHECK(page[0x268] == 0x06 && page[0x269] == 0x01 && page[0x26a] == 0x07 && page[0x26b] == 0);
+    CHECK(page[0x408] == 0 && page[0x410] == 0);
+    vmsa_build(other, VMSA_BSP_EIP, 1, 0xa10f10, VMSA_VMM_GCE);
+    CHECK(memcmp(page, other, MEASURE_PAGE) == 0);
     vmsa_vmm v;
     CHECK(vmsa_vmm_from_name("QEMU", &v) == 0 && v == VMSA_VMM_QEMU);
     CHECK(vmsa_vmm_from_name("gce", &v) == 0 && v == VMSA_VMM_GCE);
@@ -385,6 +471,7 @@ int main(void)
     RUN(ovmf_amdsev_layout);
     RUN(snp_ovmf_hash_published_vector);
     RUN(launch_api_matches_testdata);
+    RUN(launch_api_matches_upstream_vectors);
     RUN(vcpu_signatures);
     RUN(vmsa_fields);
     RUN(sev_hashes_layout);
