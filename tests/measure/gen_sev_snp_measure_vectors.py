@@ -8,6 +8,8 @@ checkout of the pinned commit, and records what that prints.
 
     git --git-dir=MIRROR archive 8f2b337e38bc83f87cd30f3253cdfe8e3e12cc3a | tar -x -C DIR
     python3 tests/measure/gen_sev_snp_measure_vectors.py --upstream DIR [--out FILE]
+or, the same in one step:
+    python3 tests/measure/gen_sev_snp_measure_vectors.py --git-dir MIRROR [--commit SHA]
 
 Upstream needs only the Python standard library for these modes (its `cryptography` import is in
 id_block.py, which the measurement CLI does not load). Each command runs with cwd = DIR, so the
@@ -20,8 +22,10 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 COMMIT = "8f2b337e38bc83f87cd30f3253cdfe8e3e12cc3a"
 AMD = "tests/fixtures/ovmf_AmdSev_suffix.bin"
@@ -115,11 +119,20 @@ def argv_for(a, ovmf_hash):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--upstream", required=True, help="checkout of sev-snp-measure at " + COMMIT)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--upstream", help="a checkout (git archive) of sev-snp-measure at --commit")
+    src.add_argument("--git-dir", help="a clone of sev-snp-measure: --commit is archived from it")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "sev_snp_measure_vectors.json"))
-    ap.add_argument("--commit", default=COMMIT, help="the commit the checkout holds (recorded)")
+    ap.add_argument("--commit", default=COMMIT, help="the upstream commit (recorded)")
     args = ap.parse_args()
     up = args.upstream
+    if args.git_dir:
+        args.commit = subprocess.run(["git", "--git-dir", args.git_dir, "rev-parse", args.commit + "^{commit}"],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+        up = tempfile.mkdtemp(prefix="sev-snp-measure-")
+        tar = subprocess.run(["git", "--git-dir", args.git_dir, "archive", args.commit],
+                             capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", up], input=tar, check=True)
 
     def sh(v):
         return subprocess.run(v, cwd=up, capture_output=True, text=True, timeout=120)
@@ -160,6 +173,8 @@ def main():
         "cases": vectors,
     }
     write_doc(doc, args.out)
+    if args.git_dir:
+        shutil.rmtree(up)
     print(f"{len(vectors)} cases -> {args.out}")
 
 
