@@ -20,6 +20,7 @@ import shlex
 import subprocess
 import sys
 import tarfile
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from tap import case, check, done  # noqa: E402
@@ -29,7 +30,6 @@ BIN = os.path.join(ROOT, "build", "sealed-measure")
 DATA = os.path.join(ROOT, "..", "shared", "testdata", "snp-measure-sev-snp-measure", "fixtures")
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sev_snp_measure_vectors.json")
 MIRROR = os.environ.get("SEV_SNP_MEASURE_GIT", "/work/.mirror/virtee+sev-snp-measure/repo")
-OUT = os.environ.get("SEALED_TEST_OUT", "/tmp")
 
 with open(VECTORS) as _f:
     DOC = json.load(_f)
@@ -144,19 +144,23 @@ def ec2_vectors_are_the_2026_ones():
     check(bsp_vmsa[0] != bsp_vmsa[1], "guest features must reach the VMSA")
 
 
-def upstream_checkout(commit):
-    """git archive of commit from the mirror into OUT; None when there is no mirror or commit."""
+# Only what the CLI runs and the fixtures its command lines name: never upstream's own test_*.py,
+# which tests/run.sh would otherwise find and run.
+UPSTREAM_PATHS = ["sev-snp-measure.py", "sevsnpmeasure", "tests/fixtures"]
+
+
+def upstream_checkout(commit, dest):
+    """git archive of commit's UPSTREAM_PATHS from the mirror into dest; False when there is no
+    mirror or no such commit."""
     if not os.path.isdir(MIRROR):
-        return None
-    dest = os.path.join(OUT, f"sev-snp-measure-{commit[:12]}")
-    if not os.path.exists(os.path.join(dest, "sev-snp-measure.py")):
-        p = subprocess.run(["git", "--git-dir", MIRROR, "archive", commit], capture_output=True, timeout=120)
-        if p.returncode != 0:
-            return None
-        os.makedirs(dest, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(p.stdout)) as t:
-            t.extractall(dest, filter="data")
-    return dest
+        return False
+    p = subprocess.run(["git", "--git-dir", MIRROR, "archive", commit] + UPSTREAM_PATHS,
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        return False
+    with tarfile.open(fileobj=io.BytesIO(p.stdout)) as t:
+        t.extractall(dest, filter="data")
+    return True
 
 
 def run_upstream(checkout, cases):
@@ -200,17 +204,18 @@ def compare(results, cases):
 
 @case
 def vectors_rederived_from_upstream_when_mirror_present():
-    checkout = upstream_checkout(DOC["commit"])
-    if checkout is None:
-        print(f"# skipped: no mirror of sev-snp-measure with {DOC['commit']} at {MIRROR}")
-        return
-    bad = compare(run_upstream(checkout, DOC["cases"]), DOC["cases"])
+    with tempfile.TemporaryDirectory(prefix="sev-snp-measure-") as pinned:
+        if not upstream_checkout(DOC["commit"], pinned):
+            print(f"# skipped: no mirror of sev-snp-measure with {DOC['commit']} at {MIRROR}")
+            return
+        bad = compare(run_upstream(pinned, DOC["cases"]), DOC["cases"])
     check(not bad, f"upstream {DOC['commit'][:12]} disagrees with the committed vectors: {bad[:10]}")
     head = subprocess.run(["git", "--git-dir", MIRROR, "rev-parse", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
     if head and head != DOC["commit"]:
-        newest = upstream_checkout(head)
-        moved = compare(run_upstream(newest, DOC["cases"]), DOC["cases"]) if newest else ["?"]
+        with tempfile.TemporaryDirectory(prefix="sev-snp-measure-") as newest:
+            moved = (compare(run_upstream(newest, DOC["cases"]), DOC["cases"])
+                     if upstream_checkout(head, newest) else ["?"])
         print(f"# note: the mirror's newest commit {head[:12]} differs from the pinned one; "
               f"{len(moved)} case(s) give other values there: {moved[:10]}")
 
