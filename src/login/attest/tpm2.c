@@ -109,7 +109,7 @@ static tpm2w_err load_ak(struct tpm2_state *s)
 {
     uint8_t pub[sizeof s->ak_public];
     size_t pl;
-    tpm2w_err e = tpm2w_create_primary(s->conn, TPM2W_RH_ENDORSEMENT, s->ak_tmpl, s->ak_tmpl_len,
+    tpm2w_err e = tpm2w_create_primary(s->conn, TPM2_RH_ENDORSEMENT, s->ak_tmpl, s->ak_tmpl_len,
                                        &s->ak_handle, pub, sizeof pub, &pl);
     if (e)
         return e;
@@ -222,8 +222,9 @@ static int tpm2_probe(const struct config *cfg, void **state)
                 werr(e), tpm2w_last_rc(s->conn));
         goto fail;
     }
-    if ((e = tpm2w_public_to_pkey(s->ak_public, s->ak_public_len, &s->ak_key)) != TPM2W_OK) {
-        log_warn("attest.provider", "provider=tpm2 reason=\"AK public area: %s\"", werr(e));
+    tpm2_err pe = tpm2_public_to_pkey(s->ak_public, s->ak_public_len, &s->ak_key);
+    if (pe != TPM2_OK) {
+        log_warn("attest.provider", "provider=tpm2 reason=\"AK public area: %s\"", tpm2_strerror(pe));
         goto fail;
     }
     if (!(s->ak_pub_pem = pkey_pem_json(s->ak_key)))
@@ -260,18 +261,22 @@ static tpm2w_err quote_once(struct tpm2_state *s, const uint8_t qual[32], uint8_
         snprintf(err, errlen, "TPM2_Quote: %s (rc 0x%x)", werr(e), tpm2w_last_rc(s->conn));
         return e;
     }
-    struct tpm2w_quote_info qi;
-    if ((e = tpm2w_parse_quote(attest, *alen, &qi)) != TPM2W_OK) {
-        snprintf(err, errlen, "quote: %s", werr(e));
+    struct tpm2_quote qi;
+    struct tpm2_signature si;
+    tpm2_err pe;
+    if ((pe = tpm2_quote_parse(attest, *alen, &qi)) != TPM2_OK) {
+        snprintf(err, errlen, "quote: %s", tpm2_strerror(pe));
         return TPM2W_ERR_PROTO;
     }
-    if (qi.extra_len != 32 || memcmp(qi.extra, qual, 32) != 0 || qi.pcr_hash != TPM2W_ALG_SHA256 ||
-        qi.pcr_mask != PCR_MASK || qi.pcr_digest_len != 32) {
+    if (qi.extra_data_len != 32 || memcmp(qi.extra_data, qual, 32) != 0 || qi.nsel != 1 ||
+        qi.sel[0].hash != TPM2_ALG_SHA256 || tpm2_pcr_selection_mask(&qi.sel[0]) != PCR_MASK ||
+        qi.pcr_digest_len != 32) {
         snprintf(err, errlen, "quote does not cover what was asked");
         return TPM2W_ERR_PROTO;
     }
-    if (tpm2w_verify_signature(s->ak_key, attest, *alen, sig, *slen) != TPM2W_OK) {
-        snprintf(err, errlen, "quote signature does not verify with the AK");
+    if ((pe = tpm2_signature_parse(sig, *slen, &si)) != TPM2_OK ||
+        (pe = tpm2_signature_verify(s->ak_key, &si, attest, *alen)) != TPM2_OK) {
+        snprintf(err, errlen, "quote signature does not verify with the AK: %s", tpm2_strerror(pe));
         return TPM2W_ERR_PROTO;
     }
     uint8_t d[32];
