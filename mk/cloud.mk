@@ -8,7 +8,7 @@ $(CLOUD_DRIVER): tests/cloud/cloud_driver.c $(BUILD)/liblogin.a $(BUILD)/libcomm
 # libFuzzer (clang) on the cloud wire parsers; tests/cloud/test_fuzz_cloud.sh runs it ~20 s in
 # `make test`, `make fuzz-cloud [FUZZ_SECONDS=300]` longer.
 CLOUD_FUZZ_SRC := src/login/cloud/oci_metadata.c src/login/cloud/oci_federation.c src/login/cloud/oci_vault.c \
-                  src/login/cloud/oci_notify.c src/login/cloud/gcp.c src/common/oci_sign.c src/common/codec.c
+                  src/login/cloud/oci_notify.c src/login/cloud/gcp.c src/common/oci_sign.c src/common/dynbuf.c src/common/codec.c
 .PHONY: fuzz-cloud fuzz-cloud-bins
 fuzz-cloud-bins: $(BUILD)/fuzz/cloud_wire
 $(BUILD)/fuzz/cloud_wire: tests/cloud/fuzz/fuzz_cloud_wire.c $(CLOUD_FUZZ_SRC) $(wildcard src/login/cloud/*.h)

@@ -145,7 +145,7 @@ static void send_html(struct http_exchange *x, int status, struct html *h, const
         static const char oom[] = "503 Service Unavailable: out of memory\n";
         http_respond(x, 503, "text/plain; charset=utf-8", NULL, oom, sizeof oom - 1);
     } else {
-        http_respond(x, status, "text/html; charset=utf-8", hdrs, h->buf, h->len);
+        http_respond(x, status, "text/html; charset=utf-8", hdrs, h->b.p, h->b.len);
     }
     html_free(h);
 }

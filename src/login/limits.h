@@ -24,6 +24,7 @@
 #define LIMIT_LINGER_BYTES           (256 * 1024) /* ... or this many bytes, then close */
 #define LIMIT_FD_RESERVE             128    /* descriptors kept for outbound calls, files, listeners */
 #define LIMIT_COOKIE_BYTES           1024   /* our login cookie */
+#define LIMIT_PAGE_BYTES             (4 * 1024 * 1024) /* one rendered HTML page (a result page escapes the JWS) */
 
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000
