@@ -1,12 +1,12 @@
 /* instance_principal: sealed-oci-request's --instance-principal: the same federation the service
- * does (login/cloud's wire code), blocking, for an operator on an ordinary OCI instance in the
+ * does (common/oci's wire code, the very parsers the service runs), blocking, for an operator on an ordinary OCI instance in the
  * sealed VM's dynamic group to check the IAM policies before deploying. Holds the instance key
  * only while signing the federation request; prints nothing secret. */
 #include "oci-request/instance_principal.h"
 #include "common/dynbuf.h"
 #include "common/oci_sign.h"
-#include "login/cloud/oci.h"
-#include "login/limits.h"
+#include "common/oci.h"
+#include "common/cloud_wire.h"
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>

@@ -3,8 +3,8 @@
  * output, not only "no crash": a parsed region is a plain host label, a decoded secret is shorter
  * than its base64, a CRC-checked payload matches its CRC, tokens hold no control characters, error
  * texts are NUL-terminated within their buffers and printable. */
-#include "login/cloud/gcp.h"
-#include "login/cloud/oci.h"
+#include "common/gcp.h"
+#include "common/oci.h"
 #include "common/oci_sign.h"
 #include <assert.h>
 #include <stdlib.h>
