@@ -1,4 +1,4 @@
-/* libFuzzer target for the cloud wire parsers (login/cloud/oci_*.c, gcp.c) and OCI date parsing.
+/* libFuzzer target for the cloud wire parsers (common/oci_*.c, common/gcp.c) and OCI date parsing.
  * The first byte picks the parser; the rest is the peer's answer. Asserts properties of the
  * output, not only "no crash": a parsed region is a plain host label, a decoded secret is shorter
  * than its base64, a CRC-checked payload matches its CRC, tokens hold no control characters, error
