@@ -114,5 +114,4 @@
 #define CLOUD_SECRET_FAIL_NOTIFY     3      /* failed secret fetches before "secret fetch failing" */
 #define CLOUD_DAILY_INTERVAL_S       86400
 #define CLOUD_MAX_CLOCK_OFFSET_S     (7 * 86400) /* a larger server-clock correction is refused */
-#define CLOUD_CERT_WATCH_MS          2000   /* main.c: certificate issued/failing -> notification */
 #endif
