@@ -673,6 +673,17 @@ unsigned app_drain(struct app *a)
     return a->nflows;
 }
 
+char *app_daily_counts(void *app)
+{
+    struct app *a = app;
+    char *out = malloc(256);
+    if (out)
+        snprintf(out, 256, "results=%lld replays_refused=%lld failures=%lld ids_served=%lld uptime_s=%lld",
+                 (long long)a->results, (long long)a->replays, (long long)a->failures,
+                 (long long)idset_count(a->d.ids), (long long)(time(NULL) - a->started));
+    return out;
+}
+
 json_t *app_status(struct app *a)
 {
     struct http_server_stats hs;

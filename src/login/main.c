@@ -202,22 +202,6 @@ static void on_cloud_ready(void *arg)
     app_set_unavailable_reason(cc->app, NULL);
 }
 
-/* Daily counts for the notification topic: numbers only. */
-static char *daily_counts(void *arg)
-{
-    json_t *s = app_status(arg);
-    char *out = malloc(256);
-    if (out)
-        snprintf(out, 256, "results=%lld replays_refused=%lld failures=%lld ids_served=%lld uptime_s=%lld",
-                 (long long)json_integer_value(json_object_get(s, "results")),
-                 (long long)json_integer_value(json_object_get(s, "replays_refused")),
-                 (long long)json_integer_value(json_object_get(s, "failures")),
-                 (long long)json_integer_value(json_object_get(s, "ids_served")),
-                 (long long)json_integer_value(json_object_get(s, "uptime_s")));
-    json_decref(s);
-    return out;
-}
-
 /* Raises the descriptor limit to its hard maximum and returns how many visitor connections fit
  * beside LIMIT_FD_RESERVE descriptors for PayPal, ACME, the cloud and the listeners. */
 static unsigned connection_budget(void)
@@ -325,7 +309,7 @@ int main(int argc, char **argv)
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
-    cloud_set_daily_summary(cloud, daily_counts, app);
+    cloud_set_daily_summary(cloud, app_daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;
     if (!cloud_is_ready(cloud))
