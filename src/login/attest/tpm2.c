@@ -57,7 +57,6 @@ struct tpm2_state {
     json_t   *ek_cert_pem;
     char      ak_root[128];      /* the pinned vendor root the AK certificate chains to, or "" */
     uint32_t  manufacturer;
-    struct attest_util_stats stats;
 };
 
 static const char *werr(tpm2w_err e)
@@ -86,7 +85,6 @@ static void tpm2_free(void *arg)
     json_decref(s->ak_pub_pem);
     json_decref(s->ak_cert_pem);
     json_decref(s->ek_cert_pem);
-    pthread_mutex_destroy(&s->stats.mu);
     free(s->spec);
     free(s->eventlog_path);
     free(s);
@@ -199,7 +197,6 @@ static int tpm2_probe(const struct config *cfg, void **state)
     struct tpm2_state *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    attest_util_stats_init(&s->stats);
     if (!(s->spec = strdup(spec)) || !(s->eventlog_path = strdup(log)))
         goto fail;
     tpm2w_err e = tpm2w_open(spec, &s->conn);
@@ -312,7 +309,6 @@ static tpm2w_err reconnect(struct tpm2_state *s)
 static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out, char *err, size_t errlen)
 {
     struct tpm2_state *s = arg;
-    double t0 = attest_util_now_ms();
     uint8_t qual[32], pcrs[24][32];
     uint8_t *attest = malloc(ATTEST_TPM_BUF_MAX), *sig = malloc(ATTEST_TPM_BUF_MAX);
     uint8_t *log = NULL, *ima = NULL;
@@ -394,7 +390,6 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
 nomem:
     snprintf(err, errlen, "out of memory");
 done:
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     json_decref(ev);
     json_decref(pcrobj);
     free(attest);
@@ -422,7 +417,6 @@ static json_t *tpm2_status(void *arg)
     json_object_set_new(o, "ak_cert", json_boolean(s->ak_cert_pem != NULL));
     json_object_set_new(o, "ak_root", s->ak_root[0] ? json_string(s->ak_root) : json_null());
     json_object_set_new(o, "ek_cert", json_boolean(s->ek_cert_pem != NULL));
-    attest_util_stats_json(&s->stats, o);
     return o;
 }
 
