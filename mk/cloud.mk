@@ -6,7 +6,7 @@ $(CLOUD_DRIVER): tests/cloud/cloud_driver.c $(BUILD)/liblogin.a $(BUILD)/libcomm
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblogin.a $(BUILD)/libcommon.a $(LDLIBS)
 
 # libFuzzer (clang) on the cloud wire parsers; tests/cloud/test_fuzz_cloud.sh runs it ~20 s in
-# `make test`, `make fuzz-cloud [FUZZ_SECONDS=300]` longer.
+# `make test`, `make fuzz-cloud [FUZZ_SECONDS=N]` longer.
 CLOUD_FUZZ_SRC := $(addprefix src/common/,oci_metadata.c oci_federation.c oci_vault.c oci_notify.c gcp.c cloud_wire.c \
                     oci_sign.c dynbuf.c codec.c)
 .PHONY: fuzz-cloud fuzz-cloud-bins
@@ -17,7 +17,7 @@ $(BUILD)/fuzz/cloud_wire: tests/cloud/fuzz/fuzz_cloud_wire.c $(CLOUD_FUZZ_SRC) $
 	    -o $@ $< $(CLOUD_FUZZ_SRC) $(shell pkg-config --cflags --libs jansson libcrypto)
 fuzz-cloud: fuzz-cloud-bins
 	mkdir -p $(BUILD)/fuzz/corpus_cloud_wire
-	$(BUILD)/fuzz/cloud_wire -max_total_time=$${FUZZ_SECONDS:-300} -max_len=8192 \
+	$(BUILD)/fuzz/cloud_wire -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    $(BUILD)/fuzz/corpus_cloud_wire tests/cloud/fuzz/corpus
 
 # Allocation-failure sweep (tests/cloud/test_alloc_sweep.sh): the cloud wire code and oci_sign

@@ -4,7 +4,6 @@
 #   make ovmf-amdsev                      edk2 AmdSevX64 firmware from Debian's pinned edk2 source
 #   make measure-manifest KERNEL=... INITRD=... APPEND=...
 #                                         expected measurements for build-manifest.json
-FUZZ_SECONDS  ?= 60
 MEASURE_FUZZ  := tpm_eventlog ovmf pe
 MEASURE_FUZZ_SRC_tpm_eventlog := src/common/tpm_eventlog.c
 MEASURE_FUZZ_SRC_ovmf := src/measure/launch.c src/measure/ovmf.c src/measure/sev_hashes.c \
