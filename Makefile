@@ -1,11 +1,13 @@
 # sealed-login build. Every src/<name>/main.c becomes build/sealed-<name>; the other .c files
 # under src/<name>/ form build/lib<name>.a, linked with build/libcommon.a (src/common/).
-# Unit tests tests/unit/<name>/test_*.c link the same libraries. Extra rules: mk/*.mk.
+# Unit tests tests/unit/<name>/**/test_*.c (mirroring src/<name>/) link the same libraries. Extra rules: mk/*.mk.
 
 BUILD   ?= build
 CC      ?= cc
 PKGS    := libevent libevent_openssl libcurl jansson libssl libcrypto
 OPT     ?= -O2
+# How long each libFuzzer target runs in the fuzz-* targets (mk/*.mk); the one default for all.
+FUZZ_SECONDS ?= 60
 CFLAGS  += $(OPT) -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -ffile-prefix-map=$(CURDIR)=. -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -59,7 +61,7 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # ---- unit tests --------------------------------------------------------------------------
-UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
+UNIT_SRC  := $(shell find tests/unit -name 'test_*.c' | LC_ALL=C sort)
 UNIT_BINS := $(UNIT_SRC:%.c=$(BUILD)/%)
 unit-bins: $(UNIT_BINS)
 .PHONY: unit-bins

@@ -1,7 +1,7 @@
-/* libFuzzer target: TPMS_ATTEST (quote) and TPMT_SIGNATURE decoding (verify/tpm_attest). Property:
+/* libFuzzer target: TPMS_ATTEST (quote) and TPMT_SIGNATURE decoding (common/tpm2_struct). Property:
  * whatever parses re-encodes to exactly the input (the parsers accept one canonical structure and
  * no trailing bytes), and every borrowed pointer lies inside the input. */
-#include "verify/tpm_attest.h"
+#include "common/tpm2_struct.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +32,8 @@ static void inside(const uint8_t *p, size_t len, const uint8_t *d, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct tpm_quote q;
-    if (tpm_attest_parse_quote(data, size, &q) == TPM_ATTEST_OK) {
+    struct tpm2_quote q;
+    if (tpm2_quote_parse(data, size, &q) == TPM2_OK) {
         inside(q.qualified_signer, q.qualified_signer_len, data, size);
         inside(q.extra_data, q.extra_data_len, data, size);
         inside(q.pcr_digest, q.pcr_digest_len, data, size);
@@ -60,12 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n != size || memcmp(out, data, size))
             abort();
     }
-    struct tpm_signature s;
-    if (tpm_attest_parse_signature(data, size, &s) == TPM_ATTEST_OK) {
+    struct tpm2_signature s;
+    if (tpm2_signature_parse(data, size, &s) == TPM2_OK) {
         n = 0;
         be(s.sig_alg, 2);
         be(s.hash_alg, 2);
-        if (s.sig_alg == TPM_ALG_ECDSA) {
+        if (s.sig_alg == TPM2_ALG_ECDSA) {
             inside(s.r, s.r_len, data, size);
             inside(s.s, s.s_len, data, size);
             be(s.r_len, 2);

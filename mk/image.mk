@@ -63,5 +63,5 @@ $(BUILD)/fuzz/init_parse: tests/init/fuzz/fuzz_init_parse.c $(INIT_FUZZ_SRC) src
 	    -o $@ $< $(INIT_FUZZ_SRC)
 fuzz-init: fuzz-init-bins
 	mkdir -p $(BUILD)/fuzz/corpus_init_parse
-	$(BUILD)/fuzz/init_parse -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 \
+	$(BUILD)/fuzz/init_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    $(BUILD)/fuzz/corpus_init_parse tests/init/fuzz/corpus/init_parse

@@ -1,7 +1,6 @@
 # login extras: libFuzzer targets for the service's parsers (clang, ASan + UBSan).
 #   make fuzz-login [FUZZ_SECONDS=60]
 LOGIN_FUZZ := http_parse state
-FUZZ_SECONDS ?= 60
 .PHONY: fuzz-login fuzz-login-bins
 fuzz-login-bins: $(LOGIN_FUZZ:%=$(BUILD)/fuzz/login_%)
 $(BUILD)/fuzz/login_http_parse: tests/login/fuzz/fuzz_http_parse.c src/login/http_parse.c src/common/codec.c

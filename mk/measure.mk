@@ -4,13 +4,13 @@
 #   make ovmf-amdsev                      edk2 AmdSevX64 firmware from Debian's pinned edk2 source
 #   make measure-manifest KERNEL=... INITRD=... APPEND=...
 #                                         expected measurements for build-manifest.json
-FUZZ_SECONDS  ?= 60
 MEASURE_FUZZ  := tpm_eventlog ovmf pe
 MEASURE_FUZZ_SRC_tpm_eventlog := src/common/tpm_eventlog.c
 MEASURE_FUZZ_SRC_ovmf := src/measure/launch.c src/measure/ovmf.c src/measure/sev_hashes.c \
-                         src/measure/snp_gctx.c src/measure/vmsa.c src/measure/measure.c
+                         src/measure/snp_gctx.c src/measure/vmsa.c src/measure/measure.c \
+                         src/common/file.c src/common/dynbuf.c
 MEASURE_FUZZ_SRC_pe   := src/measure/pe_hash.c src/measure/pcr_predict.c src/measure/measure.c \
-                         src/common/tpm_eventlog.c
+                         src/common/tpm_eventlog.c src/common/file.c src/common/dynbuf.c
 MEASURE_FUZZ_SEEDS_tpm_eventlog := ../shared/testdata/tpm-eventlogs-go-eventlog/tpm
 MEASURE_FUZZ_SEEDS_ovmf := ../shared/testdata/snp-measure-sev-snp-measure/fixtures
 MEASURE_FUZZ_SEEDS_pe   :=

@@ -1,6 +1,6 @@
 # sealed-verify extras: the test evidence generator (tests/verify/testgen.c), and libFuzzer targets
 # (fuzz/fuzz_*.c, clang -fsanitize=fuzzer,address,undefined). `make fuzz` runs each target for
-# FUZZ_SECONDS (default 300); tests/verify/test_fuzz.sh runs each for about 20 s in `make test`.
+# FUZZ_SECONDS (default 60, set in the Makefile); tests/verify/test_fuzz.sh runs each for about 20 s in `make test`.
 
 all: $(BUILD)/tests/verify/testgen
 
@@ -9,13 +9,13 @@ $(BUILD)/tests/verify/testgen: tests/verify/testgen.c $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDLIBS)
 
 FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 300
 FUZZ_FLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(shell pkg-config --cflags jansson libssl libcrypto 2>/dev/null)
 FUZZ_LIBS     = $(shell pkg-config --libs jansson libssl libcrypto 2>/dev/null)
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 # the fuzzed code is compiled with the fuzzer's instrumentation, not taken from libcommon/libverify
-FUZZ_SRC      = $(addprefix src/common/,codec.c jose.c binding.c snp_report.c amd_roots.c gcp_vtpm_roots.c gce_instance_ext.c tpm_ak_root.c trust.c tpm_eventlog.c) \
+FUZZ_SRC      = $(addprefix src/common/,codec.c jose.c binding.c snp_report.c amd_roots.c gcp_vtpm_roots.c gce_instance_ext.c \
+                                 tpm_ak_root.c trust.c tpm_eventlog.c tpm2_struct.c file.c dynbuf.c) \
                 $(filter-out src/verify/main.c,$(wildcard src/verify/*.c))
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)

@@ -2,6 +2,7 @@
  * Byte-exact against OCI's published test vectors (tests/unit/common/test_oci_sign.c). Touches no
  * network and no file; the key stays the caller's. */
 #include "common/oci_sign.h"
+#include "common/dynbuf.h"
 #include "common/codec.h"
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -117,35 +118,9 @@ static oci_sign_err split_url(const char *url, const char **host, size_t *host_l
     return OCI_SIGN_OK;
 }
 
-/* A growable string. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->failed = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+/* The signing string and the header list are ours, built from a request the caller sized:
+ * this cap only keeps a runaway target from growing them without bound. */
+#define OCI_SIGN_MAX_STRING (64 * 1024)
 
 static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *dup_printf(const char *fmt, ...)
@@ -225,7 +200,7 @@ oci_sign_err oci_sign_request(EVP_PKEY *key, const char *key_id, const struct oc
                               struct oci_sign_result *out)
 {
     oci_sign_err rc;
-    struct sbuf ss = {0}, names = {0};
+    struct dynbuf ss, names;
     char date[OCI_SIGN_DATE_LEN + 1];
     char body_sha[CODEC_B64_LEN(32)];
     char clen[24];
@@ -233,6 +208,8 @@ oci_sign_err oci_sign_request(EVP_PKEY *key, const char *key_id, const struct oc
     size_t host_len, target_len;
     int nh = 0;
 
+    dynbuf_init(&ss, OCI_SIGN_MAX_STRING, 0);
+    dynbuf_init(&names, OCI_SIGN_MAX_STRING, 0);
     memset(out, 0, sizeof *out);
     if (!req->method || !key_id || !*key_id || strnlen(key_id, OCI_SIGN_MAX_KEY_ID + 1) > OCI_SIGN_MAX_KEY_ID ||
         strchr(key_id, '"'))
@@ -263,41 +240,39 @@ oci_sign_err oci_sign_request(EVP_PKEY *key, const char *key_id, const struct oc
     }
 
     /* date */
-    sb_str(&ss, "date: ");
-    sb_str(&ss, date);
-    sb_str(&names, "date");
+    dynbuf_addstr(&ss, "date: ");
+    dynbuf_addstr(&ss, date);
+    dynbuf_addstr(&names, "date");
     /* (request-target): lower-case method, space, path and query as sent */
-    sb_str(&ss, "\n(request-target): ");
+    dynbuf_addstr(&ss, "\n(request-target): ");
     for (const char *m = req->method; *m; m++) {
         char c = (*m >= 'A' && *m <= 'Z') ? (char)(*m + 32) : *m;
-        sb_add(&ss, &c, 1);
+        dynbuf_add(&ss, &c, 1);
     }
-    sb_str(&ss, " ");
+    dynbuf_addstr(&ss, " ");
     if (target_len == 0 || target[0] != '/')
-        sb_str(&ss, "/");
-    sb_add(&ss, target, target_len);
-    sb_str(&names, " (request-target)");
+        dynbuf_addstr(&ss, "/");
+    dynbuf_add(&ss, target, target_len);
+    dynbuf_addstr(&names, " (request-target)");
     if (req->which != OCI_SIGN_HEADERS_FEDERATION) {
-        sb_str(&ss, "\nhost: ");
-        sb_add(&ss, host, host_len);
-        sb_str(&names, " host");
+        dynbuf_addstr(&ss, "\nhost: ");
+        dynbuf_add(&ss, host, host_len);
+        dynbuf_addstr(&names, " host");
     }
     if (body) {
-        sb_str(&ss, "\ncontent-length: ");
-        sb_str(&ss, clen);
-        sb_str(&ss, "\ncontent-type: ");
-        sb_str(&ss, ctype);
-        sb_str(&ss, "\nx-content-sha256: ");
-        sb_str(&ss, body_sha);
-        sb_str(&names, " content-length content-type x-content-sha256");
+        dynbuf_addstr(&ss, "\ncontent-length: ");
+        dynbuf_addstr(&ss, clen);
+        dynbuf_addstr(&ss, "\ncontent-type: ");
+        dynbuf_addstr(&ss, ctype);
+        dynbuf_addstr(&ss, "\nx-content-sha256: ");
+        dynbuf_addstr(&ss, body_sha);
+        dynbuf_addstr(&names, " content-length content-type x-content-sha256");
     }
-    if (ss.failed || names.failed) {
-        rc = OCI_SIGN_ERR_NOMEM;
+    if (ss.err || names.err) {
+        rc = ss.err == DYNBUF_ERR_TOOBIG ? OCI_SIGN_ERR_ARG : OCI_SIGN_ERR_NOMEM;
         goto fail;
     }
-    out->signing_string = ss.p;
-    out->signing_string_len = ss.len;
-    ss.p = NULL;
+    out->signing_string = dynbuf_take(&ss, &out->signing_string_len);
     if ((rc = oci_sign_rsa_sha256(key, (const uint8_t *)out->signing_string, out->signing_string_len,
                                   &out->signature_b64)))
         goto fail;
@@ -318,11 +293,11 @@ oci_sign_err oci_sign_request(EVP_PKEY *key, const char *key_id, const struct oc
             rc = OCI_SIGN_ERR_NOMEM;
             goto fail;
         }
-    free(names.p);
+    dynbuf_free(&names);
     return OCI_SIGN_OK;
 fail:
-    free(ss.p);
-    free(names.p);
+    dynbuf_free(&ss);
+    dynbuf_free(&names);
     oci_sign_result_clear(out);
     return rc;
 }

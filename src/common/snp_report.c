@@ -1,21 +1,12 @@
 /* snp_report: decodes SEV-SNP attestation reports and certificate tables, and checks a report's
  * ECDSA P-384 signature. Layout: SEV-SNP Firmware ABI specification, ATTESTATION_REPORT. */
 #include "common/snp_report.h"
+#include "common/byteorder.h"
 #include <string.h>
 #include <strings.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static int any_nonzero(const uint8_t *p, size_t n)
 {
@@ -48,18 +39,18 @@ snp_err snp_report_parse(const uint8_t *b, size_t len, struct snp_report *r)
     memset(r, 0, sizeof *r);
     if (len != SNP_REPORT_SIZE)
         return SNP_ERR_SIZE;
-    r->version = le32(b + 0x00);
+    r->version = get_le32(b + 0x00);
     if (r->version < SNP_REPORT_VERSION_MIN)
         return SNP_ERR_VERSION;
-    r->guest_svn = le32(b + 0x04);
-    r->policy = le64(b + 0x08);
+    r->guest_svn = get_le32(b + 0x04);
+    r->policy = get_le64(b + 0x08);
     memcpy(r->family_id, b + 0x10, 16);
     memcpy(r->image_id, b + 0x20, 16);
-    r->vmpl = le32(b + 0x30);
-    r->signature_algo = le32(b + 0x34);
-    r->current_tcb = le64(b + 0x38);
-    r->platform_info = le64(b + 0x40);
-    r->key_info = le32(b + 0x48);
+    r->vmpl = get_le32(b + 0x30);
+    r->signature_algo = get_le32(b + 0x34);
+    r->current_tcb = get_le64(b + 0x38);
+    r->platform_info = get_le64(b + 0x40);
+    r->key_info = get_le32(b + 0x48);
     memcpy(r->report_data, b + 0x50, 64);
     memcpy(r->measurement, b + 0x90, 48);
     memcpy(r->host_data, b + 0xC0, 32);
@@ -67,7 +58,7 @@ snp_err snp_report_parse(const uint8_t *b, size_t len, struct snp_report *r)
     memcpy(r->author_key_digest, b + 0x110, 48);
     memcpy(r->report_id, b + 0x140, 32);
     memcpy(r->report_id_ma, b + 0x160, 32);
-    r->reported_tcb = le64(b + 0x180);
+    r->reported_tcb = get_le64(b + 0x180);
     int rsv = any_nonzero(b + 0x4C, 4) || (r->key_info >> 5) != 0;
     if (r->version >= 3) {
         r->cpuid_fam_id = b[0x188];
@@ -78,7 +69,7 @@ snp_err snp_report_parse(const uint8_t *b, size_t len, struct snp_report *r)
         rsv |= any_nonzero(b + 0x188, 0x1A0 - 0x188);
     }
     memcpy(r->chip_id, b + 0x1A0, 64);
-    r->committed_tcb = le64(b + 0x1E0);
+    r->committed_tcb = get_le64(b + 0x1E0);
     r->current_build = b[0x1E8];
     r->current_minor = b[0x1E9];
     r->current_major = b[0x1EA];
@@ -86,10 +77,10 @@ snp_err snp_report_parse(const uint8_t *b, size_t len, struct snp_report *r)
     r->committed_minor = b[0x1ED];
     r->committed_major = b[0x1EE];
     rsv |= b[0x1EB] | b[0x1EF];
-    r->launch_tcb = le64(b + 0x1F0);
+    r->launch_tcb = get_le64(b + 0x1F0);
     if (r->version >= 5) {
-        r->launch_mit_vector = le64(b + 0x1F8);
-        r->current_mit_vector = le64(b + 0x200);
+        r->launch_mit_vector = get_le64(b + 0x1F8);
+        r->current_mit_vector = get_le64(b + 0x200);
         rsv |= any_nonzero(b + 0x208, SNP_REPORT_SIGNED_LEN - 0x208);
     } else {
         rsv |= any_nonzero(b + 0x1F8, SNP_REPORT_SIGNED_LEN - 0x1F8);
@@ -196,7 +187,7 @@ snp_err snp_report_verify_signature(const uint8_t *report, size_t len, EVP_PKEY 
         return SNP_ERR_ARG;
     if (len != SNP_REPORT_SIZE)
         return SNP_ERR_SIZE;
-    if (le32(report + 0x34) != 1)
+    if (get_le32(report + 0x34) != 1)
         return SNP_ERR_SIG_ALGO;
     char group[32];
     size_t gl = 0;
@@ -299,7 +290,7 @@ snp_err snp_cert_table_parse(const uint8_t *buf, size_t len, struct snp_cert_tab
         if (len - off < 24)
             return SNP_ERR_SIZE;       /* no terminator inside the buffer */
         const uint8_t *e = buf + off;
-        uint32_t o = le32(e + 16), l = le32(e + 20);
+        uint32_t o = get_le32(e + 16), l = get_le32(e + 20);
         off += 24;
         if (!any_nonzero(e, 24))
             break;

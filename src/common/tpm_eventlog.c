@@ -3,6 +3,7 @@
  * index. Knows nothing about what events mean beyond EV_NO_ACTION and the Spec ID / StartupLocality
  * headers that change how the log itself is read. */
 #include "common/tpm_eventlog.h"
+#include "common/byteorder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,6 @@
 #define LEGACY_HDR_LEN 32u   /* pcr, type, sha1 digest, event size */
 #define SPEC_ID_SIG    "Spec ID Event03"   /* 15 chars + NUL = 16 bytes */
 #define LOCALITY_SIG   "StartupLocality"   /* 15 chars + NUL = 16 bytes */
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 size_t tpm_eventlog_alg_size(uint16_t alg)
 {
@@ -166,13 +157,13 @@ static tpm_eventlog_err read_legacy(const uint8_t *buf, size_t len, size_t off,
     const uint8_t *p = buf + off;
     memset(ev, 0, sizeof(*ev));
     ev->offset = off;
-    ev->pcr = rd32(p);
-    ev->type = rd32(p + 4);
+    ev->pcr = get_le32(p);
+    ev->type = get_le32(p + 4);
     ev->ndigests = 1;
     ev->digests[0].alg = TPM_EVENTLOG_ALG_SHA1;
     ev->digests[0].len = 20;
     ev->digests[0].digest = p + 8;
-    uint32_t dlen = rd32(p + 28);
+    uint32_t dlen = get_le32(p + 28);
     if (dlen > TPM_EVENTLOG_MAX_EVENT_DATA)
         return TPM_EVENTLOG_ERR_TOO_BIG;
     if (dlen > len - off - LEGACY_HDR_LEN)
@@ -192,16 +183,16 @@ static tpm_eventlog_err read_agile(const tpm_eventlog *log, const uint8_t *buf, 
         return TPM_EVENTLOG_ERR_TRUNCATED;
     memset(ev, 0, sizeof(*ev));
     ev->offset = off;
-    ev->pcr = rd32(buf + pos);
-    ev->type = rd32(buf + pos + 4);
-    uint32_t count = rd32(buf + pos + 8);
+    ev->pcr = get_le32(buf + pos);
+    ev->type = get_le32(buf + pos + 4);
+    uint32_t count = get_le32(buf + pos + 8);
     pos += 12;
     if (count > log->nalgs)
         return TPM_EVENTLOG_ERR_FORMAT;
     for (uint32_t i = 0; i < count; i++) {
         if (len - pos < 2)
             return TPM_EVENTLOG_ERR_TRUNCATED;
-        uint16_t alg = rd16(buf + pos);
+        uint16_t alg = get_le16(buf + pos);
         pos += 2;
         size_t size = 0;
         for (size_t a = 0; a < log->nalgs; a++)
@@ -222,7 +213,7 @@ static tpm_eventlog_err read_agile(const tpm_eventlog *log, const uint8_t *buf, 
     ev->ndigests = count;
     if (len - pos < 4)
         return TPM_EVENTLOG_ERR_TRUNCATED;
-    uint32_t dlen = rd32(buf + pos);
+    uint32_t dlen = get_le32(buf + pos);
     pos += 4;
     if (dlen > TPM_EVENTLOG_MAX_EVENT_DATA)
         return TPM_EVENTLOG_ERR_TOO_BIG;
@@ -239,7 +230,7 @@ static tpm_eventlog_err read_spec_id(tpm_eventlog *log, const uint8_t *d, size_t
 {
     if (n < 28)
         return TPM_EVENTLOG_ERR_FORMAT;
-    uint32_t nalgs = rd32(d + 24);
+    uint32_t nalgs = get_le32(d + 24);
     if (nalgs == 0)
         return TPM_EVENTLOG_ERR_FORMAT;
     if (nalgs > TPM_EVENTLOG_MAX_ALGS)
@@ -247,8 +238,8 @@ static tpm_eventlog_err read_spec_id(tpm_eventlog *log, const uint8_t *d, size_t
     if (n - 28 < (size_t)nalgs * 4 + 1)   /* + vendorInfoSize byte */
         return TPM_EVENTLOG_ERR_FORMAT;
     for (uint32_t i = 0; i < nalgs; i++) {
-        uint16_t alg = rd16(d + 28 + 4 * i);
-        uint16_t size = rd16(d + 30 + 4 * i);
+        uint16_t alg = get_le16(d + 28 + 4 * i);
+        uint16_t size = get_le16(d + 30 + 4 * i);
         if (size == 0 || size > TPM_EVENTLOG_MAX_DIGEST)
             return TPM_EVENTLOG_ERR_FORMAT;
         size_t known = tpm_eventlog_alg_size(alg);

@@ -1,4 +1,10 @@
-/* app: routing, the login flow state machine and /status. */
+/* app: the site's routes (/, /login, /callback, /result, /status, /healthz; on plain HTTP the
+ * ACME HTTP-01 answers and the redirect to https) and the login flow, one state machine per
+ * visitor: sealed state cookie -> PayPal (paypal.c) -> the account's id reserved -> evidence
+ * (attest.c) -> result signed (signer.c) -> id committed with the kept result (service state) as
+ * the page is queued. Owns the flows, the counters behind /status and the status hooks others
+ * register; borrows the server, HTTP client, signer, service state, attestation, TLS and config.
+ * Never holds a private key and never parses network bytes itself (http_parse.c, paypal.c do). */
 #include "login/app.h"
 #include "common/trust.h"
 #include "login/attest.h"
@@ -145,7 +151,7 @@ static void send_html(struct http_exchange *x, int status, struct html *h, const
         static const char oom[] = "503 Service Unavailable: out of memory\n";
         http_respond(x, 503, "text/plain; charset=utf-8", NULL, oom, sizeof oom - 1);
     } else {
-        http_respond(x, status, "text/html; charset=utf-8", hdrs, h->buf, h->len);
+        http_respond(x, status, "text/html; charset=utf-8", hdrs, h->b.p, h->b.len);
     }
     html_free(h);
 }
@@ -252,79 +258,73 @@ static int reserved_elsewhere(const struct app *a, const struct flow *self)
     return 0;
 }
 
+/* The attestation worker's answer: describe, sign, render, then commit the id with the kept result
+ * and send the page, all in this loop turn. Every way out ends at done:, which frees what this
+ * step made (a failing step has flow_fail answer the visitor and free the flow). */
 static void on_evidence(void *arg, json_t *evidence, attest_err err, const char *why)
 {
     struct flow *f = arg;
     struct app *a = f->app;
-    char tag[9];
+    char *payload = NULL, *jws = NULL;
+    char tag[9], rdhex[129], code[RESULT_CODE_LEN + 1], trust[TRUST_MAX_LEN + 1];
+    char setrs[LOGIN_TOKEN_LEN + 128] = "";
+    struct page_info pi;
+    struct html h;
+    html_init(&h);
     idset_key_tag(&f->key, tag);
-    if (!f->x) {   /* the visitor left: no result was produced, the id stays unused */
-        json_decref(evidence);
-        flow_free(f);
-        return;
-    }
+    if (!f->x)   /* the visitor left: no result was produced, the id stays unused */
+        goto done;
     if (err) {
         flow_fail(f, err == ATTEST_ERR_TIMEOUT ? 504 : 503, "Evidence unavailable",
                   "The hardware could not produce evidence for your result right now. Your PayPal account "
                   "has not used up its result: please try again in a minute.",
                   err == ATTEST_ERR_TIMEOUT ? "attest_timeout" : "attest_failed");
-        return;
+        f = NULL;
+        goto done;
     }
-    char trust[TRUST_MAX_LEN + 1];
     if (evidence_trust(evidence, a->platform, time(NULL), trust, sizeof trust)) {
-        json_decref(evidence);
         flow_fail(f, 503, "Evidence unavailable", "The hardware evidence could not be described. Your PayPal "
                   "account has not used up its result: please try again in a minute.", "attest_failed");
-        return;
+        f = NULL;
+        goto done;
     }
     f->ein.trust = trust;
     f->ein.source_commit = a->d.cfg->source_commit;
     f->ein.kernel_cmdline = a->d.cfg->kernel_cmdline;
-    char *payload = evidence_payload(&f->ein, f->report_data, evidence);
-    char *jws = payload && !FAULT("sign") ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
+    payload = evidence_payload(&f->ein, f->report_data, evidence);
+    jws = payload && !FAULT("sign") ? signer_sign(a->d.signer, (const uint8_t *)payload, strlen(payload)) : NULL;
     if (jws && strlen(jws) > JOSE_MAX_COMPACT) {   /* a result no verifier would read */
         log_error("login.result_too_large", "bytes=%zu cap=%d", strlen(jws), JOSE_MAX_COMPACT);
         free(jws);
         jws = NULL;
     }
     if (!jws) {
-        json_decref(evidence);
-        free(payload);
         flow_fail(f, 500, "Signing failed",
                   "The service could not sign your result. Your PayPal account has not used up its result: "
                   "please try again.", "sign_failed");
-        return;
+        f = NULL;
+        goto done;
     }
-    struct page_info pi;
-    struct html h;
-    char rdhex[129], code[RESULT_CODE_LEN + 1];
     codec_hex_encode(f->report_data, 64, rdhex, sizeof rdhex);
     page_info(a, &pi);
     pi.trust = trust;                  /* what this result's evidence is, not the platform's default */
     pi.hardware_attested = trust_rooted(trust);
     if (result_code_new(code)) {
-        json_decref(evidence);
-        free(payload);
-        free(jws);
         flow_fail(f, 503, "Try again", "The service could not make a retrieval code. Your result was not used up.",
                   "code_failed");
-        return;
+        f = NULL;
+        goto done;
     }
     pi.retrieval_code = code;
-    html_init(&h);
     pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
     if (html_failed(&h) || FAULT("render")) {
-        html_free(&h);
-        json_decref(evidence);
-        free(payload);
-        free(jws);
         flow_fail(f, 503, "Try again", "The service is out of memory. Your result was not used up.", "render_failed");
-        return;
+        f = NULL;
+        goto done;
     }
     /* Commit: the id becomes used in the same step that saves the result for retrieval, and only
      * once both are in the state; then the page goes out (if it is lost, /result has it). */
     flow_release(f);
-    char setrs[LOGIN_TOKEN_LEN + 128] = "";
     snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, f->rs);
     ss_err r = service_state_commit(a->d.state, &f->key, f->rs_hash, jws, strlen(jws), code);
     struct http_exchange *x = f->x;
@@ -335,9 +335,8 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu", tag, attest_kind(a->d.attest),
                  flow_ms(f), (unsigned long long)idset_count(a->d.ids));
         const char *extra[] = {setrs, CLEAR_COOKIE, NULL};
-        send_html(x, 200, &h, extra);
+        send_html(x, 200, &h, extra);   /* frees h's page */
     } else {
-        html_free(&h);
         a->failures++;
         log_error("login.commit_refused", "id=%s result=%d", tag, (int)r);
         send_message(a, x, 503, "Try again later",
@@ -346,11 +345,14 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
                                   : "The service could not save your result, so it did not hand it out. Your PayPal "
                                     "account has not used up its result: please try again later.", NULL);
     }
+done:
     OPENSSL_cleanse(setrs, sizeof setrs);
+    html_free(&h);
     json_decref(evidence);
     free(payload);
     free(jws);
-    flow_free(f);
+    if (f)
+        flow_free(f);
 }
 
 static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *user_id)
@@ -671,6 +673,17 @@ unsigned app_drain(struct app *a)
         log_info("service.draining", "logins_in_progress=%u", a->nflows);
     a->draining = 1;
     return a->nflows;
+}
+
+char *app_daily_counts(void *app)
+{
+    struct app *a = app;
+    char *out = malloc(256);
+    if (out)
+        snprintf(out, 256, "results=%lld replays_refused=%lld failures=%lld ids_served=%lld uptime_s=%lld",
+                 (long long)a->results, (long long)a->replays, (long long)a->failures,
+                 (long long)idset_count(a->d.ids), (long long)(time(NULL) - a->started));
+    return out;
 }
 
 json_t *app_status(struct app *a)

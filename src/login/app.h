@@ -66,4 +66,7 @@ unsigned app_drain(struct app *a);
 
 /* The /status object (new reference). */
 json_t *app_status(struct app *a);
+/* The daily-counts notification body (numbers only: results, replays refused, failures, ids served,
+ * uptime), malloc'd, for cloud_set_daily_summary (arg is the struct app); NULL on ENOMEM. */
+char *app_daily_counts(void *app);
 #endif

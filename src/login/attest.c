@@ -4,6 +4,7 @@
 #include "login/attest.h"
 #include "login/evidence.h"
 #include "common/trust.h"
+#include "login/attest/attest_util.h"
 #include "login/config.h"
 #include "login/fault.h"
 #include "login/limits.h"
@@ -40,6 +41,7 @@ struct attest {
     struct event_base *base;     /* borrowed */
     const struct attest_provider *prov[MAX_PROVIDERS];
     void *state[MAX_PROVIDERS];
+    struct attest_util_stats pstats[MAX_PROVIDERS];   /* each provider's cost, timed here once */
     int nprov;
     char kind[64];
     char none_reason[256];
@@ -105,7 +107,10 @@ static void *worker(void *arg)
                 ev = json_array();
                 for (int i = 0; ev && i < a->nprov; i++) {
                     json_t *one = NULL;
-                    if (a->prov[i]->evidence(a->state[i], j->report_data, &one, why, sizeof why) || !one) {
+                    double t0 = attest_util_now_ms();
+                    int prc = a->prov[i]->evidence(a->state[i], j->report_data, &one, why, sizeof why);
+                    attest_util_stats_add(&a->pstats[i], prc == 0 && one, attest_util_now_ms() - t0, why);
+                    if (prc || !one) {
                         err = ATTEST_ERR_PROVIDER;
                         if (!why[0]) snprintf(why, sizeof why, "%s provider failed", a->prov[i]->type);
                         json_decref(one);
@@ -213,6 +218,7 @@ struct attest *attest_new(struct event_base *base, const struct config *cfg)
         if (r != 1)
             continue;
         a->prov[a->nprov] = attest_providers[i];
+        attest_util_stats_init(&a->pstats[a->nprov]);
         a->state[a->nprov++] = st;
         kl += (size_t)snprintf(a->kind + kl, sizeof a->kind - kl, "%s%s", kl ? "+" : "", attest_providers[i]->type);
         if (kl >= sizeof a->kind) kl = sizeof a->kind - 1;
@@ -272,6 +278,8 @@ void attest_free(struct attest *a)
         event_free(a->wake);
     if (a->pipefd[0] >= 0) close(a->pipefd[0]);
     if (a->pipefd[1] >= 0) close(a->pipefd[1]);
+    for (int i = 0; i < a->nprov; i++)
+        pthread_mutex_destroy(&a->pstats[i].mu);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
     free(a);
@@ -284,7 +292,11 @@ json_t *attest_status(const struct attest *a)
     json_t *prov = json_array();
     for (int i = 0; i < a->nprov; i++) {
         json_t *p = a->prov[i]->status ? a->prov[i]->status(a->state[i]) : NULL;
-        json_array_append_new(prov, p ? p : json_pack("{s:s}", "type", a->prov[i]->type));
+        if (!p)
+            p = json_pack("{s:s}", "type", a->prov[i]->type);
+        if (p)
+            attest_util_stats_json((struct attest_util_stats *)&a->pstats[i], p);
+        json_array_append_new(prov, p);
     }
     pthread_mutex_t *mu = (pthread_mutex_t *)&a->mu;
     pthread_mutex_lock(mu);

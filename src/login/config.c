@@ -217,13 +217,38 @@ int config_load_env(struct config *c, char *err, size_t errlen)
     return 0;
 }
 
+int config_domain_split(struct config *c, char *err, size_t errlen)
+{
+    const char *d = c->domain, *colon = strchr(d, ':');
+    size_t hl = colon ? (size_t)(colon - d) : strlen(d);
+    uint64_t port = 0;
+    for (size_t i = 0; i < hl; i++)
+        if (!((d[i] >= 'a' && d[i] <= 'z') || (d[i] >= 'A' && d[i] <= 'Z') || (d[i] >= '0' && d[i] <= '9') ||
+              d[i] == '.' || d[i] == '-')) {
+            snprintf(err, errlen, "domain: only letters, digits, '.', '-' and ':port' are allowed");
+            return -1;
+        }
+    if (hl == 0 || hl >= sizeof c->domain_host ||
+        (colon && codec_parse_u64(colon + 1, strlen(colon + 1), 1, 65535, &port))) {
+        snprintf(err, errlen, "domain: a host name of 1-255 characters and an optional :port (1-65535)");
+        return -1;
+    }
+    memcpy(c->domain_host, d, hl);
+    c->domain_host[hl] = 0;
+    c->domain_port = (int)port;
+    return 0;
+}
+
 int config_apply_metadata(struct config *c, const char *key, const char *value)
 {
     const struct key *k = find_key(key, strlen(key));
     const char *why;
     if (!k || k->trust != T_METADATA)
         return -1;   /* the trust rule: metadata sets only data that ends up bound in evidence */
-    return set_key(c, k, value, &why);
+    if (set_key(c, k, value, &why))
+        return -1;
+    char err[128];
+    return k->off == offsetof(struct config, domain) && c->domain && config_domain_split(c, err, sizeof err) ? -1 : 0;
 }
 
 int config_finish(struct config *c, char *err, size_t errlen)
@@ -252,12 +277,8 @@ int config_finish(struct config *c, char *err, size_t errlen)
         if (config_set_str(&c->domain, d))
             goto nomem;
     }
-    for (const char *p = c->domain; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '-' || *p == ':')) {
-            snprintf(err, errlen, "domain: only letters, digits, '.', '-' and ':port' are allowed");
-            return -1;
-        }
+    if (config_domain_split(c, err, errlen))
+        return -1;
     if (c->source_commit) {
         /* a git object id (7-64 hex digits), "+dirty" when the build tree had changes */
         size_t n = strspn(c->source_commit, "0123456789abcdef");

@@ -12,6 +12,8 @@ enum paypal_env { PAYPAL_ENV_LIVE, PAYPAL_ENV_SANDBOX, PAYPAL_ENV_LOCAL_FAKE };
 struct config {
     /* site */
     char    *domain;            /* host[:port] used in https://DOMAIN/callback and iss */
+    char     domain_host[256];  /* domain's host part, split and checked once when domain is set */
+    int      domain_port;       /* domain's :port, 0 when none (443) */
     char    *listen_addr;       /* bind address, default "0.0.0.0" */
     int      https_port;        /* 443 in the image, 8443 locally */
     int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
@@ -67,6 +69,10 @@ struct config {
 
 /* Fills compiled defaults. Returns 0, -1 on allocation failure. */
 int config_defaults(struct config *c);
+/* Splits c->domain into domain_host and domain_port: letters, digits, '.', '-', and one optional
+ * ":port" (1-65535). config_finish and config_apply_metadata call it, so the domain is split once,
+ * where it is set; 0, or -1 with a message in err. */
+int config_domain_split(struct config *c, char *err, size_t errlen);
 /* Applies "key = value" lines from path ('#' comments). Unknown keys and bad values are errors:
  * returns -1 and writes "file:line: reason" into err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);

@@ -1,15 +1,14 @@
 /* html: a growable output buffer for pages with HTML escaping. Every byte that did not come
  * from our own templates goes through html_text (a PayPal display name is attacker-controlled).
- * An allocation failure is sticky: html_failed() tells the caller to answer 503 instead. */
+ * An allocation failure (or a page above LIMIT_PAGE_BYTES) is sticky: html_failed() tells the caller to answer 503 instead. */
 #ifndef SEALED_HTML_H
 #define SEALED_HTML_H
 #include <stddef.h>
+#include "common/dynbuf.h"
 #include "login/log.h"
 
 struct html {
-    char *buf;      /* owned, NUL-terminated */
-    size_t len, cap;
-    int failed;
+    struct dynbuf b;   /* owned: the page so far (b.p, b.len), capped at LIMIT_PAGE_BYTES */
 };
 
 void html_init(struct html *h);

@@ -24,6 +24,7 @@
 #define LIMIT_LINGER_BYTES           (256 * 1024) /* ... or this many bytes, then close */
 #define LIMIT_FD_RESERVE             128    /* descriptors kept for outbound calls, files, listeners */
 #define LIMIT_COOKIE_BYTES           1024   /* our login cookie */
+#define LIMIT_PAGE_BYTES             (4 * 1024 * 1024) /* one rendered HTML page (a result page escapes the JWS) */
 
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000
@@ -97,24 +98,20 @@
 #define ACME_ACCOUNTS_WINDOW_S           (3 * 3600)
 
 /* cloud (cloud/): metadata, identity, secrets, notifications */
+/* the caps on cloud answers (CLOUD_METADATA_MAX, CLOUD_TOKEN_MAX, CLOUD_SECRET_MAX, notification
+ * title and body, CLOUD_API_TIMEOUT_MS and
+ * CLOUD_SESSION_KEY_BITS are common/cloud_wire.h's: the wire parsers there enforce them */
+#include "common/cloud_wire.h"
 #define CLOUD_METADATA_TIMEOUT_MS    3000   /* link-local metadata server, per call */
 #define CLOUD_PROBE_TIMEOUT_MS       1500   /* platform detection probe, per call */
 #define CLOUD_PROBE_ROUNDS           3      /* probe rounds before "auto" settles on none */
-#define CLOUD_API_TIMEOUT_MS         10000  /* auth, Vault, Notifications, Secret Manager */
-#define CLOUD_METADATA_MAX           (128 * 1024) /* instance document or identity PEM */
-#define CLOUD_TOKEN_MAX              (32 * 1024)  /* federation / access-token answer */
-#define CLOUD_SECRET_MAX             (64 * 1024)  /* secret answer (OCI caps secrets at 25 KiB) */
 #define CLOUD_NOTIFY_ANSWER_MAX      (8 * 1024)
 #define CLOUD_BACKOFF_MIN_MS         1000   /* first retry */
 #define CLOUD_BACKOFF_MAX_MS         60000  /* retries settle at one a minute */
 #define CLOUD_TOKEN_REFRESH_EARLY_S  300    /* renew the OCI token 5 minutes before exp */
 #define CLOUD_TOKEN_MIN_LIFETIME_S   60     /* a token living less is refused as malformed */
-#define CLOUD_SESSION_KEY_BITS       2048   /* OCI session key (RSA) */
 #define CLOUD_NOTIFY_QUEUE_MAX       16     /* notifications waiting for a token */
-#define CLOUD_NOTIFY_MAX_TITLE       255    /* bytes */
-#define CLOUD_NOTIFY_MAX_BODY        4096   /* bytes; OCI allows 64 KiB, we send counts */
 #define CLOUD_SECRET_FAIL_NOTIFY     3      /* failed secret fetches before "secret fetch failing" */
 #define CLOUD_DAILY_INTERVAL_S       86400
 #define CLOUD_MAX_CLOCK_OFFSET_S     (7 * 86400) /* a larger server-clock correction is refused */
-#define CLOUD_CERT_WATCH_MS          2000   /* main.c: certificate issued/failing -> notification */
 #endif

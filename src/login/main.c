@@ -77,16 +77,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         event_base_loopexit(st->base, NULL);
 }
 
-/* Host part of DOMAIN (without :port) for the self-signed certificate. */
-static void host_of(const char *domain, char *out, size_t cap)
-{
-    size_t n = strcspn(domain, ":");
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, domain, n);
-    out[n] = 0;
-}
-
 /* Cloud boot flow (login/cloud): the secrets, and on a cloud the domain, are in the config once it
  * is ready; ACME can only start then. */
 struct cloud_ctx {
@@ -98,19 +88,33 @@ struct cloud_ctx {
     struct http_client *hc;
     struct tls *tls;
     struct acme **acme;
-    struct event *cert_watch;   /* notifications on certificate issued / failing */
     struct service_state *state; /* ACME account, ledger and certificate outlive the process */
     char start_domain[256];     /* cfg->domain when the service started */
-    unsigned cert_gen;
-    long long acme_err_at;
 };
 
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
-static void on_cert_watch(evutil_socket_t fd, short what, void *arg);
 
-static void on_acme_installed(void *app)
+/* ACME's hooks: login opens with the first certificate; every certificate and every failed
+ * attempt becomes a notification. */
+static void on_acme_installed(void *arg)
 {
-    app_set_certificate_pending(app, NULL);
+    struct cloud_ctx *cc = arg;
+    char body[512], until[32] = "?";
+    struct tm tm;
+    time_t na = tls_not_after(cc->tls);
+    app_set_certificate_pending(cc->app, NULL);
+    if (na && gmtime_r(&na, &tm))
+        strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof body, "A certificate for %s was installed; valid until %s.", cc->cfg->domain_host, until);
+    cloud_notify(cc->cloud, "certificate issued", body);
+}
+
+static void on_acme_failed(void *arg, const char *domain, const char *error)
+{
+    struct cloud_ctx *cc = arg;
+    char body[512];
+    snprintf(body, sizeof body, "Obtaining a certificate for %s failed: %s", domain, error);
+    cloud_notify(cc->cloud, "certificate failing", body);
 }
 
 /* ACME changed something worth keeping (account, certificate, ledger): into the saved state. */
@@ -142,8 +146,7 @@ static int acme_begin(struct cloud_ctx *cc, int start)
 {
     if (!cc->cfg->acme_directory || *cc->acme)
         return 0;
-    char host[256];
-    host_of(cc->cfg->domain, host, sizeof host);
+    const char *host = cc->cfg->domain_host;
     if (!acme_public_name(host)) {
         /* Asking a CA for "localhost" only burns its failed-validation limit. */
         log_error("service.acme", "reason=\"no public domain name configured (metadata key domain)\" domain=%s", host);
@@ -160,50 +163,11 @@ static int acme_begin(struct cloud_ctx *cc, int start)
     const uint8_t *saved = service_state_get_blob(cc->state, SS_BLOB_ACME, &bl);
     int restored = saved ? acme_restore(*cc->acme, (const char *)saved, bl) : 0;
     acme_set_persist_hook(*cc->acme, on_acme_persist, cc);
-    cc->cert_gen = tls_generation(cc->tls);
-    struct timeval tv = {CLOUD_CERT_WATCH_MS / 1000, (CLOUD_CERT_WATCH_MS % 1000) * 1000};
-    if (!(cc->cert_watch = event_new(cc->base, -1, EV_PERSIST, on_cert_watch, cc)) || event_add(cc->cert_watch, &tv))
-        return -1;
     if (restored != 1)   /* a saved certificate serves at once */
         app_set_certificate_pending(cc->app, "the site is starting: its certificate is being obtained");
-    acme_set_installed_hook(*cc->acme, on_acme_installed, cc->app);
+    acme_set_installed_hook(*cc->acme, on_acme_installed, cc);
+    acme_set_failed_hook(*cc->acme, on_acme_failed, cc);
     return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
-}
-
-/* The ACME client has no event hook: every CLOUD_CERT_WATCH_MS, a new TLS generation means a
- * certificate was installed, a new ACME last_error_at an attempt failed. */
-static const char *str_or(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "?";
-}
-
-static void on_cert_watch(evutil_socket_t fd, short what, void *arg)
-{
-    struct cloud_ctx *cc = arg;
-    char body[512];
-    if (!*cc->acme)
-        return;
-    unsigned gen = tls_generation(cc->tls);
-    json_t *st = acme_status(*cc->acme);
-    long long err_at = (long long)json_integer_value(json_object_get(st, "last_error_at"));
-    if (gen > cc->cert_gen && cc->cert_gen) {
-        time_t na = tls_not_after(cc->tls);
-        char until[32] = "?";
-        struct tm tm;
-        if (na && gmtime_r(&na, &tm))
-            strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(body, sizeof body, "A certificate for %s was installed; valid until %s.", str_or(st, "domain"), until);
-        cloud_notify(cc->cloud, "certificate issued", body);
-    }
-    if (err_at && err_at != cc->acme_err_at) {
-        snprintf(body, sizeof body, "Obtaining a certificate for %s failed: %s", str_or(st, "domain"),
-                 str_or(st, "last_error"));
-        cloud_notify(cc->cloud, "certificate failing", body);
-    }
-    cc->cert_gen = gen;
-    cc->acme_err_at = err_at;
-    json_decref(st);
 }
 
 static void on_cloud_ready(void *arg)
@@ -212,10 +176,8 @@ static void on_cloud_ready(void *arg)
     char err[256];
     app_set_platform(cc->app, cloud_platform_name(cloud_get_platform(cc->cloud)));
     if (strcmp(cc->start_domain, cc->cfg->domain)) {   /* the domain came with the metadata */
-        char host[256];
-        host_of(cc->cfg->domain, host, sizeof host);
         /* iss and redirect_uri follow cfg->domain by themselves; the self-signed certificate not */
-        if (tls_install_self_signed(cc->tls, host, cc->cfg->acme_directory ? 1 : 30)) {
+        if (tls_install_self_signed(cc->tls, cc->cfg->domain_host, cc->cfg->acme_directory ? 1 : 30)) {
             log_error("service.domain", "reason=\"cannot switch to the metadata's domain\"");
             app_set_unavailable_reason(cc->app, "the service could not switch to its domain");
             return;
@@ -238,22 +200,6 @@ static void on_cloud_ready(void *arg)
         log_info("service.signing_key", "source=secret-store kid=%s", signer_kid(s));
     }
     app_set_unavailable_reason(cc->app, NULL);
-}
-
-/* Daily counts for the notification topic: numbers only. */
-static char *daily_counts(void *arg)
-{
-    json_t *s = app_status(arg);
-    char *out = malloc(256);
-    if (out)
-        snprintf(out, 256, "results=%lld replays_refused=%lld failures=%lld ids_served=%lld uptime_s=%lld",
-                 (long long)json_integer_value(json_object_get(s, "results")),
-                 (long long)json_integer_value(json_object_get(s, "replays_refused")),
-                 (long long)json_integer_value(json_object_get(s, "failures")),
-                 (long long)json_integer_value(json_object_get(s, "ids_served")),
-                 (long long)json_integer_value(json_object_get(s, "uptime_s")));
-    json_decref(s);
-    return out;
 }
 
 /* Raises the descriptor limit to its hard maximum and returns how many visitor connections fit
@@ -343,9 +289,7 @@ int main(int argc, char **argv)
         signer = signer_ephemeral();
         log_warn("service.signing_key", "source=per-boot reason=\"SEALED_SIGNING_KEY not set\"");
     }
-    char host[256];
-    host_of(cfg.domain, host, sizeof host);
-    if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, host, cfg.acme_directory ? 1 : 30) ||
+    if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, cfg.domain_host, cfg.acme_directory ? 1 : 30) ||
         !(state = service_state_open(cfg.state_dir, cfg.idset_capacity)) || !(base = event_base_new()) ||
         !(hc = http_client_new(base)) || !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
@@ -365,7 +309,7 @@ int main(int argc, char **argv)
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
-    cloud_set_daily_summary(cloud, daily_counts, app);
+    cloud_set_daily_summary(cloud, app_daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;
     if (!cloud_is_ready(cloud))
@@ -401,7 +345,6 @@ out:
     if (sigint) event_free(sigint);
     if (stop.tick) event_free(stop.tick);
     attest_free(att);      /* first: drops evidence callbacks into app */
-    if (cc.cert_watch) event_free(cc.cert_watch);
     cloud_free(cloud);
     app_free(app);
     acme_free(acme);       /* before the http client: cancels its calls */

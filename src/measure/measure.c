@@ -1,6 +1,7 @@
 /* Error messages and file helpers for sealed-measure (see measure.h). Reads files named by the
  * operator; never writes anything. */
 #include "measure/measure.h"
+#include "common/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,58 +30,14 @@ const char *measure_strerror(measure_err err)
 
 measure_err measure_read_file(const char *path, size_t cap, uint8_t **buf, size_t *len)
 {
-    measure_err rc = MEASURE_OK;
-    FILE *f = NULL;
-    uint8_t *b = NULL;
-    size_t n = 0, bcap = 0;
-
     if (!path || !buf || !len)
         return MEASURE_ERR_ARG;
-    *buf = NULL;
-    *len = 0;
-    f = fopen(path, "rb");
-    if (!f)
-        return MEASURE_ERR_IO;
-    for (;;) {
-        if (n == bcap) {
-            size_t ncap = bcap ? bcap * 2 : 65536;
-            if (bcap > cap) {
-                rc = MEASURE_ERR_TOO_BIG;
-                goto fail;
-            }
-            if (ncap > cap + 1)
-                ncap = cap + 1;
-            uint8_t *nb = realloc(b, ncap);
-            if (!nb) {
-                rc = MEASURE_ERR_NOMEM;
-                goto fail;
-            }
-            b = nb;
-            bcap = ncap;
-        }
-        size_t r = fread(b + n, 1, bcap - n, f);
-        n += r;
-        if (n > cap) {
-            rc = MEASURE_ERR_TOO_BIG;
-            goto fail;
-        }
-        if (r == 0) {
-            if (ferror(f)) {
-                rc = MEASURE_ERR_IO;
-                goto fail;
-            }
-            break;
-        }
+    switch (file_read_all(path, cap, 0, buf, len)) {
+    case FILE_OK: return MEASURE_OK;
+    case FILE_ERR_TOOBIG: return MEASURE_ERR_TOO_BIG;
+    case FILE_ERR_NOMEM: return MEASURE_ERR_NOMEM;
+    default: return MEASURE_ERR_IO;
     }
-    fclose(f);
-    *buf = b;
-    *len = n;
-    return MEASURE_OK;
-fail:
-    if (f)
-        fclose(f);
-    free(b);
-    return rc;
 }
 
 measure_err measure_sha256_file(const char *path, uint8_t out[32])

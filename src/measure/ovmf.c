@@ -1,6 +1,7 @@
 /* OVMF footer table and SEV metadata parser (see ovmf.h). Bounds-checks every offset read from
  * the image against its length; the image is attacker-supplied as far as this code knows. */
 #include "measure/ovmf.h"
+#include "common/byteorder.h"
 
 #include <string.h>
 
@@ -18,16 +19,6 @@ static const uint8_t GUID_SEV_METADATA[16] = { 0x66, 0x65, 0x88, 0xdc, 0x4a, 0x9
 #define FOOTER_GAP  32u   /* the table ends this far before the end of the image */
 #define META_HDR    16u   /* "ASEV", size, version, count */
 #define META_DESC   12u   /* gpa, size, type */
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 int ovmf_has_section(const ovmf_info *ovmf, uint32_t type)
 {
@@ -47,14 +38,14 @@ static measure_err parse_metadata(ovmf_info *o, const uint8_t *entry, size_t ent
 {
     if (entry_len < 4)
         return MEASURE_ERR_OVMF_FORMAT;
-    uint32_t from_end = rd32(entry);
+    uint32_t from_end = get_le32(entry);
     if (from_end > o->len || from_end < META_HDR)   /* the header must fit before the end */
         return MEASURE_ERR_OVMF_FORMAT;
     size_t start = o->len - from_end;
     const uint8_t *h = o->data + start;
-    if (memcmp(h, "ASEV", 4) != 0 || rd32(h + 8) != 1)
+    if (memcmp(h, "ASEV", 4) != 0 || get_le32(h + 8) != 1)
         return MEASURE_ERR_OVMF_FORMAT;
-    uint32_t size = rd32(h + 4), count = rd32(h + 12);
+    uint32_t size = get_le32(h + 4), count = get_le32(h + 12);
     if (size < META_HDR || size > o->len - start)
         return MEASURE_ERR_OVMF_FORMAT;
     if (count > MEASURE_MAX_SECTIONS)
@@ -64,9 +55,9 @@ static measure_err parse_metadata(ovmf_info *o, const uint8_t *entry, size_t ent
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *d = h + META_HDR + (size_t)i * META_DESC;
         ovmf_section *s = &o->sections[i];
-        s->gpa = rd32(d);
-        s->size = rd32(d + 4);
-        s->type = rd32(d + 8);
+        s->gpa = get_le32(d);
+        s->size = get_le32(d + 4);
+        s->type = get_le32(d + 8);
         switch (s->type) {
         case OVMF_SECTION_SNP_SEC_MEM:
         case OVMF_SECTION_SNP_SECRETS:
@@ -102,7 +93,7 @@ measure_err ovmf_parse(const uint8_t *data, size_t len, ovmf_info *out)
     size_t footer = len - FOOTER_GAP - ENTRY_HDR;
     if (memcmp(data + footer + 2, GUID_FOOTER, 16) != 0)
         return MEASURE_OK;
-    uint16_t full = rd16(data + footer);
+    uint16_t full = get_le16(data + footer);
     if (full < ENTRY_HDR)
         return MEASURE_OK;
     size_t table_len = full - ENTRY_HDR;
@@ -115,7 +106,7 @@ measure_err ovmf_parse(const uint8_t *data, size_t len, ovmf_info *out)
      * GUID seen twice keeps the entry nearest the start of the table. */
     while (remaining >= ENTRY_HDR) {
         const uint8_t *hdr = table + remaining - ENTRY_HDR;
-        uint16_t esize = rd16(hdr);
+        uint16_t esize = get_le16(hdr);
         if (esize < ENTRY_HDR || esize > remaining)
             return MEASURE_ERR_OVMF_FORMAT;
         if (++nentries > MEASURE_MAX_FOOTER_ENTRIES)
@@ -127,12 +118,12 @@ measure_err ovmf_parse(const uint8_t *data, size_t len, ovmf_info *out)
             if (elen < 4)
                 return MEASURE_ERR_OVMF_FORMAT;
             out->has_reset_eip = 1;
-            out->reset_eip = rd32(edata);
+            out->reset_eip = get_le32(edata);
         } else if (memcmp(guid, GUID_HASH_TABLE, 16) == 0) {
             if (elen < 4)
                 return MEASURE_ERR_OVMF_FORMAT;
             out->has_hash_table = 1;
-            out->hash_table_gpa = rd32(edata);
+            out->hash_table_gpa = get_le32(edata);
         } else if (memcmp(guid, GUID_SEV_METADATA, 16) == 0) {
             meta = edata;
             meta_len = elen;

@@ -2,6 +2,7 @@
  * len before use; sections are hashed in ascending PointerToRawData order as the PE spec and
  * edk2 require. */
 #include "measure/pe_hash.h"
+#include "common/byteorder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,6 @@
 #define COFF_HDR_LEN   20u
 #define SECTION_HDR_LEN 40u
 #define DIR_SECURITY   4u
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 typedef struct {
     uint32_t raw_ptr, raw_size;
@@ -55,17 +46,17 @@ static measure_err parse_layout(const uint8_t *image, size_t len, pe_layout *l)
         return MEASURE_ERR_TOO_BIG;
     if (len < 0x40 || image[0] != 'M' || image[1] != 'Z')
         return MEASURE_ERR_PE_FORMAT;
-    uint32_t pe = rd32(image + 0x3C);
+    uint32_t pe = get_le32(image + 0x3C);
     if (pe > len || len - pe < 4 + COFF_HDR_LEN || memcmp(image + pe, "PE\0\0", 4) != 0)
         return MEASURE_ERR_PE_FORMAT;
     const uint8_t *coff = image + pe + 4;
-    l->pi.machine = rd16(coff);
-    l->pi.nsections = rd16(coff + 2);
-    uint16_t opt_size = rd16(coff + 16);
+    l->pi.machine = get_le16(coff);
+    l->pi.nsections = get_le16(coff + 2);
+    uint16_t opt_size = get_le16(coff + 16);
     size_t opt = pe + 4 + COFF_HDR_LEN;
     if (len - opt < opt_size || opt_size < 2)
         return MEASURE_ERR_PE_FORMAT;
-    uint16_t magic = rd16(image + opt);
+    uint16_t magic = get_le16(image + opt);
     if (magic == 0x20b)
         l->pi.pe32plus = 1;
     else if (magic != 0x10b)
@@ -73,16 +64,16 @@ static measure_err parse_layout(const uint8_t *image, size_t len, pe_layout *l)
     size_t nrva_off = l->pi.pe32plus ? 108 : 92, dirs_off = l->pi.pe32plus ? 112 : 96;
     if (opt_size < nrva_off + 4)
         return MEASURE_ERR_PE_FORMAT;
-    l->pi.size_of_headers = rd32(image + opt + 60);
-    l->pi.subsystem = rd16(image + opt + 68);
-    l->nrva = rd32(image + opt + nrva_off);
+    l->pi.size_of_headers = get_le32(image + opt + 60);
+    l->pi.subsystem = get_le16(image + opt + 68);
+    l->nrva = get_le32(image + opt + nrva_off);
     if (l->nrva > 16 || opt_size < dirs_off + (size_t)l->nrva * 8)
         return MEASURE_ERR_PE_FORMAT;
     l->checksum = opt + 64;
     l->cert_dir = opt + dirs_off + DIR_SECURITY * 8;
     if (l->nrva > DIR_SECURITY) {
-        l->pi.cert_offset = rd32(image + l->cert_dir);
-        l->pi.cert_size = rd32(image + l->cert_dir + 4);
+        l->pi.cert_offset = get_le32(image + l->cert_dir);
+        l->pi.cert_size = get_le32(image + l->cert_dir + 4);
     }
     if (l->pi.size_of_headers > len || l->pi.size_of_headers < opt + opt_size)
         return MEASURE_ERR_PE_FORMAT;
@@ -112,10 +103,10 @@ measure_err pe_sections(const uint8_t *image, size_t len, pe_section *out, size_
         pe_section *o = &out[i];
         memset(o, 0, sizeof(*o));
         memcpy(o->name, s, 8);
-        o->virtual_size = rd32(s + 8);
-        o->virtual_address = rd32(s + 12);
-        o->raw_size = rd32(s + 16);
-        o->raw_ptr = rd32(s + 20);
+        o->virtual_size = get_le32(s + 8);
+        o->virtual_address = get_le32(s + 12);
+        o->raw_size = get_le32(s + 16);
+        o->raw_ptr = get_le32(s + 20);
         if (o->raw_size && (uint64_t)o->raw_ptr + o->raw_size > len)
             return MEASURE_ERR_PE_FORMAT;
     }
@@ -163,7 +154,7 @@ measure_err pe_authenticode_hash(const uint8_t *image, size_t len, const char *a
     size_t n = 0;
     for (uint16_t i = 0; i < pi.nsections; i++) {
         const uint8_t *s = image + sh + (size_t)i * SECTION_HDR_LEN;
-        uint32_t raw_size = rd32(s + 16), raw_ptr = rd32(s + 20);
+        uint32_t raw_size = get_le32(s + 16), raw_ptr = get_le32(s + 20);
         if (raw_size == 0)
             continue;
         if ((uint64_t)raw_ptr + raw_size > len) {

@@ -1,11 +1,12 @@
 /* instance_principal: sealed-oci-request's --instance-principal: the same federation the service
- * does (login/cloud's wire code), blocking, for an operator on an ordinary OCI instance in the
+ * does (common/oci's wire code, the very parsers the service runs), blocking, for an operator on an ordinary OCI instance in the
  * sealed VM's dynamic group to check the IAM policies before deploying. Holds the instance key
  * only while signing the federation request; prints nothing secret. */
 #include "oci-request/instance_principal.h"
+#include "common/dynbuf.h"
 #include "common/oci_sign.h"
-#include "login/cloud/oci.h"
-#include "login/limits.h"
+#include "common/oci.h"
+#include "common/cloud_wire.h"
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/rsa.h>
@@ -13,47 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct buf {
-    char *p;
-    size_t len, cap, max;
-};
-
-static size_t on_data(char *d, size_t size, size_t n, void *arg)
-{
-    struct buf *b = arg;
-    size_t len = size * n;
-    if (b->len + len + 1 > b->max)
-        return 0;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 8192;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *np = malloc(cap);
-        if (!np)
-            return 0;
-        if (b->p) {
-            memcpy(np, b->p, b->len);
-            OPENSSL_clear_free(b->p, b->cap);
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, d, len);
-    b->len += len;
-    b->p[b->len] = 0;
-    return len;
-}
-
-static void buf_clear(struct buf *b)
-{
-    if (b->p)
-        OPENSSL_clear_free(b->p, b->cap);
-    memset(b, 0, sizeof *b);
-}
-
 /* One blocking request; *status set; the answer in out (capped). 0, or -1 on a transport error. */
 static int fetch(const char *method, const char *url, const char *const *hdrs, const char *body, const char *ca_file,
-                 struct buf *out, long *status)
+                 struct dynbuf *out, long *status)
 {
     CURL *e = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -73,7 +36,7 @@ static int fetch(const char *method, const char *url, const char *const *hdrs, c
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)CLOUD_API_TIMEOUT_MS);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dynbuf_curl_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "sealed-oci-request/1");
     if (ca_file)
@@ -95,13 +58,13 @@ done:
     return rc;
 }
 
-static int md_get(const char *base, const char *path, const char *ca_file, struct buf *out)
+static int md_get(const char *base, const char *path, const char *ca_file, struct dynbuf *out)
 {
     static const char *const hdrs[] = {OCI_METADATA_AUTH, NULL};
     char url[512];
     long st = 0;
     snprintf(url, sizeof url, "%s%s", base, path);
-    out->max = CLOUD_METADATA_MAX;
+    dynbuf_init(out, CLOUD_METADATA_MAX, 1);
     if (fetch("GET", url, hdrs, NULL, ca_file, out, &st))
         return -1;
     if (st != 200) {
@@ -114,7 +77,7 @@ static int md_get(const char *base, const char *path, const char *ca_file, struc
 int ocireq_instance_principal(const char *metadata_base, const char *api_base, const char *ca_file, int verbose,
                               EVP_PKEY **session, char **key_id)
 {
-    struct buf doc = {0}, cert = {0}, key = {0}, inter = {0}, ans = {0};
+    struct dynbuf doc = {0}, cert = {0}, key = {0}, inter = {0}, ans = {0};
     struct oci_instance in = {0};
     struct oci_identity id = {0};
     struct oci_sign_result sr = {0};
@@ -141,7 +104,7 @@ int ocireq_instance_principal(const char *metadata_base, const char *api_base, c
     if (oci_sign_request(id.key, kid, &rq, &sr))
         goto done;
     long st = 0;
-    ans.max = CLOUD_TOKEN_MAX;
+    dynbuf_init(&ans, CLOUD_TOKEN_MAX, 1);
     if (fetch("POST", url, (const char *const *)sr.headers, body, ca_file, &ans, &st))
         goto done;
     int64_t exp;
@@ -165,11 +128,11 @@ int ocireq_instance_principal(const char *metadata_base, const char *api_base, c
 done:
     if (tok)
         OPENSSL_clear_free(tok, strlen(tok));
-    buf_clear(&doc);
-    buf_clear(&cert);
-    buf_clear(&key);
-    buf_clear(&inter);
-    buf_clear(&ans);
+    dynbuf_free(&doc);
+    dynbuf_free(&cert);
+    dynbuf_free(&key);
+    dynbuf_free(&inter);
+    dynbuf_free(&ans);
     oci_instance_clear(&in);
     oci_identity_clear(&id);
     oci_sign_result_clear(&sr);

@@ -2,9 +2,11 @@
  * key, key id, date and body, and sends it or only prints it — like `oci raw-request`, for
  * debugging IAM policies and for checking the signing against OCI's published vectors. Uses
  * common/oci_sign for the signature and blocking libcurl for the one request; never prints the key. */
+#include "common/file.h"
 #include "common/oci_sign.h"
 #include "oci-request/instance_principal.h"
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
@@ -53,40 +55,14 @@ static void usage(FILE *f)
  * after *len bytes, or NULL (message printed). */
 static char *read_all(const char *path, size_t *len)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
-        fprintf(stderr, "sealed-oci-request: cannot open %s\n", path);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap + 1);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            if (cap >= OCIREQ_MAX_FILE) {
-                fprintf(stderr, "sealed-oci-request: %s is larger than %u bytes\n", path, OCIREQ_MAX_FILE);
-                wipe_free(b, cap + 1);
-                b = NULL;
-                break;
-            }
-            char *nb = malloc(cap * 2 + 1);
-            if (nb)
-                memcpy(nb, b, n);
-            wipe_free(b, cap + 1);
-            b = nb;
-            cap *= 2;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!b)
-        return NULL;
-    b[n] = 0;
-    *len = n;
-    return b;
+    uint8_t *b;
+    file_err e = file_read_all(path, OCIREQ_MAX_FILE, 1, &b, len);
+    if (e == FILE_ERR_TOOBIG)
+        fprintf(stderr, "sealed-oci-request: %s is larger than %u bytes\n", path, OCIREQ_MAX_FILE);
+    else if (e)
+        fprintf(stderr, "sealed-oci-request: cannot %s %s: %s\n", e == FILE_ERR_OPEN ? "open" : "read", path,
+                strerror(errno));
+    return (char *)b;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)

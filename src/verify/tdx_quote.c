@@ -1,21 +1,12 @@
 /* tdx_quote: DCAP v4/v5 quote decoding; see tdx_quote.h. All integers are little-endian. */
 #include "verify/tdx_quote.h"
-#include "verify/reader.h"
+#include "common/reader.h"
 #include <string.h>
 
 
-static uint64_t le(struct rd *r, int n)
-{
-    const uint8_t *p = take(r, (size_t)n);
-    uint64_t v = 0;
-    for (int i = n - 1; p && i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void copy(struct rd *r, void *dst, size_t n)
 {
-    const uint8_t *p = take(r, n);
+    const uint8_t *p = rd_take(r, n);
     if (p)
         memcpy(dst, p, n);
 }
@@ -41,9 +32,9 @@ static void body(struct rd *r, struct tdx_quote *q)
     copy(r, q->tee_tcb_svn, 16);
     copy(r, q->mrseam, 48);
     copy(r, q->mrsignerseam, 48);
-    q->seam_attributes = le(r, 8);
-    q->td_attributes = le(r, 8);
-    q->xfam = le(r, 8);
+    q->seam_attributes = rd_le64(r);
+    q->td_attributes = rd_le64(r);
+    q->xfam = rd_le64(r);
     copy(r, q->mrtd, 48);
     copy(r, q->mrconfigid, 48);
     copy(r, q->mrowner, 48);
@@ -64,12 +55,12 @@ tdx_quote_err tdx_quote_parse(const uint8_t *buf, size_t len, struct tdx_quote *
         return TDX_QUOTE_ERR_TRUNCATED;
     if (len > TDX_QUOTE_MAX_LEN)
         return TDX_QUOTE_ERR_SIZE;
-    struct rd r = {buf, len, 0};
-    q->version = (uint16_t)le(&r, 2);
-    q->att_key_type = (uint16_t)le(&r, 2);
-    q->tee_type = (uint32_t)le(&r, 4);
-    q->qe_svn = (uint16_t)le(&r, 2);
-    q->pce_svn = (uint16_t)le(&r, 2);
+    struct rd r = rd_init(buf, len);
+    q->version = (uint16_t)rd_le16(&r);
+    q->att_key_type = (uint16_t)rd_le16(&r);
+    q->tee_type = (uint32_t)rd_le32(&r);
+    q->qe_svn = (uint16_t)rd_le16(&r);
+    q->pce_svn = (uint16_t)rd_le16(&r);
     copy(&r, q->qe_vendor_id, 16);
     copy(&r, q->user_data, 20);
     if (q->version != 4 && q->version != 5)
@@ -80,8 +71,8 @@ tdx_quote_err tdx_quote_parse(const uint8_t *buf, size_t len, struct tdx_quote *
         return TDX_QUOTE_ERR_KEY_TYPE;
     q->body_type = 2;
     if (q->version == 5) {
-        q->body_type = (uint16_t)le(&r, 2);
-        uint32_t bsize = (uint32_t)le(&r, 4);
+        q->body_type = (uint16_t)rd_le16(&r);
+        uint32_t bsize = (uint32_t)rd_le32(&r);
         if (r.bad)
             return TDX_QUOTE_ERR_TRUNCATED;
         if (!((q->body_type == 2 && bsize == TDX_QUOTE_BODY10_LEN) || (q->body_type == 3 && bsize == TDX_QUOTE_BODY15_LEN)))
@@ -93,27 +84,27 @@ tdx_quote_err tdx_quote_parse(const uint8_t *buf, size_t len, struct tdx_quote *
     q->signed_data = buf;
     q->signed_len = (size_t)(r.p - buf);
 
-    uint32_t sigdata = (uint32_t)le(&r, 4);
+    uint32_t sigdata = (uint32_t)rd_le32(&r);
     if (r.bad)
         return TDX_QUOTE_ERR_TRUNCATED;
     if (sigdata != r.left)
         return r.left < sigdata ? TDX_QUOTE_ERR_TRUNCATED : TDX_QUOTE_ERR_TRAILING;
     copy(&r, q->signature, 64);
     copy(&r, q->att_key, 64);
-    uint16_t ctype = (uint16_t)le(&r, 2);
-    uint32_t csize = (uint32_t)le(&r, 4);
+    uint16_t ctype = (uint16_t)rd_le16(&r);
+    uint32_t csize = (uint32_t)rd_le32(&r);
     if (r.bad)
         return TDX_QUOTE_ERR_TRUNCATED;
     if (ctype != 6)
         return TDX_QUOTE_ERR_CERT_TYPE;
     if (csize != r.left)
         return r.left < csize ? TDX_QUOTE_ERR_TRUNCATED : TDX_QUOTE_ERR_SIZE;
-    q->qe_report = take(&r, TDX_QUOTE_QE_REPORT_LEN);
+    q->qe_report = rd_take(&r, TDX_QUOTE_QE_REPORT_LEN);
     copy(&r, q->qe_report_signature, 64);
-    q->qe_auth_len = (size_t)le(&r, 2);
-    q->qe_auth = take(&r, q->qe_auth_len);
-    uint16_t ptype = (uint16_t)le(&r, 2);
-    uint32_t psize = (uint32_t)le(&r, 4);
+    q->qe_auth_len = (size_t)rd_le16(&r);
+    q->qe_auth = rd_take(&r, q->qe_auth_len);
+    uint16_t ptype = (uint16_t)rd_le16(&r);
+    uint32_t psize = (uint32_t)rd_le32(&r);
     if (r.bad)
         return TDX_QUOTE_ERR_TRUNCATED;
     if (ptype != 5)
@@ -122,7 +113,7 @@ tdx_quote_err tdx_quote_parse(const uint8_t *buf, size_t len, struct tdx_quote *
         return TDX_QUOTE_ERR_SIZE;
     if (psize != r.left)
         return r.left < psize ? TDX_QUOTE_ERR_TRUNCATED : TDX_QUOTE_ERR_SIZE;
-    q->pck_chain = take(&r, psize);
+    q->pck_chain = rd_take(&r, psize);
     q->pck_chain_len = psize;
     return r.bad ? TDX_QUOTE_ERR_TRUNCATED : TDX_QUOTE_OK;
 }

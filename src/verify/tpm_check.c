@@ -1,6 +1,6 @@
 /* tpm_check: one TPM 2.0 quote, every step recorded; see tpm_check.h. */
 #include "verify/tpm_check.h"
-#include "verify/tpm_attest.h"
+#include "common/tpm2_struct.h"
 #include "verify/firmware_pcrs.h"
 #include "verify/verify_limits.h"
 #include "verify/amd_chain.h"
@@ -9,21 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
-#include <openssl/ecdsa.h>
-#include <openssl/rsa.h>
-
-static const EVP_MD *md_of(uint16_t alg)
-{
-    switch (alg) {
-    case TPM_EVENTLOG_ALG_SHA1: return EVP_sha1();
-    case TPM_EVENTLOG_ALG_SHA256: return EVP_sha256();
-    case TPM_EVENTLOG_ALG_SHA384: return EVP_sha384();
-    case TPM_EVENTLOG_ALG_SHA512: return EVP_sha512();
-    }
-    return NULL;
-}
 
 static const char *alg_name(uint16_t alg)
 {
@@ -42,58 +28,7 @@ int tpm_check_pcr_value(const json_t *pcrs, const char *bank, unsigned index, ui
     return n == (size_t)-1 ? -1 : (int)n;
 }
 
-static int verify_sig(EVP_PKEY *ak, const struct tpm_signature *s, const uint8_t *msg, size_t len, const char **why)
-{
-    const EVP_MD *md = md_of(s->hash_alg);
-    int ok = 0, kt = EVP_PKEY_get_base_id(ak);
-    unsigned char *der = NULL;
-    int dl = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    *why = "signature does not verify";
-    if (!md) {
-        *why = "unknown signature hash algorithm";
-        goto out;
-    }
-    if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, md, NULL, ak) != 1) {
-        *why = "cannot use the AK";
-        goto out;
-    }
-    if (s->sig_alg == TPM_ALG_RSASSA || s->sig_alg == TPM_ALG_RSAPSS) {
-        if (kt != EVP_PKEY_RSA) {
-            *why = "RSA signature but the AK is not an RSA key";
-            goto out;
-        }
-        if (s->sig_alg == TPM_ALG_RSAPSS &&
-            (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1))
-            goto out;
-        ok = EVP_DigestVerify(ctx, s->rsa, s->rsa_len, msg, len) == 1;
-    } else if (s->sig_alg == TPM_ALG_ECDSA) {
-        if (kt != EVP_PKEY_EC) {
-            *why = "ECDSA signature but the AK is not an EC key";
-            goto out;
-        }
-        ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(s->r, (int)s->r_len, NULL), *ss = BN_bin2bn(s->s, (int)s->s_len, NULL);
-        if (!es || !r || !ss || !ECDSA_SIG_set0(es, r, ss)) {
-            BN_free(r);
-            BN_free(ss);
-            ECDSA_SIG_free(es);
-            goto out;
-        }
-        dl = i2d_ECDSA_SIG(es, &der);
-        ECDSA_SIG_free(es);
-        ok = dl > 0 && EVP_DigestVerify(ctx, der, (size_t)dl, msg, len) == 1;
-    }
-out:
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(ctx);
-    return ok;
-}
-
-static void pcr_list(const struct tpm_pcr_selection *s, char *out, size_t cap)
+static void pcr_list(const struct tpm2_pcr_selection *s, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
@@ -102,7 +37,7 @@ static void pcr_list(const struct tpm_pcr_selection *s, char *out, size_t cap)
             n += (size_t)snprintf(out + n, cap - n, "%s%u", n ? "," : "", i);
 }
 
-static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote *q, struct steps *st)
+static void check_eventlog(const struct tpm_check_in *in, const struct tpm2_quote *q, struct steps *st)
 {
     uint16_t fw_bank = 0;   /* a bank whose quoted PCRs 0-7 the log replays to: the firmware policy reads it */
     tpm_eventlog *log = NULL;
@@ -114,7 +49,7 @@ static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote
     steps_add(st, STEP_PASS, "tpm.eventlog.parse", "event log parsed: %s format, %zu records",
               log->crypto_agile ? "TCG2 crypto-agile" : "legacy TCG 1.2 SHA-1", log->nevents);
     for (size_t k = 0; k < q->nsel; k++) {
-        const struct tpm_pcr_selection *s = &q->sel[k];
+        const struct tpm2_pcr_selection *s = &q->sel[k];
         const char *bank = alg_name(s->hash);
         tpm_eventlog_bank b;
         le = tpm_eventlog_replay(log, s->hash, &b);
@@ -128,7 +63,7 @@ static void check_eventlog(const struct tpm_check_in *in, const struct tpm_quote
         for (unsigned i = 0; i < (unsigned)s->size * 8 && i < TPM_EVENTLOG_NUM_PCRS; i++) {
             if (!(s->select[i / 8] & (1u << (i % 8))))
                 continue;
-            uint8_t v[TPM_ATTEST_MAX_DIGEST];
+            uint8_t v[TPM2_MAX_DIGEST];
             int vl = tpm_check_pcr_value(in->pcrs, bank, i, v, sizeof v);
             int same = vl == (int)b.digest_len && !memcmp(v, b.pcr[i], b.digest_len);
             if (b.extended_mask & (1u << i)) {
@@ -165,16 +100,16 @@ int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *k
 {
     int before = st->failed;
     memset(root, 0, sizeof *root);
-    struct tpm_quote q;
-    tpm_attest_err e = tpm_attest_parse_quote(in->quote, in->quote_len, &q);
+    struct tpm2_quote q;
+    tpm2_err e = tpm2_quote_parse(in->quote, in->quote_len, &q);
     if (e) {
-        steps_add(st, STEP_FAIL, "tpm.quote.parse", "TPMS_ATTEST: %s", tpm_attest_strerror(e));
+        steps_add(st, STEP_FAIL, "tpm.quote.parse", "TPMS_ATTEST: %s", tpm2_strerror(e));
         return st->failed - before;
     }
     steps_add(st, STEP_PASS, "tpm.quote.parse", "TPMS_ATTEST parsed: a TPM2_Quote (magic TPM_GENERATED_VALUE, %zu bytes)",
               in->quote_len);
     json_t *f = json_object();
-    char hex[2 * TPM_ATTEST_MAX_NAME + 1];
+    char hex[2 * TPM2_MAX_NAME + 1];
     codec_hex_encode(q.qualified_signer, q.qualified_signer_len, hex, sizeof hex);
     json_object_set_new(f, "qualified_signer", json_string(hex));
     codec_hex_encode(q.extra_data, q.extra_data_len, hex, sizeof hex);
@@ -198,17 +133,18 @@ int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *k
     json_object_set_new(st->fields, key, f);
 
     /* signature with the AK */
-    struct tpm_signature s;
-    e = tpm_attest_parse_signature(in->sig, in->sig_len, &s);
+    struct tpm2_signature s;
+    e = tpm2_signature_parse(in->sig, in->sig_len, &s);
     if (e) {
-        steps_add(st, STEP_FAIL, "tpm.signature", "TPMT_SIGNATURE: %s", tpm_attest_strerror(e));
+        steps_add(st, STEP_FAIL, "tpm.signature", "TPMT_SIGNATURE: %s", tpm2_strerror(e));
     } else if (!in->ak) {
         steps_add(st, STEP_FAIL, "tpm.signature", "no attestation key given: the quote signature cannot be checked");
     } else {
-        const char *why = "";
-        int ok = verify_sig(in->ak, &s, in->quote, in->quote_len, &why);
+        tpm2_err ve = tpm2_signature_verify(in->ak, &s, in->quote, in->quote_len);
+        int ok = ve == TPM2_OK;
+        const char *why = ok ? "" : tpm2_strerror(ve);
         steps_check(st, ok, NULL, "tpm.signature", "quote signature (%s with %s) verifies with the AK (%s %d bits)%s%s",
-                    tpm_attest_sig_alg_name(s.sig_alg), alg_name(s.hash_alg),
+                    tpm2_sig_alg_name(s.sig_alg), alg_name(s.hash_alg),
                     EVP_PKEY_get_base_id(in->ak) == EVP_PKEY_RSA ? "RSA" : "EC", EVP_PKEY_get_bits(in->ak),
                     ok ? "" : ": ", ok ? "" : why);
     }
@@ -225,16 +161,16 @@ int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *k
     /* PCR digest */
     if (!in->pcrs) {
         steps_add(st, STEP_FAIL, "tpm.pcr_digest", "no PCR values given: the quoted PCR digest cannot be interpreted");
-    } else if (e != TPM_ATTEST_OK || !md_of(s.hash_alg)) {
+    } else if (e != TPM2_OK || !tpm2_md(s.hash_alg)) {
         steps_add(st, STEP_FAIL, "tpm.pcr_digest", "the PCR digest cannot be recomputed: the signature's hash algorithm is unknown");
     } else {
-        const EVP_MD *md = md_of(s.hash_alg);
+        const EVP_MD *md = tpm2_md(s.hash_alg);
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         int ok = md && ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1;
         char missing[160] = "", sels[256] = "";
         size_t mn = 0, sn = 0;
         for (size_t k = 0; ok && k < q.nsel; k++) {
-            const struct tpm_pcr_selection *ps = &q.sel[k];
+            const struct tpm2_pcr_selection *ps = &q.sel[k];
             char l[128];
             pcr_list(ps, l, sizeof l);
             sn += (size_t)snprintf(sels + sn, sizeof sels - sn, "%s%s [%s]", sn ? ", " : "", alg_name(ps->hash), l);
@@ -243,7 +179,7 @@ int tpm_check_run(const struct tpm_check_in *in, struct steps *st, const char *k
             for (unsigned i = 0; i < (unsigned)ps->size * 8; i++) {
                 if (!(ps->select[i / 8] & (1u << (i % 8))))
                     continue;
-                uint8_t v[TPM_ATTEST_MAX_DIGEST];
+                uint8_t v[TPM2_MAX_DIGEST];
                 int vl = tpm_check_pcr_value(in->pcrs, alg_name(ps->hash), i, v, sizeof v);
                 if (vl <= 0 || (size_t)vl != tpm_eventlog_alg_size(ps->hash)) {
                     mn += (size_t)snprintf(missing + mn, sizeof missing - mn, "%s%s:%u", mn ? "," : "", alg_name(ps->hash), i);

@@ -1,6 +1,7 @@
 /* util: file reading, time parsing and hex detection for sealed-verify; see util.h. */
 #include "verify/util.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,51 +9,15 @@
 
 uint8_t *verify_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
+    uint8_t *b;
+    switch (file_read_all(path, max, 0, &b, len)) {
+    case FILE_OK: return b;
+    case FILE_ERR_OPEN: snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno)); break;
+    case FILE_ERR_READ: snprintf(err, errlen, "cannot read %s", path); break;
+    case FILE_ERR_TOOBIG: snprintf(err, errlen, "%s is larger than %zu bytes", path, max); break;
+    case FILE_ERR_NOMEM: snprintf(err, errlen, "out of memory reading %s", path); break;
     }
-    size_t cap = 4096, n = 0;
-    uint8_t *b = malloc(cap + 1);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (n > max) {
-            snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
-            free(b);
-            b = NULL;
-            break;
-        }
-        if (r == 0) {
-            if (ferror(f)) {
-                snprintf(err, errlen, "cannot read %s", path);
-                free(b);
-                b = NULL;
-            }
-            break;
-        }
-        if (n == cap) {
-            uint8_t *nb = realloc(b, cap * 2 + 1);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!b) {
-        if (!err[0])
-            snprintf(err, errlen, "out of memory reading %s", path);
-        return NULL;
-    }
-    b[n] = 0;
-    *len = n;
-    return b;
+    return NULL;
 }
 
 static int digits(const char *s, int n, int *out)

@@ -172,7 +172,8 @@ int main(int argc, char **argv)
     d.base = event_base_new();
     struct http_client *hc = http_client_new(d.base);
     d.tls = tls_new();
-    d.acme = acme_new(d.base, hc, d.tls, &cfg);
+    char derr[128];
+    d.acme = cfg.domain && !config_domain_split(&cfg, derr, sizeof derr) ? acme_new(d.base, hc, d.tls, &cfg) : NULL;
     if (!d.base || !hc || !d.tls || !d.acme) {
         fprintf(stderr, "driver: setup failed (directory and domain are required)\n");
         return 2;

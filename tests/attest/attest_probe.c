@@ -63,11 +63,15 @@ int main(int argc, char **argv)
         if (r == 0)
             continue;
         json_array_append_new(provs, json_string(p->type));
+        struct attest_util_stats stats;   /* what the attest worker keeps per provider */
+        attest_util_stats_init(&stats);
         for (long n = 0; n < count; n++) {
             json_t *ev = NULL;
             char err[256] = "";
             double t0 = attest_util_now_ms();
-            if (p->evidence(st, rd, &ev, err, sizeof err) != 0) {
+            int prc = p->evidence(st, rd, &ev, err, sizeof err);
+            attest_util_stats_add(&stats, prc == 0, attest_util_now_ms() - t0, err);
+            if (prc != 0) {
                 json_array_append_new(errs, json_pack("{s:s,s:s,s:i}", "type", p->type, "error", err, "request", (int)n));
                 failed = 1;
                 if (!keep_going)
@@ -82,8 +86,12 @@ int main(int argc, char **argv)
         }
         if (p->status) {
             json_t *s = p->status(st);
-            if (s) json_array_append_new(status, s);
+            if (s) {
+                attest_util_stats_json(&stats, s);
+                json_array_append_new(status, s);
+            }
         }
+        pthread_mutex_destroy(&stats.mu);
         p->free(st);
     }
     json_object_set_new(res, "providers", provs);

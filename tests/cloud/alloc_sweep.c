@@ -2,8 +2,8 @@
  * through their allocator hooks) while the cloud wire code and oci_sign run, under ASan/LSan:
  * every run must end in a clean error or the right answer, never a crash, a leak, or a success
  * with a wrong result (SQLite faultsim, curl torture). Prints TAP lines. Test code only. */
-#include "login/cloud/gcp.h"
-#include "login/cloud/oci.h"
+#include "common/gcp.h"
+#include "common/oci.h"
 #include "common/oci_sign.h"
 #include <openssl/crypto.h>
 #include <openssl/pem.h>

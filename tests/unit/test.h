@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/file.h"
 
 static int test_n, test_failed;
 
@@ -25,20 +26,18 @@ static int test_n, test_failed;
 
 static inline int test_done(void) { return test_failed ? 1 : 0; }
 
-/* Reads a whole file (testdata); returns malloc'd buffer with a NUL after len bytes, or NULL. */
+/* Reads a whole file (testdata, at most 64 MiB) with common/file; returns a malloc'd buffer with
+ * a NUL after len bytes, or NULL. */
 static inline unsigned char *test_read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "  cannot open %s\n", path); return NULL; }
-    size_t cap = 4096, n = 0;
-    unsigned char *b = malloc(cap + 1);
-    size_t r;
-    while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) { unsigned char *nb = realloc(b, cap * 2 + 1); if (!nb) { free(b); b = NULL; break; } b = nb; cap *= 2; }
+    uint8_t *b;
+    size_t n;
+    if (file_read_all(path, 64u << 20, 0, &b, &n) != FILE_OK) {
+        fprintf(stderr, "  cannot read %s\n", path);
+        return NULL;
     }
-    fclose(f);
-    if (b) { b[n] = 0; if (len) *len = n; }
+    if (len)
+        *len = n;
     return b;
 }
 

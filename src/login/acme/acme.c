@@ -103,6 +103,8 @@ struct acme {
     void (*persist_fn)(void *arg); /* borrowed hook: save acme_export() */
     void *persist_arg;
     int restored;                  /* the certificate came from the saved state */
+    void (*failed_fn)(void *arg, const char *domain, const char *error);   /* attempt_fail's hook */
+    void *failed_arg;
 };
 
 static void persist(struct acme *a)
@@ -262,6 +264,8 @@ static void attempt_fail(struct acme *a, acme_err e, const char *why, long retry
                    state_names[a->state], acme_strerror(e), why, a->failures, (long long)delay, basis);
     set_state(a, ST_BACKOFF);
     schedule(a, delay, restart_attempt);
+    if (a->failed_fn)
+        a->failed_fn(a->failed_arg, a->domain, a->last_error);
 }
 
 /* ---- requests -------------------------------------------------------------------------- */
@@ -1021,14 +1025,12 @@ struct acme *acme_new(struct event_base *base, struct http_client *http, struct 
     set_str(&a->ca_file, cfg->acme_ca_file);
     set_str(&a->contact, cfg->acme_contact);
     set_str(&a->profile, cfg->acme_profile && cfg->acme_profile[0] ? cfg->acme_profile : NULL);
-    /* the identifier is the host: drop a ":port" that local configs carry */
-    const char *colon = strrchr(cfg->domain, ':');
-    size_t dl = colon ? (size_t)(colon - cfg->domain) : strlen(cfg->domain);
-    a->domain = strndup(cfg->domain, dl);
+    /* the identifier is the host, split from cfg->domain once at load (no ":port") */
+    a->domain = strdup(cfg->domain_host);
     a->keys = acme_keys_new();
     a->timer = evtimer_new(base, on_timer, a);
     if (!a->directory || !a->domain || !a->keys || !a->timer || (cfg->acme_ca_file && !a->ca_file) ||
-        (cfg->acme_contact && !a->contact) || !dl) {
+        (cfg->acme_contact && !a->contact) || !a->domain[0]) {
         acme_free(a);
         return NULL;
     }
@@ -1089,6 +1091,12 @@ void acme_set_installed_hook(struct acme *a, void (*fn)(void *arg), void *arg)
 {
     a->installed_fn = fn;
     a->installed_arg = arg;
+}
+
+void acme_set_failed_hook(struct acme *a, void (*fn)(void *arg, const char *domain, const char *error), void *arg)
+{
+    a->failed_fn = fn;
+    a->failed_arg = arg;
 }
 
 const char *acme_http01_responder(void *acme, const char *token, size_t len)

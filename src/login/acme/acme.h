@@ -56,6 +56,9 @@ json_t *acme_status(struct acme *a);
 /* Calls fn(arg) on the loop after every certificate installed (the service opens login once the
  * first one is there). One hook; fn NULL clears it. */
 void acme_set_installed_hook(struct acme *a, void (*fn)(void *arg), void *arg);
+/* Calls fn(arg, domain, error) on the loop after every failed attempt (error is the text /status
+ * shows as last_error; both borrowed for the call). One hook; fn NULL clears it. */
+void acme_set_failed_hook(struct acme *a, void (*fn)(void *arg, const char *domain, const char *error), void *arg);
 /* Adapters for app_set_acme_responder and app_add_status (arg is the struct acme). */
 const char *acme_http01_responder(void *acme, const char *token, size_t len);
 json_t *acme_status_hook(void *acme);

@@ -3,6 +3,7 @@
 #include "login/attest/amd_kds.h"
 #include "login/attest/attest_limits.h"
 #include "login/log.h"
+#include "common/dynbuf.h"
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,26 +14,6 @@
 
 static pthread_mutex_t kds_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct timespec kds_last;   /* monotonic time of this process's last request */
-
-struct body { uint8_t *p; size_t len; int toobig; };
-
-static size_t on_data(char *d, size_t sz, size_t n, void *arg)
-{
-    struct body *b = arg;
-    size_t add = sz * n;
-    if (add > ATTEST_KDS_BODY_MAX - b->len) {
-        b->toobig = 1;
-        return 0;
-    }
-    uint8_t *np = realloc(b->p, b->len + add + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->len, d, add);
-    b->len += add;
-    b->p[b->len] = 0;
-    return add;
-}
 
 static void sleep_s(double s)
 {
@@ -56,8 +37,8 @@ static void pace(void)
     clock_gettime(CLOCK_MONOTONIC, &kds_last);
 }
 
-/* GET url into *b (caller frees b->p). Serialised process-wide and paced. */
-static amd_kds_err kds_get(const char *what, const char *url, struct body *b, char *err, size_t errlen)
+/* GET url into *b (caller dynbuf_frees b). Serialised process-wide and paced. */
+static amd_kds_err kds_get(const char *what, const char *url, struct dynbuf *b, char *err, size_t errlen)
 {
     amd_kds_err rc = AMD_KDS_ERR_RATELIMIT;
     int waited = 0;     /* just slept what Retry-After asked: that is the pace now */
@@ -68,8 +49,8 @@ static amd_kds_err kds_get(const char *what, const char *url, struct body *b, ch
             rc = AMD_KDS_ERR_NOMEM;
             break;
         }
-        free(b->p);
-        memset(b, 0, sizeof *b);
+        dynbuf_free(b);
+        dynbuf_init(b, ATTEST_KDS_BODY_MAX, 0);
         if (!waited)
             pace();
         else
@@ -81,7 +62,7 @@ static amd_kds_err kds_get(const char *what, const char *url, struct body *b, ch
         curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)ATTEST_KDS_TIMEOUT_S);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "sealed-login");
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, dynbuf_curl_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
         CURLcode cc = curl_easy_perform(h);
         long status = 0;
@@ -92,8 +73,8 @@ static amd_kds_err kds_get(const char *what, const char *url, struct body *b, ch
         log_info("attest.kds", "request=%s status=%ld try=%d%s%s", what, status, tries + 1,
                  cc != CURLE_OK ? " error=" : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "");
         if (cc != CURLE_OK) {
-            snprintf(err, errlen, "KDS: %s", b->toobig ? "answer too large" : curl_easy_strerror(cc));
-            rc = b->toobig ? AMD_KDS_ERR_BODY : AMD_KDS_ERR_NET;
+            snprintf(err, errlen, "KDS: %s", b->err == DYNBUF_ERR_TOOBIG ? "answer too large" : curl_easy_strerror(cc));
+            rc = b->err == DYNBUF_ERR_TOOBIG ? AMD_KDS_ERR_BODY : AMD_KDS_ERR_NET;
             break;
         }
         if (status == 200) {
@@ -177,7 +158,7 @@ amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t ch
                                uint64_t tcb, uint8_t **der, size_t *len, char *err, size_t errlen)
 {
     char url[512];
-    struct body b = { 0 };
+    struct dynbuf b = { 0 };
     *der = NULL;
     if (amd_kds_vcek_url(url, sizeof url, base, p, chip_id, tcb) != 0) {
         snprintf(err, errlen, "KDS: no URL for this product");
@@ -185,9 +166,9 @@ amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t ch
     }
     amd_kds_err rc = kds_get("vcek", url, &b, err, errlen);
     if (rc == AMD_KDS_OK) {
-        const unsigned char *q = b.p;
+        const unsigned char *q = (const unsigned char *)b.p;
         X509 *x = d2i_X509(NULL, &q, (long)b.len);
-        if (!x || q != b.p + b.len) {
+        if (!x || q != (const unsigned char *)b.p + b.len) {
             snprintf(err, errlen, "KDS: VCEK answer is not one DER certificate");
             rc = AMD_KDS_ERR_BODY;
         } else if (!(*der = x509_der(x, len))) {
@@ -195,7 +176,7 @@ amd_kds_err amd_kds_fetch_vcek(const char *base, snp_product p, const uint8_t ch
         }
         X509_free(x);
     }
-    free(b.p);
+    dynbuf_free(&b);
     return rc;
 }
 
@@ -203,7 +184,7 @@ amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, 
                                 uint8_t **ark, size_t *ark_len, char *err, size_t errlen)
 {
     char url[512];
-    struct body b = { 0 };
+    struct dynbuf b = { 0 };
     const char *name = p != SNP_PRODUCT_UNKNOWN ? snp_product_name(p) : NULL;
     *ask = *ark = NULL;
     size_t bl = base ? strlen(base) : 0;
@@ -216,7 +197,7 @@ amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, 
     }
     amd_kds_err rc = kds_get("cert_chain", url, &b, err, errlen);
     if (rc != AMD_KDS_OK) {
-        free(b.p);
+        dynbuf_free(&b);
         return rc;
     }
     BIO *bio = BIO_new_mem_buf(b.p, (int)b.len);
@@ -233,6 +214,6 @@ amd_kds_err amd_kds_fetch_chain(const char *base, snp_product p, uint8_t **ask, 
     X509_free(x1);
     X509_free(x2);
     BIO_free(bio);
-    free(b.p);
+    dynbuf_free(&b);
     return rc;
 }

@@ -2,6 +2,7 @@
  * helpers and timing counters for the providers. No provider logic lives here. */
 #include "login/attest/attest_util.h"
 #include "common/codec.h"
+#include "common/file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,49 +15,8 @@
 
 uint8_t *attest_util_read_file(const char *path, size_t cap, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t bufcap = 4096, n = 0;
-    uint8_t *buf = malloc(bufcap + 1);
-    if (!buf)
-        goto fail;
-    for (;;) {
-        if (n == bufcap) {
-            if (bufcap > cap) {          /* read cap + 1 bytes at most */
-                errno = EFBIG;
-                goto fail;
-            }
-            size_t nc = bufcap * 2;
-            uint8_t *nb = realloc(buf, nc + 1);
-            if (!nb)
-                goto fail;
-            buf = nb;
-            bufcap = nc;
-        }
-        ssize_t r = read(fd, buf + n, bufcap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            goto fail;
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    if (n > cap) {
-        errno = EFBIG;
-        goto fail;
-    }
-    close(fd);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-fail:;
-    int e = errno;
-    free(buf);
-    close(fd);
-    errno = e;
-    return NULL;
+    uint8_t *b;
+    return file_read_all(path, cap, 0, &b, len) == FILE_OK ? b : NULL;
 }
 
 int attest_util_write_file(const char *path, const void *data, size_t len)

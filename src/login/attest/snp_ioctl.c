@@ -30,7 +30,6 @@ struct snp_ioctl_state {
     int      no_ext;             /* the driver has no SNP_GET_EXT_REPORT: plain reports only */
     uint32_t version;
     struct snp_ev_cache chain;
-    struct attest_util_stats stats;
 };
 
 static void snp_ioctl_free(void *arg)
@@ -41,7 +40,6 @@ static void snp_ioctl_free(void *arg)
     if (s->fd >= 0)
         close(s->fd);
     snp_ev_cache_clear(&s->chain);
-    pthread_mutex_destroy(&s->stats.mu);
     free(s);
 }
 
@@ -166,7 +164,6 @@ static int snp_ioctl_probe(const struct config *cfg, void **state)
     if (!s)
         return -1;
     s->fd = -1;
-    attest_util_stats_init(&s->stats);
     if (snp_ev_cache_init(&s->chain, cfg) != 0)
         goto fail;
     s->fd = open(dev, O_RDWR | O_CLOEXEC);
@@ -195,10 +192,7 @@ fail:
 static int snp_ioctl_evidence(void *arg, const uint8_t report_data[64], json_t **out, char *err, size_t errlen)
 {
     struct snp_ioctl_state *s = arg;
-    double t0 = attest_util_now_ms();
-    int rc = report_once(s, report_data, out, err, errlen);
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
-    return rc;
+    return report_once(s, report_data, out, err, errlen);
 }
 
 static json_t *snp_ioctl_status(void *arg)
@@ -213,7 +207,6 @@ static json_t *snp_ioctl_status(void *arg)
     pthread_mutex_lock(&s->chain.mu);
     json_object_set_new(o, "vcek_from_kds", json_boolean(s->chain.fetched));
     pthread_mutex_unlock(&s->chain.mu);
-    attest_util_stats_json(&s->stats, o);
     return o;
 }
 

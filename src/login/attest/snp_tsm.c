@@ -15,7 +15,6 @@
 struct snp_tsm_state {
     struct attest_tsm tsm;
     struct snp_ev_cache chain;
-    struct attest_util_stats stats;
     uint32_t version;          /* report version seen at probe */
 };
 
@@ -26,7 +25,6 @@ static void snp_tsm_free(void *arg)
         return;
     attest_tsm_close(&s->tsm);
     snp_ev_cache_clear(&s->chain);
-    pthread_mutex_destroy(&s->stats.mu);
     free(s);
 }
 
@@ -57,7 +55,6 @@ static int snp_tsm_probe(const struct config *cfg, void **state)
     *state = NULL;
     if (!s)
         return -1;
-    attest_util_stats_init(&s->stats);
     if (snp_ev_cache_init(&s->chain, cfg) != 0) {
         snp_tsm_free(s);
         return -1;
@@ -85,10 +82,7 @@ static int snp_tsm_probe(const struct config *cfg, void **state)
 static int snp_tsm_evidence(void *arg, const uint8_t report_data[64], json_t **out, char *err, size_t errlen)
 {
     struct snp_tsm_state *s = arg;
-    double t0 = attest_util_now_ms();
-    int rc = report_once(s, report_data, out, err, errlen);
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
-    return rc;
+    return report_once(s, report_data, out, err, errlen);
 }
 
 static json_t *snp_tsm_status(void *arg)
@@ -104,7 +98,6 @@ static json_t *snp_tsm_status(void *arg)
     pthread_mutex_lock(&s->chain.mu);
     json_object_set_new(o, "vcek_from_kds", json_boolean(s->chain.fetched));
     pthread_mutex_unlock(&s->chain.mu);
-    attest_util_stats_json(&s->stats, o);
     return o;
 }
 

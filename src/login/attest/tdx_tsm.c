@@ -23,7 +23,6 @@
 struct tdx_state {
     struct attest_tsm tsm;
     char *ccel_table_path, *ccel_log_path;    /* owned */
-    struct attest_util_stats stats;
     int   have_ccel;                          /* set at probe */
 };
 
@@ -35,7 +34,6 @@ static void tdx_free(void *arg)
     attest_tsm_close(&s->tsm);
     free(s->ccel_table_path);
     free(s->ccel_log_path);
-    pthread_mutex_destroy(&s->stats.mu);
     free(s);
 }
 
@@ -98,7 +96,6 @@ static int tdx_probe(const struct config *cfg, void **state)
     struct tdx_state *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    attest_util_stats_init(&s->stats);
     int r = attest_tsm_open(&s->tsm, dir, "tdx", "tdx_guest", err, sizeof err);
     if (r <= 0) {
         if (r < 0)
@@ -125,7 +122,6 @@ static int tdx_probe(const struct config *cfg, void **state)
 static int tdx_evidence(void *arg, const uint8_t report_data[64], json_t **out, char *err, size_t errlen)
 {
     struct tdx_state *s = arg;
-    double t0 = attest_util_now_ms();
     uint8_t *q = NULL, *table = NULL, *log = NULL;
     size_t ql = 0, tl = 0, ll = 0;
     json_t *ev = NULL;
@@ -160,7 +156,6 @@ static int tdx_evidence(void *arg, const uint8_t report_data[64], json_t **out, 
     ev = NULL;
     rc = 0;
 done:
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     json_decref(ev);
     free(q);
     free(table);
@@ -177,7 +172,6 @@ static json_t *tdx_status(void *arg)
     json_object_set_new(o, "type", json_string("tdx"));
     json_object_set_new(o, "via", json_string("configfs-tsm"));
     json_object_set_new(o, "ccel_log", json_boolean(s->have_ccel));
-    attest_util_stats_json(&s->stats, o);
     return o;
 }
 

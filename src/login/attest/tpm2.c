@@ -57,7 +57,6 @@ struct tpm2_state {
     json_t   *ek_cert_pem;
     char      ak_root[128];      /* the pinned vendor root the AK certificate chains to, or "" */
     uint32_t  manufacturer;
-    struct attest_util_stats stats;
 };
 
 static const char *werr(tpm2w_err e)
@@ -86,7 +85,6 @@ static void tpm2_free(void *arg)
     json_decref(s->ak_pub_pem);
     json_decref(s->ak_cert_pem);
     json_decref(s->ek_cert_pem);
-    pthread_mutex_destroy(&s->stats.mu);
     free(s->spec);
     free(s->eventlog_path);
     free(s);
@@ -109,7 +107,7 @@ static tpm2w_err load_ak(struct tpm2_state *s)
 {
     uint8_t pub[sizeof s->ak_public];
     size_t pl;
-    tpm2w_err e = tpm2w_create_primary(s->conn, TPM2W_RH_ENDORSEMENT, s->ak_tmpl, s->ak_tmpl_len,
+    tpm2w_err e = tpm2w_create_primary(s->conn, TPM2_RH_ENDORSEMENT, s->ak_tmpl, s->ak_tmpl_len,
                                        &s->ak_handle, pub, sizeof pub, &pl);
     if (e)
         return e;
@@ -199,7 +197,6 @@ static int tpm2_probe(const struct config *cfg, void **state)
     struct tpm2_state *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    attest_util_stats_init(&s->stats);
     if (!(s->spec = strdup(spec)) || !(s->eventlog_path = strdup(log)))
         goto fail;
     tpm2w_err e = tpm2w_open(spec, &s->conn);
@@ -222,8 +219,9 @@ static int tpm2_probe(const struct config *cfg, void **state)
                 werr(e), tpm2w_last_rc(s->conn));
         goto fail;
     }
-    if ((e = tpm2w_public_to_pkey(s->ak_public, s->ak_public_len, &s->ak_key)) != TPM2W_OK) {
-        log_warn("attest.provider", "provider=tpm2 reason=\"AK public area: %s\"", werr(e));
+    tpm2_err pe = tpm2_public_to_pkey(s->ak_public, s->ak_public_len, &s->ak_key);
+    if (pe != TPM2_OK) {
+        log_warn("attest.provider", "provider=tpm2 reason=\"AK public area: %s\"", tpm2_strerror(pe));
         goto fail;
     }
     if (!(s->ak_pub_pem = pkey_pem_json(s->ak_key)))
@@ -260,18 +258,22 @@ static tpm2w_err quote_once(struct tpm2_state *s, const uint8_t qual[32], uint8_
         snprintf(err, errlen, "TPM2_Quote: %s (rc 0x%x)", werr(e), tpm2w_last_rc(s->conn));
         return e;
     }
-    struct tpm2w_quote_info qi;
-    if ((e = tpm2w_parse_quote(attest, *alen, &qi)) != TPM2W_OK) {
-        snprintf(err, errlen, "quote: %s", werr(e));
+    struct tpm2_quote qi;
+    struct tpm2_signature si;
+    tpm2_err pe;
+    if ((pe = tpm2_quote_parse(attest, *alen, &qi)) != TPM2_OK) {
+        snprintf(err, errlen, "quote: %s", tpm2_strerror(pe));
         return TPM2W_ERR_PROTO;
     }
-    if (qi.extra_len != 32 || memcmp(qi.extra, qual, 32) != 0 || qi.pcr_hash != TPM2W_ALG_SHA256 ||
-        qi.pcr_mask != PCR_MASK || qi.pcr_digest_len != 32) {
+    if (qi.extra_data_len != 32 || memcmp(qi.extra_data, qual, 32) != 0 || qi.nsel != 1 ||
+        qi.sel[0].hash != TPM2_ALG_SHA256 || tpm2_pcr_selection_mask(&qi.sel[0]) != PCR_MASK ||
+        qi.pcr_digest_len != 32) {
         snprintf(err, errlen, "quote does not cover what was asked");
         return TPM2W_ERR_PROTO;
     }
-    if (tpm2w_verify_signature(s->ak_key, attest, *alen, sig, *slen) != TPM2W_OK) {
-        snprintf(err, errlen, "quote signature does not verify with the AK");
+    if ((pe = tpm2_signature_parse(sig, *slen, &si)) != TPM2_OK ||
+        (pe = tpm2_signature_verify(s->ak_key, &si, attest, *alen)) != TPM2_OK) {
+        snprintf(err, errlen, "quote signature does not verify with the AK: %s", tpm2_strerror(pe));
         return TPM2W_ERR_PROTO;
     }
     uint8_t d[32];
@@ -307,7 +309,6 @@ static tpm2w_err reconnect(struct tpm2_state *s)
 static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out, char *err, size_t errlen)
 {
     struct tpm2_state *s = arg;
-    double t0 = attest_util_now_ms();
     uint8_t qual[32], pcrs[24][32];
     uint8_t *attest = malloc(ATTEST_TPM_BUF_MAX), *sig = malloc(ATTEST_TPM_BUF_MAX);
     uint8_t *log = NULL, *ima = NULL;
@@ -389,7 +390,6 @@ static int tpm2_evidence(void *arg, const uint8_t report_data[64], json_t **out,
 nomem:
     snprintf(err, errlen, "out of memory");
 done:
-    attest_util_stats_add(&s->stats, rc == 0, attest_util_now_ms() - t0, err);
     json_decref(ev);
     json_decref(pcrobj);
     free(attest);
@@ -417,7 +417,6 @@ static json_t *tpm2_status(void *arg)
     json_object_set_new(o, "ak_cert", json_boolean(s->ak_cert_pem != NULL));
     json_object_set_new(o, "ak_root", s->ak_root[0] ? json_string(s->ak_root) : json_null());
     json_object_set_new(o, "ek_cert", json_boolean(s->ek_cert_pem != NULL));
-    attest_util_stats_json(&s->stats, o);
     return o;
 }
 

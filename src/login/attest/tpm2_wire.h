@@ -1,14 +1,15 @@
 /* attest/tpm2_wire: the few TPM 2.0 commands the tpm2 provider needs, marshalled by hand (Part 3
  * of the TPM 2.0 Library specification), over a small transport: the kernel's resource-managed
- * character device in production, a swtpm socket (raw command stream) in tests. Also the
- * structures around them: the attestation-key template, TPMT_PUBLIC -> EVP_PKEY, TPMS_ATTEST
- * parsing and TPMT_SIGNATURE checking. Only empty-password sessions (TPM_RS_PW) are used: no
- * secret ever crosses this module. Never touches files other than the TPM it is given. */
+ * character device in production, a swtpm socket (raw command stream) in tests, and the
+ * attestation-key template. The structures a quote travels in (TPMS_ATTEST, TPMT_SIGNATURE,
+ * TPMT_PUBLIC) and the TPM constants are common/tpm2_struct's, shared with sealed-verify. Only
+ * empty-password sessions (TPM_RS_PW) are used: no secret ever crosses this module. Never touches
+ * files other than the TPM it is given. */
 #ifndef SEALED_TPM2_WIRE_H
 #define SEALED_TPM2_WIRE_H
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
+#include "common/tpm2_struct.h"
 
 typedef enum {
     TPM2W_OK = 0,
@@ -20,25 +21,7 @@ typedef enum {
     TPM2W_ERR_INVAL,   /* caller error: bad spec, buffer too small, unsupported algorithm */
 } tpm2w_err;
 
-/* TPM constants used by callers (Part 2). */
-#define TPM2W_RH_OWNER        0x40000001u
-#define TPM2W_RH_ENDORSEMENT  0x4000000Bu
-#define TPM2W_ALG_RSA         0x0001u
-#define TPM2W_ALG_SHA1        0x0004u
-#define TPM2W_ALG_SHA256      0x000Bu
-#define TPM2W_ALG_SHA384      0x000Cu
-#define TPM2W_ALG_SHA512      0x000Du
-#define TPM2W_ALG_NULL        0x0010u
-#define TPM2W_ALG_RSASSA      0x0014u
-#define TPM2W_ALG_RSAPSS      0x0016u
-#define TPM2W_ALG_ECDSA       0x0018u
-#define TPM2W_ALG_ECC         0x0023u
-#define TPM2W_ST_ATTEST_QUOTE 0x8018u
-#define TPM2W_GENERATED_VALUE 0xff544347u
 #define TPM2W_RC_HANDLE_BASE  0x08Bu   /* TPM_RC_HANDLE (format-one, masked) */
-#define TPM2W_NV_OWNERREAD    0x00020000u
-#define TPM2W_NV_AUTHREAD     0x00040000u
-#define TPM2W_NV_PPREAD       0x00010000u
 
 struct tpm2w_conn;   /* one open TPM: owns the file descriptor and its buffers */
 
@@ -88,23 +71,4 @@ tpm2w_err tpm2w_quote_sha256(struct tpm2w_conn *c, uint32_t key, const uint8_t *
  * ECDSA-SHA256, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth, no policy. Returns the
  * length or 0 when cap is too small. */
 size_t tpm2w_ak_template_ecc_p256(uint8_t *out, size_t cap);
-
-/* A parsed TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE; pointers borrow from the input. */
-struct tpm2w_quote_info {
-    const uint8_t *signer;  size_t signer_len;   /* qualifiedSigner (TPM2B_NAME) */
-    const uint8_t *extra;   size_t extra_len;    /* extraData = qualifying data */
-    uint64_t clock; uint32_t reset_count, restart_count; uint8_t safe;
-    uint64_t firmware_version;
-    uint16_t pcr_hash;       /* hash of the one selected bank */
-    uint32_t pcr_mask;       /* PCRs selected in that bank (bit i = PCR i) */
-    const uint8_t *pcr_digest; size_t pcr_digest_len;
-};
-/* Parses (p, len) as a quote; exactly one PCR bank is accepted. Never reads past len. */
-tpm2w_err tpm2w_parse_quote(const uint8_t *p, size_t len, struct tpm2w_quote_info *out);
-
-/* Converts a marshalled TPMT_PUBLIC (RSA or ECC P-256/P-384) into a new EVP_PKEY (caller frees). */
-tpm2w_err tpm2w_public_to_pkey(const uint8_t *p, size_t len, EVP_PKEY **out);
-/* Checks a marshalled TPMT_SIGNATURE (RSASSA, RSAPSS or ECDSA with SHA-1/256/384/512) over msg. */
-tpm2w_err tpm2w_verify_signature(EVP_PKEY *key, const uint8_t *msg, size_t msg_len,
-                                 const uint8_t *sig, size_t sig_len);
 #endif

@@ -3,9 +3,9 @@
  * every timer and call it starts; writes into the config only through config_apply_metadata (the
  * trust rule's keys) and the two secret slots. Logs one line per event, never a value it fetched. */
 #include "login/cloud/cloud.h"
-#include "login/cloud/gcp.h"
+#include "common/gcp.h"
 #include "login/cloud/keygen.h"
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include "login/cloud/platform.h"
 #include "common/oci_sign.h"
 #include "login/config.h"
@@ -104,20 +104,6 @@ struct cloud {
 
 static void step_start(struct cloud *c);
 static void notify_pump(struct cloud *c);
-
-const char *cloud_strerror(cloud_err e)
-{
-    switch (e) {
-    case CLOUD_OK: return "ok";
-    case CLOUD_ERR_NOMEM: return "out of memory";
-    case CLOUD_ERR_ARG: return "bad argument";
-    case CLOUD_ERR_FORMAT: return "malformed answer";
-    case CLOUD_ERR_TOOBIG: return "answer over the size cap";
-    case CLOUD_ERR_CRYPTO: return "unusable key or certificate";
-    case CLOUD_ERR_INTEGRITY: return "checksum mismatch";
-    }
-    return "unknown error";
-}
 
 cloud_platform cloud_get_platform(const struct cloud *c)
 {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "common/cloud_wire.h"   /* cloud_err, cloud_strerror */
 
 struct event_base;
 struct http_client;
@@ -25,18 +26,6 @@ typedef enum {
     CLOUD_PLATFORM_GCP,
 } cloud_platform;
 
-/* The one error enum of the cloud subsystem (cloud/, oci_*, gcp_*). */
-typedef enum {
-    CLOUD_OK = 0,
-    CLOUD_ERR_NOMEM,
-    CLOUD_ERR_ARG,        /* a caller's argument is unusable (e.g. an id with '/' in it) */
-    CLOUD_ERR_FORMAT,     /* a peer's answer is malformed or misses a required field */
-    CLOUD_ERR_TOOBIG,     /* over a named cap in limits.h */
-    CLOUD_ERR_CRYPTO,     /* OpenSSL failed, or a key/certificate is unusable */
-    CLOUD_ERR_INTEGRITY,  /* a checksum does not match (GCP dataCrc32c) */
-} cloud_err;
-
-const char *cloud_strerror(cloud_err e);
 /* "none", "oci", "gcp". */
 const char *cloud_platform_name(cloud_platform p);
 

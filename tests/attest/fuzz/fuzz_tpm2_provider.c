@@ -87,12 +87,13 @@ static void check_evidence(json_t *ev)
     if (!q64 || !s64 || !pem)
         abort();
     uint8_t *q = codec_b64_decode_alloc(q64, strlen(q64), &ql), *s = codec_b64_decode_alloc(s64, strlen(s64), &sl);
-    struct tpm2w_quote_info qi;
-    if (!q || !s || tpm2w_parse_quote(q, ql, &qi) != TPM2W_OK)
+    struct tpm2_quote qi;
+    struct tpm2_signature si;
+    if (!q || !s || tpm2_quote_parse(q, ql, &qi) != TPM2_OK)
         abort();
     uint8_t want[32], d[32];
     SHA256(RD, 64, want);
-    if (qi.extra_len != 32 || memcmp(qi.extra, want, 32) != 0 || qi.pcr_digest_len != 32)
+    if (qi.extra_data_len != 32 || memcmp(qi.extra_data, want, 32) != 0 || qi.pcr_digest_len != 32)
         abort();
     json_t *pcrs = json_object_get(json_object_get(ev, "pcrs"), "sha256");
     SHA256_CTX c;
@@ -111,7 +112,7 @@ static void check_evidence(json_t *ev)
         abort();
     BIO *b = BIO_new_mem_buf(pem, -1);
     EVP_PKEY *k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
-    if (!k || tpm2w_verify_signature(k, q, ql, s, sl) != TPM2W_OK)
+    if (!k || tpm2_signature_parse(s, sl, &si) != TPM2_OK || tpm2_signature_verify(k, &si, q, ql) != TPM2_OK)
         abort();
     EVP_PKEY_free(k);
     BIO_free(b);

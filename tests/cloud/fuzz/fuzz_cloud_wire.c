@@ -1,10 +1,10 @@
-/* libFuzzer target for the cloud wire parsers (login/cloud/oci_*.c, gcp.c) and OCI date parsing.
+/* libFuzzer target for the cloud wire parsers (common/oci_*.c, common/gcp.c) and OCI date parsing.
  * The first byte picks the parser; the rest is the peer's answer. Asserts properties of the
  * output, not only "no crash": a parsed region is a plain host label, a decoded secret is shorter
  * than its base64, a CRC-checked payload matches its CRC, tokens hold no control characters, error
  * texts are NUL-terminated within their buffers and printable. */
-#include "login/cloud/gcp.h"
-#include "login/cloud/oci.h"
+#include "common/gcp.h"
+#include "common/oci.h"
 #include "common/oci_sign.h"
 #include <assert.h>
 #include <stdlib.h>

@@ -204,8 +204,8 @@ def ours(items, name="sealed-login"):
 
 
 def trusted_metadata_keys():
-    src = open(os.path.join(ROOT, "src", "login", "cloud", "oci_metadata.c")).read()
-    body = re.search(r"oci_metadata_trusted_keys\[\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
+    src = open(os.path.join(ROOT, "src", "common", "cloud_wire.c")).read()
+    body = re.search(r"cloud_trusted_metadata_keys\[\]\s*=\s*\{(.*?)\};", src, re.S).group(1)
     return set(re.findall(r'"([a-z_]+)"', body))
 
 

@@ -96,6 +96,25 @@ TEST(metadata_sets_only_trust_rule_keys)
     config_clear(&c);
 }
 
+TEST(domain_is_split_once_where_it_is_set)
+{
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    CHECK(config_apply_metadata(&c, "domain", "login.example.com:8443") == 0);
+    CHECK_STR(c.domain_host, "login.example.com");
+    CHECK(c.domain_port == 8443);
+    CHECK(config_apply_metadata(&c, "domain", "login.example.com") == 0);
+    CHECK_STR(c.domain_host, "login.example.com");
+    CHECK(c.domain_port == 0);
+    CHECK(config_apply_metadata(&c, "domain", "bad/host") == -1);
+    CHECK(config_apply_metadata(&c, "domain", "host:99999") == -1);
+    CHECK(config_apply_metadata(&c, "domain", "host:") == -1);
+    config_set_str(&c.domain, "localhost:8443");
+    CHECK(config_domain_split(&c, err, sizeof err) == 0 && !strcmp(c.domain_host, "localhost") && c.domain_port == 8443);
+    config_clear(&c);
+}
+
 TEST(source_commit_must_be_a_commit_id)
 {
     const char *good[] = {"0123456", "0123456789abcdef0123456789abcdef01234567",
@@ -149,6 +168,7 @@ int main(void)
     RUN(file_keys_values_and_errors);
     RUN(environment_overrides_file);
     RUN(metadata_sets_only_trust_rule_keys);
+    RUN(domain_is_split_once_where_it_is_set);
     RUN(source_commit_must_be_a_commit_id);
     RUN(kernel_cmdline_is_read_only_for_an_image_and_only_when_plain);
     return test_done();

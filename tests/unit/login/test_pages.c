@@ -8,7 +8,7 @@ TEST(escape_all_five_and_nul)
     struct html h;
     html_init(&h);
     html_textn(&h, "<a href=\"x\">'&'</a>\0z", 21);
-    CHECK_STR(h.buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\xef\xbf\xbdz");
+    CHECK_STR(h.b.p, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\xef\xbf\xbdz");
     html_free(&h);
 }
 
@@ -23,16 +23,16 @@ TEST(home_page_says_what_it_must)
     struct html h;
     html_init(&h);
     pages_home(&h, &PI, 1, NULL);
-    CHECK(strstr(h.buf, ">Log in with PayPal</a>") != NULL);
-    CHECK(strstr(h.buf, "development mode: not PayPal") != NULL);
-    CHECK(strstr(h.buf, "unmeasured: development build") != NULL);
-    CHECK(strstr(h.buf, "not hardware-attested") != NULL);
-    CHECK(strstr(h.buf, "cid&lt;script&gt;") != NULL && !strstr(h.buf, "cid<script>"));
+    CHECK(strstr(h.b.p, ">Log in with PayPal</a>") != NULL);
+    CHECK(strstr(h.b.p, "development mode: not PayPal") != NULL);
+    CHECK(strstr(h.b.p, "unmeasured: development build") != NULL);
+    CHECK(strstr(h.b.p, "not hardware-attested") != NULL);
+    CHECK(strstr(h.b.p, "cid&lt;script&gt;") != NULL && !strstr(h.b.p, "cid<script>"));
     html_free(&h);
     html_init(&h);
     pages_home(&h, &PI, 0, "waiting for the secret");
-    CHECK(!strstr(h.buf, ">Log in with PayPal</a>"));
-    CHECK(strstr(h.buf, "temporarily unavailable") != NULL);
+    CHECK(!strstr(h.b.p, ">Log in with PayPal</a>"));
+    CHECK(strstr(h.b.p, "temporarily unavailable") != NULL);
     html_free(&h);
 }
 
@@ -43,12 +43,12 @@ TEST(result_page_escapes_userinfo_and_embeds_download)
     struct html h;
     html_init(&h);
     pages_result(&h, &PI, ui, "aaa.bbb.ccc", ev, "00ff");
-    CHECK(!strstr(h.buf, "<img src=x"));
-    CHECK(!strstr(h.buf, "\"</textarea>"));
-    CHECK(strstr(h.buf, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
-    CHECK(strstr(h.buf, "href=\"data:application/jose;base64,YWFhLmJiYi5jY2M=\"") != NULL);
-    CHECK(strstr(h.buf, "sealed-verify result sealed-login-result.jws") != NULL);
-    CHECK(!strstr(h.buf, "<script"));
+    CHECK(!strstr(h.b.p, "<img src=x"));
+    CHECK(!strstr(h.b.p, "\"</textarea>"));
+    CHECK(strstr(h.b.p, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
+    CHECK(strstr(h.b.p, "href=\"data:application/jose;base64,YWFhLmJiYi5jY2M=\"") != NULL);
+    CHECK(strstr(h.b.p, "sealed-verify result sealed-login-result.jws") != NULL);
+    CHECK(!strstr(h.b.p, "<script"));
     html_free(&h);
     json_decref(ui);
     json_decref(ev);
@@ -67,27 +67,27 @@ TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
     struct html h;
     html_init(&h);
     pages_home(&h, &pi, 1, NULL);
-    CHECK(strstr(h.buf, "<pre id=\"rebuild-command\">git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp; "
+    CHECK(strstr(h.b.p, "<pre id=\"rebuild-command\">git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp; "
                         "make image</pre>") != NULL);
-    CHECK(strstr(h.buf, "<pre id=\"verify-command\">build/sealed-verify result sealed-login-result.jws "
+    CHECK(strstr(h.b.p, "<pre id=\"verify-command\">build/sealed-verify result sealed-login-result.jws "
                         "--client-id 'AZcid' --manifest build/image/build-manifest.json</pre>") != NULL);
-    CHECK(!strstr(h.buf, "--allow-unattested") && !strstr(h.buf, "dirty-note"));
-    CHECK(strstr(h.buf, "reported by the hardware in each result") && !strstr(h.buf, "unmeasured"));
-    CHECK(!strstr(h.buf, "IMAGE_APPEND"));
+    CHECK(!strstr(h.b.p, "--allow-unattested") && !strstr(h.b.p, "dirty-note"));
+    CHECK(strstr(h.b.p, "reported by the hardware in each result") && !strstr(h.b.p, "unmeasured"));
+    CHECK(!strstr(h.b.p, "IMAGE_APPEND"));
     html_free(&h);
     pi.kernel_cmdline = "console=ttyS0 sealed.ip=10.0.1.50/24 <x>";
     html_init(&h);
     pages_home(&h, &pi, 1, NULL);
-    CHECK(strstr(h.buf, "&amp;&amp; make image IMAGE_APPEND='console=ttyS0 sealed.ip=10.0.1.50/24 &lt;x&gt;'</pre>") != NULL);
+    CHECK(strstr(h.b.p, "&amp;&amp; make image IMAGE_APPEND='console=ttyS0 sealed.ip=10.0.1.50/24 &lt;x&gt;'</pre>") != NULL);
     pi.kernel_cmdline = NULL;
     html_free(&h);
     pi.source_commit = "0123456789abcdef0123456789abcdef01234567+dirty";
     pi.measurement = "aa";
     html_init(&h);
     pages_home(&h, &pi, 1, NULL);
-    CHECK(strstr(h.buf, "git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp;") != NULL);
-    CHECK(strstr(h.buf, "id=\"dirty-note\"") != NULL);
-    CHECK(!strstr(h.buf, "--expect-measurement"));    /* the manifest, not the server's own claim */
+    CHECK(strstr(h.b.p, "git checkout 0123456789abcdef0123456789abcdef01234567 &amp;&amp;") != NULL);
+    CHECK(strstr(h.b.p, "id=\"dirty-note\"") != NULL);
+    CHECK(!strstr(h.b.p, "--expect-measurement"));    /* the manifest, not the server's own claim */
     html_free(&h);
 }
 
@@ -100,16 +100,16 @@ TEST(unrooted_vtpm_is_said_to_be_not_hardware_attested)
     struct html h;
     html_init(&h);
     pages_home(&h, &pi, 1, NULL);
-    CHECK(strstr(h.buf, "<strong>not hardware-attested</strong> (<code id=\"trust\">oci-vtpm-unrooted</code>)") != NULL);
-    CHECK(strstr(h.buf, "Oracle publishes no certificate for its vTPM keys") != NULL);
-    CHECK(strstr(h.buf, " --allow-unrooted-ak</pre>") != NULL && !strstr(h.buf, "--allow-unattested"));
+    CHECK(strstr(h.b.p, "<strong>not hardware-attested</strong> (<code id=\"trust\">oci-vtpm-unrooted</code>)") != NULL);
+    CHECK(strstr(h.b.p, "Oracle publishes no certificate for its vTPM keys") != NULL);
+    CHECK(strstr(h.b.p, " --allow-unrooted-ak</pre>") != NULL && !strstr(h.b.p, "--allow-unattested"));
     html_free(&h);
     pi.trust = "gce-snp-firmware+gce-vtpm-google-rooted";
     pi.hardware_attested = 1;
     html_init(&h);
     pages_home(&h, &pi, 1, NULL);
-    CHECK(strstr(h.buf, "class=\"ok\" id=\"attestation-note\"") && strstr(h.buf, "it measures Google"));
-    CHECK(!strstr(h.buf, "--allow-unrooted-ak") && !strstr(h.buf, "--allow-unattested"));
+    CHECK(strstr(h.b.p, "class=\"ok\" id=\"attestation-note\"") && strstr(h.b.p, "it measures Google"));
+    CHECK(!strstr(h.b.p, "--allow-unrooted-ak") && !strstr(h.b.p, "--allow-unattested"));
     html_free(&h);
 }
 

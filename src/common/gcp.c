@@ -1,10 +1,8 @@
 /* gcp: Google Cloud metadata attributes, the service-account token answer and Secret Manager's
  * versions.access answer (base64 payload, CRC32C integrity check). Decoded secrets go to buffers
  * the caller wipes; nothing is kept here. */
-#include "login/cloud/gcp.h"
-#include "login/cloud/oci.h"
+#include "common/gcp.h"
 #include "common/codec.h"
-#include "login/limits.h"
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +30,7 @@ int gcp_attributes_each_trusted(const char *json, size_t len, int (*apply)(void 
         json_decref(doc);
         return -1;
     }
-    /* the same walk as OCI's user metadata */
-    struct oci_instance in = {.user = doc};
-    int n = oci_instance_each_trusted(&in, apply, arg, ignored);
+    int n = cloud_metadata_each_trusted(doc, apply, arg, ignored);
     json_decref(doc);
     return n;
 }

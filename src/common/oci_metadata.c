@@ -1,14 +1,9 @@
 /* oci_metadata: parses OCI instance metadata v2 (GET /opc/v2/instance/) into the few fields the
  * service uses, and hands out only the trust rule's user-metadata keys. Never applies anything
  * itself and never sees a secret. */
-#include "login/cloud/oci.h"
-#include "login/limits.h"
+#include "common/oci.h"
 #include <stdlib.h>
 #include <string.h>
-
-const char *const oci_metadata_trusted_keys[] = {
-    "paypal_client_id", "domain", "secret_ocid", "signing_key_secret_ocid", "notification_topic_id", NULL,
-};
 
 static int region_ok(const char *r)
 {
@@ -68,34 +63,8 @@ void oci_instance_clear(struct oci_instance *in)
     memset(in, 0, sizeof *in);
 }
 
-static int trusted(const char *k)
-{
-    for (const char *const *t = oci_metadata_trusted_keys; *t; t++)
-        if (!strcmp(*t, k))
-            return 1;
-    return 0;
-}
-
 int oci_instance_each_trusted(const struct oci_instance *in, int (*apply)(void *arg, const char *k, const char *v),
                               void *arg, unsigned *ignored)
 {
-    int n = 0;
-    *ignored = 0;
-    if (!in->user)
-        return 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(in->user, k, v) {
-        if (!trusted(k) || !json_is_string(v))
-            (*ignored)++;
-    }
-    for (const char *const *t = oci_metadata_trusted_keys; *t; t++) {
-        const char *v2 = json_string_value(json_object_get(in->user, *t));
-        if (!v2)
-            continue;
-        if (apply(arg, *t, v2))
-            return -1;
-        n++;
-    }
-    return n;
+    return cloud_metadata_each_trusted(in->user, apply, arg, ignored);
 }

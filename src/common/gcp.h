@@ -1,9 +1,9 @@
 /* gcp: Google Cloud wire formats, pure functions on (ptr, len): metadata server attributes and the
  * service-account token (computeMetadata/v1), Secret Manager's versions.access answer with its
- * CRC32C check. cloud.c drives them over http_client. Nothing here logs. */
-#ifndef SEALED_CLOUD_GCP_H
-#define SEALED_CLOUD_GCP_H
-#include "login/cloud/cloud.h"
+ * CRC32C check. login/cloud/cloud.c drives them over http_client. Nothing here logs. */
+#ifndef SEALED_COMMON_GCP_H
+#define SEALED_COMMON_GCP_H
+#include "common/cloud_wire.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,7 +15,7 @@
 uint32_t gcp_crc32c(const uint8_t *p, size_t n);
 
 /* Parses instance/attributes/?recursive=true (a JSON object of strings) and calls apply for each
- * trust-rule key present (the same names as OCI's, oci_metadata_trusted_keys); counts others into
+ * trust-rule key present (common/cloud_wire's cloud_trusted_metadata_keys); counts others into
  * *ignored. Returns the number applied, or -1 (malformed, or apply failed). */
 int gcp_attributes_each_trusted(const char *json, size_t len, int (*apply)(void *arg, const char *k, const char *v),
                                 void *arg, unsigned *ignored);

@@ -2,10 +2,9 @@
  * out (leaf certificate, its key, intermediates), derives the tenancy and the fed-x509-sha256 key
  * id, builds the X.509 federation request and reads the security token's expiry. Holds the leaf
  * key only inside struct oci_identity; signing is oci_sign's job, sending is cloud.c's. */
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include "common/codec.h"
 #include "common/oci_sign.h"
-#include "login/limits.h"
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>

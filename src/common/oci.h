@@ -1,10 +1,10 @@
 /* oci: Oracle Cloud wire formats, pure functions on (ptr, len) with no network and no clock:
  * instance metadata v2 (oci_metadata.c), instance-principal identity and X.509 federation
  * (oci_federation.c), Vault GetSecretBundle (oci_vault.c), Notifications PublishMessage and OCI
- * error bodies (oci_notify.c). cloud.c drives them over http_client. Nothing here logs. */
-#ifndef SEALED_CLOUD_OCI_H
-#define SEALED_CLOUD_OCI_H
-#include "login/cloud/cloud.h"
+ * error bodies (oci_notify.c). login/cloud/cloud.c drives them over http_client (sealed-oci-request over libcurl). Nothing here logs. */
+#ifndef SEALED_COMMON_OCI_H
+#define SEALED_COMMON_OCI_H
+#include "common/cloud_wire.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -28,16 +28,13 @@ struct oci_instance {
     json_t *user;        /* the "metadata" object (user keys), owned reference; may be NULL */
 };
 
-/* The user-metadata keys DESIGN.md's trust rule lets change behaviour; NULL-terminated. */
-extern const char *const oci_metadata_trusted_keys[];
-
 /* Parses the instance document. CLOUD_ERR_FORMAT when a required field is missing or the region
  * is not a plain region name. */
 cloud_err oci_instance_parse(const char *json, size_t len, struct oci_instance *out);
 void oci_instance_clear(struct oci_instance *in);
 
 /* Calls apply(arg, key, value) for every trusted key whose value is a string in in->user, in the
- * order of oci_metadata_trusted_keys; counts the other keys into *ignored. Returns the number of
+ * order of cloud_trusted_metadata_keys; counts the other keys into *ignored. Returns the number of
  * keys applied, or -1 when apply fails. */
 int oci_instance_each_trusted(const struct oci_instance *in, int (*apply)(void *arg, const char *k, const char *v),
                               void *arg, unsigned *ignored);

@@ -1,8 +1,7 @@
 /* oci_vault: OCI endpoints by region and the Vault GetSecretBundle answer. Decodes the secret into
  * a buffer the caller wipes; never keeps or logs it. */
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include "common/codec.h"
-#include "login/limits.h"
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* oci_notify: the OCI Notifications PublishMessage body and OCI's error answers (code, message,
  * the clock-skew rejection). Titles and bodies are capped; nothing personal is ever passed in. */
-#include "login/cloud/oci.h"
-#include "login/limits.h"
+#include "common/oci.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* Unit tests for the OCI wire formats of login/cloud: instance metadata v2 and the trust rule's
+/* Unit tests for the OCI wire formats of common/oci: instance metadata v2 and the trust rule's
  * keys, instance identity (tenancy from the subject, SHA-256 fingerprint, key check), the X.509
  * federation body and token, Vault secret bundles, endpoints, Notifications and error bodies. */
 #include "test.h"
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include "common/codec.h"
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>

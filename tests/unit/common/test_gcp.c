@@ -1,8 +1,7 @@
-/* Unit tests for the GCP wire formats of login/cloud (CRC32C, attributes, token, Secret Manager
- * names and answers, errors) and for the DMI half of platform detection. */
+/* Unit tests for the GCP wire formats of common/gcp (CRC32C, attributes, token, Secret Manager
+ * names and answers, errors); platform detection is tests/unit/login/test_cloud_platform.c. */
 #include "test.h"
-#include "login/cloud/gcp.h"
-#include "login/cloud/platform.h"
+#include "common/gcp.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,42 +100,6 @@ TEST(errors)
     CHECK_STR(msg, "Permission denied?.");
 }
 
-static void put(const char *dir, const char *name, const char *v)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    fputs(v, f);
-    fclose(f);
-}
-
-TEST(dmi)
-{
-    char dir[] = "/tmp/dmi-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    int known;
-    CHECK(cloud_platform_from_dmi(dir, &known) == CLOUD_PLATFORM_NONE && known == 0);
-    put(dir, "sys_vendor", "QEMU\n");
-    CHECK(cloud_platform_from_dmi(dir, &known) == CLOUD_PLATFORM_NONE && known == 1);
-    put(dir, "chassis_asset_tag", "OracleCloud.com\n");
-    CHECK(cloud_platform_from_dmi(dir, &known) == CLOUD_PLATFORM_OCI);
-    put(dir, "chassis_asset_tag", "\n");
-    put(dir, "product_name", "Google Compute Engine\n");
-    CHECK(cloud_platform_from_dmi(dir, &known) == CLOUD_PLATFORM_GCP);
-    char p[600];
-    const char *names[] = {"sys_vendor", "chassis_asset_tag", "product_name"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-    cloud_platform pl;
-    int is_auto;
-    CHECK(cloud_platform_parse("auto", &pl, &is_auto) == 0 && is_auto);
-    CHECK(cloud_platform_parse("gcp", &pl, &is_auto) == 0 && pl == CLOUD_PLATFORM_GCP && !is_auto);
-    CHECK(cloud_platform_parse("aws", &pl, &is_auto) == -1);
-}
-
 int main(void)
 {
     RUN(crc32c_vectors);
@@ -145,6 +108,5 @@ int main(void)
     RUN(secret_names);
     RUN(secret_answers);
     RUN(errors);
-    RUN(dmi);
     return test_done();
 }
