@@ -886,6 +886,18 @@ static char *extract_jws(const uint8_t *b, size_t len, json_t **bare_payload, co
     return out;
 }
 
+/* The verdict line after "RESULT: " (also fields.summary.verdict in --json, which the browser
+ * verifier shows): PASS or FAIL, and what kind of PASS. */
+static const char *result_verdict(const struct result_ctx *c)
+{
+    return c->st.failed ? "FAIL - at least one check above failed" :
+           c->unattested ? "PASS (signed only, not hardware-attested)" :
+           c->unrooted ? "PASS (--allow-unrooted-ak: the TPM quote is not rooted in a vendor CA, so this "
+                         "result is not hardware-attested)" :
+           c->test_root ? "PASS (against a TEST root: not evidence of real hardware)" :
+           !c->measurement_checked ? "PASS (measurement not compared)" : "PASS";
+}
+
 /* Every step for one result held in (file, len); the caller has set up c (options, manifest,
  * expected measurement, trust roots) and prints c->st afterwards. */
 static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len, EVP_PKEY *pinned)
@@ -965,6 +977,7 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
     json_object_set_new(summary, "not_proven", ua);
     json_object_set_new(summary, "hardware_attested",
                         json_boolean(c->attested && !c->unattested && !c->unrooted && !c->test_root));
+    json_object_set_new(summary, "verdict", json_string(result_verdict(c)));
     json_object_set_new(c->st.fields, "summary", summary);
     free(jws);
     json_decref(payload);
@@ -1040,12 +1053,7 @@ int cmd_result(struct verify_opts *o)
             printf("proven: %s\n", c->proven[i]);
         for (int i = 0; i < c->nunproven; i++)
             printf("NOT proven: %s\n", c->unproven[i]);
-        printf("%s\n", c->st.failed ? "RESULT: FAIL - at least one check above failed" :
-               c->unattested ? "RESULT: PASS (signed only, not hardware-attested)" :
-               c->unrooted ? "RESULT: PASS (--allow-unrooted-ak: the TPM quote is not rooted in a vendor CA, so this "
-                             "result is not hardware-attested)" :
-               c->test_root ? "RESULT: PASS (against a TEST root: not evidence of real hardware)" :
-               !c->measurement_checked ? "RESULT: PASS (measurement not compared)" : "RESULT: PASS");
+        printf("RESULT: %s\n", result_verdict(c));
     }
     rc = c->st.failed ? 1 : 0;
 out:
