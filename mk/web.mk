@@ -4,7 +4,7 @@
 # (scripts/build-wasm-deps.sh, cached), with web/verify_wasm.c as its one entry point, embedded with
 # the page (web/) into one self-contained file: build/sealed-verify.html.
 #   make verify-html        build it and print its sha256
-#   make verify-html-readme write that sha256 into README.md
+#   make verify-html-release  write its sha256 into README.md and src/login/verifier_release.h
 
 VERIFY_HTML := $(BUILD)/sealed-verify.html
 WEB_BUILD   := $(BUILD)/web
@@ -25,7 +25,7 @@ WEB_DEPS     = $(shell cat $(WEB_BUILD)/deps-prefix 2>/dev/null)
 
 all: $(VERIFY_HTML)
 verify-html: $(VERIFY_HTML)
-.PHONY: verify-html verify-html-readme
+.PHONY: verify-html verify-html-release
 
 # the wasm libraries: the script decides (from its own key) whether anything needs building
 $(WEB_BUILD)/deps-prefix: scripts/build-wasm-deps.sh image/musl-deps.lock
@@ -51,5 +51,5 @@ $(VERIFY_HTML): $(WEB_BUILD)/sealed-verify.js web/verify.html web/verify.css web
 	scripts/build-verify-html.py web/verify.html web/verify.css web/verify_ui.js $(WEB_BUILD)/sealed-verify.js \
 	    $(WEB_BUILD)/sealed-verify.wasm $@
 
-verify-html-readme: $(VERIFY_HTML)
-	scripts/verify-html-sha256.sh $(VERIFY_HTML) README.md
+verify-html-release: $(VERIFY_HTML)
+	scripts/verify-html-sha256.sh $(VERIFY_HTML)

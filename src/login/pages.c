@@ -2,6 +2,7 @@
  * "Log in with PayPal", PayPal blue #0070BA, white sans-serif text; no rehosted PayPal artwork. */
 #include "login/pages.h"
 #include "common/trust.h"
+#include "login/verifier_release.h"
 #include "common/codec.h"
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,18 @@ static void verify_steps(struct html *h, const struct page_info *pi, const char 
     html_raw(h, "</pre>");
 }
 
+/* The browser verifier: a release artifact named by its sha256, never served from here. */
+static void browser_verifier(struct html *h)
+{
+    html_raw(h, "<p id=\"browser-verifier\">Or check it in your browser, offline: ");
+    html_raw(h, VERIFIER_HTML_URL[0] ? "<a href=\"" VERIFIER_HTML_URL "\">" VERIFIER_HTML_NAME "</a>"
+                                : "<code>" VERIFIER_HTML_NAME "</code>");
+    html_raw(h, " (SHA-256 <code id=\"verifier-sha256\">" VERIFIER_HTML_SHA256 "</code>; <code>make</code> "
+                "builds it from the same source) is the same verifier in one file that makes no network "
+                "request. Open it from disk and drop your result on it. This site does not serve it: a "
+                "checker from the server under test would prove nothing.</p>");
+}
+
 void pages_home(struct html *h, const struct page_info *pi, int login_available, const char *why)
 {
     head(h, pi, "Log in and get a verifiable result");
@@ -173,6 +186,7 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
                 "<p>After logging in, download your result (a JWS file). Then, in a checkout of this "
                 "project's source (<code>make all</code> builds <code>sealed-verify</code>):</p>");
     verify_steps(h, pi, "sealed-login-result.jws");
+    browser_verifier(h);
     html_raw(h, "<p>It checks the signature and key id, recomputes REPORT_DATA from the PayPal client id, "
                 "your user id and the keys in play, checks the hardware evidence and its certificate chain "
                 "(when there is any) and compares the measurement with the one you rebuilt from source.</p>");
@@ -238,6 +252,7 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     free(b64);
     html_raw(h, "<p>Check it on your own machine, in a checkout of this project's source:</p>");
     verify_steps(h, pi, "sealed-login-result.jws");
+    browser_verifier(h);
     html_raw(h, "<h2>The signed result (JWS)</h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");
