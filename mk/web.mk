@@ -10,13 +10,13 @@ VERIFY_HTML := $(BUILD)/sealed-verify.html
 WEB_BUILD   := $(BUILD)/web
 EMCC        ?= emcc
 # Debian's emscripten runs its JS tools with node: a Node.js not from Debian needs Debian's modules
-export NODE_PATH ?= /usr/share/nodejs
+WEB_ENV     := NODE_PATH=$(or $(NODE_PATH),/usr/share/nodejs)
 WEB_SRC     := $(common_SRC) $(verify_SRC) web/verify_wasm.c
 WEB_OBJ     := $(WEB_SRC:%.c=$(WEB_BUILD)/%.o)
 # Fixed flags, no paths of this machine in the output (-ffile-prefix-map), no timestamps: the same
 # sources give the same bytes.
 WEB_CFLAGS   = -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Isrc \
-               -ffile-prefix-map=$(CURDIR)=. -I$(WEB_DEPS)/include
+               -ffile-prefix-map=$(CURDIR)=. -ffile-prefix-map=$(WEB_DEPS)=/wasm-deps -I$(WEB_DEPS)/include
 WEB_LDFLAGS  = -O2 -sMODULARIZE=1 -sEXPORT_NAME=SealedVerify -sENVIRONMENT=web -sDYNAMIC_EXECUTION=0 \
                -sFILESYSTEM=1 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=33554432 --no-entry \
                -sEXPORTED_FUNCTIONS=_sv_web_result,_malloc,_free \
@@ -27,24 +27,30 @@ all: $(VERIFY_HTML)
 verify-html: $(VERIFY_HTML)
 .PHONY: verify-html verify-html-release
 
-# the wasm libraries: the script decides (from its own key) whether anything needs building
-$(WEB_BUILD)/deps-prefix: scripts/build-wasm-deps.sh image/musl-deps.lock
+# the wasm libraries: the script decides (from its own key) whether anything needs building; the
+# file changes (and the objects are rebuilt) only when the prefix does
+$(WEB_BUILD)/deps-prefix: FORCE
 	@mkdir -p $(@D)
 	@command -v $(EMCC) >/dev/null || { echo "emcc missing: make deps (scripts/packages/verify.txt: emscripten)" >&2; exit 1; }
-	scripts/build-wasm-deps.sh > $@.tmp && mv $@.tmp $@
+	@$(WEB_ENV) $(EMCC) --cflags > $(WEB_BUILD)/emcc-cflags.tmp
+	@cmp -s $(WEB_BUILD)/emcc-cflags.tmp $(WEB_BUILD)/emcc-cflags || mv $(WEB_BUILD)/emcc-cflags.tmp $(WEB_BUILD)/emcc-cflags
+	@$(WEB_ENV) scripts/build-wasm-deps.sh > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@
 
 $(WEB_BUILD)/.flags: FORCE $(WEB_BUILD)/deps-prefix
 	@mkdir -p $(@D)
 	@echo '$(EMCC) $(WEB_CFLAGS) $(WEB_LDFLAGS)' | cmp -s - $@ || echo '$(EMCC) $(WEB_CFLAGS) $(WEB_LDFLAGS)' > $@
 
+# compiled by emscripten's clang with exactly the flags emcc would give it (`emcc --cflags`): the
+# same objects, without emcc's start-up cost per file
 $(WEB_BUILD)/%.o: %.c $(WEB_BUILD)/.flags $(WEB_BUILD)/deps-prefix
 	@mkdir -p $(@D)
-	$(EMCC) $(WEB_CFLAGS) -MMD -MP -c -o $@ $<
+	clang-14 $$(cat $(WEB_BUILD)/emcc-cflags) $(WEB_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(WEB_BUILD)/sealed-verify.js: $(WEB_OBJ) $(WEB_BUILD)/.flags
 	rm -f $(WEB_BUILD)/libverify-web.a
-	emar rcs $(WEB_BUILD)/libverify-web.a $(filter-out $(WEB_BUILD)/web/verify_wasm.o,$(WEB_OBJ))
-	$(EMCC) $(WEB_LDFLAGS) -o $@ $(WEB_BUILD)/web/verify_wasm.o $(WEB_BUILD)/libverify-web.a \
+	llvm-ar-14 rcsD $(WEB_BUILD)/libverify-web.a $(filter-out $(WEB_BUILD)/web/verify_wasm.o,$(WEB_OBJ))
+	$(WEB_ENV) SOURCE_DATE_EPOCH=1700000000 $(EMCC) $(WEB_LDFLAGS) -o $@ $(WEB_BUILD)/web/verify_wasm.o $(WEB_BUILD)/libverify-web.a \
 	    $(WEB_DEPS)/lib/libjansson.a $(WEB_DEPS)/lib/libcrypto.a
 
 $(VERIFY_HTML): $(WEB_BUILD)/sealed-verify.js web/verify.html web/verify.css web/verify_ui.js scripts/build-verify-html.py

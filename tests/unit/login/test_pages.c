@@ -2,6 +2,7 @@
 #include "test.h"
 #include "login/html.h"
 #include "login/pages.h"
+#include "login/verifier_release.h"
 
 TEST(escape_all_five_and_nul)
 {
@@ -28,6 +29,10 @@ TEST(home_page_says_what_it_must)
     CHECK(strstr(h.b.p, "unmeasured: development build") != NULL);
     CHECK(strstr(h.b.p, "not hardware-attested") != NULL);
     CHECK(strstr(h.b.p, "cid&lt;script&gt;") != NULL && !strstr(h.b.p, "cid<script>"));
+    /* the browser verifier is named with its sha256, and not served from here */
+    CHECK(strstr(h.b.p, "id=\"browser-verifier\"") != NULL);
+    CHECK(strstr(h.b.p, "<code id=\"verifier-sha256\">" VERIFIER_HTML_SHA256 "</code>") != NULL);
+    CHECK(!strstr(h.b.p, "href=\"/" VERIFIER_HTML_NAME));
     html_free(&h);
     html_init(&h);
     pages_home(&h, &PI, 0, "waiting for the secret");
