@@ -213,6 +213,7 @@
     var verdict = $('verdict');
     verdict.textContent = '';
     verdict.className = '';
+    $('output').removeAttribute('data-rc');   /* set again when this run is shown */
     $('status').textContent = 'verifying\u2026';
     try {
       var mod = await loadModule();
@@ -225,6 +226,7 @@
       $('status').textContent = 'error: ' + e;
       verdict.textContent = 'FAIL';
       verdict.className = 'fail';
+      $('output').setAttribute('data-rc', 'error');
     }
   }
 
