@@ -201,9 +201,12 @@
     var pass = j.ok === true && res.rc === 0;
     verdict.textContent = pass ? 'PASS' : 'FAIL';
     verdict.className = pass ? 'pass' : 'fail';
+    /* the C verifier's verdict line qualifies a PASS (signed only, TEST root, ...); a FAIL is
+     * explained by the count and the marked steps */
     var v = typeof sum.verdict === 'string' ? sum.verdict : '';
-    detail.textContent = v.replace(/^(PASS|FAIL)\s*-?\s*/, '');
-    $('failed-count').textContent = j.failed ? j.failed + ' check' + (j.failed === 1 ? '' : 's') + ' failed' : '';
+    detail.textContent = pass ? v.replace(/^PASS\s*/, '') : '';
+    $('failed-count').textContent = j.failed ? j.failed + ' check' + (j.failed === 1 ? '' : 's') +
+      ' failed (marked \u2717 below)' : '';
     $('output').setAttribute('data-rc', String(res.rc));
     return j;
   }
@@ -222,6 +225,7 @@
       window.sealedVerifyLast = { rc: res.rc, json: res.out, stderr: res.err, args: c.args };
       show(res, c.args);
       $('status').textContent = '';
+      $('banner').scrollIntoView({ block: 'start' });
     } catch (e) {
       $('status').textContent = 'error: ' + e;
       verdict.textContent = 'FAIL';
