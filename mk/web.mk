@@ -32,8 +32,6 @@ verify-html: $(VERIFY_HTML)
 $(WEB_BUILD)/deps-prefix: FORCE
 	@mkdir -p $(@D)
 	@command -v $(EMCC) >/dev/null || { echo "emcc missing: make deps (scripts/packages/verify.txt: emscripten)" >&2; exit 1; }
-	@$(WEB_ENV) $(EMCC) --cflags > $(WEB_BUILD)/emcc-cflags.tmp
-	@cmp -s $(WEB_BUILD)/emcc-cflags.tmp $(WEB_BUILD)/emcc-cflags || mv $(WEB_BUILD)/emcc-cflags.tmp $(WEB_BUILD)/emcc-cflags
 	@$(WEB_ENV) scripts/build-wasm-deps.sh > $@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@
 
@@ -45,7 +43,7 @@ $(WEB_BUILD)/.flags: FORCE $(WEB_BUILD)/deps-prefix
 # same objects, without emcc's start-up cost per file
 $(WEB_BUILD)/%.o: %.c $(WEB_BUILD)/.flags $(WEB_BUILD)/deps-prefix
 	@mkdir -p $(@D)
-	clang-14 $$(cat $(WEB_BUILD)/emcc-cflags) $(WEB_CFLAGS) -MMD -MP -c -o $@ $<
+	clang-14 $$(cat $(WEB_DEPS)/emcc-cflags) $(WEB_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(WEB_BUILD)/sealed-verify.js: $(WEB_OBJ) $(WEB_BUILD)/.flags
 	rm -f $(WEB_BUILD)/libverify-web.a

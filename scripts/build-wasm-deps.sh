@@ -17,7 +17,8 @@ done
 # Debian's emscripten runs its JS tools with node: a Node.js not from Debian needs Debian's modules
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
-emver=$(emcc --version | sed -n 1p)
+# the toolchain's identity, cheaply (this runs on every make): the Debian package's version
+emver=$(dpkg-query -W -f='${Version}' emscripten 2>/dev/null || emcc --version | sed -n 1p)
 
 # OpenSSL: a 32-bit generic C target without assembly, threads, sockets, DSOs or engines, and
 # without the algorithms and formats a verifier of ES256 JWS, RSA-PSS/ECDSA X.509 chains and TPM
@@ -81,5 +82,7 @@ rm -rf "$PREFIX"
 mkdir -p "$PREFIX"
 for pkg in openssl jansson; do cp -a "$CACHE/$pkg-${KEY[$pkg]}/." "$PREFIX/"; done
 rm -f "$PREFIX/build.log"
+# the flags emcc gives its clang, for compiling the verifier the same way (mk/web.mk)
+emcc --cflags > "$PREFIX/emcc-cflags"
 touch "$PREFIX/.done"
 echo "$PREFIX"
