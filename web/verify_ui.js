@@ -29,6 +29,9 @@
     ['--allow-debug', 'flag', 'Accept a debug VM (SNP policy / TDX attributes)', 'its memory can be read by the host'],
     ['--allow-migration-agent', 'flag', 'Accept an SNP migration agent', ''],
     ['--allow-unknown-version', 'flag', 'Accept an SNP report of an unknown version', ''],
+    ['--allow-option-roms', 'flag', 'Accept firmware device drivers (option ROMs) in the measured boot', ''],
+    ['--allow-dirty', 'flag', 'Accept an image built from uncommitted source (+dirty)', 'nobody can rebuild it from the published source'],
+    ['--product', 'text', 'SNP product (Milan, Genoa or Turin; empty: from the report)', ''],
     ['--vmpl', 'text', 'SNP VMPL expected (0-3 or any; empty: 0)', ''],
     ['--signer', 'text', 'SNP signer allowed (vcek, vlek or vcek,vlek)', ''],
     ['--min-tcb', 'text', 'SNP minimum TCB (bl=N,tee=N,snp=N,ucode=N[,fmc=N])', ''],
@@ -42,8 +45,8 @@
     basic: ['--manifest', '--expect-measurement', '--client-id', '--signer-key'],
     flags: ['--allow-unattested', '--skip-measurement', '--allow-unrooted-ak', '--allow-unsigned', '--allow-future-iat',
             '--allow-kid-mismatch', '--allow-report-data-mismatch', '--allow-debug', '--allow-migration-agent',
-            '--allow-unknown-version'],
-    advanced: ['--at', '--max-skew', '--vmpl', '--signer', '--min-tcb', '--vcek', '--vlek', '--chain'],
+            '--allow-unknown-version', '--allow-option-roms', '--allow-dirty'],
+    advanced: ['--at', '--max-skew', '--vmpl', '--signer', '--min-tcb', '--product', '--vcek', '--vlek', '--chain'],
     test: ['--trust-root', '--tpm-ca']
   };
 

@@ -169,6 +169,27 @@ const add = (name, d, file, ...args) => cases.push({ name, d, file, args: [...ar
   add('tdx v5 debug TD, allowed', dbg, 'result.jws', '--trust-root', 'tdx_root.pem', '--manifest', 'manifest.json', '--allow-debug');
 }
 {
+  // trust statements, GCE's firmware-only SNP with a rooted vTPM, the source commit against the manifest
+  const ts = gen('--type', 'tpm2', '--no-ak-cert', '--trust', 'gce-vtpm-google-rooted');
+  add('trust statement claims a Google root it lacks', ts, 'result.jws', '--manifest', 'manifest.json', '--allow-unrooted-ak');
+  add('trust statement unrooted, honest', gen('--type', 'tpm2', '--no-ak-cert', '--trust', 'oci-vtpm-unrooted'), 'result.jws',
+      '--manifest', 'manifest.json', '--allow-unrooted-ak');
+  add('trust statement malformed', gen('--type', 'none', '--trust', 'none+none'), 'result.jws', '--allow-unattested');
+  add('trust statement missing', gen('--type', 'none', '--no-trust'), 'result.jws', '--allow-unattested');
+  const gce = gen('--type', 'sev-snp+tpm2', '--measurement', 'ab'.repeat(48), '--trust', 'gce-snp-firmware+gce-vtpm-google-rooted');
+  const man = JSON.parse(readFileSync(path.join(gce, 'manifest.json'), 'utf8'));
+  man['sev-snp'].measurements[0].measurement = 'cd'.repeat(48);
+  writeFileSync(path.join(gce, 'manifest.json'), JSON.stringify(man));
+  add('GCE SNP firmware + TEST-rooted vTPM', gce, 'result.jws', '--trust-root', 'ark.pem', '--tpm-ca', 'tpm_root.pem',
+      '--manifest', 'manifest.json');
+  add('manifest of another commit', gen('--type', 'tpm2', '--manifest-commit', 'f'.repeat(40)), 'result.jws',
+      '--manifest', 'manifest.json', '--tpm-ca', 'tpm_root.pem');
+  const dirty = gen('--type', 'tpm2', '--source-commit', '0123456789abcdef0123456789abcdef01234567+dirty');
+  add('dirty source commit', dirty, 'result.jws', '--manifest', 'manifest.json', '--tpm-ca', 'tpm_root.pem');
+  add('dirty source commit, allowed', dirty, 'result.jws', '--manifest', 'manifest.json', '--tpm-ca', 'tpm_root.pem',
+      '--allow-dirty');
+}
+{
   const go = path.join(TD, 'snp-reports-go-sev-guest'), vi = path.join(TD, 'snp-reports-virtee-sev');
   const real = [];
   if (existsSync(go)) {
@@ -269,6 +290,14 @@ try {
       seen[w.ok ? 'pass' : 'fail'] = true;
     });
   }
+  await check('every --allow-* flag of the CLI has an input on the page', async () => {
+    const flags = [...new Set(readFileSync(path.join(root, 'src/verify/cli.c'), 'utf8').match(/"--allow-[a-z-]+"/g))]
+      .map(f => f.slice(1, -1));
+    assert(flags.length >= 10, 'cli.c flags not found');
+    await page.goto(pathToFileURL(HTML).href);
+    await page.locator('#ready', { hasText: 'verifier loaded' }).waitFor();
+    for (const f of flags) assert(await page.locator(`[data-flag="${f}"]`).count() === 1, `no input for ${f}`);
+  });
   await check('both PASS and FAIL verdicts were compared', async () => assert(seen.pass && seen.fail, JSON.stringify(seen)));
 
   await check('screenshots of a PASS and a FAIL', async () => {
