@@ -8,5 +8,5 @@
 /* where releases publish the file; empty: no release host yet, the pages name the file and its
  * sha256 and say `make` builds it from the source commit they show */
 #define VERIFIER_HTML_URL    ""
-#define VERIFIER_HTML_SHA256 "030d97f6c3441b29596c76029e2c13b8976be15d908c206f0426cfb27b8c9c98"
+#define VERIFIER_HTML_SHA256 "e0573fea4a7ea5ac06b6c9729b097615f4498ccae4287cb1263896ddda597b2a"
 #endif
