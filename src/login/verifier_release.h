@@ -8,5 +8,5 @@
 /* where releases publish the file; empty: no release host yet, the pages name the file and its
  * sha256 and say `make` builds it from the source commit they show */
 #define VERIFIER_HTML_URL    ""
-#define VERIFIER_HTML_SHA256 "e0573fea4a7ea5ac06b6c9729b097615f4498ccae4287cb1263896ddda597b2a"
+#define VERIFIER_HTML_SHA256 "435aad089f00aa65651ddbce8f7ff40956f38165cf661336d659efe4159c8156"
 #endif
