@@ -1,7 +1,9 @@
 /* http_client: libcurl multi on libevent (the socket/timer callback pattern of curl's
  * multi-event example). One struct http_call per transfer; responses are buffered up to a cap. */
 #include "login/http_client.h"
+#include "login/http_field.h"
 #include "login/limits.h"
+#include "login/log.h"
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <stdlib.h>
@@ -305,6 +307,12 @@ struct http_call *http_client_start(struct http_client *c, const struct http_req
     int https = !strncmp(req->url, "https://", 8);
     if (!https && !(req->allow_plain_http && !strncmp(req->url, "http://", 7)))
         return NULL;
+    for (const char *const *h = req->headers; h && *h; h++)
+        if (!http_field_line_ok(*h)) {   /* never the line itself: it may carry a credential */
+            log_error("http_client.bad_header", "reason=\"control byte or malformed name\" index=%d",
+                      (int)(h - req->headers));
+            return NULL;
+        }
     struct http_call *call = calloc(1, sizeof *call);
     if (!call)
         return NULL;

@@ -60,7 +60,9 @@ struct http_client *http_client_new(struct event_base *base);
 void http_client_free(struct http_client *c);
 
 /* Starts a call; done runs exactly once, later, on the loop — unless http_call_cancel is called
- * first. Returns NULL (and done is never called) on allocation failure or a refused URL scheme. */
+ * first. Returns NULL (and done is never called) on allocation failure, a refused URL scheme, or
+ * a header line that http_field_line_ok refuses (CR, LF, NUL, other controls: logged, without
+ * the line). */
 struct http_call *http_client_start(struct http_client *c, const struct http_request *req,
                                     http_done_fn done, void *arg);
 /* Cancels a call in flight; its callback will not run. Safe with NULL. Must not be called on a

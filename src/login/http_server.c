@@ -2,6 +2,8 @@
  * keep-alive or close), one deadline timer per connection for the phase it is in, and the
  * inbound caps. Parsing of the head itself is http_parse.c's. */
 #include "login/http_server.h"
+#include "login/addr_key.h"
+#include "login/http_field.h"
 #include "login/http_parse.h"
 #include "login/limits.h"
 #include "login/log.h"
@@ -15,6 +17,7 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +44,11 @@ struct conn {
     struct listener *lst;           /* borrowed */
     struct bufferevent *bev;        /* owned (owns fd and SSL) */
     struct event *deadline;         /* owned */
-    uint8_t ip[16];                 /* peer address, IPv4 mapped into IPv6 */
+    uint8_t ip[ADDR_KEY_BYTES];     /* addr_key_of(peer): IPv4, or the IPv6 /64 */
     char peer[INET6_ADDRSTRLEN];
     enum conn_phase phase;
     int got_bytes;                  /* any byte of the current request seen */
+    int tls_failed;                 /* a fatal TLS or socket error: no close_notify */
     unsigned nrequests;
     uint64_t body_left;
     size_t discarded;               /* bytes drained while closing */
@@ -178,6 +182,14 @@ void http_respond(struct http_exchange *x, int status, const char *ctype, const 
         exchange_free(x);
         return;
     }
+    int fields_ok = !ctype || http_field_value_ok(ctype, strlen(ctype));
+    for (const char *const *h = headers; fields_ok && h && *h; h++)
+        fields_ok = http_field_line_ok(*h);
+    if (!fields_ok) {   /* a value from outside would have split the response: answer 500 */
+        static const char err[] = "500 Internal Server Error\n";
+        log_error("http.bad_response_header", "status=%d reason=\"control byte or malformed name\"", status);
+        status = 500, ctype = "text/plain; charset=utf-8", headers = NULL, body = err, len = sizeof err - 1;
+    }
     int keep = x->keep_alive && c->nrequests < LIMIT_REQUESTS_PER_CONN;
     write_response(c, status, ctype, headers, body, len, keep, x->is_head);
     c->x = NULL;
@@ -195,6 +207,13 @@ const char *http_path(const struct http_exchange *x) { return x->path; }
 const char *http_query(const struct http_exchange *x) { return x->query; }
 const char *http_peer_addr(const struct http_exchange *x) { return x->conn ? x->conn->peer : ""; }
 int http_is_tls(const struct http_exchange *x) { return x->conn && x->conn->lst->tls; }
+void http_peer_key(const struct http_exchange *x, uint8_t out[16])
+{
+    if (x->conn)
+        memcpy(out, x->conn->ip, ADDR_KEY_BYTES);
+    else
+        memset(out, 0, ADDR_KEY_BYTES);
+}
 SSL *http_ssl(const struct http_exchange *x)
 {
     return x->conn && x->conn->lst->tls ? bufferevent_openssl_get_ssl(x->conn->bev) : NULL;
@@ -346,14 +365,31 @@ static void on_read(struct bufferevent *bev, void *arg)
     conn_process(arg);
 }
 
+/* Sends our TLS close_notify once, best effort, before the TCP side closes (RFC 8446 §6.1): without
+ * it a client cannot tell a complete response from one cut short by an attacker. Only with the
+ * output buffer flushed, so the 24-byte alert goes straight to the socket after it. Never after
+ * a fatal TLS error or before the handshake finished (OpenSSL forbids SSL_shutdown there). */
+static void conn_close_notify(struct conn *c)
+{
+    if (!c->lst->tls || c->tls_failed || evbuffer_get_length(bufferevent_get_output(c->bev)))
+        return;   /* an unsent tail must not look like a complete response */
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    if (!ssl || !SSL_is_init_finished(ssl) || (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
+        return;
+    if (SSL_shutdown(ssl) < 0)
+        ERR_clear_error();   /* a full socket buffer or a peer gone: nothing more to do */
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     if (evbuffer_get_length(bufferevent_get_output(bev)))
         return;
     if (c->phase == PH_CLOSING) {
-        /* Lingering close: FIN after the response, then drain until the client closes. */
+        /* Lingering close: close_notify and FIN after the response, then drain until the client
+         * closes. */
         c->phase = PH_LINGER;
+        conn_close_notify(c);
         shutdown(bufferevent_getfd(c->bev), SHUT_WR);
         set_deadline(c, LIMIT_LINGER_MS);
         bufferevent_enable(c->bev, EV_READ);
@@ -377,6 +413,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         c->phase = PH_CLOSING;   /* the client half-closed: finish its response, then close */
         return;
     }
+    if (what & BEV_EVENT_ERROR)
+        c->tls_failed = 1;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
         conn_close(c);
 }
@@ -420,6 +458,8 @@ static void conn_close(struct conn *c)
     if (c->next) c->next->prev = c->prev;
     s->stats.connections_open--;
     event_free(c->deadline);
+    if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
+        conn_close_notify(c);
     bufferevent_free(c->bev);
     free(c);
 }
@@ -436,18 +476,13 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 {
     struct listener *l = arg;
     struct http_server *s = l->server;
-    uint8_t ip[16] = {0};
+    uint8_t ip[ADDR_KEY_BYTES];
     char peer[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &in->sin_addr, 4);
-        inet_ntop(AF_INET, &in->sin_addr, peer, sizeof peer);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        memcpy(ip, &in6->sin6_addr, 16);
-        inet_ntop(AF_INET6, &in6->sin6_addr, peer, sizeof peer);
-    }
+    addr_key_of(sa, ip);
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
     if (s->stats.connections_open >= s->max_connections || conns_from(s, ip) >= LIMIT_CONNECTIONS_PER_IP) {
         s->stats.rejected_limits++;
         evutil_closesocket(fd);

@@ -1,9 +1,10 @@
 /* http_server: the inbound HTTP/1.1 server on libevent (evconnlistener + bufferevents, with
  * bufferevent_openssl for TLS). It enforces every inbound cap of limits.h (request line, header
- * bytes/count, body size, header/body/idle/write timeouts, connections in total and per IP),
- * answers protocol errors itself (400, 408, 413, 414, 431, 501, 505), supports keep-alive and
- * hands each well-formed request to a handler as a struct http_exchange, which the handler may
- * answer at once or later (after PayPal and the evidence worker). Never interprets request
+ * bytes/count, body size, header/body/idle/write timeouts, connections in total and per client
+ * address, an IPv6 /64 counting as one), answers protocol errors itself (400, 408, 413, 414, 431,
+ * 501, 505), sends close_notify before closing, supports keep-alive and hands each well-formed
+ * request to a handler as a struct http_exchange, which the handler may answer at once or later
+ * (after PayPal and the evidence worker). Never interprets request
  * content beyond HTTP framing; never logs targets, queries or headers (they carry codes). */
 #ifndef SEALED_HTTP_SERVER_H
 #define SEALED_HTTP_SERVER_H
@@ -39,13 +40,18 @@ const char *http_path(const struct http_exchange *x);
 const char *http_query(const struct http_exchange *x);          /* NULL if none */
 const char *http_header(const struct http_exchange *x, const char *name); /* case-insensitive */
 const char *http_peer_addr(const struct http_exchange *x);      /* textual client IP */
+/* The client's limit key (addr_key.h: IPv4 address or IPv6 /64) into out[16]; all zero after
+ * an abort. Per-address limits must count by this, never by the textual address. */
+void http_peer_key(const struct http_exchange *x, uint8_t out[16]);
 int http_is_tls(const struct http_exchange *x);
 /* The SSL of the connection (NULL for plain HTTP); borrowed. */
 SSL *http_ssl(const struct http_exchange *x);
 
 /* Sends a response: status, Content-Type, extra header lines ("Name: value", NULL-terminated
  * list or NULL), body (copied). Adds Date, Content-Length, Connection and the security headers.
- * HEAD requests get no body. Safe to call only once per exchange. */
+ * HEAD requests get no body. Safe to call only once per exchange. A content type or header line
+ * that http_field_line_ok refuses (CR, LF, NUL, other controls) is never sent: the answer becomes
+ * a plain 500 instead (logged). */
 void http_respond(struct http_exchange *x, int status, const char *content_type,
                   const char *const *headers, const void *body, size_t len);
 

@@ -4,6 +4,7 @@
 #include "login/paypal.h"
 #include "login/config.h"
 #include "login/http_client.h"
+#include "login/http_field.h"
 #include "login/limits.h"
 #include "login/log.h"
 #include <stdio.h>
@@ -244,6 +245,16 @@ static void on_token(void *arg, const struct http_response *r)
     const char *type = json_string_value(json_object_get(j, "token_type"));
     if (!tok || !*tok || strlen(tok) > 4096 || (type && strcasecmp(type, "Bearer"))) {
         log_warn("paypal.malformed", "step=token has_object=%d has_token=%d", j != NULL, tok != NULL);
+        json_decref(j);
+        finish(c, PAYPAL_ERR_MALFORMED, NULL, NULL);
+        return;
+    }
+    /* The token goes into the userinfo call's Authorization header: anything but an RFC 6750
+     * b64token (CR/LF would add header lines) ends the login here, before any account is known. */
+    if (!http_field_b64token_ok(tok, strlen(tok))) {
+        log_warn("paypal.malformed", "step=token reason=\"access_token is not an RFC 6750 b64token\"");
+        json_t *t = json_object_get(j, "access_token");
+        OPENSSL_cleanse((void *)json_string_value(t), strlen(tok));
         json_decref(j);
         finish(c, PAYPAL_ERR_MALFORMED, NULL, NULL);
         return;

@@ -18,7 +18,7 @@ from service import Service, jws_from_page  # noqa: E402
 import jws_check                            # noqa: E402
 
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-         "ken", "leo", "mia", "nick", "olga", "pat", "quinn", "rita", "sam", "tom", "uma",
+         "ken", "leo", "mia", "nick", "olga", "pat", "quinn", "rita", "sam", "tom", "uma", "victor",
          {"key": "mallory", "name": "<script>alert(1)</script> \"Mal\" O'Reilly",
           "given_name": "<script>alert(1)</script>", "family_name": "O'Reilly \"<b>bold</b>\"",
           "email": "mallory+\"'<i>@example.com", "payer_id": "M4LL0RY7XSS9Q", "verified_account": False}]
@@ -214,6 +214,28 @@ def userinfo_hostile_values_fail_cleanly_or_are_escaped():
     check(r.status in (200, 502), r.status)
     check("<script" not in r.text.lower().replace("&lt;script", ""))
     check(served() == n + (1 if r.status == 200 else 0))
+
+
+@case
+def hostile_access_token_is_refused_before_userinfo_and_uses_no_account():
+    # the hostile stand-in puts "\r\nX-Injected: 1" into the access token: it must never become
+    # a header line of the userinfo request; the login fails with a clear error and the account
+    # stays unused
+    def userinfo_calls():
+        req = json.loads(S.fake_request("GET", "/__control/stats").body)["requests"]
+        return sum(v for k, v in req.items() if "userinfo" in k)
+    n, calls = served(), userinfo_calls()
+    S.fault("token", "hostile")
+    r = S.login("victor")
+    check(r.status == 502, r.status)
+    check("could not be understood" in r.text, r.text[:300])
+    check(served() == n, "a refused token used up an account")
+    check(userinfo_calls() == calls, "the userinfo request was sent with the hostile token")
+    check("access_token is not an RFC 6750 b64token" in S.log_text())
+    S.fault("token", "none")
+    r = S.login("victor")
+    check(r.status == 200, r.status)
+    check(served() == n + 1)
 
 
 @case
