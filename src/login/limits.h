@@ -27,6 +27,12 @@
 #define LIMIT_COOKIE_BYTES           1024   /* our login cookie */
 #define LIMIT_PAGE_BYTES             (4 * 1024 * 1024) /* one rendered HTML page (a result page escapes the JWS) */
 
+/* TLS session resumption (tls_tickets.c): stateless tickets, no server-side session cache. A
+ * ticket opens for at least TLS_SESSION_LIFETIME_S and never after TLS_TICKET_KEYS rotations. */
+#define TLS_TICKET_ROTATE_S          3600   /* a fresh ticket key every hour */
+#define TLS_TICKET_KEYS              2      /* current + previous: older tickets get a full handshake */
+#define TLS_SESSION_LIFETIME_S       3600   /* ticket lifetime hint and server-side expiry */
+
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000
 #define HTTP_CLIENT_DEFAULT_MAX_RESPONSE (256 * 1024)

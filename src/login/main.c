@@ -309,6 +309,7 @@ int main(int argc, char **argv)
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
+    app_add_status(app, "tls", tls_status_hook, tls);
     cloud_set_daily_summary(cloud, app_daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;

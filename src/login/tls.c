@@ -1,6 +1,7 @@
 /* tls: SSL_CTX policy, self-signed certificates for local runs, and the atomic swap. */
 #include "login/tls.h"
 #include "login/log.h"
+#include "login/tls_tickets.h"
 #include "common/codec.h"
 #include <string.h>
 #include <openssl/err.h>
@@ -18,14 +19,20 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 }
 
 struct tls {
-    SSL_CTX *ctx;        /* owned reference; SSLs hold their own */
+    SSL_CTX *ctx;                  /* owned reference; SSLs hold their own */
+    struct tls_tickets *tickets;   /* owned; shared by every context, so tickets survive a renewal */
     time_t not_after;
     unsigned generation;
 };
 
 struct tls *tls_new(void)
 {
-    return calloc(1, sizeof(struct tls));
+    struct tls *t = calloc(1, sizeof(struct tls));
+    if (t && !(t->tickets = tls_tickets_new())) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 void tls_free(struct tls *t)
@@ -33,7 +40,20 @@ void tls_free(struct tls *t)
     if (!t)
         return;
     SSL_CTX_free(t->ctx);
+    tls_tickets_free(t->tickets);
     free(t);
+}
+
+struct tls_tickets *tls_tickets_of(struct tls *t) { return t->tickets; }
+
+json_t *tls_status_hook(void *arg)
+{
+    struct tls_tickets_stats st;
+    tls_tickets_stats(((struct tls *)arg)->tickets, &st);
+    return json_pack("{sI sI sI sI sI}", "tickets_sealed", (json_int_t)st.sealed,
+                     "tickets_key_hits", (json_int_t)st.key_hits, "tickets_renewed", (json_int_t)st.renewed,
+                     "tickets_unknown_key", (json_int_t)st.unknown_key,
+                     "ticket_key_rotations", (json_int_t)st.rotations);
 }
 
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
@@ -56,14 +76,14 @@ static void log_ssl_error(const char *event)
     ERR_clear_error();
 }
 
-static SSL_CTX *ctx_new(void)
+static SSL_CTX *ctx_new(struct tls *t)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
         return NULL;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                 SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+                                 SSL_OP_NO_COMPRESSION);
     if (!SSL_CTX_set1_groups_list(ctx, "X25519:P-256") ||
         !SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
                                       "ECDHE-ECDSA-AES256-GCM-SHA384") ||
@@ -71,7 +91,10 @@ static SSL_CTX *ctx_new(void)
         SSL_CTX_free(ctx);
         return NULL;
     }
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    if (tls_tickets_attach(t->tickets, ctx)) {   /* resumption by ticket only, no session cache */
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"sealed-login", 12);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -88,7 +111,7 @@ static time_t asn1_to_time(const ASN1_TIME *t)
 
 int tls_install(struct tls *t, EVP_PKEY *key, X509 *leaf, STACK_OF(X509) *chain)
 {
-    SSL_CTX *ctx = ctx_new();
+    SSL_CTX *ctx = ctx_new(t);
     if (!ctx || SSL_CTX_use_certificate(ctx, leaf) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1)
         goto fail;

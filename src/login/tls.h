@@ -1,14 +1,17 @@
 /* tls: the service's TLS server side. Holds the current SSL_CTX (TLS 1.2/1.3, ECDSA P-256 key,
  * X25519 then P-256 key exchange) and swaps in a new certificate and key atomically: connections
  * in flight keep the context they started with (SSL_CTX is reference counted), new ones get the
- * new one. Owns the private key only inside the SSL_CTX; never writes it anywhere. */
+ * new one. Session resumption is by stateless ticket only (tls_tickets.c), with one key ring
+ * shared by every context. Owns the private key only inside the SSL_CTX; never writes it. */
 #ifndef SEALED_TLS_H
 #define SEALED_TLS_H
 #include <stddef.h>
 #include <time.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 struct tls;
+struct tls_tickets;
 
 struct tls *tls_new(void);
 void tls_free(struct tls *t);
@@ -29,6 +32,10 @@ int tls_ready(const struct tls *t);
 /* notAfter of the current certificate (0 if none), and how many installs happened. */
 time_t tls_not_after(const struct tls *t);
 unsigned tls_generation(const struct tls *t);
+/* The ticket key ring (borrowed; for tests). */
+struct tls_tickets *tls_tickets_of(struct tls *t);
+/* /status hook (app_add_status): resumption counters as a new JSON object (caller owns it). */
+json_t *tls_status_hook(void *tls);
 /* Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo of the certificate an SSL connection
  * presents (out: 65 bytes). Returns 0 or -1. */
 int tls_spki_sha256_hex_of(SSL *ssl, char out[65]);
