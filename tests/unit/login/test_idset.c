@@ -56,6 +56,33 @@ TEST(keys_depend_on_bytes_and_per_boot_key)
     idset_free(b);
 }
 
+TEST(paypal_prefix_encoding_stays_injective)
+{
+    /* PayPal ids hash as 0x01 || rest, others as 0x00 || id: no id of one kind may collide
+     * with an id of the other, nor with the bare rest */
+    static const char P[] = "https://www.paypal.com/webapps/auth/identity/user/";
+    struct idset *a = idset_new(10);
+    struct idset_key k[8];
+    char buf[128];
+    int n = snprintf(buf, sizeof buf, "%sAbC", P);
+    idset_key_of(a, buf, (size_t)n, &k[0]);
+    idset_key_of(a, "AbC", 3, &k[1]);
+    idset_key_of(a, "\x01" "AbC", 4, &k[2]);
+    idset_key_of(a, "\x00" "AbC", 4, &k[3]);
+    idset_key_of(a, P, sizeof P - 1, &k[4]);                 /* the prefix alone */
+    idset_key_of(a, "", 0, &k[5]);
+    idset_key_of(a, "\x01", 1, &k[6]);
+    idset_key_of(a, P, sizeof P - 2, &k[7]);                 /* one byte short of the prefix */
+    for (int i = 0; i < 8; i++)
+        for (int j = i + 1; j < 8; j++)
+            CHECK(k[i].lo != k[j].lo || k[i].hi != k[j].hi);
+    /* same id, same key, through either path */
+    struct idset_key again;
+    idset_key_of(a, buf, (size_t)n, &again);
+    CHECK(again.lo == k[0].lo && again.hi == k[0].hi);
+    idset_free(a);
+}
+
 TEST(many_ids_all_distinct_and_found)
 {
     enum { N = 200000 };
@@ -91,6 +118,7 @@ int main(void)
     RUN(insert_once_then_present);
     RUN(full_set_refuses_new_ids_but_keeps_old);
     RUN(keys_depend_on_bytes_and_per_boot_key);
+    RUN(paypal_prefix_encoding_stays_injective);
     RUN(many_ids_all_distinct_and_found);
     RUN(bad_capacity_refused);
     return test_done();
