@@ -49,6 +49,7 @@ struct conn {
     enum conn_phase phase;
     int got_bytes;                  /* any byte of the current request seen */
     int tls_failed;                 /* a fatal TLS or socket error: no close_notify */
+    int must_linger;                /* an error answer: the client may still be sending */
     unsigned nrequests;
     uint64_t body_left;
     size_t discarded;               /* bytes drained while closing */
@@ -168,6 +169,7 @@ static void reject(struct conn *c, int status)
     char body[128];
     int n = snprintf(body, sizeof body, "%d %s\n", status, http_status_text(status));
     c->server->stats.rejected_limits++;
+    c->must_linger = 1;
     exchange_free(c->x);
     c->x = NULL;
     evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
@@ -386,10 +388,17 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (evbuffer_get_length(bufferevent_get_output(bev)))
         return;
     if (c->phase == PH_CLOSING) {
-        /* Lingering close: close_notify and FIN after the response, then drain until the client
-         * closes. */
-        c->phase = PH_LINGER;
         conn_close_notify(c);
+        /* A complete request answered with "Connection: close" and nothing more received: the
+         * client sends nothing after it but its own close_notify, which it sends only after
+         * reading ours, so closing now cannot reset the answer away. */
+        if (!c->must_linger && !evbuffer_get_length(bufferevent_get_input(bev))) {
+            conn_close(c);
+            return;
+        }
+        /* Lingering close: FIN after the response, then drain until the client closes (after an
+         * error answer the client may still be sending; a reset would destroy the answer). */
+        c->phase = PH_LINGER;
         shutdown(bufferevent_getfd(c->bev), SHUT_WR);
         set_deadline(c, LIMIT_LINGER_MS);
         bufferevent_enable(c->bev, EV_READ);
@@ -557,6 +566,20 @@ static void on_accept_error(struct evconnlistener *evl, void *arg)
         evconnlistener_disable(i->evl);
     struct timeval tv = {0, 100000};
     evtimer_add(s->accept_pause, &tv);
+}
+
+struct event_base *http_server_event_base_new(void)
+{
+    /* The changelist folds the several enable/disable calls bufferevent_openssl makes during a
+     * handshake into one epoll_ctl per descriptor per loop turn (we never dup() a descriptor,
+     * the changelist's one caveat). */
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
 }
 
 struct http_server *http_server_new(struct event_base *base)

@@ -21,6 +21,9 @@ struct http_exchange;
  * the exchange is aborted first (see http_on_abort). */
 typedef void (*http_handler_fn)(void *arg, struct http_exchange *x);
 
+/* The event loop the service runs on, configured for many short connections (epoll changelist).
+ * NULL on failure; free with event_base_free. */
+struct event_base *http_server_event_base_new(void);
 struct http_server *http_server_new(struct event_base *base);
 /* Stops listening, closes every connection (pending exchanges get their abort callbacks). */
 void http_server_free(struct http_server *s);

@@ -32,6 +32,7 @@
 #define TLS_TICKET_ROTATE_S          3600   /* a fresh ticket key every hour */
 #define TLS_TICKET_KEYS              2      /* current + previous: older tickets get a full handshake */
 #define TLS_SESSION_LIFETIME_S       3600   /* ticket lifetime hint and server-side expiry */
+#define TLS_TICKETS_PER_HANDSHAKE    1      /* TLS 1.3 NewSessionTickets per connection (OpenSSL: 2) */
 
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000

@@ -290,7 +290,7 @@ int main(int argc, char **argv)
         log_warn("service.signing_key", "source=per-boot reason=\"SEALED_SIGNING_KEY not set\"");
     }
     if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, cfg.domain_host, cfg.acme_directory ? 1 : 30) ||
-        !(state = service_state_open(cfg.state_dir, cfg.idset_capacity)) || !(base = event_base_new()) ||
+        !(state = service_state_open(cfg.state_dir, cfg.idset_capacity)) || !(base = http_server_event_base_new()) ||
         !(hc = http_client_new(base)) || !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
         goto out;

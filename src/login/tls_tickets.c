@@ -148,6 +148,7 @@ int tls_tickets_attach(struct tls_tickets *t, SSL_CTX *ctx)
     SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_timeout(ctx, TLS_SESSION_LIFETIME_S);
+    SSL_CTX_set_num_tickets(ctx, TLS_TICKETS_PER_HANDSHAKE);
     return 0;
 }
 
