@@ -2,6 +2,7 @@
  * keep-alive or close), one deadline timer per connection for the phase it is in, and the
  * inbound caps. Parsing of the head itself is http_parse.c's. */
 #include "login/http_server.h"
+#include "login/addr_count.h"
 #include "login/addr_key.h"
 #include "login/http_field.h"
 #include "login/http_parse.h"
@@ -75,6 +76,7 @@ struct http_server {
     struct http_server_stats stats;
     unsigned max_connections;       /* LIMIT_CONNECTIONS_TOTAL, or less if fds are scarce */
     struct event *accept_pause;     /* owned: re-enables listeners after EMFILE */
+    struct addr_count *per_addr;    /* owned: open connections per client address */
 };
 
 static void conn_close(struct conn *c);
@@ -466,19 +468,12 @@ static void conn_close(struct conn *c)
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->stats.connections_open--;
+    addr_count_dec(s->per_addr, c->ip);
     event_free(c->deadline);
     if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
         conn_close_notify(c);
     bufferevent_free(c->bev);
     free(c);
-}
-
-static unsigned conns_from(const struct http_server *s, const uint8_t ip[16])
-{
-    unsigned n = 0;
-    for (const struct conn *c = s->conns; c; c = c->next)
-        n += !memcmp(c->ip, ip, 16);
-    return n;
 }
 
 static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -492,7 +487,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
-    if (s->stats.connections_open >= s->max_connections || conns_from(s, ip) >= LIMIT_CONNECTIONS_PER_IP) {
+    if (s->stats.connections_open >= s->max_connections ||
+        addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
         s->stats.rejected_limits++;
         evutil_closesocket(fd);
         return;
@@ -526,6 +522,13 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
         else evutil_closesocket(fd);
         if (c->deadline) event_free(c->deadline);
         free(c);
+        return;
+    }
+    if (!addr_count_inc(s->per_addr, ip)) {   /* cannot happen below the total cap; refuse */
+        bufferevent_free(c->bev);
+        event_free(c->deadline);
+        free(c);
+        s->stats.rejected_limits++;
         return;
     }
     c->server = s;
@@ -589,7 +592,9 @@ struct http_server *http_server_new(struct event_base *base)
         return NULL;
     s->base = base;
     s->max_connections = LIMIT_CONNECTIONS_TOTAL;
-    if (!(s->accept_pause = evtimer_new(base, on_accept_resume, s))) {
+    if (!(s->accept_pause = evtimer_new(base, on_accept_resume, s)) || !(s->per_addr = addr_count_new())) {
+        if (s->accept_pause)
+            event_free(s->accept_pause);
         free(s);
         return NULL;
     }
@@ -619,6 +624,7 @@ void http_server_free(struct http_server *s)
     while (s->conns)
         conn_close(s->conns);
     event_free(s->accept_pause);
+    addr_count_free(s->per_addr);
     free(s);
 }
 

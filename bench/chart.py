@@ -1,0 +1,121 @@
+"""Draws bench/results/chart.svg from the JSON the benchmarks wrote (bench/results/https.json,
+idset.json, idset_peer.json): one row per figure, sealed-login's bar next to its peer's (nginx,
+or the naive set, or OpenSSL's own bound), each pair scaled to its larger value, medians printed
+with the min-max spread. Plain SVG written by hand: no plotting library needed (stdlib only)."""
+import html
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+COLORS = {"sealed-login": "#2b6cb0", "nginx": "#38a169", "peer": "#38a169", "bound": "#a0aec0"}
+
+
+def load(name):
+    try:
+        with open(os.path.join(RESULTS, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def fmt(v):
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if v >= 1e4:
+        return f"{v / 1e3:.1f} k"
+    if v >= 100:
+        return f"{v:.0f}"
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def rows_from(https, idset, peer):
+    rows = []
+    if https:
+        S, N = https["summary"]["sealed-login"], https["summary"]["nginx"]
+
+        def pair(key, field, title, better, unit):
+            a, b = S.get(key, {}).get(field), N.get(key, {}).get(field)
+            if a and b:
+                rows.append((title, better, unit, [("sealed-login", a), ("nginx", b)]))
+        pair("full_handshakes", "per_s", "full TLS 1.3 handshakes/s (wrk, Connection: close)", "higher", "/s")
+        pair("full_handshakes", "per_server_cpu_s", "full handshakes per server CPU second", "higher", "/CPU s")
+        bound = https.get("openssl_speed", {}).get("full_handshake_bound_per_cpu_s")
+        if bound and rows:
+            rows[-1][3].append(("bound", {"median": bound, "min": bound, "max": bound}))
+        pair("resumed_handshakes", "per_s", "resumed handshakes/s (s_time -reuse)", "higher", "/s")
+        pair("resumed_handshakes", "per_server_cpu_s", "resumed handshakes per server CPU second", "higher", "/CPU s")
+        pair("keepalive_root", "per_s", "keep-alive GET / req/s (64 conns)", "higher", "/s")
+        pair("keepalive_healthz", "per_s", "keep-alive GET /healthz req/s (64 conns)", "higher", "/s")
+        pair("keepalive_healthz", "per_server_cpu_s", "keep-alive /healthz per server CPU second", "higher", "/CPU s")
+        rate = https["summary"]["sealed-login"].get("fixed_rate_healthz", {}).get("rate", {}).get("median")
+        pair("fixed_rate_healthz", "p50_ms", f"p50 latency at {rate:.0f} req/s" if rate else "p50 latency", "lower", " ms")
+        pair("fixed_rate_healthz", "p99_ms", f"p99 latency at {rate:.0f} req/s" if rate else "p99 latency", "lower", " ms")
+        pair("idle_memory", "kb_per_connection", "memory per idle TLS connection", "lower", " KB")
+    if idset:
+        one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
+        if idset.get("keyed_hash_per_s") and idset.get("peer_evp_mac_hmac_per_s"):
+            rows.append(("used-id set: keyed hash/s (peer: EVP_MAC HMAC)", "higher", "/s",
+                         [("sealed-login", one(idset["keyed_hash_per_s"])), ("peer", one(idset["peer_evp_mac_hmac_per_s"]))]))
+        if peer and idset.get("rss_mb") and peer.get("rss_mb"):
+            rows.append((f"used-id set: memory for {idset['ids'] / 1e6:.0f} M ids (peer: unordered_set)", "lower", " MB",
+                         [("sealed-login", one(idset["rss_mb"])), ("peer", one(peer["rss_mb"]))]))
+    return rows
+
+
+def svg(rows, subtitle):
+    W, left, bar_h, gap, top = 980, 330, 16, 14, 70
+    width = W - left - 170
+    y = top
+    out = []
+    for title, better, unit, bars in rows:
+        out.append(f'<text x="10" y="{y + 12}" class="t">{html.escape(title)}</text>')
+        out.append(f'<text x="10" y="{y + 27}" class="s">{better} is better</text>')
+        top_v = max(b[1]["median"] for b in bars) or 1
+        for name, v in bars:
+            w = max(1.0, width * v["median"] / top_v)
+            color = COLORS.get(name, "#718096")
+            out.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
+            spread = "" if v["min"] == v["max"] else f" [{fmt(v['min'])}-{fmt(v['max'])}]"
+            label = {"bound": "openssl speed bound"}.get(name, name)
+            out.append(f'<text x="{left + w + 6:.1f}" y="{y + 12}" class="v">{fmt(v["median"])}{unit}{spread} '
+                       f'{html.escape(label)}</text>')
+            y += bar_h + 3
+        y += gap
+    h = y + 20
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" viewBox="0 0 {W} {h}" '
+            'font-family="Helvetica,Arial,sans-serif">'
+            '<style>.t{font-size:13px;fill:#1a202c}.s{font-size:11px;fill:#718096}.v{font-size:11px;fill:#2d3748}'
+            '.h{font-size:16px;font-weight:bold;fill:#1a202c}</style>'
+            f'<rect width="{W}" height="{h}" fill="#fff"/>'
+            '<text x="10" y="24" class="h">sealed-login against its peers, same machine, same run</text>'
+            f'<text x="10" y="44" class="s">{html.escape(subtitle)}</text>'
+            f'<rect x="{left}" y="52" width="10" height="10" fill="{COLORS["sealed-login"]}"/>'
+            f'<text x="{left + 14}" y="61" class="s">sealed-login</text>'
+            f'<rect x="{left + 100}" y="52" width="10" height="10" fill="{COLORS["nginx"]}"/>'
+            f'<text x="{left + 114}" y="61" class="s">nginx / peer</text>'
+            f'<rect x="{left + 200}" y="52" width="10" height="10" fill="{COLORS["bound"]}"/>'
+            f'<text x="{left + 214}" y="61" class="s">openssl speed bound</text>')
+    return head + "".join(out) + "</svg>\n"
+
+
+def main():
+    https, idset, peer = load("https.json"), load("idset.json"), load("idset_peer.json")
+    rows = rows_from(https, idset, peer)
+    if not rows:
+        print("chart: no results to draw", file=sys.stderr)
+        return 1
+    sub = "medians [min-max]"
+    if https:
+        sub += (f" of {https['rounds']} interleaved rounds of {https['seconds']} s; {https['nginx']}; "
+                f"{https['openssl'].split(' (')[0]}; {https['cpus']} CPUs shared with other jobs "
+                f"(load {https['loadavg_at_end'][0]:.1f} at the end)")
+    with open(os.path.join(RESULTS, "chart.svg"), "w") as f:
+        f.write(svg(rows, sub))
+    print("chart: bench/results/chart.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
