@@ -1,5 +1,5 @@
 """Draws bench/results/chart.svg from the JSON the benchmarks wrote (bench/results/https.json,
-idset.json, idset_peer.json): one row per figure, sealed-login's bar next to its peer's (nginx,
+logins.json, idset.json, idset_peer.json): one row per figure, sealed-login's bar next to its peer's (nginx,
 or the naive set, or OpenSSL's own bound), each pair scaled to its larger value, medians printed
 with the min-max spread. Plain SVG written by hand: no plotting library needed (stdlib only)."""
 import html
@@ -9,7 +9,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-COLORS = {"sealed-login": "#2b6cb0", "nginx": "#38a169", "peer": "#38a169", "bound": "#a0aec0"}
+COLORS = {"sealed-login": "#2b6cb0", "nginx": "#38a169", "peer": "#38a169", "bound": "#a0aec0",
+          "p99 in flight": "#2b6cb0", "p50 in flight": "#2b6cb0", "median alone": "#a0aec0"}
 
 
 def load(name):
@@ -53,6 +54,13 @@ def rows_from(https, idset, peer):
         pair("fixed_rate_healthz", "p50_ms", f"p50 latency at {rate:.0f} req/s" if rate else "p50 latency", "lower", " ms")
         pair("fixed_rate_healthz", "p99_ms", f"p99 latency at {rate:.0f} req/s" if rate else "p99 latency", "lower", " ms")
         pair("idle_memory", "kb_per_connection", "memory per idle TLS connection", "lower", " KB")
+    logins = load("logins.json")
+    if logins:
+        one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
+        rows.append((f"login latency, {logins['logins']} in flight (PayPal answers after "
+                     f"{logins['delay_s_each_call'] * 1000:.0f} ms, twice) vs alone", "lower", " ms",
+                     [("p99 in flight", one(logins["p99_ms"])), ("p50 in flight", one(logins["p50_ms"])),
+                      ("median alone", one(logins["alone_median_ms"]))]))
     if idset:
         one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
         if idset.get("keyed_hash_per_s") and idset.get("peer_evp_mac_hmac_per_s"):

@@ -301,9 +301,21 @@ def main():
     def add(name, key, val):
         raw[name].setdefault(key, []).append(val)
 
+    def stop_all():
+        for s in servers:
+            s.proc.terminate()
+            try:
+                s.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+
+    if os.environ.get("IDLE_ONLY"):   # redo only the idle-memory figure in an existing https.json
+        rounds = 0
+    else:
+        rounds = ROUNDS
     try:
-        bound = speed_bound()
-        for rnd in range(ROUNDS):
+        bound = speed_bound() if rounds else None
+        for rnd in range(rounds):
             order = servers if rnd % 2 == 0 else servers[::-1]
             for srv in order:
                 add(srv.name, "full_handshakes", wrk(srv, "/healthz", 32, close=True))
@@ -313,15 +325,26 @@ def main():
                 add(srv.name, "keepalive_healthz", wrk(srv, "/healthz", 64))
                 add(srv.name, "fixed_rate_healthz", fixed_rate(srv, RATE))
                 print(f"round {rnd + 1}/{ROUNDS} {srv.name} done", file=sys.stderr, flush=True)
-        for srv in servers:   # once each, last: it leaves thousands of TIME_WAIT sockets behind
+        # Last, once each, on freshly started servers: after the load above, a server's heap
+        # holds freed memory that new connections reuse, which would hide their cost.
+        stop_all()
+        servers[:] = [start_sealed(work), start_nginx(work)]
+        for srv in servers:
             add(srv.name, "idle_memory", idle_memory(srv, IDLE_CONNS))
     finally:
-        for s in servers:
-            s.proc.terminate()
-            try:
-                s.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                s.proc.kill()
+        stop_all()
+    if not rounds:
+        with open(os.path.join(RESULTS, "https.json")) as f:
+            old = json.load(f)
+        for name in raw:
+            old["runs"][name]["idle_memory"] = raw[name]["idle_memory"]
+            r = raw[name]["idle_memory"]
+            old["summary"][name]["idle_memory"] = {f: med([x.get(f) for x in r]) for f in r[0]}
+        old["idle_memory_note"] = "idle_memory measured again on fresh servers (IDLE_ONLY run)"
+        with open(os.path.join(RESULTS, "https.json"), "w") as f:
+            json.dump(old, f, indent=1)
+        print(json.dumps({n: old["summary"][n]["idle_memory"] for n in raw}))
+        return
     summary = {}
     for name, figs in raw.items():
         summary[name] = {}

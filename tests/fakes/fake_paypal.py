@@ -804,7 +804,7 @@ def origin_of(uri):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024   # bench/logins.py: 1,000 callbacks reach PayPal at once
     tls_ctx = None
 
     def finish_request(self, request, client_address):
