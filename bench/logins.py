@@ -79,8 +79,8 @@ def main():
             cb = S.authorize(url, users[i])
             reqs.append(f"GET {cb} HTTP/1.1\r\nHost: localhost:{S.port}\r\nCookie: {cookie}\r\n\r\n".encode())
         ctx = tls_context()
-        socks = []
-        for i in range(N):
+
+        def open_one(i):
             a = 2 + i // PER_ADDR
             raw = socket.create_connection(("127.0.0.1", S.port), timeout=60,
                                            source_address=(f"127.0.{a >> 8}.{a & 255}", 0))
@@ -89,7 +89,12 @@ def main():
             # the handshake timeout (10 s); after a request it is an idle keep-alive (30 s)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
             read_answer(s)
-            socks.append(s)
+            return s
+        from concurrent.futures import ThreadPoolExecutor
+        t_open = time.monotonic()
+        with ThreadPoolExecutor(64) as ex:   # quickly: the first must still be open at the start
+            socks = list(ex.map(open_one, range(N)))
+        print(f"{N} connections open in {time.monotonic() - t_open:.1f} s", file=sys.stderr, flush=True)
         time.sleep(1)
         rss_idle = rss_kb(pid)
         lat, status = [None] * N, [None] * N
@@ -111,6 +116,8 @@ def main():
         pending = {k: v for k, v in st.items() if "pend" in k or "flow" in k or "progress" in k}
         [t.join() for t in ts]
         wall = time.monotonic() - t0
+        alive = S.proc.poll()
+        print(f"service exit status while running: {alive}", file=sys.stderr, flush=True)
         for s in socks:
             s.close()
     ok = sum(1 for s in status if s == 200)
