@@ -1,8 +1,9 @@
 /* idset: the set of PayPal accounts that already received their result this boot. It stores
- * HMAC-SHA-256(per-boot random key, user_id) truncated to 128 bits (the message is an injective
- * encoding of user_id that drops PayPal's constant prefix), never the raw ids, in one
+ * HMAC-SHA-256(per-boot random key, user_id) truncated to 128 bits, never the raw ids, in one
  * open-addressing table sized at start for the configured capacity; it fails closed when full
- * (refuses new ids, never forgets one). Single-threaded: call from the event loop only. */
+ * (refuses new ids, never forgets one). The HMAC's message is an injective encoding of user_id
+ * that drops PayPal's constant prefix; the saved state's IDS records hold these keys, so
+ * changing the encoding needs a new state format version. Single-threaded: event loop only. */
 #ifndef SEALED_IDSET_H
 #define SEALED_IDSET_H
 #include <stddef.h>
