@@ -58,7 +58,7 @@ def rows_from(https, idset, peer):
     if logins:
         one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
         rows.append((f"login, {logins['logins']} in flight ({logins['ok']} ok; fake PayPal +"
-                     f"{logins['delay_s_each_call'] * 1000:.0f} ms x2, itself the bottleneck)", "lower", " ms",
+                     f"{logins['delay_s_each_call'] * 1000:.0f} ms x2, likely the bottleneck)", "lower", " ms",
                      [("p99 in flight", one(logins["p99_ms"])), ("p50 in flight", one(logins["p50_ms"])),
                       ("median alone", one(logins["alone_median_ms"]))]))
     if idset:
