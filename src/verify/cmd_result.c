@@ -382,6 +382,12 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
                     c->bare ? "SNP REPORT_DATA second half equals the payload's (not recomputable without a JWS)" :
                     "SNP REPORT_DATA second half equals SHA-256(binding_b) recomputed (signer kid, TLS key, iat, nonce)");
     }
+    if (!vek) {
+        /* no VCEK in the evidence or on the command line: one `sealed-verify fetch` cached */
+        char cpath[1024];
+        if ((vek = cli_cached_vek(c->o, rep, rl, cpath, sizeof cpath)))
+            steps_add(st, STEP_INFO, "snp.vek.source", "evidence[%zu] carries no VCEK: using the cached %s", idx, cpath);
+    }
     char key[16];
     snprintf(key, sizeof key, "snp%zu", idx);
     struct snp_report r;
