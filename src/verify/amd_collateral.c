@@ -188,6 +188,22 @@ X509 *kds_cache_lookup_vek(const char *cache_dir, const uint8_t *report, size_t 
     return x;
 }
 
+int kds_cache_lookup_chain(const char *cache_dir, const uint8_t *report, size_t len, snp_product forced, X509 **out,
+                           int max)
+{
+    struct snp_report r;
+    struct kds_request q;
+    char dir[KDS_PATH_MAX], path[KDS_PATH_MAX], err[256] = "";
+    if (snp_report_parse(report, len, &r) || kds_request_from_report(&r, forced, &q) == KDS_ERR_PRODUCT || !q.product ||
+        kds_cache_dir(cache_dir, dir, sizeof dir) || kds_cache_chain_file(dir, &q, path, sizeof path))
+        return 0;
+    size_t n;
+    uint8_t *b = verify_read_file(path, VERIFY_MAX_KDS_CHAIN, &n, err, sizeof err);
+    int c = b ? amd_chain_load_certs(b, n, out, max) : 0;
+    free(b);
+    return c > 0 ? c : 0;
+}
+
 X509_CRL *kds_load_crl_file(const char *path, char *err, size_t errlen)
 {
     size_t n;

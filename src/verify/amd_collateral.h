@@ -62,6 +62,11 @@ int kds_cache_store(const char *path, const uint8_t *buf, size_t len);
 X509 *kds_cache_lookup_vek(const char *cache_dir, const uint8_t *report, size_t len, snp_product forced,
                            char *path, size_t cap);
 
+/* The cached certificate chain (ASK/ASVK, ARK) for a raw report's product and signer into out (at
+ * most max, new references); the count, 0 when none is cached. */
+int kds_cache_lookup_chain(const char *cache_dir, const uint8_t *report, size_t len, snp_product forced, X509 **out,
+                           int max);
+
 /* Loads a CRL file (PEM or DER). NULL with a message in err. New reference for the caller. */
 X509_CRL *kds_load_crl_file(const char *path, char *err, size_t errlen);
 #endif

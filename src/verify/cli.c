@@ -277,3 +277,10 @@ X509 *cli_cached_vek(const struct verify_opts *o, const uint8_t *report, size_t 
         return NULL;
     return kds_cache_lookup_vek(o->kds_cache, report, len, o->snp.product, path, cap);
 }
+
+int cli_cached_chain(const struct verify_opts *o, const uint8_t *report, size_t len, X509 **out, int max)
+{
+    if (o->no_kds_cache)
+        return 0;
+    return kds_cache_lookup_chain(o->kds_cache, report, len, o->snp.product, out, max);
+}

@@ -61,6 +61,8 @@ int cli_load_crl(struct verify_opts *o);
 /* The cached VCEK for a raw report when the evidence carries none (NULL if not cached or
  * --no-kds-cache); path receives the file. */
 X509 *cli_cached_vek(const struct verify_opts *o, const uint8_t *report, size_t len, char *path, size_t cap);
+/* The cached chain for the report (count of new references in out, 0 if none or --no-kds-cache). */
+int cli_cached_chain(const struct verify_opts *o, const uint8_t *report, size_t len, X509 **out, int max);
 
 /* The result checks on a buffer instead of o->file, with no manifest, pinned key or trust root
  * (for fuzzing): fills *out (caller frees with steps_free) and returns its failed-step count, or -1

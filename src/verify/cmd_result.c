@@ -362,6 +362,15 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
             nextra = 0;
         }
     }
+    if (!vek && rep) {
+        /* no VCEK in the evidence or on the command line: the one `sealed-verify fetch` cached, with
+         * the cached chain (checked like any other) */
+        char cpath[1024];
+        if ((vek = cli_cached_vek(c->o, rep, rl, cpath, sizeof cpath))) {
+            steps_add(st, STEP_INFO, "snp.vek.source", "evidence[%zu] carries no VCEK: using the cached %s", idx, cpath);
+            nextra += cli_cached_chain(c->o, rep, rl, extra + nextra, VERIFY_MAX_CHAIN_CERTS - nextra);
+        }
+    }
     int nsup = 0;
     X509 *sv[2 + VERIFY_MAX_CHAIN_CERTS];
     for (int i = 0; i < 2; i++)
@@ -381,12 +390,6 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
         steps_check(st, CRYPTO_memcmp(rd + 32, c->report_data + 32, 32) == 0, allow, "snp.report_data_b",
                     c->bare ? "SNP REPORT_DATA second half equals the payload's (not recomputable without a JWS)" :
                     "SNP REPORT_DATA second half equals SHA-256(binding_b) recomputed (signer kid, TLS key, iat, nonce)");
-    }
-    if (!vek) {
-        /* no VCEK in the evidence or on the command line: one `sealed-verify fetch` cached */
-        char cpath[1024];
-        if ((vek = cli_cached_vek(c->o, rep, rl, cpath, sizeof cpath)))
-            steps_add(st, STEP_INFO, "snp.vek.source", "evidence[%zu] carries no VCEK: using the cached %s", idx, cpath);
     }
     char key[16];
     snprintf(key, sizeof key, "snp%zu", idx);
