@@ -125,6 +125,19 @@ static void store(struct steps *st, const char *id, const char *what, const char
         steps_add(st, STEP_PASS, id, "%s (%zu bytes) stored in %s", what, bd->n, file);
 }
 
+/* 1 if file holds one certificate (a damaged cache entry is fetched again). */
+static int cached_vek_ok(const char *file)
+{
+    char err[256] = "";
+    size_t n;
+    X509 *x = NULL;
+    uint8_t *b = verify_read_file(file, VERIFY_MAX_KDS_CERT, &n, err, sizeof err);
+    int ok = b && amd_chain_load_certs(b, n, &x, 1) == 1;
+    X509_free(ok ? x : NULL);
+    free(b);
+    return ok;
+}
+
 int cmd_fetch(struct verify_opts *o)
 {
     int rc = 2;
@@ -189,7 +202,7 @@ int cmd_fetch(struct verify_opts *o)
     if (q.signer == SNP_SIGNER_VCEK) {
         if (kds_vek_path(&q, path, sizeof path) || kds_cache_vek_file(cache, &q, file, sizeof file)) {
             steps_add(&st, STEP_FAIL, "fetch.vcek", "VCEK: path too long");
-        } else if (access(file, R_OK) == 0) {
+        } else if (cached_vek_ok(file)) {
             steps_add(&st, STEP_INFO, "fetch.vcek", "VCEK already cached in %s (certificates for a chip and TCB do not change)", file);
         } else if (download(&st, "fetch.vcek", "VCEK", base, test_url, path, VERIFY_MAX_KDS_CERT, &bd)) {
             X509 *x = NULL;

@@ -129,6 +129,10 @@ def fetch_then_verify_offline_from_the_cache():
         n = len(k.lines())
         rc, out, st, err = fetch(k, f"{GO}/attestation.bin", "--product", "Milan", "--kds-cache", d)
         check(rc == 0 and status(st, "fetch.vcek") == "info" and len(k.lines()) == n + 2, k.lines())
+        # a damaged cache entry is fetched again
+        open(vcek, "wb").write(b"junk")
+        rc, out, st, err = fetch(k, f"{GO}/attestation.bin", "--product", "Milan", "--kds-cache", d)
+        check(rc == 0 and status(st, "fetch.vcek") == "pass" and open(vcek, "rb").read() == open(f"{GO}/vcek.der", "rb").read())
     # offline: no --vcek, the cache supplies it; AMD's chain verifies it (a version 2 report names no
     # product: without --product the cache cannot be keyed)
     rc, out, st = run_json("snp-report", f"{GO}/attestation.bin", "--kds-cache", d, "--allow-debug",
