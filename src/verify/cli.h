@@ -37,7 +37,7 @@ struct verify_opts {
     const char *crl;                  /* --crl FILE: AMD's CRL for the product (snp.crl_* checks) */
     const char *kds_cache;            /* --kds-cache DIR (default ~/.cache/sealed-verify/kds) */
     int no_kds_cache;                 /* --no-kds-cache: never read the cache */
-    X509_CRL *crl_loaded;             /* owned: --crl loaded by main, borrowed by o->snp.crl */
+    X509_CRL *crl_loaded;             /* --crl loaded by main for the life of the process; o->snp.crl borrows it */
 };
 
 /* Parses argv after the command name. Returns 0, or -1 after printing a message to stderr. */
