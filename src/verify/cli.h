@@ -56,7 +56,7 @@ int cmd_tdx_quote(struct verify_opts *o);
 int cmd_tpm_ak_cert(struct verify_opts *o);
 /* `fetch`: the only command that uses the network (AMD KDS); see cmd_fetch.c. */
 int cmd_fetch(struct verify_opts *o);
-/* Loads --crl into o->crl_loaded and o->snp (0, or -1 after a message); frees it with NULL path. */
+/* Loads --crl into o->crl_loaded and o->snp: 0 (also when --crl is absent), or -1 after a message. */
 int cli_load_crl(struct verify_opts *o);
 /* The cached VCEK for a raw report when the evidence carries none (NULL if not cached or
  * --no-kds-cache); path receives the file. */
