@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.allow_unattested = 1;
     o.skip_measurement = 1;
     o.file = "fuzz";
+    o.no_kds_cache = 1;   /* the run depends on the input only, never on a local KDS cache */
     struct steps st;
     if (result_verify_buffer(&o, data, size, &st) < 0)
         return 0;

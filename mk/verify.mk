@@ -11,7 +11,7 @@ $(BUILD)/tests/verify/testgen: tests/verify/testgen.c $(BUILD)/libcommon.a
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(shell pkg-config --cflags jansson libssl libcrypto 2>/dev/null)
-FUZZ_LIBS     = $(shell pkg-config --libs jansson libssl libcrypto 2>/dev/null)
+FUZZ_LIBS     = $(shell pkg-config --libs jansson libssl libcrypto libcurl 2>/dev/null)
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 # the fuzzed code is compiled with the fuzzer's instrumentation, not taken from libcommon/libverify
 FUZZ_SRC      = $(addprefix src/common/,codec.c jose.c binding.c snp_report.c amd_roots.c gcp_vtpm_roots.c gce_instance_ext.c \

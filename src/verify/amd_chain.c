@@ -126,11 +126,9 @@ amd_chain_err amd_chain_vek_info(X509 *x, struct vek_info *v)
     return AMD_CHAIN_OK;
 }
 
-/* child's signatureAlgorithm must be RSASSA-PSS with exactly SHA-384 / MGF1-SHA-384 / salt 48. */
-static int pss_params_ok(X509 *child)
+/* A signatureAlgorithm must be RSASSA-PSS with exactly SHA-384 / MGF1-SHA-384 / salt 48. */
+static int pss_alg_ok(const X509_ALGOR *alg)
 {
-    const X509_ALGOR *alg = NULL;
-    X509_get0_signature(NULL, &alg, child);
     const ASN1_OBJECT *obj;
     int ptype;
     const void *pval;
@@ -169,7 +167,9 @@ amd_chain_err amd_chain_verify_link(X509 *child, X509 *parent)
 {
     if (!child || !parent)
         return AMD_CHAIN_ERR_FORMAT;
-    if (!pss_params_ok(child))
+    const X509_ALGOR *alg = NULL;
+    X509_get0_signature(NULL, &alg, child);
+    if (!pss_alg_ok(alg))
         return AMD_CHAIN_ERR_SIGALG;
     EVP_PKEY *k = X509_get0_pubkey(parent);
     if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || EVP_PKEY_get_bits(k) < 2048)
@@ -222,4 +222,50 @@ void amd_chain_fingerprint(X509 *cert, char out[65])
 int amd_chain_same_cert(X509 *a, X509 *b)
 {
     return a && b && X509_cmp(a, b) == 0;
+}
+
+amd_chain_err amd_chain_verify_crl(X509_CRL *crl, X509 *issuer)
+{
+    if (!crl || !issuer)
+        return AMD_CHAIN_ERR_FORMAT;
+    const X509_ALGOR *alg = NULL;
+    X509_CRL_get0_signature(crl, NULL, &alg);
+    if (!alg || !pss_alg_ok(alg))
+        return AMD_CHAIN_ERR_SIGALG;
+    EVP_PKEY *k = X509_get0_pubkey(issuer);
+    if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || EVP_PKEY_get_bits(k) < 2048)
+        return AMD_CHAIN_ERR_KEY;
+    if (X509_CRL_verify(crl, k) != 1)
+        return AMD_CHAIN_ERR_SIGNATURE;
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0)
+        return AMD_CHAIN_ERR_ISSUER;
+    return AMD_CHAIN_OK;
+}
+
+int amd_chain_crl_revokes(X509_CRL *crl, X509 *cert)
+{
+    X509_REVOKED *rev = NULL;
+    if (!crl || !cert || X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0)
+        return 0;
+    return X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(cert)) == 1;
+}
+
+X509_CRL *amd_chain_load_crl(const uint8_t *buf, size_t len)
+{
+    X509_CRL *c = NULL;
+    if (len > 0x7fffffff)
+        return NULL;
+    if (len >= 11 && memmem(buf, len, "-----BEGIN", 10)) {
+        BIO *b = BIO_new_mem_buf(buf, (int)len);
+        c = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    } else {
+        const unsigned char *p = buf;
+        c = d2i_X509_CRL(NULL, &p, (long)len);
+        if (c && p != buf + len) {
+            X509_CRL_free(c);
+            c = NULL;
+        }
+    }
+    return c;
 }

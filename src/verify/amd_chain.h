@@ -1,8 +1,8 @@
 /* amd_chain: the AMD certificate side of SEV-SNP verification: reads VCEK/VLEK certificate
  * extensions (1.3.6.1.4.1.3704.1.*: productName, TCB SPLs, hwID, cspID), checks one RSA-PSS
  * link (SHA-384, MGF1-SHA-384, salt 48, as AMD signs ARK, ASK, ASVK, VCEK and VLEK), validity at a
- * given time, and loads PEM/DER certificates from files or strings. Decides nothing about policy;
- * never fetches anything. */
+ * given time, AMD's CRLs (signed by the ARK with the same RSA-PSS parameters), and loads PEM/DER
+ * certificates and CRLs from buffers. Decides nothing about policy; never fetches anything. */
 #ifndef SEALED_VERIFY_AMD_CHAIN_H
 #define SEALED_VERIFY_AMD_CHAIN_H
 #include <stddef.h>
@@ -53,4 +53,12 @@ void amd_chain_cn(const X509_NAME *name, char *out, size_t cap);
 void amd_chain_fingerprint(X509 *cert, char out[65]);
 /* 1 if a and b have identical DER encodings. */
 int amd_chain_same_cert(X509 *a, X509 *b);
+
+/* Checks that crl is signed by issuer's RSA key with RSASSA-PSS SHA-384/salt 48 (as AMD's KDS CRLs
+ * are, by the ARK) and that its issuer name is issuer's subject. */
+amd_chain_err amd_chain_verify_crl(X509_CRL *crl, X509 *issuer);
+/* 1 if crl was issued by cert's issuer and lists cert's serial number, else 0. */
+int amd_chain_crl_revokes(X509_CRL *crl, X509 *cert);
+/* One CRL (PEM or DER filling the buffer) as a new reference, or NULL. */
+X509_CRL *amd_chain_load_crl(const uint8_t *buf, size_t len);
 #endif

@@ -2,6 +2,7 @@
 #include "verify/cli.h"
 #include "verify/util.h"
 #include "verify/amd_chain.h"
+#include "verify/amd_collateral.h"
 #include "verify/verify_limits.h"
 #include <stdlib.h>
 #include "common/codec.h"
@@ -30,6 +31,9 @@ void cli_usage(FILE *out)
 "  tpm-ak-cert CERT [--chain FILE] [--tpm-ca FILE] [--at TIME] [--json]\n"
 "                           check a TPM AK/EK certificate against the pinned vendor roots; shows the\n"
 "                           GCE instance it names\n"
+"  fetch REPORT [--product P] [--kds-cache DIR] [--json]\n"
+"                           download the report's VCEK, the product's chain and CRL from AMD's KDS into\n"
+"                           the cache (the only command that uses the network)\n"
 "  --version                the source commit this verifier was built from\n"
 "\n"
 "A TPM quote passes only when its AK certificate (ak_cert, with ak_chain) chains to a pinned vendor root\n"
@@ -40,6 +44,9 @@ void cli_usage(FILE *out)
 "SNP policy flags (strict by default): --allow-debug --allow-migration-agent --vmpl N|any\n"
 "  --signer vcek|vlek|vcek,vlek --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N] --allow-unknown-version\n"
 "  --trust-root FILE (a TEST root: only then is a non-AMD chain accepted)\n"
+"  --min-launch-tcb bl=N,.. (default: the --min-tcb or built-in floor) --allow-provisional-firmware\n"
+"  --crl FILE (AMD's CRL, from `fetch`) --kds-cache DIR | --no-kds-cache (a VCEK missing from the\n"
+"  evidence is read from the cache `fetch` fills)\n"
 "Exit status: 0 every check passed, 1 a check failed, 2 usage error or unreadable input.\n", out);
 }
 
@@ -96,6 +103,10 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         FLAG("--allow-debug", snp.allow_debug)
         FLAG("--allow-migration-agent", snp.allow_migration_agent)
         FLAG("--allow-unknown-version", snp.allow_unknown_version)
+        FLAG("--allow-provisional-firmware", snp.allow_provisional_firmware)
+        VAL("--crl", crl)
+        VAL("--kds-cache", kds_cache)
+        FLAG("--no-kds-cache", no_kds_cache)
 #undef VAL
 #undef FLAG
         if (!strcmp(a, "--at")) {
@@ -149,6 +160,14 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
                 return -1;
             }
             o->snp.min_tcb_given = 1;
+        } else if (!strcmp(a, "--min-launch-tcb")) {
+            if (need(i, argc, a))
+                return -1;
+            if (snp_policy_parse_tcb(argv[++i], &o->snp.min_launch_tcb)) {
+                fprintf(stderr, "sealed-verify: --min-launch-tcb wants bl=N,tee=N,snp=N,ucode=N[,fmc=N]\n");
+                return -1;
+            }
+            o->snp.min_launch_tcb_given = 1;
         } else if (!strcmp(a, "--product")) {
             if (need(i, argc, a))
                 return -1;
@@ -236,4 +255,32 @@ void cli_print_fields(const json_t *fields, FILE *out, int indent)
             free(s);
         }
     }
+}
+
+int cli_load_crl(struct verify_opts *o)
+{
+    char err[256];
+    if (!o->crl)
+        return 0;
+    if (!(o->crl_loaded = kds_load_crl_file(o->crl, err, sizeof err))) {
+        fprintf(stderr, "sealed-verify: --crl: %s\n", err);
+        return -1;
+    }
+    o->snp.crl = o->crl_loaded;
+    o->snp.crl_file = o->crl;
+    return 0;
+}
+
+X509 *cli_cached_vek(const struct verify_opts *o, const uint8_t *report, size_t len, char *path, size_t cap)
+{
+    if (o->no_kds_cache)
+        return NULL;
+    return kds_cache_lookup_vek(o->kds_cache, report, len, o->snp.product, path, cap);
+}
+
+int cli_cached_chain(const struct verify_opts *o, const uint8_t *report, size_t len, X509 **out, int max)
+{
+    if (o->no_kds_cache)
+        return 0;
+    return kds_cache_lookup_chain(o->kds_cache, report, len, o->snp.product, out, max);
 }

@@ -33,6 +33,11 @@ struct verify_opts {
     const char *quote, *signature, *ak, *pcrs, *eventlog, *nonce, *report_data, *ak_ca;
     const char *bank;                 /* eventlog --bank */
     const char *ccel;                 /* tdx-quote --ccel */
+    /* SNP collateral (amd_collateral.h) */
+    const char *crl;                  /* --crl FILE: AMD's CRL for the product (snp.crl_* checks) */
+    const char *kds_cache;            /* --kds-cache DIR (default ~/.cache/sealed-verify/kds) */
+    int no_kds_cache;                 /* --no-kds-cache: never read the cache */
+    X509_CRL *crl_loaded;             /* --crl loaded by main for the life of the process; o->snp.crl borrows it */
 };
 
 /* Parses argv after the command name. Returns 0, or -1 after printing a message to stderr. */
@@ -49,6 +54,15 @@ int cmd_tpm_quote(struct verify_opts *o);
 int cmd_eventlog(struct verify_opts *o);
 int cmd_tdx_quote(struct verify_opts *o);
 int cmd_tpm_ak_cert(struct verify_opts *o);
+/* `fetch`: the only command that uses the network (AMD KDS); see cmd_fetch.c. */
+int cmd_fetch(struct verify_opts *o);
+/* Loads --crl into o->crl_loaded and o->snp: 0 (also when --crl is absent), or -1 after a message. */
+int cli_load_crl(struct verify_opts *o);
+/* The cached VCEK for a raw report when the evidence carries none (NULL if not cached or
+ * --no-kds-cache); path receives the file. */
+X509 *cli_cached_vek(const struct verify_opts *o, const uint8_t *report, size_t len, char *path, size_t cap);
+/* The cached chain for the report (count of new references in out, 0 if none or --no-kds-cache). */
+int cli_cached_chain(const struct verify_opts *o, const uint8_t *report, size_t len, X509 **out, int max);
 
 /* The result checks on a buffer instead of o->file, with no manifest, pinned key or trust root
  * (for fuzzing): fills *out (caller frees with steps_free) and returns its failed-step count, or -1

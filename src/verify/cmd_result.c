@@ -362,6 +362,15 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
             nextra = 0;
         }
     }
+    if (!vek && rep) {
+        /* no VCEK in the evidence or on the command line: the one `sealed-verify fetch` cached, with
+         * the cached chain (checked like any other) */
+        char cpath[1024];
+        if ((vek = cli_cached_vek(c->o, rep, rl, cpath, sizeof cpath))) {
+            steps_add(st, STEP_INFO, "snp.vek.source", "evidence[%zu] carries no VCEK: using the cached %s", idx, cpath);
+            nextra += cli_cached_chain(c->o, rep, rl, extra + nextra, VERIFY_MAX_CHAIN_CERTS - nextra);
+        }
+    }
     int nsup = 0;
     X509 *sv[2 + VERIFY_MAX_CHAIN_CERTS];
     for (int i = 0; i < 2; i++)

@@ -97,6 +97,14 @@ int cmd_snp_report(struct verify_opts *o)
     if ((ntrust = cli_load_trust_roots(o, trust, VERIFY_MAX_CHAIN_CERTS)) < 0)
         goto out;
 
+    if (!vek) {
+        /* no VCEK given or in the table: one `sealed-verify fetch` cached */
+        char cpath[1024];
+        if ((vek = cli_cached_vek(o, rep, len, cpath, sizeof cpath))) {
+            steps_add(&st, STEP_INFO, "snp.vek.source", "no VCEK given: using the cached %s (and the cached chain)", cpath);
+            nsup += cli_cached_chain(o, rep, len, sup + nsup, (int)(sizeof sup / sizeof sup[0]) - nsup);
+        }
+    }
     struct snp_report r;
     int parsed = 0;
     snp_check_run(&o->snp, rep, len, vek, sup, nsup, &st, "report", &r, &parsed);

@@ -1,5 +1,6 @@
 /* sealed-verify: the offline verifier. Dispatches to the commands (cmd_*.c); every check they run
- * is printed as one line and decides the exit status. Never touches the network. */
+ * is printed as one line and decides the exit status. Only `fetch` (cmd_fetch.c) touches the
+ * network. */
 #include "verify/cli.h"
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,10 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "fetch"))
+        return cmd_fetch(&o);
+    if (cli_load_crl(&o))
+        return 2;
     if (!strcmp(cmd, "result"))
         return cmd_result(&o);
     if (!strcmp(cmd, "snp-report"))

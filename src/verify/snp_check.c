@@ -1,6 +1,7 @@
 /* snp_check: one SEV-SNP report, every step recorded; see snp_check.h. */
 #include "verify/snp_check.h"
 #include "verify/amd_chain.h"
+#include "verify/snp_tcb_floor.h"
 #include "verify/verify_limits.h"
 #include "common/amd_roots.h"
 #include "common/codec.h"
@@ -18,19 +19,36 @@ void snp_policy_defaults(struct snp_policy *p)
     p->at = time(NULL);
 }
 
-/* Built-in floors. AMD's security bulletins are the authority on the minimum TCB; these are the
- * floors this verifier ships with and anyone can raise them with --min-tcb. Milan's is the TCB of
- * the newest real Milan report in our test data (bootloader 3, TEE 0, SNP 8, microcode 115, 2023);
- * for Genoa and Turin no floor is pinned yet (0: the step says so). */
 void snp_policy_default_min_tcb(snp_product p, struct snp_tcb *t)
 {
+    const struct snp_tcb_floor *f = snp_tcb_floor_for(p, NULL);
     memset(t, 0, sizeof *t);
-    if (p == SNP_PRODUCT_MILAN) {
-        t->bootloader = 3;
-        t->tee = 0;
-        t->snp = 8;
-        t->microcode = 115;
+    if (f)
+        *t = f->min;
+}
+
+json_t *snp_check_platform_info_json(uint64_t pi)
+{
+    static const struct { unsigned bit; const char *name; } bits[] = {
+        {0, "smt_enabled"}, {1, "tsme_enabled"}, {2, "ecc_enabled"}, {3, "rapl_disabled"},
+        {4, "ciphertext_hiding_dram_enabled"}, {5, "alias_check_complete"}, {7, "tio_enabled"},
+    };
+    json_t *o = json_object();
+    uint64_t known = 0;
+    char raw[24];
+    if (!o)
+        return NULL;
+    snprintf(raw, sizeof raw, "0x%" PRIx64, pi);
+    json_object_set_new(o, "raw", json_string(raw));
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        json_object_set_new(o, bits[i].name, json_boolean((pi >> bits[i].bit) & 1));
+        known |= 1ull << bits[i].bit;
     }
+    if (pi & ~known) {
+        snprintf(raw, sizeof raw, "0x%" PRIx64, pi & ~known);
+        json_object_set_new(o, "unknown_bits", json_string(raw));
+    }
+    return o;
 }
 
 int snp_policy_parse_tcb(const char *s, struct snp_tcb *out)
@@ -113,6 +131,7 @@ json_t *snp_check_report_json(const struct snp_report *r, snp_product p)
     json_object_set_new(o, "signature_algo", json_integer(r->signature_algo));
     json_object_set_new(o, "current_tcb", tcbj(r->current_tcb, p));
     json_object_set_new(o, "platform_info", json_string(pi));
+    json_object_set_new(o, "platform_info_bits", snp_check_platform_info_json(r->platform_info));
     json_object_set_new(o, "author_key_en", json_integer(r->key_info & 1));
     json_object_set_new(o, "mask_chip_key", json_integer((r->key_info >> 1) & 1));
     json_object_set_new(o, "signing_key", json_string(snp_signer_name(snp_report_signer(r))));
@@ -173,6 +192,30 @@ static void check_validity(struct steps *st, X509 *x, const char *what, time_t a
     amd_chain_cn(X509_get_subject_name(x), cn, sizeof cn);
     steps_check(st, amd_chain_valid_at(x, at), NULL, "snp.chain.validity",
                 "%s certificate %s is within its validity period at the verification time", what, cn);
+}
+
+/* AMD's CRL for the product: signed by the trust anchor (the ARK), current at the verification
+ * time, and listing neither the intermediate nor the VEK. Returns 1 when all hold. */
+static int check_crl(const struct snp_policy *pol, X509 *anchor, X509 *mid, const char *midname, X509 *vek,
+                     const char *vekname, struct steps *st)
+{
+    const char *f = pol->crl_file ? pol->crl_file : "--crl";
+    char cn[64];
+    amd_chain_cn(X509_get_subject_name(anchor), cn, sizeof cn);
+    amd_chain_err e = amd_chain_verify_crl(pol->crl, anchor);
+    int ok = steps_check(st, e == AMD_CHAIN_OK, NULL, "snp.crl.signature", "CRL %s is signed by %s (RSA-PSS SHA-384, salt 48)%s%s",
+                         f, cn, e ? ": " : "", e ? amd_chain_strerror(e) : "");
+    time_t at = pol->at;
+    const ASN1_TIME *lu = X509_CRL_get0_lastUpdate(pol->crl), *nu = X509_CRL_get0_nextUpdate(pol->crl);
+    int fresh = lu && X509_cmp_time(lu, &at) < 0 && (!nu || X509_cmp_time(nu, &at) > 0);
+    ok &= steps_check(st, fresh, NULL, "snp.crl.current",
+                      "CRL %s is current at the verification time (thisUpdate before it, nextUpdate after it)", f);
+    int rmid = amd_chain_crl_revokes(pol->crl, mid), rvek = amd_chain_crl_revokes(pol->crl, vek);
+    ok &= steps_check(st, e == AMD_CHAIN_OK && !rmid, NULL, "snp.crl.intermediate", "%s is not revoked by the CRL%s", midname,
+                      e ? " (CRL not trusted)" : rmid ? ": its serial number is listed" : "");
+    ok &= steps_check(st, e == AMD_CHAIN_OK && !rvek, NULL, "snp.crl.vek", "%s is not revoked by the CRL%s", vekname,
+                      e ? " (CRL not trusted)" : rvek ? ": its serial number is listed" : "");
+    return ok;
 }
 
 /* Chain: VEK -> intermediate -> anchor. The anchor is AMD's pinned ARK for the product or, only
@@ -273,18 +316,78 @@ static int check_chain(const struct snp_policy *pol, snp_product prod, unsigned 
     check_validity(st, mid, midname, pol->at);
     check_validity(st, vek, vekname, pol->at);
     ok &= amd_chain_valid_at(anchor, pol->at) && amd_chain_valid_at(mid, pol->at) && amd_chain_valid_at(vek, pol->at);
+    if (pol->crl)
+        ok &= check_crl(pol, anchor, mid, midname, vek, vekname, st);
+    else
+        steps_add(st, STEP_INFO, "snp.crl", "revocation not checked: no AMD CRL given (--crl FILE; `sealed-verify fetch` "
+                  "downloads it)");
 out:
     X509_free(pinned_ark);
     X509_free(pinned_mid);
     return ok;
 }
 
-static void tcb_str(const struct snp_tcb *t, snp_product p, char *out, size_t cap)
+/* The report's four TCBs: REPORTED <= CURRENT, COMMITTED == CURRENT (and the committed firmware
+ * version == the current one) unless provisional firmware is allowed, then the floors on REPORTED
+ * and LAUNCH. go-sev-guest's validateTcb makes the same comparisons. */
+static void check_tcbs(const struct snp_policy *pol, const struct snp_report *r, snp_product prod, struct steps *st)
 {
-    if (p == SNP_PRODUCT_TURIN)
-        snprintf(out, cap, "fmc=%u bl=%u tee=%u snp=%u ucode=%u", t->fmc, t->bootloader, t->tee, t->snp, t->microcode);
+    struct snp_tcb rep, cur, com, lau;
+    char a[80], b[80], c[80], def[160];
+    snp_tcb_decode(r->reported_tcb, prod, &rep);
+    snp_tcb_decode(r->current_tcb, prod, &cur);
+    snp_tcb_decode(r->committed_tcb, prod, &com);
+    snp_tcb_decode(r->launch_tcb, prod, &lau);
+    snp_tcb_format(&rep, prod, a, sizeof a);
+    snp_tcb_format(&cur, prod, b, sizeof b);
+    int ok = snp_tcb_at_least(&cur, &rep, prod, def, sizeof def);
+    steps_check(st, ok, NULL, "snp.tcb.reported_le_current", "REPORTED_TCB (%s) is not above CURRENT_TCB (%s)%s%s", a, b,
+                ok ? "" : ": current ", def);
+    snp_tcb_format(&com, prod, c, sizeof c);
+    int fw_eq = r->committed_major == r->current_major && r->committed_minor == r->current_minor &&
+                r->committed_build == r->current_build;
+    int fw_le = (r->committed_major << 16 | r->committed_minor << 8 | r->committed_build) <=
+                (r->current_major << 16 | r->current_minor << 8 | r->current_build);
+    if (snp_tcb_equal(&com, &cur, prod) && fw_eq) {
+        steps_add(st, STEP_PASS, "snp.tcb.committed", "COMMITTED_TCB (%s) and committed firmware %u.%u build %u equal the "
+                  "current ones: the platform cannot be rolled back below what it reports", c, r->committed_major,
+                  r->committed_minor, r->committed_build);
+    } else {
+        int le = snp_tcb_at_least(&cur, &com, prod, NULL, 0) && fw_le;
+        steps_check(st, 0, le && pol->allow_provisional_firmware ? "--allow-provisional-firmware" : NULL, "snp.tcb.committed",
+                    "COMMITTED_TCB (%s, firmware %u.%u build %u) %s CURRENT_TCB (%s, firmware %u.%u build %u)%s", c,
+                    r->committed_major, r->committed_minor, r->committed_build, le ? "is below" : "is above",
+                    b, r->current_major, r->current_minor, r->current_build,
+                    !le ? ": an inconsistent report" :
+                    ": provisional firmware, the host can roll back to the committed TCB");
+    }
+
+    const struct snp_tcb_floor *fl = snp_tcb_floor_for(prod, r);
+    struct snp_tcb min, lmin;
+    memset(&min, 0, sizeof min);
+    if (pol->min_tcb_given)
+        min = pol->min_tcb;
+    else if (fl)
+        min = fl->min;
+    lmin = pol->min_launch_tcb_given ? pol->min_launch_tcb : min;
+    char src[200];
+    if (pol->min_tcb_given)
+        snprintf(src, sizeof src, "--min-tcb");
+    else if (fl)
+        snprintf(src, sizeof src, "built-in floor for %s from %s", fl->line, fl->source);
     else
-        snprintf(out, cap, "bl=%u tee=%u snp=%u ucode=%u", t->bootloader, t->tee, t->snp, t->microcode);
+        snprintf(src, sizeof src, "no floor for an unknown product");
+    snp_tcb_format(&min, prod, b, sizeof b);
+    def[0] = 0;
+    ok = (fl || pol->min_tcb_given) && snp_tcb_at_least(&rep, &min, prod, def, sizeof def);
+    steps_check(st, ok, NULL, "policy.min_tcb", "REPORTED_TCB %s is at least the minimum %s (%s)%s%s", a, b, src,
+                def[0] ? ": " : "", def);
+    snp_tcb_format(&lau, prod, a, sizeof a);
+    snp_tcb_format(&lmin, prod, b, sizeof b);
+    def[0] = 0;
+    ok = (fl || pol->min_launch_tcb_given || pol->min_tcb_given) && snp_tcb_at_least(&lau, &lmin, prod, def, sizeof def);
+    steps_check(st, ok, NULL, "policy.min_launch_tcb", "LAUNCH_TCB %s (the platform's TCB when this guest started) is at least %s (%s)%s%s",
+                a, b, pol->min_launch_tcb_given ? "--min-launch-tcb" : src, def[0] ? ": " : "", def);
 }
 
 int snp_check_run(const struct snp_policy *pol, const uint8_t *report, size_t len, X509 *vek,
@@ -368,10 +471,11 @@ int snp_check_run(const struct snp_policy *pol, const uint8_t *report, size_t le
         if (prod == SNP_PRODUCT_TURIN)
             tcb_ok = tcb_ok && vi.has_fmc && vi.fmc == rt.fmc;
         char a[80], b[80];
-        tcb_str(&rt, prod, a, sizeof a);
+        snp_tcb_format(&rt, prod, a, sizeof a);
         struct snp_tcb ct = {.fmc = vi.fmc, .bootloader = vi.bl, .tee = vi.tee, .snp = vi.snp, .microcode = vi.ucode};
-        tcb_str(&ct, prod, b, sizeof b);
-        steps_check(st, tcb_ok, NULL, "snp.tcb", "REPORTED_TCB (%s) equals the certificate's TCB extensions (%s)", a, b);
+        snp_tcb_format(&ct, prod, b, sizeof b);
+        steps_check(st, tcb_ok, NULL, "snp.tcb", "the %s's TCB extensions (%s) equal REPORTED_TCB (%s)",
+                    signer == SNP_SIGNER_VLEK ? "VLEK" : "VCEK", b, a);
 
         if (signer == SNP_SIGNER_VCEK) {
             /* Turin KDS certifies only the first 8 bytes of CHIP_ID */
@@ -397,19 +501,13 @@ int snp_check_run(const struct snp_policy *pol, const uint8_t *report, size_t le
         steps_add(st, STEP_INFO, "policy.vmpl", "VMPL %u (any accepted: --vmpl any)", r->vmpl);
     else
         steps_check(st, r->vmpl == (uint32_t)pol->vmpl, NULL, "policy.vmpl", "VMPL %u is the expected %d", r->vmpl, pol->vmpl);
-    struct snp_tcb min, rt;
-    if (pol->min_tcb_given)
-        min = pol->min_tcb;
-    else
-        snp_policy_default_min_tcb(prod, &min);
-    snp_tcb_decode(r->reported_tcb, prod, &rt);
-    int ge = rt.bootloader >= min.bootloader && rt.tee >= min.tee && rt.snp >= min.snp && rt.microcode >= min.microcode &&
-             (prod != SNP_PRODUCT_TURIN || rt.fmc >= min.fmc);
-    char a[80], b[80];
-    tcb_str(&rt, prod, a, sizeof a);
-    tcb_str(&min, prod, b, sizeof b);
-    steps_check(st, ge, NULL, "policy.min_tcb", "REPORTED_TCB %s is at least the minimum %s (%s)", a, b,
-                pol->min_tcb_given ? "--min-tcb" : prod == SNP_PRODUCT_MILAN ? "built-in floor for Milan" :
-                "no floor pinned for this product: pass --min-tcb");
+    check_tcbs(pol, r, prod, st);
+    steps_add(st, (r->platform_info & ~0xBFull) ? STEP_WARN : STEP_INFO, "snp.platform_info",
+              "PLATFORM_INFO 0x%" PRIx64 " (shown, not a policy): SMT %s, TSME %s, ECC %s, RAPL %s, ciphertext hiding %s, "
+              "alias check %s, SEV-TIO %s%s", r->platform_info, (r->platform_info & 1) ? "enabled" : "disabled",
+              (r->platform_info & 2) ? "enabled" : "disabled", (r->platform_info & 4) ? "enabled" : "disabled",
+              (r->platform_info & 8) ? "disabled" : "enabled", (r->platform_info & 16) ? "enabled" : "disabled",
+              (r->platform_info & 32) ? "complete" : "not complete", (r->platform_info & 128) ? "enabled" : "disabled",
+              (r->platform_info & ~0xBFull) ? "; bits this verifier does not know are set" : "");
     return st->failed - before;
 }

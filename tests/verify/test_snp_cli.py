@@ -22,7 +22,7 @@ def go_sev_guest_crypto_passes_policy_fails():
         check(status(st, sid) == "pass", sid)
     check(status(st, "snp.chain.supplied_root") == "pass")
     # this report was made with debug allowed (policy 0xb0000) and an old TCB
-    check(rc == 1 and failed_ids(out) == ["policy.debug", "policy.min_tcb"], failed_ids(out))
+    check(rc == 1 and failed_ids(out) == ["policy.debug", "policy.min_launch_tcb", "policy.min_tcb"], failed_ids(out))
 
 
 @case
@@ -50,9 +50,17 @@ def fields_match_expected_json():
         check(f["product"] == "Milan")
 
 
+# the real Milan reports in testdata are from 2023 (bl=3 snp=8 ucode=115): below AMD's current floor
+OLD_MILAN = ("--min-tcb", "bl=3,tee=0,snp=8,ucode=115")
+
+
 @case
-def virtee_report_passes_by_default_and_human_output_reads():
-    rc, text = run("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der")
+def virtee_report_fails_the_bulletin_floor_and_passes_with_its_own_tcb():
+    rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der")
+    check(rc == 1 and failed_ids(out) == ["policy.min_launch_tcb", "policy.min_tcb"], failed_ids(out))
+    txt = [s["text"] for s in out["steps"] if s["id"] == "policy.min_tcb"][0]
+    check("AMD-SB-3030" in txt and "Milan (B1)" in txt and "snp 8 < 29" in txt and "microcode 115 < 222" in txt, txt)
+    rc, text = run("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", *OLD_MILAN)
     check(rc == 0, text)
     check("✓ report signature (ECDSA P-384, bytes 0x000-0x29F) verifies with the VCEK key" in text)
     check("trust root: AMD ARK-Milan pinned" in text and "RESULT: PASS" in text)
@@ -112,14 +120,15 @@ def validity_time_is_checked():
                            "2031-01-01T00:00:00Z")
     check(rc == 1 and "fail" in status(st, "snp.chain.validity"))
     rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--at",
-                           "2024-01-01T00:00:00Z")
+                           "2024-01-01T00:00:00Z", *OLD_MILAN)
     check(rc == 0)
 
 
 @case
 def report_data_flag():
     rd = "d447b55d197491bfe15cf298f9de9986b7a7c4be2468b4f6e2d53b71d7c645810b0f2cdfca0040433be063fc1a8293f0f3f8dae7b79fecb3d1cd82bd6a93ebfd"
-    rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--report-data", rd)
+    rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--report-data", rd,
+                           *OLD_MILAN)
     check(rc == 0 and status(st, "snp.report_data") == "pass")
     rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--report-data",
                            "00" * 64)
@@ -168,7 +177,7 @@ def test_chain_reports_all_layouts_need_trust_root():
 def a_test_root_does_not_stop_real_amd_chains():
     d, _ = gen("--type", "sev-snp", "--version", 3)
     rc, out, st = run_json("snp-report", f"{VI}/report_milan.hex", "--vcek", f"{VI}/vcek_milan.der", "--trust-root",
-                           f"{d}/ark.pem")
+                           f"{d}/ark.pem", *OLD_MILAN)
     check(rc == 0 and status(st, "snp.chain.root") == "info", failed_ids(out))
     # and a test root never vouches for a chain it did not sign
     rc, out, st = run_json("snp-report", f"{d}/report.bin", "--vcek", f"{d}/vcek.pem", "--chain", f"{d}/chain.pem",
@@ -204,8 +213,8 @@ def guest_policy_checks():
                            "--trust-root", f"{d}/ark.pem", "--signer", "vcek")
     check(rc == 1 and failed_ids(out) == ["policy.signer"], failed_ids(out))
     rc, out, st = run_json("snp-report", f"{d}/report.bin", "--vlek", f"{d}/vlek.pem", "--chain", f"{d}/chain.pem",
-                           "--trust-root", f"{d}/ark.pem", "--min-tcb", "bl=3,tee=0,snp=9,ucode=115")
-    check(rc == 1 and failed_ids(out) == ["policy.min_tcb"], failed_ids(out))
+                           "--trust-root", f"{d}/ark.pem", "--min-tcb", "bl=3,tee=0,snp=30,ucode=115")
+    check(rc == 1 and failed_ids(out) == ["policy.min_launch_tcb", "policy.min_tcb"], failed_ids(out))
     # the VCEK's hwID must be the report's CHIP_ID (a report with a masked chip id does not match)
     d, _ = gen("--type", "sev-snp", "--version", 3)
     d2, _ = gen("--type", "sev-snp", "--version", 3, "--chip-zero")

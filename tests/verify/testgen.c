@@ -12,6 +12,10 @@
  *                [--iat N] [--user-id S] [--client-id S] [--env live|sandbox|local] [--bad-kid] [--bad-payload-rd]
  *                [--bad-snp-rd] [--bad-quote-extra] [--no-ark] [--chip-zero] [--key P256-PEM]
  *                [--measurement HEX] (the SNP launch measurement / TDX MRTD to report)
+ *                [--reported-tcb HEX] [--current-tcb HEX] [--committed-tcb HEX] [--launch-tcb HEX]
+ *                [--committed-build N] [--platform-info HEX]   (raw 64-bit values; the VCEK's
+ *                                   extensions follow REPORTED_TCB; default: a TCB at the product's
+ *                                   built-in floor, everywhere)
  *                [--tdx-version 4|5] [--tdx-debug]   (--type tdx: a DCAP quote under a TEST PCK chain,
  *                                   DIR/tdx_quote.bin, ccel.bin, tdx_root.pem)
  *                [--tpm-dir DIR]   (tpm2 evidence from a real TPM: DIR/quote.bin, sig.bin, ak.pem,
@@ -19,7 +23,8 @@
  *                                   report_data of an earlier run with the same --key and --iat)
  *   DIR receives ark.pem (test root), chain.pem (ASK+ARK), vcek.pem, report.bin, certs.bin (an
  *   extended-report certificate table), ak.pem, quote.bin, sig.bin, pcrs.json, signer.jwk,
- *   measurement.hex, manifest.json. */
+ *   measurement.hex, manifest.json, and the TEST ARK's CRLs in AMD's form (RSA-PSS): crl.pem (none
+ *   revoked), crl-ask-revoked.pem (the ASK/ASVK revoked), crl-stale.pem (nextUpdate passed). */
 #include "common/binding.h"
 #include "common/codec.h"
 #include "common/jose.h"
@@ -44,6 +49,8 @@ struct opts {
     unsigned long long policy;
     long long iat;
     int bad_kid, bad_payload_rd, bad_snp_rd, bad_quote_extra, no_ark, chip_zero, tdx_debug, tdx_version, no_ak_cert;
+    const char *reported_tcb, *current_tcb, *committed_tcb, *launch_tcb, *platform_info;
+    int committed_build;
 };
 
 static void die(const char *m)
@@ -177,12 +184,61 @@ static void put64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* TCB bl=3 tee=0 snp=8 ucode=115 (fmc=1 on Turin) in the product's layout. */
-static uint64_t tcb_raw(int turin)
+/* A TCB at or above the verifier's built-in floor for the product's classic line (snp_tcb_floor.c),
+ * in the product's layout: Milan bl=4 snp=0x1D ucode=0xDE; Genoa bl=10 snp=0x1B ucode=0x56;
+ * Turin fmc=1 bl=3 tee=2 snp=5 ucode=0x61. */
+static uint64_t tcb_raw(const char *prod)
 {
-    if (turin)
-        return 1ull | 3ull << 8 | 0ull << 16 | 8ull << 24 | 115ull << 56;
-    return 3ull | 0ull << 8 | 8ull << 48 | 115ull << 56;
+    if (!strcmp(prod, "Turin"))
+        return 1ull | 3ull << 8 | 2ull << 16 | 5ull << 24 | 0x61ull << 56;
+    if (!strcmp(prod, "Genoa"))
+        return 10ull | 0ull << 8 | 0x1Bull << 48 | 0x56ull << 56;
+    return 4ull | 0ull << 8 | 0x1Dull << 48 | 0xDEull << 56;
+}
+
+static uint64_t tcb_opt(const char *hex, uint64_t dflt)
+{
+    return hex ? strtoull(hex, NULL, 16) : dflt;
+}
+
+/* An AMD-style CRL (RSA-PSS SHA-384, salt 48) from the test ARK; revoked: a serial or -1. */
+static void write_crl(const char *dir, const char *name, X509 *ark, EVP_PKEY *key, long revoked, long next_days)
+{
+    X509_CRL *c = X509_CRL_new();
+    X509_CRL_set_version(c, 1);
+    X509_CRL_set_issuer_name(c, X509_get_subject_name(ark));
+    ASN1_TIME *t = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
+    X509_CRL_set1_lastUpdate(c, t);
+    ASN1_TIME_free(t);
+    t = ASN1_TIME_adj(NULL, time(NULL), (int)next_days, 0);
+    X509_CRL_set1_nextUpdate(c, t);
+    ASN1_TIME_free(t);
+    if (revoked >= 0) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ASN1_INTEGER *sn = ASN1_INTEGER_new();
+        ASN1_INTEGER_set(sn, revoked);
+        X509_REVOKED_set_serialNumber(r, sn);
+        ASN1_INTEGER_free(sn);
+        t = ASN1_TIME_adj(NULL, time(NULL), -1, 0);
+        X509_REVOKED_set_revocationDate(r, t);
+        ASN1_TIME_free(t);
+        X509_CRL_add0_revoked(c, r);
+    }
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc = NULL;
+    if (EVP_DigestSignInit(m, &pc, EVP_sha384(), NULL, key) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 48) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha384()) != 1 ||
+        X509_CRL_sign_ctx(c, m) <= 0)
+        die("crl sign");
+    EVP_MD_CTX_free(m);
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_CRL(b, c);
+    char *d;
+    long n = BIO_get_mem_data(b, &d);
+    write_file(dir, name, d, (size_t)n);
+    BIO_free(b);
+    X509_CRL_free(c);
 }
 
 struct snp_out {
@@ -216,12 +272,13 @@ static void make_snp(const struct opts *o, const uint8_t rd[64], struct snp_out 
     snprintf(pname, sizeof pname, turin ? "%s" : "%s-B0", prod);
     add_int_ext(vekc, "1.3.6.1.4.1.3704.1.1", 0);
     add_ia5_ext(vekc, "1.3.6.1.4.1.3704.1.2", pname);
-    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.1", 3);
-    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.2", 0);
-    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.3", 8);
-    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.8", 115);
+    uint64_t tcb = tcb_opt(o->reported_tcb, tcb_raw(prod));
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.1", (unsigned)(turin ? tcb >> 8 : tcb) & 0xff);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.2", (unsigned)(turin ? tcb >> 16 : tcb >> 8) & 0xff);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.3", (unsigned)(turin ? tcb >> 24 : tcb >> 48) & 0xff);
+    add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.8", (unsigned)(tcb >> 56) & 0xff);
     if (turin)
-        add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.9", 1);
+        add_int_ext(vekc, "1.3.6.1.4.1.3704.1.3.9", (unsigned)tcb & 0xff);
     if (vlek)
         add_ia5_ext(vekc, "1.3.6.1.4.1.3704.1.5", "test-cloud");
     else
@@ -234,9 +291,8 @@ static void make_snp(const struct opts *o, const uint8_t rd[64], struct snp_out 
     put64(r + 0x08, o->policy);
     put32(r + 0x30, o->vmpl);
     put32(r + 0x34, 1);
-    uint64_t tcb = tcb_raw(turin);
-    put64(r + 0x38, tcb);
-    put64(r + 0x40, 1);
+    put64(r + 0x38, tcb_opt(o->current_tcb, tcb));
+    put64(r + 0x40, tcb_opt(o->platform_info, 1));
     put32(r + 0x48, (vlek ? 1u : 0u) << 2);
     memcpy(r + 0x50, rd, 64);
     if (o->bad_snp_rd)
@@ -252,14 +308,14 @@ static void make_snp(const struct opts *o, const uint8_t rd[64], struct snp_out 
         r[0x18A] = 1;
     }
     memcpy(r + 0x1A0, chip, 64);
-    put64(r + 0x1E0, tcb);
+    put64(r + 0x1E0, tcb_opt(o->committed_tcb, tcb));
     r[0x1E8] = 4;
     r[0x1E9] = 52;
     r[0x1EA] = 1;
-    r[0x1EC] = 4;
+    r[0x1EC] = (uint8_t)(o->committed_build >= 0 ? o->committed_build : 4);
     r[0x1ED] = 52;
     r[0x1EE] = 1;
-    put64(r + 0x1F0, tcb);
+    put64(r + 0x1F0, tcb_opt(o->launch_tcb, tcb));
     if (o->version >= 5) {
         put64(r + 0x1F8, 3);
         put64(r + 0x200, 3);
@@ -315,6 +371,9 @@ static void make_snp(const struct opts *o, const uint8_t rd[64], struct snp_out 
         OPENSSL_free(cd);
     }
     write_file(o->dir, "certs.bin", tbl, off);
+    write_crl(o->dir, "crl.pem", arkc, ark, -1, 30);
+    write_crl(o->dir, "crl-ask-revoked.pem", arkc, ark, 2, 30);
+    write_crl(o->dir, "crl-stale.pem", arkc, ark, -1, -1);
     X509_free(arkc);
     X509_free(askc);
     X509_free(vekc);
@@ -772,6 +831,7 @@ static void parse(int argc, char **argv, struct opts *o)
     o->iat = (long long)time(NULL) - 60;
     o->source_commit = "0123456789abcdef0123456789abcdef01234567";
     o->cmdline = "console=ttyS0 sealed.test=1";
+    o->committed_build = -1;
     if (argc < 3 || strcmp(argv[1], "result"))
         die("usage: testgen result OUT [options] (see the header comment)");
     o->out = argv[2];
@@ -783,6 +843,9 @@ static void parse(int argc, char **argv, struct opts *o)
         V("--client-id", client_id) V("--env", env) V("--key", key) V("--tpm-dir", tpm_dir) V("--measurement", measurement)
         V("--trust", trust) V("--source-commit", source_commit) V("--cmdline", cmdline)
         V("--manifest-commit", manifest_commit) F("--no-trust", no_trust)
+        V("--reported-tcb", reported_tcb) V("--current-tcb", current_tcb) V("--committed-tcb", committed_tcb)
+        V("--launch-tcb", launch_tcb) V("--platform-info", platform_info)
+        if (!strcmp(a, "--committed-build") && v) { o->committed_build = (int)strtol(v, NULL, 10); i++; continue; }
         F("--bad-kid", bad_kid) F("--bad-payload-rd", bad_payload_rd) F("--bad-snp-rd", bad_snp_rd)
         F("--bad-quote-extra", bad_quote_extra) F("--no-ark", no_ark) F("--chip-zero", chip_zero)
         F("--tdx-debug", tdx_debug) F("--no-ak-cert", no_ak_cert)
