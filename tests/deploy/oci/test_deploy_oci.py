@@ -74,7 +74,10 @@ def network_wiring():
         check(ports == [80, 443] and all(r["protocol"] == "6" and r["tcpOptions"]["destinationPortRange"]["max"] ==
                                          r["tcpOptions"]["destinationPortRange"]["min"] for r in sl["ingressSecurityRules"]),
               sl["ingressSecurityRules"])
+    # the VM's 80/443 are open to the load balancer's subnet only (the NLB does not preserve the source;
+    # the client address comes in PROXY v2): nobody reaches the VM around the load balancer
     priv_sl = sls[priv["securityListIds"][0]]
+    check({r["source"] for r in priv_sl["ingressSecurityRules"]} == {"10.0.0.0/24"}, priv_sl["ingressSecurityRules"])
     internet = [r for r in priv_sl["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
     check(len(internet) == 1 and internet[0]["tcpOptions"]["destinationPortRange"] == {"min": 443, "max": 443}, internet)
     check(all(r["protocol"] != "all" for r in priv_sl["egressSecurityRules"]))
@@ -150,11 +153,11 @@ def load_balancer_reserved_ip_and_backends():
     check(nlb["ipAddresses"] == [{"ipAddress": ip["ipAddress"], "isPublic": True, "ipVersion": "IPV4",
                                   "reservedIp": {"id": ip["id"]}}], nlb["ipAddresses"])
     check(ip["lifecycleState"] == "ASSIGNED" and ip["assignedEntityId"] == nlb["id"] and ip["lifetime"] == "RESERVED")
-    check({(l["port"], l["protocol"], l["defaultBackendSetName"]) for l in nlb["listeners"].values()} ==
-          {(80, "TCP", "http"), (443, "TCP", "https")}, nlb["listeners"])
+    check({(l["port"], l["protocol"], l["defaultBackendSetName"], l["isPpv2Enabled"]) for l in nlb["listeners"].values()}
+          == {(80, "TCP", "http", True), (443, "TCP", "https", True)}, nlb["listeners"])
     for name, port in (("http", 80), ("https", 443)):
         bs = nlb["backendSets"][name]
-        check(bs["isPreserveSource"] is True and bs["healthChecker"]["protocol"] == "TCP" and
+        check(bs["isPreserveSource"] is False and bs["healthChecker"]["protocol"] == "TCP" and
               bs["healthChecker"]["port"] == port)
         check(bs["backends"] == [{"ipAddress": vnic["privateIp"], "targetId": inst["id"], "port": port, "weight": 1}],
               bs["backends"])
@@ -241,7 +244,14 @@ def metadata_change_updates_the_instance_in_place():
 def new_image_replaces_the_vm_at_the_same_address():
     old_inst = dt.one(E.state(), "instance")
     big = E.make_image("disk2.qcow2", 25 * 1024 * 1024 + 5, b"B")      # > one part: multipart upload
-    rc, out, err = E.run("deploy", image=big)
+    n0 = len(E.state()["log"])
+    rc, out, err = E.run("plan", image=big)
+    check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +image sealed-login-\w+ -> sealed-login-\w+"
+                                r"  \(needs --replace-instance\)", out), out + err)
+    rc, out, err = E.run("deploy", image=big)      # not asked to replace: stops before any change
+    check(rc == 1 and "rerun with --replace-instance" in err and "Nothing was changed" in err, out + err)
+    check(creates(E.state(), n0) == [], creates(E.state(), n0))
+    rc, out, err = E.run("deploy", "--replace-instance", image=big)
     check(rc == 0 and "replace  instance" in out and "in 3 parts" in out, out + err)
     st = E.state()
     inst, vnic, nlb, dg = dt.one(st, "instance"), dt.one(st, "vnic"), dt.one(st, "networkloadbalancer"), dt.one(st, "dynamicgroup")
@@ -336,9 +346,19 @@ def bad_settings_fail_with_clear_messages():
         rc, out, err = env.run("plan")
         check(rc == 0 and f"--manifest {man}" in out and "warning" not in err, out + err)
         os.unlink(man)
-        # confidential mode on the free shape is refused locally
-        rc, out, err = env.run("deploy", mode="confidential")
-        check(rc == 1 and "needs an AMD Flex shape" in err, err)
+        # no mode: refused with what each one means; an impossible mode for the shape (ListShapes says so) is
+        # refused before anything is created
+        n0 = len(env.state()["log"])
+        rc, out, err = env.run("plan", mode=None)
+        check(rc == 1 and "mode is required" in err and len(env.state()["log"]) == n0, err)
+        for mode, need in (("confidential", "AMD SEV memory encryption"), ("shielded", "measured boot and a vTPM")):
+            for cmd in ("deploy", "plan"):
+                rc, out, err = env.run(cmd, mode=mode)
+                check(rc == 1 and f"mode={mode} needs {need}, which shape VM.Standard.E2.1.Micro does not offer" in err
+                      and "nothing was created" in err and "--shape VM.Standard.E4.Flex" in err, err)
+        st = env.state()
+        check(creates(st, n0) == [], creates(st, n0))
+        check(any(e[1] == "/20160918/shapes" for e in st["log"][n0:]))
         # a key the tenancy does not know: 401 with what to check
         other = os.path.join(env.dir, "other.pem")
         dt.fc.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
@@ -524,7 +544,7 @@ def fake_refuses_what_oci_refuses():
 @case
 def changing_vm_egress_on_a_live_deployment_is_refused_before_any_change():
     n0 = len(E.state()["log"])
-    rc, out, err = E.run("deploy", vm_egress="public-ip")
+    rc, out, err = E.run("deploy", vm_egress="public-ip", image=E.image_big)
     check(rc == 1 and "was made for vm_egress=nat" in err and "tear down first" in err, err)
     check(creates(E.state(), n0) == [])
 
@@ -562,13 +582,13 @@ def egress_guard_stops_the_vm_at_the_cap():
     check("STOPPED" in out and "http: CRITICAL (failing: 10.0.1.50:80)" in out, out)
     rc, out, err = E.run("deploy", image=E.image_big)     # a deploy does not undo the guard
     check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED", out + err)
-    rc, out, err = E.run("deploy")                 # nor does a new image (a new VM would start)
+    rc, out, err = E.run("deploy", "--replace-instance")     # nor does a new image (a new VM would start)
     check(rc == 1 and "would undo the egress guard" in err and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED",
           out + err)
     E.control("config", egress_bytes=0)
     rc, out, err = E.run("start")
     check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING", out + err)
-    rc, out, err = E.run("deploy")
+    rc, out, err = E.run("deploy", "--replace-instance")
     check(rc == 0 and "replace  instance" in out, out + err)
 
 
