@@ -421,6 +421,115 @@ def confidential_and_shielded_launch_bodies():
 
 
 @case
+def switching_mode_plans_and_performs_a_replacement():
+    """standard -> confidential -> shielded: plan names the replacement and why, deploy refuses it unless asked
+    (before any change), then replaces; the summary reads the VM back instead of echoing the settings."""
+    env = dt.Env("switch")
+    try:
+        rc, out, err = env.run("deploy")
+        check(rc == 0 and "mode standard (platformConfig null)" in out, out + err)
+        first = dt.one(env.state(), "instance")
+        conf = dict(mode="confidential", shape="VM.Standard.E4.Flex", ocpus="1", memory_gbs="4")
+        n0 = len(env.state()["log"])
+        rc, out, err = env.run("plan", **conf)
+        check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +shape VM.Standard.E2.1.Micro -> "
+                                    r"VM.Standard.E4.Flex; mode standard -> confidential .*; image sealed-login-\w{12} -> "
+                                    r"sealed-login-\w{12}-sev  \(needs --replace-instance\)", out), out + err)
+        check("* confidential  trust statement 'none'" in out and "~$24.75/month" in out and "Prices as of 2026-12-07" in out,
+              out)
+        m = re.search(r"(\d+) change\(s\) planned", out)
+        check(m and int(m.group(1)) >= 3, out)
+        rc, out, err = env.run("deploy", **conf)
+        check(rc == 1 and "shape VM.Standard.E2.1.Micro -> VM.Standard.E4.Flex" in err and "Nothing was changed" in err, err)
+        check(creates(env.state(), n0) == [], creates(env.state(), n0))
+        rc, out, err = env.run("deploy", "--replace-instance", **conf)
+        check(rc == 0 and "replace  instance" in out, out + err)
+        st = env.state()
+        inst = dt.one(st, "instance")
+        check(inst["id"] != first["id"] and inst["shape"] == "VM.Standard.E4.Flex"
+              and inst["platformConfig"] == {"type": "AMD_VM", "isMemoryEncryptionEnabled": True}, inst)
+        img = [i for i in dt.by_kind(st, "image") if i["id"] == inst["imageId"]][0]
+        check(img["displayName"].endswith("-sev"))
+        sch = [x for x in dt.by_kind(st, "computeimgcapschema") if x["imageId"] == img["id"]][0]
+        check(sch["schemaData"]["Compute.AMD_SecureEncryptedVirtualization"]["defaultValue"] is True)
+        check("instance:     sealed-login-vm RUNNING VM.Standard.E4.Flex 1 OCPU 4 GB, mode confidential" in out
+              and "AMD SEV True" in out and "TCP 443 PROXY v2" in out and "source preserved: false" in out, out)
+        rc, out, err = env.run("plan", **conf)
+        check(rc == 0 and "0 change(s) planned" in out, out)
+        # the same shape, shielded: a new VM again (OCI cannot change platformConfig), on the image without SEV
+        shl = dict(conf, mode="shielded")
+        rc, out, err = env.run("deploy", "--replace-instance", **shl)
+        check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +mode confidential -> shielded", out), out + err)
+        inst = dt.one(env.state(), "instance")
+        check(inst["platformConfig"] == {"type": "AMD_VM", "isSecureBootEnabled": False, "isMeasuredBootEnabled": True,
+                                         "isTrustedPlatformModuleEnabled": True}, inst["platformConfig"])
+        check("mode shielded" in out and "tpm2 quote" in out, out)
+        # a bigger VM of the same mode is a replacement too
+        rc, out, err = env.run("plan", **dict(shl, memory_gbs="8"))
+        check(rc == 0 and "1 OCPU/4 GB -> 1 OCPU/8 GB" in out, out)
+        rc, out, err = env.run("teardown")
+        check(rc == 0, err)
+    finally:
+        env.stop()
+
+
+@case
+def monitoring_fake_is_as_strict_as_oci():
+    """What the guard and the alarm depend on: names, namespaces, dimensions, intervals, resolutions."""
+    full = ("date", "(request-target)", "host", "content-length", "content-type", "x-content-sha256")
+    path = f"/20180401/metrics/actions/summarizeMetricsData?compartmentId={dt.COMPARTMENT}"
+
+    def q(**kw):
+        body = {"namespace": "oci_vcn", "query": "VnicToNetworkBytes[1h].sum()",
+                "startTime": "2026-12-01T00:00:00.000Z", "resolution": "1h"}
+        body.update(kw)
+        body = {k: v for k, v in body.items() if v is not None}
+        return E.signed("POST", path, json.dumps(body).encode(), headers=full)
+    E.control("config", egress_bytes=int(1e12))
+    st, body, _ = q()
+    check(st == 200 and len(body) >= 1 and body[0]["name"] == "VnicToNetworkBytes"
+          and set(body[0]["dimensions"]) == {"resourceId"}, body)
+    check(abs(sum(p["value"] for x in body for p in x["aggregatedDatapoints"]) - 1e12) < 1e6)
+    # a misspelled metric, another namespace or an unknown dimension match nothing: no series, as OCI answers
+    for kw in (dict(query="VnicToNetworkByte[1h].sum()"), dict(query="BytesToIgw[1h].sum()"),
+               dict(namespace="oci_internet_gateway"), dict(query='VnicToNetworkBytes[1h]{vnicId = "x"}.sum()')):
+        st, body, _ = q(**kw)
+        check(st == 200 and body == [], (kw, st, body))
+    # malformed MQL, intervals and resolutions outside 1m-60m/1h-24h/1d, misspelled fields: 400 InvalidParameter
+    for kw in (dict(query="VnicToNetworkBytes[90m].sum()"), dict(query="VnicToNetworkBytes[1h].total()"),
+               dict(query="VnicToNetworkBytes[1h].sum() > 5"), dict(resolution="2d"), dict(resolution="25h"),
+               dict(startTime="yesterday"), dict(resolutoin="1h")):
+        st, body, _ = q(**kw)
+        check(st == 400 and body["code"] == "InvalidParameter", (kw, st, body))
+    st, body, _ = q(namespace=None)
+    check(st == 400 and body["code"] == "MissingParameter", body)
+    # an alarm takes resolution 1m only and needs a condition
+    topic = dt.one(E.state(), "onstopic")["topicId"]
+    for extra in (dict(resolution="5m"), dict(query="VnicToNetworkBytes[1h].sum()")):
+        b = dict({"displayName": "x", "compartmentId": dt.COMPARTMENT, "metricCompartmentId": dt.COMPARTMENT,
+                  "namespace": "oci_vcn", "query": "VnicToNetworkBytes[1h].grouping().sum() > 1", "severity": "CRITICAL",
+                  "destinations": [topic], "isEnabled": True}, **extra)
+        st, body, _ = E.signed("POST", "/20180401/alarms", json.dumps(b).encode(), headers=full)
+        check(st == 400 and body["code"] == "InvalidParameter", (extra, body))
+    E.control("config", egress_bytes=0)
+
+
+@case
+def guard_never_fires_on_missing_data_and_says_so():
+    E.control("config", egress_bytes=int(9.9e12), metrics_outage="empty")
+    try:
+        for outage in ("empty", 503):
+            E.control("config", metrics_outage=outage)
+            rc, out, err = E.run("guard")
+            check(rc == 4 and "egress this month: UNKNOWN" in out and "not acting on missing data" in out, out + err)
+            check(dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING")
+        rc, out, err = E.run("status")
+        check(rc == 0 and "egress        UNKNOWN this month" in out, out)
+    finally:
+        E.control("config", egress_bytes=0, metrics_outage=None)
+
+
+@case
 def always_free_account_without_nat_gets_advice_then_public_ip_egress():
     env = dt.Env("free", free_tier=True)
     try:
