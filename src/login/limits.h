@@ -26,6 +26,11 @@
 #define LIMIT_COOKIE_BYTES           1024   /* our login cookie */
 #define LIMIT_PAGE_BYTES             (4 * 1024 * 1024) /* one rendered HTML page (a result page escapes the JWS) */
 
+/* PROXY protocol v2 from the load balancer (proxy_v2.c; only on listeners configured for it) */
+#define LIMIT_PROXY_V2_BYTES         536    /* whole header: 16 fixed + addresses + TLVs; more is refused */
+#define LIMIT_PROXY_V2_TIMEOUT_MS    5000   /* accept to end of the header */
+#define LIMIT_PROXY_V2_PENDING       512    /* connections still sending their header */
+
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000
 #define HTTP_CLIENT_DEFAULT_MAX_RESPONSE (256 * 1024)
