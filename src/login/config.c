@@ -27,6 +27,7 @@ struct key {
 static const struct key KEYS[] = {
     {"domain", "SEALED_DOMAIN", K_STR, T_METADATA, S(domain)},
     {"listen", "SEALED_LISTEN", K_STR, T_MEASURED, S(listen_addr)},
+    {"proxy_v2_from", "SEALED_PROXY_V2_FROM", K_STR, T_MEASURED, S(proxy_v2_from)},
     {"https_port", "SEALED_HTTPS_PORT", K_PORT, T_MEASURED, S(https_port)},
     {"http_port", "SEALED_HTTP_PORT", K_PORT, T_MEASURED, S(http_port)},
     {"measurement", "SEALED_MEASUREMENT", K_STR, T_MEASURED, S(measurement)},

@@ -15,6 +15,7 @@ struct config {
     char     domain_host[256];  /* domain's host part, split and checked once when domain is set */
     int      domain_port;       /* domain's :port, 0 when none (443) */
     char    *listen_addr;       /* bind address, default "0.0.0.0" */
+    char    *proxy_v2_from;     /* address range of the load balancer that sends PROXY v2 headers; NULL = none */
     int      https_port;        /* 443 in the image, 8443 locally */
     int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
     char    *measurement;       /* hex launch measurement of this build, NULL = unmeasured */

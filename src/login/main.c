@@ -319,7 +319,11 @@ int main(int argc, char **argv)
     int port = http_server_listen(srv, cfg.listen_addr, cfg.https_port, tls, app_handle_https, app);
     if (port < 0)
         goto out;
-    if (cfg.http_port && http_server_listen(srv, cfg.listen_addr, cfg.http_port, NULL, app_handle_http, app) < 0)
+    int hport = cfg.http_port ? http_server_listen(srv, cfg.listen_addr, cfg.http_port, NULL, app_handle_http, app) : 0;
+    if (hport < 0)
+        goto out;
+    if (cfg.proxy_v2_from && (http_server_expect_proxy_v2(srv, port, cfg.proxy_v2_from) ||
+                              (hport && http_server_expect_proxy_v2(srv, hport, cfg.proxy_v2_from))))
         goto out;
     stop = (struct stop_ctx){.base = base, .app = app, .srv = srv};
     sigterm = evsignal_new(base, SIGTERM, on_signal, &stop);
