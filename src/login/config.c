@@ -46,6 +46,8 @@ static const struct key KEYS[] = {
     {"state_dir", "SEALED_STATE_DIR", K_STR, T_MEASURED, S(state_dir)},
     {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
     {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},
+    {"egress_cap_bytes", "SEALED_EGRESS_CAP_BYTES", K_U64, T_MEASURED, S(egress_cap_bytes)},
+    {"egress_poll_s", "SEALED_EGRESS_POLL_S", K_U64, T_MEASURED, S(egress_poll_s)},
     {"acme_directory", "SEALED_ACME_DIRECTORY", K_STR, T_MEASURED, S(acme_directory)},
     {"acme_contact", "SEALED_ACME_CONTACT", K_STR, T_MEASURED, S(acme_contact)},
     {"acme_profile", "SEALED_ACME_PROFILE", K_STR, T_MEASURED, S(acme_profile)},

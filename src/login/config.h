@@ -36,6 +36,8 @@ struct config {
     /* evidence */
     char    *signing_key_pem;   /* SEALED_SIGNING_KEY (P-256 PEM) or NULL = per-boot key; wiped */
     uint64_t idset_capacity;    /* max PayPal ids served per boot */
+    uint64_t egress_cap_bytes;  /* egress guard: the VM stops itself at this month's egress; 0 = off */
+    uint64_t egress_poll_s;     /* egress guard: seconds between readings (0 = CLOUD_EGRESS_POLL_S) */
 
     /* state outside the process (issue 12) */
     char    *state_dir;         /* SEALED_STATE_DIR: where the state file lives; NULL = this process only */

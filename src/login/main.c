@@ -5,6 +5,7 @@
 #include "login/acme/acme.h"
 #include "login/attest.h"
 #include "login/cloud/cloud.h"
+#include "login/cloud/egress_guard.h"
 #include "login/config.h"
 #include "login/http_client.h"
 #include "login/http_server.h"
@@ -93,6 +94,11 @@ struct cloud_ctx {
 };
 
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
+static json_t *egress_status_hook(void *arg) { return egress_guard_status(arg); }
+static void on_egress_cap(void *app)
+{
+    app_set_unavailable_reason(app, "this month's network egress reached the operator's cap; the VM is stopping");
+}
 
 /* ACME's hooks: login opens with the first certificate; every certificate and every failed
  * attempt becomes a notification. */
@@ -275,6 +281,7 @@ int main(int argc, char **argv)
     struct app *app = NULL;
     struct acme *acme = NULL;
     struct cloud *cloud = NULL;
+    struct egress_guard *guard = NULL;
     struct cloud_ctx cc = {0};
     struct event *sigterm = NULL, *sigint = NULL;
 
@@ -309,7 +316,14 @@ int main(int argc, char **argv)
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
-    cloud_set_daily_summary(cloud, app_daily_counts, app);
+    if (cfg.egress_cap_bytes) {
+        guard = egress_guard_new(base, cloud, cfg.cloud_api_base, cfg.egress_cap_bytes, (unsigned)cfg.egress_poll_s,
+                                 on_egress_cap, app);
+        if (!guard)
+            goto out;
+        app_add_status(app, "egress_guard", egress_status_hook, guard);
+    }
+    cloud_set_daily_summary(cloud, daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;
     if (!cloud_is_ready(cloud))
@@ -349,6 +363,7 @@ out:
     if (sigint) event_free(sigint);
     if (stop.tick) event_free(stop.tick);
     attest_free(att);      /* first: drops evidence callbacks into app */
+    egress_guard_free(guard);
     cloud_free(cloud);
     app_free(app);
     acme_free(acme);       /* before the http client: cancels its calls */
