@@ -125,7 +125,11 @@ def iam_least_privilege_for_instance_principal():
         f"Allow dynamic-group {dg['name']} to read secret-bundles in compartment id {dt.COMPARTMENT} "
         f"where any {{target.secret.id = '{secret['id']}'}}",
         f"Allow dynamic-group {dg['name']} to use ons-topics in compartment id {dt.COMPARTMENT} "
-        f"where request.permission = 'ONS_TOPIC_PUBLISH'"], pol["statements"])
+        f"where request.permission = 'ONS_TOPIC_PUBLISH'",
+        f"Allow dynamic-group {dg['name']} to read metrics in compartment id {dt.COMPARTMENT} "
+        f"where target.metrics.namespace = 'oci_vcn'",
+        f"Allow dynamic-group {dg['name']} to use instances in compartment id {dt.COMPARTMENT} where all "
+        f"{{request.permission = 'INSTANCE_POWER_ACTIONS', target.instance.id = '{inst['id']}'}}"], pol["statements"])
     check(not any("manage" in s or "secret-family" in s for s in pol["statements"]))
 
 
