@@ -111,7 +111,6 @@
 #define CLOUD_PROBE_TIMEOUT_MS       1500   /* platform detection probe, per call */
 #define CLOUD_PROBE_ROUNDS           3      /* probe rounds before "auto" settles on none */
 #define CLOUD_NOTIFY_ANSWER_MAX      (8 * 1024)
-#define CLOUD_METRICS_MAX            (1024 * 1024) /* SummarizeMetricsData answer (~750 hourly points/VNIC) */
 #define CLOUD_EGRESS_POLL_S          300    /* egress guard: default interval between readings */
 #define CLOUD_EGRESS_STOP_DELAY_S    60     /* egress guard: notification first, then stop ourselves */
 #define CLOUD_BACKOFF_MIN_MS         1000   /* first retry */

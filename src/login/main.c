@@ -323,7 +323,7 @@ int main(int argc, char **argv)
             goto out;
         app_add_status(app, "egress_guard", egress_status_hook, guard);
     }
-    cloud_set_daily_summary(cloud, daily_counts, app);
+    cloud_set_daily_summary(cloud, app_daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;
     if (!cloud_is_ready(cloud))

@@ -2,7 +2,7 @@
  * cap (see egress_guard.h). Owns one timer and at most one call; never acts on missing data. */
 #include "login/cloud/egress_guard.h"
 #include "login/cloud/cloud.h"
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include "login/http_client.h"
 #include "login/limits.h"
 #include "login/log.h"

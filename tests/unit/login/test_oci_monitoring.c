@@ -1,7 +1,7 @@
 /* Unit tests for login/cloud/oci_monitoring: the egress guard's Monitoring query and its answer
  * (no series is "unknown", never zero), and the instance action URL. */
 #include "test.h"
-#include "login/cloud/oci.h"
+#include "common/oci.h"
 #include <time.h>
 
 TEST(query_body_covers_the_month_at_1h)

@@ -1,8 +1,7 @@
 /* oci_monitoring: the two OCI calls of the in-VM egress guard, as pure functions: the Monitoring
  * SummarizeMetricsData request for this month's oci_vcn VnicToNetworkBytes and its answer, and the
  * Compute InstanceAction URL that stops the VM itself. No network, no clock (times are passed in). */
-#include "login/cloud/oci.h"
-#include "login/limits.h"
+#include "common/oci.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
