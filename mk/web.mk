@@ -11,7 +11,8 @@ WEB_BUILD   := $(BUILD)/web
 EMCC        ?= emcc
 # Debian's emscripten runs its JS tools with node: a Node.js not from Debian needs Debian's modules
 WEB_ENV     := NODE_PATH=$(or $(NODE_PATH),/usr/share/nodejs)
-WEB_SRC     := $(common_SRC) $(verify_SRC) web/verify_wasm.c
+# cmd_fetch is the one command that uses the network (libcurl): never in the offline page
+WEB_SRC     := $(common_SRC) $(filter-out src/verify/cmd_fetch.c,$(verify_SRC)) web/verify_wasm.c
 WEB_OBJ     := $(WEB_SRC:%.c=$(WEB_BUILD)/%.o)
 # Fixed flags, no paths of this machine in the output (-ffile-prefix-map), no timestamps: the same
 # sources give the same bytes.

@@ -9,6 +9,7 @@
 
 #define CLOUD_METADATA_MAX           (128 * 1024) /* instance document or identity PEM */
 #define CLOUD_TOKEN_MAX              (32 * 1024)  /* federation / access-token answer */
+#define CLOUD_METRICS_MAX            (1024 * 1024) /* SummarizeMetricsData answer (~750 hourly points/VNIC) */
 #define CLOUD_SECRET_MAX             (64 * 1024)  /* secret answer (OCI caps secrets at 25 KiB) */
 #define CLOUD_NOTIFY_MAX_TITLE       255    /* bytes */
 #define CLOUD_NOTIFY_MAX_BODY        4096   /* bytes; OCI allows 64 KiB, we send counts */

@@ -82,6 +82,21 @@ char *oci_auth_url(const char *api_base, const char *region);
  * malloc'd buffer (NUL after *outlen; the caller wipes and frees it). */
 cloud_err oci_vault_parse(const char *json, size_t len, uint8_t **out, size_t *outlen);
 
+/* ---- Monitoring and instance actions for the egress guard (oci_monitoring.c) ---------------- */
+
+/* POST .../20180401/metrics/actions/summarizeMetricsData?compartmentId=...; malloc'd, NULL on a bad id. */
+char *oci_monitoring_url(const char *api_base, const char *region, const char *compartment_id);
+/* POST .../20160918/instances/{id}?action=ACTION (e.g. SOFTSTOP); malloc'd, NULL on a bad id. */
+char *oci_instance_action_url(const char *api_base, const char *region, const char *instance_id, const char *action);
+/* 00:00:00 UTC on the first of now's month. */
+time_t oci_month_start(time_t now);
+/* SummarizeMetricsDataDetails for oci_vcn VnicToNetworkBytes[1h].sum() from the month's start to now,
+ * resolution 1h, limited to one VNIC when vnic_id is given (else every VNIC of the compartment). */
+char *oci_egress_query_body(const char *vnic_id, time_t now);
+/* Sums the answer's datapoints. *series == 0 means Monitoring had no data: never read that as zero.
+ * CLOUD_ERR_FORMAT for anything but an array of VnicToNetworkBytes series with numeric values. */
+cloud_err oci_egress_parse(const char *json, size_t len, double *bytes, unsigned *series, unsigned *points);
+
 /* ---- Notifications and errors (oci_notify.c) ------------------------------------------------ */
 
 /* {"title": title, "body": body} with title cut to CLOUD_NOTIFY_MAX_TITLE and body to

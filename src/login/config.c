@@ -27,6 +27,7 @@ struct key {
 static const struct key KEYS[] = {
     {"domain", "SEALED_DOMAIN", K_STR, T_METADATA, S(domain)},
     {"listen", "SEALED_LISTEN", K_STR, T_MEASURED, S(listen_addr)},
+    {"proxy_v2_from", "SEALED_PROXY_V2_FROM", K_STR, T_MEASURED, S(proxy_v2_from)},
     {"https_port", "SEALED_HTTPS_PORT", K_PORT, T_MEASURED, S(https_port)},
     {"http_port", "SEALED_HTTP_PORT", K_PORT, T_MEASURED, S(http_port)},
     {"measurement", "SEALED_MEASUREMENT", K_STR, T_MEASURED, S(measurement)},
@@ -45,6 +46,8 @@ static const struct key KEYS[] = {
     {"state_dir", "SEALED_STATE_DIR", K_STR, T_MEASURED, S(state_dir)},
     {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
     {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},
+    {"egress_cap_bytes", "SEALED_EGRESS_CAP_BYTES", K_U64, T_MEASURED, S(egress_cap_bytes)},
+    {"egress_poll_s", "SEALED_EGRESS_POLL_S", K_U64, T_MEASURED, S(egress_poll_s)},
     {"acme_directory", "SEALED_ACME_DIRECTORY", K_STR, T_MEASURED, S(acme_directory)},
     {"acme_contact", "SEALED_ACME_CONTACT", K_STR, T_MEASURED, S(acme_contact)},
     {"acme_profile", "SEALED_ACME_PROFILE", K_STR, T_MEASURED, S(acme_profile)},

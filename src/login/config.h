@@ -15,6 +15,7 @@ struct config {
     char     domain_host[256];  /* domain's host part, split and checked once when domain is set */
     int      domain_port;       /* domain's :port, 0 when none (443) */
     char    *listen_addr;       /* bind address, default "0.0.0.0" */
+    char    *proxy_v2_from;     /* address range of the load balancer that sends PROXY v2 headers; NULL = none */
     int      https_port;        /* 443 in the image, 8443 locally */
     int      http_port;         /* 80 in the image (ACME + redirect); 0 = off */
     char    *measurement;       /* hex launch measurement of this build, NULL = unmeasured */
@@ -35,6 +36,8 @@ struct config {
     /* evidence */
     char    *signing_key_pem;   /* SEALED_SIGNING_KEY (P-256 PEM) or NULL = per-boot key; wiped */
     uint64_t idset_capacity;    /* max PayPal ids served per boot */
+    uint64_t egress_cap_bytes;  /* egress guard: the VM stops itself at this month's egress; 0 = off */
+    uint64_t egress_poll_s;     /* egress guard: seconds between readings (0 = CLOUD_EGRESS_POLL_S) */
 
     /* state outside the process (issue 12) */
     char    *state_dir;         /* SEALED_STATE_DIR: where the state file lives; NULL = this process only */

@@ -8,6 +8,7 @@
 #include "login/http_parse.h"
 #include "login/limits.h"
 #include "login/log.h"
+#include "login/proxy_v2.h"
 #include "login/tls.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +33,23 @@ struct listener {
     struct tls *tls;                /* borrowed, NULL for plain HTTP */
     http_handler_fn handler;
     void *arg;
+    int port;                       /* bound port */
+    int proxy_v2;                   /* connections from proxy_from start with a PROXY v2 header */
+    struct proxy_cidr proxy_from;
     struct listener *next;
+};
+
+/* A connection from the load balancer whose PROXY v2 header is still arriving (proxy_v2.c parses
+ * it); it becomes a struct conn, under the client's address, once the header is complete. */
+struct pending {
+    struct listener *lst;           /* borrowed */
+    evutil_socket_t fd;             /* owned until handed to conn_start */
+    struct event *ev;               /* owned: readable or timed out */
+    uint8_t ip[16];                 /* the load balancer's address */
+    char peer[INET6_ADDRSTRLEN];
+    uint8_t buf[LIMIT_PROXY_V2_BYTES];
+    size_t have, need;
+    struct pending *next, *prev;
 };
 
 /* PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
@@ -77,6 +94,8 @@ struct http_server {
     unsigned max_connections;       /* LIMIT_CONNECTIONS_TOTAL, or less if fds are scarce */
     struct event *accept_pause;     /* owned: re-enables listeners after EMFILE */
     struct addr_count *per_addr;    /* owned: open connections per client address */
+    struct pending *pending;        /* owned list */
+    unsigned npending;
 };
 
 static void conn_close(struct conn *c);
@@ -476,17 +495,23 @@ static void conn_close(struct conn *c)
     free(c);
 }
 
-static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+/* The per-address key (addr_key.h: IPv4, or the IPv6 /64) of a 16-byte address (IPv4-mapped or IPv6). */
+static void key_of_ip16(const uint8_t ip[16], uint8_t key[ADDR_KEY_BYTES])
 {
-    struct listener *l = arg;
+    struct sockaddr_in6 sa6;
+    memset(&sa6, 0, sizeof sa6);
+    sa6.sin6_family = AF_INET6;
+    memcpy(&sa6.sin6_addr, ip, 16);
+    addr_key_of((const struct sockaddr *)&sa6, key);
+}
+
+/* Takes fd on as a connection of l from ip (the client's address: the peer's, or the one a
+ * PROXY v2 header from the load balancer gave), within the caps. */
+static void conn_start(struct listener *l, evutil_socket_t fd, const uint8_t ip16[16], const char *peer)
+{
     struct http_server *s = l->server;
     uint8_t ip[ADDR_KEY_BYTES];
-    char peer[INET6_ADDRSTRLEN] = "?";
-    addr_key_of(sa, ip);
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
+    key_of_ip16(ip16, ip);
     if (s->stats.connections_open >= s->max_connections ||
         addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
         s->stats.rejected_limits++;
@@ -534,7 +559,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     c->server = s;
     c->lst = l;
     memcpy(c->ip, ip, 16);
-    memcpy(c->peer, peer, sizeof peer);
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
     c->phase = PH_HEAD;
     c->next = s->conns;
     if (s->conns)
@@ -547,6 +572,110 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     set_deadline(c, LIMIT_HANDSHAKE_TIMEOUT_MS);
+}
+
+/* Frees p; closes its socket unless keep_fd (handed on to conn_start). */
+static void pending_free(struct pending *p, int keep_fd)
+{
+    struct http_server *s = p->lst->server;
+    if (p->prev) p->prev->next = p->next;
+    else s->pending = p->next;
+    if (p->next) p->next->prev = p->prev;
+    s->npending--;
+    event_free(p->ev);
+    if (!keep_fd)
+        evutil_closesocket(p->fd);
+    free(p);
+}
+
+/* Reads exactly the header (16 bytes, then the length it states), never the client's bytes after it,
+ * so that TLS or HTTP starts on the socket where the header ends. */
+static void on_proxy_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct pending *p = arg;
+    if (what & EV_TIMEOUT) {
+        log_warn("http.proxy_v2_rejected", "from=%s reason=timeout have=%zu", p->peer, p->have);
+        pending_free(p, 0);
+        return;
+    }
+    ssize_t r = recv(fd, p->buf + p->have, p->need - p->have, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        pending_free(p, 0);            /* gone before its header: a TCP health check, or a client that left */
+        return;
+    }
+    if (r < 0)
+        return;
+    p->have += (size_t)r;
+    struct proxy_v2 pv;
+    size_t need;
+    proxy_v2_err e = proxy_v2_parse(p->buf, p->have, &pv, &need);
+    if (e == PROXY_V2_SHORT) {
+        p->need = need;
+        return;
+    }
+    if (e != PROXY_V2_OK) {
+        log_warn("http.proxy_v2_rejected", "from=%s reason=\"%s\"", p->peer, proxy_v2_strerror(e));
+        pending_free(p, 0);
+        return;
+    }
+    uint8_t ip[16];
+    char peer[INET6_ADDRSTRLEN];
+    memcpy(ip, pv.has_address ? pv.src : p->ip, 16);
+    if (!pv.has_address)
+        snprintf(peer, sizeof peer, "%s", p->peer);
+    else if (!memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+        inet_ntop(AF_INET, ip + 12, peer, sizeof peer);
+    else
+        inet_ntop(AF_INET6, ip, peer, sizeof peer);
+    struct listener *l = p->lst;
+    pending_free(p, 1);
+    conn_start(l, fd, ip, peer);
+}
+
+static void proxy_start(struct listener *l, evutil_socket_t fd, const uint8_t ip[16], const char *peer)
+{
+    struct http_server *s = l->server;
+    struct pending *p = NULL;
+    if (s->npending >= LIMIT_PROXY_V2_PENDING || s->stats.connections_open >= s->max_connections ||
+        !(p = calloc(1, sizeof *p)) || !(p->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_proxy_read, p))) {
+        s->stats.rejected_limits++;
+        free(p);
+        evutil_closesocket(fd);
+        return;
+    }
+    struct timeval tv = {LIMIT_PROXY_V2_TIMEOUT_MS / 1000, (LIMIT_PROXY_V2_TIMEOUT_MS % 1000) * 1000};
+    p->lst = l;
+    p->fd = fd;
+    memcpy(p->ip, ip, 16);
+    snprintf(p->peer, sizeof p->peer, "%s", peer);
+    p->need = PROXY_V2_FIXED;
+    p->next = s->pending;
+    if (s->pending)
+        s->pending->prev = p;
+    s->pending = p;
+    s->npending++;
+    event_add(p->ev, &tv);
+}
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    struct listener *l = arg;
+    uint8_t ip[16] = {0};
+    char peer[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, &in->sin_addr, 4);
+        inet_ntop(AF_INET, &in->sin_addr, peer, sizeof peer);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(ip, &in6->sin6_addr, 16);
+        inet_ntop(AF_INET6, &in6->sin6_addr, peer, sizeof peer);
+    }
+    if (l->proxy_v2 && proxy_cidr_contains(&l->proxy_from, ip))
+        proxy_start(l, fd, ip, peer);
+    else
+        conn_start(l, fd, ip, peer);
 }
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -623,6 +752,8 @@ void http_server_free(struct http_server *s)
     http_server_stop_listening(s);
     while (s->conns)
         conn_close(s->conns);
+    while (s->pending)
+        pending_free(s->pending, 0);
     event_free(s->accept_pause);
     addr_count_free(s->per_addr);
     free(s);
@@ -660,9 +791,28 @@ int http_server_listen(struct http_server *s, const char *addr, int port, struct
     getsockname(evconnlistener_get_fd(l->evl), (struct sockaddr *)&bound, &bl);
     int bport = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                             : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    l->port = bport;
     l->next = s->listeners;
     s->listeners = l;
     return bport;
+}
+
+int http_server_expect_proxy_v2(struct http_server *s, int port, const char *cidr)
+{
+    struct proxy_cidr c;
+    if (!cidr || proxy_cidr_parse(cidr, strlen(cidr), &c)) {
+        log_error("http.proxy_v2_config", "reason=\"not an address range\"");
+        return -1;
+    }
+    for (struct listener *l = s->listeners; l; l = l->next) {
+        if (l->port == port) {
+            l->proxy_from = c;
+            l->proxy_v2 = 1;
+            log_info("http.proxy_v2", "port=%d from=%s", port, cidr);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 void http_server_stats(const struct http_server *s, struct http_server_stats *out)

@@ -35,6 +35,12 @@ void http_server_set_max_connections(struct http_server *s, unsigned n);
  * the bound port (useful with port 0) or -1 (logged). */
 int http_server_listen(struct http_server *s, const char *addr, int port, struct tls *tls,
                        http_handler_fn handler, void *arg);
+/* Makes the listener bound to port expect a PROXY protocol v2 header (proxy_v2.h) on every
+ * connection from an address in cidr ("10.0.0.0/24"): the header's client address then stands for
+ * the peer (logs, per-address caps). Connections from elsewhere are served as they come, headers
+ * and all (so a header from outside cidr is just bad bytes). Returns 0, or -1 when cidr is not a
+ * range or no listener has that port. */
+int http_server_expect_proxy_v2(struct http_server *s, int port, const char *cidr);
 
 /* Request accessors; strings are borrowed, valid until the response is sent or the exchange is
  * aborted. method is upper case as received; path excludes the query; query excludes '?'. */

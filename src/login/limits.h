@@ -33,6 +33,10 @@
 #define TLS_TICKET_KEYS              2      /* current + previous: older tickets get a full handshake */
 #define TLS_SESSION_LIFETIME_S       3600   /* ticket lifetime hint and server-side expiry */
 #define TLS_TICKETS_PER_HANDSHAKE    1      /* TLS 1.3 NewSessionTickets per connection (OpenSSL: 2) */
+/* PROXY protocol v2 from the load balancer (proxy_v2.c; only on listeners configured for it) */
+#define LIMIT_PROXY_V2_BYTES         536    /* whole header: 16 fixed + addresses + TLVs; more is refused */
+#define LIMIT_PROXY_V2_TIMEOUT_MS    5000   /* accept to end of the header */
+#define LIMIT_PROXY_V2_PENDING       512    /* connections still sending their header */
 
 /* outbound HTTP (http_client.c, paypal.c) */
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS   15000
@@ -114,6 +118,8 @@
 #define CLOUD_PROBE_TIMEOUT_MS       1500   /* platform detection probe, per call */
 #define CLOUD_PROBE_ROUNDS           3      /* probe rounds before "auto" settles on none */
 #define CLOUD_NOTIFY_ANSWER_MAX      (8 * 1024)
+#define CLOUD_EGRESS_POLL_S          300    /* egress guard: default interval between readings */
+#define CLOUD_EGRESS_STOP_DELAY_S    60     /* egress guard: notification first, then stop ourselves */
 #define CLOUD_BACKOFF_MIN_MS         1000   /* first retry */
 #define CLOUD_BACKOFF_MAX_MS         60000  /* retries settle at one a minute */
 #define CLOUD_TOKEN_REFRESH_EARLY_S  300    /* renew the OCI token 5 minutes before exp */

@@ -5,6 +5,7 @@
 #include "login/acme/acme.h"
 #include "login/attest.h"
 #include "login/cloud/cloud.h"
+#include "login/cloud/egress_guard.h"
 #include "login/config.h"
 #include "login/http_client.h"
 #include "login/http_server.h"
@@ -93,6 +94,11 @@ struct cloud_ctx {
 };
 
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
+static json_t *egress_status_hook(void *arg) { return egress_guard_status(arg); }
+static void on_egress_cap(void *app)
+{
+    app_set_unavailable_reason(app, "this month's network egress reached the operator's cap; the VM is stopping");
+}
 
 /* ACME's hooks: login opens with the first certificate; every certificate and every failed
  * attempt becomes a notification. */
@@ -275,6 +281,7 @@ int main(int argc, char **argv)
     struct app *app = NULL;
     struct acme *acme = NULL;
     struct cloud *cloud = NULL;
+    struct egress_guard *guard = NULL;
     struct cloud_ctx cc = {0};
     struct event *sigterm = NULL, *sigint = NULL;
 
@@ -310,6 +317,13 @@ int main(int argc, char **argv)
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
     app_add_status(app, "cloud", cloud_status_hook, cloud);
     app_add_status(app, "tls", tls_status_hook, tls);
+    if (cfg.egress_cap_bytes) {
+        guard = egress_guard_new(base, cloud, cfg.cloud_api_base, cfg.egress_cap_bytes, (unsigned)cfg.egress_poll_s,
+                                 on_egress_cap, app);
+        if (!guard)
+            goto out;
+        app_add_status(app, "egress_guard", egress_status_hook, guard);
+    }
     cloud_set_daily_summary(cloud, app_daily_counts, app);
     if (cloud_start(cloud, on_cloud_ready, &cc))
         goto out;
@@ -320,7 +334,11 @@ int main(int argc, char **argv)
     int port = http_server_listen(srv, cfg.listen_addr, cfg.https_port, tls, app_handle_https, app);
     if (port < 0)
         goto out;
-    if (cfg.http_port && http_server_listen(srv, cfg.listen_addr, cfg.http_port, NULL, app_handle_http, app) < 0)
+    int hport = cfg.http_port ? http_server_listen(srv, cfg.listen_addr, cfg.http_port, NULL, app_handle_http, app) : 0;
+    if (hport < 0)
+        goto out;
+    if (cfg.proxy_v2_from && (http_server_expect_proxy_v2(srv, port, cfg.proxy_v2_from) ||
+                              (hport && http_server_expect_proxy_v2(srv, hport, cfg.proxy_v2_from))))
         goto out;
     stop = (struct stop_ctx){.base = base, .app = app, .srv = srv};
     sigterm = evsignal_new(base, SIGTERM, on_signal, &stop);
@@ -346,6 +364,7 @@ out:
     if (sigint) event_free(sigint);
     if (stop.tick) event_free(stop.tick);
     attest_free(att);      /* first: drops evidence callbacks into app */
+    egress_guard_free(guard);
     cloud_free(cloud);
     app_free(app);
     acme_free(acme);       /* before the http client: cancels its calls */

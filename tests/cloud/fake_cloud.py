@@ -12,6 +12,9 @@ command to mint keys once). Two listeners on loopback:
     POST /v1/x509                                   OCI auth: X.509 federation -> {"token": JWT}
     GET  /20190301/secretbundles/{secretId}         OCI Vault secrets: GetSecretBundle
     POST /20181201/topics/{topicId}/messages        OCI Notifications: PublishMessage
+    POST /20180401/metrics/actions/summarizeMetricsData   OCI Monitoring (MQL and oci_vcn names as
+                                                    tests/fakes/fake_oci_control.py checks them)
+    POST /20160918/instances/{id}?action=...        OCI Compute InstanceAction (only this instance)
     GET  /v1/projects/{p}/secrets/{s}/versions/{v}:access   GCP Secret Manager
 
 What they verify, as the real services do: OCI signature v1 (rsa-sha256 over the listed headers,
@@ -26,7 +29,8 @@ Faults (POST /__fake/config): skew_s (service clock offset: requests get OCI's 4
 error), fail5xx (next N API calls answer 500), metadata_fail (next N metadata calls answer 500),
 slow_s (API answers delayed), secret404 (every secret is missing), deny (policy denies: 404 like
 OCI's NotAuthorizedOrNotFound / GCP 403), token_ttl_s, bad_crc (GCP dataCrc32c wrong), revoke
-(every OCI token issued so far is refused with 401 from now on).
+(every OCI token issued so far is refused with 401 from now on), egress_bytes (this month's
+VnicToNetworkBytes of the instance's VNIC), metrics_outage (null, "empty": no series, or a status).
 
 Run: fake_cloud.py --platform oci|gcp [--metadata JSON] [--secrets JSON]; prints one JSON line
 {"metadata": url, "api": url, "ca_file": path, ...} when ready. Test code only."""
@@ -47,10 +51,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakecrypto as fc  # noqa: E402
+import urllib.parse  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakes"))
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaafaketenancyfaketenancyfaketenancyfaketenancy"
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfakecomp"
 INSTANCE = "ocid1.instance.oc1.phx.anyhqljrfakeinstancefakeinstancefakeinstancefakeins"
+VNIC = "ocid1.vnic.oc1.phx.abyhqljrfakevnicfakevnicfakevnicfakevnicfakevnicfakevnic"
+
+
+def fmt_iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
 SKEW_LIMIT_S = 300
 
 
@@ -62,7 +73,9 @@ class State:
         self.secrets = json.loads(args.secrets) if args.secrets else {}   # id -> plaintext
         self.topics = set(json.loads(args.topics)) if args.topics else set()
         self.faults = {"skew_s": 0, "fail5xx": 0, "metadata_fail": 0, "slow_s": 0.0, "secret404": False,
-                       "deny": False, "token_ttl_s": 1200, "bad_crc": False, "revoke": False}
+                       "deny": False, "token_ttl_s": 1200, "bad_crc": False, "revoke": False,
+                       "egress_bytes": 0, "metrics_outage": None}
+        self.actions = []      # instance actions asked for
         self.issued = set()       # jti of every token handed out
         self.revoked = set()      # jti refused from now on
         self.log = []          # (service, method, path, status, note)
@@ -220,7 +233,8 @@ class MetadataHandler(Handler):
             return self.reply(200, {"ok": True})
         if path == "/__fake/state":
             with ST.lock:
-                return self.reply(200, {"log": ST.log, "messages": ST.messages, "faults": ST.faults})
+                return self.reply(200, {"log": ST.log, "messages": ST.messages, "faults": ST.faults,
+                                        "actions": ST.actions})
         self.reply(404, {"error": "no such control"})
 
     def oci(self, method, path):
@@ -316,6 +330,7 @@ class ApiHandler(Handler):
             time.sleep(slow)
         svc = ("auth" if path.startswith("/v1/x509") else "vault" if path.startswith("/20190301/") else
                "notification" if path.startswith("/20181201/") else "secretmanager" if path.startswith("/v1/projects/")
+               else "monitoring" if path.startswith("/20180401/") else "compute" if path.startswith("/20160918/")
                else "unknown")
         if fail:
             ST.record(svc, method, path, 500, "fault")
@@ -329,8 +344,8 @@ class ApiHandler(Handler):
         elif svc == "unknown":
             status, out = oci_error(404, "NotFound", "Not Found")
         else:
-            status, out = {"auth": self.federation, "vault": self.vault,
-                           "notification": self.notify}[svc](method, path, body)
+            status, out = {"auth": self.federation, "vault": self.vault, "notification": self.notify,
+                           "monitoring": self.monitoring, "compute": self.compute}[svc](method, path, body)
         ST.record(svc, method, path, status, out.get("code", "") if isinstance(out, dict) else "")
         self.reply(status, out, headers=[("opc-request-id", uuid.uuid4().hex.upper())])
 
@@ -482,6 +497,59 @@ class ApiHandler(Handler):
             ST.messages.append({"topic": m.group(1), "title": msg.get("title"), "body": msg["body"], "type": mtype})
         return 202, {"messageId": "ocid1.onsmessage.oc1.phx." + uuid.uuid4().hex,
                      "timeStamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+
+    BODY_HEADERS = ["date", "(request-target)", "host", "content-length", "content-type", "x-content-sha256"]
+
+    def monitoring(self, method, path, body):
+        import fake_oci_control as foc        # one MQL/metric-name checker for both fakes
+        u = urllib.parse.urlsplit(path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        if method != "POST" or u.path != "/20180401/metrics/actions/summarizeMetricsData":
+            return oci_error(404, "NotFound", "Not Found")
+        _, err = self.check_signature(method, body, self.BODY_HEADERS, self.session_key_for)
+        if err:
+            return err
+        if ST.faults["deny"] or q.get("compartmentId") != COMPARTMENT:
+            return oci_error(404, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+        try:
+            b = json.loads(body)
+            if set(b) - foc.SUMMARIZE_FIELDS:
+                return oci_error(400, "InvalidParameter", f"Unknown field(s): {sorted(set(b) - foc.SUMMARIZE_FIELDS)}")
+            metric, interval, dims, stat = foc.mql_parse(b.get("query"))
+            if b.get("resolution"):
+                foc.mql_duration(b["resolution"], "resolution")
+            start, end = foc.iso_parse(b["startTime"], "startTime"), foc.iso_parse(b["endTime"], "endTime")
+        except foc.ApiError as e:
+            return oci_error(e.status, e.code, e.message)
+        except (ValueError, KeyError, TypeError):
+            return oci_error(400, "InvalidParameter", "Invalid request body")
+        outage = ST.faults["metrics_outage"]
+        if outage == "empty":
+            return 200, []
+        if outage:
+            return oci_error(int(outage), "InternalServerError", "Internal Server Error")
+        if b.get("namespace") != "oci_vcn" or metric not in foc.VCN_METRICS or set(dims) - foc.VCN_DIMENSIONS \
+                or dims.get("resourceId", VNIC) != VNIC:
+            return 200, []
+        v = float(ST.faults["egress_bytes"]) if metric == "VnicToNetworkBytes" else 0.0
+        pts = [{"timestamp": fmt_iso(start + interval), "value": v / 2}, {"timestamp": fmt_iso(end), "value": v / 2}]
+        return 200, [{"namespace": "oci_vcn", "name": metric, "compartmentId": COMPARTMENT,
+                      "dimensions": {"resourceId": VNIC}, "aggregatedDatapoints": pts}]
+
+    def compute(self, method, path, body):
+        m = re.fullmatch(r"/20160918/instances/([A-Za-z0-9._\-]+)\?action=([A-Z]+)", path)
+        if method != "POST" or not m:
+            return oci_error(404, "NotFound", "Not Found")
+        _, err = self.check_signature(method, body, self.BODY_HEADERS, self.session_key_for)
+        if err:
+            return err
+        if ST.faults["deny"] or m.group(1) != INSTANCE:      # the policy lets it act on itself only
+            return oci_error(404, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+        if m.group(2) not in ("STOP", "START", "SOFTSTOP", "RESET", "SOFTRESET"):
+            return oci_error(400, "InvalidParameter", f"Invalid action {m.group(2)}")
+        with ST.lock:
+            ST.actions.append(m.group(2))
+        return 200, {"id": INSTANCE, "lifecycleState": "STOPPING", "compartmentId": COMPARTMENT}
 
     def gcp_access(self, method, path):
         def err(code, status, message):

@@ -25,11 +25,18 @@ children, a referenced gateway, a subnet with a VNIC, a non-empty bucket, an ass
 refuse deletion with 409); addressing checks (subnet inside the VCN, no overlap, private IP inside
 the subnet, not reserved, not taken; NLB backends inside the VCN).
 
+Monitoring as documented: MQL intervals and resolutions (1m-60m, 1h-24h, 1d), alarm resolution 1m only,
+the data reach per resolution (7 days at 1m, 30 at 5m, 90 at 1h), the oci_vcn VNIC metric names and their
+one dimension (resourceId); a name or dimension that matches nothing gives no series (200 []), as OCI.
+Shapes as ListShapes describes them (platformConfigOptions decide shielded/confidential).
+
 Control (not OCI): POST /__fake/fault {"method","path_re","status","code","message","count","skip",
-"after"} (the next matching calls fail; with "after" the call takes effect and only its answer is lost), POST /__fake/config {"egress_bytes": N, "skew_s": S},
+"after"} (the next matching calls fail; with "after" the call takes effect and only its answer is lost),
+POST /__fake/config {"egress_bytes": N, "skew_s": S, "metrics_outage": null | "empty" | 503},
 GET /__fake/state (every resource and the request log). Prints {"url": ...} when ready. Test code only."""
 import argparse
 import base64
+import calendar
 import hashlib
 import ipaddress
 import json
@@ -52,10 +59,26 @@ AD = "Uocm:PHX-AD-1"
 NAMESPACE = "axfakens0001"
 PAGE = 3                                  # small pages so pagination is always exercised
 MIN_PART = 10 * 1024 * 1024
-SHAPES = {"VM.Standard.E2.1.Micro": {"flex": False, "confidential": False},
-          "VM.Standard.E4.Flex": {"flex": True, "confidential": True},
-          "VM.Standard.E5.Flex": {"flex": True, "confidential": True},
-          "VM.Standard.A1.Flex": {"flex": True, "confidential": False}}
+
+def _pco(kind, shielded, sev):   # Shape.platformConfigOptions as ListShapes returns it (None: no platform config)
+    if not kind:
+        return None
+    opt = lambda ok: {"isSupported": ok, "allowedValues": [False, True] if ok else [False]}  # noqa: E731
+    return {"type": kind, "measuredBootOptions": opt(shielded), "secureBootOptions": opt(shielded),
+            "trustedPlatformModuleOptions": opt(shielded), "memoryEncryptionOptions": opt(sev),
+            "symmetricMultiThreadingOptions": {"isSupported": True, "allowedValues": [True, False]}}
+
+
+# ListShapes as OCI describes these shapes: E2.1.Micro has no platform config options (neither shielded
+# nor confidential); AMD E4/E5 Flex offer shielded (measured boot + vTPM) or, separately, SEV memory encryption.
+SHAPES = {"VM.Standard.E2.1.Micro": {"flex": False, "ocpus": 1.0, "memoryInGBs": 1.0, "billingType": "ALWAYS_FREE",
+                                     "pco": None},
+          "VM.Standard.E4.Flex": {"flex": True, "ocpus": 1.0, "memoryInGBs": 16.0, "billingType": "PAID",
+                                  "pco": _pco("AMD_VM", True, True)},
+          "VM.Standard.E5.Flex": {"flex": True, "ocpus": 1.0, "memoryInGBs": 12.0, "billingType": "PAID",
+                                  "pco": _pco("AMD_VM", True, True)},
+          "VM.Standard.A1.Flex": {"flex": True, "ocpus": 1.0, "memoryInGBs": 6.0, "billingType": "LIMITED_FREE",
+                                  "pco": None}}
 GLOBAL_SCHEMA_VERSION = "2021-09-15T00:00:00Z-global-v1"
 CAPABILITIES = {"Compute.Firmware": {"BIOS", "UEFI_64"}, "Compute.LaunchMode": {"NATIVE", "EMULATED", "PARAVIRTUALIZED", "CUSTOM"},
                 "Storage.BootVolumeType": {"ISCSI", "SCSI", "IDE", "PARAVIRTUALIZED"},
@@ -101,6 +124,7 @@ class State:
         self.faults = []
         self.retry_tokens = {}  # token -> (status, body, headers)
         self.egress = 0
+        self.metrics_outage = None   # None, "empty" (no series), or an HTTP status for summarizeMetricsData
         self.skew = 0
         self.objects = {}       # (bucket, name) -> {"data": bytes, "meta": {...}}
         self.buckets = {}       # name -> resource
@@ -265,6 +289,7 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/__fake/config" and method == "POST":
                 c = json.loads(raw)
                 ST.egress = c.get("egress_bytes", ST.egress)
+                ST.metrics_outage = c.get("metrics_outage", ST.metrics_outage)
                 ST.skew = c.get("skew_s", ST.skew)
                 return self.send(200, {"ok": True})
             if path == "/__fake/state":
@@ -789,6 +814,29 @@ def add_shape(q, b, rid, shape, **_):
     return 200, {"imageId": rid, "shape": shape}
 
 
+@api("GET", r"/20160918/images/([^/]+)/shapes")
+def list_image_shapes(q, b, rid, **_):
+    o = ST.get(rid, "image")
+    return page([{"imageId": rid, "shape": sh} for sh in o["_shapes"]], q)
+
+
+@api("GET", r"/20160918/shapes")
+def list_shapes(q, b, **_):
+    need(q, "compartmentId")
+    comp_ok(q["compartmentId"])
+    if q.get("availabilityDomain") and q["availabilityDomain"] != AD:
+        raise bad(f"Invalid availabilityDomain {q['availabilityDomain']}")
+    img = ST.get(q["imageId"], "image") if q.get("imageId") else None
+    out = []
+    for name, sh in SHAPES.items():
+        if img and name not in img["_shapes"]:
+            continue
+        out.append({"shape": name, "isFlexible": sh["flex"], "ocpus": sh["ocpus"], "memoryInGBs": sh["memoryInGBs"],
+                    "processorDescription": "fake", "billingType": sh["billingType"],
+                    "isBilledForStoppedInstance": False, "platformConfigOptions": sh["pco"]})
+    return page(out, q)
+
+
 @api("GET", r"/20160918/workRequests/([^/]+)")
 def get_core_wr(q, b, rid, **_):
     return 200, public(ST.get(rid, "workrequest"))
@@ -857,8 +905,14 @@ def launch(q, b, **_):
         raise bad(f"Shape {b['shape']} is not compatible with image {img['id']}")
     pc = b.get("platformConfig")
     if pc:
-        if pc.get("type") != "AMD_VM" or b["shape"] == "VM.Standard.E2.1.Micro":
+        opts = shape["pco"]
+        if not opts or pc.get("type") != opts["type"]:
             raise bad(f"platformConfig {pc.get('type')} is not supported by shape {b['shape']}")
+        for flag, opt in (("isMeasuredBootEnabled", "measuredBootOptions"), ("isSecureBootEnabled", "secureBootOptions"),
+                          ("isTrustedPlatformModuleEnabled", "trustedPlatformModuleOptions"),
+                          ("isMemoryEncryptionEnabled", "memoryEncryptionOptions")):
+            if pc.get(flag) and not opts[opt]["isSupported"]:
+                raise bad(f"{flag} is not supported by shape {b['shape']}")
         if pc.get("isMemoryEncryptionEnabled") and (pc.get("isMeasuredBootEnabled") or pc.get("isSecureBootEnabled")
                                                     or pc.get("isTrustedPlatformModuleEnabled")):
             raise bad("A confidential instance cannot also be a shielded instance")
@@ -900,7 +954,9 @@ def launch(q, b, **_):
             raise conflict(f"The private IP {ip} is already assigned to VNIC {v['id']}")
     inst = ST.new("instance", dict(compartmentId=b["compartmentId"], availabilityDomain=AD,
                                    displayName=b.get("displayName", "instance"), shape=b["shape"],
-                                   shapeConfig=b.get("shapeConfig"), imageId=img["id"],
+                                   shapeConfig=dict(ocpus=float((b.get("shapeConfig") or shape)["ocpus"]),
+                                                    memoryInGBs=float((b.get("shapeConfig") or shape)["memoryInGBs"])),
+                                   imageId=img["id"],
                                    sourceDetails=src, metadata=md, platformConfig=pc, launchOptions=lo,
                                    instanceOptions=b.get("instanceOptions"), agentConfig=b.get("agentConfig"),
                                    region=REGION, **tags(b)),
@@ -1302,10 +1358,16 @@ def check_nlb_parts(nlb_vcn, listeners, bsets):
             check_backend(nlb_vcn, be, bs)
     for name, ls in listeners.items():
         need(ls, "defaultBackendSetName", "protocol")
+        unknown = set(ls) - {"name", "defaultBackendSetName", "port", "protocol", "ipVersion", "isPpv2Enabled",
+                             "tcpIdleTimeout", "udpIdleTimeout", "l3IpIdleTimeout"}
+        if unknown:
+            raise bad(f"Listener {name}: unknown field(s) {', '.join(sorted(unknown))}")
         if ls["defaultBackendSetName"] not in bsets:
             raise bad(f"Listener {name}: backend set {ls['defaultBackendSetName']} does not exist")
         if ls["protocol"] not in ("TCP", "UDP", "TCP_AND_UDP", "ANY") or not 0 <= ls.get("port", -1) <= 65535:
             raise bad(f"Listener {name}: invalid protocol or port")
+        if ls.get("isPpv2Enabled") and ls["protocol"] not in ("TCP", "TCP_AND_UDP"):   # proxy protocol: TCP listeners
+            raise bad(f"Listener {name}: PROXY protocol v2 needs a TCP-based listener")
 
 
 def check_backend(vcn_id, be, bs):
@@ -1453,6 +1515,18 @@ def add_listener(q, b, rid, **_):
     return 202, b"", nlb_work(o, "CREATE_LISTENER")
 
 
+@api("PUT", r"/20200501/networkLoadBalancers/([^/]+)/listeners/([^/]+)")
+def put_listener(q, b, rid, name, **_):
+    o = ST.get(rid, "networkloadbalancer")
+    nlb_ready(o)
+    if name not in o["listeners"]:
+        raise nf(name)
+    ls = dict(b, name=name)
+    check_nlb_parts(o["_vcn"], {name: ls}, o["backendSets"])
+    o["listeners"][name] = ls
+    return 202, b"", nlb_work(o, "UPDATE_LISTENER")
+
+
 @api("DELETE", r"/20200501/networkLoadBalancers/([^/]+)/listeners/([^/]+)")
 def del_listener(q, b, rid, name, **_):
     o = ST.get(rid, "networkloadbalancer")
@@ -1563,12 +1637,62 @@ def del_sub(q, b, rid, **_):
 
 # ---- monitoring --------------------------------------------------------------------------------
 
-MQL = re.compile(r"^[A-Za-z]+\[\d+[mhd]\](\{[^}]*\})?(\.grouping\(\))?\.(sum|mean|max|min|count|rate)\(\)( *[<>]=? *[0-9.]+)?$")
+# Monitoring Query Language as far as these tools use it (docs.oracle.com .../Monitoring/Reference/mql.htm):
+# Metric[interval]{dim = "value", ...}.grouping().statistic() and, for alarms, a trailing condition.
+MQL = re.compile(r'^(?P<metric>[A-Za-z][A-Za-z0-9_]*)\[(?P<interval>\d+[mhd])\]'
+                 r'(?:\{(?P<dims>[^}]*)\})?(?P<grouping>\.grouping\(\))?'
+                 r'\.(?P<stat>absent|count|first|increment|last|max|mean|min|rate|sum|percentile)\((?P<arg>[0-9.]*)\)'
+                 r'(?P<cond> *(?:[<>]=?|==|!=) *[0-9.eE+]+)?$')
+# oci_vcn "VNIC Metrics" (docs.oracle.com .../Network/Reference/vnicmetrics.htm): names and the one dimension.
+VCN_METRICS = {"VnicConntrackIsFull", "VnicConntrackUtilPercent", "VnicEgressDropsConntrackFull",
+               "VnicEgressDropsSecurityList", "VnicEgressDropsThrottle", "VnicFromNetworkBytes",
+               "VnicFromNetworkPackets", "VnicIngressDropsConntrackFull", "VnicIngressDropsSecurityList",
+               "VnicIngressDropsThrottle", "VnicToNetworkBytes", "VnicToNetworkPackets"}
+VCN_DIMENSIONS = {"resourceId"}
+SUMMARIZE_FIELDS = {"namespace", "resourceGroup", "query", "startTime", "endTime", "resolution"}
+
+
+def mql_duration(text, what):
+    """1m-60m, 1h-24h or 1d (MQL interval; resolution takes the same values), in seconds."""
+    m = re.fullmatch(r"(\d+)([mhd])", text or "")
+    n = int(m.group(1)) if m else 0
+    ok = m and ((m.group(2) == "m" and 1 <= n <= 60) or (m.group(2) == "h" and 1 <= n <= 24)
+                or (m.group(2) == "d" and n == 1))
+    if not ok:
+        raise bad(f"Invalid {what} {text!r}: use 1m-60m, 1h-24h or 1d")
+    return n * {"m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def mql_parse(query, alarm=False):
+    m = MQL.match(query or "")
+    if not m:
+        raise bad(f"Invalid query: {query}")
+    if bool(m.group("cond")) != alarm and alarm:
+        raise bad(f"An alarm query needs a condition: {query}")
+    if m.group("cond") and not alarm:
+        raise bad(f"A metric query takes no condition: {query}")
+    if (m.group("stat") == "percentile") != bool(m.group("arg")):
+        raise bad(f"Invalid statistic in query: {query}")
+    dims = {}
+    for part in filter(None, (x.strip() for x in (m.group("dims") or "").split(","))):
+        d = re.fullmatch(r'([A-Za-z][A-Za-z0-9_.]*) *= *"([^"]*)"', part)
+        if not d:
+            raise bad(f"Invalid dimension filter {part!r} in query: {query}")
+        dims[d.group(1)] = d.group(2)
+    return m.group("metric"), mql_duration(m.group("interval"), "interval"), dims, m.group("stat")
+
+
+def iso_parse(t, what):
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z", t or "")
+    if not m:
+        raise bad(f"Invalid {what} {t!r} (RFC 3339, UTC)")
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) + float(m.group(2) or 0)
 
 
 def check_alarm(b):
-    if not MQL.match(b.get("query", "")):
-        raise bad(f"Invalid query: {b.get('query')}")
+    mql_parse(b.get("query", ""), alarm=True)
+    if b.get("resolution", "1m") != "1m":     # "The only valid value of the resolution for an alarm query request is 1m"
+        raise bad(f"Invalid resolution {b.get('resolution')} for an alarm: only 1m")
     if not re.fullmatch(r"oci_[a-z_]+", b.get("namespace", "oci_x")):
         raise bad(f"Invalid namespace {b.get('namespace')}")
     if b.get("severity", "CRITICAL") not in ("CRITICAL", "ERROR", "WARNING", "INFO"):
@@ -1597,18 +1721,53 @@ crud("alarm", r"/20180401/alarms", None, del_states=("DELETED",), filters=("comp
 
 @api("POST", r"/20180401/metrics/actions/summarizeMetricsData")
 def summarize(q, b, **_):
-    comp_ok(q.get("compartmentId"))
-    need(b, "namespace", "query", "startTime", "endTime")
-    if not MQL.match(b["query"]):
-        raise bad(f"Invalid query: {b['query']}")
-    vnics = [v for v in ST.all("vnic") if v["compartmentId"] == q["compartmentId"]]
-    if b["namespace"] != "oci_vcn" or not vnics or not ST.egress:
+    """As OCI: malformed MQL, intervals and resolutions are 400 InvalidParameter; a metric, namespace or
+    dimension that matches no data is 200 with no series (OCI does not know which names exist); the
+    data returned reaches back at most 7 days at 1m resolution, 30 days at <1h, 90 days otherwise."""
+    need(q, "compartmentId")
+    comp_ok(q["compartmentId"])
+    unknown = set(b) - SUMMARIZE_FIELDS
+    if unknown:
+        raise bad(f"Unknown field(s) in SummarizeMetricsDataDetails: {', '.join(sorted(unknown))}")
+    need(b, "namespace", "query")
+    metric, interval, dims, stat = mql_parse(b["query"])
+    res = mql_duration(b["resolution"], "resolution") if b.get("resolution") is not None else interval
+    now = time.time()
+    end = iso_parse(b["endTime"], "endTime") if b.get("endTime") else now
+    start = iso_parse(b["startTime"], "startTime") if b.get("startTime") else end - 3 * 3600
+    if start >= end:
+        raise bad("startTime must be before endTime")
+    reach = 7 * 86400 if res < 300 else 30 * 86400 if res < 3600 else 90 * 86400
+    start = max(start, now - reach)
+    if ST.metrics_outage == "empty":
         return 200, []
-    # the month's egress, spread over two datapoints of the first VNIC
-    return 200, [{"namespace": "oci_vcn", "name": b["query"].split("[")[0], "compartmentId": q["compartmentId"],
-                  "dimensions": {"resourceId": vnics[0]["id"]},
-                  "aggregatedDatapoints": [{"timestamp": b["startTime"], "value": ST.egress / 2},
-                                           {"timestamp": b["endTime"], "value": ST.egress / 2}]}]
+    if ST.metrics_outage:
+        raise ApiError(int(ST.metrics_outage), "InternalServerError", "Internal Server Error")
+    if b["namespace"] != "oci_vcn" or metric not in VCN_METRICS or set(dims) - VCN_DIMENSIONS:
+        return 200, []
+    vnics = sorted((v for v in ST.res.values() if v["_kind"] == "vnic" and v["compartmentId"] == q["compartmentId"]),
+                   key=lambda v: v["timeCreated"])
+    vnics = [v for v in vnics if not dims.get("resourceId") or v["id"] == dims["resourceId"]]
+    if not vnics:
+        return 200, []
+    # ST.egress bytes sent since the month began, evenly, by the oldest VNIC; the others send nothing
+    month0 = calendar.timegm(time.gmtime(now)[:2] + (1, 0, 0, 0))
+    rate = ST.egress / max(now - month0, 1) if metric == "VnicToNetworkBytes" else 0.0
+    out = []
+    for i, v in enumerate(vnics):
+        born = iso_parse(v["timeCreated"], "timeCreated") if i else month0
+        pts, t = [], start
+        while t < end:
+            w0, w1 = max(t, born, month0), min(t + interval, now)
+            value = rate * max(w1 - w0, 0) if i == 0 else 0.0
+            if t + interval > born:
+                pts.append({"timestamp": iso(t + interval), "value": value if stat in ("sum", "increment") else
+                            (value / max(interval / 60, 1) if stat == "mean" else value)})
+            t += res
+        out.append({"namespace": "oci_vcn", "name": metric, "compartmentId": q["compartmentId"],
+                    "dimensions": {"resourceId": v["id"]}, "metadata": {"unit": "bytes" if "Bytes" in metric else "count"},
+                    "resolution": b.get("resolution") or f"{interval // 60}m", "aggregatedDatapoints": pts})
+    return 200, out
 
 
 def main():

@@ -3,7 +3,7 @@
 cd "$(dirname "$0")/../.."
 n=0; rc=0
 make -s fuzz-login-bins >/dev/null 2>&1 || { echo "not ok 1 - build fuzz targets (clang with libclang-rt)"; exit 1; }
-for t in http_parse state; do
+for t in http_parse state proxy_v2; do
     n=$((n + 1))
     mkdir -p build/fuzz/corpus_login_$t
     if build/fuzz/login_$t -max_total_time=${FUZZ_SECONDS:-20} -max_len=12000 build/fuzz/corpus_login_$t \

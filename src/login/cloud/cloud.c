@@ -256,9 +256,31 @@ static int start_get(struct cloud *c, struct http_call **slot, const char *url, 
     return *slot ? 0 : -1;
 }
 
+static int oci_call_arg(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
+                        const char *extra_header, size_t cap, http_done_fn done, void *arg);
+
 /* Signs and starts an OCI API call with the session key and "ST$token". */
 static int oci_call(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
                     const char *extra_header, size_t cap, http_done_fn done)
+{
+    return oci_call_arg(c, slot, method, url, body, extra_header, cap, done, c);
+}
+
+int cloud_oci_call(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
+                   size_t cap, http_done_fn done, void *arg)
+{
+    if (!c || c->platform != CLOUD_PLATFORM_OCI || !c->key_id || !c->session_key || c->token_exp - service_now(c) < 30)
+        return -1;
+    return oci_call_arg(c, slot, method, url, body, NULL, cap, done, arg);
+}
+
+const struct oci_instance *cloud_oci_instance(const struct cloud *c)
+{
+    return c && c->platform == CLOUD_PLATFORM_OCI && c->inst.id ? &c->inst : NULL;
+}
+
+static int oci_call_arg(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
+                        const char *extra_header, size_t cap, http_done_fn done, void *arg)
 {
     struct oci_sign_result sr;
     const char *hdrs[OCI_SIGN_MAX_HEADERS + 2];
@@ -278,7 +300,7 @@ static int oci_call(struct cloud *c, struct http_call **slot, const char *method
         .timeout_ms = CLOUD_API_TIMEOUT_MS, .max_response = cap, .ca_file = c->cfg->cloud_ca_file,
         .allow_plain_http = api_plain_ok(c),
     };
-    *slot = http_client_start(c->http, &hr, done, c);
+    *slot = http_client_start(c->http, &hr, done, arg);
     oci_sign_result_clear(&sr);
     return *slot ? 0 : -1;
 }

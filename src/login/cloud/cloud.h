@@ -61,6 +61,17 @@ void cloud_notify(struct cloud *c, const char *title, const char *body);
  * NULL to skip) that is published under the title "daily counts". */
 void cloud_set_daily_summary(struct cloud *c, char *(*summary)(void *arg), void *arg);
 
+/* For other modules that act with the instance's own identity (egress_guard.c): signs an OCI API
+ * call with the current session token and starts it on the HTTP client; done(arg, response) runs
+ * once. Returns -1 (nothing started) when not on OCI or no fresh token is at hand yet. */
+struct http_call;
+struct http_response;
+struct oci_instance;
+int cloud_oci_call(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
+                   size_t cap, void (*done)(void *arg, const struct http_response *r), void *arg);
+/* The instance document read at boot (region, compartment, instance id), or NULL off OCI or before. */
+const struct oci_instance *cloud_oci_instance(const struct cloud *c);
+
 /* Cancels calls and timers, wipes the session key and tokens, frees. Accepts NULL. */
 void cloud_free(struct cloud *c);
 #endif

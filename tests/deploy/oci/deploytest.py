@@ -76,7 +76,7 @@ class Env:
     def settings(self, **kw):
         s = {"compartment_id": COMPARTMENT, "domain": "login.example.com", "paypal_client_id": "AZdeployTestClientId",
              "paypal_secret_file": self.secret_file, "email": "ops@example.com", "image": self.image,
-             "ca_file": self.ca_file}
+             "ca_file": self.ca_file, "mode": "standard"}
         s.update({k: v for k, v in kw.items() if v is not None})
         for k in [k for k, v in kw.items() if v is None]:
             s.pop(k, None)

@@ -74,7 +74,10 @@ def network_wiring():
         check(ports == [80, 443] and all(r["protocol"] == "6" and r["tcpOptions"]["destinationPortRange"]["max"] ==
                                          r["tcpOptions"]["destinationPortRange"]["min"] for r in sl["ingressSecurityRules"]),
               sl["ingressSecurityRules"])
+    # the VM's 80/443 are open to the load balancer's subnet only (the NLB does not preserve the source;
+    # the client address comes in PROXY v2): nobody reaches the VM around the load balancer
     priv_sl = sls[priv["securityListIds"][0]]
+    check({r["source"] for r in priv_sl["ingressSecurityRules"]} == {"10.0.0.0/24"}, priv_sl["ingressSecurityRules"])
     internet = [r for r in priv_sl["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
     check(len(internet) == 1 and internet[0]["tcpOptions"]["destinationPortRange"] == {"min": 443, "max": 443}, internet)
     check(all(r["protocol"] != "all" for r in priv_sl["egressSecurityRules"]))
@@ -122,7 +125,11 @@ def iam_least_privilege_for_instance_principal():
         f"Allow dynamic-group {dg['name']} to read secret-bundles in compartment id {dt.COMPARTMENT} "
         f"where any {{target.secret.id = '{secret['id']}'}}",
         f"Allow dynamic-group {dg['name']} to use ons-topics in compartment id {dt.COMPARTMENT} "
-        f"where request.permission = 'ONS_TOPIC_PUBLISH'"], pol["statements"])
+        f"where request.permission = 'ONS_TOPIC_PUBLISH'",
+        f"Allow dynamic-group {dg['name']} to read metrics in compartment id {dt.COMPARTMENT} "
+        f"where target.metrics.namespace = 'oci_vcn'",
+        f"Allow dynamic-group {dg['name']} to use instances in compartment id {dt.COMPARTMENT} where all "
+        f"{{request.permission = 'INSTANCE_POWER_ACTIONS', target.instance.id = '{inst['id']}'}}"], pol["statements"])
     check(not any("manage" in s or "secret-family" in s for s in pol["statements"]))
 
 
@@ -150,11 +157,11 @@ def load_balancer_reserved_ip_and_backends():
     check(nlb["ipAddresses"] == [{"ipAddress": ip["ipAddress"], "isPublic": True, "ipVersion": "IPV4",
                                   "reservedIp": {"id": ip["id"]}}], nlb["ipAddresses"])
     check(ip["lifecycleState"] == "ASSIGNED" and ip["assignedEntityId"] == nlb["id"] and ip["lifetime"] == "RESERVED")
-    check({(l["port"], l["protocol"], l["defaultBackendSetName"]) for l in nlb["listeners"].values()} ==
-          {(80, "TCP", "http"), (443, "TCP", "https")}, nlb["listeners"])
+    check({(l["port"], l["protocol"], l["defaultBackendSetName"], l["isPpv2Enabled"]) for l in nlb["listeners"].values()}
+          == {(80, "TCP", "http", True), (443, "TCP", "https", True)}, nlb["listeners"])
     for name, port in (("http", 80), ("https", 443)):
         bs = nlb["backendSets"][name]
-        check(bs["isPreserveSource"] is True and bs["healthChecker"]["protocol"] == "TCP" and
+        check(bs["isPreserveSource"] is False and bs["healthChecker"]["protocol"] == "TCP" and
               bs["healthChecker"]["port"] == port)
         check(bs["backends"] == [{"ipAddress": vnic["privateIp"], "targetId": inst["id"], "port": port, "weight": 1}],
               bs["backends"])
@@ -241,7 +248,14 @@ def metadata_change_updates_the_instance_in_place():
 def new_image_replaces_the_vm_at_the_same_address():
     old_inst = dt.one(E.state(), "instance")
     big = E.make_image("disk2.qcow2", 25 * 1024 * 1024 + 5, b"B")      # > one part: multipart upload
-    rc, out, err = E.run("deploy", image=big)
+    n0 = len(E.state()["log"])
+    rc, out, err = E.run("plan", image=big)
+    check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +image sealed-login-\w+ -> sealed-login-\w+"
+                                r"  \(needs --replace-instance\)", out), out + err)
+    rc, out, err = E.run("deploy", image=big)      # not asked to replace: stops before any change
+    check(rc == 1 and "rerun with --replace-instance" in err and "Nothing was changed" in err, out + err)
+    check(creates(E.state(), n0) == [], creates(E.state(), n0))
+    rc, out, err = E.run("deploy", "--replace-instance", image=big)
     check(rc == 0 and "replace  instance" in out and "in 3 parts" in out, out + err)
     st = E.state()
     inst, vnic, nlb, dg = dt.one(st, "instance"), dt.one(st, "vnic"), dt.one(st, "networkloadbalancer"), dt.one(st, "dynamicgroup")
@@ -336,9 +350,19 @@ def bad_settings_fail_with_clear_messages():
         rc, out, err = env.run("plan")
         check(rc == 0 and f"--manifest {man}" in out and "warning" not in err, out + err)
         os.unlink(man)
-        # confidential mode on the free shape is refused locally
-        rc, out, err = env.run("deploy", mode="confidential")
-        check(rc == 1 and "needs an AMD Flex shape" in err, err)
+        # no mode: refused with what each one means; an impossible mode for the shape (ListShapes says so) is
+        # refused before anything is created
+        n0 = len(env.state()["log"])
+        rc, out, err = env.run("plan", mode=None)
+        check(rc == 1 and "mode is required" in err and len(env.state()["log"]) == n0, err)
+        for mode, need in (("confidential", "AMD SEV memory encryption"), ("shielded", "measured boot and a vTPM")):
+            for cmd in ("deploy", "plan"):
+                rc, out, err = env.run(cmd, mode=mode)
+                check(rc == 1 and f"mode={mode} needs {need}, which shape VM.Standard.E2.1.Micro does not offer" in err
+                      and "nothing was created" in err and "--shape VM.Standard.E4.Flex" in err, err)
+        st = env.state()
+        check(creates(st, n0) == [], creates(st, n0))
+        check(any(e[1] == "/20160918/shapes" for e in st["log"][n0:]))
         # a key the tenancy does not know: 401 with what to check
         other = os.path.join(env.dir, "other.pem")
         dt.fc.openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
@@ -398,6 +422,115 @@ def confidential_and_shielded_launch_bodies():
         check(byid[v["id"]]["lifecycleState"] == "ACTIVE" and byid[k["id"]]["lifecycleState"] == "ENABLED")
     finally:
         env.stop()
+
+
+@case
+def switching_mode_plans_and_performs_a_replacement():
+    """standard -> confidential -> shielded: plan names the replacement and why, deploy refuses it unless asked
+    (before any change), then replaces; the summary reads the VM back instead of echoing the settings."""
+    env = dt.Env("switch")
+    try:
+        rc, out, err = env.run("deploy")
+        check(rc == 0 and "mode standard (platformConfig null)" in out, out + err)
+        first = dt.one(env.state(), "instance")
+        conf = dict(mode="confidential", shape="VM.Standard.E4.Flex", ocpus="1", memory_gbs="4")
+        n0 = len(env.state()["log"])
+        rc, out, err = env.run("plan", **conf)
+        check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +shape VM.Standard.E2.1.Micro -> "
+                                    r"VM.Standard.E4.Flex; mode standard -> confidential .*; image sealed-login-\w{12} -> "
+                                    r"sealed-login-\w{12}-sev  \(needs --replace-instance\)", out), out + err)
+        check("* confidential  trust statement 'none'" in out and "~$24.75/month" in out and "Prices as of 2026-12-07" in out,
+              out)
+        m = re.search(r"(\d+) change\(s\) planned", out)
+        check(m and int(m.group(1)) >= 3, out)
+        rc, out, err = env.run("deploy", **conf)
+        check(rc == 1 and "shape VM.Standard.E2.1.Micro -> VM.Standard.E4.Flex" in err and "Nothing was changed" in err, err)
+        check(creates(env.state(), n0) == [], creates(env.state(), n0))
+        rc, out, err = env.run("deploy", "--replace-instance", **conf)
+        check(rc == 0 and "replace  instance" in out, out + err)
+        st = env.state()
+        inst = dt.one(st, "instance")
+        check(inst["id"] != first["id"] and inst["shape"] == "VM.Standard.E4.Flex"
+              and inst["platformConfig"] == {"type": "AMD_VM", "isMemoryEncryptionEnabled": True}, inst)
+        img = [i for i in dt.by_kind(st, "image") if i["id"] == inst["imageId"]][0]
+        check(img["displayName"].endswith("-sev"))
+        sch = [x for x in dt.by_kind(st, "computeimgcapschema") if x["imageId"] == img["id"]][0]
+        check(sch["schemaData"]["Compute.AMD_SecureEncryptedVirtualization"]["defaultValue"] is True)
+        check("instance:     sealed-login-vm RUNNING VM.Standard.E4.Flex 1 OCPU 4 GB, mode confidential" in out
+              and "AMD SEV True" in out and "TCP 443 PROXY v2" in out and "source preserved: false" in out, out)
+        rc, out, err = env.run("plan", **conf)
+        check(rc == 0 and "0 change(s) planned" in out, out)
+        # the same shape, shielded: a new VM again (OCI cannot change platformConfig), on the image without SEV
+        shl = dict(conf, mode="shielded")
+        rc, out, err = env.run("deploy", "--replace-instance", **shl)
+        check(rc == 0 and re.search(r"replace +instance +sealed-login-vm +mode confidential -> shielded", out), out + err)
+        inst = dt.one(env.state(), "instance")
+        check(inst["platformConfig"] == {"type": "AMD_VM", "isSecureBootEnabled": False, "isMeasuredBootEnabled": True,
+                                         "isTrustedPlatformModuleEnabled": True}, inst["platformConfig"])
+        check("mode shielded" in out and "tpm2 quote" in out, out)
+        # a bigger VM of the same mode is a replacement too
+        rc, out, err = env.run("plan", **dict(shl, memory_gbs="8"))
+        check(rc == 0 and "1 OCPU/4 GB -> 1 OCPU/8 GB" in out, out)
+        rc, out, err = env.run("teardown")
+        check(rc == 0, err)
+    finally:
+        env.stop()
+
+
+@case
+def monitoring_fake_is_as_strict_as_oci():
+    """What the guard and the alarm depend on: names, namespaces, dimensions, intervals, resolutions."""
+    full = ("date", "(request-target)", "host", "content-length", "content-type", "x-content-sha256")
+    path = f"/20180401/metrics/actions/summarizeMetricsData?compartmentId={dt.COMPARTMENT}"
+
+    def q(**kw):
+        body = {"namespace": "oci_vcn", "query": "VnicToNetworkBytes[1h].sum()",
+                "startTime": "2026-12-01T00:00:00.000Z", "resolution": "1h"}
+        body.update(kw)
+        body = {k: v for k, v in body.items() if v is not None}
+        return E.signed("POST", path, json.dumps(body).encode(), headers=full)
+    E.control("config", egress_bytes=int(1e12))
+    st, body, _ = q()
+    check(st == 200 and len(body) >= 1 and body[0]["name"] == "VnicToNetworkBytes"
+          and set(body[0]["dimensions"]) == {"resourceId"}, body)
+    check(abs(sum(p["value"] for x in body for p in x["aggregatedDatapoints"]) - 1e12) < 1e6)
+    # a misspelled metric, another namespace or an unknown dimension match nothing: no series, as OCI answers
+    for kw in (dict(query="VnicToNetworkByte[1h].sum()"), dict(query="BytesToIgw[1h].sum()"),
+               dict(namespace="oci_internet_gateway"), dict(query='VnicToNetworkBytes[1h]{vnicId = "x"}.sum()')):
+        st, body, _ = q(**kw)
+        check(st == 200 and body == [], (kw, st, body))
+    # malformed MQL, intervals and resolutions outside 1m-60m/1h-24h/1d, misspelled fields: 400 InvalidParameter
+    for kw in (dict(query="VnicToNetworkBytes[90m].sum()"), dict(query="VnicToNetworkBytes[1h].total()"),
+               dict(query="VnicToNetworkBytes[1h].sum() > 5"), dict(resolution="2d"), dict(resolution="25h"),
+               dict(startTime="yesterday"), dict(resolutoin="1h")):
+        st, body, _ = q(**kw)
+        check(st == 400 and body["code"] == "InvalidParameter", (kw, st, body))
+    st, body, _ = q(namespace=None)
+    check(st == 400 and body["code"] == "MissingParameter", body)
+    # an alarm takes resolution 1m only and needs a condition
+    topic = dt.one(E.state(), "onstopic")["topicId"]
+    for extra in (dict(resolution="5m"), dict(query="VnicToNetworkBytes[1h].sum()")):
+        b = dict({"displayName": "x", "compartmentId": dt.COMPARTMENT, "metricCompartmentId": dt.COMPARTMENT,
+                  "namespace": "oci_vcn", "query": "VnicToNetworkBytes[1h].grouping().sum() > 1", "severity": "CRITICAL",
+                  "destinations": [topic], "isEnabled": True}, **extra)
+        st, body, _ = E.signed("POST", "/20180401/alarms", json.dumps(b).encode(), headers=full)
+        check(st == 400 and body["code"] == "InvalidParameter", (extra, body))
+    E.control("config", egress_bytes=0)
+
+
+@case
+def guard_never_fires_on_missing_data_and_says_so():
+    E.control("config", egress_bytes=int(9.9e12), metrics_outage="empty")
+    try:
+        for outage in ("empty", 503):
+            E.control("config", metrics_outage=outage)
+            rc, out, err = E.run("guard")
+            check(rc == 4 and "egress this month: UNKNOWN" in out and "not acting on missing data" in out, out + err)
+            check(dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING")
+        rc, out, err = E.run("status")
+        check(rc == 0 and "egress        UNKNOWN this month" in out, out)
+    finally:
+        E.control("config", egress_bytes=0, metrics_outage=None)
 
 
 @case
@@ -524,7 +657,7 @@ def fake_refuses_what_oci_refuses():
 @case
 def changing_vm_egress_on_a_live_deployment_is_refused_before_any_change():
     n0 = len(E.state()["log"])
-    rc, out, err = E.run("deploy", vm_egress="public-ip")
+    rc, out, err = E.run("deploy", vm_egress="public-ip", image=E.image_big)
     check(rc == 1 and "was made for vm_egress=nat" in err and "tear down first" in err, err)
     check(creates(E.state(), n0) == [])
 
@@ -562,13 +695,13 @@ def egress_guard_stops_the_vm_at_the_cap():
     check("STOPPED" in out and "http: CRITICAL (failing: 10.0.1.50:80)" in out, out)
     rc, out, err = E.run("deploy", image=E.image_big)     # a deploy does not undo the guard
     check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED", out + err)
-    rc, out, err = E.run("deploy")                 # nor does a new image (a new VM would start)
+    rc, out, err = E.run("deploy", "--replace-instance")     # nor does a new image (a new VM would start)
     check(rc == 1 and "would undo the egress guard" in err and dt.one(E.state(), "instance")["lifecycleState"] == "STOPPED",
           out + err)
     E.control("config", egress_bytes=0)
     rc, out, err = E.run("start")
     check(rc == 0 and dt.one(E.state(), "instance")["lifecycleState"] == "RUNNING", out + err)
-    rc, out, err = E.run("deploy")
+    rc, out, err = E.run("deploy", "--replace-instance")
     check(rc == 0 and "replace  instance" in out, out + err)
 
 
