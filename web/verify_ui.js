@@ -31,13 +31,16 @@
     ['--allow-unknown-version', 'flag', 'Accept an SNP report of an unknown version', ''],
     ['--allow-option-roms', 'flag', 'Accept firmware device drivers (option ROMs) in the measured boot', ''],
     ['--allow-dirty', 'flag', 'Accept an image built from uncommitted source (+dirty)', 'nobody can rebuild it from the published source'],
+    ['--allow-provisional-firmware', 'flag', 'Accept SNP firmware not yet committed (COMMITTED_TCB below CURRENT_TCB)', 'the host can roll it back'],
     ['--product', 'text', 'SNP product (Milan, Genoa or Turin; empty: from the report)', ''],
     ['--vmpl', 'text', 'SNP VMPL expected (0-3 or any; empty: 0)', ''],
     ['--signer', 'text', 'SNP signer allowed (vcek, vlek or vcek,vlek)', ''],
-    ['--min-tcb', 'text', 'SNP minimum TCB (bl=N,tee=N,snp=N,ucode=N[,fmc=N])', ''],
+    ['--min-tcb', 'text', 'SNP minimum TCB (bl=N,tee=N,snp=N,ucode=N[,fmc=N]; empty: AMD bulletin floor)', ''],
+    ['--min-launch-tcb', 'text', 'SNP minimum launch TCB (empty: the same as the minimum TCB)', ''],
     ['--vcek', 'file', 'VCEK from AMD KDS, when the evidence carries none', ''],
     ['--vlek', 'file', 'VLEK, when the evidence carries none', ''],
     ['--chain', 'file', 'ASK/ARK chain (PEM), when the evidence carries none', ''],
+    ['--crl', 'file', 'AMD CRL for the product (from sealed-verify fetch or AMD KDS)', 'without it revocation is not checked'],
     ['--trust-root', 'file', 'TEST root for SNP/TDX chains (PEM)', 'TEST ONLY: a chain ending here proves nothing about real hardware'],
     ['--tpm-ca', 'file', 'TEST root for TPM attestation keys (PEM)', 'TEST ONLY: a key certified here proves nothing about a real TPM']
   ];
@@ -45,8 +48,9 @@
     basic: ['--manifest', '--expect-measurement', '--client-id', '--signer-key'],
     flags: ['--allow-unattested', '--skip-measurement', '--allow-unrooted-ak', '--allow-unsigned', '--allow-future-iat',
             '--allow-kid-mismatch', '--allow-report-data-mismatch', '--allow-debug', '--allow-migration-agent',
-            '--allow-unknown-version', '--allow-option-roms', '--allow-dirty'],
-    advanced: ['--at', '--max-skew', '--vmpl', '--signer', '--min-tcb', '--product', '--vcek', '--vlek', '--chain'],
+            '--allow-unknown-version', '--allow-option-roms', '--allow-dirty', '--allow-provisional-firmware'],
+    advanced: ['--at', '--max-skew', '--vmpl', '--signer', '--min-tcb', '--min-launch-tcb', '--product', '--vcek', '--vlek',
+               '--chain', '--crl'],
     test: ['--trust-root', '--tpm-ca']
   };
 

@@ -20,6 +20,11 @@ int sv_web_result(int argc, char **argv)
         return 2;
     }
     o.json = 1;
+    o.no_kds_cache = 1;   /* no AMD KDS cache in the page: a VCEK comes with the evidence or --vcek */
+    if (cli_load_crl(&o)) {   /* --crl, as main.c loads it for the CLI */
+        fflush(stderr);
+        return 2;
+    }
     rc = cmd_result(&o);
     fflush(stdout);
     fflush(stderr);
