@@ -22,7 +22,7 @@ $(BUILD)/tests/attest/libsevguest_shim.so: tests/attest/emu/sevguest_shim.c $(AT
 # libFuzzer target for the tpm2 provider against a hostile TPM (clang, ASan + UBSan):
 #   make fuzz-attest [FUZZ_SECONDS=60]
 ATTEST_FUZZ_SRC := tests/attest/fuzz/fuzz_tpm2_provider.c src/login/attest/tpm2.c src/login/attest/tpm2_wire.c src/common/tpm2_struct.c \
-                   src/common/file.c src/common/dynbuf.c \
+                   src/common/file.c src/common/dynbuf.c src/common/tpm_ak_root.c src/common/gcp_vtpm_roots.c src/common/gce_instance_ext.c \
                    src/login/attest/attest_util.c src/login/log.c src/common/codec.c
 .PHONY: fuzz-attest fuzz-attest-bins
 fuzz-attest-bins: $(BUILD)/fuzz/tpm2_provider

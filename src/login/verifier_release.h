@@ -8,5 +8,5 @@
 /* where releases publish the file; empty: no release host yet, the pages name the file and its
  * sha256 and say `make` builds it from the source commit they show */
 #define VERIFIER_HTML_URL    ""
-#define VERIFIER_HTML_SHA256 "435aad089f00aa65651ddbce8f7ff40956f38165cf661336d659efe4159c8156"
+#define VERIFIER_HTML_SHA256 "95368346007783b155c317193c3cd9a6b1b7f6862802777bdc46d56ff1d89e55"
 #endif
