@@ -49,6 +49,7 @@ struct result_ctx {
     } ev[VERIFY_MAX_EVIDENCE];
     const json_t *payload;         /* borrowed during verify_buffer */
     int image_proven;              /* some passing item proved which image ran */
+    int firmware_only;             /* an SNP item was taken as the cloud's firmware (not compared) */
     char proven[8][VERIFY_MAX_STEP_TEXT];
     int nproven;
     char unproven[8][VERIFY_MAX_STEP_TEXT];
@@ -407,6 +408,7 @@ static void check_snp(struct result_ctx *c, const json_t *ev, size_t idx)
                   "image ran can only be proven by other evidence (a rooted vTPM quote)", idx, m,
                   trust_item_name(claim));
         c->ev[idx].proved = claim;
+        c->firmware_only = 1;
     } else if (parsed) {
         matched = check_measurement_snp(c, r.measurement, &skipped);
         c->ev[idx].proved = matched ? TRUST_SNP_MEASURED_DIRECT_BOOT : TRUST_SNP_FIRMWARE;
@@ -755,6 +757,12 @@ static int trust_family(trust_item t)
  * than it proves, never more. */
 static void check_trust(struct result_ctx *c, const json_t *p)
 {
+    /* A firmware-only SNP report is compared with nothing: without another item that proves the
+     * image (a rooted vTPM quote matching the manifest), a genuine report of any VM would pass. */
+    if (c->firmware_only && !c->image_proven)
+        steps_check(&c->st, 0, c->o->skip_measurement ? "--skip-measurement" : NULL, "measurement.image",
+                    "the SNP report measures only the cloud's firmware, and no other evidence that passed proves "
+                    "which image ran");
     const json_t *ev = json_object_get(p, "evidence");
     size_t n = json_array_size(ev);
     if (n == 0 || n > TRUST_MAX_ITEMS)

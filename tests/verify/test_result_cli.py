@@ -361,8 +361,15 @@ def gce_confidential_vm_snp_firmware_plus_rooted_vtpm():
     d3, res3 = gen("--type", "sev-snp+tpm2", "--no-ak-cert", "--trust", "gce-snp-firmware+vtpm-unrooted")
     rc, out, st = run_json("result", res3, "--trust-root", f"{d3}/ark.pem", "--manifest", f"{d3}/manifest.json",
                            "--allow-unrooted-ak")
+    check(rc == 1 and failed_ids(out) == ["measurement.image"], failed_ids(out))
+    rc, out, st = run_json("result", res3, "--trust-root", f"{d3}/ark.pem", "--manifest", f"{d3}/manifest.json",
+                           "--allow-unrooted-ak", "--skip-measurement")
     check(rc == 0 and out["fields"]["summary"]["hardware_attested"] is False, failed_ids(out))
     check(any("which image ran" in x for x in out["fields"]["summary"]["not_proven"]), out["fields"]["summary"])
+    # a genuine SNP report of any VM, called firmware: nothing compared, so it must not pass by itself
+    d4, res4 = gen("--type", "sev-snp", "--trust", "gce-snp-firmware")
+    rc, out, st = run_json("result", res4, "--trust-root", f"{d4}/ark.pem", "--manifest", f"{d4}/manifest.json")
+    check(rc == 1 and failed_ids(out) == ["measurement.image"], failed_ids(out))
 
 
 @case
