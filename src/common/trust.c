@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct {
+static const struct trust_entry {
     trust_item t;
     const char *name;
     int rooted, image;
@@ -29,12 +29,18 @@ static const struct {
 };
 #define NITEMS (sizeof ITEMS / sizeof ITEMS[0])
 
-const char *trust_item_name(trust_item t)
+static const struct trust_entry *find(trust_item t)
 {
     for (size_t i = 0; i < NITEMS; i++)
         if (ITEMS[i].t == t)
-            return ITEMS[i].name;
-    return "unknown";
+            return &ITEMS[i];
+    return NULL;
+}
+
+const char *trust_item_name(trust_item t)
+{
+    const struct trust_entry *e = find(t);
+    return e ? e->name : "unknown";
 }
 
 trust_item trust_item_parse(const char *s, size_t len)
@@ -47,26 +53,20 @@ trust_item trust_item_parse(const char *s, size_t len)
 
 int trust_item_is_rooted(trust_item t)
 {
-    for (size_t i = 0; i < NITEMS; i++)
-        if (ITEMS[i].t == t)
-            return ITEMS[i].rooted;
-    return 0;
+    const struct trust_entry *e = find(t);
+    return e && e->rooted;
 }
 
 int trust_item_proves_image(trust_item t)
 {
-    for (size_t i = 0; i < NITEMS; i++)
-        if (ITEMS[i].t == t)
-            return ITEMS[i].image;
-    return 0;
+    const struct trust_entry *e = find(t);
+    return e && e->image;
 }
 
 const char *trust_item_describe(trust_item t)
 {
-    for (size_t i = 0; i < NITEMS; i++)
-        if (ITEMS[i].t == t)
-            return ITEMS[i].what;
-    return "a kind of evidence this verifier does not know";
+    const struct trust_entry *e = find(t);
+    return e ? e->what : "a kind of evidence this verifier does not know";
 }
 
 int trust_split(const char *s, size_t len, trust_item *out, size_t max)

@@ -94,7 +94,9 @@ int firmware_pcrs_check(const tpm_eventlog *log, uint16_t alg, int allow_option_
               n[1], bootvars ? bootnames : "none");
     static const char *what[8] = {"", "", "code from option ROMs or devices", "option ROM configuration", "", "",
                                   "platform-specific events"};
-    for (unsigned p = 2; p <= 6; p += (p == 3 ? 3 : 1)) {
+    static const unsigned separator_only[] = {2, 3, 6};
+    for (size_t k = 0; k < sizeof separator_only / sizeof separator_only[0]; k++) {
+        unsigned p = separator_only[k];
         if (other[p]) {
             out->unexpected += other[p];
             steps_check(st, 0, allow, "firmware.pcr_extra", "PCR %u (%s): %u event%s besides the separator: the "

@@ -4,55 +4,17 @@
 #include "test.h"
 #include "common/tpm_eventlog.h"
 #include "verify/firmware_pcrs.h"
+#include "eventlog_build.h"
 #include <stdint.h>
 
 #define LOGDIR "../shared/testdata/tpm-eventlogs-go-eventlog/tpm/"
-
-struct logbuf {
-    uint8_t b[8192];
-    size_t n;
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-
-static void log_start(struct logbuf *l)
-{
-    memset(l, 0, sizeof *l);
-    put32(l->b + 4, TPM_EVENTLOG_EV_NO_ACTION);
-    put32(l->b + 28, 33);
-    uint8_t *d = l->b + 32;
-    memcpy(d, "Spec ID Event03", 16);
-    d[21] = 2; d[23] = 2;
-    put32(d + 24, 1);
-    d[28] = 0x0B; d[30] = 32;
-    l->n = 32 + 33;
-}
-
-/* An event whose digest is H(data), or digest when given. */
-static void log_event(struct logbuf *l, uint32_t pcr, uint32_t type, const void *data, size_t len,
-                      const uint8_t *digest)
-{
-    uint8_t *e = l->b + l->n, h[32];
-    put32(e, pcr);
-    put32(e + 4, type);
-    put32(e + 8, 1);
-    e[12] = 0x0B; e[13] = 0;
-    tpm_eventlog_hash(TPM_EVENTLOG_ALG_SHA256, data, len, h);
-    memcpy(e + 14, digest ? digest : h, 32);
-    put32(e + 46, (uint32_t)len);
-    memcpy(e + 50, data, len);
-    l->n += 50 + len;
-}
 
 static const uint8_t zero4[4];
 
 static void separators(struct logbuf *l)
 {
     for (uint32_t p = 0; p < 8; p++)
-        log_event(l, p, TPM_EVENTLOG_EV_SEPARATOR, zero4, 4, NULL);
+        log_event_data(l, p, TPM_EVENTLOG_EV_SEPARATOR, zero4, 4, NULL);
 }
 
 static int check(const uint8_t *b, size_t n, int allow, struct steps *st, struct firmware_pcrs_out *o)
@@ -97,7 +59,7 @@ TEST(an_option_rom_driver_fails_unless_allowed)
 {
     struct logbuf l;
     log_start(&l);
-    log_event(&l, 2, 0x80000004u, "driver image", 12, NULL);
+    log_event_data(&l, 2, 0x80000004u, "driver image", 12, NULL);
     separators(&l);
     struct steps st;
     struct firmware_pcrs_out o;
@@ -116,8 +78,8 @@ TEST(a_driver_disguised_as_a_separator_is_seen)
     uint8_t driver[32];
     memset(driver, 0x5a, 32);
     log_start(&l);
-    log_event(&l, 3, TPM_EVENTLOG_EV_SEPARATOR, zero4, 4, driver);   /* separator data, another digest */
-    log_event(&l, 6, TPM_EVENTLOG_EV_SEPARATOR, "\1\0\0\0", 4, NULL);  /* not a standard separator */
+    log_event_data(&l, 3, TPM_EVENTLOG_EV_SEPARATOR, zero4, 4, driver);   /* separator data, another digest */
+    log_event_data(&l, 6, TPM_EVENTLOG_EV_SEPARATOR, "\1\0\0\0", 4, NULL);  /* not a standard separator */
     separators(&l);
     struct steps st;
     struct firmware_pcrs_out o;
@@ -131,7 +93,7 @@ TEST(an_application_outside_pcr4_fails_even_when_allowed)
 {
     struct logbuf l;
     log_start(&l);
-    log_event(&l, 5, TPM_EVENTLOG_EV_EFI_BOOT_SERVICES_APPLICATION, "app", 3, NULL);
+    log_event_data(&l, 5, TPM_EVENTLOG_EV_EFI_BOOT_SERVICES_APPLICATION, "app", 3, NULL);
     separators(&l);
     struct steps st;
     struct firmware_pcrs_out o;
@@ -152,7 +114,7 @@ TEST(secure_boot_state_only_from_an_event_whose_digest_matches)
     v[52] = 1;
     struct logbuf l;
     log_start(&l);
-    log_event(&l, 7, TPM_EVENTLOG_EV_EFI_VARIABLE_DRIVER_CONFIG, v, sizeof v, NULL);
+    log_event_data(&l, 7, TPM_EVENTLOG_EV_EFI_VARIABLE_DRIVER_CONFIG, v, sizeof v, NULL);
     separators(&l);
     struct steps st;
     struct firmware_pcrs_out o;
@@ -161,7 +123,7 @@ TEST(secure_boot_state_only_from_an_event_whose_digest_matches)
     uint8_t other[32];
     memset(other, 1, 32);
     log_start(&l);
-    log_event(&l, 7, TPM_EVENTLOG_EV_EFI_VARIABLE_DRIVER_CONFIG, v, sizeof v, other);   /* data lies */
+    log_event_data(&l, 7, TPM_EVENTLOG_EV_EFI_VARIABLE_DRIVER_CONFIG, v, sizeof v, other);   /* data lies */
     separators(&l);
     CHECK(check(l.b, l.n, 0, &st, &o) == 0 && o.secure_boot == -1);
     steps_free(&st);

@@ -4,42 +4,13 @@
 #include "test.h"
 #include "common/tpm_eventlog.h"
 #include "verify/pcr4_policy.h"
+#include "eventlog_build.h"
 #include <stdint.h>
 
-struct logbuf {
-    uint8_t b[4096];
-    size_t n;
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-
-/* The Spec ID Event03 header declaring one bank, SHA-256 (TCG PC Client PFP, 10.4.5.1). */
-static void log_start(struct logbuf *l)
-{
-    memset(l, 0, sizeof *l);
-    put32(l->b + 4, TPM_EVENTLOG_EV_NO_ACTION);
-    put32(l->b + 28, 33);
-    uint8_t *d = l->b + 32;
-    memcpy(d, "Spec ID Event03", 16);
-    d[21] = 2; d[23] = 2;                /* spec version 2.0, uintn size 2 */
-    put32(d + 24, 1);                    /* one algorithm */
-    d[28] = 0x0B; d[30] = 32;            /* SHA-256, 32 bytes */
-    l->n = 32 + 33;
-}
-
+/* An event with no data and the given digest. */
 static void log_event(struct logbuf *l, uint32_t pcr, uint32_t type, const uint8_t digest[32])
 {
-    uint8_t *e = l->b + l->n;
-    put32(e, pcr);
-    put32(e + 4, type);
-    put32(e + 8, 1);
-    e[12] = 0x0B; e[13] = 0;
-    memcpy(e + 14, digest, 32);
-    put32(e + 46, 0);                    /* no event data */
-    l->n += 50;
+    log_event_data(l, pcr, type, NULL, 0, digest);
 }
 
 static void sha(const char *s, uint8_t out[32])
