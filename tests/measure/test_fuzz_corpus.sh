@@ -22,7 +22,7 @@ build_run() {   # name, sources..., -- files...
 M=src/measure
 build_run tpm_eventlog src/common/tpm_eventlog.c -- tests/measure/fuzz/corpus/tpm_eventlog/* \
     ../shared/testdata/tpm-eventlogs-go-eventlog/tpm/*
-build_run ovmf $M/launch.c $M/ovmf.c $M/sev_hashes.c $M/snp_gctx.c $M/vmsa.c $M/measure.c -- \
+build_run ovmf $M/launch.c $M/ovmf.c $M/sev_hashes.c $M/snp_gctx.c $M/vmsa.c $M/measure.c src/common/file.c src/common/dynbuf.c -- \
     tests/measure/fuzz/corpus/ovmf/* ../shared/testdata/snp-measure-sev-snp-measure/fixtures/*
-build_run pe $M/pe_hash.c $M/pcr_predict.c $M/measure.c src/common/tpm_eventlog.c -- tests/measure/fuzz/corpus/pe/*
+build_run pe $M/pe_hash.c $M/pcr_predict.c $M/measure.c src/common/file.c src/common/dynbuf.c src/common/tpm_eventlog.c -- tests/measure/fuzz/corpus/pe/*
 exit $fail
