@@ -81,6 +81,7 @@ run: deps
 test: deps
 	$(MAKE) all
 	$(MAKE) faults
+	-@$(MAKE) -s --no-print-directory lock-check
 	tests/run.sh
 
 # The fault-injection build of the service (src/login/fault.h), for whole-binary failure tests.

@@ -1,6 +1,6 @@
 # sealed image (docs/image.md):
-#   build/sealed-init      PID 1 of the initramfs, linked statically (no loader, no libraries:
-#                          the generic rule would link libevent, curl and OpenSSL into it)
+#   build/sealed-init      PID 1 of the initramfs, linked statically with musl (no loader, no
+#                          libraries: the generic rule would link libevent, curl and OpenSSL into it)
 #   make image             build/image/{initramfs.cpio.gz,vmlinuz,SHA256SUMS,build-manifest.json}:
 #                          our kernel (mk/kernel.mk; IMAGE_KERNEL=debian for Debian's pinned one),
 #                          build/sealed-init and the static musl service (sealed-login-static
@@ -15,16 +15,49 @@ IMAGE_CONFIG ?= image/sealed-login.conf
 IMAGE_APPEND ?= console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3
 IMAGE_OVMF   ?= $(BUILD)/measure/OVMF.amdsev.fd
 
-$(BUILD)/sealed-init: $(BUILD)/src/init/main.o $(BUILD)/libinit.a
-	$(CC) $(LDFLAGS) -static -o $@ $^
-# no build path in the debug info, hence none in the build id that stripping keeps
-$(BUILD)/src/init/%.o: CFLAGS += -ffile-prefix-map=$(CURDIR)=.
+# PID 1 is linked with musl (musl-tools), not glibc: a static glibc warns about NSS and pulls in
+# ten times the code. Compiled here from its sources, apart from build/libinit.a (which the unit
+# tests link with glibc); no build path in the debug info, hence none in the build id that
+# stripping keeps. musl has no kernel headers: the build machine's (linux-libc-dev, locked in
+# image/buildroot.lock) are found after musl's own.
+INIT_SRC    := $(sort $(wildcard src/init/*.c))
+INIT_CFLAGS := -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+               -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Isrc -ffile-prefix-map=$(CURDIR)=. \
+               -idirafter $(BUILD)/init-kinc
+$(BUILD)/sealed-init: $(INIT_SRC) src/init/init.h
+	@mkdir -p $(BUILD)/init-kinc && ln -sfn /usr/include/linux $(BUILD)/init-kinc/linux && \
+	 ln -sfn /usr/include/x86_64-linux-gnu/asm $(BUILD)/init-kinc/asm && \
+	 ln -sfn /usr/include/asm-generic $(BUILD)/init-kinc/asm-generic
+	musl-gcc $(INIT_CFLAGS) -static -o $@ $(INIT_SRC)
+
+# The build environment (image/buildroot.lock, scripts/buildroot.py): make image refuses a machine
+# whose packages differ from the lock (make buildroot-sync installs the locked versions);
+# BUILDROOT=host builds anyway and the manifest says "host (unpinned)" with every difference.
+BUILDROOT ?= lock
+# only the system's tools build the image (a python3 or gcc earlier on PATH is not in the lock)
+IMAGE_PATH := /usr/sbin:/usr/bin:/sbin:/bin
+image image-glibc sealed-login-static buildroot-check $(BUILD)/measure/OVMF.amdsev.fd: export PATH := $(IMAGE_PATH)
+.PHONY: buildroot-check buildroot-sync lock-update lock-check
+buildroot-check:
+ifeq ($(BUILDROOT),host)
+	@scripts/buildroot.py check >/dev/null 2>&1 || \
+	 echo "image: WARNING: BUILDROOT=host: the build environment differs from image/buildroot.lock; the manifest records it as unpinned" >&2
+else
+	@scripts/buildroot.py check
+endif
+buildroot-sync:
+	scripts/buildroot.py sync
+lock-update:
+	scripts/buildroot.py update
+# information, never a failure: locked packages and sources the mirror has updated since
+lock-check:
+	@scripts/buildroot.py outdated
 
 # image_build(service binary, output dir)
 define image_build
 	scripts/build-initramfs.sh --config $(IMAGE_CONFIG) --login $(1) --out $(2) --kernel $(IMAGE_KERNEL)
 	scripts/build-disk.sh --dir $(2) --append "$(IMAGE_APPEND)"
-	scripts/image-manifest.sh --dir $(2) --append "$(IMAGE_APPEND)" $(if $(wildcard $(IMAGE_OVMF)),--ovmf $(IMAGE_OVMF))
+	BUILDROOT=$(BUILDROOT) scripts/image-manifest.sh --dir $(2) --append "$(IMAGE_APPEND)" $(if $(wildcard $(IMAGE_OVMF)),--ovmf $(IMAGE_OVMF))
 endef
 
 # Static service (musl): OpenSSL, libcurl, libevent and jansson built from the Debian sources pinned
@@ -33,7 +66,7 @@ endef
 MUSL_BUILD := $(BUILD)/musl
 MUSL_PKGS  := libevent libevent_openssl libcurl jansson libssl libcrypto
 .PHONY: image image-glibc sealed-login-static
-sealed-login-static:
+sealed-login-static: buildroot-check
 	@prefix=$$(scripts/build-musl-deps.sh) && mkdir -p $(MUSL_BUILD)/kinc && \
 	ln -sfn /usr/include/linux $(MUSL_BUILD)/kinc/linux && \
 	ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_BUILD)/kinc/asm && \
@@ -45,10 +78,12 @@ sealed-login-static:
 
 # The SNP targets need edk2's AmdSevX64 OVMF: built from Debian's pinned edk2 source (cached);
 # IMAGE_OVMF= (empty) builds the image without them, IMAGE_OVMF=FILE uses another build.
-$(BUILD)/measure/OVMF.amdsev.fd: scripts/ovmf-amdsev.sh
+$(BUILD)/measure/OVMF.amdsev.fd: scripts/ovmf-amdsev.sh | buildroot-check
 	scripts/ovmf-amdsev.sh $(BUILD)/measure
-image: sealed-login-static $(BUILD)/sealed-init $(BUILD)/sealed-measure $(IMAGE_OVMF)
+image: buildroot-check sealed-login-static $(BUILD)/sealed-init $(BUILD)/sealed-measure $(IMAGE_OVMF)
 	$(call image_build,$(MUSL_BUILD)/sealed-login,$(BUILD)/image)
+# the test variant: the host's shared libraries, so never a pinned build
+image-glibc: BUILDROOT = host
 image-glibc: $(BUILD)/sealed-init $(BUILD)/sealed-login $(BUILD)/sealed-measure
 	$(call image_build,$(BUILD)/sealed-login,$(BUILD)/image-glibc)
 

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCK=$ROOT/image/musl-deps.lock
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/musl
 JOBS=${JOBS:-2}
-key=$(cat "$LOCK" "$0" | sha256sum | cut -c1-16)
+key=$( { cat "$LOCK" "$0"; gcc --version | head -1; ld --version | head -1; dpkg-query -W -f='${Version} ' musl-dev linux-libc-dev; } | sha256sum | cut -c1-16)
 PREFIX=$CACHE/prefix-$key
 die() { echo "build-musl-deps: $*" >&2; exit 1; }
 command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/packages/image.txt: musl-tools)"

@@ -39,6 +39,13 @@ if [ -n "$missing" ] || [ -n "${need_update:-}" ]; then
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
     fi
 fi
+# The image's build environment (image/buildroot.lock): install the locked versions of what differs,
+# when the mirror still has them and they are not older than what is installed (make image refuses a
+# machine that differs; tests then build with BUILDROOT=host, which the manifest records).
+if ! /usr/bin/python3 scripts/buildroot.py check >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO /usr/bin/python3 scripts/buildroot.py sync || echo "deps: the build environment still differs from image/buildroot.lock (make buildroot-check)"
+fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
     echo "deps: installing browser test modules (npm)"
     (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)

@@ -34,9 +34,14 @@ else
     commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
     git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
 fi
-python3 - "$dir" "$append" "$commit" "$meas" <<'EOF'
+# what built it (scripts/buildroot.py): BUILDROOT=lock (make image's default) requires the machine
+# to match image/buildroot.lock, BUILDROOT=host records the differences
+buildenv=$(mktemp)
+trap 'rm -f "$buildenv"' EXIT
+scripts/buildroot.py record --mode "${BUILDROOT:-lock}" >"$buildenv"
+python3 - "$dir" "$append" "$commit" "$meas" "$buildenv" <<'EOF'
 import hashlib, json, os, sys
-d, append, commit, meas = sys.argv[1:]
+d, append, commit, meas, buildenv = sys.argv[1:]
 kernel = dict(l.strip().split("=", 1) for l in open(os.path.join(d, "kernel.txt")) if "=" in l)
 arts = {}
 for line in open(os.path.join(d, "SHA256SUMS")):
@@ -52,6 +57,7 @@ m = {
     "kernel": kernel,
     "baked_config_sha256": hashlib.sha256(conf).hexdigest(),
     "cmdline": append,
+    "build_environment": json.load(open(buildenv)),
 }
 disk_txt = os.path.join(d, "disk.txt")
 if os.path.exists(disk_txt):
