@@ -19,6 +19,13 @@
 #define ID_TOKEN_MAX_AGE_S      900         /* iat no older than this at the reference time */
 #define ID_TOKEN_NONCE_LEN      43          /* binding_oidc_nonce: base64url of SHA-256 */
 
+/* PayPal's OpenID issuer and JWKS per environment (its discovery document; docs/paypal.md says
+ * where each value comes from and what is uncertain). Compiled in: the trust rule. */
+#define PAYPAL_ISSUER_LIVE    "https://www.paypal.com"
+#define PAYPAL_ISSUER_SANDBOX "https://www.sandbox.paypal.com"
+#define PAYPAL_JWKS_LIVE      "https://api.paypal.com/v1/oauth2/certs"
+#define PAYPAL_JWKS_SANDBOX   "https://api.sandbox.paypal.com/v1/oauth2/certs"
+
 typedef enum {
     ID_TOKEN_OK = 0,
     ID_TOKEN_ERR_NOMEM,

@@ -1,6 +1,7 @@
 /* config: compiled defaults, "key = value" file, environment and trust-rule metadata keys, all
  * through one table so that a key's name, type, env variable and trust class are stated once. */
 #include "login/config.h"
+#include "common/id_token.h"
 #include "login/limits.h"
 #include "common/codec.h"
 #include <stdio.h>

@@ -8,11 +8,7 @@
 #include <stdint.h>
 
 enum paypal_env { PAYPAL_ENV_LIVE, PAYPAL_ENV_SANDBOX, PAYPAL_ENV_LOCAL_FAKE };
-/* PayPal's OpenID issuer and JWKS (its discovery document, docs/paypal.md): compiled in. */
-#define PAYPAL_ISSUER_LIVE    "https://www.paypal.com"
-#define PAYPAL_ISSUER_SANDBOX "https://www.sandbox.paypal.com"
-#define PAYPAL_JWKS_LIVE      "https://api.paypal.com/v1/oauth2/certs"
-#define PAYPAL_JWKS_SANDBOX   "https://api.sandbox.paypal.com/v1/oauth2/certs"
+/* PayPal's OpenID issuer and JWKS are compiled in: common/id_token.h (the verifier shares them). */
 
 struct config {
     /* site */
