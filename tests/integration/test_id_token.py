@@ -23,7 +23,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 VERIFY = os.path.join(ROOT, "build", "sealed-verify")
 MIN_REFRESH_S = 10                          # login/limits.h PAYPAL_JWKS_MIN_REFRESH_S
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "ken",
-         "leo", "mia", "nick", "olga"]
+         "leo", "mia", "nick", "olga", "pat"]
 S = Service(users=USERS, name="id_token").__enter__()
 OUT = tempfile.mkdtemp(prefix="idtoken-")
 last_fetch = [time.monotonic()]
@@ -187,7 +187,7 @@ def bad_signature_is_refused_and_uses_nothing():
 @case
 def alg_none_and_missing_token_are_refused():
     refused("ken", "alg_none", "not a well-formed JWT")   # unsigned: never accepted
-    refused("ken", "missing", "holds no id_token")
+    refused("pat", "missing", "holds no id_token")
 
 
 @case
