@@ -1,5 +1,6 @@
 /* binding: builds the two binding strings of evidence v1 and hashes them into REPORT_DATA. */
 #include "common/binding.h"
+#include "common/codec.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,4 +68,21 @@ int binding_report_data(const struct binding_input *in, uint8_t out[BINDING_REPO
     free(a);
     free(b);
     return rc;
+}
+
+int binding_oidc_nonce(const char *nonce_hex, char out[BINDING_OIDC_NONCE_LEN + 1])
+{
+    static const char prefix[] = "SEALED_LOGIN_V1|OIDC_NONCE=";
+    uint8_t h[32];
+    EVP_MD_CTX *md;
+    out[0] = 0;
+    if (!is_lower_hex(nonce_hex, 2 * BINDING_NONCE_LEN) || !(md = EVP_MD_CTX_new()))
+        return -1;
+    int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, prefix, sizeof prefix - 1) &&
+             EVP_DigestUpdate(md, nonce_hex, 2 * BINDING_NONCE_LEN) && EVP_DigestFinal_ex(md, h, NULL);
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return -1;
+    codec_b64url_encode(h, sizeof h, out, BINDING_OIDC_NONCE_LEN + 1);
+    return 0;
 }

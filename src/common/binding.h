@@ -27,6 +27,13 @@ struct binding_input {
 char *binding_a_string(const struct binding_input *in, size_t *len);
 char *binding_b_string(const struct binding_input *in, size_t *len);
 
+/* The OpenID Connect nonce a login sends to PayPal, derived from the result's own nonce so that
+ * PayPal's id_token commits to this very result (REPORT_DATA binds the same nonce):
+ *   oidc_nonce = base64url(SHA-256("SEALED_LOGIN_V1|OIDC_NONCE=" nonce_hex))   (43 chars)
+ * Returns 0, or -1 when nonce_hex is not 32 lowercase hex characters. */
+#define BINDING_OIDC_NONCE_LEN 43
+int binding_oidc_nonce(const char *nonce_hex, char out[BINDING_OIDC_NONCE_LEN + 1]);
+
 /* Computes REPORT_DATA. Returns 0, or -1 on allocation/hash failure or malformed kid/hex fields. */
 int binding_report_data(const struct binding_input *in, uint8_t out[BINDING_REPORT_DATA_LEN]);
 #endif

@@ -8,6 +8,8 @@
 #include <openssl/bn.h>
 #include <openssl/param_build.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rsa.h>
 
 const char *jose_strerror(jose_err e)
 {
@@ -134,6 +136,93 @@ out:
     if (err)
         *err = e;
     return key;
+}
+
+EVP_PKEY *jose_rsa_pkey_from_jwk(const json_t *jwk, jose_err *err)
+{
+    jose_err e = JOSE_ERR_FORMAT;
+    EVP_PKEY *key = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    BIGNUM *n = NULL, *ebn = NULL;
+    uint8_t nb[JOSE_RSA_MAX_BITS / 8 + 1], eb[8];
+    const char *kty = str_member(jwk, "kty"), *ns = str_member(jwk, "n"), *es = str_member(jwk, "e");
+    size_t nl, el;
+    if (!kty)
+        goto out;
+    e = JOSE_ERR_UNSUPPORTED;
+    if (strcmp(kty, "RSA"))
+        goto out;
+    e = JOSE_ERR_KEY;
+    if (json_object_get(jwk, "d"))
+        goto out;   /* a private key is never what a JWKS should publish */
+    e = JOSE_ERR_FORMAT;
+    if (!ns || !es || (nl = codec_b64url_decode(ns, strlen(ns), nb, sizeof nb)) == (size_t)-1 ||
+        (el = codec_b64url_decode(es, strlen(es), eb, sizeof eb)) == (size_t)-1 || nl == 0 || el == 0 ||
+        nb[0] == 0 || eb[0] == 0)   /* RFC 7518 §6.3.1: minimal big-endian, no leading zero */
+        goto out;
+    e = JOSE_ERR_KEY;
+    if (!(n = BN_bin2bn(nb, (int)nl, NULL)) || !(ebn = BN_bin2bn(eb, (int)el, NULL)))
+        goto nomem;
+    if (BN_num_bits(n) < JOSE_RSA_MIN_BITS || BN_num_bits(n) > JOSE_RSA_MAX_BITS || BN_num_bits(ebn) > 32 ||
+        !BN_is_odd(ebn) || BN_is_one(ebn) || !BN_is_odd(n))
+        goto out;
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ebn) || !(params = OSSL_PARAM_BLD_to_param(bld)))
+        goto nomem;
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        key = NULL;
+        goto out;
+    }
+    e = JOSE_OK;
+    goto out;
+nomem:
+    e = JOSE_ERR_NOMEM;
+out:
+    BN_free(n);
+    BN_free(ebn);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    if (err)
+        *err = e;
+    return key;
+}
+
+jose_err jose_rs256_verify(EVP_PKEY *key, const uint8_t *data, size_t len, const uint8_t *sig, size_t siglen)
+{
+    if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+        return JOSE_ERR_KEY;
+    if (siglen != (size_t)EVP_PKEY_get_size(key))
+        return JOSE_ERR_SIGNATURE;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md)
+        return JOSE_ERR_NOMEM;
+    jose_err e = JOSE_ERR_SIGNATURE;
+    EVP_PKEY_CTX *pctx = NULL;
+    if (EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, key) > 0 &&
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
+        EVP_DigestVerify(md, sig, siglen, data, len) == 1)
+        e = JOSE_OK;
+    EVP_MD_CTX_free(md);
+    return e;
+}
+
+jose_err jose_hs256_verify(const uint8_t *key, size_t keylen, const uint8_t *data, size_t len,
+                           const uint8_t *sig, size_t siglen)
+{
+    uint8_t mac[32];
+    unsigned int ml = 0;
+    if (!key || keylen == 0)
+        return JOSE_ERR_KEY;
+    if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, mac, &ml) || ml != 32)
+        return JOSE_ERR_CRYPTO;
+    jose_err e = siglen == 32 && CRYPTO_memcmp(mac, sig, 32) == 0 ? JOSE_OK : JOSE_ERR_SIGNATURE;
+    OPENSSL_cleanse(mac, sizeof mac);
+    return e;
 }
 
 static int is_p256(EVP_PKEY *key)

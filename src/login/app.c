@@ -25,6 +25,7 @@
 #include "login/service_state.h"
 #include "login/signer.h"
 #include "login/tls.h"
+#include "common/binding.h"
 #include "common/codec.h"
 #include "common/jose.h"
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct flow {
     enum flow_phase phase;
     struct login_pending lp;       /* wiped on free */
     json_t *userinfo;              /* owned */
+    char *id_token;                /* owned: PayPal's RS256 id_token for the result, or NULL */
     struct idset_key key;
     int reserved;                  /* key counts against capacity and blocks a twin */
     struct evidence_input ein;
@@ -210,6 +212,7 @@ static void flow_free(struct flow *f)
     paypal_cancel(f->paypal);
     flow_release(f);
     json_decref(f->userinfo);
+    free(f->id_token);
     if (f->prev) f->prev->next = f->next;
     else a->flows = f->next;
     if (f->next) f->next->prev = f->prev;
@@ -355,16 +358,28 @@ done:
         flow_free(f);
 }
 
-static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *user_id)
+static void on_paypal(void *arg, const struct paypal_result *pr)
 {
     struct flow *f = arg;
     struct app *a = f->app;
     f->paypal = NULL;   /* paypal.c frees its call after this returns */
-    if (err) {
-        flow_fail(f, paypal_err_status(err), "PayPal login did not complete", paypal_err_text(err), "paypal");
+    if (pr->err == PAYPAL_ERR_ID_TOKEN) {
+        /* checked before any account id is reserved: nothing is used up */
+        char text[600];
+        snprintf(text, sizeof text, "%s (%s.)", paypal_err_text(pr->err), pr->why ? pr->why : "no reason given");
+        flow_fail(f, paypal_err_status(pr->err), "PayPal's id_token was refused", text, "id_token");
         return;
     }
-    f->userinfo = userinfo;
+    if (pr->err) {
+        flow_fail(f, paypal_err_status(pr->err), "PayPal login did not complete", paypal_err_text(pr->err), "paypal");
+        return;
+    }
+    const char *user_id = pr->user_id;
+    f->userinfo = pr->userinfo;
+    if (pr->id_token && !(f->id_token = strdup(pr->id_token))) {
+        flow_fail(f, 503, "Try again", "The service is out of memory. Nothing was used up.", "nomem");
+        return;
+    }
     idset_key_of(a->d.ids, user_id, strlen(user_id), &f->key);
     char tag[9];
     idset_key_tag(&f->key, tag);
@@ -403,6 +418,13 @@ static void on_paypal(void *arg, paypal_err err, json_t *userinfo, const char *u
     f->ein.user_id = user_id;
     f->ein.user_id_len = strlen(user_id);
     f->ein.userinfo = f->userinfo;
+    f->ein.id_token = f->id_token;
+    char oidc_unused[BINDING_OIDC_NONCE_LEN + 1];
+    if (login_nonces(&f->lp, f->ein.nonce_hex, oidc_unused)) {   /* the nonce PayPal's id_token commits to */
+        flow_fail(f, 500, "Evidence unavailable", "The service could not prepare your result. Please try again.",
+                  "nonce");
+        return;
+    }
     f->ein.kid = signer_kid(a->d.signer);
     f->ein.measurement = a->d.cfg->measurement;
     f->ein.state_epoch = service_state_epoch(a->d.state);
@@ -442,12 +464,12 @@ static void route_login(struct app *a, struct http_exchange *x)
         return;
     }
     struct login_pending lp;
-    char challenge[LOGIN_TOKEN_LEN + 1];
+    char challenge[LOGIN_TOKEN_LEN + 1], nonce_hex[2 * BINDING_NONCE_LEN + 1], oidc[BINDING_OIDC_NONCE_LEN + 1];
     char *cookie = NULL, *url = NULL;
-    if (login_pending_new(&lp, time(NULL)) == 0) {
+    if (login_pending_new(&lp, time(NULL)) == 0 && login_nonces(&lp, nonce_hex, oidc) == 0) {
         login_pkce_challenge(lp.verifier, challenge);
         cookie = login_cookie_seal(a->keys, &lp);
-        url = paypal_authorize_url(a->paypal, lp.state, lp.nonce, challenge);
+        url = paypal_authorize_url(a->paypal, lp.state, oidc, challenge);
     }
     OPENSSL_cleanse(&lp, sizeof lp);
     if (!cookie || !url) {
@@ -617,7 +639,13 @@ static void route_callback(struct app *a, struct http_exchange *x)
         flow_fail(f, 500, "TLS key unavailable", "The service could not identify its TLS key.", "tls_spki");
         return;
     }
-    f->paypal = paypal_login(a->paypal, code, f->lp.verifier, on_paypal, f);
+    char nonce_hex[2 * BINDING_NONCE_LEN + 1], oidc[BINDING_OIDC_NONCE_LEN + 1];
+    if (login_nonces(&f->lp, nonce_hex, oidc)) {
+        OPENSSL_cleanse(code, sizeof code);
+        flow_fail(f, 503, "Try again", "The service could not start a login. Please try again.", "nonce");
+        return;
+    }
+    f->paypal = paypal_login(a->paypal, code, f->lp.verifier, oidc, on_paypal, f);
     OPENSSL_cleanse(code, sizeof code);
     if (!f->paypal) {
         flow_fail(f, 503, "Try again", "The service could not contact PayPal. Please try again.", "paypal_start");
@@ -730,6 +758,7 @@ json_t *app_status(struct app *a)
         json_object_set_new(s, "login_states_reused", json_integer((json_int_t)a->spent_refused));
         json_object_set_new(s, "results_fetched_again", json_integer((json_int_t)a->retrievals));
         json_object_set_new(s, "draining", json_boolean(a->draining));
+        json_object_set_new(s, "paypal_jwks", paypal_status(a->paypal));
     }
     for (int i = 0; s && i < a->nhooks; i++) {
         json_t *v = a->hooks[i].fn(a->hooks[i].arg);

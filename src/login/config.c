@@ -1,6 +1,7 @@
 /* config: compiled defaults, "key = value" file, environment and trust-rule metadata keys, all
  * through one table so that a key's name, type, env variable and trust class are stated once. */
 #include "login/config.h"
+#include "common/id_token.h"
 #include "login/limits.h"
 #include "common/codec.h"
 #include <stdio.h>
@@ -41,6 +42,8 @@ static const struct key KEYS[] = {
     {"paypal_scope", "PAYPAL_SCOPE", K_STR, T_MEASURED, S(paypal_scope)},
     {"paypal_userinfo_path", "PAYPAL_USERINFO_PATH", K_STR, T_MEASURED, S(paypal_userinfo_path)},
     {"paypal_ca_file", "PAYPAL_CA_FILE", K_STR, T_MEASURED, S(paypal_ca_file)},
+    {"paypal_issuer", "PAYPAL_ISSUER", K_STR, T_MEASURED, S(paypal_issuer)},
+    {"paypal_jwks_url", "PAYPAL_JWKS_URL", K_STR, T_MEASURED, S(paypal_jwks_url)},
     {"signing_key", "SEALED_SIGNING_KEY", K_STR, T_SECRET, S(signing_key_pem)},
     {"idset_capacity", "SEALED_IDSET_CAPACITY", K_U64, T_MEASURED, S(idset_capacity)},
     {"state_dir", "SEALED_STATE_DIR", K_STR, T_MEASURED, S(state_dir)},
@@ -270,6 +273,27 @@ int config_finish(struct config *c, char *err, size_t errlen)
     if (!c->paypal_authorize_url || !c->paypal_api_base) {
         snprintf(err, errlen, "paypal_env local needs paypal_authorize_url and paypal_api_base");
         return -1;
+    }
+    /* Whom PayPal's id_tokens must come from and where its keys are (PayPal's discovery document,
+     * docs/paypal.md): compiled in for live and sandbox; only the local stand-in may name others. */
+    if (c->paypal_env != PAYPAL_ENV_LOCAL_FAKE && (c->paypal_issuer || c->paypal_jwks_url)) {
+        snprintf(err, errlen, "paypal_issuer and paypal_jwks_url are compiled in for live and sandbox; "
+                              "only paypal_env local (tests) may set them");
+        return -1;
+    }
+    if (c->paypal_env == PAYPAL_ENV_LIVE) {
+        if (config_set_str(&c->paypal_issuer, PAYPAL_ISSUER_LIVE) || config_set_str(&c->paypal_jwks_url, PAYPAL_JWKS_LIVE))
+            goto nomem;
+    } else if (c->paypal_env == PAYPAL_ENV_SANDBOX) {
+        if (config_set_str(&c->paypal_issuer, PAYPAL_ISSUER_SANDBOX) ||
+            config_set_str(&c->paypal_jwks_url, PAYPAL_JWKS_SANDBOX))
+            goto nomem;
+    } else {
+        char u[1024];
+        snprintf(u, sizeof u, "%s/v1/oauth2/certs", c->paypal_api_base);   /* the stand-in's own */
+        if ((!c->paypal_issuer && config_set_str(&c->paypal_issuer, c->paypal_api_base)) ||
+            (!c->paypal_jwks_url && config_set_str(&c->paypal_jwks_url, u)))
+            goto nomem;
     }
     if (!c->domain) {
         char d[64];

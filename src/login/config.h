@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 enum paypal_env { PAYPAL_ENV_LIVE, PAYPAL_ENV_SANDBOX, PAYPAL_ENV_LOCAL_FAKE };
+/* PayPal's OpenID issuer and JWKS are compiled in: common/id_token.h (the verifier shares them). */
 
 struct config {
     /* site */
@@ -32,6 +33,8 @@ struct config {
     char    *paypal_scope;         /* "openid profile email" */
     char    *paypal_userinfo_path; /* "/v1/identity/oauth2/userinfo?schema=paypalv1.1" */
     char    *paypal_ca_file;       /* CA bundle for outbound TLS to PayPal; NULL = system */
+    char    *paypal_issuer;        /* id_token iss: PAYPAL_ISSUER_* by env; local: settable (tests) */
+    char    *paypal_jwks_url;      /* PayPal's JWKS: PAYPAL_JWKS_* by env; local: settable (tests) */
 
     /* evidence */
     char    *signing_key_pem;   /* SEALED_SIGNING_KEY (P-256 PEM) or NULL = per-boot key; wiped */

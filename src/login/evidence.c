@@ -11,9 +11,11 @@
 int evidence_prepare(struct evidence_input *in)
 {
     uint8_t n[BINDING_NONCE_LEN];
-    if (RAND_bytes(n, sizeof n) != 1)
-        return -1;
-    codec_hex_encode(n, sizeof n, in->nonce_hex, sizeof in->nonce_hex);
+    if (!in->nonce_hex[0]) {   /* a login sets the nonce its OIDC nonce was derived from */
+        if (RAND_bytes(n, sizeof n) != 1)
+            return -1;
+        codec_hex_encode(n, sizeof n, in->nonce_hex, sizeof in->nonce_hex);
+    }
     in->iat = (uint64_t)time(NULL);
     return 0;
 }
@@ -48,6 +50,8 @@ char *evidence_payload(const struct evidence_input *in, const uint8_t rd[BINDING
                           "measurement", in->measurement ? json_string(in->measurement) : json_null());
     if (!p)
         return NULL;
+    if (in->id_token)   /* PayPal's own signed statement (RS256 only: anyone can check it) */
+        json_object_set_new(json_object_get(p, "paypal"), "id_token", json_string(in->id_token));
     if (in->instance)
         json_object_set_new(p, "instance", json_string(in->instance));
     if (in->trust)

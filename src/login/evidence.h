@@ -17,10 +17,12 @@ struct evidence_input {
     const char *user_id;          /* borrowed from userinfo */
     size_t user_id_len;
     json_t *userinfo;             /* borrowed: the object PayPal returned */
+    const char *id_token;         /* borrowed: PayPal's RS256 id_token for this login, or NULL
+                                     (HS256 tokens never go into a result) */
     const char *kid;
     char tls_spki_sha256[65];     /* of the key serving this connection */
     uint64_t iat;
-    char nonce_hex[2 * BINDING_NONCE_LEN + 1];
+    char nonce_hex[2 * BINDING_NONCE_LEN + 1];   /* set by the caller (login_nonces), or empty */
     const char *measurement;      /* this build's measurement, or NULL */
     const char *instance;         /* random id of this service process (its used-id set), or NULL */
     const char *trust;            /* the trust statement of the evidence (common/trust.h), or NULL */
@@ -30,7 +32,7 @@ struct evidence_input {
     const char *state_scope;      /* "boot", "directory" or "process" (service_state.h), or NULL */
 };
 
-/* Fills iat (now) and a fresh random nonce; returns 0 or -1. */
+/* Fills iat (now) and, when nonce_hex is empty, a fresh random nonce; returns 0 or -1. */
 int evidence_prepare(struct evidence_input *in);
 /* REPORT_DATA of in; 0 or -1. */
 int evidence_report_data(const struct evidence_input *in, uint8_t rd[BINDING_REPORT_DATA_LEN]);

@@ -46,6 +46,9 @@
 #define PAYPAL_TIMEOUT_MS                10000  /* per PayPal call */
 #define PAYPAL_MAX_RESPONSE              (64 * 1024)
 #define JSON_MAX_DEPTH                   16     /* nesting we accept in PayPal answers */
+#define PAYPAL_JWKS_MIN_REFRESH_S        10     /* PayPal's JWKS fetched at most this often (unknown kid) */
+#define PAYPAL_JWKS_MAX_AGE_S            3600   /* a cached JWKS older than this is fetched again */
+/* the JWKS size and key-count caps and the id_token skew are common/id_token.h's (the verifier shares them) */
 
 /* login flow */
 #define LOGIN_STATE_TTL_S            600    /* state/PKCE cookie lifetime (10 minutes) */

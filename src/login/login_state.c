@@ -2,6 +2,7 @@
  * (base64url(iv[12] || AES-256-GCM(plaintext) || tag[16]), plaintext "v1|exp|state|verifier|nonce"). */
 #include "login/login_state.h"
 #include "login/limits.h"
+#include "common/binding.h"
 #include "common/codec.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,6 +64,21 @@ void login_pkce_challenge(const char *verifier, char out[LOGIN_TOKEN_LEN + 1])
     uint8_t h[32];
     EVP_Digest(verifier, strlen(verifier), h, NULL, EVP_sha256(), NULL);
     codec_b64url_encode(h, sizeof h, out, LOGIN_TOKEN_LEN + 1);
+}
+
+int login_nonces(const struct login_pending *p, char nonce_hex[33], char oidc[44])
+{
+    static const char prefix[] = "sealed-login result nonce v1|";
+    uint8_t h[32];
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, prefix, sizeof prefix - 1) &&
+             EVP_DigestUpdate(md, p->nonce, strnlen(p->nonce, LOGIN_TOKEN_LEN)) && EVP_DigestFinal_ex(md, h, NULL);
+    EVP_MD_CTX_free(md);
+    if (!ok || strnlen(p->nonce, LOGIN_TOKEN_LEN + 1) != LOGIN_TOKEN_LEN)
+        return -1;
+    codec_hex_encode(h, BINDING_NONCE_LEN, nonce_hex, 2 * BINDING_NONCE_LEN + 1);
+    OPENSSL_cleanse(h, sizeof h);
+    return binding_oidc_nonce(nonce_hex, oidc);
 }
 
 char *login_cookie_seal(const struct login_state_keys *k, const struct login_pending *p)

@@ -16,7 +16,8 @@ struct login_state_keys;
 struct login_pending {
     char state[LOGIN_TOKEN_LEN + 1];
     char verifier[LOGIN_TOKEN_LEN + 1];   /* PKCE code_verifier (RFC 7636 §4.1 charset) */
-    char nonce[LOGIN_TOKEN_LEN + 1];
+    char nonce[LOGIN_TOKEN_LEN + 1];      /* the login's secret: the result nonce and the OIDC
+                                             nonce are derived from it (login_nonces) */
     uint64_t expires;                     /* unix seconds */
 };
 
@@ -30,6 +31,14 @@ void login_state_keys_free(struct login_state_keys *k);
 int login_pending_new(struct login_pending *p, time_t now);
 /* PKCE S256: base64url(SHA-256(verifier)), 43 chars + NUL. */
 void login_pkce_challenge(const char *verifier, char out[LOGIN_TOKEN_LEN + 1]);
+
+/* The nonces of this login, both derived from p->nonce (never sent anywhere itself):
+ *   nonce_hex = hex(first 16 bytes of SHA-256("sealed-login result nonce v1|" p->nonce)), the
+ *               result's `nonce` (bound into REPORT_DATA);
+ *   oidc      = binding_oidc_nonce(nonce_hex), the OpenID nonce sent to PayPal, which PayPal's
+ *               id_token repeats: so PayPal's signature commits to this very result.
+ * Returns 0 or -1. */
+int login_nonces(const struct login_pending *p, char nonce_hex[33], char oidc[44]);
 
 /* Seals p into a cookie value (malloc'd, base64url). NULL on failure. */
 char *login_cookie_seal(const struct login_state_keys *k, const struct login_pending *p);

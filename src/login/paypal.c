@@ -2,25 +2,33 @@
  * ({"error","error_description"} from the OAuth endpoints, {"name","message","debug_id",
  * "details"} from the REST APIs). */
 #include "login/paypal.h"
+#include "common/id_token.h"
 #include "login/config.h"
 #include "login/http_client.h"
 #include "login/http_field.h"
 #include "login/limits.h"
 #include "login/log.h"
+#include "login/paypal_jwks.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/crypto.h>
 
 struct paypal {
     struct http_client *hc;        /* borrowed */
     const struct config *cfg;      /* borrowed; domain may change once metadata arrives */
+    struct paypal_jwks *jwks;      /* owned: PayPal's id_token keys */
 };
 
 struct paypal_call {
     struct paypal *p;              /* borrowed */
     struct http_call *http;        /* borrowed handle of the call in flight */
     char *access_token;            /* owned, wiped */
+    char *id_token;                /* owned: the compact id_token as PayPal sent it */
+    struct id_token idt;           /* owned: id_token parsed */
+    char nonce[ID_TOKEN_NONCE_LEN + 1]; /* the OIDC nonce this login sent */
+    struct paypal_jwks_wait jw;    /* queued while PayPal's JWKS is being fetched */
     paypal_done_fn done;
     void *arg;
 };
@@ -47,6 +55,9 @@ const char *paypal_err_text(paypal_err e)
     case PAYPAL_ERR_TIMEOUT: return "PayPal did not answer in time. Please try again.";
     case PAYPAL_ERR_NETWORK: return "The service could not reach PayPal. Please try again later.";
     case PAYPAL_ERR_MALFORMED: return "PayPal's answer could not be understood. Please try again later.";
+    case PAYPAL_ERR_ID_TOKEN: return "PayPal's signed statement about this login (its id_token) did not pass the "
+                                     "checks, so this login was refused. Nothing was used up: your PayPal account "
+                                     "can still get its result; please log in again.";
     }
     return "unknown error";
 }
@@ -58,10 +69,22 @@ struct paypal *paypal_new(struct http_client *hc, const struct config *cfg)
         return NULL;
     p->hc = hc;
     p->cfg = cfg;
+    if (!(p->jwks = paypal_jwks_new(hc, cfg))) {
+        free(p);
+        return NULL;
+    }
     return p;
 }
 
-void paypal_free(struct paypal *p) { free(p); }
+void paypal_free(struct paypal *p)
+{
+    if (!p)
+        return;
+    paypal_jwks_free(p->jwks);
+    free(p);
+}
+
+json_t *paypal_status(const struct paypal *p) { return paypal_jwks_status(p->jwks); }
 void paypal_redirect_uri(const struct paypal *p, char out[PAYPAL_REDIRECT_URI_MAX])
 {
     snprintf(out, PAYPAL_REDIRECT_URI_MAX, "https://%s/callback", p->cfg->domain);
@@ -164,8 +187,24 @@ json_t *paypal_json_object(const void *body, size_t len)
 
 static void finish(struct paypal_call *c, paypal_err err, json_t *userinfo, const char *user_id)
 {
-    c->done(c->arg, err, userinfo, user_id);
+    struct paypal_result r = {.err = err, .userinfo = userinfo, .user_id = user_id};
+    if (!err) {
+        r.id_token_alg = c->idt.alg;
+        r.id_token = !strcmp(c->idt.alg, "RS256") ? c->id_token : NULL;
+    }
+    c->done(c->arg, &r);
     paypal_cancel(c);   /* frees; the http call is already finished */
+}
+
+/* The id_token failed check e: logged once (the reason and the algorithm, never the token). */
+static void id_token_fail(struct paypal_call *c, id_token_err e, const char *why)
+{
+    log_warn("paypal.id_token", "result=refused alg=%s reason=\"%s\"", c->idt.alg ? c->idt.alg : "-",
+             why ? why : id_token_strerror(e));
+    struct paypal_result r = {.err = e == ID_TOKEN_ERR_NOMEM ? PAYPAL_ERR_NOMEM : PAYPAL_ERR_ID_TOKEN,
+                              .why = why ? why : id_token_strerror(e)};
+    c->done(c->arg, &r);
+    paypal_cancel(c);
 }
 
 /* Classifies a non-2xx answer and logs PayPal's error name and debug_id (neither is personal). */
@@ -225,7 +264,49 @@ static void on_userinfo(void *arg, const struct http_response *r)
         finish(c, PAYPAL_ERR_MALFORMED, NULL, NULL);
         return;
     }
+    /* OIDC Core §5.3.2: the userinfo must be about the id_token's subject */
+    struct id_token_expect x = {
+        .iss = c->p->cfg->paypal_issuer, .client_id = c->p->cfg->paypal_client_id, .nonce = c->nonce,
+        .subject = json_string_value(uid), .subject_len = json_string_length(uid), .at = time(NULL),
+    };
+    id_token_err e = id_token_check_claims(&c->idt, &x);
+    if (e) {
+        json_decref(info);
+        id_token_fail(c, e, NULL);
+        return;
+    }
     finish(c, PAYPAL_OK, info, json_string_value(uid));
+}
+
+static void userinfo_start(struct paypal_call *c)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", c->p->cfg->paypal_api_base, c->p->cfg->paypal_userinfo_path);
+    const char *hdrs[] = {c->access_token, "Accept: application/json", NULL};
+    struct http_request req = {
+        .method = "GET", .url = url, .headers = hdrs, .timeout_ms = PAYPAL_TIMEOUT_MS,
+        .max_response = PAYPAL_MAX_RESPONSE, .ca_file = c->p->cfg->paypal_ca_file,
+        .allow_plain_http = c->p->cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE,
+    };
+    c->http = http_client_start(c->p->hc, &req, on_userinfo, c);
+    if (!c->http)
+        finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
+}
+
+/* PayPal's key set arrived (or could not be had): check the RS256 signature, then userinfo. */
+static void on_jwks(void *arg, const json_t *jwks, const char *why)
+{
+    struct paypal_call *c = arg;
+    if (!jwks) {
+        id_token_fail(c, ID_TOKEN_ERR_KID, why);
+        return;
+    }
+    id_token_err e = id_token_verify_jwks(&c->idt, jwks);
+    if (e) {
+        id_token_fail(c, e, NULL);
+        return;
+    }
+    userinfo_start(c);
 }
 
 static void on_token(void *arg, const struct http_response *r)
@@ -265,25 +346,51 @@ static void on_token(void *arg, const struct http_response *r)
         snprintf(c->access_token, n, "Authorization: Bearer %s", tok);
     json_t *t = json_object_get(j, "access_token");
     if (t) OPENSSL_cleanse((void *)json_string_value(t), strlen(tok));
+    /* The id_token (we always ask for openid): checked before anything else is asked of PayPal. */
+    json_t *it = json_object_get(j, "id_token");
+    if (json_is_string(it) && json_string_length(it) <= ID_TOKEN_MAX_LEN)
+        c->id_token = strndup(json_string_value(it), json_string_length(it));
     json_decref(j);
-    if (!c->access_token) {
+    if (!c->access_token || (json_is_string(it) && !c->id_token)) {
         finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
         return;
     }
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s", c->p->cfg->paypal_api_base, c->p->cfg->paypal_userinfo_path);
-    const char *hdrs[] = {c->access_token, "Accept: application/json", NULL};
-    struct http_request req = {
-        .method = "GET", .url = url, .headers = hdrs, .timeout_ms = PAYPAL_TIMEOUT_MS,
-        .max_response = PAYPAL_MAX_RESPONSE, .ca_file = c->p->cfg->paypal_ca_file,
-        .allow_plain_http = c->p->cfg->paypal_env == PAYPAL_ENV_LOCAL_FAKE,
+    if (!c->id_token) {
+        id_token_fail(c, ID_TOKEN_ERR_FORMAT, "PayPal's token answer holds no id_token (or one above the size cap)");
+        return;
+    }
+    id_token_err e = id_token_parse(c->id_token, strlen(c->id_token), &c->idt);
+    if (e) {
+        id_token_fail(c, e, NULL);
+        return;
+    }
+    /* claims first (cheap, and a wrong nonce or audience needs no key); the subject once userinfo names it */
+    struct id_token_expect x = {
+        .iss = c->p->cfg->paypal_issuer, .client_id = c->p->cfg->paypal_client_id, .nonce = c->nonce, .at = time(NULL),
     };
-    c->http = http_client_start(c->p->hc, &req, on_userinfo, c);
-    if (!c->http)
-        finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
+    if ((e = id_token_check_claims(&c->idt, &x))) {
+        id_token_fail(c, e, NULL);
+        return;
+    }
+    if (!strcmp(c->idt.alg, "HS256")) {
+        const char *sec = c->p->cfg->paypal_secret;
+        if ((e = id_token_verify_hs256(&c->idt, sec, sec ? strlen(sec) : 0))) {
+            id_token_fail(c, e, NULL);
+            return;
+        }
+        userinfo_start(c);
+        return;
+    }
+    const char *why = NULL;
+    const json_t *set = paypal_jwks_lookup(c->p->jwks, c->idt.kid, &c->jw, &why);
+    if (set)
+        on_jwks(c, set, NULL);
+    else if (!c->jw.queued)
+        id_token_fail(c, ID_TOKEN_ERR_KID, why);
+    /* else on_jwks runs when PayPal's key set has been fetched */
 }
 
-struct paypal_call *paypal_login(struct paypal *p, const char *code, const char *verifier,
+struct paypal_call *paypal_login(struct paypal *p, const char *code, const char *verifier, const char *oidc_nonce,
                                  paypal_done_fn done, void *arg)
 {
     struct paypal_call *c = calloc(1, sizeof *c);
@@ -292,6 +399,9 @@ struct paypal_call *paypal_login(struct paypal *p, const char *code, const char 
     c->p = p;
     c->done = done;
     c->arg = arg;
+    c->jw.fn = on_jwks;
+    c->jw.arg = c;
+    snprintf(c->nonce, sizeof c->nonce, "%s", oidc_nonce);
     char redirect_uri[PAYPAL_REDIRECT_URI_MAX];
     paypal_redirect_uri(p, redirect_uri);
     const char *kv[] = {"grant_type", "authorization_code", "code", code, "redirect_uri", redirect_uri,
@@ -323,7 +433,10 @@ void paypal_cancel(struct paypal_call *c)
     if (!c)
         return;
     http_call_cancel(c->http);
+    paypal_jwks_cancel(c->p->jwks, &c->jw);
     if (c->access_token)
         OPENSSL_clear_free(c->access_token, strlen(c->access_token));
+    id_token_clear(&c->idt);
+    free(c->id_token);
     free(c);
 }

@@ -16,7 +16,7 @@ void cli_usage(FILE *out)
 "\n"
 "  result FILE              check a sealed-login result (compact JWS, or its JSON payload)\n"
 "      [--expect-measurement HEX | --manifest build-manifest.json | --skip-measurement]\n"
-"      [--client-id ID] [--signer-key JWK-or-PEM-file] [--at RFC3339] [--json]\n"
+"      [--client-id ID] [--signer-key JWK-or-PEM-file] [--paypal-jwks FILE] [--at RFC3339] [--json]\n"
 "      [--allow-unattested] [--max-skew SECONDS] [--allow-future-iat] [--allow-kid-mismatch]\n"
 "      [--allow-report-data-mismatch] [--allow-unsigned] [--tpm-ca PEM] [--allow-unrooted-ak]\n"
 "      [--allow-dirty] [--allow-option-roms] plus the SNP policy flags\n"
@@ -76,6 +76,7 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         VAL("--manifest", manifest)
         VAL("--client-id", client_id)
         VAL("--signer-key", signer_key)
+        VAL("--paypal-jwks", paypal_jwks)
         FLAG("--allow-unattested", allow_unattested)
         FLAG("--allow-report-data-mismatch", allow_report_data_mismatch)
         FLAG("--allow-kid-mismatch", allow_kid_mismatch)

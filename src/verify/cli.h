@@ -14,6 +14,7 @@ struct verify_opts {
     const char *manifest;             /* --manifest FILE */
     const char *client_id;            /* --client-id ID */
     const char *signer_key;           /* --signer-key FILE|JWK */
+    const char *paypal_jwks;          /* --paypal-jwks FILE: PayPal's JWKS, to check a result's id_token */
     int allow_unattested;             /* --allow-unattested: evidence type none may pass */
     int allow_report_data_mismatch;   /* --allow-report-data-mismatch */
     int allow_kid_mismatch;           /* --allow-kid-mismatch */

@@ -13,6 +13,7 @@
 #include "verify/verify_limits.h"
 #include "common/binding.h"
 #include "common/codec.h"
+#include "common/id_token.h"
 #include "common/jose.h"
 #include <ctype.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ struct result_ctx {
         int skipped;               /* the measurement was not compared (--skip-measurement) */
     } ev[VERIFY_MAX_EVIDENCE];
     const json_t *payload;         /* borrowed during verify_buffer */
+    json_t *paypal_jwks;           /* owned: --paypal-jwks, parsed, or NULL */
     int image_proven;              /* some passing item proved which image ran */
     int firmware_only;             /* an SNP item was taken as the cloud's firmware (not compared) */
     char proven[8][VERIFY_MAX_STEP_TEXT];
@@ -269,6 +271,76 @@ static int check_payload(struct result_ctx *c, const json_t *p)
     steps_check(st, CRYPTO_memcmp(given + 32, c->report_data + 32, 32) == 0, allow, "report_data.payload_b",
                 "payload report_data second half = SHA-256(\"SEALED_LOGIN_V1|SIGNER_JWK_THUMBPRINT=<kid>|TLS_SPKI_SHA256=...|IAT=...|NONCE=...\") recomputed");
     return 1;
+}
+
+/* PayPal's own statement: the id_token the service kept (RS256 only), its claims bound to this
+ * result (aud = client id, subject = user id, nonce derived from the result's nonce, issued around
+ * the result's iat), and its signature against PayPal's JWKS when one was given. */
+static void check_id_token(struct result_ctx *c, const json_t *p)
+{
+    struct steps *st = &c->st;
+    const json_t *pp = json_object_get(p, "paypal");
+    json_t *it = json_object_get(pp, "id_token");
+    const char *env = jstr(pp, "env"), *cid = jstr(pp, "client_id"), *nonce = jstr(p, "nonce");
+    json_t *uid = json_object_get(pp, "user_id");
+    struct id_token t;
+    if (!it) {
+        steps_add(st, STEP_INFO, "paypal.id_token", "the result carries no PayPal id_token: PayPal's own signature "
+                  "is not part of it (a result made before issue 14, or PayPal signed with HS256, which only the "
+                  "app can check)");
+        UNPROVEN(c, "that PayPal itself signed this login: the result carries no id_token");
+        return;
+    }
+    if (!steps_check(st, json_is_string(it), NULL, "paypal.id_token", "paypal.id_token is a string"))
+        return;
+    id_token_err e = id_token_parse(json_string_value(it), json_string_length(it), &t);
+    if (!steps_check(st, e == ID_TOKEN_OK, NULL, "paypal.id_token", "paypal.id_token is a JWT signed with RS256 or "
+                     "HS256%s%s", e ? ": " : "", e ? id_token_strerror(e) : ""))
+        return;
+    if (!steps_check(st, !strcmp(t.alg, "RS256"), NULL, "paypal.id_token.alg",
+                     "the id_token is RS256 (an HS256 token is keyed with the app's secret: no third party can check "
+                     "it, and the service never puts one in a result) (%s)", t.alg))
+        goto out;
+    /* the issuer PayPal uses for this environment; the development stand-in names its own */
+    const char *iss = env && !strcmp(env, "live") ? PAYPAL_ISSUER_LIVE
+                    : env && !strcmp(env, "sandbox") ? PAYPAL_ISSUER_SANDBOX : jstr(t.claims, "iss");
+    char oidc[BINDING_OIDC_NONCE_LEN + 1] = "";
+    json_t *iat = json_object_get(p, "iat");
+    struct id_token_expect x = {
+        .iss = iss, .client_id = cid, .nonce = binding_oidc_nonce(nonce, oidc) ? NULL : oidc,
+        .subject = json_string_value(uid), .subject_len = json_string_length(uid),
+        .at = (time_t)json_integer_value(iat),
+    };
+    e = id_token_check_claims(&t, &x);
+    steps_check(st, e == ID_TOKEN_OK, NULL, "paypal.id_token.claims", "the id_token is about this result: issuer %s, "
+                "audience the client id, subject the user id, nonce derived from the result's nonce, valid at the "
+                "result's iat%s%s", iss ? iss : "(none)", e ? ": " : "", e ? id_token_strerror(e) : "");
+    if (env && strcmp(env, "live") && strcmp(env, "sandbox"))
+        steps_add(st, STEP_INFO, "paypal.id_token.iss", "paypal.env is %s: the issuer %s is whatever the development "
+                  "stand-in calls itself", env, iss ? iss : "(none)");
+    long long when = 0;
+    json_t *ti = json_object_get(t.claims, "iat");
+    if (json_is_integer(ti))
+        when = (long long)json_integer_value(ti);
+    char ts[40];
+    verify_format_time((time_t)when, ts, sizeof ts);
+    if (!c->paypal_jwks) {
+        steps_add(st, STEP_INFO, "paypal.id_token.signature", "the id_token was NOT checked against PayPal's keys: "
+                  "give --paypal-jwks FILE (PayPal's JWKS, %s)", env && !strcmp(env, "sandbox") ? PAYPAL_JWKS_SANDBOX
+                                                                                                   : PAYPAL_JWKS_LIVE);
+        UNPROVEN(c, "that PayPal itself signed this login: the id_token was not checked (no --paypal-jwks)");
+        goto out;
+    }
+    id_token_err se = id_token_verify_jwks(&t, c->paypal_jwks);
+    if (steps_check(st, se == ID_TOKEN_OK && e == ID_TOKEN_OK, NULL, "paypal.id_token.signature",
+                    se ? "the id_token's signature against --paypal-jwks: %s" : e ? "the id_token's signature verifies "
+                    "with --paypal-jwks, but its claims do not match this result (%s)" : "PayPal signed that account %s "
+                    "logged in to app %s at %s",
+                    se ? id_token_strerror(se) : e ? id_token_strerror(e) : json_string_value(uid), cid, ts))
+        PROVEN(c, "PayPal (%s) signed that account %s logged in to app %s at %s, for this very result (the nonce)",
+               iss, json_string_value(uid), cid, ts);
+out:
+    id_token_clear(&t);
 }
 
 /* The item the payload's trust statement claims for evidence[idx]; TRUST_UNKNOWN when there is no
@@ -945,6 +1017,7 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
         json_object_set(c->st.fields, "payload", payload);
         c->payload = payload;
         if (check_payload(c, payload)) {
+            check_id_token(c, payload);
             check_evidence(c, payload);
             check_trust(c, payload);
             check_source(c, payload);
@@ -1060,6 +1133,16 @@ int cmd_result(struct verify_opts *o)
     }
     if ((ntrust = cli_load_trust_roots(o, trust, VERIFY_MAX_CHAIN_CERTS)) < 0)
         goto out;
+    if (o->paypal_jwks) {
+        size_t jl;
+        uint8_t *jb = verify_read_file(o->paypal_jwks, ID_TOKEN_JWKS_MAX_BYTES, &jl, err, sizeof err);
+        if (!jb || id_token_jwks_parse(jb, jl, &c->paypal_jwks)) {
+            fprintf(stderr, "sealed-verify: --paypal-jwks: %s\n", jb ? id_token_strerror(ID_TOKEN_ERR_JWKS) : err);
+            free(jb);
+            goto out;
+        }
+        free(jb);
+    }
 
     verify_buffer(c, file, len, pinned);
     if (o->json) {
@@ -1080,6 +1163,7 @@ out:
         X509_free(trust[i]);
     if (c->have_manifest)
         manifest_free(&c->man);
+    json_decref(c->paypal_jwks);
     steps_free(&c->st);
     free(c);
     return rc;

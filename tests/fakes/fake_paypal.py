@@ -472,6 +472,8 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "/__control/fault"): ("control", self.control_fault_set),
             ("POST", "/__control/reset"): ("control", self.control_reset),
             ("GET", "/__control/users"): ("control", self.control_users),
+            ("POST", "/__control/id_token"): ("control", self.control_id_token),
+            ("POST", "/__control/rotate_key"): ("control", self.control_rotate_key),
             ("GET", "/"): ("index", self.index),
         }
         self.endpoint, fn = routes.get((self.command, path), ("other", None))
@@ -702,7 +704,9 @@ class Handler(BaseHTTPRequestHandler):
                       "exp": now + 3600, "auth_time": rec["auth_time"], "user_id": uid}
             if rec["nonce"] is not None:
                 claims["nonce"] = rec["nonce"]
-            body["id_token"] = pv.key.jwt(claims)
+            tok = id_token_for(pv, claims, pv.take_fault("id_token"))
+            if tok is not None:
+                body["id_token"] = tok
         self.respond(200, body, [("Pragma", "no-cache")])
 
     # -- api-m.paypal.com/v1/identity/.../userinfo
@@ -730,7 +734,11 @@ class Handler(BaseHTTPRequestHandler):
         self.respond(200, userinfo_for(user, user_id_for(tok["client_id"], user), tok["scopes"], schema))
 
     def certs(self, _q):
-        self.send(200, json_bytes({"keys": [self.pv.key.public_jwk()]}))
+        # the signing key first, then keys retired by /__control/rotate_key that PayPal would
+        # still publish while tokens signed with them may be in flight
+        with self.pv.lock:
+            keys = [self.pv.key] + list(getattr(self.pv, "retired_keys", []))
+        self.send(200, json_bytes({"keys": [k.public_jwk() for k in keys]}))
 
     def discovery(self, _q):
         a, base = self.pv.args, self.server.base_url
@@ -739,7 +747,7 @@ class Handler(BaseHTTPRequestHandler):
             "token_endpoint": base + "/v1/oauth2/token",
             "userinfo_endpoint": base + "/v1/identity/openidconnect/userinfo",
             "jwks_uri": base + "/v1/oauth2/certs", "response_types_supported": ["code"],
-            "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["HS256", "RS256"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
             "code_challenge_methods_supported": ["S256"], "scopes_supported": self.pv.app_scopes,
@@ -791,10 +799,100 @@ class Handler(BaseHTTPRequestHandler):
             self.pv.reset_stats()
         self.send(200, b"{}")
 
+    def control_id_token(self, _q):
+        """{"mode": M, "count": N} arms an id_token fault for the next N tokens (-1: until cleared;
+        mode none clears); {"alg": "RS256"|"HS256"} switches how tokens are signed."""
+        raw = self.read_body()
+        try:
+            req = json.loads(raw or b"{}")
+            alg, mode = req.get("alg"), req.get("mode")
+            count = int(req.get("count", 1))
+            if (alg is not None and alg not in ID_TOKEN_ALGS) or \
+                    (mode is not None and mode not in ID_TOKEN_FAULTS) or count < -1:
+                raise ValueError
+        except (ValueError, TypeError, AttributeError):
+            return self.send(400, json_bytes({"error": "expected {\"alg\": RS256|HS256} and/or {\"mode\": one of "
+                                              + "|".join(ID_TOKEN_FAULTS) + ", \"count\": N>=-1}"}))
+        with self.pv.lock:
+            if alg:
+                self.pv.args.id_token_alg = alg
+            if mode == "none" or (mode and count == 0):
+                self.pv.faults.pop("id_token", None)
+            elif mode:
+                self.pv.faults["id_token"] = {"mode": mode, "count": count, "delay": 0, "status": None}
+            body = json_bytes({"alg": self.pv.args.id_token_alg, "fault": self.pv.faults.get("id_token")})
+        self.send(200, body)
+
+    def control_rotate_key(self, _q):
+        """A new signing key; the old one stays in the JWKS (retired) unless {"drop_old": true}."""
+        raw = self.read_body()
+        try:
+            req = json.loads(raw or b"{}")
+            drop = bool(req.get("drop_old", False))
+        except (ValueError, AttributeError):
+            return self.send(400, json_bytes({"error": "expected {\"drop_old\": bool}"}))
+        new = RsaKey(self.pv.key.n.bit_length())
+        with self.pv.lock:
+            retired = [] if drop else [self.pv.key] + list(getattr(self.pv, "retired_keys", []))[:3]
+            self.pv.retired_keys, self.pv.key = retired, new
+            body = json_bytes({"kid": new.kid, "retired": [k.kid for k in retired]})
+        self.send(200, body)
+
     def control_users(self, _q):
         cid = self.pv.args.client_id
         self.send(200, json_bytes([{"key": u["key"], "name": u["name"], "user_id": user_id_for(cid, u)}
                                    for u in self.pv.users.values()]))
+
+
+ID_TOKEN_ALGS = ("RS256", "HS256")
+# what /__control/id_token can make the next id_token(s) wrong in (each is a check the client must make)
+ID_TOKEN_FAULTS = ("none", "wrong_nonce", "no_nonce", "wrong_aud", "wrong_iss", "expired", "future_iat",
+                   "wrong_sub", "unknown_kid", "bad_signature", "alg_none", "missing")
+
+
+def id_token_for(pv, claims, fault):
+    """The id_token PayPal would send for these claims (RS256 with the current key, or HS256
+    keyed with the client secret as OIDC Core 10.1 says), made wrong as `fault` asks. None: no token."""
+    mode = fault["mode"] if fault else None
+    claims = dict(claims)
+    if mode == "missing":
+        return None
+    if mode == "wrong_nonce":
+        claims["nonce"] = b64u(secrets.token_bytes(32))
+    elif mode == "no_nonce":
+        claims.pop("nonce", None)
+    elif mode == "wrong_aud":
+        claims["aud"] = "another-client-" + secrets.token_hex(4)
+    elif mode == "wrong_iss":
+        claims["iss"] = "https://evil.example"
+    elif mode == "expired":
+        claims["iat"], claims["exp"] = claims["iat"] - 7200, claims["iat"] - 3600
+    elif mode == "future_iat":
+        claims["iat"] = claims["iat"] + 3600
+        claims["exp"] = claims["iat"] + 3600
+    elif mode == "wrong_sub":
+        claims["sub"] = claims["user_id"] = claims["sub"][:-4] + "AAAA"
+    alg = pv.args.id_token_alg
+    if mode == "alg_none":
+        head = b64u(json_bytes({"alg": "none", "typ": "JWT"}))
+        return head + "." + b64u(json_bytes(claims)) + "."
+    if alg == "HS256":
+        head = b64u(json_bytes({"alg": "HS256", "typ": "JWT"}))
+        si = head + "." + b64u(json_bytes(claims))
+        sig = hmac.new(pv.args.client_secret.encode(), si.encode(), hashlib.sha256).digest()
+        if mode == "bad_signature":
+            sig = bytes([sig[0] ^ 1]) + sig[1:]
+        return si + "." + b64u(sig)
+    key = pv.key
+    if mode == "unknown_kid":           # a key PayPal never published
+        key = getattr(pv, "stray_key", None) or RsaKey(pv.key.n.bit_length())
+        pv.stray_key = key
+    tok = key.jwt(claims)
+    if mode == "bad_signature":
+        head, body, sig = tok.split(".")
+        raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        tok = head + "." + body + "." + b64u(bytes([raw[0] ^ 1]) + raw[1:])
+    return tok
 
 
 def origin_of(uri):
@@ -845,6 +943,8 @@ def main(argv=None):
                     help="scopes enabled for the app (granted = requested ∩ these)")
     ap.add_argument("--app-id", default="APP-80W284485P519543T")
     ap.add_argument("--key-bits", type=int, default=2048)
+    ap.add_argument("--id-token-alg", choices=ID_TOKEN_ALGS, default="RS256",
+                    help="how id_tokens are signed (PayPal's discovery lists both)")
     args = ap.parse_args(argv)
     if not args.client_secret:
         ap.error("--client-secret (or FAKE_PAYPAL_CLIENT_SECRET) is required")

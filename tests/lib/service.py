@@ -109,6 +109,8 @@ class Service:
             "paypal_env = local", f"paypal_client_id = {self.client_id}", f"paypal_secret = {self.secret}",
             f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
             f"paypal_api_base = http://10.0.2.2:{self.fake_port}",
+            # the fake names itself by its own base URL in the id_tokens it signs
+            f"paypal_issuer = http://127.0.0.1:{self.fake_port}",
             "idset_capacity = 100000", "platform = none", ""])
 
     def start_service(self):
