@@ -273,7 +273,7 @@ def cmd_outdated(args):
         vers = re.findall(r"^Version: (\S+)$", run(["apt-cache", "showsrc", f[0]], check=False), re.M)
         same_suite = [v for v in vers if v.split("deb")[-1][:2] == f[1].split("deb")[-1][:2] and newer(v, f[1])]
         if same_suite:
-            print(f"lock-check: image/musl-deps.lock pins source {f[0]} {f[1]}; the mirror has {max(same_suite, key=vkey)}")
+            print(f"lock-check: image/musl-deps.lock pins source {f[0]} {f[1]}; the mirror's Sources index lists {max(same_suite, key=vkey)} (apt-get source tells whether it can be fetched)")
     for name in ("kernel-source.lock", "kernel.lock", "stub.lock"):
         kv = dict(l.strip().split("=", 1) for l in open(os.path.join(ROOT, "image", name)) if "=" in l and not l.startswith("#"))
         cand = candidates([(kv["package"], "amd64")]).get(kv["package"], (None, None))
