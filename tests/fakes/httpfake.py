@@ -159,6 +159,7 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 1024   # bench/logins.py: 1,000 callbacks reach the PayPal fake at once
     handshake_timeout = 30
     name = "fake"
+    quiet = False               # True: connection errors are not logged at all
 
     def __init__(self, addr, handler, tls=None, name=None):
         if ":" in addr[0]:
@@ -190,8 +191,9 @@ class Server(ThreadingHTTPServer):
         return None
 
     def handle_error(self, request, client_address):
-        # a client that hangs up mid-answer is not news; name the error class, never its text
-        sys.stderr.write(f"{self.name}: connection error: {sys.exc_info()[0].__name__}\n")
+        # name the error class, never its text (it may quote a request)
+        if not self.quiet:
+            sys.stderr.write(f"{self.name}: connection error: {sys.exc_info()[0].__name__}\n")
 
     def start(self):
         """Serve in a daemon thread (in-process fakes and multi-listener fakes); returns self."""
