@@ -342,15 +342,9 @@ class ApiHandler(Handler):
                 return None, oci_error(400, "InvalidParameter", "x-content-sha256 does not match the body")
             if self.headers.get("content-length") != str(len(body)):
                 return None, oci_error(400, "InvalidParameter", "content-length does not match the body")
-        lines = []
-        for h in names:
-            if h == "(request-target)":
-                lines.append(f"(request-target): {method.lower()} {self.path}")
-            else:
-                v = self.headers.get(h)
-                if v is None:
-                    return None, oci_error(401, "NotAuthenticated", f"Signed header {h} is missing")
-                lines.append(f"{h}: {v}")
+        signing, missing = fc.oci_signing_string(self.headers, names, method, self.path)
+        if missing:
+            return None, oci_error(401, "NotAuthenticated", f"Signed header {missing} is missing")
         key, err = key_for(p.get("keyId", ""))
         if err:
             return None, err
@@ -358,7 +352,7 @@ class ApiHandler(Handler):
             sig = base64.b64decode(p["signature"], validate=True)
         except ValueError:
             sig = b""
-        if not fc.rsa_verify(key[0], key[1], "\n".join(lines).encode(), sig):
+        if not fc.rsa_verify(key[0], key[1], signing, sig):
             return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
         return p, None
 

@@ -313,15 +313,9 @@ class Handler(httpfake.Handler):
                 raise bad("x-content-sha256 does not match the body")
         if "content-length" in names and self.headers.get("content-length") != str(len(body)):
             raise bad("content-length does not match the body")
-        lines = []
-        for h in names:
-            if h == "(request-target)":
-                lines.append(f"(request-target): {method.lower()} {self.path}")
-            else:
-                v = self.headers.get(h)
-                if v is None:
-                    raise unauth(f"Signed header {h} is missing")
-                lines.append(f"{h}: {v}")
+        signing, missing = fc.oci_signing_string(self.headers, names, method, self.path)
+        if missing:
+            raise unauth(f"Signed header {missing} is missing")
         want = f"{ST.tenancy}/{ST.user}/{ST.fingerprint}"
         if p.get("keyId") != want:
             raise unauth("The required information to complete authentication was not provided or was incorrect.")
@@ -329,7 +323,7 @@ class Handler(httpfake.Handler):
             sig = base64.b64decode(p["signature"], validate=True)
         except ValueError:
             sig = b""
-        if not fc.rsa_verify(ST.api_key[0], ST.api_key[1], "\n".join(lines).encode(), sig):
+        if not fc.rsa_verify(ST.api_key[0], ST.api_key[1], signing, sig):
             raise unauth("The required information to complete authentication was not provided or was incorrect.")
         return " ".join(names)
 
