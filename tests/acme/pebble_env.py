@@ -1,5 +1,5 @@
 """pebble_env: starts Let's Encrypt's test CA (Debian `pebble` 2.4 and `pebble-challtestsrv`) on
-loopback with free ports and its own TLS certificate, optionally the ARI front (ari_front.py), and
+loopback with free ports and its own TLS certificate, optionally the ARI front (tests/fakes/ari_front.py), and
 the ACME test driver; collects their output and stops only the processes it started.
 Used by tests/acme/test_*.py and bench/acme/run.sh."""
 import json

@@ -1,5 +1,5 @@
 """ACME Renewal Information (RFC 9773), `replaces`, profiles and CA rate limits, against Pebble
-2.4 behind ari_front.py (Pebble 2.4 has none of these; the front adds them as Let's Encrypt
+2.4 behind tests/fakes/ari_front.py (Pebble 2.4 has none of these; the front adds them as Let's Encrypt
 serves them and checks what the client sends). Certificates still come from Pebble."""
 import os
 import sys
@@ -7,6 +7,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fakes"))
 from tap import case, check, done  # noqa: E402
 import pebble_env as pe  # noqa: E402
 from ari_front import AriFront  # noqa: E402

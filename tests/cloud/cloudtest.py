@@ -1,4 +1,4 @@
-"""Helpers for the cloud suites: start tests/cloud/fake_cloud.py, steer its faults, run the cloud
+"""Helpers for the cloud suites: start tests/fakes/fake_cloud.py, steer its faults, run the cloud
 test driver (build/tests/cloud/cloud_driver) or sealed-oci-request against it. Test code only."""
 import hashlib
 import json
@@ -12,7 +12,7 @@ import urllib.request
 ROOT = os.environ.get("SEALED_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DRIVER = os.path.join(ROOT, "build", "tests", "cloud", "cloud_driver")
 OCIREQ = os.path.join(ROOT, "build", "sealed-oci-request")
-FAKE = os.path.join(ROOT, "tests", "cloud", "fake_cloud.py")
+FAKE = os.path.join(ROOT, "tests", "fakes", "fake_cloud.py")
 OUT = os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out"))
 
 SECRET_ID = "ocid1.vaultsecret.oc1.phx.amaaaaaapaypalsecret"

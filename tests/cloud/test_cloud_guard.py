@@ -1,5 +1,5 @@
 """The egress guard inside the real sealed-login binary (src/login/cloud/egress_guard.c) against the
-fake OCI Monitoring and Compute APIs (tests/cloud/fake_cloud.py), with the instance's own identity:
+fake OCI Monitoring and Compute APIs (tests/fakes/fake_cloud.py), with the instance's own identity:
 readings under the cap change nothing; a Monitoring outage (no series, or a 503) is never read as
 zero egress: the guard does nothing and says so; at the cap it notifies, stops offering logins and
 asks OCI to stop its own instance (SOFTSTOP), once."""

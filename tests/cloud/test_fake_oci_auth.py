@@ -14,6 +14,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
 from tap import case, check, done  # noqa: E402
 import cloudtest as ct  # noqa: E402
 import fakecrypto as fc  # noqa: E402

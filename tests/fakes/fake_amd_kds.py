@@ -31,11 +31,12 @@ import argparse
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qsl
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+
+import httpfake
 
 PRODUCTS = ("Milan", "Genoa", "Turin")
 OID = "1.3.6.1.4.1.3704.1."
@@ -159,6 +160,31 @@ class KDS:
         return 200, "application/pkix-cert", body
 
 
+ROUTES = httpfake.Routes()
+
+
+def send(h, status, ctype, body, extra=()):
+    h.send(status, body, ctype, extra)
+    h.server.kds.note(status, h.path)
+
+
+@ROUTES.route("GET", r".*")
+def get(h, _query):
+    kds = h.server.kds
+    if kds.rate_limited():
+        return send(h, 429, "text/plain", b"Too Many Requests\n", (("Retry-After", kds.retry_after),))
+    status, ctype, body = kds.answer(h.path)
+    send(h, status, ctype, body)
+
+
+class Handler(httpfake.Handler):
+    routes = ROUTES
+    methods = ("GET", "POST", "PUT", "DELETE", "HEAD")
+
+    def no_route(self, path, allowed):     # only GET is served
+        send(self, 405, "text/plain", b"Method Not Allowed\n", (("Allow", "GET"),))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -171,36 +197,9 @@ def main():
     ap.add_argument("--log")
     args = ap.parse_args()
     kds = KDS(args)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def send(self, status, ctype, body, extra=()):
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in extra:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-            kds.note(status, self.path)
-
-        def do_GET(self):
-            if kds.rate_limited():
-                return self.send(429, "text/plain", b"Too Many Requests\n", (("Retry-After", kds.retry_after),))
-            status, ctype, body = kds.answer(self.path)
-            self.send(status, ctype, body)
-
-        def refuse(self):
-            self.send(405, "text/plain", b"Method Not Allowed\n", (("Allow", "GET"),))
-
-        do_POST = do_PUT = do_DELETE = do_HEAD = refuse
-
-    srv = ThreadingHTTPServer((args.host, args.port), Handler)
-    print(f"fake-amd-kds listening on http://{args.host}:{srv.server_address[1]}", flush=True)
+    srv = httpfake.Server((args.host, args.port), Handler, name="fake-amd-kds")
+    srv.kds = kds
+    httpfake.ready(f"fake-amd-kds listening on {srv.url}")
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A faithful local fake of the Google Cloud control-plane APIs that deploy/gcp/*.sh call (Python 3
-stdlib + the openssl command; the RSA/JWT/CRC32C helpers of tests/cloud/fakecrypto.py). One HTTPS
+stdlib + the openssl command; the RSA/JWT/CRC32C helpers of tests/fakes/fakecrypto.py). One HTTPS
 listener on loopback with a certificate for *.googleapis.com from its own CA; requests are routed by
 their Host header, so the scripts use the production URLs (curl --connect-to). Test code only.
 
@@ -45,18 +45,16 @@ import ipaddress
 import json
 import os
 import re
-import ssl
-import sys
 import tarfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "cloud"))
-import fakecrypto as fc  # noqa: E402
+import fakecrypto as fc
+import httpfake
 
+MAX_BODY = 2 << 30                # request-body cap: image archives are large
 RFC1035 = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 GIB = 1 << 30
 ZONES = {"us-central1": ["a", "b", "c", "f"], "us-west1": ["a", "b", "c"], "us-east1": ["b", "c", "d"],
@@ -235,26 +233,14 @@ def allowed(member, perm, resource, extra_policy=None):
 
 # ---- HTTP ----------------------------------------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
+class Handler(httpfake.Handler):
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    max_body = MAX_BODY
 
     def reply(self, status, body, headers=()):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8" if not isinstance(body, bytes) else "application/octet-stream")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def body_in(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        if isinstance(body, bytes):
+            return self.send(status, body, "application/octet-stream", headers)
+        self.send(status, json.dumps(body).encode(), "application/json; charset=UTF-8", headers)
 
     def json_in(self, raw):
         if not raw:
@@ -271,7 +257,10 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         host = (self.headers.get("Host") or "").split(":")[0]
         path, query = unquote(url.path), parse_qs(url.query)
-        raw = self.body_in()
+        raw = self.read_body()
+        if raw is None:
+            return self.reply(411, ApiError(411, "INVALID_ARGUMENT", "A valid Content-Length (at most "
+                                            f"{MAX_BODY} bytes) is required.", "required").body())
         principal, status = "-", 0
         try:
             if url.path.startswith("/__fake/"):
@@ -306,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
                            "principal": principal, "t": time.time()})
         self.reply(status, body, hdrs)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+    dispatch = handle_any
 
     def authenticate(self):
         auth = self.headers.get("Authorization", "")
@@ -420,21 +409,11 @@ class Api:
 
     def route(self):
         p = self.path
-        if self.host == "serviceusage.googleapis.com":
-            return self.serviceusage(p)
-        if self.host == "compute.googleapis.com" and p.startswith("/compute/v1/projects/"):
-            return self.compute(p[len("/compute/v1/projects/"):])
-        if self.host == "storage.googleapis.com":
-            return self.storage(p)
-        if self.host == "secretmanager.googleapis.com":
-            return self.secretmanager(p)
-        if self.host == "iam.googleapis.com":
-            return self.iam(p)
-        if self.host == "cloudresourcemanager.googleapis.com":
-            return self.crm(p)
-        if self.host == "monitoring.googleapis.com":
-            return self.monitoring(p)
-        raise notfound(f"The requested URL {p} was not found on this server.")
+        found = API_ROUTES.find(self.m, p, self.host)
+        if not found:
+            raise notfound(f"The requested URL {p} was not found on this server.")
+        fn, groups, _ = found
+        return fn(self, *groups)
 
     # -- Service Usage
     def serviceusage(self, p):
@@ -1547,6 +1526,19 @@ class Api:
         raise notfound("Method not found.")
 
 
+# (Host, path) -> the service's own dispatcher, which gets the path (compute: below projects/)
+API_ROUTES = httpfake.Routes()
+for _host, _pattern, _fn in (
+        ("serviceusage.googleapis.com", r"(?s)(/.*)", Api.serviceusage),
+        ("compute.googleapis.com", r"(?s)/compute/v1/projects/(.*)", Api.compute),
+        ("storage.googleapis.com", r"(?s)(.*)", Api.storage),
+        ("secretmanager.googleapis.com", r"(?s)(.*)", Api.secretmanager),
+        ("iam.googleapis.com", r"(?s)(.*)", Api.iam),
+        ("cloudresourcemanager.googleapis.com", r"(?s)(.*)", Api.crm),
+        ("monitoring.googleapis.com", r"(?s)(.*)", Api.monitoring)):
+    API_ROUTES.add("*", _pattern, _fn, host=_host)
+
+
 def inspect_archive(data):
     """(disk.raw size, uefi_only) of a GCE image archive, or ApiError as GCE's import reports it."""
     try:
@@ -1572,19 +1564,16 @@ def main():
     ap.add_argument("--project", default="sealed-test")
     args = ap.parse_args()
     ST = State(args)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv = httpfake.Server(("127.0.0.1", 0), Handler, tls=httpfake.tls_context(ST.tls_pem, ST.tls_key),
+                          name="fake-gcp")
     keys = {}
     for who, kf in ST.key_files.items():
         path = os.path.join(args.dir, f"{who}-key.json")
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump(kf, f)
         keys[who] = path
-    print(json.dumps({"port": srv.server_address[1], "ca_file": ST.ca_pem, "project": ST.project,
-                      "project_number": ST.number, "keys": keys, "deployer": ST.deployer, "outsider": ST.outsider}), flush=True)
+    httpfake.ready({"port": srv.server_address[1], "ca_file": ST.ca_pem, "project": ST.project,
+                    "project_number": ST.number, "keys": keys, "deployer": ST.deployer, "outsider": ST.outsider})
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

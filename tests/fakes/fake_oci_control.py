@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Faithful local fake of the OCI control-plane APIs that deploy/oci/sealed-deploy-oci uses (Python 3
-stdlib; signature maths from tests/cloud/fakecrypto.py, read-only). One listener on loopback (HTTPS
+stdlib; signature maths from tests/fakes/fakecrypto.py, read-only). One listener on loopback (HTTPS
 with its own CA given --tls-dir, else plain HTTP) stands for every regional host; paths and API
 versions are OCI's:
 
@@ -47,11 +47,10 @@ import threading
 import time
 import uuid
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "cloud"))
-import fakecrypto as fc  # noqa: E402
+import fakecrypto as fc
+import httpfake
 
 SKEW_LIMIT_S = 300
 REGION = "us-phoenix-1"
@@ -59,6 +58,7 @@ AD = "Uocm:PHX-AD-1"
 NAMESPACE = "axfakens0001"
 PAGE = 3                                  # small pages so pagination is always exercised
 MIN_PART = 10 * 1024 * 1024
+MAX_BODY = 2 << 30                        # request-body cap: multipart image parts are large
 
 def _pco(kind, shielded, sev):   # Shape.platformConfigOptions as ListShapes returns it (None: no platform config)
     if not kind:
@@ -192,51 +192,29 @@ def live(o):
     return o.get("lifecycleState") not in ("TERMINATED", "DELETED", "TERMINATING", "DELETING")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(httpfake.Handler):
     server_version = "fake-oci"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
+    methods = ("GET", "POST", "PUT", "DELETE", "HEAD")
+    max_body = MAX_BODY
 
     def date_time_string(self, timestamp=None):
         return formatdate(ST.now(), usegmt=True)
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
-    def do_HEAD(self):
-        self.handle_any("HEAD")
+    def dispatch(self):
+        self.handle_any(self.command)
 
     def send(self, status, body, headers=()):
         if isinstance(body, (dict, list, str)) and not isinstance(body, bytes):
             body = json.dumps(body).encode()
-        self.send_response(status)
-        if body or status not in (204,):
-            self.send_header("Content-Type", "application/json")
-        hdrs = dict(headers)
-        if "Content-Length" not in hdrs:
-            self.send_header("Content-Length", str(len(body or b"")))
-        self.send_header("opc-request-id", uuid.uuid4().hex.upper())
-        for k, v in hdrs.items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD" and body:
-            self.wfile.write(body)
+        ctype = "application/json" if body or status not in (204,) else None
+        super().send(status, body or b"", ctype, [("opc-request-id", uuid.uuid4().hex.upper()),
+                                                  *dict(headers).items()])
 
     def handle_any(self, method):
-        n = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.read_body()
+        if raw is None:
+            return self.send(411, {"code": "LengthRequired", "message": "A valid Content-Length (at most "
+                                   f"{MAX_BODY} bytes) is required"})
         u = urlsplit(self.path)
         path, q = u.path, {k: v[-1] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
         if path.startswith("/__fake/"):
@@ -335,15 +313,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise bad("x-content-sha256 does not match the body")
         if "content-length" in names and self.headers.get("content-length") != str(len(body)):
             raise bad("content-length does not match the body")
-        lines = []
-        for h in names:
-            if h == "(request-target)":
-                lines.append(f"(request-target): {method.lower()} {self.path}")
-            else:
-                v = self.headers.get(h)
-                if v is None:
-                    raise unauth(f"Signed header {h} is missing")
-                lines.append(f"{h}: {v}")
+        signing, missing = fc.oci_signing_string(self.headers, names, method, self.path)
+        if missing:
+            raise unauth(f"Signed header {missing} is missing")
         want = f"{ST.tenancy}/{ST.user}/{ST.fingerprint}"
         if p.get("keyId") != want:
             raise unauth("The required information to complete authentication was not provided or was incorrect.")
@@ -351,33 +323,29 @@ class Handler(BaseHTTPRequestHandler):
             sig = base64.b64decode(p["signature"], validate=True)
         except ValueError:
             sig = b""
-        if not fc.rsa_verify(ST.api_key[0], ST.api_key[1], "\n".join(lines).encode(), sig):
+        if not fc.rsa_verify(ST.api_key[0], ST.api_key[1], signing, sig):
             raise unauth("The required information to complete authentication was not provided or was incorrect.")
         return " ".join(names)
 
 
 # ---- routing -----------------------------------------------------------------------------------
 
-ROUTES = []
+ROUTES = httpfake.Routes()
 
 
 def api(method, pattern):
-    def deco(fn):
-        ROUTES.append((method, re.compile("^" + pattern + "$"), fn))
-        return fn
-    return deco
+    return ROUTES.route(method, pattern)
 
 
 def route(method, path, q, body, raw, headers):
-    for m, rx, fn in ROUTES:
-        if m == method:
-            mt = rx.match(path)
-            if mt:
-                r = fn(q, body or {}, *[unquote(g) for g in mt.groups()], raw=raw, headers=headers)
-                if len(r) == 2:
-                    return r[0], r[1], []
-                return r
-    raise ApiError(404, "NotFound", f"Not Found: {method} {path}")
+    found = ROUTES.find(method, path)
+    if not found:
+        raise ApiError(404, "NotFound", f"Not Found: {method} {path}")
+    fn, groups, _ = found
+    r = fn(q, body or {}, *[unquote(g) for g in groups], raw=raw, headers=headers)
+    if len(r) == 2:
+        return r[0], r[1], []
+    return r
 
 
 def page(items, q, wrap=False):
@@ -1783,22 +1751,19 @@ def main():
     ap.add_argument("--tls-dir", help="serve HTTPS with a CA and certificate minted here (ca_file in the ready line)")
     a = ap.parse_args()
     ST = State(a)
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
     ready = {"fingerprint": ST.fingerprint, "namespace": NAMESPACE}
+    tls = None
     if a.tls_dir:
-        import ssl
         os.makedirs(a.tls_dir, exist_ok=True)
         m = fc.Minter(a.tls_dir)
         ca_key, ca_pem = m.ca("oci-ca", "/CN=fake OCI root CA")
         key, pem = m.issue("oci-api", "/CN=127.0.0.1", ca_key, ca_pem, san="IP:127.0.0.1,DNS:localhost")
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(pem, key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        tls = httpfake.tls_context(pem, key)
         SCHEME = "https"
         ready["ca_file"] = ca_pem
-    ready["url"] = f"{SCHEME}://127.0.0.1:{srv.server_address[1]}"
-    print(json.dumps(ready), flush=True)
+    srv = httpfake.Server(("127.0.0.1", a.port), Handler, tls=tls, name="fake-oci")
+    ready["url"] = srv.url
+    httpfake.ready(ready)
     srv.serve_forever()
 
 

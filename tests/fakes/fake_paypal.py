@@ -83,13 +83,12 @@ import os
 import re
 import secrets
 import select
-import socket
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpfake
 
 USER_ID_PREFIX = "https://www.paypal.com/webapps/auth/identity/user/"
 BANNER = "Local stand-in for PayPal (development mode: not PayPal)"
@@ -397,9 +396,10 @@ def error_page(message):
 
 # ---- request handling ------------------------------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(httpfake.Handler):
     server_version = "fake-paypal/1"
+    methods = ("GET", "POST")
+    max_body = MAX_BODY
     timeout = 120                      # idle keep-alive connections give their thread back
 
     @property
@@ -410,21 +410,10 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0] if isinstance(self.path, str) else "-"
         sys.stderr.write(f"fake-paypal: {self.command} {path[:200]} {code}\n")
 
-    def log_message(self, fmt, *args):
-        pass                           # default messages may quote request lines; stay quiet
-
     # -- plumbing
     def send(self, status, body, ctype="application/json", headers=(), endpoint=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Paypal-Debug-Id", debug_id())
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        super().send(status, body, ctype, [("Cache-Control", "no-store"), ("Paypal-Debug-Id", debug_id()),
+                                           *headers])
         self.pv.count("status", endpoint or self.endpoint, status)
 
     def send_html(self, status, body, extra_origin=None):
@@ -436,17 +425,6 @@ class Handler(BaseHTTPRequestHandler):
     def redirect(self, location):
         self.send(302, b"", "text/html; charset=utf-8", [("Location", location)])
 
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding"):
-            return None
-        try:
-            n = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            return None
-        if n < 0 or n > MAX_BODY:
-            return None
-        return self.rfile.read(n)
-
     def parse_form(self, raw):
         pairs = urllib.parse.parse_qsl(raw, keep_blank_values=True)
         params, dup = {}, set()
@@ -457,37 +435,19 @@ class Handler(BaseHTTPRequestHandler):
                 params[k] = v
         return params, dup
 
-    def route(self):
-        path, _, query = self.path.partition("?")
-        routes = {
-            ("GET", "/signin/authorize"): ("authorize", self.authorize_get),
-            ("POST", "/signin/authorize"): ("authorize_submit", self.authorize_post),
-            ("POST", "/v1/oauth2/token"): ("token", self.token),
-            ("GET", "/v1/identity/oauth2/userinfo"): ("userinfo", lambda q: self.userinfo(q, "paypalv1.1")),
-            ("GET", "/v1/identity/openidconnect/userinfo"): ("userinfo", lambda q: self.userinfo(q, "openid")),
-            ("GET", "/v1/oauth2/certs"): ("certs", self.certs),
-            ("GET", "/.well-known/openid-configuration"): ("discovery", self.discovery),
-            ("GET", "/__control/stats"): ("control", self.control_stats),
-            ("GET", "/__control/fault"): ("control", self.control_fault_get),
-            ("POST", "/__control/fault"): ("control", self.control_fault_set),
-            ("POST", "/__control/reset"): ("control", self.control_reset),
-            ("GET", "/__control/users"): ("control", self.control_users),
-            ("POST", "/__control/id_token"): ("control", self.control_id_token),
-            ("POST", "/__control/rotate_key"): ("control", self.control_rotate_key),
-            ("GET", "/"): ("index", self.index),
-        }
-        self.endpoint, fn = routes.get((self.command, path), ("other", None))
+    def dispatch(self):
+        path, query = self.split_path()
+        found = self.routes.find(self.command, path)
+        self.endpoint, fn = (found[2], found[0]) if found else ("other", None)
         self.pv.count("requests", self.endpoint)
         if fn is None:
-            known = any(p == path for (_, p) in routes)
+            known = bool(self.routes.allowed(path))
             self.send(405 if known else 404, json_bytes(rest_error(
                 "METHOD_NOT_SUPPORTED" if known else "RESOURCE_NOT_FOUND",
                 "The requested method is not supported." if known else
                 "The specified resource does not exist.")))
             return
-        fn(query)
-
-    do_GET = do_POST = route
+        fn(self, query)
 
     # -- fault injection: wraps the normal response of token and userinfo
     def respond(self, status, obj, headers=()):
@@ -895,34 +855,31 @@ def id_token_for(pv, claims, fault):
     return tok
 
 
+# (method, exact path, endpoint name for statistics and faults, handler)
+ROUTES = httpfake.Routes()
+for _method, _path, _endpoint, _fn in (
+        ("GET", "/signin/authorize", "authorize", Handler.authorize_get),
+        ("POST", "/signin/authorize", "authorize_submit", Handler.authorize_post),
+        ("POST", "/v1/oauth2/token", "token", Handler.token),
+        ("GET", "/v1/identity/oauth2/userinfo", "userinfo", lambda h, q: h.userinfo(q, "paypalv1.1")),
+        ("GET", "/v1/identity/openidconnect/userinfo", "userinfo", lambda h, q: h.userinfo(q, "openid")),
+        ("GET", "/v1/oauth2/certs", "certs", Handler.certs),
+        ("GET", "/.well-known/openid-configuration", "discovery", Handler.discovery),
+        ("GET", "/__control/stats", "control", Handler.control_stats),
+        ("GET", "/__control/fault", "control", Handler.control_fault_get),
+        ("POST", "/__control/fault", "control", Handler.control_fault_set),
+        ("POST", "/__control/reset", "control", Handler.control_reset),
+        ("GET", "/__control/users", "control", Handler.control_users),
+        ("POST", "/__control/id_token", "control", Handler.control_id_token),
+        ("POST", "/__control/rotate_key", "control", Handler.control_rotate_key),
+        ("GET", "/", "index", Handler.index)):
+    ROUTES.add(_method, re.escape(_path), _fn, _endpoint)
+Handler.routes = ROUTES
+
+
 def origin_of(uri):
     p = urllib.parse.urlsplit(uri)
     return f"{p.scheme}://{p.netloc}" if p.scheme and p.netloc else None
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024   # bench/logins.py: 1,000 callbacks reach PayPal at once
-    tls_ctx = None
-
-    def finish_request(self, request, client_address):
-        # The TLS handshake runs in the request's own thread, so a silent client blocks no one.
-        if self.tls_ctx is None:
-            return super().finish_request(request, client_address)
-        request.settimeout(30)
-        try:
-            tls = self.tls_ctx.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return None
-        tls.settimeout(None)
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            tls.close()
-        return None
-
-    def handle_error(self, request, client_address):
-        sys.stderr.write(f"fake-paypal: connection error: {sys.exc_info()[0].__name__}\n")
 
 
 def main(argv=None):
@@ -955,18 +912,12 @@ def main(argv=None):
     except (OSError, ValueError) as exc:
         ap.error(f"--users: {exc}")
     key = RsaKey(args.key_bits)
-    server = Server((args.host, args.port), Handler)
-    scheme = "http"
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        server.tls_ctx, scheme = ctx, "https"
-    host = args.host if ":" not in args.host else f"[{args.host}]"
-    server.base_url = f"{scheme}://{host}:{server.server_address[1]}"
+    tls = httpfake.tls_context(args.tls_cert, args.tls_key, min_tls12=True) if args.tls_cert else None
+    server = httpfake.Server((args.host, args.port), Handler, tls=tls, name="fake-paypal")
+    server.base_url = server.url
     args.issuer = args.issuer or server.base_url
     server.provider = Provider(args, users, key)
-    print(f"fake-paypal listening on {server.base_url}", flush=True)
+    httpfake.ready(f"fake-paypal listening on {server.base_url}")
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 /* acme: the ACME client's state machine on the event loop (RFC 8555 order flow, RFC 9773
  * renewal timing, backoff). Talks to the CA only through http_client; asks acme_keys for every
- * signature, key authorization and CSR; hands certificates to tls. Holds no private key itself
- * (the TLS key passes through by reference between acme_keys and tls_install). */
+ * signature, key authorization and CSR, and to install each certificate with the key it made.
+ * Holds no private key: only the acme_keys handle and public certificates. */
 #include "login/acme/acme.h"
 #include "login/acme/acme_keys.h"
 #include "login/acme/acme_log.h"
@@ -69,7 +69,6 @@ struct acme {
     unsigned nauthz, authz_i, polls;
     char *chal_url;                /* owned */
     char *live_token, *live_keyauth;                   /* owned: the challenge being answered */
-    EVP_PKEY *tls_key;             /* owned until installed: key of the order in flight */
     char *replaces;                /* owned: ARI id put into this order, NULL = none */
     int order_profile;             /* the order asked for a.profile */
     int64_t order_started_ms;
@@ -98,7 +97,6 @@ struct acme {
     int started;
     void (*installed_fn)(void *arg);   /* borrowed hook */
     void *installed_arg;
-    EVP_PKEY *inst_key;            /* owned reference: key of the installed certificate (saved state) */
     STACK_OF(X509) *inst_chain;    /* owned: its intermediates */
     void (*persist_fn)(void *arg); /* borrowed hook: save acme_export() */
     void *persist_arg;
@@ -230,8 +228,8 @@ static void order_clear(struct acme *a)
     set_str(&a->finalize_url, NULL);
     set_str(&a->cert_url, NULL);
     set_str(&a->chal_url, NULL);
-    EVP_PKEY_free(a->tls_key);
-    a->tls_key = NULL;
+    if (a->keys)
+        acme_keys_order_drop(a->keys);
 }
 
 static void step_account(struct acme *a);
@@ -805,7 +803,7 @@ static void on_order_poll(struct acme *a, const struct http_response *r, json_t 
         return;
     }
     const char *st = json_string_value(json_object_get(o, "status"));
-    if (st && (!strcmp(st, "ready") || !strcmp(st, "pending")) && a->tls_key) {
+    if (st && (!strcmp(st, "ready") || !strcmp(st, "pending")) && acme_keys_order_pending(a->keys)) {
         attempt_fail(a, ACME_ERR_PROTOCOL, "detail=\"order went back after finalize\"", -1);
         return;
     }
@@ -824,9 +822,7 @@ static void step_finalize(struct acme *a)
         attempt_fail(a, ACME_ERR_PROTOCOL, "detail=\"no finalize URL\"", -1);
         return;
     }
-    EVP_PKEY_free(a->tls_key);
-    a->tls_key = acme_keys_new_tls_key();
-    char *csr = a->tls_key ? acme_keys_csr_b64url(a->tls_key, a->domain) : NULL;
+    char *csr = acme_keys_order_csr(a->keys, a->domain);
     json_t *p = csr ? json_pack("{s:s}", "csr", csr) : NULL;
     char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;
     free(csr);
@@ -856,23 +852,20 @@ static void on_cert(struct acme *a, const struct http_response *r, json_t *unuse
         attempt_fail(a, ACME_ERR_PROTOCOL, "detail=\"certificate chain is not PEM certificates\"", -1);
         return;
     }
-    if (X509_check_private_key(leaf, a->tls_key) != 1 || X509_check_host(leaf, a->domain, 0, 0, NULL) != 1) {
+    if (!acme_keys_order_matches(a->keys, leaf) || X509_check_host(leaf, a->domain, 0, 0, NULL) != 1) {
         X509_free(leaf);
         sk_X509_pop_free(chain, X509_free);
         attempt_fail(a, ACME_ERR_PROTOCOL, "detail=\"certificate does not match our key or domain\"", -1);
         return;
     }
-    if (tls_install(a->tls, a->tls_key, leaf, chain)) {
+    if (acme_keys_order_install(a->keys, a->tls, leaf, chain)) {
         X509_free(leaf);
         sk_X509_pop_free(chain, X509_free);
         attempt_fail(a, ACME_ERR_TLS, "detail=\"tls_install refused\"", -1);
         return;
     }
     sk_X509_pop_free(a->inst_chain, X509_free);
-    a->inst_chain = chain;               /* kept with the key for the saved state */
-    EVP_PKEY_free(a->inst_key);
-    a->inst_key = a->tls_key;            /* the TLS context holds its own reference */
-    a->tls_key = NULL;
+    a->inst_chain = chain;               /* kept for the saved state; acme_keys keeps the key */
     a->restored = 0;
     X509_free(a->cert);
     a->cert = leaf;
@@ -1120,7 +1113,6 @@ void acme_free(struct acme *a)
     req_clear(&a->req);
     acme_keys_free(a->keys);
     X509_free(a->cert);
-    EVP_PKEY_free(a->inst_key);
     sk_X509_pop_free(a->inst_chain, X509_free);
     json_decref(a->profiles);
     char **strs[] = {&a->directory, &a->ca_file, &a->domain, &a->contact, &a->profile, &a->u_nonce,
@@ -1143,7 +1135,7 @@ char *acme_export(const struct acme *a, size_t *len)
     struct acme_saved sv = {
         .directory = a->directory, .domain = a->domain, .account_key = (EVP_PKEY *)acme_keys_account(a->keys),
         .kid = a->kid, .failed_validations = a->failed_validations, .new_certs = a->new_certs,
-        .new_accounts = a->new_accounts, .tls_key = a->cert ? a->inst_key : NULL, .leaf = a->cert,
+        .new_accounts = a->new_accounts, .tls_key = a->cert ? (EVP_PKEY *)acme_keys_installed(a->keys) : NULL, .leaf = a->cert,
         .chain = a->inst_chain,
     };
     char *out = acme_saved_encode(&sv);   /* borrows every member: no acme_saved_clear here */
@@ -1175,14 +1167,11 @@ int acme_restore(struct acme *a, const char *blob, size_t len)
     a->new_accounts = sv.new_accounts;
     rc = 0;
     time_t na = sv.leaf ? asn1_to_time(X509_get0_notAfter(sv.leaf)) : 0;
-    if (sv.leaf && na > time(NULL) + 60 && X509_check_private_key(sv.leaf, sv.tls_key) == 1 &&
-        X509_check_host(sv.leaf, a->domain, 0, 0, NULL) == 1 && !tls_install(a->tls, sv.tls_key, sv.leaf, sv.chain)) {
+    if (sv.leaf && na > time(NULL) + 60 && X509_check_host(sv.leaf, a->domain, 0, 0, NULL) == 1 &&
+        !acme_keys_install_saved(a->keys, a->tls, sv.tls_key, sv.leaf, sv.chain)) {
         X509_free(a->cert);
         a->cert = sv.leaf;
         sv.leaf = NULL;
-        EVP_PKEY_free(a->inst_key);
-        a->inst_key = sv.tls_key;
-        sv.tls_key = NULL;
         sk_X509_pop_free(a->inst_chain, X509_free);
         a->inst_chain = sv.chain;
         sv.chain = NULL;

@@ -1,5 +1,6 @@
-/* acme_keys: account key, request signing, key authorizations, TLS keys and CSRs. The one file of
- * the ACME client that touches private keys; it never sees a response from the CA. */
+/* acme_keys: account key, request signing, key authorizations, the order's and the installed TLS
+ * key, CSRs. The one file of the ACME client that touches private keys; it never sees a response
+ * from the CA (only the parsed certificate, to check it certifies the order key). */
 #include "login/acme/acme_keys.h"
 #include "login/limits.h"
 #include "common/codec.h"
@@ -13,6 +14,8 @@ struct acme_keys {
     EVP_PKEY *account;                         /* owned, private */
     json_t *jwk;                               /* owned, public JWK */
     char thumbprint[JOSE_THUMBPRINT_LEN + 1];
+    EVP_PKEY *order_tls;                       /* owned, private: key of the order in flight */
+    EVP_PKEY *installed_tls;                   /* owned reference: key of the installed certificate */
 };
 
 EVP_PKEY *acme_keys_new_tls_key(void)
@@ -48,8 +51,66 @@ void acme_keys_free(struct acme_keys *k)
     if (!k)
         return;
     EVP_PKEY_free(k->account);
+    EVP_PKEY_free(k->order_tls);
+    EVP_PKEY_free(k->installed_tls);
     json_decref(k->jwk);
     free(k);
+}
+
+char *acme_keys_order_csr(struct acme_keys *k, const char *domain)
+{
+    acme_keys_order_drop(k);
+    if (!(k->order_tls = acme_keys_new_tls_key()))
+        return NULL;
+    char *csr = acme_keys_csr_b64url(k->order_tls, domain);
+    if (!csr)
+        acme_keys_order_drop(k);
+    return csr;
+}
+
+int acme_keys_order_pending(const struct acme_keys *k)
+{
+    return k->order_tls != NULL;
+}
+
+void acme_keys_order_drop(struct acme_keys *k)
+{
+    EVP_PKEY_free(k->order_tls);
+    k->order_tls = NULL;
+}
+
+int acme_keys_order_matches(const struct acme_keys *k, X509 *leaf)
+{
+    return k->order_tls && leaf && X509_check_private_key(leaf, k->order_tls) == 1;
+}
+
+int acme_keys_order_install(struct acme_keys *k, struct tls *t, X509 *leaf, STACK_OF(X509) *chain)
+{
+    if (!k->order_tls || tls_install(t, k->order_tls, leaf, chain))
+        return -1;
+    EVP_PKEY_free(k->installed_tls);
+    k->installed_tls = k->order_tls;           /* the TLS context holds its own reference */
+    k->order_tls = NULL;
+    return 0;
+}
+
+int acme_keys_install_saved(struct acme_keys *k, struct tls *t, EVP_PKEY *key, X509 *leaf,
+                            STACK_OF(X509) *chain)
+{
+    if (!key || !leaf || X509_check_private_key(leaf, key) != 1 || !EVP_PKEY_up_ref(key))
+        return -1;
+    if (tls_install(t, key, leaf, chain)) {
+        EVP_PKEY_free(key);
+        return -1;
+    }
+    EVP_PKEY_free(k->installed_tls);
+    k->installed_tls = key;
+    return 0;
+}
+
+const EVP_PKEY *acme_keys_installed(const struct acme_keys *k)
+{
+    return k->installed_tls;
 }
 
 const char *acme_keys_thumbprint(const struct acme_keys *k)

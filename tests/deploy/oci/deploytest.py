@@ -19,7 +19,7 @@ DEPLOY = os.path.join(ROOT, "deploy", "oci", "sealed-deploy-oci")
 FAKE = os.path.join(ROOT, "tests", "fakes", "fake_oci_control.py")
 OCIREQ = os.path.join(ROOT, "build", "sealed-oci-request")
 OUT = os.path.join(os.environ.get("SEALED_TEST_OUT", os.path.join(ROOT, "tests", "out")), "deploy-oci")
-sys.path.insert(0, os.path.join(ROOT, "tests", "cloud"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
 import fakecrypto as fc  # noqa: E402
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaadeploytesttenancy"

@@ -153,6 +153,50 @@ TEST(csr_for_domain)
     EVP_PKEY_free(k);
 }
 
+static X509 *cert_for(EVP_PKEY *pub)
+{
+    X509 *x = X509_new();
+    if (x && X509_set_pubkey(x, pub) == 1)
+        return x;
+    X509_free(x);
+    return NULL;
+}
+
+/* The order's TLS key lives in acme_keys: made with its CSR, checked against the certificate,
+ * dropped with the order; acme.c never sees it. */
+TEST(order_key_kept_and_checked)
+{
+    struct acme_keys *ak = acme_keys_new();
+    CHECK(ak && !acme_keys_order_pending(ak) && acme_keys_installed(ak) == NULL);
+    char *b64 = acme_keys_order_csr(ak, "login.example.org");
+    CHECK(b64 != NULL && acme_keys_order_pending(ak));
+    size_t dl = 0;
+    uint8_t *der = b64 ? codec_b64url_decode_alloc(b64, strlen(b64), &dl) : NULL;
+    const unsigned char *p = der;
+    X509_REQ *req = der ? d2i_X509_REQ(NULL, &p, (long)dl) : NULL;
+    X509 *good = req ? cert_for(X509_REQ_get0_pubkey(req)) : NULL;
+    EVP_PKEY *other = acme_keys_new_tls_key();
+    X509 *bad = cert_for(other);
+    CHECK(good && acme_keys_order_matches(ak, good) == 1);
+    CHECK(bad && acme_keys_order_matches(ak, bad) == 0);
+    CHECK(acme_keys_order_matches(ak, NULL) == 0);
+    char *b64b = acme_keys_order_csr(ak, "login.example.org");   /* a new order: a new key */
+    CHECK(b64b && acme_keys_order_matches(ak, good) == 0);
+    acme_keys_order_drop(ak);
+    CHECK(!acme_keys_order_pending(ak) && acme_keys_order_matches(ak, good) == 0);
+    CHECK(acme_keys_order_install(ak, NULL, good, NULL) == -1);      /* nothing pending */
+    CHECK(acme_keys_install_saved(ak, NULL, other, good, NULL) == -1); /* not its key */
+    CHECK(acme_keys_installed(ak) == NULL);
+    X509_free(good);
+    X509_free(bad);
+    EVP_PKEY_free(other);
+    X509_REQ_free(req);
+    free(der);
+    free(b64);
+    free(b64b);
+    acme_keys_free(ak);
+}
+
 TEST(backoff_grows_caps_and_jitters)
 {
     struct acme_policy p;
@@ -214,6 +258,7 @@ int main(void)
     RUN(sign_post_as_get_with_kid);
     RUN(key_authorization);
     RUN(csr_for_domain);
+    RUN(order_key_kept_and_checked);
     RUN(backoff_grows_caps_and_jitters);
     RUN(poll_delays);
     RUN(ledger_keeps_under_limits);

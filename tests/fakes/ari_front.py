@@ -15,14 +15,13 @@ JWS "url" check and the URLs it hands out stay right) and adds, as Let's Encrypt
 Records what it saw for the test in .orders, .ari_gets. Test-only."""
 import base64
 import http.client
-import http.server
 import json
-import socketserver
-import ssl
 import subprocess
 import threading
 import time
 from datetime import datetime, timezone
+
+import httpfake
 
 PROFILES = {"classic": "90-day certificates", "shortlived": "6-day certificates", "tlsserver": "server auth only"}
 
@@ -74,49 +73,17 @@ class AriFront:
         self.faults = []        # ("500" | "drop", method, path)
         self.seen = 0
         self.directory = "https://127.0.0.1:%d/dir" % port
-        front = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                front.handle(self, "GET")
-
-            def do_HEAD(self):
-                front.handle(self, "HEAD")
-
-            def do_POST(self):
-                front.handle(self, "POST")
-
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-            def handle_error(self, request, client_address):
-                pass    # a client that hangs up mid-answer (driver stopped) is not news
-
-        self.srv = S(("127.0.0.1", port), H)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv = httpfake.Server(("127.0.0.1", port), _Handler, tls=httpfake.tls_context(cert, key), name="ari-front")
+        self.srv.quiet = True   # a client that hangs up mid-answer (driver stopped) is not news
+        self.srv.front = self
+        self.srv.start()
 
     def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
+        self.srv.stop()
 
     # ---- helpers ----
     def send(self, h, status, headers, body):
-        h.send_response(status)
-        for k, v in headers:
-            h.send_header(k, v)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(body)
+        h.send(status, body, None, headers)
 
     def problem(self, h, status, typ, detail, extra=()):
         body = json.dumps({"type": "urn:ietf:params:acme:error:" + typ, "detail": detail, "status": status}).encode()
@@ -165,8 +132,10 @@ class AriFront:
 
     # ---- requests ----
     def handle(self, h, method):
-        n = int(h.headers.get("Content-Length") or 0)
-        body = h.rfile.read(n) if n else None
+        body = h.read_body()
+        if body is None:
+            return self.problem(h, 411, "malformed", "a valid Content-Length is required")
+        body = body or None
         path = h.path
         if self.fault(h, method):
             return
@@ -255,3 +224,11 @@ class AriFront:
             return
         st, hd, data = self.upstream(h, method, body)
         self.send(h, st, hd, data)
+
+
+class _Handler(httpfake.Handler):
+    methods = ("GET", "HEAD", "POST")
+    max_body = 64 * 1024                # JWS bodies are a few KiB
+
+    def dispatch(self):
+        self.server.front.handle(self, self.command)

@@ -40,23 +40,19 @@ import hashlib
 import json
 import os
 import re
-import socket
-import ssl
-import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fakecrypto as fc  # noqa: E402
-import urllib.parse  # noqa: E402
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fakes"))
+import fakecrypto as fc
+import httpfake
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaafaketenancyfaketenancyfaketenancyfaketenancy"
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfakecomp"
 INSTANCE = "ocid1.instance.oc1.phx.anyhqljrfakeinstancefakeinstancefakeinstancefakeins"
+MAX_BODY = 1024 * 1024            # request-body cap: the service sends small JSON bodies
 VNIC = "ocid1.vnic.oc1.phx.abyhqljrfakevnicfakevnicfakevnicfakevnicfakevnicfakevnic"
 
 
@@ -154,55 +150,31 @@ def instance_doc():
     }
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(httpfake.Handler):
     server_version = "fake-cloud"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
+    methods = ("GET", "POST", "HEAD", "PUT")
+    max_body = MAX_BODY
 
     def date_time_string(self, timestamp=None):
         return formatdate(ST.now(), usegmt=True)
 
-    def body_in(self):
-        n = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(n) if n else b""
-
     def reply(self, status, body, ctype="application/json", headers=()):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        elif isinstance(body, str):
-            body = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.send(status, body, ctype, headers)
 
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_HEAD(self):
-        self.route("HEAD")
-
-    def do_PUT(self):
-        self.route("PUT")
+    def dispatch(self):
+        self.route(self.command)
 
 
 # ---- metadata listener -----------------------------------------------------------------------
 
 class MetadataHandler(Handler):
     def route(self, method):
-        body = self.body_in()
+        body = self.read_body()
+        if body is None:
+            return self.reply(411, "Length Required", "text/plain")
         path = self.path
-        if path.startswith("/__fake/"):
+        found = MD_ROUTES.find(method, path)
+        if found and found[2] == "control":
             return self.control(method, path, body)
         with ST.lock:
             fail = ST.faults["metadata_fail"] > 0
@@ -211,10 +183,8 @@ class MetadataHandler(Handler):
         if fail:
             ST.record("metadata", method, path, 500, "fault")
             return self.reply(500, "Internal Server Error", "text/plain")
-        if path.startswith("/opc/"):
-            return self.oci(method, path)
-        if path.startswith("/computeMetadata/"):
-            return self.gcp(method, path)
+        if found:
+            return found[0](self, method, path)
         ST.record("metadata", method, path, 404, "")
         self.reply(404, "Not Found", "text/plain")
 
@@ -319,8 +289,11 @@ def fmt_oci_date(t):
 
 class ApiHandler(Handler):
     def route(self, method):
-        body = self.body_in()
+        body = self.read_body()
+        if body is None:
+            return self.reply(411, {"code": "LengthRequired", "message": "A valid Content-Length is required"})
         path = self.path
+        found = API_ROUTES.find(method, path)
         with ST.lock:
             slow = float(ST.faults["slow_s"])
             fail = ST.faults["fail5xx"] > 0
@@ -328,10 +301,7 @@ class ApiHandler(Handler):
                 ST.faults["fail5xx"] -= 1
         if slow:
             time.sleep(slow)
-        svc = ("auth" if path.startswith("/v1/x509") else "vault" if path.startswith("/20190301/") else
-               "notification" if path.startswith("/20181201/") else "secretmanager" if path.startswith("/v1/projects/")
-               else "monitoring" if path.startswith("/20180401/") else "compute" if path.startswith("/20160918/")
-               else "unknown")
+        svc = found[2] if found else "unknown"
         if fail:
             ST.record(svc, method, path, 500, "fault")
             if svc == "secretmanager":
@@ -339,13 +309,10 @@ class ApiHandler(Handler):
                                                   "status": "INTERNAL"}})
             return self.reply(500, {"code": "InternalServerError", "message": "Internal Server Error"},
                               headers=[("opc-request-id", uuid.uuid4().hex.upper())])
-        if svc == "secretmanager":
-            status, out = self.gcp_access(method, path)
-        elif svc == "unknown":
+        if not found:
             status, out = oci_error(404, "NotFound", "Not Found")
         else:
-            status, out = {"auth": self.federation, "vault": self.vault, "notification": self.notify,
-                           "monitoring": self.monitoring, "compute": self.compute}[svc](method, path, body)
+            status, out = found[0](self, method, path, body)
         ST.record(svc, method, path, status, out.get("code", "") if isinstance(out, dict) else "")
         self.reply(status, out, headers=[("opc-request-id", uuid.uuid4().hex.upper())])
 
@@ -375,15 +342,9 @@ class ApiHandler(Handler):
                 return None, oci_error(400, "InvalidParameter", "x-content-sha256 does not match the body")
             if self.headers.get("content-length") != str(len(body)):
                 return None, oci_error(400, "InvalidParameter", "content-length does not match the body")
-        lines = []
-        for h in names:
-            if h == "(request-target)":
-                lines.append(f"(request-target): {method.lower()} {self.path}")
-            else:
-                v = self.headers.get(h)
-                if v is None:
-                    return None, oci_error(401, "NotAuthenticated", f"Signed header {h} is missing")
-                lines.append(f"{h}: {v}")
+        signing, missing = fc.oci_signing_string(self.headers, names, method, self.path)
+        if missing:
+            return None, oci_error(401, "NotAuthenticated", f"Signed header {missing} is missing")
         key, err = key_for(p.get("keyId", ""))
         if err:
             return None, err
@@ -391,7 +352,7 @@ class ApiHandler(Handler):
             sig = base64.b64decode(p["signature"], validate=True)
         except ValueError:
             sig = b""
-        if not fc.rsa_verify(key[0], key[1], "\n".join(lines).encode(), sig):
+        if not fc.rsa_verify(key[0], key[1], signing, sig):
             return None, oci_error(401, "NotAuthenticated", "The required information to complete authentication was not provided or was incorrect.")
         return p, None
 
@@ -578,6 +539,22 @@ class ApiHandler(Handler):
                      "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)}}
 
 
+# Each listener routes on a path prefix (the query stays in the path) to the service that answers.
+MD_ROUTES = httpfake.Routes()
+MD_ROUTES.add("*", r"(?s)/__fake/.*", None, "control")
+MD_ROUTES.add("*", r"(?s)/opc/.*", MetadataHandler.oci, "oci")
+MD_ROUTES.add("*", r"(?s)/computeMetadata/.*", MetadataHandler.gcp, "gcp")
+API_ROUTES = httpfake.Routes()
+for _prefix, _svc, _fn in (
+        ("/v1/x509", "auth", ApiHandler.federation),
+        ("/20190301/", "vault", ApiHandler.vault),
+        ("/20181201/", "notification", ApiHandler.notify),
+        ("/v1/projects/", "secretmanager", lambda h, method, path, _body: h.gcp_access(method, path)),
+        ("/20180401/", "monitoring", ApiHandler.monitoring),
+        ("/20160918/", "compute", ApiHandler.compute)):
+    API_ROUTES.add("*", "(?s)" + re.escape(_prefix) + ".*", _fn, _svc)
+
+
 def main():
     global ST
     ap = argparse.ArgumentParser()
@@ -590,27 +567,15 @@ def main():
     ap.add_argument("--api-plain", action="store_true", help="API listener without TLS (the image test's guest)")
     args = ap.parse_args()
     ST = State(args)
-    if args.ipv6:   # OCI's metadata server also answers on [fd00:c1::a9fe:a9fe]: here [::1]
-        class V6Server(ThreadingHTTPServer):
-            address_family = socket.AF_INET6
-        md = V6Server(("::1", 0), MetadataHandler)
-    else:
-        md = ThreadingHTTPServer(("127.0.0.1", 0), MetadataHandler)
-    api = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
-    if not args.api_plain:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(ST.tls_pem, ST.tls_key)
-        api.socket = ctx.wrap_socket(api.socket, server_side=True)
-    for s in (md, api):
-        s.daemon_threads = True
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    mhost = "[::1]" if args.ipv6 else "127.0.0.1"
-    print(json.dumps({"metadata": f"http://{mhost}:{md.server_address[1]}",
-                      "api": f"{'http' if args.api_plain else 'https'}://127.0.0.1:{api.server_address[1]}",
-                      "api_port": api.server_address[1], "metadata_port": md.server_address[1],
-                      "ca_file": ST.tls_ca_pem, "root_pem": ST.root_pem, "tenancy": TENANCY,
-                      "instance": INSTANCE, "leaf_pem": ST.leaf_pem, "leaf_key": ST.leaf_key,
-                      "intermediate_pem": ST.int_pem, "project_id": ST.project_id}), flush=True)
+    # OCI's metadata server also answers on [fd00:c1::a9fe:a9fe]: with --ipv6 here [::1]
+    md = httpfake.Server(("::1" if args.ipv6 else "127.0.0.1", 0), MetadataHandler, name="fake-cloud").start()
+    tls = None if args.api_plain else httpfake.tls_context(ST.tls_pem, ST.tls_key)
+    api = httpfake.Server(("127.0.0.1", 0), ApiHandler, tls=tls, name="fake-cloud").start()
+    httpfake.ready({"metadata": md.url, "api": api.url,
+                    "api_port": api.server_address[1], "metadata_port": md.server_address[1],
+                    "ca_file": ST.tls_ca_pem, "root_pem": ST.root_pem, "tenancy": TENANCY,
+                    "instance": INSTANCE, "leaf_pem": ST.leaf_pem, "leaf_key": ST.leaf_key,
+                    "intermediate_pem": ST.int_pem, "project_id": ST.project_id})
     try:
         while True:
             time.sleep(3600)

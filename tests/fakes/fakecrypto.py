@@ -313,3 +313,18 @@ class Minter:
         openssl("x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial", "-sha256",
                 "-days", str(days), "-extfile", ext, "-out", c)
         return k, c
+
+
+def oci_signing_string(headers, names, method, target):
+    """OCI signature v1: the signing string over the listed header names (bytes, None), or
+    (None, name) of the first listed header the request lacks."""
+    lines = []
+    for h in names:
+        if h == "(request-target)":
+            lines.append(f"(request-target): {method.lower()} {target}")
+        else:
+            v = headers.get(h)
+            if v is None:
+                return None, h
+            lines.append(f"{h}: {v}")
+    return "\n".join(lines).encode(), None
