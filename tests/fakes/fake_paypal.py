@@ -412,9 +412,10 @@ class Handler(httpfake.Handler):
 
     # -- plumbing
     def send(self, status, body, ctype="application/json", headers=(), endpoint=None):
+        # counted before the answer leaves: a client reading /__control/stats right after must see it
+        self.pv.count("status", endpoint or self.endpoint, status)
         super().send(status, body, ctype, [("Cache-Control", "no-store"), ("Paypal-Debug-Id", debug_id()),
                                            *headers])
-        self.pv.count("status", endpoint or self.endpoint, status)
 
     def send_html(self, status, body, extra_origin=None):
         form_action = "'self'" + (" " + extra_origin if extra_origin else "")

@@ -748,7 +748,7 @@ def stats_count_requests_and_codes():
     s = MAIN.control("/__control/stats")
     check(s["requests"] == {"authorize": 1, "authorize_submit": 1, "token": 2, "control": 1}, s)
     check(s["codes_issued"] == 1 and s["codes_redeemed"] == 1 and s["codes_rejected"] == 1 and s["tokens_issued"] == 1)
-    check(s["status"]["token"] == {"200": 1, "400": 1} and s["status"]["authorize_submit"] == {"302": 1})
+    check(s["status"]["token"] == {"200": 1, "400": 1} and s["status"]["authorize_submit"] == {"302": 1}, s["status"])
 
 
 # ---- concurrency and TLS --------------------------------------------------------------------------
