@@ -28,12 +28,12 @@ static const char STYLE[] =
     ".paypal:hover{background:#005ea6}.paypal:focus{outline:3px solid #ffc439}"
     "code,pre,textarea,.id{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
     "code,pre,textarea,.id,td,th,dd,dt,li,p{overflow-wrap:anywhere}"
-    "code,.id,textarea{word-break:break-all}"
-    "pre{background:#f5f5f5;padding:.6rem;white-space:pre-wrap;word-break:break-all}"
+    "textarea{word-break:break-all}"
+    "pre{background:#f5f5f5;padding:.6rem;white-space:pre-wrap}"
     "textarea{display:block;width:100%;height:8rem}"
     "table{border-collapse:collapse;width:100%;table-layout:fixed}"
     "td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}"
-    "th{background:#fafafa;width:38%;font-weight:600}"
+    "th{background:#fafafa;width:40%;font-weight:600}"
     "dl.fields{margin:0}dl.fields>dt{font-weight:bold;margin-top:.9rem}dl.fields>dd{margin:0}"
     "dl.nested{margin:0}dl.nested>dt{color:#555;margin-top:.2rem}dl.nested>dd{margin:0 0 0 1rem}"
     ".key{color:#555;font-weight:normal;font-size:.8rem}.note{color:#555}"
@@ -195,6 +195,9 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
     attestation_note(h, pi);
     if (login_available) {
         html_raw(h, "<p><a class=\"paypal\" id=\"paypal-login\" href=\"/login\">Log in with PayPal</a></p>");
+        html_raw(h, "<p id=\"consent\">By logging in you accept the <a href=\"/terms\">user agreement</a>. The "
+                    "<a href=\"/privacy\">privacy policy</a> says what PayPal shares with this service and what it "
+                    "keeps: a keyed hash of your PayPal account id, and your result for 24 hours.</p>");
     } else {
         html_raw(h, "<p class=\"warn\" id=\"unavailable\">Login is temporarily unavailable: ");
         html_text(h, why ? why : "the service is starting");
@@ -224,7 +227,22 @@ static void note(struct html *h, const char *text)
     html_raw(h, "</span>");
 }
 
-/* The members of an object, one per line, keys isolated too (PayPal chooses them). */
+/* A member name, isolated (PayPal chooses them), with a line-break opportunity after each '_'
+ * so that "login_unavailable_reason" wraps between words on a phone. */
+static void key_html(struct html *h, const char *k)
+{
+    html_raw(h, "<bdi>");
+    for (const char *p = k; *p;) {
+        size_t n = strcspn(p, "_");
+        html_textn(h, p, n + (p[n] == '_'));
+        p += n + (p[n] == '_');
+        if (p[-1] == '_' && *p)
+            html_raw(h, "<wbr>");
+    }
+    html_raw(h, "</bdi>");
+}
+
+/* The members of an object, one per line. */
 static void object_html(struct html *h, const json_t *o, int depth)
 {
     const char *k;
@@ -232,7 +250,7 @@ static void object_html(struct html *h, const json_t *o, int depth)
     html_raw(h, "<dl class=\"nested\">");
     json_object_foreach((json_t *)o, k, m) {
         html_raw(h, "<dt>");
-        html_bdi(h, NULL, k, strlen(k));
+        key_html(h, k);
         html_raw(h, "</dt><dd>");
         value_html(h, k, m, depth + 1, 0);
         html_raw(h, "</dd>");
@@ -271,7 +289,7 @@ static void address_html(struct html *h, const json_t *o, int depth)
         if (!rest++)
             html_raw(h, "<dl class=\"nested\">");
         html_raw(h, "<dt>");
-        html_bdi(h, NULL, k, strlen(k));
+        key_html(h, k);
         html_raw(h, "</dt><dd>");
         value_html(h, k, m, depth + 1, 0);
         html_raw(h, "</dd>");
@@ -305,7 +323,7 @@ static int email_entry_html(struct html *h, const json_t *e, int depth)
         if (!rest++)
             html_raw(h, "<dl class=\"nested\">");
         html_raw(h, "<dt>");
-        html_bdi(h, NULL, k, strlen(k));
+        key_html(h, k);
         html_raw(h, "</dt><dd>");
         value_html(h, k, m, depth + 1, 0);
         html_raw(h, "</dd>");
@@ -386,7 +404,7 @@ static void userinfo_row(struct html *h, const char *key, const char *label, con
         html_text(h, key);
         html_raw(h, "</code>");
     } else {
-        html_bdi(h, NULL, key, strlen(key));
+        key_html(h, key);
     }
     html_raw(h, "</dt><dd>");
     value_html(h, key, v, 0, id);
@@ -501,8 +519,8 @@ void pages_status(struct html *h, const struct page_info *pi, const json_t *stat
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)status, k, v) {
-        html_raw(h, "<tr><th>");
-        html_text(h, k);
+        html_raw(h, "<tr><th scope=\"row\">");
+        key_html(h, k);
         html_raw(h, "</th><td>");
         value_html(h, k, v, 1, 0);
         html_raw(h, "</td></tr>");

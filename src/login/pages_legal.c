@@ -106,13 +106,16 @@ void pages_privacy(struct html *h, const struct page_info *pi)
                 "browser that logged in can fetch the same result again at <a href=\"/result\">/result</a>. It "
                 "is found by a short code and handed only to the holder of the result cookie below. It is kept ");
     where_kept(h, pi);
-    html_raw(h, ". After 24 hours it can no longer be fetched and is dropped; its bytes may stay in the state "
-                "file until the service next compacts that file.</li>"
+    html_raw(h, ". After 24 hours it can no longer be fetched and is dropped");
+    if (pi->state_scope && strcmp(pi->state_scope, "process"))
+        html_raw(h, "; its bytes may stay in the state file until the service next compacts that file");
+    html_raw(h, ".</li>"
                 "<li><strong>A hash of each login's one-time state</strong> for 10 minutes, so that a PayPal "
                 "answer can be used only once.</li></ul><p>Nothing else. The service's log never contains your "
                 "name, e-mail, address, PayPal id, IP address, cookies or tokens; a login is logged with 8 hex "
-                "characters of the keyed hash only. Your IP address is used in memory, while you are "
-                "connected, to limit connections and logins per address; it is neither logged nor stored. The "
+                "characters of the keyed hash only. Your IP address is used in memory to limit "
+                "connections and logins per address (the login limit keeps only a hash of it under a key drawn "
+                "when the service starts); it is neither logged nor stored. The "
                 "operator may receive daily counts (results, refusals, failures), which say nothing about "
                 "anyone.</p>");
 
