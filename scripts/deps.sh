@@ -46,7 +46,8 @@ if ! /usr/bin/python3 scripts/buildroot.py check >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO /usr/bin/python3 scripts/buildroot.py sync || echo "deps: the build environment still differs from image/buildroot.lock (make buildroot-check)"
 fi
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+# npm ls fails when any module of package.json (playwright-core, axe-core) is missing or differs
+if [ -f tests/browser/package.json ] && ! (cd tests/browser && npm ls --silent >/dev/null 2>&1); then
     echo "deps: installing browser test modules (npm)"
     (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
 fi

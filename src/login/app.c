@@ -122,6 +122,8 @@ static void page_info(const struct app *a, struct page_info *pi)
     pi->kid = signer_kid(a->d.signer);
     pi->client_id = a->d.cfg->paypal_client_id;
     pi->guarantee = a->guarantee;
+    pi->paypal_scope = a->d.cfg->paypal_scope;
+    pi->state_scope = service_state_scope(a->d.state);
 }
 
 static const char *login_unavailable(const struct app *a)
@@ -452,6 +454,20 @@ static void route_home(struct app *a, struct http_exchange *x)
     html_init(&h);
     const char *why = login_unavailable(a);
     pages_home(&h, &pi, why == NULL, why);
+    send_html(x, 200, &h, NULL);
+}
+
+/* /privacy and /terms: the pages PayPal's consent screen links to (pages_legal.c). */
+static void route_legal(struct app *a, struct http_exchange *x, int privacy)
+{
+    struct page_info pi;
+    struct html h;
+    page_info(a, &pi);
+    html_init(&h);
+    if (privacy)
+        pages_privacy(&h, &pi);
+    else
+        pages_terms(&h, &pi);
     send_html(x, 200, &h, NULL);
 }
 
@@ -825,6 +841,8 @@ void app_handle_https(void *arg, struct http_exchange *x)
         http_respond(x, 200, "text/plain; charset=utf-8", NULL, ok, sizeof ok - 1);
     } else if (!strcmp(p, "/status"))
         route_status(a, x);
+    else if (!strcmp(p, "/privacy") || !strcmp(p, "/terms"))
+        route_legal(a, x, p[1] == 'p');
     else
         send_message(a, x, 404, "Not found", "There is no such page here.", NULL);
 }

@@ -10,26 +10,40 @@
 const char PAGES_CSP[] = "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
                          "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/* Phone first: nothing may be wider than a 390-pixel screen, so every long token (JWS, base64,
+ * hex, ids, e-mail addresses) may break anywhere and no box adds its border to 100%. */
 static const char STYLE[] =
     "<style>"
-    "body{font-family:-apple-system,'Helvetica Neue',Arial,sans-serif;max-width:52rem;margin:0 auto;padding:1.5rem;"
+    "*,::before,::after{box-sizing:border-box}"
+    "body{font-family:-apple-system,'Helvetica Neue',Arial,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;"
     "color:#1a1a1a;line-height:1.5}"
-    "h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin-top:2rem}"
+    "@media (min-width:40rem){body{padding:1.5rem}}"
+    "h1{font-size:1.6rem;margin:.2rem 0 1rem;line-height:1.25}h2{font-size:1.15rem;margin-top:2rem}"
+    "h3{font-size:1rem;margin-top:1.5rem}"
     ".dev{background:#fff3cd;border:2px solid #d39e00;padding:.6rem 1rem;font-weight:bold;margin-bottom:1rem}"
     ".warn{background:#fdecea;border-left:4px solid #c0392b;padding:.6rem 1rem}"
     ".ok{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.6rem 1rem}"
     ".paypal{display:inline-block;background:#0070BA;color:#fff;font-family:Arial,Helvetica,sans-serif;"
     "font-weight:bold;font-size:1.05rem;padding:.75rem 1.6rem;border-radius:1.5rem;text-decoration:none}"
     ".paypal:hover{background:#005ea6}.paypal:focus{outline:3px solid #ffc439}"
-    "code{word-break:break-all}code,pre,textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
-    "pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}"
-    "textarea{width:100%;height:8rem;word-break:break-all}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}"
-    "th{background:#fafafa}.download{font-weight:bold}"
-    "footer{margin-top:3rem;color:#666;font-size:.85rem}"
+    "code,pre,textarea,.id{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}"
+    "code,pre,textarea,.id,td,th,dd,dt,li,p{overflow-wrap:anywhere}"
+    "textarea{word-break:break-all}"
+    "pre{background:#f5f5f5;padding:.6rem;white-space:pre-wrap}"
+    "textarea{display:block;width:100%;height:8rem}"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    "td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+    "th{background:#fafafa;width:40%;font-weight:600}"
+    "dl.fields{margin:0}dl.fields>dt{font-weight:bold;margin-top:.9rem}dl.fields>dd{margin:0}"
+    "dl.nested{margin:0}dl.nested>dt{color:#555;margin-top:.2rem}dl.nested>dd{margin:0 0 0 1rem}"
+    ".key{color:#555;font-weight:normal;font-size:.8rem}.note{color:#555}"
+    "ul.plain{list-style:none;margin:0;padding:0}.address{white-space:pre-line}"
+    ".download{font-weight:bold}"
+    "footer{margin-top:3rem;padding-top:1rem;border-top:1px solid #ddd;color:#555;font-size:.85rem}"
+    "footer nav a{display:inline-block;margin-right:1.2rem;padding:.25rem 0}"
     "</style>";
 
-static void head(struct html *h, const struct page_info *pi, const char *title)
+void pages_open(struct html *h, const struct page_info *pi, const char *title)
 {
     html_raw(h, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
@@ -38,22 +52,26 @@ static void head(struct html *h, const struct page_info *pi, const char *title)
     html_raw(h, STYLE);
     html_raw(h, "</head><body>");
     if (pi->dev_mode)
-        html_raw(h, "<div class=\"dev\" id=\"dev-banner\">development mode: not PayPal. Logins go to a local "
-                    "stand-in identity provider; results prove nothing about any PayPal account.</div>");
+        html_raw(h, "<header><div class=\"dev\" id=\"dev-banner\">development mode: not PayPal. Logins go to a local "
+                    "stand-in identity provider; results prove nothing about any PayPal account.</div></header>");
+    html_raw(h, "<main>");
 }
 
-static void foot(struct html *h, const struct page_info *pi)
+void pages_close(struct html *h, const struct page_info *pi)
 {
+    html_raw(h, "</main><footer>");
     if (pi->guarantee) {
-        html_raw(h, "<p id=\"guarantee\"><small>One result per PayPal account: ");
+        html_raw(h, "<p id=\"guarantee\">One result per PayPal account: ");
         html_text(h, pi->guarantee);
-        html_raw(h, ".</small></p>");
+        html_raw(h, ".</p>");
     }
-    html_raw(h, "<footer>sealed-login · PayPal environment: ");
+    html_raw(h, "<nav aria-label=\"site\"><a href=\"/\">Start page</a><a href=\"/privacy\">Privacy policy</a>"
+                "<a href=\"/terms\">User agreement</a><a href=\"/status\">Status</a></nav>"
+                "<p>sealed-login · PayPal environment: ");
     html_text(h, pi->paypal_env);
     html_raw(h, " · evidence: ");
     html_text(h, pi->evidence_kind);
-    html_raw(h, " · <a href=\"/status\">status</a></footer></body></html>");
+    html_raw(h, "</p></footer></body></html>");
 }
 
 static void measurement_line(struct html *h, const struct page_info *pi)
@@ -167,7 +185,7 @@ static void browser_verifier(struct html *h)
 
 void pages_home(struct html *h, const struct page_info *pi, int login_available, const char *why)
 {
-    head(h, pi, "Log in and get a verifiable result");
+    pages_open(h, pi, "Log in and get a verifiable result");
     html_raw(h, "<h1>sealed-login</h1>"
                 "<p>This website is one sealed virtual machine built reproducibly from public source. "
                 "Log in with PayPal once and it answers with your PayPal account information and a signed "
@@ -177,6 +195,9 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
     attestation_note(h, pi);
     if (login_available) {
         html_raw(h, "<p><a class=\"paypal\" id=\"paypal-login\" href=\"/login\">Log in with PayPal</a></p>");
+        html_raw(h, "<p id=\"consent\">By logging in you accept the <a href=\"/terms\">user agreement</a>. The "
+                    "<a href=\"/privacy\">privacy policy</a> says what PayPal shares with this service and what it "
+                    "keeps: a keyed hash of your PayPal account id, and your result for 24 hours.</p>");
     } else {
         html_raw(h, "<p class=\"warn\" id=\"unavailable\">Login is temporarily unavailable: ");
         html_text(h, why ? why : "the service is starting");
@@ -190,26 +211,231 @@ void pages_home(struct html *h, const struct page_info *pi, int login_available,
     html_raw(h, "<p>It checks the signature and key id, recomputes REPORT_DATA from the PayPal client id, "
                 "your user id and the keys in play, checks the hardware evidence and its certificate chain "
                 "(when there is any) and compares the measurement with the one you rebuilt from source.</p>");
-    foot(h, pi);
+    pages_close(h, pi);
 }
 
-static void value_cell(struct html *h, const json_t *v)
+/* ---- JSON values as text: what PayPal returned and /status, never raw JSON -------------------- */
+
+#define VALUE_DEPTH_MAX 4   /* deeper than this (never seen from PayPal or /status): compact JSON */
+
+static void value_html(struct html *h, const char *key, const json_t *v, int depth, int id);
+
+static void note(struct html *h, const char *text)
+{
+    html_raw(h, "<span class=\"note\">");
+    html_raw(h, text);
+    html_raw(h, "</span>");
+}
+
+/* A member name, isolated (PayPal chooses them), with a line-break opportunity after each '_'
+ * so that "login_unavailable_reason" wraps between words on a phone. */
+static void key_html(struct html *h, const char *k)
+{
+    html_raw(h, "<bdi>");
+    for (const char *p = k; *p;) {
+        size_t n = strcspn(p, "_");
+        html_textn(h, p, n + (p[n] == '_'));
+        p += n + (p[n] == '_');
+        if (p[-1] == '_' && *p)
+            html_raw(h, "<wbr>");
+    }
+    html_raw(h, "</bdi>");
+}
+
+/* The members of an object, one per line. */
+static void object_html(struct html *h, const json_t *o, int depth)
+{
+    const char *k;
+    json_t *m;
+    html_raw(h, "<dl class=\"nested\">");
+    json_object_foreach((json_t *)o, k, m) {
+        html_raw(h, "<dt>");
+        key_html(h, k);
+        html_raw(h, "</dt><dd>");
+        value_html(h, k, m, depth + 1, 0);
+        html_raw(h, "</dd>");
+    }
+    html_raw(h, "</dl>");
+}
+
+/* A postal address (OpenID Connect's address claim, PayPal's paypalv1.1 shape): one component a
+ * line in the usual reading order, then any member we do not know. */
+static void address_html(struct html *h, const json_t *o, int depth)
+{
+    static const char *const order[] = {"formatted", "street_address", "address_line_1", "address_line_2",
+                                        "locality", "city", "region", "state", "postal_code", "country"};
+    const char *k;
+    json_t *m;
+    int lines = 0;
+    html_raw(h, "<div class=\"address\">");
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        const json_t *c = json_object_get(o, order[i]);
+        if (!json_is_string(c) || !json_string_length(c))
+            continue;
+        if (lines++)
+            html_raw(h, "\n");
+        html_bdi(h, NULL, json_string_value(c), json_string_length(c));
+        if (!strcmp(order[i], "formatted"))
+            break;   /* the whole address already */
+    }
+    html_raw(h, "</div>");
+    int rest = 0;
+    json_object_foreach((json_t *)o, k, m) {
+        size_t i = 0;
+        while (i < sizeof order / sizeof *order && strcmp(k, order[i]))
+            i++;
+        if (i < sizeof order / sizeof *order && json_is_string(m))
+            continue;
+        if (!rest++)
+            html_raw(h, "<dl class=\"nested\">");
+        html_raw(h, "<dt>");
+        key_html(h, k);
+        html_raw(h, "</dt><dd>");
+        value_html(h, k, m, depth + 1, 0);
+        html_raw(h, "</dd>");
+    }
+    if (rest)
+        html_raw(h, "</dl>");
+}
+
+/* PayPal's e-mail list entry {"value": ..., "primary": true, "confirmed": true}: the address,
+ * then the flags that hold, in words. */
+static int email_entry_html(struct html *h, const json_t *e, int depth)
+{
+    const json_t *val = json_object_get(e, "value");
+    if (!json_is_object(e) || !json_is_string(val))
+        return 0;
+    html_bdi(h, NULL, json_string_value(val), json_string_length(val));
+    const char *k;
+    json_t *m;
+    int flags = 0, rest = 0;
+    json_object_foreach((json_t *)e, k, m) {
+        if (!json_is_true(m))
+            continue;
+        html_raw(h, flags++ ? ", " : " <span class=\"note\">(");
+        html_text(h, k);
+    }
+    if (flags)
+        html_raw(h, ")</span>");
+    json_object_foreach((json_t *)e, k, m) {
+        if (!strcmp(k, "value") || json_is_boolean(m))
+            continue;
+        if (!rest++)
+            html_raw(h, "<dl class=\"nested\">");
+        html_raw(h, "<dt>");
+        key_html(h, k);
+        html_raw(h, "</dt><dd>");
+        value_html(h, k, m, depth + 1, 0);
+        html_raw(h, "</dd>");
+    }
+    if (rest)
+        html_raw(h, "</dl>");
+    return 1;
+}
+
+/* Any JSON value as text a person reads: strings isolated with <bdi> (class "id" for long
+ * identifiers), booleans as yes/no, lists and objects one item a line. key names the member
+ * (NULL in a list) so that an address and an e-mail list read as such. */
+static void value_html(struct html *h, const char *key, const json_t *v, int depth, int id)
 {
     if (json_is_string(v)) {
-        html_textn(h, json_string_value(v), json_string_length(v));
-    } else {
+        html_bdi(h, id ? "id" : NULL, json_string_value(v), json_string_length(v));
+    } else if (json_is_boolean(v)) {
+        note(h, json_is_true(v) ? "yes" : "no");
+    } else if (json_is_null(v)) {
+        note(h, "none");
+    } else if (json_is_integer(v)) {
+        html_rawf(h, "<span class=\"note\">%lld</span>", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        html_rawf(h, "<span class=\"note\">%g</span>", json_real_value(v));
+    } else if (depth >= VALUE_DEPTH_MAX) {
         char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        html_raw(h, "<code>");
-        html_text(h, s ? s : "");
-        html_raw(h, "</code>");
+        html_bdi(h, "id", s ? s : "", s ? strlen(s) : 0);
         free(s);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        if (!json_array_size(v)) {
+            note(h, "none");
+            return;
+        }
+        html_raw(h, "<ul class=\"plain\">");
+        json_array_foreach(v, i, e) {
+            html_raw(h, "<li>");
+            if (!email_entry_html(h, e, depth + 1))
+                value_html(h, NULL, e, depth + 1, id);
+            html_raw(h, "</li>");
+        }
+        html_raw(h, "</ul>");
+    } else if (key && !strcmp(key, "address")) {
+        address_html(h, v, depth);
+    } else {
+        object_html(h, v, depth);
     }
+}
+
+/* PayPal's userinfo members in the order a person reads them (the rest follow in PayPal's
+ * order, labelled with their own names). */
+static const struct userinfo_field {
+    const char *key, *label;
+    int id;   /* an identifier: monospace, breaks anywhere */
+} USERINFO_FIELDS[] = {
+    {"name", "Name", 0},
+    {"given_name", "Given name", 0},
+    {"family_name", "Family name", 0},
+    {"emails", "E-mail", 0},
+    {"email", "E-mail", 0},
+    {"email_verified", "E-mail confirmed", 0},
+    {"address", "Postal address", 0},
+    {"verified_account", "Verified PayPal account", 0},
+    {"account_type", "Account type", 0},
+    {"payer_id", "PayPal payer id", 1},
+    {"user_id", "PayPal user id (only this PayPal application sees this one)", 1},
+    {"sub", "Subject", 1},
+};
+#define USERINFO_NFIELDS (sizeof USERINFO_FIELDS / sizeof *USERINFO_FIELDS)
+
+static void userinfo_row(struct html *h, const char *key, const char *label, const json_t *v, int id)
+{
+    html_raw(h, "<dt>");
+    if (label) {
+        html_raw(h, label);
+        html_raw(h, " <code class=\"key\">");
+        html_text(h, key);
+        html_raw(h, "</code>");
+    } else {
+        key_html(h, key);
+    }
+    html_raw(h, "</dt><dd>");
+    value_html(h, key, v, 0, id);
+    html_raw(h, "</dd>");
+}
+
+static void userinfo_html(struct html *h, const json_t *userinfo)
+{
+    const char *k;
+    json_t *v;
+    html_raw(h, "<dl id=\"userinfo\" class=\"fields\">");
+    for (size_t i = 0; i < USERINFO_NFIELDS; i++) {
+        const json_t *f = json_object_get(userinfo, USERINFO_FIELDS[i].key);
+        /* "email" repeats the primary entry of "emails" in the openid schema: show it once */
+        if (f && !(i == 4 && json_object_get(userinfo, "emails")))
+            userinfo_row(h, USERINFO_FIELDS[i].key, USERINFO_FIELDS[i].label, f, USERINFO_FIELDS[i].id);
+    }
+    json_object_foreach((json_t *)userinfo, k, v) {
+        size_t i = 0;
+        while (i < USERINFO_NFIELDS && strcmp(k, USERINFO_FIELDS[i].key))
+            i++;
+        if (i == USERINFO_NFIELDS)
+            userinfo_row(h, k, NULL, v, 0);
+    }
+    html_raw(h, "</dl>");
 }
 
 void pages_result(struct html *h, const struct page_info *pi, const json_t *userinfo, const char *jws,
                   const json_t *evidence, const char *rdhex)
 {
-    head(h, pi, "Your result");
+    pages_open(h, pi, "Your result");
     html_raw(h, "<h1>Your result</h1><p class=\"ok\" id=\"result-ok\">PayPal confirmed your login. "
                 "This is the one result for this PayPal account.</p>");
     if (pi->retrieval_code) {
@@ -219,24 +445,17 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
                     "<a href=\"/result\">/result</a> (it holds the secret in a cookie; nobody else can), and "
                     "fetching it spends nothing.</p>");
     }
-    html_raw(h, "<h2>What PayPal told us</h2>"
-                "<table id=\"userinfo\"><tr><th>field</th><th>value</th></tr>");
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)userinfo, k, v) {
-        html_raw(h, "<tr><td>");
-        html_text(h, k);
-        html_raw(h, "</td><td>");
-        value_cell(h, v);
-        html_raw(h, "</td></tr>");
-    }
-    html_raw(h, "</table><h2>Evidence</h2>");
+    html_raw(h, "<h2>What PayPal told us</h2>");
+    userinfo_html(h, userinfo);
+    html_raw(h, "<h2>Evidence</h2>");
     attestation_note(h, pi);
     html_raw(h, "<p>Evidence in this result: ");
     size_t i;
+    json_t *v;
     json_array_foreach(evidence, i, v) {
+        const char *type = json_string_value(json_object_get(v, "type"));
         html_raw(h, i ? ", <code>" : "<code>");
-        html_text(h, json_string_value(json_object_get(v, "type")) ? json_string_value(json_object_get(v, "type")) : "?");
+        html_text(h, type ? type : "?");
         html_raw(h, "</code>");
     }
     html_raw(h, "</p><p>REPORT_DATA: <code id=\"report-data\">");
@@ -253,15 +472,15 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     html_raw(h, "<p>Check it on your own machine, in a checkout of this project's source:</p>");
     verify_steps(h, pi, "sealed-login-result.jws");
     browser_verifier(h);
-    html_raw(h, "<h2>The signed result (JWS)</h2><textarea id=\"jws\" readonly>");
+    html_raw(h, "<h2><label for=\"jws\">The signed result (JWS)</label></h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");
-    foot(h, pi);
+    pages_close(h, pi);
 }
 
 void pages_results_list(struct html *h, const struct page_info *pi, const char *const *codes, size_t n)
 {
-    head(h, pi, "Your results");
+    pages_open(h, pi, "Your results");
     html_raw(h, "<h1 id=\"title\">Your results</h1>");
     if (!n)
         html_raw(h, "<p id=\"message\">This browser holds no result from the last 24 hours. A result can only be "
@@ -279,33 +498,33 @@ void pages_results_list(struct html *h, const struct page_info *pi, const char *
     if (n)
         html_raw(h, "</ul>");
     html_raw(h, "<p><a href=\"/\">Back to the start page</a></p>");
-    foot(h, pi);
+    pages_close(h, pi);
 }
 
 void pages_message(struct html *h, const struct page_info *pi, int status, const char *title, const char *text)
 {
-    head(h, pi, title);
+    pages_open(h, pi, title);
     html_raw(h, "<h1 id=\"title\">");
     html_text(h, title);
     html_raw(h, "</h1><p id=\"message\">");
     html_text(h, text);
     html_rawf(h, "</p><p><a href=\"/\">Back to the start page</a></p><p><small>HTTP status %d</small></p>", status);
-    foot(h, pi);
+    pages_close(h, pi);
 }
 
 void pages_status(struct html *h, const struct page_info *pi, const json_t *status)
 {
-    head(h, pi, "Status");
+    pages_open(h, pi, "Status");
     html_raw(h, "<h1>Status</h1><table id=\"status\">");
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)status, k, v) {
-        html_raw(h, "<tr><th>");
-        html_text(h, k);
+        html_raw(h, "<tr><th scope=\"row\">");
+        key_html(h, k);
         html_raw(h, "</th><td>");
-        value_cell(h, v);
+        value_html(h, k, v, 1, 0);
         html_raw(h, "</td></tr>");
     }
     html_raw(h, "</table><p><a href=\"/status?format=json\">JSON</a></p>");
-    foot(h, pi);
+    pages_close(h, pi);
 }

@@ -1,4 +1,5 @@
-/* pages: the HTML the site serves (home, result, "already used", errors, status). Pure
+/* pages: the HTML the site serves (home, result, "already used", errors, status; the privacy
+ * policy and user agreement are in pages_legal.c). Pure
  * rendering into a struct html: no I/O, no state; every untrusted string is escaped. No script
  * on any page (the CSP forbids it); the evidence download is a data: link so it needs no second
  * request to the server. */
@@ -22,10 +23,18 @@ struct page_info {
     const char *client_id;        /* may be NULL before metadata arrives */
     const char *guarantee;        /* the scope of "once per account" (service_state_guarantee), or NULL */
     const char *retrieval_code;   /* result page: the code to fetch the result again, or NULL */
+    const char *paypal_scope;     /* the scopes the login asks PayPal for (measured config), or NULL */
+    const char *state_scope;      /* where kept data lives: "boot", "directory", "process" (service_state_scope) */
 };
 
 /* The Content-Security-Policy every page is served with. */
 extern const char PAGES_CSP[];
+
+/* Every page's frame: pages_open writes the head (title, style), the development banner and opens
+ * <main>; pages_close closes it and writes the footer (the once-per-account scope and links to the
+ * start page, privacy policy, user agreement and status). */
+void pages_open(struct html *h, const struct page_info *pi, const char *title);
+void pages_close(struct html *h, const struct page_info *pi);
 
 void pages_home(struct html *h, const struct page_info *pi, int login_available, const char *unavailable_why);
 /* jws: the compact result; evidence: the array in it; userinfo: PayPal's object. */
@@ -37,4 +46,8 @@ void pages_results_list(struct html *h, const struct page_info *pi, const char *
 void pages_message(struct html *h, const struct page_info *pi, int status, const char *title, const char *text);
 /* /status in HTML: the same object /status?format=json returns. */
 void pages_status(struct html *h, const struct page_info *pi, const json_t *status);
+/* /privacy and /terms: the privacy policy and user agreement a Live "Log in with PayPal" app must
+ * link to (PayPal shows both on its consent page). Their text is compiled in, so it is measured. */
+void pages_privacy(struct html *h, const struct page_info *pi);
+void pages_terms(struct html *h, const struct page_info *pi);
 #endif

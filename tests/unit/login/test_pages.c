@@ -1,8 +1,11 @@
-/* Unit tests for login/html and login/pages: escaping and what each page must say. */
+/* Unit tests for login/html, login/pages and login/pages_legal: escaping, bidi isolation, the
+ * page frame, and what each page must say. */
 #include "test.h"
 #include "login/html.h"
 #include "login/pages.h"
 #include "login/verifier_release.h"
+#include "login/limits.h"
+#include "login/login_state.h"
 
 TEST(escape_all_five_and_nul)
 {
@@ -10,6 +13,21 @@ TEST(escape_all_five_and_nul)
     html_init(&h);
     html_textn(&h, "<a href=\"x\">'&'</a>\0z", 21);
     CHECK_STR(h.b.p, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\xef\xbf\xbdz");
+    html_free(&h);
+}
+
+TEST(control_characters_become_fffd_and_bdi_isolates)
+{
+    struct html h;
+    html_init(&h);
+    /* BEL, ESC, DEL and the C1 control U+0085 go; tab, LF, CR and U+00A0 (0xC2 0xA0) stay */
+    html_textn(&h, "a\x07" "b\x1b" "c\x7f" "d\xc2\x85" "e\t\r\n\xc2\xa0", 15);
+    CHECK_STR(h.b.p, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e\t\r\n\xc2\xa0");
+    html_free(&h);
+    html_init(&h);
+    html_bdi(&h, NULL, "\xe2\x80\xae<x>", 6);     /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    html_bdi(&h, "id", "u", 1);
+    CHECK_STR(h.b.p, "<bdi>\xe2\x80\xae&lt;x&gt;</bdi><bdi class=\"id\">u</bdi>");
     html_free(&h);
 }
 
@@ -54,9 +72,90 @@ TEST(result_page_escapes_userinfo_and_embeds_download)
     CHECK(strstr(h.b.p, "href=\"data:application/jose;base64,YWFhLmJiYi5jY2M=\"") != NULL);
     CHECK(strstr(h.b.p, "sealed-verify result sealed-login-result.jws") != NULL);
     CHECK(!strstr(h.b.p, "<script"));
+    /* the JWS box is labelled, and jws_from_page (tests/lib/service.py) still finds it */
+    CHECK(strstr(h.b.p, "<label for=\"jws\">") && strstr(h.b.p, "<textarea id=\"jws\" readonly>aaa.bbb.ccc</textarea>"));
     html_free(&h);
     json_decref(ui);
     json_decref(ev);
+}
+
+/* PayPal's answer reads as text: names isolated, the e-mail list and the address without JSON. */
+TEST(userinfo_as_text_with_every_value_isolated)
+{
+    json_t *ui = json_loads("{\"user_id\":\"https://www.paypal.com/webapps/auth/identity/user/X\","
+                            "\"name\":\"\\u202eAlice\",\"emails\":[{\"value\":\"a@example.com\",\"primary\":true,"
+                            "\"confirmed\":false}],\"address\":{\"street_address\":\"1 Main St\",\"locality\":\"San Jose\","
+                            "\"postal_code\":\"95131\",\"country\":\"US\"},\"verified_account\":true,"
+                            "\"x_extra\":{\"k\":[1,null]}}", 0, NULL);
+    json_t *ev = json_pack("[{s:s}]", "type", "none");
+    CHECK(ui != NULL);
+    struct html h;
+    html_init(&h);
+    pages_result(&h, &PI, ui, "a.b.c", ev, "00");
+    CHECK(strstr(h.b.p, "<dt>Name <code class=\"key\">name</code></dt><dd><bdi>\xe2\x80\xae" "Alice</bdi></dd>") != NULL);
+    CHECK(strstr(h.b.p, "<li><bdi>a@example.com</bdi> <span class=\"note\">(primary)</span></li>") != NULL);
+    CHECK(strstr(h.b.p, "<div class=\"address\"><bdi>1 Main St</bdi>\n<bdi>San Jose</bdi>\n<bdi>95131</bdi>\n"
+                        "<bdi>US</bdi></div>") != NULL);
+    CHECK(strstr(h.b.p, "<bdi class=\"id\">https://www.paypal.com/webapps/auth/identity/user/X</bdi>") != NULL);
+    CHECK(strstr(h.b.p, "<span class=\"note\">yes</span>") != NULL);
+    CHECK(strstr(h.b.p, "<dt><bdi>x_<wbr>extra</bdi></dt>") != NULL);
+    /* the name comes first, the ids last, whatever PayPal's order */
+    CHECK(strstr(h.b.p, ">name</code>") < strstr(h.b.p, ">user_id</code>"));
+    CHECK(!strstr(h.b.p, "\"value\"") && !strstr(h.b.p, "{\""));
+    html_free(&h);
+    json_decref(ui);
+    json_decref(ev);
+}
+
+TEST(every_page_has_main_and_links_privacy_and_terms)
+{
+    json_t *st = json_pack("{s:s, s:{s:i}}", "service", "sealed-login", "http", "connections_open", 2);
+    for (int page = 0; page < 5; page++) {
+        struct html h;
+        html_init(&h);
+        switch (page) {
+        case 0: pages_home(&h, &PI, 1, NULL); break;
+        case 1: pages_message(&h, &PI, 404, "Not found", "nothing"); break;
+        case 2: pages_status(&h, &PI, st); break;
+        case 3: pages_privacy(&h, &PI); break;
+        default: pages_terms(&h, &PI); break;
+        }
+        CHECK(strstr(h.b.p, "<html lang=\"en\">") && strstr(h.b.p, "<main>") && strstr(h.b.p, "</main><footer>"));
+        CHECK(strstr(h.b.p, "<a href=\"/privacy\">Privacy policy</a>") && strstr(h.b.p, "<a href=\"/terms\">User agreement</a>"));
+        CHECK(strstr(h.b.p, "<header><div class=\"dev\"") != NULL);   /* the banner is a landmark too */
+        html_free(&h);
+    }
+    json_decref(st);
+}
+
+TEST(privacy_policy_states_what_is_asked_kept_and_set)
+{
+    struct page_info pi = PI;
+    pi.paypal_scope = "openid profile email";
+    pi.state_scope = "boot";
+    pi.guarantee = "once per PayPal account since T";
+    struct html h;
+    html_init(&h);
+    pages_privacy(&h, &pi);
+    CHECK(strstr(h.b.p, "<code id=\"paypal-scope\">openid profile email</code>") != NULL);
+    CHECK(strstr(h.b.p, "(scope <code>email</code>: asked for)") != NULL);
+    CHECK(strstr(h.b.p, "(scope <code>address</code>: <strong>not</strong> asked for)") != NULL);
+    CHECK(strstr(h.b.p, "keyed hash") && strstr(h.b.p, "once per PayPal account since T"));
+    CHECK(strstr(h.b.p, "for 24 hours") && strstr(h.b.p, "nothing of it survives a reboot"));
+    CHECK(strstr(h.b.p, "<code>" LOGIN_COOKIE_NAME "</code>") && strstr(h.b.p, "<code>" RESULT_COOKIE_NAME "</code>"));
+    CHECK(strstr(h.b.p, "localhost:8443") != NULL);
+    html_free(&h);
+    pi.paypal_scope = "openid emailx";   /* a scope is a whole word */
+    pi.state_scope = "process";
+    html_init(&h);
+    pages_privacy(&h, &pi);
+    CHECK(strstr(h.b.p, "(scope <code>email</code>: <strong>not</strong> asked for)") != NULL);
+    CHECK(!strstr(h.b.p, "state file") && strstr(h.b.p, "survives a restart"));
+    html_free(&h);
+    html_init(&h);
+    pages_terms(&h, &pi);
+    CHECK(strstr(h.b.p, "one result") && strstr(h.b.p, "not run by PayPal"));
+    html_free(&h);
 }
 
 TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
@@ -121,6 +220,10 @@ TEST(unrooted_vtpm_is_said_to_be_not_hardware_attested)
 int main(void)
 {
     RUN(escape_all_five_and_nul);
+    RUN(control_characters_become_fffd_and_bdi_isolates);
+    RUN(userinfo_as_text_with_every_value_isolated);
+    RUN(every_page_has_main_and_links_privacy_and_terms);
+    RUN(privacy_policy_states_what_is_asked_kept_and_set);
     RUN(home_page_says_what_it_must);
     RUN(result_page_escapes_userinfo_and_embeds_download);
     RUN(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare);
