@@ -1,4 +1,4 @@
-/* html: buffer growth, the five-character escape (control characters become U+FFFD) and the
+/* html: buffer growth, the five-character escape (control and bidi-formatting characters become U+FFFD) and the
  * bidi-isolated form for text a visitor or PayPal supplies. */
 #include "login/html.h"
 #include "login/limits.h"
@@ -41,6 +41,15 @@ static size_t escape_at(const char *s, size_t i, size_t n, const char **rep)
     if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
         *rep = FFFD;
         return 2;
+    }
+    /* the explicit bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): inside a
+     * <bdi> they could still show a value reversed ("moc.elpmaxe@..."); the signed result keeps them */
+    if (c == 0xe2 && i + 2 < n) {
+        unsigned char c1 = (unsigned char)s[i + 1], c2 = (unsigned char)s[i + 2];
+        if ((c1 == 0x80 && c2 >= 0xaa && c2 <= 0xae) || (c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9)) {
+            *rep = FFFD;
+            return 3;
+        }
     }
     return 0;
 }

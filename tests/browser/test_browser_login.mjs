@@ -196,8 +196,10 @@ try {
       const bidi = /[\u202a-\u202e\u2066-\u2069]/;
       const loose = [];
       const w = document.createTreeWalker(ui, NodeFilter.SHOW_TEXT);
+      // no bidi embedding, override or isolate reaches the page at all (each became U+FFFD), and
+      // everything PayPal supplied sits in its own <bdi>
       for (let t = w.nextNode(); t; t = w.nextNode())
-        if (bidi.test(t.textContent) && !t.parentElement.closest('bdi')) loose.push(t.textContent);
+        if (bidi.test(t.textContent)) loose.push(t.textContent);
       // the flags after the e-mail address stay to its right, whatever the address holds
       const li = [...ui.querySelectorAll('li')].find(l => l.querySelector('.note'));
       const a = li.querySelector('bdi').getBoundingClientRect(), n = li.querySelector('.note').getBoundingClientRect();

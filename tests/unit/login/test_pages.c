@@ -25,9 +25,10 @@ TEST(control_characters_become_fffd_and_bdi_isolates)
     CHECK_STR(h.b.p, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e\t\r\n\xc2\xa0");
     html_free(&h);
     html_init(&h);
-    html_bdi(&h, NULL, "\xe2\x80\xae<x>", 6);     /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    /* U+202E RIGHT-TO-LEFT OVERRIDE and U+2067 RIGHT-TO-LEFT ISOLATE go; U+200F RLM stays */
+    html_bdi(&h, NULL, "\xe2\x80\xae<x>\xe2\x81\xa7\xe2\x80\x8f", 12);
     html_bdi(&h, "id", "u", 1);
-    CHECK_STR(h.b.p, "<bdi>\xe2\x80\xae&lt;x&gt;</bdi><bdi class=\"id\">u</bdi>");
+    CHECK_STR(h.b.p, "<bdi>\xef\xbf\xbd&lt;x&gt;\xef\xbf\xbd\xe2\x80\x8f</bdi><bdi class=\"id\">u</bdi>");
     html_free(&h);
 }
 
@@ -92,7 +93,7 @@ TEST(userinfo_as_text_with_every_value_isolated)
     struct html h;
     html_init(&h);
     pages_result(&h, &PI, ui, "a.b.c", ev, "00");
-    CHECK(strstr(h.b.p, "<dt>Name <code class=\"key\">name</code></dt><dd><bdi>\xe2\x80\xae" "Alice</bdi></dd>") != NULL);
+    CHECK(strstr(h.b.p, "<dt>Name <code class=\"key\">name</code></dt><dd><bdi>\xef\xbf\xbd" "Alice</bdi></dd>") != NULL);
     CHECK(strstr(h.b.p, "<li><bdi>a@example.com</bdi> <span class=\"note\">(primary)</span></li>") != NULL);
     CHECK(strstr(h.b.p, "<div class=\"address\"><bdi>1 Main St</bdi>\n<bdi>San Jose</bdi>\n<bdi>95131</bdi>\n"
                         "<bdi>US</bdi></div>") != NULL);
