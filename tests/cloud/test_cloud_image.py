@@ -45,6 +45,8 @@ class CloudImageService(Service):
             "listen = 0.0.0.0", "https_port = 8443", "paypal_env = local",
             f"paypal_authorize_url = http://10.0.2.2:{self.fake_port}/signin/authorize",
             f"paypal_api_base = http://10.0.2.2:{self.fake_port}", "idset_capacity = 100000",
+            # the fake names itself by the address it listens on; the guest reaches it at 10.0.2.2
+            f"paypal_issuer = http://127.0.0.1:{self.fake_port}",
             "platform = oci", f"metadata_base = http://10.0.2.2:{self.cloud.info['metadata_port']}",
             f"cloud_api_base = http://10.0.2.2:{self.cloud.info['api_port']}", ""])
         shutil.rmtree(WORK, ignore_errors=True)
