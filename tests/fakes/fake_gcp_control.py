@@ -64,6 +64,19 @@ SUBNETS = {"us-central1": ("10.128.0.0/20", "10.128.0.1"), "us-west1": ("10.138.
            "us-east1": ("10.142.0.0/20", "10.142.0.1"), "europe-west4": ("10.164.0.0/20", "10.164.0.1")}
 MACHINE_TYPES = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "e2-standard-2": 2, "n2-standard-2": 2,
                  "n2d-standard-2": 2, "n2d-standard-4": 4, "c3d-standard-4": 4}
+MEMORY_MB = {"e2-micro": 1024, "e2-small": 2048, "e2-medium": 4096, "e2-standard-2": 8192, "n2-standard-2": 8192,
+             "n2d-standard-2": 8192, "n2d-standard-4": 16384, "c3d-standard-4": 16384}
+# Zone.availableCpuPlatforms (compute/v1 zones.get): in this fake, AMD Milan and Genoa (what SEV-SNP needs) are in
+# SNP_ZONES only; N2D runs on Rome or Milan, C3D only on Genoa.
+def cpu_platforms(zone):
+    return ["Intel Broadwell", "Intel Cascade Lake", "Intel Ice Lake", "AMD Rome"] + (
+        ["AMD Milan", "AMD Genoa"] if zone in SNP_ZONES else [])
+# instances.insert fields this fake knows; any other is refused as Google's JSON parser refuses it.
+INSTANCE_FIELDS = {"name", "machineType", "description", "labels", "tags", "disks", "networkInterfaces", "serviceAccounts",
+                   "metadata", "shieldedInstanceConfig", "confidentialInstanceConfig", "scheduling", "minCpuPlatform"}
+CONF_FIELDS = {"confidentialInstanceType", "enableConfidentialCompute"}
+SHIELDED_FIELDS = {"enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring"}
+DISK_FIELDS = {"boot", "autoDelete", "type", "initializeParams", "interface", "deviceName", "mode"}
 DISK_TYPES = {"pd-standard", "pd-balanced", "pd-ssd"}
 OS_FEATURES = {"UEFI_COMPATIBLE", "GVNIC", "SEV_CAPABLE", "SEV_SNP_CAPABLE", "SEV_LIVE_MIGRATABLE_V2",
                "TDX_CAPABLE", "VIRTIO_SCSI_MULTIQUEUE", "MULTI_IP_SUBNET", "IDPF", "SECURE_BOOT"}
@@ -104,6 +117,15 @@ class ApiError(Exception):
 
 def bad(msg, reason="invalid"):
     return ApiError(400, "INVALID_ARGUMENT", msg, reason)
+
+
+def unknown_fields(obj, known, where):
+    """Google's JSON parser: a field the message does not have is a 400 naming it (proto3 JSON mapping)."""
+    for k in (obj or {}):
+        if k not in known:
+            msg = f'Invalid JSON payload received. Unknown name "{k}" at \'{where}\': Cannot find field.'
+            raise ApiError(400, "INVALID_ARGUMENT", msg, "invalid", [{"@type": "type.googleapis.com/google.rpc.BadRequest",
+                                                                     "fieldViolations": [{"field": where, "description": msg}]}])
 
 
 def notfound(msg):
@@ -528,6 +550,8 @@ class Api:
                 return self.subnet(region, r[3:])
             if r[2] == "addresses":
                 return self.addr(region, r[3:])
+        if r[0] == "zones" and len(r) == 2 and m == "GET":
+            return self.zone_get(r[1])
         if r[0] == "zones" and len(r) >= 3:
             zone = r[1]
             reg = zone.rsplit("-", 1)[0]
@@ -535,6 +559,8 @@ class Api:
                 raise bad(f"Invalid value for field 'zone': '{zone}'. Unknown zone.")
             if r[2] == "instances":
                 return self.inst(zone, r[3:])
+            if r[2] == "machineTypes" and len(r) == 4 and m == "GET":
+                return self.machine_type(zone, r[3])
             if r[2] == "disks" and len(r) == 4:
                 d = ST.disks.get(zone + "/" + r[3])
                 if not d:
@@ -549,6 +575,25 @@ class Api:
                     return self.op(f"zones/{zone}", "disks", "delete", f"zones/{zone}/disks/{r[3]}",
                                    lambda: ST.disks.pop(zone + "/" + r[3], None))
         raise notfound(f"The requested URL /compute/v1/projects/{rest} was not found.")
+
+    def zone_get(self, zone):
+        reg = zone.rsplit("-", 1)[0]
+        self.need("compute.zones.get", f"projects/{ST.project}/zones/{zone}", compute=True)
+        if reg not in ZONES or zone.rsplit("-", 1)[1] not in ZONES[reg]:
+            raise notfound(f"The resource 'projects/{ST.project}/zones/{zone}' was not found")
+        return 200, {"kind": "compute#zone", "id": str(abs(hash(zone)) % 10**13), "name": zone, "status": "UP",
+                     "region": ST.c_url(f"regions/{reg}"), "availableCpuPlatforms": cpu_platforms(zone),
+                     "selfLink": ST.c_url(f"zones/{zone}")}, ()
+
+    def machine_type(self, zone, name):
+        self.need("compute.machineTypes.get", f"projects/{ST.project}/zones/{zone}/machineTypes/{name}", compute=True)
+        plat = cpu_platforms(zone)
+        if name not in MACHINE_TYPES or (name.startswith("c3d-") and "AMD Genoa" not in plat):
+            raise notfound(f"The resource 'projects/{ST.project}/zones/{zone}/machineTypes/{name}' was not found")
+        return 200, {"kind": "compute#machineType", "name": name, "zone": zone, "guestCpus": MACHINE_TYPES[name],
+                     "memoryMb": MEMORY_MB[name], "isSharedCpu": name in ("e2-micro", "e2-small", "e2-medium"),
+                     "description": f"{MACHINE_TYPES[name]} vCPUs, {MEMORY_MB[name] // 1024} GB RAM",
+                     "selfLink": ST.c_url(f"zones/{zone}/machineTypes/{name}")}, ()
 
     def filtered(self, items):
         f = self.arg("filter")
@@ -918,10 +963,18 @@ class Api:
         self.need("compute.instances.create", res, compute=True)
         if zone + "/" + name in ST.instances:
             raise exists(f"The resource '{res}' already exists")
+        unknown_fields(b, INSTANCE_FIELDS, "resource")
+        unknown_fields(b.get("confidentialInstanceConfig"), CONF_FIELDS, "resource.confidential_instance_config")
+        unknown_fields(b.get("shieldedInstanceConfig"), SHIELDED_FIELDS, "resource.shielded_instance_config")
+        for d in b.get("disks") or []:
+            unknown_fields(d, DISK_FIELDS, "resource.disks[0]")
+            if d.get("interface", "SCSI") not in ("SCSI", "NVME"):
+                raise bad(f"Invalid value for field 'resource.disks[0].interface': '{d.get('interface')}'.")
         self.labels_ok(b.get("labels"))
         mt = str(b.get("machineType", ""))
         mm = re.search(r"zones/([^/]+)/machineTypes/([^/]+)$", mt)
-        if not mm or mm.group(1) != zone or mm.group(2) not in MACHINE_TYPES:
+        if not mm or mm.group(1) != zone or mm.group(2) not in MACHINE_TYPES or (
+                mm.group(2).startswith("c3d-") and "AMD Genoa" not in cpu_platforms(zone)):
             raise bad(f"Invalid value for field 'resource.machineType': '{mt}'. Machine type with name "
                       f"'{mt.split('/')[-1]}' does not exist in zone '{zone}'.")
         mtype = mm.group(2)
@@ -957,11 +1010,14 @@ class Api:
             if conf not in ("SEV", "SEV_SNP", "TDX"):
                 raise bad(f"Invalid value for field 'resource.confidentialInstanceConfig.confidentialInstanceType': '{conf}'.")
             if conf == "SEV_SNP":
-                if not mtype.startswith("n2d-"):
+                if not mtype.startswith(("n2d-", "c3d-")):
                     raise bad(f"Invalid resource usage: 'Confidential Instance Config type SEV_SNP is not supported on machine type {mtype}.'",
                               "invalidResourceUsage")
-                if b.get("minCpuPlatform") not in ("AMD Milan", "AMD Genoa"):
-                    raise bad("Invalid resource usage: 'SEV_SNP requires minCpuPlatform AMD Milan or later.'", "invalidResourceUsage")
+                if mtype.startswith("n2d-") and b.get("minCpuPlatform") != "AMD Milan":
+                    raise bad("Invalid resource usage: 'SEV_SNP on N2D requires minCpuPlatform AMD Milan.'", "invalidResourceUsage")
+                if mtype.startswith("c3d-") and b.get("minCpuPlatform") not in (None, "AMD Genoa"):
+                    raise bad(f"Invalid resource usage: 'minCpuPlatform {b.get('minCpuPlatform')} is not available for {mtype}.'",
+                              "invalidResourceUsage")
                 if "SEV_SNP_CAPABLE" not in feats:
                     raise bad(f"Invalid resource usage: 'Image {img['name']} does not support SEV_SNP (guest OS feature SEV_SNP_CAPABLE).'",
                               "invalidResourceUsage")
@@ -969,10 +1025,17 @@ class Api:
                     raise bad(f"Invalid resource usage: 'SEV_SNP is not available in zone {zone}.'", "invalidResourceUsage")
             if (b.get("scheduling") or {}).get("onHostMaintenance") != "TERMINATE":
                 raise bad("Invalid resource usage: 'Confidential VMs must use onHostMaintenance TERMINATE.'", "invalidResourceUsage")
+            if boot[0].get("interface", "SCSI") != "NVME":
+                raise bad("Invalid resource usage: 'Confidential VM instances require the NVMe disk interface; SCSI is not "
+                          "supported.'", "invalidResourceUsage")
         nics = b.get("networkInterfaces") or []
         if len(nics) != 1:
             raise bad("Invalid value for field 'resource.networkInterfaces': exactly one is supported here.")
         nic = nics[0]
+        if mtype.startswith("c3d-") and nic.get("nicType") != "GVNIC":
+            raise bad(f"Invalid resource usage: 'Machine type {mtype} supports only the GVNIC network interface.'", "invalidResourceUsage")
+        if mtype.startswith("c3d-") and dm.group(2) == "pd-standard":
+            raise bad(f"Invalid resource usage: 'Disk type pd-standard is not supported by machine type {mtype}.'", "invalidResourceUsage")
         if nic.get("nicType") == "GVNIC" and "GVNIC" not in feats:
             raise bad(f"Invalid resource usage: 'Image {img['name']} does not support gVNIC.'", "invalidResourceUsage")
         net = self.net_of(nic.get("network", "global/networks/default"), "resource.networkInterfaces[0].network")
@@ -1045,6 +1108,7 @@ class Api:
                 "labels": b.get("labels", {}), "labelFingerprint": base64.b64encode(os.urandom(8)).decode(), "tags": {"items": (b.get("tags") or {}).get("items", []), "fingerprint": "42WmSpB8rSM="},
                 "disks": [{"boot": True, "autoDelete": bool(boot[0].get("autoDelete", True)), "type": "PERSISTENT",
                            "deviceName": "persistent-disk-0", "source": ST.c_url(f"zones/{zone}/disks/{disk_name}"),
+                           "interface": boot[0].get("interface", "SCSI"),
                            "guestOsFeatures": img["guestOsFeatures"]}],
                 "networkInterfaces": [ni], "serviceAccounts": b.get("serviceAccounts", []),
                 "metadata": {"kind": "compute#metadata", "items": (b.get("metadata") or {}).get("items", []),
