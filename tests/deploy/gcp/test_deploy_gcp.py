@@ -203,6 +203,11 @@ def log_len():
     return len(ctl("log")["log"])
 
 
+def api_calls(since):
+    """Every request to a Google API (the fake's own control calls are not counted)."""
+    return [x for x in ctl("log")["log"][since:] if not x["path"].startswith("/__fake")]
+
+
 def ours(items, name="sealed-login"):
     return {k: v for k, v in items.items() if (v.get("labels") or {}).get("sealed-login") == name}
 
@@ -350,7 +355,8 @@ def rerun_creates_nothing_twice():
     n = log_len()
     r = deploy(secret=False)
     check(mutations(n) == [], f"a rerun changed things: {mutations(n)}")
-    check("+ " not in r.stdout and "== done: 0 change(s), everything was already in place" in r.stdout, "a rerun reports a change")
+    check(not re.search(r"^  \+ ", r.stdout, re.M) and "== done: 0 change(s), everything was already in place" in r.stdout,
+          "a rerun reports a change")
     n = log_len()
     deploy()   # the same secret again: no new version
     check(mutations(n) == [], f"the same secret made a change: {mutations(n)}")
@@ -473,7 +479,7 @@ def switching_mode_plans_and_performs_a_replacement():
 def mode_is_required_and_plan_says_what_each_proves_and_costs():
     n = log_len()
     r = deploy("--no-mode", "--dry-run", expect=1)
-    check("mode is required" in r.stderr and "gce-vtpm-google-rooted" in r.stderr and log_len() == n, r.stderr)
+    check("mode is required" in r.stderr and "gce-vtpm-google-rooted" in r.stderr and api_calls(n) == [], r.stderr)
     r = deploy("--mode", "trusted", "--dry-run", expect=1)
     check("mode must be standard, shielded or confidential" in r.stderr, r.stderr)
     r = run("deploy.sh", "plan", "--mode", "shielded", "--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID,
@@ -497,7 +503,7 @@ def impossible_combinations_are_refused_before_anything_is_created():
     check("secure_boot is a Shielded VM feature" in r.stderr, r.stderr)
     r = deploy("--name", "sl-imp", "--mode", "shielded", "--machine-type", "c3d-standard-4", expect=1)
     check("C3D has no pd-standard" in r.stderr, r.stderr)
-    check(log_len() == n, "a locally refused combination reached the API")
+    check(api_calls(n) == [], "a locally refused combination reached the API")
     # a shielded VM needs a UEFI image: an image by the deployment's name without UEFI_COMPATIBLE stops the run
     d = os.path.join(WORK, "disk-bios")
     os.makedirs(d)
