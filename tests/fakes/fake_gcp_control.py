@@ -78,6 +78,17 @@ CONF_FIELDS = {"confidentialInstanceType", "enableConfidentialCompute"}
 SHIELDED_FIELDS = {"enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring"}
 DISK_FIELDS = {"boot", "autoDelete", "type", "initializeParams", "interface", "deviceName", "mode"}
 DISK_TYPES = {"pd-standard", "pd-balanced", "pd-ssd"}
+# Cloud Monitoring metric descriptors this fake knows (metric type -> monitored resource type), and the enums
+METRICS = {"compute.googleapis.com/instance/network/sent_bytes_count": "gce_instance",
+           "compute.googleapis.com/instance/network/received_bytes_count": "gce_instance",
+           "monitoring.googleapis.com/uptime_check/check_passed": "uptime_url"}
+ALIGNERS = {"ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER", "ALIGN_MIN", "ALIGN_MAX",
+            "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV", "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE",
+            "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99", "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50",
+            "ALIGN_PERCENTILE_05", "ALIGN_PERCENT_CHANGE"}
+REDUCERS = {"REDUCE_NONE", "REDUCE_MEAN", "REDUCE_MIN", "REDUCE_MAX", "REDUCE_SUM", "REDUCE_STDDEV", "REDUCE_COUNT",
+            "REDUCE_COUNT_TRUE", "REDUCE_COUNT_FALSE", "REDUCE_FRACTION_TRUE", "REDUCE_PERCENTILE_99",
+            "REDUCE_PERCENTILE_95", "REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_05"}
 OS_FEATURES = {"UEFI_COMPATIBLE", "GVNIC", "SEV_CAPABLE", "SEV_SNP_CAPABLE", "SEV_LIVE_MIGRATABLE_V2",
                "TDX_CAPABLE", "VIRTIO_SCSI_MULTIQUEUE", "MULTI_IP_SUBNET", "IDPF", "SECURE_BOOT"}
 APIS = ["compute.googleapis.com", "secretmanager.googleapis.com", "storage.googleapis.com",
@@ -1500,8 +1511,29 @@ class Api:
             iid = re.search(r'resource\.labels?\.instance_id\s*=\s*"([^"]+)"', f)
             if not mt:
                 raise bad(f"Could not parse filter: {f}")
+            # As Cloud Monitoring answers: an unknown metric type (or one on another resource type) names no
+            # descriptor; aligner, reducer and period are checked against their enums and format.
+            rt = re.search(r'resource\.type\s*=\s*"([^"]+)"', f)
+            if mt.group(1) not in METRICS or (rt and rt.group(1) != METRICS[mt.group(1)]):
+                raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
+                          "descriptors. The query will not return any time series.")
+            for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
+                v = self.arg(k)
+                if v is not None and v not in enum:
+                    raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
+                              f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
+            per = self.arg("aggregation.alignmentPeriod")
+            if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
+                raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
+            if self.arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE" and per is None:
+                raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
+            for k in ("interval.startTime", "interval.endTime"):
+                v = self.arg(k)
+                if v is not None and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", v):
+                    raise bad(f"Invalid value at '{k.replace('startTime', 'start_time').replace('endTime', 'end_time')}' "
+                              f"(type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
             if mt.group(1) != "compute.googleapis.com/instance/network/sent_bytes_count" or not iid or iid.group(1) not in ST.egress:
-                return 200, {"unit": "By"}, ()
+                return 200, {}, ()   # no data: an empty answer, not a zero
             return 200, {"timeSeries": [{"metric": {"type": mt.group(1)}, "resource": {"type": "gce_instance", "labels": {
                 "project_id": ST.project, "instance_id": iid.group(1)}}, "metricKind": "DELTA", "valueType": "INT64",
                 "points": [{"interval": {"startTime": self.arg("interval.startTime"), "endTime": self.arg("interval.endTime")},

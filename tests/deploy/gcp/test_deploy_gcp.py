@@ -744,12 +744,20 @@ def egress_guard_acts_at_the_cap_under_its_own_identity():
     check(os.stat(keyf).st_mode & 0o777 == 0o600 and json.load(open(keyf))["client_email"].startswith("sealed-login-guard@"), "key file")
     check("BEGIN PRIVATE KEY" not in r.stdout + r.stderr, "key printed")
     g = ["--project", PROJECT, "--zone", "us-central1-b", "--key-file", keyf]
+    r = run("egress-guard.sh", *g, expect=4)   # no points yet: not zero, and nothing done
+    check("no egress data from Cloud Monitoring" in r.stdout and "did nothing" in r.stdout, r.stdout)
+    ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 0})
     r = run("egress-guard.sh", *g)
     check("0.000 GiB of 180 GiB" in r.stdout and "under the cap" in r.stdout, r.stdout)
     ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB - 1})
     r = run("egress-guard.sh", *g)
     check("under the cap" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
     ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB})
+    # a Monitoring outage at the cap: retried, then an error; the guard does not act on what it cannot read
+    ctl("fault", {"http": {"method": "GET", "path_re": "/timeSeries$", "status": 503, "count": 5}})
+    r = run("egress-guard.sh", *g, expect=1)
+    check("HTTP 503" in r.stderr and "never acts on missing data" in r.stderr and
+          not state()["firewalls"]["sealed-login-web"]["disabled"], r.stderr)
     r = run("egress-guard.sh", *g, "--dry-run", expect=3)
     check("would disable firewall rule sealed-login-web" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
     r = run("egress-guard.sh", *g, expect=3)
@@ -773,6 +781,29 @@ def egress_guard_acts_at_the_cap_under_its_own_identity():
     r = run("egress-guard.sh", "--project", PROJECT, "--key-file", KEY, "--restore")
     s = state()
     check(s["instances"]["us-central1-b/sealed-login"]["status"] == "RUNNING" and not s["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
+
+
+@case
+def the_fake_monitoring_refuses_what_cloud_monitoring_refuses():
+    tok = token_for(INFO["deployer"])
+    m = f"https://monitoring.googleapis.com/v3/projects/{PROJECT}/timeSeries?"
+    good = {"filter": 'metric.type = "compute.googleapis.com/instance/network/sent_bytes_count" AND resource.type = "gce_instance"',
+            "interval.startTime": "2026-12-01T00:00:00Z", "interval.endTime": "2026-12-07T00:00:00Z",
+            "aggregation.alignmentPeriod": "518400s", "aggregation.perSeriesAligner": "ALIGN_SUM",
+            "aggregation.crossSeriesReducer": "REDUCE_SUM"}
+    from urllib.parse import urlencode
+    check(api("GET", m + urlencode(good), token=tok)[0] == 200, "the guard's own query")
+    for k, v, want in (("filter", good["filter"].replace("sent_bytes_count", "sent_byte_count"), "valid combination of metric"),
+                       ("filter", good["filter"].replace("gce_instance", "uptime_url"), "valid combination of metric"),
+                       ("aggregation.perSeriesAligner", "ALIGN_TOTAL", "Aggregation.Aligner"),
+                       ("aggregation.crossSeriesReducer", "SUM", "Aggregation.Reducer"),
+                       ("aggregation.alignmentPeriod", "1h", "Duration"),
+                       ("interval.endTime", "2026-12-07", "Timestamp")):
+        st, e = api("GET", m + urlencode(dict(good, **{k: v})), token=tok)
+        check(st == 400 and e["error"]["status"] == "INVALID_ARGUMENT" and want in e["error"]["message"], (k, v, st, e))
+    st, e = api("POST", f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}/zones/us-central1-a/instances",
+                {"name": "x", "machineType": "zones/us-central1-a/machineTypes/n2d-standard-2", "confidentialVmType": "SEV_SNP"}, token=tok)
+    check(st == 400 and 'Unknown name "confidentialVmType"' in e["error"]["message"], e)
 
 
 @case
