@@ -489,7 +489,7 @@ def mode_is_required_and_plan_says_what_each_proves_and_costs():
                  "prices as of 2026-12-07, from memory of", "e2-micro in us-central1: $0 within the free tier",
                  "STANDARD tier: 200 GB/month free", "== plan: 0 change(s)"):
         check(want in r.stdout, f"plan lacks {want!r}:\n{r.stdout[:3000]}")
-    r = deploy("--mode", "confidential", "--network-tier", "PREMIUM", "--dry-run", secret=False)
+    r = deploy("--name", "sl-prem", "--mode", "confidential", "--network-tier", "PREMIUM", "--dry-run")
     check("PREMIUM tier: 1 GB/month free (the free tier: 1 GB from North America" in r.stdout and
           "n2d-standard-2: $0.08449/h = $61.68" in r.stdout and "Confidential VM (SEV-SNP) surcharge" in r.stdout, r.stdout)
 
@@ -533,7 +533,7 @@ def impossible_combinations_are_refused_before_anything_is_created():
         st, op = api("POST", op["selfLink"] + "/wait", token=tok)
     check(st == 200 and "error" not in op and iname in state()["images"], op)
     n = log_len()
-    r = deploy("--name", "sl-bios", "--mode", "shielded", "--image", image, "--internal-ip", "10.128.0.13", "--network", "default", expect=1)
+    r = deploy("--name", "sl-bios", "--mode", "shielded", "--image", image, expect=1)
     check(f"image {iname} exists but its guestOsFeatures lack UEFI_COMPATIBLE" in r.stderr and "Nothing was created" in r.stderr, r.stderr)
     check(mutations(n) == [], mutations(n))
     api("DELETE", f"{c}/global/images/{iname}", token=tok)
