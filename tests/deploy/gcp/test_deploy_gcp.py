@@ -829,7 +829,7 @@ def confidential_sev_snp_vm():
     check(inst["shieldedInstanceConfig"]["enableVtpm"] is True, "no vTPM beside SNP")
     check(inst["disks"][0]["interface"] == "NVME" and inst["networkInterfaces"][0]["nicType"] == "GVNIC", inst["disks"])
     check("mode confidential (read back)" in r.stdout and '{"confidentialInstanceType":"SEV_SNP"}' in r.stdout and
-          "gce-snp-firmware" in r.stdout and "--allow-unattested" not in r.stdout, r.stdout)
+          "gce-snp-firmware" in r.stdout and "build-manifest.json --allow-unattested" not in r.stdout, r.stdout)
 
 
 @case
