@@ -536,7 +536,10 @@ def impossible_combinations_are_refused_before_anything_is_created():
     r = deploy("--name", "sl-bios", "--mode", "shielded", "--image", image, expect=1)
     check(f"image {iname} exists but its guestOsFeatures lack UEFI_COMPATIBLE" in r.stderr and "Nothing was created" in r.stderr, r.stderr)
     check(mutations(n) == [], mutations(n))
-    api("DELETE", f"{c}/global/images/{iname}", token=tok)
+    st, op = api("DELETE", f"{c}/global/images/{iname}", token=tok)
+    while st == 200 and op["status"] != "DONE":   # applied when the operation is DONE
+        st, op = api("POST", op["selfLink"] + "/wait", token=tok)
+    check(iname not in state()["images"], "the non-UEFI image was not deleted")
     api("DELETE", f"https://storage.googleapis.com/storage/v1/b/{bucket}/o/bios.tar.gz", token=tok)
 
 
