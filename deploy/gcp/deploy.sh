@@ -13,9 +13,20 @@ GCP_PROG="deploy-gcp"
 
 usage() {
     cat <<'EOF'
-usage: deploy/gcp/deploy.sh --project ID --domain HOST --paypal-client-id ID [options]
+usage: deploy/gcp/deploy.sh [plan|deploy] [--settings FILE] [options]
+       (plan = --dry-run: read everything, change nothing, print what each mode proves and costs)
+
+Every option can also be a line KEY=VALUE of the settings file (KEY is the option without "--", with
+'_' for '-': paypal_client_id=..., secure_boot=true); options on the command line win. See
+deploy/gcp/settings.example.
 
 required:
+  --mode M                   standard | shielded | confidential: what the VM is, and so what each
+                             result proves (plan prints it, with the cost):
+                               standard     no vTPM: results carry evidence "none"
+                               shielded     Shielded VM with a vTPM: gce-vtpm-google-rooted
+                               confidential SEV-SNP Confidential VM (N2D/C3D, not free tier):
+                                            gce-snp-firmware + gce-vtpm-google-rooted
   --project ID               GCP project id
   --domain HOST              the site's host name (its DNS A record must point at the static IP)
   --paypal-client-id ID      PayPal REST app client id (instance metadata paypal_client_id)
@@ -29,28 +40,108 @@ options:
                              the image when present; must then agree). /P is needed for NAME-net.
   --name NAME                deployment name, prefix of every resource      [sealed-login]
   --region R / --zone Z      [us-central1 / REGION-b] (free tier: us-central1, us-west1, us-east1)
-  --machine-type T           [e2-micro; n2d-standard-2 with --confidential]
-  --confidential             AMD SEV-SNP Confidential VM (N2D, not free tier; SNP report + vTPM)
-  --disk-gb N                boot disk size, pd-standard               [10; free tier: total <= 30]
+  --machine-type T           [e2-micro; n2d-standard-2 in mode confidential (or c3d-standard-4)]
+  --confidential             the same as --mode confidential
+  --disk-gb N                boot disk size (pd-standard; pd-balanced on C3D) [10; free tier: total <= 30]
   --network-tier T           STANDARD or PREMIUM for the external IP     [STANDARD]
   --network NET --subnet S   VPC network and subnet in REGION   [NAME-net, NAME-subnet: made here, MTU
                              1500, range from the image's sealed.ip=A/P; or e.g. default, default]
   --alert-email ADDR         Monitoring email channel: site-down and egress alerts
   --egress-cap-gib N         monthly egress cap the guard enforces      [180 STANDARD, 0.9 PREMIUM]
   --guard-action A           what the guard does at the cap: firewall (disable the web rule) or stop
-  --secure-boot              enable Shielded VM Secure Boot (only for a signed UKI: see docs)
-  --gvnic                    declare GVNIC and use it (our kernel has gve built in)
-  --no-uptime-check          no uptime check on https://DOMAIN/healthz
-  --replace-instance         recreate the VM when its image or machine differs (RAM state is lost)
+  --secure-boot              enable Shielded VM Secure Boot (only for a signed UKI: see docs) [--no-secure-boot]
+  --gvnic                    declare GVNIC and use it (our kernel has gve built in; always in confidential)
+  --no-uptime-check          no uptime check on https://DOMAIN/healthz     [--uptime-check]
+  --replace-instance         recreate the VM when it differs from the settings (machine type, mode,
+                             image, NIC, disk interface): GCE cannot change those in place. Its RAM
+                             state (the used-id set, a per-boot key) is lost. Without it such a
+                             difference stops the deploy before anything is changed.
+  --settings FILE            KEY=VALUE settings (deploy/gcp/settings.example); options win
   --bucket B                 image bucket                                [PROJECT-NAME-images]
   --key-file F               service-account key JSON (else GOOGLE_APPLICATION_CREDENTIALS, gcloud)
   --token-file F             a file holding an OAuth access token
-  --dry-run                  read everything, change nothing, print the plan
+  --dry-run                  read everything, change nothing, print the plan (the same as "plan")
 EOF
 }
 
+# What each mode's results prove: the trust statements a result carries (src/common/trust.c,
+# docs/evidence.md), and how sealed-verify treats them. plan prints this so the choice is knowing.
+mode_proves() {
+    case $1 in
+        standard) printf '%s' "trust statement 'none': nothing about the image (no vTPM); results carry evidence {type: none} and say so (sealed-verify needs --allow-unattested)" ;;
+        shielded) printf '%s' "trust statement 'gce-vtpm-google-rooted': a vTPM quote whose attestation key Google's vTPM CA certified; the image's boot chain as Google's host vTPM saw it (trusts Google's host, not a TEE)" ;;
+        confidential) printf '%s' "trust statements 'gce-snp-firmware' + 'gce-vtpm-google-rooted': an AMD-rooted SEV-SNP report (memory encrypted and integrity-protected; it measures Google's firmware, not our image) plus the Google-rooted vTPM quote that covers the image" ;;
+    esac
+}
+print_modes() {   # $1 = the chosen mode (may be empty)
+    local m mark
+    say "modes (what a result proves):"
+    for m in standard shielded confidential; do
+        mark=" "; [ "$m" = "${1:-}" ] && mark="*"
+        say " $mark $(printf '%-13s' "$m")$(mode_proves "$m")"
+    done
+}
+
+# List prices (USD, on demand, us-central1) for plan's estimate. Not fetched by this program: recalled
+# on PRICES_AS_OF from Google's price pages and secondary sources (docs/deploy-gcp.md, Costs); they
+# change, so check them before relying on the estimate.
+PRICES_AS_OF=2026-12-07
+PRICES_SOURCE="from memory of cloud.google.com/compute/vm-instance-pricing, /compute/disks-image-pricing, /vpc/network-pricing and cloud.google.com/free (not fetched; secondary sources in docs/deploy-gcp.md)"
+declare -A PRICE_H=([e2-micro]=0.00838 [e2-small]=0.01675 [e2-medium]=0.03350 [e2-standard-2]=0.06701
+    [n2-standard-2]=0.09712 [n2d-standard-2]=0.08449 [n2d-standard-4]=0.16898 [c3d-standard-4]=0.18100)
+declare -A DISK_GB_MONTH=([pd-standard]=0.04 [pd-balanced]=0.10 [pd-ssd]=0.17)
+IPV4_H=0.005                 # a static external IPv4 address in use by a VM, per hour
+EGRESS_GB_STANDARD=0.085     # Standard Tier internet egress beyond the free 200 GB, per GB (North America)
+EGRESS_GB_PREMIUM=0.12       # Premium Tier internet egress, per GB (first band, most destinations)
+print_cost() {   # the chosen machine, disk, address and egress up to the cap, a month of 730 hours
+    local free=0 p=${PRICE_H[$MACHINE]:-} d=${DISK_GB_MONTH[$DISK_TYPE]:-0} allow rate
+    if [ "$MACHINE" = e2-micro ]; then case $REGION in us-central1|us-west1|us-east1) free=1 ;; esac; fi
+    if [ "$TIER" = STANDARD ]; then allow=200 rate=$EGRESS_GB_STANDARD; else allow=1 rate=$EGRESS_GB_PREMIUM; fi
+    say "estimated monthly cost of this deployment (USD, 730 h; prices as of $PRICES_AS_OF, $PRICES_SOURCE):"
+    if [ -z "$p" ]; then say "  machine   $MACHINE: no price on file (see the price list)"; p=0
+    elif [ "$free" = 1 ]; then say "  machine   e2-micro in $REGION: \$0 within the free tier (one e2-micro's hours per billing account a month, in us-west1, us-central1 or us-east1; else $(awk -v p="$p" 'BEGIN{printf "$%.2f", p*730}'))"; p=0
+    else say "  machine   $MACHINE: \$$p/h = $(awk -v p="$p" 'BEGIN{printf "$%.2f", p*730}')$([ "$CONFIDENTIAL" = 1 ] && echo ' + the Confidential VM (SEV-SNP) surcharge per vCPU and GB-hour, not on file: see cloud.google.com/confidential-computing/confidential-vm/pricing')"; fi
+    say "  disk      $DISK_TYPE $DISK_GB GB at \$$d/GB-month = $(awk -v g="$DISK_GB" -v d="$d" -v f="$free" 'BEGIN{b=g*d; if (f) { b = (g > 30 ? (g-30)*d : 0) } printf "$%.2f", b}')$([ "$free" = 1 ] && echo ' (free tier: 30 GB-months of pd-standard)')"
+    say "  address   static external IPv4 in use: \$$IPV4_H/h = $(awk -v p="$IPV4_H" 'BEGIN{printf "$%.2f", p*730}') (charged since 2024 also beside a free-tier VM, as far as recalled)"
+    say "  egress    $TIER tier: $allow GB/month free ($([ "$TIER" = STANDARD ] && echo 'Standard Tier internet egress allowance, per billing account' || echo 'the free tier: 1 GB from North America to all destinations except China and Australia')), then ~\$$rate/GB; the guard's cap $CAP_GIB GiB costs $(awk -v c="$CAP_GIB" -v a="$allow" -v r="$rate" 'BEGIN{g=c*1.073741824-a; printf "$%.2f", (g>0?g*r:0)}') at most"
+    say "  total     ~$(awk -v p="$p" -v g="$DISK_GB" -v d="$d" -v f="$free" -v ip="$IPV4_H" -v c="$CAP_GIB" -v a="$allow" -v r="$rate" 'BEGIN{b=g*d; if (f) b=(g>30?(g-30)*d:0); e=c*1.073741824-a; if (e<0) e=0; printf "$%.2f", p*730 + b + ip*730 + e*r}')/month at the cap$([ "$CONFIDENTIAL" = 1 ] && echo ', plus the Confidential VM surcharge')"
+}
+
+# Settings file: KEY=VALUE lines become options placed before the command line's, so those win.
+SETTINGS_KEYS=" project domain paypal_client_id paypal_secret_file signing_key_file image internal_ip name region zone machine_type mode disk_gb network_tier network subnet alert_email egress_cap_gib guard_action secure_boot gvnic uptime_check bucket key_file token_file "
+settings_args() {   # $1 = file: fills SARGS
+    local n=0 line k v
+    [ -r "$1" ] || die "cannot read the settings file $1"
+    while IFS= read -r line || [ -n "$line" ]; do
+        n=$((n + 1))
+        line=${line%$'\r'}
+        [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+        [[ $line == *=* ]] || die "$1:$n: not KEY=VALUE: '$line'"
+        k=${line%%=*} v=${line#*=}
+        k=${k//[[:space:]]/} k=${k//-/_}
+        v=${v#"${v%%[![:space:]]*}"} v=${v%"${v##*[![:space:]]}"}
+        case $k in paypal_secret|secret) die "$1:$n: the PayPal secret is never a setting (the file would hold it in clear): use paypal_secret_file=FILE (mode 600) or - (stdin)" ;; esac
+        [[ $SETTINGS_KEYS == *" $k "* ]] || die "$1:$n: unknown setting '$k' (known:${SETTINGS_KEYS% })"
+        [ -n "$v" ] || continue
+        case $k in
+            secure_boot|gvnic|uptime_check)
+                case $v in true) SARGS+=("--${k//_/-}") ;; false) SARGS+=("--no-${k//_/-}") ;;
+                    *) die "$1:$n: $k must be true or false, not '$v'" ;; esac ;;
+            *) SARGS+=("--${k//_/-}" "$v") ;;
+        esac
+    done <"$1"
+}
+SARGS=() REST=()
+[ "${1:-}" = plan ] && { GCP_DRY_RUN=1; shift; }
+[ "${1:-}" = deploy ] && shift
+while [ $# -gt 0 ]; do
+    if [ "$1" = --settings ]; then [ $# -ge 2 ] || die "--settings needs a file"; settings_args "$2"; shift 2
+    else REST+=("$1"); shift; fi
+done
+set -- "${SARGS[@]}" "${REST[@]}"
+
 PROJECT="" DOMAIN="" CLIENT_ID="" SECRET_FILE="" IMAGE_FILE="" INTERNAL_IP="" NAME=sealed-login
-REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK="" SUBNET=""
+MODE="" CONF_FLAG=0 REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK="" SUBNET=""
 EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET=""
 KEY_FILE="" TOKEN_FILE="" SIGNKEY_FILE=""
 while [ $# -gt 0 ]; do
@@ -67,7 +158,8 @@ while [ $# -gt 0 ]; do
         --region) REGION=$2; shift ;;
         --zone) ZONE=$2; shift ;;
         --machine-type) MACHINE=$2; shift ;;
-        --confidential) CONFIDENTIAL=1 ;;
+        --mode) MODE=$2; shift ;;
+        --confidential) CONF_FLAG=1 ;;
         --disk-gb) DISK_GB=$2; shift ;;
         --network-tier) TIER=$2; shift ;;
         --network) NETWORK=$2; shift ;;
@@ -76,8 +168,11 @@ while [ $# -gt 0 ]; do
         --egress-cap-gib) CAP_GIB=$2; shift ;;
         --guard-action) GUARD_ACTION=$2; shift ;;
         --secure-boot) SECURE_BOOT=1 ;;
+        --no-secure-boot) SECURE_BOOT=0 ;;
         --gvnic) GVNIC=1 ;;
+        --no-gvnic) GVNIC=0 ;;
         --no-uptime-check) UPTIME=0 ;;
+        --uptime-check) UPTIME=1 ;;
         --replace-instance) REPLACE=1 ;;
         --bucket) BUCKET=$2; shift ;;
         --key-file) KEY_FILE=$2; shift ;;
@@ -90,6 +185,18 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- checks before anything is asked of Google ----------------------------------------------------
+
+if [ "$CONF_FLAG" = 1 ]; then
+    [ -z "$MODE" ] || [ "$MODE" = confidential ] || die "--confidential contradicts mode $MODE"
+    MODE=confidential
+fi
+case $MODE in
+    standard|shielded|confidential) ;;
+    "") print_modes "" >&2; die "mode is required (--mode or mode= in the settings): standard, shielded or confidential; \"plan\" prints what each proves and costs" ;;
+    *) die "mode must be standard, shielded or confidential, not '$MODE'" ;;
+esac
+[ "$MODE" = confidential ] && CONFIDENTIAL=1
+[ "$MODE" != standard ] || [ "$SECURE_BOOT" = 0 ] || die "secure_boot is a Shielded VM feature: mode standard has none (use mode shielded or confidential); nothing was created"
 
 [ -n "$PROJECT" ] && [ -n "$DOMAIN" ] && [ -n "$CLIENT_ID" ] || { usage >&2; die "--project, --domain and --paypal-client-id are required"; }
 [[ $PROJECT =~ ^[a-z][-a-z0-9]{4,28}[a-z0-9]$ ]] || die "--project '$PROJECT' is not a project id (6-30 lowercase letters, digits, '-')"
@@ -107,8 +214,16 @@ if [ -z "$ZONE" ]; then REGION=${REGION:-us-central1}; ZONE=$REGION-b; fi
 REGION=${ZONE%-*}
 if [ "$CONFIDENTIAL" = 1 ]; then MACHINE=${MACHINE:-n2d-standard-2}; else MACHINE=${MACHINE:-e2-micro}; fi
 check_name --machine-type "$MACHINE"
-if [ "$CONFIDENTIAL" = 1 ] && [[ $MACHINE != n2d-* ]]; then
-    die "--confidential (SEV-SNP) needs an N2D machine type (AMD Milan or later), not $MACHINE"
+# Confidential VM with AMD SEV-SNP: N2D (AMD Milan) or C3D (AMD Genoa) only, onHostMaintenance
+# TERMINATE, the NVMe disk interface, and an image declaring SEV_SNP_CAPABLE (docs/deploy-gcp.md).
+SERIES=${MACHINE%%-*} DISK_TYPE=pd-standard DISK_IF=SCSI MIN_CPU=""
+if [ "$CONFIDENTIAL" = 1 ]; then
+    case $SERIES in
+        n2d) MIN_CPU="AMD Milan" ;;
+        c3d) MIN_CPU="AMD Genoa" DISK_TYPE=pd-balanced ;;   # C3D has no pd-standard
+        *) die "mode confidential (AMD SEV-SNP) runs only on N2D (AMD Milan) or C3D (AMD Genoa) machine types; $MACHINE cannot$([ "$SERIES" = e2 ] && echo ' (E2, the free tier, has no Confidential VM)'): use --machine-type n2d-standard-2, or another mode. Nothing was created" ;;
+    esac
+    DISK_IF=NVME GVNIC=1   # Confidential VMs need NVMe disks; gVNIC (our kernel has gve) is what C3D offers
 fi
 [ -n "$CAP_GIB" ] || { [ "$TIER" = STANDARD ] && CAP_GIB=180 || CAP_GIB=0.9; }
 [[ $CAP_GIB =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--egress-cap-gib must be a number of GiB"
@@ -117,6 +232,7 @@ CAP_BYTES=$(awk -v g="$CAP_GIB" 'BEGIN { printf "%.0f", g * 1073741824 }')
 BUCKET=${BUCKET:-$PROJECT-$NAME-images}
 [[ $BUCKET =~ ^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$ ]] && [[ $BUCKET != goog* ]] || die "bucket name '$BUCKET' is not valid: give --bucket"
 
+[ "$SERIES" != c3d ] || [ "$CONFIDENTIAL" = 1 ] || die "C3D has no pd-standard disk and needs gVNIC: use it only with mode confidential, or another machine type"
 if [ "$MACHINE" = e2-micro ]; then
     case $REGION in us-central1|us-west1|us-east1) ;; *) warn "e2-micro is free tier only in us-central1, us-west1 and us-east1: $REGION is billed" ;; esac
     [ "$DISK_GB" -le 30 ] || warn "pd-standard is free up to 30 GB per month in total: $DISK_GB GB is partly billed"
@@ -230,6 +346,9 @@ q() { jq -cn --arg v "$1" '$v'; }
 [ "$GCP_DRY_RUN" = 1 ] || gcp_lock "$PROJECT" "$NAME"
 gcp_auth "$TOKEN_FILE" "$KEY_FILE"
 say "deploy $NAME to project $PROJECT, zone $ZONE, as $GCP_PRINCIPAL$([ "$GCP_DRY_RUN" = 1 ] && echo ' (dry run: nothing is changed)')"
+say "mode $MODE on $MACHINE"
+print_modes "$MODE"
+print_cost
 
 # ---- 1. APIs -------------------------------------------------------------------------------------
 step "APIs"
@@ -246,6 +365,62 @@ if [ -n "$missing" ]; then
         gcp_wait_lro "$GCP_SERVICEUSAGE" "enabling $missing"
         made "enabled $missing"
     fi
+fi
+
+# ---- 1b. preflight: the zone and machine type, and what exists, read back against the settings ----
+# Every impossible combination stops here, before anything but the APIs is touched.
+step "preflight"
+IMG_FEATS_WANT="UEFI_COMPATIBLE"   # the disk is GPT with only an EFI system partition (no BIOS boot code)
+[ "$CONFIDENTIAL" = 1 ] && IMG_FEATS_WANT="$IMG_FEATS_WANT SEV_CAPABLE SEV_SNP_CAPABLE"
+[ "$GVNIC" = 1 ] && IMG_FEATS_WANT="$IMG_FEATS_WANT GVNIC"
+mode_of() {   # an instance (JSON on stdin) -> the mode it really runs in
+    jq -r '(.confidentialInstanceConfig // {}) as $c | ($c.confidentialInstanceType // "") as $t
+        | if $t == "SEV_SNP" then "confidential"
+          elif $t != "" or $c.enableConfidentialCompute == true then "confidential-" + (($t | select(. != "")) // "SEV" | ascii_downcase)
+          elif (.shieldedInstanceConfig // {}).enableVtpm == true then "shielded" else "standard" end'
+}
+if gcp_exists "$C/zones/$ZONE" "reading zone $ZONE"; then
+    if [ -n "$MIN_CPU" ] && ! jr -e --arg p "$MIN_CPU" '.availableCpuPlatforms // [] | index([$p])' >/dev/null; then
+        die "zone $ZONE offers no $MIN_CPU CPUs (availableCpuPlatforms: $(jr '.availableCpuPlatforms // [] | join(", ")')): SEV-SNP on $SERIES needs them; pick a zone from Google's Confidential VM supported configurations (docs/deploy-gcp.md). Nothing was created"
+    fi
+    gcp_exists "$C/zones/$ZONE/machineTypes/$MACHINE" "reading machine type $MACHINE in $ZONE" ||
+        die "machine type $MACHINE does not exist in zone $ZONE (machineTypes.get: 404): pick another --machine-type or --zone. Nothing was created"
+    have "zone $ZONE offers $MACHINE ($(jr '.description // ""'))${MIN_CPU:+ on $MIN_CPU}"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "check zone $ZONE and machine type $MACHINE once the Compute API is on"
+else die "zone $ZONE does not exist (zones.get: 404)"; fi
+if gcp_exists "$C/global/images/$IMAGE_NAME" "reading image $IMAGE_NAME"; then
+    have_f=$(jr '[.guestOsFeatures[]?.type] | join(" ")') missing=""
+    for f in $IMG_FEATS_WANT; do [[ " $have_f " == *" $f "* ]] || missing="$missing $f"; done
+    [ -z "$missing" ] || die "image $IMAGE_NAME exists but its guestOsFeatures lack$missing (it has: ${have_f:-none}), which mode $MODE needs; an image's features cannot be changed: delete it (DELETE .../global/images/$IMAGE_NAME, or teardown.sh) and rerun. Nothing was created"
+    have "image $IMAGE_NAME declares ${have_f// /, }"
+fi
+I=$C/zones/$ZONE/instances/$NAME
+REPLACE_WHY=() INSTANCE_EXISTS=0
+if gcp_exists "$I" "reading instance $NAME"; then
+    INSTANCE_EXISTS=1
+    cp "$GCP_RESP" "$GCP_TMP/instance.json"
+    cur_mt=$(jq -r '.machineType | split("/") | last' "$GCP_TMP/instance.json")
+    cur_mode=$(mode_of <"$GCP_TMP/instance.json")
+    cur_if=$(jq -r '[.disks[] | select(.boot) | .interface // "SCSI"] | first // "SCSI"' "$GCP_TMP/instance.json")
+    cur_nic=$(jq -r '.networkInterfaces[0].nicType // "VIRTIO_NET"' "$GCP_TMP/instance.json")
+    cur_sb=$(jq -r '.shieldedInstanceConfig.enableSecureBoot // false' "$GCP_TMP/instance.json")
+    gcp_req GET "$(jq -r '.disks[] | select(.boot) | .source' "$GCP_TMP/instance.json")"
+    cur_img=$(ok2xx && jr '.sourceImage // "" | split("/") | last' || echo "?")
+    want_nic=VIRTIO_NET; [ "$GVNIC" = 1 ] && want_nic=GVNIC
+    want_sb=false; [ "$SECURE_BOOT" = 1 ] && want_sb=true
+    [ "$cur_mt" = "$MACHINE" ] || REPLACE_WHY+=("machine type $cur_mt -> $MACHINE")
+    [ "$cur_mode" = "$MODE" ] || REPLACE_WHY+=("mode $cur_mode -> $MODE (confidentialInstanceConfig $(jq -c '.confidentialInstanceConfig // {}' "$GCP_TMP/instance.json"), vTPM $(jq -r '.shieldedInstanceConfig.enableVtpm // false' "$GCP_TMP/instance.json"))")
+    [ "$cur_img" = "$IMAGE_NAME" ] || REPLACE_WHY+=("image $cur_img -> $IMAGE_NAME")
+    [ "$cur_if" = "$DISK_IF" ] || REPLACE_WHY+=("boot disk interface $cur_if -> $DISK_IF")
+    [ "$cur_nic" = "$want_nic" ] || REPLACE_WHY+=("NIC $cur_nic -> $want_nic")
+    [ "$cur_sb" = "$want_sb" ] || REPLACE_WHY+=("Secure Boot $cur_sb -> $want_sb")
+    if [ ${#REPLACE_WHY[@]} -gt 0 ]; then
+        WHY=$(printf '%s; ' "${REPLACE_WHY[@]}") WHY=${WHY%; }
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "replace instance $NAME: $WHY$([ "$REPLACE" = 1 ] || echo ' (deploy needs --replace-instance)')"
+        elif [ "$REPLACE" != 1 ]; then
+            die "instance $NAME is not what the settings describe: $WHY. GCE cannot change that in place: rerun with --replace-instance to delete it and create a new one at the same addresses (its RAM state, the used-id set and a per-boot key, is lost). Nothing was changed"
+        fi
+    else have "instance $NAME is what the settings describe ($MACHINE, mode $MODE, image $IMAGE_NAME)"; fi
 fi
 
 # ---- 2. the subnet agrees with the image's addresses ---------------------------------------------
@@ -323,11 +498,7 @@ else
         [ "$(jr .md5Hash)" = "$IMAGE_MD5" ] || die "gs://$BUCKET/$OBJECT: the stored MD5 $(jr .md5Hash) is not the file's $IMAGE_MD5: rerun"
         made "uploaded gs://$BUCKET/$OBJECT ($size bytes, MD5 checked)"
     fi
-    # UEFI_COMPATIBLE: the disk is GPT with only an EFI system partition (no BIOS boot code).
-    features='["UEFI_COMPATIBLE"'
-    [ "$CONFIDENTIAL" = 1 ] && features="$features,\"SEV_CAPABLE\",\"SEV_SNP_CAPABLE\""
-    [ "$GVNIC" = 1 ] && features="$features,\"GVNIC\""
-    features=$(jq -cn "$features] | map({type: .})")
+    features=$(jq -cn --arg f "$IMG_FEATS_WANT" '$f | split(" ") | map({type: .})')
     if [ "$GCP_DRY_RUN" = 1 ]; then plan "create image $IMAGE_NAME (family $NAME) from gs://$BUCKET/$OBJECT with $(jq -cn "$features | map(.type) | join(\",\")")"
     else
         gcp_json POST "$C/global/images" "$(jq -cn --arg n "$IMAGE_NAME" --arg f "$NAME" --argjson lab "$LABELS" \
@@ -516,47 +687,42 @@ METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" --
 create_instance() {
     local body
     body=$(jq -cn --arg n "$NAME" --arg mt "zones/$ZONE/machineTypes/$MACHINE" --arg img "projects/$PROJECT/global/images/$IMAGE_NAME" \
-        --arg dt "zones/$ZONE/diskTypes/pd-standard" --arg gb "$DISK_GB" --arg net "global/networks/$NETWORK" \
+        --arg dt "zones/$ZONE/diskTypes/$DISK_TYPE" --arg gb "$DISK_GB" --arg dif "$DISK_IF" --arg mincpu "$MIN_CPU" --arg net "global/networks/$NETWORK" \
         --arg sub "regions/$REGION/subnetworks/$SUBNET" --arg ip "$INTERNAL_IP" --arg nat "$EXT_IP" --arg tier "$TIER" \
         --arg sa "$VM_SA" --arg scope "$GCP_SCOPE" --argjson md "$METADATA" --argjson lab "$LABELS" \
         --argjson ilab "$INSTANCE_LABELS" --arg m "$MARK" \
         --argjson sb "$([ "$SECURE_BOOT" = 1 ] && echo true || echo false)" --argjson conf "$CONFIDENTIAL" --argjson gvnic "$GVNIC" \
+        --argjson vtpm "$([ "$MODE" = standard ] && echo false || echo true)" \
         '{name:$n, machineType:$mt, description:($m + ": sealed-login VM (kernel + initramfs, no shell, no ssh)"),
           labels:$ilab, tags:{items:[$n]},
-          disks:[{boot:true, autoDelete:true, type:"PERSISTENT", initializeParams:{sourceImage:$img, diskType:$dt, diskSizeGb:$gb, labels:$lab}}],
+          disks:[{boot:true, autoDelete:true, type:"PERSISTENT", interface:$dif, initializeParams:{sourceImage:$img, diskType:$dt, diskSizeGb:$gb, labels:$lab}}],
           networkInterfaces:[{network:$net, subnetwork:$sub, networkIP:$ip,
                               accessConfigs:[{type:"ONE_TO_ONE_NAT", name:"External NAT", natIP:$nat, networkTier:$tier}]}
                              + (if $gvnic == 1 then {nicType:"GVNIC"} else {} end)],
           serviceAccounts:[{email:$sa, scopes:[$scope]}],
           metadata:$md,
-          shieldedInstanceConfig:{enableSecureBoot:$sb, enableVtpm:true, enableIntegrityMonitoring:true},
+          shieldedInstanceConfig:{enableSecureBoot:$sb, enableVtpm:$vtpm, enableIntegrityMonitoring:$vtpm},
           scheduling:{onHostMaintenance:(if $conf == 1 then "TERMINATE" else "MIGRATE" end), automaticRestart:true}}
-         + (if $conf == 1 then {confidentialInstanceConfig:{confidentialInstanceType:"SEV_SNP"}, minCpuPlatform:"AMD Milan"} else {} end)')
+         + (if $conf == 1 then {confidentialInstanceConfig:{confidentialInstanceType:"SEV_SNP"}} else {} end)
+         + (if $conf == 1 and $mincpu == "AMD Milan" then {minCpuPlatform:$mincpu} else {} end)')
     gcp_json POST "$C/zones/$ZONE/instances" "$body" "creating instance $NAME"
     gcp_wait_compute "creating instance $NAME ($MACHINE in $ZONE)"
 }
-if gcp_exists "$I" "reading instance $NAME"; then
-    cp "$GCP_RESP" "$GCP_TMP/instance.json"
+if [ "$INSTANCE_EXISTS" = 1 ]; then
     status=$(jq -r .status "$GCP_TMP/instance.json")
-    cur_mt=$(jq -r '.machineType | split("/") | last' "$GCP_TMP/instance.json")
-    gcp_req GET "$(jq -r '.disks[] | select(.boot) | .source' "$GCP_TMP/instance.json")"
-    cur_img=$(ok2xx && jr '.sourceImage // "" | split("/") | last' || echo "?")
-    if [ "$cur_img" != "$IMAGE_NAME" ] || [ "$cur_mt" != "$MACHINE" ]; then
-        if [ "$REPLACE" = 1 ]; then
-            if [ "$GCP_DRY_RUN" = 1 ]; then plan "replace instance $NAME ($cur_mt, $cur_img -> $MACHINE, $IMAGE_NAME)"; else
-                gcp_req DELETE "$I"; ok2xx || gcp_fail "deleting instance $NAME to replace it"
-                gcp_wait_compute "deleting instance $NAME to replace it"
-                create_instance
-                made "instance $NAME replaced: $MACHINE, image $IMAGE_NAME"
-            fi
-        else
-            warn "instance $NAME runs image $cur_img on $cur_mt, not $IMAGE_NAME on $MACHINE: rerun with --replace-instance to switch (its RAM state, the used-id set and a per-boot key, is lost)"
+    if [ ${#REPLACE_WHY[@]} -gt 0 ]; then
+        if [ "$GCP_DRY_RUN" != 1 ]; then   # (a dry run planned it in the preflight)
+            gcp_req DELETE "$I"; ok2xx || gcp_fail "deleting instance $NAME to replace it"
+            gcp_wait_compute "deleting instance $NAME to replace it"
+            create_instance
+            made "instance $NAME replaced: $WHY"
+            status=RUNNING
         fi
     else
-        have "instance $NAME ($MACHINE, image $IMAGE_NAME, $status)"
+        have "instance $NAME ($MACHINE, mode $MODE, image $IMAGE_NAME, $status)"
     fi
     [ "$status" = RUNNING ] || [ "$GCP_DRY_RUN" = 1 ] || warn "instance $NAME is $status (stopped by the egress guard?): POST .../instances/$NAME/start, or deploy/gcp/egress-guard.sh --restore"
-    if [ "$(jq -cS '.labels // {}' "$GCP_TMP/instance.json")" != "$(jq -cS . <<<"$INSTANCE_LABELS")" ]; then
+    if [ ${#REPLACE_WHY[@]} = 0 ] && [ "$(jq -cS '.labels // {}' "$GCP_TMP/instance.json")" != "$(jq -cS . <<<"$INSTANCE_LABELS")" ]; then
         if [ "$GCP_DRY_RUN" = 1 ]; then plan "set labels of $NAME (egress cap $CAP_GIB GiB, action $GUARD_ACTION)"; else
             gcp_json POST "$I/setLabels" "$(jq -c --argjson l "$INSTANCE_LABELS" '{labels: $l, labelFingerprint: .labelFingerprint}' "$GCP_TMP/instance.json")" \
                 "setting labels of $NAME"
@@ -566,14 +732,14 @@ if gcp_exists "$I" "reading instance $NAME"; then
     fi
     want=$(jq -cn --argjson m "$METADATA" '$m.items | sort_by(.key)')
     have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id")] | sort_by(.key)' "$GCP_TMP/instance.json")
-    if [ "$want" != "$have_md" ] && { [ "$cur_img" = "$IMAGE_NAME" ] || [ "$REPLACE" != 1 ]; }; then
+    if [ "$want" != "$have_md" ] && [ ${#REPLACE_WHY[@]} = 0 ]; then
         if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID"; else
             gcp_json POST "$I/setMetadata" "$(jq -c --argjson m "$METADATA" '$m + {fingerprint: .metadata.fingerprint}' "$GCP_TMP/instance.json")" "setting metadata of $NAME"
             gcp_wait_compute "setting metadata of $NAME"
             made "metadata of $NAME updated (the service reads it at boot: reset the VM to apply a new domain)"
         fi
     fi
-elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create instance $NAME: $MACHINE, pd-standard ${DISK_GB} GB from $IMAGE_NAME, vTPM + integrity monitoring, $([ "$CONFIDENTIAL" = 1 ] && echo 'SEV-SNP, ')internal $INTERNAL_IP, external $EXT_ADDR, account $VM_SA"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create instance $NAME: $MACHINE, mode $MODE, $DISK_TYPE ${DISK_GB} GB ($DISK_IF) from $IMAGE_NAME, $([ "$MODE" = standard ] && echo 'no vTPM' || echo 'vTPM + integrity monitoring')$([ "$SECURE_BOOT" = 1 ] && echo ' + Secure Boot'), $([ "$CONFIDENTIAL" = 1 ] && echo "SEV-SNP on $MIN_CPU, ")internal $INTERNAL_IP, external $EXT_ADDR, account $VM_SA"
 else
     create_instance
     made "instance $NAME: $MACHINE, image $IMAGE_NAME, internal $INTERNAL_IP, external $EXT_IP"
@@ -680,12 +846,34 @@ unset GCP_NO_RETRY
 # ---- summary -------------------------------------------------------------------------------------
 if [ "$GCP_DRY_RUN" = 1 ]; then step "plan: $GCP_PLANNED change(s); dry run: nothing was changed"
 else step "done: $GCP_MADE change(s)$([ "$GCP_MADE" = 0 ] && echo ', everything was already in place')"; fi
-say "image:          $IMAGE_NAME (archive sha256 $IMAGE_SHA)"
+ALLOW=""
+if [ "$GCP_DRY_RUN" = 1 ]; then
+    say "mode:           $MODE (planned): $(mode_proves "$MODE")"
+    [ "$MODE" != standard ] || ALLOW=" --allow-unattested"
+else   # what exists, read back: not what was asked
+    gcp_req GET "$I"; ok2xx || gcp_fail "reading back instance $NAME"
+    cp "$GCP_RESP" "$GCP_TMP/instance.json"
+    RB_MODE=$(mode_of <"$GCP_TMP/instance.json")
+    say "instance:       $(jq -r '"\(.name) \(.status) \(.machineType | split("/") | last) in \(.zone | split("/") | last)"' "$GCP_TMP/instance.json"), mode $RB_MODE (read back)"
+    say "                confidentialInstanceConfig $(jq -c '.confidentialInstanceConfig // {}' "$GCP_TMP/instance.json"), minCpuPlatform $(jq -r '.minCpuPlatform // "Automatic"' "$GCP_TMP/instance.json")"
+    say "                shieldedInstanceConfig $(jq -c '.shieldedInstanceConfig // {}' "$GCP_TMP/instance.json"), onHostMaintenance $(jq -r '.scheduling.onHostMaintenance // "MIGRATE"' "$GCP_TMP/instance.json")"
+    say "                boot disk interface $(jq -r '[.disks[] | select(.boot) | .interface // "SCSI"] | first' "$GCP_TMP/instance.json"), NIC $(jq -r '.networkInterfaces[0].nicType // "VIRTIO_NET"' "$GCP_TMP/instance.json")"
+    gcp_req GET "$(jq -r '.disks[] | select(.boot) | .source' "$GCP_TMP/instance.json")"; ok2xx || gcp_fail "reading back the boot disk of $NAME"
+    RB_IMG=$(jr '.sourceImage // "" | split("/") | last')
+    gcp_req GET "$C/global/images/$RB_IMG"; ok2xx || gcp_fail "reading back image $RB_IMG"
+    say "image:          $RB_IMG $(jr .status): guestOsFeatures $(jr '[.guestOsFeatures[]?.type] | join(",")'); $(jr .description)"
+    case $RB_MODE in
+        standard|shielded|confidential) say "evidence:       $(mode_proves "$RB_MODE")" ;;
+        *) say "evidence:       unclear: the instance runs as $RB_MODE, which no mode here describes" ;;
+    esac
+    [ "$RB_MODE" = "$MODE" ] || warn "the instance runs in mode $RB_MODE, not $MODE"
+    case $RB_MODE in shielded|confidential) ;; *) ALLOW=" --allow-unattested" ;; esac
+fi
 say "external IP:    ${EXT_IP:-(reserved on a real run)}"
 say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it at your DNS provider; the VM gets its Let's Encrypt certificate once it resolves)"
 say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"
 say "verify:         log in at https://$DOMAIN/, save the result as result.jws, then"
-say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest $(dirname "$IMAGE_FILE")/build-manifest.json"
+say "                build/sealed-verify result result.jws --client-id $CLIENT_ID --manifest $(dirname "$IMAGE_FILE")/build-manifest.json$ALLOW"
 if [ -n "$SIGNER_PUB" ]; then
     say "signer key:     results are signed by this key; pin it with sealed-verify --signer-key FILE:"
     printf '%s\n' "$SIGNER_PUB" | sed 's/^/                /'

@@ -20,7 +20,8 @@ usage: deploy/gcp/egress-guard.sh --project ID [--name NAME] [--zone Z] [options
   --create-key FILE  create a key for NAME-guard@ and write it to FILE (mode 600; never printed)
   --dry-run          report, change nothing
   --key-file F | --token-file F   credentials (else GOOGLE_APPLICATION_CREDENTIALS, gcloud)
-Exit status: 0 under the cap (or restored), 3 at/over the cap (acted), 1 on errors.
+Exit status: 0 under the cap (or restored), 3 at/over the cap (acted), 4 no egress data (did nothing),
+1 on errors (Monitoring unreachable: did nothing).
 EOF
 }
 PROJECT="" NAME=sealed-login ZONE="" CAP_GIB="" ACTION="" MODE=check KEY_OUT="" KEY_FILE="" TOKEN_FILE=""
@@ -108,13 +109,19 @@ PERIOD=$(( $(date -u +%s) - $(date -u -d "$START" +%s) ))
 [ "$PERIOD" -ge 60 ] || PERIOD=60
 F=$(urlenc "metric.type = \"compute.googleapis.com/instance/network/sent_bytes_count\" AND resource.labels.instance_id = \"$ID\"")
 url="$GCP_MONITORING/projects/$PROJECT/timeSeries?filter=$F&interval.startTime=$START&interval.endTime=$END&aggregation.alignmentPeriod=${PERIOD}s&aggregation.perSeriesAligner=ALIGN_SUM&aggregation.crossSeriesReducer=REDUCE_SUM"
-SENT=0 tok=""
+SENT=0 tok="" SERIES=0
 while :; do
     gcp_req GET "$url${tok:+&pageToken=$(urlenc "$tok")}"
-    ok2xx || gcp_fail "reading this month's egress of $NAME from Cloud Monitoring"
+    ok2xx || gcp_fail "reading this month's egress of $NAME from Cloud Monitoring (the guard did nothing: it never acts on missing data)"
+    SERIES=$((SERIES + $(jr '[.timeSeries[]? | select((.points // []) | length > 0)] | length')))
     SENT=$(jq -r --argjson s "$SENT" '$s + ([.timeSeries[]?.points[]?.value | (.int64Value // .doubleValue // 0) | tonumber] | add // 0) | floor' "$GCP_RESP")
     tok=$(jr '.nextPageToken // ""'); [ -n "$tok" ] || break
 done
+# No series is not zero bytes: a new VM has no points yet, and an outage or a wrong filter gives none.
+if [ "$SERIES" = 0 ]; then
+    say "$(now) $NAME: no egress data from Cloud Monitoring for instance $ID since $START (a VM younger than a few minutes, or Monitoring has no points): the guard cannot tell and did nothing"
+    exit 4
+fi
 CAP_BYTES=$(awk -v g="$CAP_GIB" 'BEGIN { printf "%.0f", g * 1073741824 }')
 pct=$(awk -v s="$SENT" -v c="$CAP_BYTES" 'BEGIN { printf "%.1f", 100 * s / c }')
 gib=$(awk -v s="$SENT" 'BEGIN { printf "%.3f", s / 1073741824 }')

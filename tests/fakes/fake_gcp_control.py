@@ -64,7 +64,31 @@ SUBNETS = {"us-central1": ("10.128.0.0/20", "10.128.0.1"), "us-west1": ("10.138.
            "us-east1": ("10.142.0.0/20", "10.142.0.1"), "europe-west4": ("10.164.0.0/20", "10.164.0.1")}
 MACHINE_TYPES = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "e2-standard-2": 2, "n2-standard-2": 2,
                  "n2d-standard-2": 2, "n2d-standard-4": 4, "c3d-standard-4": 4}
+MEMORY_MB = {"e2-micro": 1024, "e2-small": 2048, "e2-medium": 4096, "e2-standard-2": 8192, "n2-standard-2": 8192,
+             "n2d-standard-2": 8192, "n2d-standard-4": 16384, "c3d-standard-4": 16384}
+# Zone.availableCpuPlatforms (compute/v1 zones.get): in this fake, AMD Milan and Genoa (what SEV-SNP needs) are in
+# SNP_ZONES only; N2D runs on Rome or Milan, C3D only on Genoa.
+def cpu_platforms(zone):
+    return ["Intel Broadwell", "Intel Cascade Lake", "Intel Ice Lake", "AMD Rome"] + (
+        ["AMD Milan", "AMD Genoa"] if zone in SNP_ZONES else [])
+# instances.insert fields this fake knows; any other is refused as Google's JSON parser refuses it.
+INSTANCE_FIELDS = {"name", "machineType", "description", "labels", "tags", "disks", "networkInterfaces", "serviceAccounts",
+                   "metadata", "shieldedInstanceConfig", "confidentialInstanceConfig", "scheduling", "minCpuPlatform"}
+CONF_FIELDS = {"confidentialInstanceType", "enableConfidentialCompute"}
+SHIELDED_FIELDS = {"enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring"}
+DISK_FIELDS = {"boot", "autoDelete", "type", "initializeParams", "interface", "deviceName", "mode"}
 DISK_TYPES = {"pd-standard", "pd-balanced", "pd-ssd"}
+# Cloud Monitoring metric descriptors this fake knows (metric type -> monitored resource type), and the enums
+METRICS = {"compute.googleapis.com/instance/network/sent_bytes_count": "gce_instance",
+           "compute.googleapis.com/instance/network/received_bytes_count": "gce_instance",
+           "monitoring.googleapis.com/uptime_check/check_passed": "uptime_url"}
+ALIGNERS = {"ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER", "ALIGN_MIN", "ALIGN_MAX",
+            "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV", "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE",
+            "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99", "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50",
+            "ALIGN_PERCENTILE_05", "ALIGN_PERCENT_CHANGE"}
+REDUCERS = {"REDUCE_NONE", "REDUCE_MEAN", "REDUCE_MIN", "REDUCE_MAX", "REDUCE_SUM", "REDUCE_STDDEV", "REDUCE_COUNT",
+            "REDUCE_COUNT_TRUE", "REDUCE_COUNT_FALSE", "REDUCE_FRACTION_TRUE", "REDUCE_PERCENTILE_99",
+            "REDUCE_PERCENTILE_95", "REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_05"}
 OS_FEATURES = {"UEFI_COMPATIBLE", "GVNIC", "SEV_CAPABLE", "SEV_SNP_CAPABLE", "SEV_LIVE_MIGRATABLE_V2",
                "TDX_CAPABLE", "VIRTIO_SCSI_MULTIQUEUE", "MULTI_IP_SUBNET", "IDPF", "SECURE_BOOT"}
 APIS = ["compute.googleapis.com", "secretmanager.googleapis.com", "storage.googleapis.com",
@@ -104,6 +128,15 @@ class ApiError(Exception):
 
 def bad(msg, reason="invalid"):
     return ApiError(400, "INVALID_ARGUMENT", msg, reason)
+
+
+def unknown_fields(obj, known, where):
+    """Google's JSON parser: a field the message does not have is a 400 naming it (proto3 JSON mapping)."""
+    for k in (obj or {}):
+        if k not in known:
+            msg = f'Invalid JSON payload received. Unknown name "{k}" at \'{where}\': Cannot find field.'
+            raise ApiError(400, "INVALID_ARGUMENT", msg, "invalid", [{"@type": "type.googleapis.com/google.rpc.BadRequest",
+                                                                     "fieldViolations": [{"field": where, "description": msg}]}])
 
 
 def notfound(msg):
@@ -528,6 +561,8 @@ class Api:
                 return self.subnet(region, r[3:])
             if r[2] == "addresses":
                 return self.addr(region, r[3:])
+        if r[0] == "zones" and len(r) == 2 and m == "GET":
+            return self.zone_get(r[1])
         if r[0] == "zones" and len(r) >= 3:
             zone = r[1]
             reg = zone.rsplit("-", 1)[0]
@@ -535,6 +570,8 @@ class Api:
                 raise bad(f"Invalid value for field 'zone': '{zone}'. Unknown zone.")
             if r[2] == "instances":
                 return self.inst(zone, r[3:])
+            if r[2] == "machineTypes" and len(r) == 4 and m == "GET":
+                return self.machine_type(zone, r[3])
             if r[2] == "disks" and len(r) == 4:
                 d = ST.disks.get(zone + "/" + r[3])
                 if not d:
@@ -549,6 +586,25 @@ class Api:
                     return self.op(f"zones/{zone}", "disks", "delete", f"zones/{zone}/disks/{r[3]}",
                                    lambda: ST.disks.pop(zone + "/" + r[3], None))
         raise notfound(f"The requested URL /compute/v1/projects/{rest} was not found.")
+
+    def zone_get(self, zone):
+        reg = zone.rsplit("-", 1)[0]
+        self.need("compute.zones.get", f"projects/{ST.project}/zones/{zone}", compute=True)
+        if reg not in ZONES or zone.rsplit("-", 1)[1] not in ZONES[reg]:
+            raise notfound(f"The resource 'projects/{ST.project}/zones/{zone}' was not found")
+        return 200, {"kind": "compute#zone", "id": str(abs(hash(zone)) % 10**13), "name": zone, "status": "UP",
+                     "region": ST.c_url(f"regions/{reg}"), "availableCpuPlatforms": cpu_platforms(zone),
+                     "selfLink": ST.c_url(f"zones/{zone}")}, ()
+
+    def machine_type(self, zone, name):
+        self.need("compute.machineTypes.get", f"projects/{ST.project}/zones/{zone}/machineTypes/{name}", compute=True)
+        plat = cpu_platforms(zone)
+        if name not in MACHINE_TYPES or (name.startswith("c3d-") and "AMD Genoa" not in plat):
+            raise notfound(f"The resource 'projects/{ST.project}/zones/{zone}/machineTypes/{name}' was not found")
+        return 200, {"kind": "compute#machineType", "name": name, "zone": zone, "guestCpus": MACHINE_TYPES[name],
+                     "memoryMb": MEMORY_MB[name], "isSharedCpu": name in ("e2-micro", "e2-small", "e2-medium"),
+                     "description": f"{MACHINE_TYPES[name]} vCPUs, {MEMORY_MB[name] // 1024} GB RAM",
+                     "selfLink": ST.c_url(f"zones/{zone}/machineTypes/{name}")}, ()
 
     def filtered(self, items):
         f = self.arg("filter")
@@ -918,10 +974,18 @@ class Api:
         self.need("compute.instances.create", res, compute=True)
         if zone + "/" + name in ST.instances:
             raise exists(f"The resource '{res}' already exists")
+        unknown_fields(b, INSTANCE_FIELDS, "resource")
+        unknown_fields(b.get("confidentialInstanceConfig"), CONF_FIELDS, "resource.confidential_instance_config")
+        unknown_fields(b.get("shieldedInstanceConfig"), SHIELDED_FIELDS, "resource.shielded_instance_config")
+        for d in b.get("disks") or []:
+            unknown_fields(d, DISK_FIELDS, "resource.disks[0]")
+            if d.get("interface", "SCSI") not in ("SCSI", "NVME"):
+                raise bad(f"Invalid value for field 'resource.disks[0].interface': '{d.get('interface')}'.")
         self.labels_ok(b.get("labels"))
         mt = str(b.get("machineType", ""))
         mm = re.search(r"zones/([^/]+)/machineTypes/([^/]+)$", mt)
-        if not mm or mm.group(1) != zone or mm.group(2) not in MACHINE_TYPES:
+        if not mm or mm.group(1) != zone or mm.group(2) not in MACHINE_TYPES or (
+                mm.group(2).startswith("c3d-") and "AMD Genoa" not in cpu_platforms(zone)):
             raise bad(f"Invalid value for field 'resource.machineType': '{mt}'. Machine type with name "
                       f"'{mt.split('/')[-1]}' does not exist in zone '{zone}'.")
         mtype = mm.group(2)
@@ -957,11 +1021,14 @@ class Api:
             if conf not in ("SEV", "SEV_SNP", "TDX"):
                 raise bad(f"Invalid value for field 'resource.confidentialInstanceConfig.confidentialInstanceType': '{conf}'.")
             if conf == "SEV_SNP":
-                if not mtype.startswith("n2d-"):
+                if not mtype.startswith(("n2d-", "c3d-")):
                     raise bad(f"Invalid resource usage: 'Confidential Instance Config type SEV_SNP is not supported on machine type {mtype}.'",
                               "invalidResourceUsage")
-                if b.get("minCpuPlatform") not in ("AMD Milan", "AMD Genoa"):
-                    raise bad("Invalid resource usage: 'SEV_SNP requires minCpuPlatform AMD Milan or later.'", "invalidResourceUsage")
+                if mtype.startswith("n2d-") and b.get("minCpuPlatform") != "AMD Milan":
+                    raise bad("Invalid resource usage: 'SEV_SNP on N2D requires minCpuPlatform AMD Milan.'", "invalidResourceUsage")
+                if mtype.startswith("c3d-") and b.get("minCpuPlatform") not in (None, "AMD Genoa"):
+                    raise bad(f"Invalid resource usage: 'minCpuPlatform {b.get('minCpuPlatform')} is not available for {mtype}.'",
+                              "invalidResourceUsage")
                 if "SEV_SNP_CAPABLE" not in feats:
                     raise bad(f"Invalid resource usage: 'Image {img['name']} does not support SEV_SNP (guest OS feature SEV_SNP_CAPABLE).'",
                               "invalidResourceUsage")
@@ -969,10 +1036,17 @@ class Api:
                     raise bad(f"Invalid resource usage: 'SEV_SNP is not available in zone {zone}.'", "invalidResourceUsage")
             if (b.get("scheduling") or {}).get("onHostMaintenance") != "TERMINATE":
                 raise bad("Invalid resource usage: 'Confidential VMs must use onHostMaintenance TERMINATE.'", "invalidResourceUsage")
+            if boot[0].get("interface", "SCSI") != "NVME":
+                raise bad("Invalid resource usage: 'Confidential VM instances require the NVMe disk interface; SCSI is not "
+                          "supported.'", "invalidResourceUsage")
         nics = b.get("networkInterfaces") or []
         if len(nics) != 1:
             raise bad("Invalid value for field 'resource.networkInterfaces': exactly one is supported here.")
         nic = nics[0]
+        if mtype.startswith("c3d-") and nic.get("nicType") != "GVNIC":
+            raise bad(f"Invalid resource usage: 'Machine type {mtype} supports only the GVNIC network interface.'", "invalidResourceUsage")
+        if mtype.startswith("c3d-") and dm.group(2) == "pd-standard":
+            raise bad(f"Invalid resource usage: 'Disk type pd-standard is not supported by machine type {mtype}.'", "invalidResourceUsage")
         if nic.get("nicType") == "GVNIC" and "GVNIC" not in feats:
             raise bad(f"Invalid resource usage: 'Image {img['name']} does not support gVNIC.'", "invalidResourceUsage")
         net = self.net_of(nic.get("network", "global/networks/default"), "resource.networkInterfaces[0].network")
@@ -1045,6 +1119,7 @@ class Api:
                 "labels": b.get("labels", {}), "labelFingerprint": base64.b64encode(os.urandom(8)).decode(), "tags": {"items": (b.get("tags") or {}).get("items", []), "fingerprint": "42WmSpB8rSM="},
                 "disks": [{"boot": True, "autoDelete": bool(boot[0].get("autoDelete", True)), "type": "PERSISTENT",
                            "deviceName": "persistent-disk-0", "source": ST.c_url(f"zones/{zone}/disks/{disk_name}"),
+                           "interface": boot[0].get("interface", "SCSI"),
                            "guestOsFeatures": img["guestOsFeatures"]}],
                 "networkInterfaces": [ni], "serviceAccounts": b.get("serviceAccounts", []),
                 "metadata": {"kind": "compute#metadata", "items": (b.get("metadata") or {}).get("items", []),
@@ -1436,8 +1511,29 @@ class Api:
             iid = re.search(r'resource\.labels?\.instance_id\s*=\s*"([^"]+)"', f)
             if not mt:
                 raise bad(f"Could not parse filter: {f}")
+            # As Cloud Monitoring answers: an unknown metric type (or one on another resource type) names no
+            # descriptor; aligner, reducer and period are checked against their enums and format.
+            rt = re.search(r'resource\.type\s*=\s*"([^"]+)"', f)
+            if mt.group(1) not in METRICS or (rt and rt.group(1) != METRICS[mt.group(1)]):
+                raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
+                          "descriptors. The query will not return any time series.")
+            for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
+                v = self.arg(k)
+                if v is not None and v not in enum:
+                    raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
+                              f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
+            per = self.arg("aggregation.alignmentPeriod")
+            if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
+                raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
+            if self.arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE" and per is None:
+                raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
+            for k in ("interval.startTime", "interval.endTime"):
+                v = self.arg(k)
+                if v is not None and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", v):
+                    raise bad(f"Invalid value at '{k.replace('startTime', 'start_time').replace('endTime', 'end_time')}' "
+                              f"(type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
             if mt.group(1) != "compute.googleapis.com/instance/network/sent_bytes_count" or not iid or iid.group(1) not in ST.egress:
-                return 200, {"unit": "By"}, ()
+                return 200, {}, ()   # no data: an empty answer, not a zero
             return 200, {"timeSeries": [{"metric": {"type": mt.group(1)}, "resource": {"type": "gce_instance", "labels": {
                 "project_id": ST.project, "instance_id": iid.group(1)}}, "metricKind": "DELTA", "valueType": "INT64",
                 "points": [{"interval": {"startTime": self.arg("interval.startTime"), "endTime": self.arg("interval.endTime")},

@@ -156,8 +156,12 @@ RUNS = 0
 
 
 def run(script, *args, stdin=None, env=None, expect=0):
+    """Runs a script; deploy.sh gets --mode shielded unless the call names a mode (mode is required)."""
     global RUNS
     RUNS += 1
+    if script == "deploy.sh" and not {"--mode", "--confidential", "--settings", "--no-mode"} & set(args):
+        args = ("--mode", "shielded") + args
+    args = tuple(a for a in args if a != "--no-mode")
     e = dict(ENV, **(env or {}))
     _sampling.set()
     try:
@@ -197,6 +201,11 @@ def mutations(since):
 
 def log_len():
     return len(ctl("log")["log"])
+
+
+def api_calls(since):
+    """Every request to a Google API (the fake's own control calls are not counted)."""
+    return [x for x in ctl("log")["log"][since:] if not x["path"].startswith("/__fake")]
 
 
 def ours(items, name="sealed-login"):
@@ -336,6 +345,8 @@ def deploy_creates_every_resource_wired_together():
     check(f"{DOMAIN}. 300 IN A {ext['address']}" in r.stdout, "no DNS record line")
     check(f"sealed-verify result result.jws --client-id {CLIENT_ID}" in r.stdout, "no sealed-verify command")
     check("egress-guard.sh --project sealed-test --name sealed-login --zone us-central1-b" in r.stdout, "no guard cron line")
+    check("sealed-login RUNNING e2-micro in us-central1-b, mode shielded (read back)" in r.stdout and
+          "guestOsFeatures UEFI_COMPATIBLE;" in r.stdout and "gce-vtpm-google-rooted" in r.stdout, r.stdout)
 
 
 @case
@@ -344,7 +355,8 @@ def rerun_creates_nothing_twice():
     n = log_len()
     r = deploy(secret=False)
     check(mutations(n) == [], f"a rerun changed things: {mutations(n)}")
-    check("+ " not in r.stdout and "== done: 0 change(s), everything was already in place" in r.stdout, "a rerun reports a change")
+    check(not re.search(r"^  \+ ", r.stdout, re.M) and "== done: 0 change(s), everything was already in place" in r.stdout,
+          "a rerun reports a change")
     n = log_len()
     deploy()   # the same secret again: no new version
     check(mutations(n) == [], f"the same secret made a change: {mutations(n)}")
@@ -415,8 +427,10 @@ def a_new_image_replaces_the_vm_only_when_asked():
     base = ["--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID, "--image", image2,
             "--alert-email", "ops@example.com", "--key-file", KEY]
     before = state()["instances"]["us-central1-b/sealed-login"]
-    r = run("deploy.sh", *base)
-    check("rerun with --replace-instance" in r.stderr and state()["instances"]["us-central1-b/sealed-login"]["id"] == before["id"], r.stderr)
+    n = log_len()
+    r = run("deploy.sh", *base, expect=1)
+    check("rerun with --replace-instance" in r.stderr and "Nothing was changed" in r.stderr and mutations(n) == [] and
+          state()["instances"]["us-central1-b/sealed-login"]["id"] == before["id"], (r.stderr, mutations(n)))
     r = run("deploy.sh", *base, "--replace-instance")
     s = state()
     inst = s["instances"]["us-central1-b/sealed-login"]
@@ -429,6 +443,135 @@ def a_new_image_replaces_the_vm_only_when_asked():
     run("deploy.sh", *base)
     check(mutations(n) == [], mutations(n))
     run("deploy.sh", *(b if b != image2 else IMAGE for b in base), "--replace-instance")   # back to the first image
+
+
+@case
+def switching_mode_plans_and_performs_a_replacement():
+    """The issue's case: a shielded e2-micro, then mode confidential. plan names every difference read back,
+    deploy refuses without --replace-instance and changes nothing, then replaces; the summary says what exists."""
+    before = state()["instances"]["us-central1-b/sealed-login"]
+    n = log_len()
+    r = deploy("--mode", "confidential", "--dry-run", secret=False)
+    check(re.search(r"would replace instance sealed-login: machine type e2-micro -> n2d-standard-2; mode shielded -> confidential"
+                    r".*boot disk interface SCSI -> NVME; NIC VIRTIO_NET -> GVNIC \(deploy needs --replace-instance\)", r.stdout), r.stdout)
+    check("would create image sealed-login-" in r.stdout and "SEV_SNP_CAPABLE" in r.stdout and mutations(n) == [], r.stdout)
+    r = deploy("--mode", "confidential", secret=False, expect=1)
+    check("is not what the settings describe" in r.stderr and "Nothing was changed" in r.stderr and mutations(n) == [], r.stderr)
+    r = deploy("--mode", "confidential", "--replace-instance", secret=False)
+    s = state()
+    inst = s["instances"]["us-central1-b/sealed-login"]
+    check(inst["id"] != before["id"] and inst["confidentialInstanceConfig"] == {"confidentialInstanceType": "SEV_SNP"}
+          and inst["disks"][0]["interface"] == "NVME" and inst["scheduling"]["onHostMaintenance"] == "TERMINATE", inst)
+    check("mode confidential (read back)" in r.stdout and "SEV_SNP_CAPABLE" in r.stdout and "instance sealed-login replaced" in r.stdout, r.stdout)
+    n = log_len()
+    r = deploy("--mode", "confidential", secret=False)
+    check(mutations(n) == [] and "is what the settings describe" in r.stdout, mutations(n))
+    r = deploy("--mode", "standard", "--replace-instance", secret=False)
+    inst = state()["instances"]["us-central1-b/sealed-login"]
+    check(inst["shieldedInstanceConfig"]["enableVtpm"] is False and inst["machineType"].endswith("/e2-micro")
+          and "mode standard (read back)" in r.stdout and "--allow-unattested" in r.stdout, r.stdout)
+    deploy("--replace-instance", secret=False)   # back to shielded
+    inst = state()["instances"]["us-central1-b/sealed-login"]
+    check(inst["shieldedInstanceConfig"]["enableVtpm"] is True and inst["machineType"].endswith("/e2-micro"), inst)
+
+
+@case
+def mode_is_required_and_plan_says_what_each_proves_and_costs():
+    n = log_len()
+    r = deploy("--no-mode", "--dry-run", expect=1)
+    check("mode is required" in r.stderr and "gce-vtpm-google-rooted" in r.stderr and api_calls(n) == [], r.stderr)
+    r = deploy("--mode", "trusted", "--dry-run", expect=1)
+    check("mode must be standard, shielded or confidential" in r.stderr, r.stderr)
+    r = run("deploy.sh", "plan", "--mode", "shielded", "--project", PROJECT, "--domain", DOMAIN, "--paypal-client-id", CLIENT_ID,
+            "--image", IMAGE, "--key-file", KEY, "--alert-email", "ops@example.com")
+    for want in ("* shielded     trust statement 'gce-vtpm-google-rooted'", "  standard     trust statement 'none'",
+                 "  confidential trust statements 'gce-snp-firmware' + 'gce-vtpm-google-rooted'",
+                 "prices as of 2026-12-07, from memory of", "e2-micro in us-central1: $0 within the free tier",
+                 "STANDARD tier: 200 GB/month free", "== plan: 0 change(s)"):
+        check(want in r.stdout, f"plan lacks {want!r}:\n{r.stdout[:3000]}")
+    r = deploy("--name", "sl-prem", "--mode", "confidential", "--network-tier", "PREMIUM", "--dry-run")
+    check("PREMIUM tier: 1 GB/month free (the free tier: 1 GB from North America" in r.stdout and
+          "n2d-standard-2: $0.08449/h = $61.68" in r.stdout and "Confidential VM (SEV-SNP) surcharge" in r.stdout, r.stdout)
+
+
+@case
+def impossible_combinations_are_refused_before_anything_is_created():
+    n = log_len()
+    r = deploy("--name", "sl-imp", "--mode", "confidential", "--machine-type", "e2-micro", expect=1)
+    check("runs only on N2D (AMD Milan) or C3D (AMD Genoa)" in r.stderr and "free tier, has no Confidential VM" in r.stderr, r.stderr)
+    r = deploy("--name", "sl-imp", "--mode", "standard", "--secure-boot", expect=1)
+    check("secure_boot is a Shielded VM feature" in r.stderr, r.stderr)
+    r = deploy("--name", "sl-imp", "--mode", "shielded", "--machine-type", "c3d-standard-4", expect=1)
+    check("C3D has no pd-standard" in r.stderr, r.stderr)
+    check(api_calls(n) == [], "a locally refused combination reached the API")
+    # a shielded VM needs a UEFI image: an image by the deployment's name without UEFI_COMPATIBLE stops the run
+    d = os.path.join(WORK, "disk-bios")
+    os.makedirs(d)
+    shutil.copy(os.path.join(IMG_DIR, "disk.txt"), d)
+    raw = os.path.join(WORK, "raw-bios")
+    os.makedirs(raw)
+    with open(os.path.join(raw, "disk.raw"), "wb") as f:
+        f.truncate(GIB)
+        f.write(b"\xeb\x63\x90BIOS boot code")   # an MBR with boot code: GCE imports it without UEFI_COMPATIBLE
+        f.seek(510)
+        f.write(b"\x55\xaa")
+    image = os.path.join(d, "sealed-login-gcp.tar.gz")
+    subprocess.run(["tar", "--format=oldgnu", "-Sczf", image, "-C", raw, "disk.raw"], check=True)
+    data = open(image, "rb").read()
+    iname = "sl-bios-" + hashlib.sha256(data).hexdigest()[:12]
+    tok = token_for(INFO["deployer"])
+    bucket = f"{PROJECT}-sealed-login-images"
+    req = urllib.request.Request(f"https://127.0.0.1:{PORT}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=bios.tar.gz",
+                                 data=data, method="POST", headers={"Host": "storage.googleapis.com", "Authorization": "Bearer " + tok,
+                                                                    "Content-Type": "application/gzip"})
+    with urllib.request.urlopen(req, context=CTX, timeout=60) as resp:
+        check(resp.status == 200, resp.status)
+    c = f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}"
+    st, op = api("POST", f"{c}/global/images", {"name": iname, "rawDisk": {"source": f"https://storage.googleapis.com/{bucket}/bios.tar.gz"},
+                                                "labels": {"sealed-login": "sl-bios"}}, token=tok)
+    while st == 200 and op["status"] != "DONE":
+        st, op = api("POST", op["selfLink"] + "/wait", token=tok)
+    check(st == 200 and "error" not in op and iname in state()["images"], op)
+    n = log_len()
+    r = deploy("--name", "sl-bios", "--mode", "shielded", "--image", image, expect=1)
+    check(f"image {iname} exists but its guestOsFeatures lack UEFI_COMPATIBLE" in r.stderr and "Nothing was created" in r.stderr, r.stderr)
+    check(mutations(n) == [], mutations(n))
+    st, op = api("DELETE", f"{c}/global/images/{iname}", token=tok)
+    while st == 200 and op["status"] != "DONE":   # applied when the operation is DONE
+        st, op = api("POST", op["selfLink"] + "/wait", token=tok)
+    check(iname not in state()["images"], "the non-UEFI image was not deleted")
+    api("DELETE", f"https://storage.googleapis.com/storage/v1/b/{bucket}/o/bios.tar.gz", token=tok)
+
+
+@case
+def settings_file_like_ocis_with_options_winning():
+    path = os.path.join(WORK, "gcp.settings")
+
+    def write(*lines):
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    base = ["# a comment", "", f"project={PROJECT}", f"domain = {DOMAIN}", f"paypal_client_id={CLIENT_ID}", f"image={IMAGE}",
+            "mode=shielded", "alert_email=ops@example.com", f"key_file={KEY}", "uptime_check=true", "secure_boot=false"]
+    write(*base)
+    n = log_len()
+    r = run("deploy.sh", "--settings", path)
+    check(mutations(n) == [] and "everything was already in place" in r.stdout, (mutations(n), r.stdout[-500:]))
+    r = run("deploy.sh", "plan", "--settings", path, "--mode", "standard")   # the option wins
+    check("would replace instance sealed-login: mode shielded -> standard" in r.stdout and "* standard" in r.stdout, r.stdout)
+    write(*base, "shape=e2-micro")
+    r = run("deploy.sh", "--settings", path, expect=1)
+    check(f"{path}:12: unknown setting 'shape'" in r.stderr, r.stderr)
+    write(*base, "paypal_secret=hunter2-not-here")
+    r = run("deploy.sh", "--settings", path, expect=1)
+    check(f"{path}:12: the PayPal secret is never a setting" in r.stderr and "hunter2" not in r.stderr, r.stderr)
+    write(*base, "gvnic=yes")
+    r = run("deploy.sh", "--settings", path, expect=1)
+    check("gvnic must be true or false" in r.stderr, r.stderr)
+    ex = open(os.path.join(D, "settings.example")).read()
+    keys = {ln.split("=")[0].lstrip("# ").strip() for ln in ex.splitlines() if re.match(r"#? ?[a-z_]+=", ln)}
+    src = open(os.path.join(D, "deploy.sh")).read()
+    known = set(re.search(r'SETTINGS_KEYS=" ([a-z_ ]+) "', src).group(1).split())
+    check(keys == known, f"settings.example and deploy.sh differ: {keys ^ known}")
 
 
 @case
@@ -547,7 +690,8 @@ def clear_errors_for_the_usual_mistakes():
     shutil.copy(IMAGE, img3)
     r = deploy("--name", "sl-bad", "--internal-ip", "10.128.0.12", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"),
                "--machine-type", "e2-mikro", "--network", "default", expect=1)
-    check("creating instance sl-bad: HTTP 400 INVALID_ARGUMENT" in r.stderr and "e2-mikro' does not exist in zone" in r.stderr, r.stderr)
+    check("machine type e2-mikro does not exist in zone us-central1-b" in r.stderr and "Nothing was created" in r.stderr
+          and not ours(state()["addresses"], "sl-bad"), r.stderr)
     # local checks before anything is sent
     r = deploy("--name", "Bad_Name", expect=1)
     check("RFC 1035" in r.stderr, r.stderr)
@@ -603,12 +747,20 @@ def egress_guard_acts_at_the_cap_under_its_own_identity():
     check(os.stat(keyf).st_mode & 0o777 == 0o600 and json.load(open(keyf))["client_email"].startswith("sealed-login-guard@"), "key file")
     check("BEGIN PRIVATE KEY" not in r.stdout + r.stderr, "key printed")
     g = ["--project", PROJECT, "--zone", "us-central1-b", "--key-file", keyf]
+    r = run("egress-guard.sh", *g, expect=4)   # no points yet: not zero, and nothing done
+    check("no egress data from Cloud Monitoring" in r.stdout and "did nothing" in r.stdout, r.stdout)
+    ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 0})
     r = run("egress-guard.sh", *g)
     check("0.000 GiB of 180 GiB" in r.stdout and "under the cap" in r.stdout, r.stdout)
     ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB - 1})
     r = run("egress-guard.sh", *g)
     check("under the cap" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
     ctl("egress", {"zone": "us-central1-b", "instance": "sealed-login", "bytes": 180 * GIB})
+    # a Monitoring outage at the cap: retried, then an error; the guard does not act on what it cannot read
+    ctl("fault", {"http": {"method": "GET", "path_re": "/timeSeries$", "status": 503, "count": 5}})
+    r = run("egress-guard.sh", *g, expect=1)
+    check("HTTP 503" in r.stderr and "never acts on missing data" in r.stderr and
+          not state()["firewalls"]["sealed-login-web"]["disabled"], r.stderr)
     r = run("egress-guard.sh", *g, "--dry-run", expect=3)
     check("would disable firewall rule sealed-login-web" in r.stdout and not state()["firewalls"]["sealed-login-web"]["disabled"], r.stdout)
     r = run("egress-guard.sh", *g, expect=3)
@@ -635,14 +787,39 @@ def egress_guard_acts_at_the_cap_under_its_own_identity():
 
 
 @case
+def the_fake_monitoring_refuses_what_cloud_monitoring_refuses():
+    tok = token_for(INFO["deployer"])
+    m = f"https://monitoring.googleapis.com/v3/projects/{PROJECT}/timeSeries?"
+    good = {"filter": 'metric.type = "compute.googleapis.com/instance/network/sent_bytes_count" AND resource.type = "gce_instance"',
+            "interval.startTime": "2026-12-01T00:00:00Z", "interval.endTime": "2026-12-07T00:00:00Z",
+            "aggregation.alignmentPeriod": "518400s", "aggregation.perSeriesAligner": "ALIGN_SUM",
+            "aggregation.crossSeriesReducer": "REDUCE_SUM"}
+    from urllib.parse import urlencode
+    check(api("GET", m + urlencode(good), token=tok)[0] == 200, "the guard's own query")
+    for k, v, want in (("filter", good["filter"].replace("sent_bytes_count", "sent_byte_count"), "valid combination of metric"),
+                       ("filter", good["filter"].replace("gce_instance", "uptime_url"), "valid combination of metric"),
+                       ("aggregation.perSeriesAligner", "ALIGN_TOTAL", "Aggregation.Aligner"),
+                       ("aggregation.crossSeriesReducer", "SUM", "Aggregation.Reducer"),
+                       ("aggregation.alignmentPeriod", "1h", "Duration"),
+                       ("interval.endTime", "2026-12-07", "Timestamp")):
+        st, e = api("GET", m + urlencode(dict(good, **{k: v})), token=tok)
+        check(st == 400 and e["error"]["status"] == "INVALID_ARGUMENT" and want in e["error"]["message"], (k, v, st, e))
+    st, e = api("POST", f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}/zones/us-central1-a/instances",
+                {"name": "x", "machineType": "zones/us-central1-a/machineTypes/n2d-standard-2", "confidentialVmType": "SEV_SNP"}, token=tok)
+    check(st == 400 and 'Unknown name "confidentialVmType"' in e["error"]["message"], e)
+
+
+@case
 def confidential_sev_snp_vm():
     img = os.path.join(WORK, "disk-snp")
     os.makedirs(img, exist_ok=True)
     shutil.copy(IMAGE, img)
     image = os.path.join(img, "sealed-login-gcp.tar.gz")
+    n = log_len()
     r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-east1-b", "--internal-ip", "10.142.0.10/20", "--image", image,
                "--no-uptime-check", expect=1)
-    check("SEV_SNP is not available in zone us-east1-b" in r.stderr and "not free tier" in r.stderr, r.stderr)
+    check("zone us-east1-b offers no AMD Milan CPUs" in r.stderr and "Nothing was created" in r.stderr and "not free tier" in r.stderr, r.stderr)
+    check(mutations(n) == [], f"a refused confidential deploy changed things: {mutations(n)}")
     run("teardown.sh", "--project", PROJECT, "--name", "sl-snp", "--key-file", KEY, "--yes")
     r = deploy("--name", "sl-snp", "--confidential", "--zone", "us-central1-a", "--internal-ip", "10.128.0.20/20", "--image", image,
                "--no-uptime-check")
@@ -651,8 +828,11 @@ def confidential_sev_snp_vm():
     check(inst["confidentialInstanceConfig"] == {"confidentialInstanceType": "SEV_SNP"} and inst["minCpuPlatform"] == "AMD Milan"
           and inst["scheduling"]["onHostMaintenance"] == "TERMINATE" and inst["machineType"].endswith("/n2d-standard-2"), inst)
     feats = {f["type"] for f in ours(s["images"], "sl-snp").popitem()[1]["guestOsFeatures"]}
-    check(feats == {"UEFI_COMPATIBLE", "SEV_CAPABLE", "SEV_SNP_CAPABLE"}, feats)
+    check(feats == {"UEFI_COMPATIBLE", "SEV_CAPABLE", "SEV_SNP_CAPABLE", "GVNIC"}, feats)
     check(inst["shieldedInstanceConfig"]["enableVtpm"] is True, "no vTPM beside SNP")
+    check(inst["disks"][0]["interface"] == "NVME" and inst["networkInterfaces"][0]["nicType"] == "GVNIC", inst["disks"])
+    check("mode confidential (read back)" in r.stdout and '{"confidentialInstanceType":"SEV_SNP"}' in r.stdout and
+          "gce-snp-firmware" in r.stdout and "build-manifest.json --allow-unattested" not in r.stdout, r.stdout)
 
 
 @case
