@@ -2,21 +2,26 @@
 # build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent and jansson from the
 # Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
 # (make sealed-login-static). Owns ~/.cache/sealed-login/musl/ only; prints the install prefix.
-# A prefix is keyed by the lock and this script: rebuilt only when either changes.
+# A prefix is keyed by the lock, the build steps and the toolchain: rebuilt only when one changes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCK=$ROOT/image/musl-deps.lock
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/musl
 JOBS=${JOBS:-2}
-key=$( { cat "$LOCK" "$0"; gcc --version | head -1; ld --version | head -1; dpkg-query -W -f='${Version} ' musl-dev linux-libc-dev; } | sha256sum | cut -c1-16)
+# the key: the lock, the build steps (this script from the marker below on: comments and the cache
+# handling above it do not change the bytes), the compiler, linker, musl and kernel headers
+key=$( { cat "$LOCK"; sed -n '/^# ---- build steps/,$p' "$0"; gcc --version | head -1; ld --version | head -1; dpkg-query -W -f='${Version} ' musl-dev linux-libc-dev; } | sha256sum | cut -c1-16)
 PREFIX=$CACHE/prefix-$key
 die() { echo "build-musl-deps: $*" >&2; exit 1; }
 command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/packages/image.txt: musl-tools)"
 mkdir -p "$CACHE/src"
+# a finished prefix is never changed again: no need to wait for another build's lock
+if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
 exec 9>"$CACHE/.lock"
 flock 9
 if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
 
+# ---- build steps ----
 # sources: download the pinned versions, check the .dsc against the lock
 grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
     dsc=$CACHE/src/${pkg}_${ver#*:}.dsc
