@@ -142,7 +142,8 @@ static int aud_holds(const json_t *aud, const char *issuer)
     return 0;
 }
 
-oid4vci_err oid4vci_proof_verify(const char *jwt, size_t len, const char *issuer, const char *nonce, uint64_t now,
+oid4vci_err oid4vci_proof_verify(const char *jwt, size_t len, const char *issuer,
+                                 int (*nonce_ok)(void *arg, const char *nonce), void *arg, uint64_t now,
                                  json_t **jwk_out)
 {
     struct jose_jws j;
@@ -177,7 +178,7 @@ oid4vci_err oid4vci_proof_verify(const char *jwt, size_t len, const char *issuer
         rc = OID4VCI_ERR_PROOF_AUD;
         goto done;
     }
-    if (!pn || !nonce || strcmp(pn, nonce)) {
+    if (!pn || !nonce_ok(arg, pn)) {
         rc = OID4VCI_ERR_PROOF_NONCE;
         goto done;
     }

@@ -56,9 +56,11 @@ oid4vci_err oid4vci_credential_request_parse(const char *body, size_t len, struc
 void oid4vci_credential_request_clear(struct oid4vci_credential_request *r);
 
 /* Verifies a JWT proof: typ openid4vci-proof+jwt, alg ES256, header jwk (public EC P-256, no kid
- * or x5c needed), signature, aud equal to issuer (a string, or an array holding it), nonce equal
- * to nonce, iat within the window around now. On success *jwk_out gets a new reference to the
- * wallet's public JWK (only crv, kty, x, y), for the credential's cnf. */
-oid4vci_err oid4vci_proof_verify(const char *jwt, size_t len, const char *issuer, const char *nonce, uint64_t now,
+ * or x5c needed), signature, aud equal to issuer (a string, or an array holding it), a nonce that
+ * nonce_ok(arg, nonce) accepts (returns 1; the issuer's own check), iat within the window around
+ * now. On success *jwk_out gets a new reference to the wallet's public JWK (only crv, kty, x, y),
+ * for the credential's cnf. */
+oid4vci_err oid4vci_proof_verify(const char *jwt, size_t len, const char *issuer,
+                                 int (*nonce_ok)(void *arg, const char *nonce), void *arg, uint64_t now,
                                  json_t **jwk_out);
 #endif

@@ -32,6 +32,7 @@ struct verify_opts {
     const char *result;               /* --result FILE: the result JWS the credential was made from */
     const char *aud;                  /* --aud A: the audience a presentation's KB-JWT must name */
     int require_kb;                   /* --require-kb: only a presentation with a key-binding JWT passes */
+    int generic;                      /* --generic: any SD-JWT VC (RFC 9901 + typ dc+sd-jwt), not only sealed-login's */
     /* snp-report */
     const char *vcek, *vlek, *chain, *certs, *trust_root;
     struct snp_policy snp;

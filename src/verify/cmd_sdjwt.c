@@ -139,32 +139,41 @@ int cmd_sd_jwt(struct verify_opts *o)
         if (jwk)
             jose_jwk_thumbprint(jwk, tp);
         json_decref(jwk);
-        steps_check(&st, kid && !strcmp(tp, kid), NULL, "sdjwt.kid", "header kid is the RFC 7638 thumbprint of the "
-                    "issuer key (%s)", tp);
+        if (o->generic)
+            steps_add(&st, STEP_INFO, "sdjwt.kid", "header kid %s (the issuer key's RFC 7638 thumbprint is %s)",
+                      kid ? kid : "(none)", tp);
+        else
+            steps_check(&st, kid && !strcmp(tp, kid), NULL, "sdjwt.kid", "header kid is the RFC 7638 thumbprint of "
+                        "the issuer key (%s)", tp);
     }
-    const char *vct = cstr(c, "vct");
-    steps_check(&st, vct && !strcmp(vct, SD_JWT_SEALED_VCT), NULL, "sdjwt.vct", "vct is %s", vct ? vct : "(missing)");
-    steps_check(&st, iss && !strncmp(iss, "https://", 8), NULL, "sdjwt.iss", "issuer %s", iss ? iss : "(missing)");
     e = sd_jwt_check_time(&sd, (uint64_t)o->at);
     steps_check(&st, e == SD_JWT_OK, NULL, "sdjwt.time", "%s", e ? sd_jwt_strerror(e) : "not expired (exp/nbf)");
-    check_report_data(&st, c, kid);
-    if (o->client_id)
-        steps_check(&st, cstr(c, "client_id") && !strcmp(cstr(c, "client_id"), o->client_id), NULL, "sdjwt.client_id",
-                    "client_id is the expected PayPal application %s", o->client_id);
-    if (res) {
-        uint8_t h[32];
-        char hex[65];
-        EVP_Digest(res, res_len, h, NULL, EVP_sha256(), NULL);
-        codec_hex_encode(h, sizeof h, hex, sizeof hex);
-        const char *dg = cstr(c, "evidence_digest");
-        steps_check(&st, dg && !strcmp(dg, hex), NULL, "sdjwt.evidence_digest", "evidence_digest %s the SHA-256 of "
-                    "--result (check that file's hardware evidence with `sealed-verify result`)",
-                    dg && !strcmp(dg, hex) ? "is" : "is not");
+    if (o->generic) {
+        steps_add(&st, STEP_INFO, "sdjwt.vct", "vct %s (--generic: not required to be sealed-login's)",
+                  cstr(c, "vct") ? cstr(c, "vct") : "(missing)");
     } else {
-        steps_add(&st, STEP_INFO, "sdjwt.evidence_digest", "evidence_digest %s names the result JWS whose hardware "
-                  "evidence backs this credential: give it with --result and check it with `sealed-verify result`",
-                  cstr(c, "evidence_digest") ? cstr(c, "evidence_digest") : "(missing)");
-    }
+        const char *vct = cstr(c, "vct");
+        steps_check(&st, vct && !strcmp(vct, SD_JWT_SEALED_VCT), NULL, "sdjwt.vct", "vct is %s", vct ? vct : "(missing)");
+        steps_check(&st, iss && !strncmp(iss, "https://", 8), NULL, "sdjwt.iss", "issuer %s", iss ? iss : "(missing)");
+        check_report_data(&st, c, kid);
+        if (o->client_id)
+            steps_check(&st, cstr(c, "client_id") && !strcmp(cstr(c, "client_id"), o->client_id), NULL, "sdjwt.client_id",
+                        "client_id is the expected PayPal application %s", o->client_id);
+        if (res) {
+            uint8_t h[32];
+            char hex[65];
+            EVP_Digest(res, res_len, h, NULL, EVP_sha256(), NULL);
+            codec_hex_encode(h, sizeof h, hex, sizeof hex);
+            const char *dg = cstr(c, "evidence_digest");
+            steps_check(&st, dg && !strcmp(dg, hex), NULL, "sdjwt.evidence_digest", "evidence_digest %s the SHA-256 of "
+                        "--result (check that file's hardware evidence with `sealed-verify result`)",
+                        dg && !strcmp(dg, hex) ? "is" : "is not");
+        } else {
+            steps_add(&st, STEP_INFO, "sdjwt.evidence_digest", "evidence_digest %s names the result JWS whose hardware "
+                      "evidence backs this credential: give it with --result and check it with `sealed-verify result`",
+                      cstr(c, "evidence_digest") ? cstr(c, "evidence_digest") : "(missing)");
+        }
+}
     json_t *cnf = json_object_get(c, "cnf");
     if (sd.has_kb) {
         e = sd_jwt_verify_kb(&sd, o->aud, o->nonce, (uint64_t)o->at);
@@ -182,7 +191,7 @@ int cmd_sd_jwt(struct verify_opts *o)
                   "(bound to a holder key), not a presentation" : "no key binding: an unbound (bearer) credential");
     }
     /* what was proven, claim by claim */
-    static const char *const fixed[] = {"iss", "iat", "vct", "paypal_env", "client_id", "account_id", "evidence_digest",
+    static const char *const fixed[] = {"iss", "iat", "vct", "cnf", "paypal_env", "client_id", "account_id", "evidence_digest",
                                         "trust", "report_data", "result_iat", "result_nonce", "tls_spki_sha256",
                                         "state_epoch", "state_scope"};
     char v[VERIFY_MAX_STEP_TEXT];
@@ -196,9 +205,14 @@ int cmd_sd_jwt(struct verify_opts *o)
         steps_add(&st, STEP_INFO, "sdjwt.disclosed", "selectively disclosed, signed by the issuer: %s = %s",
                   sd.disc[i].name ? sd.disc[i].name : "(array element)", v);
     }
-    size_t ndg = json_array_size(json_object_get(sd.payload, "_sd"));
-    steps_add(&st, STEP_INFO, "sdjwt.withheld", "%zu digest%s not disclosed here (withheld claims or decoys: "
-              "nothing about them is shown)", ndg >= sd.ndisc ? ndg - sd.ndisc : 0, ndg - sd.ndisc == 1 ? "" : "s");
+    json_t *top = json_object_get(sd.payload, "_sd"), *dv;
+    size_t ndg = json_array_size(top), shown = 0, di;
+    json_array_foreach(top, di, dv)
+        for (size_t i = 0; i < sd.ndisc; i++)
+            if (json_is_string(dv) && !strcmp(json_string_value(dv), sd.disc[i].digest))
+                shown++;
+    steps_add(&st, STEP_INFO, "sdjwt.withheld", "%zu of the %zu top-level digests not disclosed here (withheld "
+              "claims or decoys: nothing about them is shown)", ndg - shown, ndg);
     json_object_set(st.fields, "claims", (json_t *)c);
     json_object_set_new(st.fields, "key_binding", json_boolean(sd.has_kb));
 report:
