@@ -302,6 +302,13 @@ EVP_PKEY *sd_jwt_issuer_key(const struct sd_jwt *sd, const json_t *jwks, sd_jwt_
     json_t *keys = json_object_get(jwks, "keys"), *k;
     size_t i;
     *err = SD_JWT_ERR_NO_KEY;
+    if (!kid && json_array_size(keys) == 1) {   /* no kid anywhere: a JWKS of one key (RFC 9901's examples) */
+        jose_err je;
+        EVP_PKEY *pk = str_of(json_array_get(keys, 0), "kid") ? NULL : jose_pkey_from_jwk(json_array_get(keys, 0), &je);
+        if (pk)
+            *err = SD_JWT_OK;
+        return pk;
+    }
     if (!kid)
         return NULL;
     json_array_foreach(keys, i, k) {

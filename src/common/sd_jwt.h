@@ -85,7 +85,8 @@ void sd_jwt_clear(struct sd_jwt *sd);
 /* The issuer JWT: alg ES256, typ (if non-NULL) equal, no crit, the signature verifies with key. */
 sd_jwt_err sd_jwt_verify_issuer(const struct sd_jwt *sd, EVP_PKEY *key, const char *typ);
 /* Finds the key for the JWT's kid in a JWKS object {"keys":[...]} (EC P-256 only; a JWK without
- * "kid" matches by its RFC 7638 thumbprint). New key or NULL (SD_JWT_ERR_NO_KEY). */
+ * "kid" matches by its RFC 7638 thumbprint; a JWT without kid takes the only key of a one-key JWKS
+ * that has none either). New key or NULL (SD_JWT_ERR_NO_KEY). */
 EVP_PKEY *sd_jwt_issuer_key(const struct sd_jwt *sd, const json_t *jwks, sd_jwt_err *err);
 /* The presentation's key binding: a KB-JWT (typ kb+jwt, ES256) signed by the credential's cnf.jwk,
  * whose sd_hash matches, with nonce and aud equal to the given ones (NULL: any, but present) and

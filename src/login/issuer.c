@@ -1,5 +1,6 @@
 /* issuer: OID4VCI routes and offers on service_state's redemption records. */
 #include "login/issuer.h"
+#include "common/byteorder.h"
 #include "common/codec.h"
 #include "common/oid4vci.h"
 #include "login/credential.h"
@@ -85,9 +86,7 @@ static int nonce_new(struct issuer *is, char out[CODEC_B64URL_LEN(NONCE_RAW)])
 {
     uint8_t raw[NONCE_RAW], mac[32];
     unsigned ml = 0;
-    uint64_t exp = (uint64_t)time(NULL) + VC_NONCE_TTL_S;
-    for (int i = 0; i < 8; i++)
-        raw[i] = (uint8_t)(exp >> (8 * i));
+    put_le64(raw, (uint64_t)time(NULL) + VC_NONCE_TTL_S);
     if (RAND_bytes(raw + 8, 8) != 1 || !HMAC(EVP_sha256(), is->nonce_key, sizeof is->nonce_key, raw, 16, mac, &ml))
         return -1;
     memcpy(raw + 16, mac, 16);
@@ -104,10 +103,7 @@ static int nonce_ok(void *arg, const char *n)
         !HMAC(EVP_sha256(), is->nonce_key, sizeof is->nonce_key, raw, 16, mac, &ml) ||
         CRYPTO_memcmp(mac, raw + 16, 16))
         return 0;
-    uint64_t exp = 0;
-    for (int i = 7; i >= 0; i--)
-        exp = exp << 8 | raw[i];
-    return exp > (uint64_t)time(NULL);
+    return get_le64(raw) > (uint64_t)time(NULL);
 }
 
 static void route_nonce(struct issuer *is, struct http_exchange *x)

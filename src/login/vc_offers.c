@@ -2,6 +2,7 @@
  * minutes and are made at most once per login. */
 #include "login/vc_offers.h"
 #include "login/state_store.h"
+#include "common/byteorder.h"
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -12,8 +13,6 @@ struct vc_offers {
     size_t n, cap;
 };
 
-static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static uint64_t get64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
 
 struct vc_offers *vc_offers_new(void)
 {
@@ -100,17 +99,17 @@ size_t vc_offers_count(const struct vc_offers *o) { return o->n; }
 void vc_offer_record(const struct vc_offer *e, uint8_t rec[VC_OFFER_REC_LEN])
 {
     memcpy(rec, e->code_hash, VC_HASH_LEN);
-    put64(rec + VC_HASH_LEN, e->key.lo);
-    put64(rec + VC_HASH_LEN + 8, e->key.hi);
+    put_le64(rec + VC_HASH_LEN, e->key.lo);
+    put_le64(rec + VC_HASH_LEN + 8, e->key.hi);
     memcpy(rec + VC_HASH_LEN + 16, e->result_code, RESULT_CODE_LEN);
-    put64(rec + VC_HASH_LEN + 16 + RESULT_CODE_LEN, e->expires);
+    put_le64(rec + VC_HASH_LEN + 16 + RESULT_CODE_LEN, e->expires);
 }
 
 void vc_redeem_record(const struct vc_offer *e, uint8_t rec[VC_REDEEM_REC_LEN])
 {
     memcpy(rec, e->code_hash, VC_HASH_LEN);
     memcpy(rec + VC_HASH_LEN, e->token_hash, VC_HASH_LEN);
-    put64(rec + 2 * VC_HASH_LEN, e->expires);
+    put_le64(rec + 2 * VC_HASH_LEN, e->expires);
 }
 
 int vc_offers_load(struct vc_offers *o, uint32_t type, const uint8_t *p, size_t len, uint64_t now)
@@ -122,12 +121,12 @@ int vc_offers_load(struct vc_offers *o, uint32_t type, const uint8_t *p, size_t 
             return -1;
         memset(&e, 0, sizeof e);
         memcpy(e.code_hash, p, VC_HASH_LEN);
-        e.key.lo = get64(p + VC_HASH_LEN);
-        e.key.hi = get64(p + VC_HASH_LEN + 8);
+        e.key.lo = get_le64(p + VC_HASH_LEN);
+        e.key.hi = get_le64(p + VC_HASH_LEN + 8);
         memcpy(e.result_code, p + VC_HASH_LEN + 16, RESULT_CODE_LEN);
         if (memchr(e.result_code, 0, RESULT_CODE_LEN))
             return -1;
-        e.expires = get64(p + VC_HASH_LEN + 16 + RESULT_CODE_LEN);
+        e.expires = get_le64(p + VC_HASH_LEN + 16 + RESULT_CODE_LEN);
         e.phase = VC_OFFERED;
         if (by_code(o, e.code_hash))
             return -1;   /* one offer per code */
@@ -143,7 +142,7 @@ int vc_offers_load(struct vc_offers *o, uint32_t type, const uint8_t *p, size_t 
         if (f->phase != VC_OFFERED)
             return -1;
         memcpy(f->token_hash, p + VC_HASH_LEN, VC_HASH_LEN);
-        f->expires = get64(p + 2 * VC_HASH_LEN);
+        f->expires = get_le64(p + 2 * VC_HASH_LEN);
         f->phase = VC_REDEEMED;
         return 0;
     case VC_REC_ISSUED:

@@ -42,7 +42,7 @@ static EVP_PKEY *issuer_key(struct verify_opts *o, struct steps *st, const struc
                         "the issuer metadata names issuer %s (the credential's iss is %s)",
                         cstr(doc, "issuer") ? cstr(doc, "issuer") : "(none)", iss ? iss : "(none)");
         key = doc ? sd_jwt_issuer_key(sd, jwks, &e) : NULL;
-        steps_check(st, key != NULL, NULL, "sdjwt.issuer_key", "%s", key ? "issuer key found by kid in --issuer-jwks" :
+        steps_check(st, key != NULL, NULL, "sdjwt.issuer_key", "%s", key ? "issuer key found in --issuer-jwks (by kid)" :
                     doc ? "no key in --issuer-jwks has the JWT's kid" : "--issuer-jwks is not a JSON JWKS");
         json_decref(doc);
         return key;
@@ -131,9 +131,10 @@ int cmd_sd_jwt(struct verify_opts *o)
     const json_t *c = sd.claims;
     const char *iss = cstr(c, "iss"), *kid = cstr(sd.jwt.header, "kid");
     if ((key = issuer_key(o, &st, &sd, iss, res, res_len))) {
-        e = sd_jwt_verify_issuer(&sd, key, SD_JWT_VC_TYP);
-        steps_check(&st, e == SD_JWT_OK, NULL, "sdjwt.signature", "%s", e ? sd_jwt_strerror(e) :
-                    "the issuer's ES256 signature verifies (typ " SD_JWT_VC_TYP ")");
+        const char *typ = cstr(sd.jwt.header, "typ");
+        e = sd_jwt_verify_issuer(&sd, key, o->generic ? NULL : SD_JWT_VC_TYP);
+        steps_check(&st, e == SD_JWT_OK, NULL, "sdjwt.signature", "%s%s%s", e ? sd_jwt_strerror(e) :
+                    "the issuer's ES256 signature verifies (typ ", e ? "" : typ ? typ : "none", e ? "" : ")");
         json_t *jwk = jose_jwk_from_pkey(key);
         char tp[JOSE_THUMBPRINT_LEN + 1] = "";
         if (jwk)
@@ -220,8 +221,10 @@ report:
         steps_print_json(&st, stdout, "sd-jwt");
     } else {
         steps_print(&st, stdout, "sealed-verify sd-jwt");
-        printf("%s\n", st.failed ? "RESULT: FAIL" : sd.has_kb ? "RESULT: PASS - a presentation of a sealed-login "
-               "credential, by the holder of its key" : "RESULT: PASS - a sealed-login credential signed by its issuer");
+        printf("%s\n", st.failed ? "RESULT: FAIL" : sd.has_kb ? (o->generic ? "RESULT: PASS - an SD-JWT presentation, "
+               "by the holder of its key" : "RESULT: PASS - a presentation of a sealed-login credential, by the holder "
+               "of its key") : o->generic ? "RESULT: PASS - an SD-JWT signed by its issuer" :
+               "RESULT: PASS - a sealed-login credential signed by its issuer");
     }
     rc = st.failed ? 1 : 0;
 out:
