@@ -15,7 +15,7 @@ FUZZ_LIBS     = $(shell pkg-config --libs jansson libssl libcrypto libcurl 2>/de
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 # the fuzzed code is compiled with the fuzzer's instrumentation, not taken from libcommon/libverify
 FUZZ_SRC      = $(addprefix src/common/,codec.c jose.c binding.c snp_report.c amd_roots.c gcp_vtpm_roots.c gce_instance_ext.c \
-                                 tpm_ak_root.c trust.c tpm_eventlog.c tpm2_struct.c file.c dynbuf.c) \
+                                 tpm_ak_root.c trust.c tpm_eventlog.c tpm2_struct.c file.c dynbuf.c id_token.c sd_jwt.c oid4vci.c) \
                 $(filter-out src/verify/main.c,$(wildcard src/verify/*.c))
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
