@@ -364,6 +364,50 @@ def an_offer_not_redeemed_survives_a_restart_and_then_redeems_once():
     check(token(code)[0] == 400, "second redemption")
 
 
+FAULTS_BIN = os.path.join(ROOT, "build", "faults", "sealed-login")
+
+
+@case
+def failed_saves_hand_out_nothing_and_use_nothing_up():
+    """Each redemption record that cannot be saved: no token, no credential, and the step can be
+    taken again; an offer that cannot be saved does not redeem (the page and the result stand)."""
+    if not os.path.exists(FAULTS_BIN):
+        raise AssertionError("build/faults/sealed-login missing: make faults")
+    global S
+    d = tempfile.mkdtemp(prefix="vc-f-", dir=OUT)
+    ff = os.path.join(OUT, "vc.fault")
+    open(ff, "w").write("")
+    keep = S
+    with Service(users=["f1", "f2"], name="credential-faults", binary=FAULTS_BIN,
+                 env={"SEALED_STATE_DIR": d, "SEALED_FAULT_FILE": ff}) as F:
+        S = F
+        iss = f"https://localhost:{F.port}"
+        try:
+            code = offer_of(login_page("f1"))["grants"][PRE_AUTH]["pre-authorized_code"]
+            open(ff, "w").write("vc_redeem")
+            st, e = token(code)
+            open(ff, "w").write("")
+            check(st == 503 and e["error"] == "server_error", (st, e))
+            st, tok = token(code)
+            check(st == 200, ("the code was not used up", st, tok))
+            w = Wallet()
+            open(ff, "w").write("vc_issued")
+            st, e = credential(tok["access_token"], w.proof(iss, nonce()))
+            open(ff, "w").write("")
+            check(st == 503 and "credentials" not in e, (st, e))
+            st, c = credential(tok["access_token"], w.proof(iss, nonce()))
+            check(st == 200 and len(c["credentials"]) == 1, ("the token was not used up", st, c))
+            open(ff, "w").write("vc_offer")
+            page = login_page("f2")
+            open(ff, "w").write("")
+            check(jws_from_page(page), "the result is delivered even when its offer is not saved")
+            st, e = token(offer_of(page)["grants"][PRE_AUTH]["pre-authorized_code"])
+            check(st == 400 and e["error"] == "invalid_grant", (st, e))
+            check("vc.offer_not_saved" in F.log_text(), "not logged")
+        finally:
+            S = keep
+
+
 try:
     done()
 finally:
