@@ -470,10 +470,10 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     html_text(h, b64 ? b64 : "");
     html_raw(h, "\">Download evidence</a> (sealed-login-result.jws)</p>");
     free(b64);
-    pages_credential(h, pi);
     html_raw(h, "<p>Check it on your own machine, in a checkout of this project's source:</p>");
     verify_steps(h, pi, "sealed-login-result.jws");
     browser_verifier(h);
+    pages_credential(h, pi);
     html_raw(h, "<h2><label for=\"jws\">The signed result (JWS)</label></h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");
