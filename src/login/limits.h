@@ -9,7 +9,7 @@
 #define LIMIT_KERNEL_CMDLINE_BYTES   1024   /* /proc/cmdline shown on the pages (rebuild command) */
 #define LIMIT_HEADER_BYTES           8192   /* request line + all header lines; more gets 431 */
 #define LIMIT_HEADER_COUNT           48     /* header fields; more gets 431 */
-#define LIMIT_BODY_BYTES             4096   /* the site takes no uploads; more gets 413 */
+#define LIMIT_BODY_BYTES             4096   /* OID4VCI token/credential requests only; more gets 413 */
 #define LIMIT_REQUESTS_PER_CONN      1000   /* keep-alive requests before the server closes */
 #define LIMIT_CONNECTIONS_TOTAL      4096   /* concurrent connections; beyond: accept+close */
 #define LIMIT_CONNECTIONS_PER_IP     64     /* concurrent connections per client address */
