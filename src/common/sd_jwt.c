@@ -251,9 +251,13 @@ sd_jwt_err sd_jwt_parse(const char *s, size_t len, struct sd_jwt *out)
     sd_jwt_digest(s, (size_t)(last + 1 - s), out->sd_hash);
     if (last + 1 < s + len) {
         out->has_kb = 1;
-        if (jose_jws_parse(last + 1, (size_t)(s + len - last - 1), &out->kb) ||
-            !json_is_object(out->kb_claims = json_loadb((const char *)out->kb.payload, out->kb.payload_len,
-                                                         JSON_REJECT_DUPLICATES, &je))) {
+        if (jose_jws_parse(last + 1, (size_t)(s + len - last - 1), &out->kb)) {
+            e = SD_JWT_ERR_KB_FORMAT;
+            goto fail;
+        }
+        /* json_is_object evaluates its argument twice: load first */
+        out->kb_claims = json_loadb((const char *)out->kb.payload, out->kb.payload_len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(out->kb_claims)) {
             e = SD_JWT_ERR_KB_FORMAT;
             goto fail;
         }

@@ -31,7 +31,7 @@ static json_t *personal_claims(const json_t *ui)
         json_object_set(sd, "email", json_object_get(pick, "value"));
         if (json_is_boolean(json_object_get(pick, "confirmed")))
             json_object_set(sd, "email_verified", json_object_get(pick, "confirmed"));
-    } else if (json_is_string(v = json_object_get(ui, "email"))) {
+    } else if ((v = json_object_get(ui, "email")) && json_is_string(v)) {
         json_object_set(sd, "email", v);
         if (json_is_boolean(json_object_get(ui, "email_verified")))
             json_object_set(sd, "email_verified", json_object_get(ui, "email_verified"));
