@@ -191,8 +191,9 @@ static void route_credential(struct issuer *is, const struct signer *s, const ch
         e = OID4VCI_ERR_CONFIG;
     if (!e)
         e = oid4vci_proof_verify(cr.proof_jwt, strlen(cr.proof_jwt), iss, nonce_ok, is, (uint64_t)time(NULL), &jwk);
-    if (e) {
-        refuse(is, x, 400, "credential", oid4vci_error_code(e), oid4vci_strerror(e));
+    if (e) {   /* OID4VCI 1.0 §8.3.1.2: a malformed request is invalid_credential_request */
+        refuse(is, x, 400, "credential", e == OID4VCI_ERR_FORMAT ? "invalid_credential_request" : oid4vci_error_code(e),
+               oid4vci_strerror(e));
         goto done;
     }
     const struct stored_result *res = offer_result(is->ss, &o);

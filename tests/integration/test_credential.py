@@ -259,6 +259,11 @@ def wallet_redeems_the_offer_once_and_gets_a_bound_credential():
     check(st == 400 and e["error"] == "invalid_proof", ("wrong audience", st, e))
     st, e = credential(tok["access_token"], Wallet().proof(ISS, n)[:-6] + "AAAAAA")
     check(st == 400 and e["error"] == "invalid_proof", ("bad signature", st, e))
+    st, e = post("/credential", "{not json", "application/json", {"Authorization": "Bearer " + tok["access_token"]})
+    check(st == 400 and e["error"] == "invalid_credential_request", ("malformed", st, e))
+    st, e = post("/credential", json.dumps({"credential_configuration_id": "other", "proofs": {"jwt": [w.proof(ISS, n)]}}),
+                 "application/json", {"Authorization": "Bearer " + tok["access_token"]})
+    check(st == 400 and e["error"] == "unknown_credential_configuration", ("other configuration", st, e))
     st, e = credential("x" + tok["access_token"], w.proof(ISS, n))
     check(st == 401 and e["error"] == "invalid_token", ("unknown token", st, e))
     st, c = credential(tok["access_token"], w.proof(ISS, n))
