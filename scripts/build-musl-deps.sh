@@ -1,6 +1,6 @@
 #!/bin/bash
-# build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent, jansson and libqrencode from the
-# Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
+# build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent, jansson and
+# libqrencode from the Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
 # (make sealed-login-static). Owns ~/.cache/sealed-login/musl/ only; prints the install prefix.
 # A prefix is keyed by the lock, the build steps and the toolchain: rebuilt only when one changes.
 set -euo pipefail
