@@ -4,7 +4,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libevent libevent_openssl libcurl jansson libssl libcrypto
+PKGS    := libevent libevent_openssl libcurl jansson libssl libcrypto libqrencode
 OPT     ?= -O2
 # How long each libFuzzer target runs in the fuzz-* targets (mk/*.mk); the one default for all.
 FUZZ_SECONDS ?= 60

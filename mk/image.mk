@@ -64,7 +64,7 @@ endef
 # in image/musl-deps.lock (scripts/build-musl-deps.sh: minutes once, then cached), then the service
 # compiled again with musl-gcc into build/musl/.
 MUSL_BUILD := $(BUILD)/musl
-MUSL_PKGS  := libevent libevent_openssl libcurl jansson libssl libcrypto
+MUSL_PKGS  := libevent libevent_openssl libcurl jansson libssl libcrypto libqrencode
 .PHONY: image image-glibc sealed-login-static
 sealed-login-static: buildroot-check
 	@prefix=$$(scripts/build-musl-deps.sh) && mkdir -p $(MUSL_BUILD)/kinc && \

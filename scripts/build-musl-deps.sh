@@ -1,6 +1,6 @@
 #!/bin/bash
-# build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent and jansson from the
-# Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
+# build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent, jansson and
+# libqrencode from the Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
 # (make sealed-login-static). Owns ~/.cache/sealed-login/musl/ only; prints the install prefix.
 # A prefix is keyed by the lock, the build steps and the toolchain: rebuilt only when one changes.
 set -euo pipefail
@@ -26,9 +26,20 @@ if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
 grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
     dsc=$CACHE/src/${pkg}_${ver#*:}.dsc
     [ -f "$dsc" ] || (cd "$CACHE/src" && apt-get source -q --download-only "$pkg=$ver" >/dev/null 2>&1) ||
-        die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
+        [ "$pkg" = qrencode ] || die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
+    [ -f "$dsc" ] || die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
     echo "$sha  $dsc" | sha256sum -c --quiet - || die "$dsc does not match $LOCK"
 done
+# qrencode's upstream tarball, checked against the sha256 its pinned .dsc lists (unpack_orig: some
+# mirrors lack its 5 KB debian.tar.xz, which holds packaging only, no patch to the library)
+unpack_orig() {
+    local dsc=$CACHE/src/${1}_${2#*:}.dsc orig
+    orig=$(awk '/^Checksums-Sha256:/ {s=1; next} /^[^ ]/ {s=0} s && $3 ~ /orig\.tar/ {print $3}' "$dsc")
+    [ -n "$orig" ] && [ -f "$CACHE/src/$orig" ] || die "$1: $orig missing"
+    awk -v f="$orig" '/^Checksums-Sha256:/ {s=1; next} /^[^ ]/ {s=0} s && $3 == f {print $1 "  " f}' "$dsc" |
+        (cd "$CACHE/src" && sha256sum -c --quiet -) || die "$orig does not match $dsc"
+    mkdir -p "$WORK/$1" && tar -xf "$CACHE/src/$orig" -C "$WORK/$1" --strip-components=1
+}
 
 WORK=$CACHE/work-$key
 rm -rf "$WORK" "$PREFIX"
@@ -80,6 +91,11 @@ echo "build-musl-deps: jansson" >&2
 unpack jansson "$(ver jansson)"
 (cd "$WORK/jansson" && autoreconf -fi && ./configure --prefix="$PREFIX" --disable-shared --enable-static &&
     make -j"$JOBS" && make install) >>"$log" 2>&1 || die "jansson failed: $log"
+
+echo "build-musl-deps: qrencode" >&2
+unpack_orig qrencode "$(ver qrencode)"
+(cd "$WORK/qrencode" && ./configure --prefix="$PREFIX" --disable-shared --enable-static --without-tools &&
+    make -j"$JOBS" && make install) >>"$log" 2>&1 || die "qrencode failed: $log"
 
 mv "$log" "$PREFIX/build.log"
 rm -rf "$WORK"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the project needs on Debian (bookworm): the packages listed in scripts/packages/*.txt
 # (whitespace-separated, '#' comments; "pkg:cmd" means pkg is not needed when cmd is already on
-# PATH, e.g. a Node.js installed another way) and the npm modules in tests/browser/package.json.
+# PATH, e.g. a Node.js installed another way) and the npm modules in tests/browser/package.json and
+# tests/sdjwt/package.json (the independent SD-JWT implementation the credential tests use).
 # Idempotent and quiet when everything is there; needs root (or sudo) only when something is missing.
 set -eu
 cd "$(dirname "$0")/.."
@@ -50,4 +51,8 @@ fi
 if [ -f tests/browser/package.json ] && ! (cd tests/browser && npm ls --silent >/dev/null 2>&1); then
     echo "deps: installing browser test modules (npm)"
     (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+if [ -f tests/sdjwt/package.json ] && [ ! -d tests/sdjwt/node_modules/@sd-jwt/sd-jwt-vc ]; then
+    echo "deps: installing SD-JWT test modules (npm)"
+    (cd tests/sdjwt && npm install --no-audit --no-fund --silent >/dev/null)
 fi

@@ -11,7 +11,9 @@
 #include "login/config.h"
 #include "login/evidence.h"
 #include "login/fault.h"
+#include "login/credential.h"
 #include "login/html.h"
+#include "login/issuer.h"
 #include "login/http_client.h"
 #include "login/http_parse.h"
 #include "login/http_server.h"
@@ -66,6 +68,7 @@ struct app {
     struct paypal *paypal;               /* owned */
     const struct login_state_keys *keys; /* borrowed from the state: cookies outlive a restart */
     struct rate_limit *rl;               /* owned: /callback limits */
+    struct issuer *issuer;               /* owned: SD-JWT VC metadata and the OID4VCI routes */
     uint64_t rate_limited, spent_refused, retrievals;
     int draining;                        /* SIGTERM: no new logins */
     char guarantee[400];
@@ -270,7 +273,8 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
 {
     struct flow *f = arg;
     struct app *a = f->app;
-    char *payload = NULL, *jws = NULL;
+    char *payload = NULL, *jws = NULL, *cred = NULL, *offer_uri = NULL;
+    struct vc_offer offer;
     char tag[9], rdhex[129], code[RESULT_CODE_LEN + 1], trust[TRUST_MAX_LEN + 1];
     char setrs[LOGIN_TOKEN_LEN + 128] = "";
     struct page_info pi;
@@ -321,6 +325,9 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         goto done;
     }
     pi.retrieval_code = code;
+    /* the same result as an SD-JWT VC, and a wallet offer for it (saved below, after the commit) */
+    pi.credential = cred = credential_from_result(a->d.signer, jws, strlen(jws), NULL, (uint64_t)time(NULL));
+    pi.credential_offer = offer_uri = issuer_offer_prepare(f->iss, &f->key, code, &offer);
     pages_result(&h, &pi, f->userinfo, jws, evidence, rdhex);
     if (html_failed(&h) || FAULT("render")) {
         flow_fail(f, 503, "Try again", "The service is out of memory. Your result was not used up.", "render_failed");
@@ -337,6 +344,8 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     f->x = NULL;
     if (r == SS_OK) {
         a->results++;
+        if (offer_uri)
+            issuer_offer_commit(a->issuer, &offer);
         log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu", tag, attest_kind(a->d.attest),
                  flow_ms(f), (unsigned long long)idset_count(a->d.ids));
         const char *extra[] = {setrs, CLEAR_COOKIE, NULL};
@@ -356,6 +365,10 @@ done:
     json_decref(evidence);
     free(payload);
     free(jws);
+    free(cred);
+    if (offer_uri)
+        OPENSSL_clear_free(offer_uri, strlen(offer_uri));
+    OPENSSL_cleanse(&offer, sizeof offer);
     if (f)
         flow_free(f);
 }
@@ -692,6 +705,19 @@ static void route_result(struct app *a, struct http_exchange *x)
         }
         a->retrievals++;
         log_info("result.fetched", "age_s=%llu", (unsigned long long)((uint64_t)time(NULL) - r->created));
+        char fmt[16] = "";
+        if (http_form_get(q, strlen(q), "format", fmt, sizeof fmt) > 0 && !strcmp(fmt, "sd-jwt")) {
+            /* the result as an SD-JWT VC, made again from the kept result (same claims, new salts) */
+            char *cred = credential_from_result(a->d.signer, r->jws, r->jws_len, NULL, r->created);
+            const char *ch[] = {"Content-Disposition: attachment; filename=\"sealed-login-result.sd-jwt\"",
+                                "Cache-Control: no-store", NULL};
+            if (cred)
+                http_respond(x, 200, "application/dc+sd-jwt", ch, cred, strlen(cred));
+            else
+                send_message(a, x, 503, "Try again", "The credential could not be made right now.", NULL);
+            free(cred);
+            return;
+        }
         const char *hdrs[] = {"Content-Disposition: attachment; filename=\"sealed-login-result.jws\"",
                               "Cache-Control: no-store", NULL};
         http_respond(x, 200, "application/jose", hdrs, r->jws, r->jws_len);
@@ -775,6 +801,7 @@ json_t *app_status(struct app *a)
         json_object_set_new(s, "results_fetched_again", json_integer((json_int_t)a->retrievals));
         json_object_set_new(s, "draining", json_boolean(a->draining));
         json_object_set_new(s, "paypal_jwks", paypal_status(a->paypal));
+        json_object_set_new(s, "credential_issuer", issuer_status(a->issuer));
     }
     for (int i = 0; s && i < a->nhooks; i++) {
         json_t *v = a->hooks[i].fn(a->hooks[i].arg);
@@ -816,6 +843,10 @@ void app_handle_https(void *arg, struct http_exchange *x)
 {
     struct app *a = arg;
     const char *m = http_method(x), *p = http_path(x);
+    char iss[300];
+    app_iss(a, iss, sizeof iss);
+    if (issuer_route(a->issuer, a->d.signer, iss, x))
+        return;
     if (strcmp(m, "GET") && strcmp(m, "HEAD")) {
         const char *extra[] = {"Allow: GET, HEAD", NULL};
         send_message(a, x, 405, "Method not allowed", "This site only answers GET requests.", extra);
@@ -932,8 +963,9 @@ struct app *app_new(const struct app_deps *d)
     a->paypal = paypal_new(d->http, d->cfg);
     a->keys = service_state_cookie_keys(d->state);
     a->rl = rate_limit_new(d->cfg->callback_rate_per_addr, d->cfg->callback_rate_global);
+    a->issuer = issuer_new(d->state);
     service_state_guarantee(d->state, a->guarantee, sizeof a->guarantee);
-    if (!a->paypal || !a->keys || !a->rl) {
+    if (!a->paypal || !a->keys || !a->rl || !a->issuer) {
         app_free(a);
         return NULL;
     }
@@ -950,5 +982,6 @@ void app_free(struct app *a)
     }
     paypal_free(a->paypal);
     rate_limit_free(a->rl);
+    issuer_free(a->issuer);
     free(a);
 }

@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,8 @@ struct http_exchange {
     const char *names[LIMIT_HEADER_COUNT], *values[LIMIT_HEADER_COUNT];
     size_t nheaders;
     int keep_alive, is_head;
+    char *body;                     /* owned: the request body (at most LIMIT_BODY_BYTES), NUL after body_len */
+    size_t body_len;
     void (*abort_fn)(void *);
     void *abort_arg;
 };
@@ -146,6 +149,8 @@ static void exchange_free(struct http_exchange *x)
     if (!x)
         return;
     free(x->head);
+    if (x->body)
+        OPENSSL_clear_free(x->body, x->body_len + 1);   /* codes and proofs */
     free(x);
 }
 
@@ -228,6 +233,12 @@ void http_on_abort(struct http_exchange *x, void (*fn)(void *), void *arg)
 const char *http_method(const struct http_exchange *x) { return x->method; }
 const char *http_path(const struct http_exchange *x) { return x->path; }
 const char *http_query(const struct http_exchange *x) { return x->query; }
+const char *http_body(const struct http_exchange *x, size_t *len)
+{
+    *len = x->body_len;
+    return x->body;
+}
+
 const char *http_peer_addr(const struct http_exchange *x) { return x->conn ? x->conn->peer : ""; }
 int http_is_tls(const struct http_exchange *x) { return x->conn && x->conn->lst->tls; }
 void http_peer_key(const struct http_exchange *x, uint8_t out[16])
@@ -351,6 +362,10 @@ static void read_head(struct conn *c)
     }
     c->nrequests++;
     c->body_left = h.content_length;
+    if (c->body_left && !(c->x->body = malloc((size_t)c->body_left + 1))) {
+        reject(c, 503);
+        return;
+    }
     if (c->body_left) {
         c->phase = PH_BODY;
         set_deadline(c, LIMIT_BODY_TIMEOUT_MS);
@@ -374,7 +389,9 @@ static void conn_process(struct conn *c)
     if (c->phase == PH_BODY) {
         size_t n = evbuffer_get_length(in);
         size_t take = n < c->body_left ? n : (size_t)c->body_left;
-        evbuffer_drain(in, take);   /* the site reads no request bodies */
+        evbuffer_remove(in, c->x->body + c->x->body_len, take);   /* capped at LIMIT_BODY_BYTES above */
+        c->x->body_len += take;
+        c->x->body[c->x->body_len] = 0;
         c->body_left -= take;
         if (!c->body_left)
             dispatch(c);

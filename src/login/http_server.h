@@ -48,6 +48,8 @@ const char *http_method(const struct http_exchange *x);
 const char *http_path(const struct http_exchange *x);
 const char *http_query(const struct http_exchange *x);          /* NULL if none */
 const char *http_header(const struct http_exchange *x, const char *name); /* case-insensitive */
+/* The request body (at most LIMIT_BODY_BYTES; NUL-terminated after *len bytes), NULL when none. */
+const char *http_body(const struct http_exchange *x, size_t *len);
 const char *http_peer_addr(const struct http_exchange *x);      /* textual client IP */
 /* The client's limit key (addr_key.h: IPv4 address or IPv6 /64) into out[16]; all zero after
  * an abort. Per-address limits must count by this, never by the textual address. */

@@ -9,7 +9,7 @@
 #define LIMIT_KERNEL_CMDLINE_BYTES   1024   /* /proc/cmdline shown on the pages (rebuild command) */
 #define LIMIT_HEADER_BYTES           8192   /* request line + all header lines; more gets 431 */
 #define LIMIT_HEADER_COUNT           48     /* header fields; more gets 431 */
-#define LIMIT_BODY_BYTES             4096   /* the site takes no uploads; more gets 413 */
+#define LIMIT_BODY_BYTES             4096   /* OID4VCI token/credential requests only; more gets 413 */
 #define LIMIT_REQUESTS_PER_CONN      1000   /* keep-alive requests before the server closes */
 #define LIMIT_CONNECTIONS_TOTAL      4096   /* concurrent connections; beyond: accept+close */
 #define LIMIT_CONNECTIONS_PER_IP     64     /* concurrent connections per client address */
@@ -66,7 +66,12 @@
 #define RESULT_STORE_MAX_COUNT       65536
 #define RESULT_CODE_LEN              10     /* retrieval code shown on the page (base32, 50 bits) */
 #define RESULT_COOKIE_NAME           "__Host-sealed_result"
-#define LOGIN_USED_STATES_MAX        65536  /* login states already spent, remembered until they expire */
+#define LOGIN_USED_STATES_MAX        65536
+/* OID4VCI (issuer.c, vc_offers.c): the credential offer on a result page */
+#define VC_OFFER_TTL_S               600    /* a pre-authorized code redeems once, within 10 minutes */
+#define VC_TOKEN_TTL_S               300    /* the access token it gives gets one credential, within 5 minutes */
+#define VC_NONCE_TTL_S               300    /* a c_nonce from /nonce */
+#define VC_OFFERS_MAX                4096   /* live offers; full: the page shows no offer, nothing spent */  /* login states already spent, remembered until they expire */
 /* /callback rate limits (each one may cost a token request to PayPal) */
 #define CALLBACK_RATE_PER_ADDR_PER_MIN   30    /* per client IPv4 address or IPv6 /64; also the burst */
 #define CALLBACK_RATE_GLOBAL_PER_S       20    /* all clients together; burst 5x */

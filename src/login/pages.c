@@ -1,6 +1,7 @@
 /* pages: templates. Styling follows PayPal's button guidance: a plain text button labelled
  * "Log in with PayPal", PayPal blue #0070BA, white sans-serif text; no rehosted PayPal artwork. */
 #include "login/pages.h"
+#include "login/pages_credential.h"
 #include "common/trust.h"
 #include "login/verifier_release.h"
 #include "common/codec.h"
@@ -472,6 +473,7 @@ void pages_result(struct html *h, const struct page_info *pi, const json_t *user
     html_raw(h, "<p>Check it on your own machine, in a checkout of this project's source:</p>");
     verify_steps(h, pi, "sealed-login-result.jws");
     browser_verifier(h);
+    pages_credential(h, pi);
     html_raw(h, "<h2><label for=\"jws\">The signed result (JWS)</label></h2><textarea id=\"jws\" readonly>");
     html_text(h, jws);
     html_raw(h, "</textarea>");
@@ -493,7 +495,9 @@ void pages_results_list(struct html *h, const struct page_info *pi, const char *
         html_text(h, codes[i]);
         html_raw(h, "\">");
         html_text(h, codes[i]);
-        html_raw(h, "</a></li>");
+        html_raw(h, "</a>");
+        pages_credential_link(h, codes[i]);
+        html_raw(h, "</li>");
     }
     if (n)
         html_raw(h, "</ul>");

@@ -25,6 +25,8 @@ struct page_info {
     const char *retrieval_code;   /* result page: the code to fetch the result again, or NULL */
     const char *paypal_scope;     /* the scopes the login asks PayPal for (measured config), or NULL */
     const char *state_scope;      /* where kept data lives: "boot", "directory", "process" (service_state_scope) */
+    const char *credential;       /* result page: the result as an SD-JWT VC (pages_credential.c), or NULL */
+    const char *credential_offer; /* result page: the openid-credential-offer:// URI, or NULL */
 };
 
 /* The Content-Security-Policy every page is served with. */

@@ -1,8 +1,8 @@
 /* pages_legal: the privacy policy (/privacy) and user agreement (/terms) that PayPal shows on its
  * consent page for a Live "Log in with PayPal" app. The text is compiled into the service, so it
  * is part of the measured image and changes only with a release. Every statement here is about
- * what the code does: keep it in step with app.c (cookies, /result), service_state.c and idset.c
- * (what is kept), paypal.c (what is asked for), evidence.c (what a result holds), log.c and
+ * what the code does: keep it in step with app.c (cookies, /result), service_state.c, idset.c and
+ * vc_offers.c (what is kept), paypal.c (what is asked for), evidence.c (what a result holds), log.c and
  * docs/logging.md (what is logged). Pure rendering: no I/O, no state. */
 #include "login/pages.h"
 #include "login/limits.h"
@@ -98,7 +98,11 @@ void pages_privacy(struct html *h, const struct page_info *pi)
                 "<p>That is the only use. No account is created, no profile is built, you get no e-mail or "
                 "marketing, and nothing is sold or shared with anyone. Once you have your result, what you do "
                 "with it is up to you: anyone you give it to can read the personal information in it and check "
-                "its signature.</p>");
+                "its signature.</p>"
+                "<p>The same result is also offered as a <strong>credential</strong> (an SD-JWT verifiable "
+                "credential signed by the same key, to download or to put in a wallet app by scanning a code): "
+                "it holds the same facts, with your name, e-mail, verified-account status and address as "
+                "claims you can choose to reveal or withhold each time you show it.</p>");
 
     html_raw(h, "<h2>What we keep, and for how long</h2><ul><li><strong>A keyed hash of your PayPal user "
                 "id</strong> (HMAC-SHA-256 under a random key drawn by the machine, cut to 128 bits), so that "
@@ -114,7 +118,11 @@ void pages_privacy(struct html *h, const struct page_info *pi)
         html_raw(h, "; its bytes may stay in the state file until the service next compacts that file");
     html_raw(h, ".</li>"
                 "<li><strong>A hash of each login's one-time state</strong> for 10 minutes, so that a PayPal "
-                "answer can be used only once.</li></ul><p>Nothing else. The service's log never contains your "
+                "answer can be used only once.</li>"
+                "<li><strong>For the wallet offer</strong>: hashes of its one-time code and of the access token "
+                "a wallet gets for it, with the keyed hash of your PayPal user id and the result's code, for at "
+                "most 15 minutes (the offer's 10 and the token's 5), so that the offer is taken once and gives one credential. The wallet's public "
+                "key goes into its credential and is not kept.</li></ul><p>Nothing else. The service's log never contains your "
                 "name, e-mail, address, PayPal id, IP address, cookies or tokens; a login is logged with 8 hex "
                 "characters of the keyed hash only. Your IP address is used in memory to limit "
                 "connections and logins per address (the login limit keeps only a hash of it under a key drawn "

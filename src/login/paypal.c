@@ -348,10 +348,11 @@ static void on_token(void *arg, const struct http_response *r)
     if (t) OPENSSL_cleanse((void *)json_string_value(t), strlen(tok));
     /* The id_token (we always ask for openid): checked before anything else is asked of PayPal. */
     json_t *it = json_object_get(j, "id_token");
-    if (json_is_string(it) && json_string_length(it) <= ID_TOKEN_MAX_LEN)
+    int fits = json_is_string(it) && json_string_length(it) <= ID_TOKEN_MAX_LEN;   /* it dies with j */
+    if (fits)
         c->id_token = strndup(json_string_value(it), json_string_length(it));
     json_decref(j);
-    if (!c->access_token || (json_is_string(it) && !c->id_token)) {
+    if (!c->access_token || (fits && !c->id_token)) {
         finish(c, PAYPAL_ERR_NOMEM, NULL, NULL);
         return;
     }

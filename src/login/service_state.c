@@ -4,6 +4,7 @@
  *   3 RESULT created u64 | lo u64 | hi u64 | code[10] | secret_hash[32] | JWS   (also marks the id used)
  *   4 SPENT  hash[16] | expires u64                                a spent login state
  *   5 ACME, 6 TLS   opaque blobs; the last one wins
+ *   7 VC_OFFER, 8 VC_REDEEM, 9 VC_ISSUED   OID4VCI redemption (vc_offers.h; since issue 14)
  * Any other type, or a record out of place, fails the load (fail closed). */
 #include "login/service_state.h"
 #include "login/fault.h"
@@ -11,6 +12,7 @@
 #include "login/log.h"
 #include "login/login_state.h"
 #include "login/state_store.h"
+#include "login/vc_offers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct service_state {
     struct login_state_keys *cookie_keys;  /* owned */
     struct result_store *results;          /* owned */
     struct login_spent *spent;             /* owned */
+    struct vc_offers *offers;              /* owned: OID4VCI redemption state */
     uint8_t *blob[SS_BLOB_COUNT];          /* owned */
     size_t blob_len[SS_BLOB_COUNT];
     uint64_t capacity, epoch, now;
@@ -119,6 +122,10 @@ static int on_record(void *arg, uint32_t type, const uint8_t *p, size_t len)
     case R_ACME:
     case R_TLS:
         return blob_set(ss, type == R_ACME ? SS_BLOB_ACME : SS_BLOB_TLS, p, len);
+    case VC_REC_OFFER:
+    case VC_REC_REDEEM:
+    case VC_REC_ISSUED:
+        return vc_offers_load(ss->offers, type, p, len, ss->now);
     }
     return -1;
 }
@@ -173,6 +180,8 @@ static int emit_all(void *arg, struct state_writer *w)
     for (int b = 0; !rc && b < SS_BLOB_COUNT; b++)
         if (ss->blob[b])
             rc = state_store_put(w, b == SS_BLOB_ACME ? R_ACME : R_TLS, ss->blob[b], ss->blob_len[b]);
+    if (!rc)
+        rc = vc_offers_emit(ss->offers, w, now);
     return rc;
 }
 
@@ -253,7 +262,7 @@ struct service_state *service_state_open(const char *dir, uint64_t capacity)
     ss->now = (uint64_t)time(NULL);
     ss->epoch = ss->now;
     ss->scope = scope_of(dir);
-    if (!(ss->results = result_store_new()) || !(ss->spent = login_spent_new()))
+    if (!(ss->results = result_store_new()) || !(ss->spent = login_spent_new()) || !(ss->offers = vc_offers_new()))
         goto oom;
     if (dir) {
         state_err e = state_store_open(dir, on_record, ss, STATE_LOCK_WAIT_MS, &ss->store);
@@ -269,13 +278,15 @@ struct service_state *service_state_open(const char *dir, uint64_t capacity)
             ss->have_keys = 0;
             result_store_free(ss->results);
             login_spent_free(ss->spent);
+            vc_offers_free(ss->offers);
             ss->results = result_store_new();
             ss->spent = login_spent_new();
+            ss->offers = vc_offers_new();
             char why[200];
             snprintf(why, sizeof why, "the saved service state cannot be used (%s), so logins are refused rather "
                      "than started over with an empty used-id set", state_strerror(e));
             set_broken(ss, why);
-            if (!ss->results || !ss->spent || fresh_keys(ss))
+            if (!ss->results || !ss->spent || !ss->offers || fresh_keys(ss))
                 goto oom;
             return ss;
         }
@@ -316,6 +327,7 @@ void service_state_close(struct service_state *ss)
     login_state_keys_free(ss->cookie_keys);
     result_store_free(ss->results);
     login_spent_free(ss->spent);
+    vc_offers_free(ss->offers);
     for (int b = 0; b < SS_BLOB_COUNT; b++)
         if (ss->blob[b])
             OPENSSL_clear_free(ss->blob[b], ss->blob_len[b]);
@@ -387,6 +399,71 @@ ss_err service_state_commit(struct service_state *ss, const struct idset_key *ke
     idset_insert_once(ss->ids, key);   /* cannot fail: absent and under capacity, checked above */
     if (ss->store)
         maybe_compact(ss);
+    return SS_OK;
+}
+
+ss_err service_state_vc_offer(struct service_state *ss, const struct vc_offer *e)
+{
+    uint8_t rec[VC_OFFER_REC_LEN];
+    if (ss->broken[0])
+        return SS_BROKEN;
+    if (!vc_offers_can_add(ss->offers, &e->key, (uint64_t)time(NULL)))
+        return vc_offers_count(ss->offers) >= VC_OFFERS_MAX ? SS_FULL : SS_PRESENT;
+    vc_offer_record(e, rec);
+    if (ss->store && (FAULT("vc_offer") || state_store_append(ss->store, VC_REC_OFFER, rec, sizeof rec)))
+        return SS_SAVE_FAILED;
+    return vc_offers_add(ss->offers, e) ? SS_FULL : SS_OK;   /* room was checked above */
+}
+
+ss_err service_state_vc_redeem(struct service_state *ss, const uint8_t code_hash[16], const uint8_t token_hash[16],
+                               uint64_t token_expires, struct vc_offer *out)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    if (ss->broken[0])
+        return SS_BROKEN;
+    struct vc_offer *e = vc_offers_find(ss->offers, code_hash, 0, now);
+    if (!e)
+        return SS_UNKNOWN;
+    if (e->phase != VC_OFFERED)
+        return SS_SEEN;
+    struct vc_offer next = *e;
+    uint8_t rec[VC_REDEEM_REC_LEN];
+    memcpy(next.token_hash, token_hash, VC_HASH_LEN);
+    next.expires = token_expires;
+    next.phase = VC_REDEEMED;
+    vc_redeem_record(&next, rec);
+    if (ss->store && (FAULT("vc_redeem") || state_store_append(ss->store, VC_REC_REDEEM, rec, sizeof rec)))
+        return SS_SAVE_FAILED;
+    *e = next;
+    *out = next;
+    if (ss->store)
+        maybe_compact(ss);
+    return SS_OK;
+}
+
+ss_err service_state_vc_token(struct service_state *ss, const uint8_t token_hash[16], struct vc_offer *out)
+{
+    struct vc_offer *e = vc_offers_find(ss->offers, token_hash, 1, (uint64_t)time(NULL));
+    if (ss->broken[0])
+        return SS_BROKEN;
+    if (!e)
+        return SS_UNKNOWN;
+    *out = *e;
+    return e->phase == VC_ISSUED ? SS_SEEN : SS_OK;
+}
+
+ss_err service_state_vc_issued(struct service_state *ss, const uint8_t token_hash[16])
+{
+    struct vc_offer *e = vc_offers_find(ss->offers, token_hash, 1, (uint64_t)time(NULL));
+    if (ss->broken[0])
+        return SS_BROKEN;
+    if (!e)
+        return SS_UNKNOWN;
+    if (e->phase != VC_REDEEMED)
+        return SS_SEEN;
+    if (ss->store && (FAULT("vc_issued") || state_store_append(ss->store, VC_REC_ISSUED, e->code_hash, VC_HASH_LEN)))
+        return SS_SAVE_FAILED;
+    e->phase = VC_ISSUED;
     return SS_OK;
 }
 

@@ -23,6 +23,7 @@ typedef enum {
     SS_FULL,          /* a cap (ids, results, spent states) is reached: refused, nothing changed */
     SS_SAVE_FAILED,   /* the state could not be saved: refused, nothing changed */
     SS_BROKEN,        /* the state failed its checks at load: logins are refused */
+    SS_UNKNOWN,       /* vc_*: no live offer or token with this hash */
 } ss_err;
 
 enum ss_blob { SS_BLOB_ACME = 0, SS_BLOB_TLS = 1, SS_BLOB_COUNT };
@@ -55,6 +56,19 @@ ss_err service_state_spend_login(struct service_state *ss, const struct login_sp
  * nothing: the id stays unused. */
 ss_err service_state_commit(struct service_state *ss, const struct idset_key *key, const uint8_t secret_hash[32],
                             const char *jws, size_t jws_len, const char code[RESULT_CODE_LEN + 1]);
+
+/* OID4VCI redemption (vc_offers.h), each saved before it returns SS_OK and before anything is
+ * handed out. vc_offer: a new offer for a committed result (SS_PRESENT: the account already has a
+ * live one; SS_FULL). vc_redeem: the offered code hashing to code_hash becomes redeemed for
+ * token_hash until token_expires (SS_UNKNOWN: no live offer; SS_SEEN: already redeemed); *out gets
+ * a copy. vc_token: the redeemed, not yet issued entry of token_hash (SS_UNKNOWN, or SS_SEEN when its
+ * credential was issued); vc_issued: marks it issued (the credential may go out only after SS_OK). */
+struct vc_offer;
+ss_err service_state_vc_offer(struct service_state *ss, const struct vc_offer *e);
+ss_err service_state_vc_redeem(struct service_state *ss, const uint8_t code_hash[16], const uint8_t token_hash[16],
+                               uint64_t token_expires, struct vc_offer *out);
+ss_err service_state_vc_token(struct service_state *ss, const uint8_t token_hash[16], struct vc_offer *out);
+ss_err service_state_vc_issued(struct service_state *ss, const uint8_t token_hash[16]);
 
 /* Opaque blobs owned by other modules (ACME account and ledger, TLS key and chain): the last one
  * put wins. put returns 0 or -1 (not saved). get returns NULL when none; borrowed until the next put. */

@@ -100,3 +100,11 @@ char *signer_sign(const struct signer *s, const uint8_t *payload, size_t len)
 {
     return jose_jws_compact_sign(s->key, s->header, payload, len);
 }
+
+char *signer_sign_typed(const struct signer *s, const char *typ, const uint8_t *payload, size_t len)
+{
+    json_t *h = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", s->kid, "typ", typ);
+    char *out = h ? jose_jws_compact_sign(s->key, h, payload, len) : NULL;
+    json_decref(h);
+    return out;
+}

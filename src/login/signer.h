@@ -26,4 +26,7 @@ const char *signer_public_pem(const struct signer *s);
 
 /* Signs payload bytes; returns a malloc'd compact JWS or NULL. */
 char *signer_sign(const struct signer *s, const uint8_t *payload, size_t len);
+/* Signs a JWT whose header is {"alg":"ES256","kid":kid,"typ":typ} (no embedded key: an SD-JWT VC
+ * issuer key is found by kid in /.well-known/jwt-vc-issuer); malloc'd compact JWS or NULL. */
+char *signer_sign_typed(const struct signer *s, const char *typ, const uint8_t *payload, size_t len);
 #endif

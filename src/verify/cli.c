@@ -31,6 +31,10 @@ void cli_usage(FILE *out)
 "  tpm-ak-cert CERT [--chain FILE] [--tpm-ca FILE] [--at TIME] [--json]\n"
 "                           check a TPM AK/EK certificate against the pinned vendor roots; shows the\n"
 "                           GCE instance it names\n"
+"  sd-jwt FILE [--issuer-jwks FILE | --result RESULT.jws] [--nonce N --aud A] [--require-kb]\n"
+"      [--client-id ID] [--at TIME] [--generic] [--json]\n"
+"                           check the result as an SD-JWT VC (RFC 9901) or a presentation of it with a\n"
+"                           key-binding JWT; prints exactly which claims were proven\n"
 "  fetch REPORT [--product P] [--kds-cache DIR] [--json]\n"
 "                           download the report's VCEK, the product's chain and CRL from AMD's KDS into\n"
 "                           the cache (the only command that uses the network)\n"
@@ -77,6 +81,11 @@ int cli_parse(int argc, char **argv, struct verify_opts *o)
         VAL("--client-id", client_id)
         VAL("--signer-key", signer_key)
         VAL("--paypal-jwks", paypal_jwks)
+        VAL("--issuer-jwks", issuer_jwks)
+        VAL("--result", result)
+        VAL("--aud", aud)
+        FLAG("--require-kb", require_kb)
+        FLAG("--generic", generic)
         FLAG("--allow-unattested", allow_unattested)
         FLAG("--allow-report-data-mismatch", allow_report_data_mismatch)
         FLAG("--allow-kid-mismatch", allow_kid_mismatch)

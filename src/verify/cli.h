@@ -27,6 +27,12 @@ struct verify_opts {
     long max_skew;                    /* --max-skew SECONDS */
     time_t at;                        /* --at TIME (default now) */
     int at_given;
+    /* sd-jwt */
+    const char *issuer_jwks;          /* --issuer-jwks FILE: a JWKS or /.well-known/jwt-vc-issuer metadata */
+    const char *result;               /* --result FILE: the result JWS the credential was made from */
+    const char *aud;                  /* --aud A: the audience a presentation's KB-JWT must name */
+    int require_kb;                   /* --require-kb: only a presentation with a key-binding JWT passes */
+    int generic;                      /* --generic: any SD-JWT VC (RFC 9901 + typ dc+sd-jwt), not only sealed-login's */
     /* snp-report */
     const char *vcek, *vlek, *chain, *certs, *trust_root;
     struct snp_policy snp;
@@ -55,6 +61,7 @@ int cmd_tpm_quote(struct verify_opts *o);
 int cmd_eventlog(struct verify_opts *o);
 int cmd_tdx_quote(struct verify_opts *o);
 int cmd_tpm_ak_cert(struct verify_opts *o);
+int cmd_sd_jwt(struct verify_opts *o);
 /* `fetch`: the only command that uses the network (AMD KDS); see cmd_fetch.c. */
 int cmd_fetch(struct verify_opts *o);
 /* Loads --crl into o->crl_loaded and o->snp: 0 (also when --crl is absent), or -1 after a message. */

@@ -39,6 +39,8 @@ int main(int argc, char **argv)
         return cmd_eventlog(&o);
     if (!strcmp(cmd, "tdx-quote"))
         return cmd_tdx_quote(&o);
+    if (!strcmp(cmd, "sd-jwt"))
+        return cmd_sd_jwt(&o);
     if (!strcmp(cmd, "tpm-ak-cert"))
         return cmd_tpm_ak_cert(&o);
     fprintf(stderr, "sealed-verify: unknown command %s\n", cmd);

@@ -154,6 +154,28 @@ try {
     assert(readFileSync(file, 'utf8') === await page.locator('#jws').inputValue(), 'download differs from the page');
     assert(requests === 0, 'the download asked the server');
   });
+  await check('"Download credential" saves the SD-JWT VC, and the wallet offer shows a QR code', async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-sd-jwt')]);
+    assert(dl.suggestedFilename() === 'sealed-login-result.sd-jwt');
+    const file = path.join(out, 'browser-downloaded.sd-jwt');
+    await dl.saveAs(file);
+    const { readFileSync } = await import('node:fs');
+    const sd = readFileSync(file, 'utf8');
+    assert(sd.endsWith('~') && sd.split('~').length > 2, 'not an SD-JWT with disclosures');
+    const hdr = JSON.parse(Buffer.from(sd.split('.')[0], 'base64url'));
+    assert(hdr.typ === 'dc+sd-jwt' && hdr.alg === 'ES256', JSON.stringify(hdr));
+    const qr = page.locator('#offer-qr');
+    assert(await qr.isVisible(), 'no QR code');
+    const box = await qr.boundingBox();
+    assert(box.width >= 100 && box.width <= 390, 'QR code size ' + box.width);
+    assert((await page.locator('#offer-link').getAttribute('href')).startsWith('openid-credential-offer://?credential_offer='));
+    const shot = path.join(out, 'browser-credential-offer.png');
+    await page.locator('#credential-offer').screenshot({ path: shot });
+    // the QR code, read back from the screenshot by an independent decoder (zbar), is the link
+    const { execFileSync } = await import('node:child_process');
+    const decoded = execFileSync('zbarimg', ['-q', '--raw', shot], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert(decoded.trim() === await page.locator('#offer-link').getAttribute('href'), 'QR code is not the offer link');
+  });
   await check('this browser fetches the same result again at /result; another browser cannot', async () => {
     const jws = await page.locator('#jws').inputValue();
     const code = await page.locator('#retrieval-code').textContent();

@@ -23,6 +23,7 @@ extra_seeds() {
         fuzz_snp_report) echo ../shared/testdata/snp-reports-go-sev-guest ;;
         fuzz_eventlog) echo ../shared/testdata/tpm-eventlogs-go-eventlog/tpm ;;
         fuzz_cert_table) echo ../shared/testdata/snp-reports-virtee-sev ;;
+        fuzz_sd_jwt) echo tests/verify/rfc9901 ;;
     esac
 }
 for src in fuzz/fuzz_*.c; do
