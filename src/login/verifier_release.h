@@ -8,5 +8,5 @@
 /* where releases publish the file; empty: no release host yet, the pages name the file and its
  * sha256 and say `make` builds it from the source commit they show */
 #define VERIFIER_HTML_URL    ""
-#define VERIFIER_HTML_SHA256 "40a88644d7a3e866f777c11de27c9ce7bcefcfc68ea6b3c050e57c937c33f71a"
+#define VERIFIER_HTML_SHA256 "3528008792140199a3eb5f365fdd05aeb1c03ca3c24b6dd287850fd76de1ff87"
 #endif
