@@ -2,7 +2,8 @@
 # build-musl-deps.sh: builds static musl versions of OpenSSL, libcurl, libevent and jansson from the
 # Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
 # (make sealed-login-static). Owns ~/.cache/sealed-login/musl/ only; prints the install prefix.
-# A prefix is keyed by the lock and this script: rebuilt only when either changes.
+# A prefix is keyed by the lock and this script: rebuilt only when either changes. --fetch-only
+# only fetches the sources; SEALED_SOURCE_ARCHIVE=DIR copies them from DIR/musl-src/ (no mirror).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCK=$ROOT/image/musl-deps.lock
@@ -13,17 +14,28 @@ PREFIX=$CACHE/prefix-$key
 die() { echo "build-musl-deps: $*" >&2; exit 1; }
 command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/packages/image.txt: musl-tools)"
 mkdir -p "$CACHE/src"
+FETCH_ONLY=0; [ "${1:-}" = --fetch-only ] && FETCH_ONLY=1
+# --fetch-only with every .dsc in place and matching: nothing to do, and no need to wait for a
+# build that holds the cache's lock
+if [ "$FETCH_ONLY" = 1 ] && grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
+        echo "$sha  $CACHE/src/${pkg}_${ver#*:}.dsc"; done | sha256sum -c --quiet - >/dev/null 2>&1; then
+    echo "$CACHE/src"; exit 0
+fi
 exec 9>"$CACHE/.lock"
 flock 9
-if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
+if [ -f "$PREFIX/.done" ] && [ "$FETCH_ONLY" = 0 ]; then echo "$PREFIX"; exit 0; fi
 
 # sources: download the pinned versions, check the .dsc against the lock
 grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
     dsc=$CACHE/src/${pkg}_${ver#*:}.dsc
+    if [ ! -f "$dsc" ] && [ -n "${SEALED_SOURCE_ARCHIVE:-}" ]; then
+        cp "$SEALED_SOURCE_ARCHIVE/musl-src/${pkg}_"* "$CACHE/src/" || die "no $pkg source in $SEALED_SOURCE_ARCHIVE/musl-src"
+    fi
     [ -f "$dsc" ] || (cd "$CACHE/src" && apt-get source -q --download-only "$pkg=$ver" >/dev/null 2>&1) ||
         die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
     echo "$sha  $dsc" | sha256sum -c --quiet - || die "$dsc does not match $LOCK"
 done
+if [ "$FETCH_ONLY" = 1 ]; then echo "$CACHE/src"; exit 0; fi
 
 WORK=$CACHE/work-$key
 rm -rf "$WORK" "$PREFIX"
