@@ -5,7 +5,7 @@
 #
 #   scripts/buildroot-root.sh path        build the root if it is not cached; print its directory
 #   scripts/buildroot-root.sh tar         the same root as a tarball (for the Containerfile); print it
-#   scripts/buildroot-root.sh key         the cache key: sha256 of the lock's packages and this script
+#   scripts/buildroot-root.sh key         the cache key: sha256 of the lock's packages and of build_root
 #   scripts/buildroot-root.sh ca-bundle   the sha256 of the root's CA bundle (make lock-update locks it)
 #   scripts/buildroot-root.sh run [--bind DIR]... [--ro DIR]... -- CMD...
 #                                         run CMD in the root: no network (a new, empty network
@@ -33,9 +33,9 @@ export SOURCE_DATE_EPOCH=1700000000
 die() { echo "buildroot-root: $*" >&2; exit 1; }
 say() { echo "buildroot-root: $*" >&2; }
 
-# the key: the locked packages and this script (not the lock's ca-bundle line, which is read from
-# the root: the bundle the pinned ca-certificates makes)
-KEY=$( { grep '^deb ' "$LOCK"; cat "$0"; } | sha256sum | cut -c1-16)
+# the key: the locked packages and how the root is made (build_root below; not the lock's
+# ca-bundle line, which is read from the root: the bundle the pinned ca-certificates makes)
+KEY=$( { grep '^deb ' "$LOCK"; sed -n '/^build_root() {$/,/^}$/p' "$0"; } | sha256sum | cut -c1-16)
 DIR=$CACHE/$KEY
 
 build_root() {
@@ -107,6 +107,10 @@ run_in_root() {
     done
     [ $# -gt 0 ] || die "run: no command"
     build_root
+    exec 9>&-   # the cache's lock is for building the root, not for using it
+    "$ROOT/scripts/buildroot.py" check --exact --admindir "$DIR/root/var/lib/dpkg" \
+        --ca-bundle "$DIR/root/etc/ssl/certs/ca-certificates.crt" >/dev/null ||
+        die "the root in $DIR differs from image/buildroot.lock (scripts/buildroot.py check --exact --admindir ...)"
     local r=$DIR/root home=${HOME:-/root} src=$ROOT
     mkdir -p "$src/build" "${SEALED_CACHE:-$home/.cache/sealed-login}" /var/tmp/sealed-ovmf
     binds+=("$src/build" "${SEALED_CACHE:-$home/.cache/sealed-login}" /var/tmp/sealed-ovmf)
@@ -137,8 +141,8 @@ run_in_root() {
 case "${1:-}" in
     key) echo "$KEY" ;;
     ca-bundle) build_root; sha256sum "$DIR/root/etc/ssl/certs/ca-certificates.crt" | cut -d' ' -f1 ;;
-    path) build_root; echo "$DIR/root" ;;
-    tar) build_tar; echo "$DIR/root.tar" ;;
+    path) build_root; exec 9>&-; echo "$DIR/root" ;;
+    tar) build_tar; exec 9>&-; echo "$DIR/root.tar" ;;
     run) shift; run_in_root "$@" ;;
     *) sed -n '2,/^set -e/p' "$0" | sed '$d' >&2; exit 2 ;;
 esac
