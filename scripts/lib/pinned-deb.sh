@@ -6,7 +6,8 @@
 # version=, sha256=) unpacked, and prints that directory's parent (CACHEDIR/<package>_<version>).
 # The .deb is fetched once with `apt-get download PACKAGE=VERSION` and refused when its sha256
 # differs from the lock (with SEALED_SOURCE_ARCHIVE=DIR set, copied from DIR/pinned/ instead: a
-# release's source archive, scripts/image-sources.sh); --no-unpack only fetches; concurrent callers (worktrees, test runs) share the cache through flock.
+# release's source archive, scripts/image-sources.sh); --no-unpack only fetches. Concurrent
+# callers (worktrees, test runs) share the cache through flock.
 # WHO names the caller in messages. Call it in a command substitution, DIR=$(pinned_deb ...): the
 # lock (fd 9) is released when that subshell ends; a caller that changes the tree afterwards takes
 # its own lock.
