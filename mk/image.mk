@@ -39,7 +39,10 @@ IMAGE_PATH := /usr/sbin:/usr/bin:/sbin:/bin
 image image-glibc sealed-login-static buildroot-check $(BUILD)/measure/OVMF.amdsev.fd: export PATH := $(IMAGE_PATH)
 .PHONY: buildroot-check buildroot-sync lock-update lock-check
 buildroot-check:
-ifeq ($(BUILDROOT),host)
+ifeq ($(BUILDROOT),root)
+	@test "$$SEALED_IN_ROOT" = 1 || { echo "buildroot-check: BUILDROOT=root outside the root" >&2; exit 1; }
+	@scripts/buildroot.py check --exact
+else ifeq ($(BUILDROOT),host)
 	@scripts/buildroot.py check >/dev/null 2>&1 || \
 	 echo "image: WARNING: BUILDROOT=host: the build environment differs from image/buildroot.lock; the manifest records it as unpinned" >&2
 else
@@ -49,6 +52,7 @@ buildroot-sync:
 	scripts/buildroot.py sync
 lock-update:
 	scripts/buildroot.py update
+	scripts/buildroot.py nix-inputs
 # information, never a failure: locked packages and sources the mirror has updated since
 lock-check:
 	@scripts/buildroot.py outdated
@@ -80,8 +84,35 @@ sealed-login-static: buildroot-check
 # IMAGE_OVMF= (empty) builds the image without them, IMAGE_OVMF=FILE uses another build.
 $(BUILD)/measure/OVMF.amdsev.fd: scripts/ovmf-amdsev.sh | buildroot-check
 	scripts/ovmf-amdsev.sh $(BUILD)/measure
+ifeq ($(BUILDROOT)-$(SEALED_IN_ROOT),root-)
+# BUILDROOT=root: make image runs inside the pinned root (make buildroot-run below)
+image:
+	$(MAKE) --no-print-directory buildroot-run ROOT_TARGETS=image
+else
 image: buildroot-check sealed-login-static $(BUILD)/sealed-init $(BUILD)/sealed-measure $(IMAGE_OVMF)
 	$(call image_build,$(MUSL_BUILD)/sealed-login,$(BUILD)/image)
+endif
+# make buildroot-run ROOT_TARGETS="..." : the pinned sources are fetched here (the root has no apt
+# and no network; SEALED_SOURCE_ARCHIVE=DIR takes them from a source archive), then make runs the
+# targets inside the root (scripts/buildroot-root.sh: no network, the repository read-only, build/
+# and the caches writable), with BUILDROOT=root: the manifest says "pinned root".
+ROOT_TARGETS ?= image
+.PHONY: buildroot-run source-archive
+buildroot-run:
+	scripts/image-sources.sh fetch
+	scripts/buildroot-root.sh run -- make --no-print-directory BUILDROOT=root BUILD=$(BUILD) \
+	    IMAGE_KERNEL=$(IMAGE_KERNEL) $(ROOT_TARGETS)
+# every locked .deb and pinned source in one directory with a SHA256SUMS (docs/image.md)
+SOURCE_ARCHIVE ?= $(BUILD)/source-archive
+source-archive:
+	scripts/image-sources.sh archive $(SOURCE_ARCHIVE)
+# the build context of Containerfile: the root's tarball and the source archive under build/container
+.PHONY: container-context
+container-context:
+	@mkdir -p $(BUILD)/container
+	ln -f $$(scripts/buildroot-root.sh tar) $(BUILD)/container/root.tar 2>/dev/null || \
+	    cp $$(scripts/buildroot-root.sh tar) $(BUILD)/container/root.tar
+	scripts/image-sources.sh archive $(BUILD)/container/sources
 # the test variant: the host's shared libraries, so never a pinned build
 image-glibc: BUILDROOT = host
 image-glibc: $(BUILD)/sealed-init $(BUILD)/sealed-login $(BUILD)/sealed-measure

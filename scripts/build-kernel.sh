@@ -70,6 +70,10 @@ fi
 SRCDIR=$CACHE/kernel-src/${PKG}_$VER
 mkdir -p "$SRCDIR"
 deb=$(ls "$SRCDIR"/*.deb 2>/dev/null | head -1 || true)
+if [ -z "$deb" ] && [ -n "${SEALED_SOURCE_ARCHIVE:-}" ]; then
+    cp "$SEALED_SOURCE_ARCHIVE/pinned/${PKG}_"*.deb "$SRCDIR/" || die "no $PKG .deb in $SEALED_SOURCE_ARCHIVE/pinned"
+    deb=$(ls "$SRCDIR"/*.deb | head -1)
+fi
 if [ -z "$deb" ]; then
     say "downloading $PKG=$VER into $SRCDIR"
     (cd "$SRCDIR" && apt-get download -q "$PKG=$VER" >/dev/null 2>&1) ||

@@ -3,33 +3,44 @@
 # libqrencode from the Debian source packages pinned in image/musl-deps.lock, for the static sealed-login
 # (make sealed-login-static). Owns ~/.cache/sealed-login/musl/ only; prints the install prefix.
 # A prefix is keyed by the lock, the build steps and the toolchain: rebuilt only when one changes.
+# --fetch-only only fetches the sources; SEALED_SOURCE_ARCHIVE=DIR copies them from DIR/musl-src/ (no mirror).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCK=$ROOT/image/musl-deps.lock
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/musl
 JOBS=${JOBS:-2}
-# the key: the lock, the build steps (this script from the marker below on: comments and the cache
-# handling above it do not change the bytes), the compiler, linker, musl and kernel headers
+# the key: the lock, the build steps (this script from the marker below on: the cache handling and
+# the fetching above it do not change the bytes), the compiler, linker, musl and kernel headers
 key=$( { cat "$LOCK"; sed -n '/^# ---- build steps/,$p' "$0"; gcc --version | head -1; ld --version | head -1; dpkg-query -W -f='${Version} ' musl-dev linux-libc-dev; } | sha256sum | cut -c1-16)
 PREFIX=$CACHE/prefix-$key
 die() { echo "build-musl-deps: $*" >&2; exit 1; }
 command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/packages/image.txt: musl-tools)"
 mkdir -p "$CACHE/src"
+FETCH_ONLY=0; [ "${1:-}" = --fetch-only ] && FETCH_ONLY=1
+# --fetch-only with every .dsc in place and matching: nothing to do, and no need to wait for a
+# build that holds the cache's lock
+if [ "$FETCH_ONLY" = 1 ] && grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
+        echo "$sha  $CACHE/src/${pkg}_${ver#*:}.dsc"; done | sha256sum -c --quiet - >/dev/null 2>&1; then
+    echo "$CACHE/src"; exit 0
+fi
 # a finished prefix is never changed again: no need to wait for another build's lock
-if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
+if [ "$FETCH_ONLY" = 0 ] && [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
 exec 9>"$CACHE/.lock"
 flock 9
-if [ -f "$PREFIX/.done" ]; then echo "$PREFIX"; exit 0; fi
+if [ -f "$PREFIX/.done" ] && [ "$FETCH_ONLY" = 0 ]; then echo "$PREFIX"; exit 0; fi
 
-# ---- build steps ----
 # sources: download the pinned versions, check the .dsc against the lock
 grep -v '^#' "$LOCK" | while read -r pkg ver sha; do
     dsc=$CACHE/src/${pkg}_${ver#*:}.dsc
+    if [ ! -f "$dsc" ] && [ -n "${SEALED_SOURCE_ARCHIVE:-}" ]; then
+        cp "$SEALED_SOURCE_ARCHIVE/musl-src/${pkg}_"* "$CACHE/src/" || die "no $pkg source in $SEALED_SOURCE_ARCHIVE/musl-src"
+    fi
     [ -f "$dsc" ] || (cd "$CACHE/src" && apt-get source -q --download-only "$pkg=$ver" >/dev/null 2>&1) ||
         [ "$pkg" = qrencode ] || die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
     [ -f "$dsc" ] || die "apt-get source $pkg=$ver failed (needs a deb-src entry for bookworm)"
     echo "$sha  $dsc" | sha256sum -c --quiet - || die "$dsc does not match $LOCK"
 done
+if [ "$FETCH_ONLY" = 1 ]; then echo "$CACHE/src"; exit 0; fi
 # qrencode's upstream tarball, checked against the sha256 its pinned .dsc lists (unpack_orig: some
 # mirrors lack its 5 KB debian.tar.xz, which holds packaging only, no patch to the library)
 unpack_orig() {
@@ -41,6 +52,7 @@ unpack_orig() {
     mkdir -p "$WORK/$1" && tar -xf "$CACHE/src/$orig" -C "$WORK/$1" --strip-components=1
 }
 
+# ---- build steps ---- (the cache key covers the script from here on)
 WORK=$CACHE/work-$key
 rm -rf "$WORK" "$PREFIX"
 mkdir -p "$WORK/kinc" "$PREFIX"

@@ -6,22 +6,24 @@ closed over Depends and Pre-Depends) as name, architecture, version and the sha2
 plus the sha256 of the CA bundle the image copies and the edk2 source the OVMF is built from.
 
   scripts/buildroot.py update            write image/buildroot.lock from apt's candidates (the mirror)
-  scripts/buildroot.py check [--admindir DIR] [--ca-bundle FILE]
+  scripts/buildroot.py check [--admindir DIR] [--ca-bundle FILE] [--exact]
                                          exit 1 naming every package whose installed version (in the
-                                         dpkg database at DIR, default the host's) differs from the lock
+                                         dpkg database at DIR, default the host's) differs from the lock;
+                                         --exact: also every installed package the lock does not list
   scripts/buildroot.py outdated          list locked packages the mirror (bookworm-security,
                                          bookworm-updates) has updated since; information only
-  scripts/buildroot.py record [--admindir DIR] [--ca-bundle FILE] [--mode lock|host]
+  scripts/buildroot.py record [--admindir DIR] [--ca-bundle FILE] [--mode lock|host|root]
                                          the manifest's build_environment as JSON
   scripts/buildroot.py key [--admindir DIR]
                                          a cache key for what the root holds (16 hex digits)
   scripts/buildroot.py download DIR      fetch every locked .deb into DIR, each checked against the lock
+  scripts/buildroot.py nix-inputs        nix/debs.json (the flake's fixed-output .deb fetches) from the locks
   scripts/buildroot.py sync [--debs DIR] install the locked versions newer than the host's (never a
                                          downgrade), from the mirror or from the .deb files in DIR
 
-Owns image/buildroot.lock only. What the lock does not yet give: a root built from exactly these
-packages (mmdebstrap + chroot); today the image is built on the host and refused when the host
-differs from the lock (docs/image.md, "Build environment").
+Owns image/buildroot.lock only. scripts/buildroot-root.sh makes a root of exactly these packages
+(mmdebstrap from a local repository, no network) and runs make image BUILDROOT=root inside it;
+BUILDROOT=lock builds on the host and refuses a host that differs (docs/image.md).
 """
 import hashlib
 import json
@@ -65,16 +67,16 @@ def sha256_file(path):
 
 
 def installed(admindir=None):
-    """{name: (arch, version, depends-field)} of the packages dpkg has installed."""
-    cmd = ["dpkg-query", "-W", "-f=${Package}\t${Architecture}\t${Version}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\t${Provides}\n"]
+    """{name: (arch, version, depends-field, essential)} of the packages dpkg has installed."""
+    cmd = ["dpkg-query", "-W", "-f=${Package}\t${Architecture}\t${Version}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\t${Provides}\t${Essential}\n"]
     if admindir:
         cmd.insert(1, f"--admindir={admindir}")
     pkgs, provides = {}, {}
     for line in run(cmd).splitlines():
-        name, arch, ver, status, deps, prov = line.split("\t")
+        name, arch, ver, status, deps, prov, ess = line.split("\t")
         if not status.startswith("ii"):
             continue
-        pkgs[name] = (arch, ver, deps)
+        pkgs[name] = (arch, ver, deps, ess == "yes")
         for p in prov.split(","):
             p = p.strip().split(" ")[0]
             if p:
@@ -90,9 +92,11 @@ def seeds():
 
 
 def closure(pkgs, provides):
-    """The seeds closed over Pre-Depends and Depends among installed packages (an alternative
-    'a | b' takes whichever is installed; a virtual package its installed providers)."""
-    todo, seen = list(seeds()), set()
+    """The seeds and the installed Essential:yes packages (what mmdebstrap puts in every root, so
+    that the lock lists every package of the build root) closed over Pre-Depends and Depends among
+    installed packages (an alternative 'a | b' takes whichever is installed; a virtual package its
+    installed providers)."""
+    todo, seen = list(seeds()) + sorted(n for n, p in pkgs.items() if p[3]), set()
     while todo:
         name = todo.pop().split(":")[0]
         if name in seen:
@@ -184,25 +188,33 @@ def cmd_update(args):
             sys.stderr.write(f"buildroot: {name}: locking {ver}, the host has {pkgs[name][1]} (apt-get install {name}={ver})\n")
         lines.append(f"deb {name} {arch} {ver} {sha}")
     ev = edk2_version()
+    # the CA bundle is the one the pinned ca-certificates makes in a root of the locked packages,
+    # not this machine's (which may hold local CAs: /usr/local/share/ca-certificates)
+    with open(LOCK + ".new", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(LOCK + ".new", LOCK)
+    ca = run([os.path.join(ROOT, "scripts", "buildroot-root.sh"), "ca-bundle"]).strip()
     dsc = edk2_dsc_sha256(ev) or die(f"apt-cache showsrc edk2={ev} gives no .dsc sha256 (deb-src for trixie: make deps)")
     with open(LOCK, "w") as f:
         f.write("# The image's build environment (scripts/buildroot.py; regenerate with make lock-update):\n"
-                "#   deb NAME ARCH VERSION SHA256-OF-THE-.deb   every package of image/buildroot.packages'\n"
-                "#                                              closure over Depends and Pre-Depends\n"
+                "#   deb NAME ARCH VERSION SHA256-OF-THE-.deb   every package of the build root: image/buildroot.packages'\n"
+                "#                                              seeds and the Essential:yes set, closed over Depends and Pre-Depends\n"
                 "#   ca-bundle SHA256                           /etc/ssl/certs/ca-certificates.crt, copied into the image\n"
                 "#   source edk2 VERSION SHA256-OF-THE-.dsc     the edk2 source of the AmdSevX64 OVMF\n"
                 "# Changing a line changes what builds the image: make image refuses a build environment\n"
                 "# that differs (BUILDROOT=host builds anyway and marks the manifest unpinned).\n")
         f.write("\n".join(lines) + "\n")
-        f.write(f"ca-bundle {sha256_file(CA_BUNDLE)}\n")
+        f.write(f"ca-bundle {ca}\n")
         f.write(f"source edk2 {ev} {dsc}\n")
     print(f"{LOCK}: {len(lines)} packages")
 
 
-def differences(admindir, ca_bundle):
+def differences(admindir, ca_bundle, exact=False):
     locked, extra = read_lock()
     pkgs, _ = installed(admindir)
     diffs = []
+    if exact:   # a root made from the lock holds nothing else
+        diffs += [(name, "not locked", f"{pkgs[name][1]} ({pkgs[name][0]})") for name in sorted(set(pkgs) - set(locked))]
     for name, (arch, ver, _sha) in sorted(locked.items()):
         have = pkgs.get(name)
         if have is None:
@@ -211,8 +223,8 @@ def differences(admindir, ca_bundle):
             diffs.append((name, f"{ver} ({arch})" if have[0] != arch else ver,
                           f"{have[1]} ({have[0]})" if have[0] != arch else have[1]))
     want_ca = extra.get("ca-bundle", [None])[0]
-    have_ca = sha256_file(ca_bundle) if os.path.exists(ca_bundle) else "missing"
-    if want_ca != have_ca:
+    have_ca = sha256_file(ca_bundle) if ca_bundle and os.path.exists(ca_bundle) else "missing"
+    if want_ca != have_ca and ca_bundle is not None:
         diffs.append(("CA bundle " + ca_bundle, f"sha256 {want_ca}", f"sha256 {have_ca}"))
     # the tools themselves: each must be a file of a locked package (not, say, a python3 from
     # pyenv earlier on PATH); make image runs with PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -241,7 +253,8 @@ def tool_owner(path):
 
 def cmd_check(args):
     admindir = opt(args, "--admindir") or os.environ.get("BUILDROOT_ADMINDIR")
-    diffs = differences(admindir, opt(args, "--ca-bundle") or CA_BUNDLE)
+    ca = None if "--no-ca-check" in args else opt(args, "--ca-bundle") or CA_BUNDLE
+    diffs = differences(admindir, ca, exact="--exact" in args)
     where = f"the build root at {admindir}" if admindir else "this machine"
     if not diffs:
         print(f"buildroot: {where} matches image/buildroot.lock")
@@ -317,16 +330,22 @@ def tool_versions():
 def cmd_record(args):
     admindir = opt(args, "--admindir") or os.environ.get("BUILDROOT_ADMINDIR")
     mode = opt(args, "--mode") or "lock"
-    diffs = differences(admindir, opt(args, "--ca-bundle") or CA_BUNDLE)
-    if mode == "lock" and diffs:
+    inroot = mode == "root"
+    diffs = differences(admindir, opt(args, "--ca-bundle") or CA_BUNDLE, exact=inroot)
+    if mode in ("lock", "root") and diffs:
         die("the build environment differs from image/buildroot.lock (scripts/buildroot.py check)")
+    if inroot and os.environ.get("SEALED_IN_ROOT") != "1":
+        die("--mode root: not inside the pinned root (scripts/buildroot-root.sh run)")
     rec = {
-        "toolchain": "host, matching image/buildroot.lock" if not diffs else "host (unpinned)",
+        "toolchain": "pinned root" if inroot else
+                     "host, matching image/buildroot.lock" if not diffs else "host (unpinned)",
         "lock_sha256": sha256_file(LOCK),
         "root_sha256": root_key(admindir),
         "differences_from_lock": [{"item": n, "locked": w, "used": h} for n, w, h in diffs],
         "tools": tool_versions(),
-        "note": "built on the host, not in a root made from the lock's packages (docs/image.md)",
+        "note": "built in a root made from exactly the lock's packages (scripts/buildroot-root.sh), "
+                "without network" if inroot else
+                "built on the host, not in a root made from the lock's packages (docs/image.md)",
     }
     json.dump(rec, sys.stdout, indent=2)
     print()
@@ -339,24 +358,71 @@ def cmd_key(args):
 
 
 def cmd_download(args):
+    """Every locked .deb into DIR, checked against the lock: copied from $SEALED_SOURCE_ARCHIVE/debs
+    when that is set (a release's source archive: no mirror needed), else fetched with one
+    apt-get download for all the missing ones."""
     if len(args) != 1:
         die("download DIR")
     dest = args[0]
     os.makedirs(dest, exist_ok=True)
     locked, _ = read_lock()
-    for name, (arch, ver, sha) in sorted(locked.items()):
-        have = [f for f in os.listdir(dest) if f.startswith(f"{name}_") and f.endswith(".deb")
-                and sha256_file(os.path.join(dest, f)) == sha]
-        if have:
-            continue
-        spec = f"{name}={ver}" if arch == "all" else f"{name}:{arch}={ver}"
-        p = subprocess.run(["apt-get", "download", "-q", spec], cwd=dest, capture_output=True, text=True)
+    archive = os.environ.get("SEALED_SOURCE_ARCHIVE")
+
+    def have(name, sha):
+        return any(sha256_file(os.path.join(dest, f)) == sha for f in os.listdir(dest)
+                   if f.startswith(f"{name}_") and f.endswith(".deb"))
+    missing = [(n, a, v, s) for n, (a, v, s) in sorted(locked.items()) if not have(n, s)]
+    if missing and archive:
+        src = os.path.join(archive, "debs")
+        for name, arch, ver, sha in missing:
+            f = [x for x in os.listdir(src) if x.startswith(f"{name}_") and x.endswith(".deb")
+                 and sha256_file(os.path.join(src, x)) == sha] if os.path.isdir(src) else []
+            if not f:
+                die(f"{name} {ver}: no .deb with the locked sha256 in {src}")
+            shutil.copyfile(os.path.join(src, f[0]), os.path.join(dest, f[0]))
+    elif missing:
+        specs = [f"{n}={v}" if a == "all" else f"{n}:{a}={v}" for n, a, v, _ in missing]
+        p = subprocess.run(["apt-get", "download", "-q"] + specs, cwd=dest, capture_output=True, text=True)
         if p.returncode != 0:
-            die(f"apt-get download {spec} failed (gone from the mirror? use a release's source archive): {p.stderr.strip()[:200]}")
-        got = [f for f in os.listdir(dest) if f.startswith(f"{name}_") and f.endswith(".deb")]
-        if not any(sha256_file(os.path.join(dest, f)) == sha for f in got):
-            die(f"{name} {ver}: the downloaded .deb does not match the lock's sha256")
+            die(f"apt-get download failed (a locked version gone from the mirror? use a release's source archive, "
+                f"SEALED_SOURCE_ARCHIVE=DIR): {p.stderr.strip()[:400]}")
+    for name, arch, ver, sha in missing:
+        if not have(name, sha):
+            die(f"{name} {ver}: the .deb in {dest} does not match the lock's sha256")
     print(f"{dest}: {len(locked)} locked .deb files, each matching image/buildroot.lock")
+    return 0
+
+
+NIX_INPUTS = os.path.join(ROOT, "nix", "debs.json")
+
+
+def cmd_nix_inputs(args):
+    """nix/debs.json for flake.nix: every locked .deb (and the .debs of image/kernel-source.lock,
+    kernel.lock, stub.lock) with its URL in Debian's pool and the lock's sha256, so that the flake's
+    fixed-output fetches are the lock, generated from it (tests/image/test_flake.py compares)."""
+    locked, extra = read_lock()
+    specs = [(n, a, v, s) for n, (a, v, s) in sorted(locked.items())]
+    for name in ("kernel-source.lock", "kernel.lock", "stub.lock"):
+        kv = dict(l.strip().split("=", 1) for l in open(os.path.join(ROOT, "image", name)) if "=" in l and not l.startswith("#"))
+        specs.append((kv["package"], "amd64", kv["version"], kv["sha256"]))
+    out = run(["apt-get", "download", "--print-uris"] + [spec(n, a, v) for n, a, v, _ in specs], check=False)
+    urls = {}
+    for line in out.splitlines():
+        m = re.match(r"^'(\S+)' \S+ \d+ SHA256:([0-9a-f]{64})$", line)
+        if m:
+            urls[m.group(2)] = m.group(1).replace("%7e", "~").replace("%3a", ":")
+    debs = []
+    for name, arch, ver, sha in specs:
+        if sha not in urls:
+            die(f"apt knows no URL for {name} {ver} with the locked sha256 (superseded? the source archive has it)")
+        debs.append({"name": name, "arch": arch, "version": ver, "sha256": sha, "url": urls[sha],
+                     "root": name in locked})
+    os.makedirs(os.path.dirname(NIX_INPUTS), exist_ok=True)
+    with open(NIX_INPUTS, "w") as f:
+        json.dump({"generated_by": "scripts/buildroot.py nix-inputs from image/buildroot.lock and image/{kernel-source,kernel,stub}.lock; do not edit",
+                   "lock_sha256": sha256_file(LOCK), "edk2": extra.get("source edk2"), "debs": debs}, f, indent=1)
+        f.write("\n")
+    print(f"{NIX_INPUTS}: {len(debs)} .deb inputs")
     return 0
 
 
@@ -409,7 +475,8 @@ def opt(args, name):
 
 def main():
     cmds = {"update": cmd_update, "check": cmd_check, "outdated": cmd_outdated, "record": cmd_record,
-            "key": cmd_key, "download": cmd_download, "sync": cmd_sync}
+            "key": cmd_key, "download": cmd_download, "sync": cmd_sync,
+            "nix-inputs": cmd_nix_inputs}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2
