@@ -12,7 +12,7 @@
 #   debian  Debian's stock kernel named in image/kernel.lock and the modules in image/modules.txt
 #           with their modules.dep dependencies.
 # Inputs: build/sealed-init (/init), build/sealed-login (/bin/sealed-login) and the shared
-# libraries ldd lists for it plus the dynamic loader, /etc/ssl/certs/ca-certificates.crt, the baked
+# libraries ldd lists for it plus the dynamic loader, the CA bundle (made from the locked ca-certificates: scripts/buildroot.py ca-bundle), the baked
 # config (default image/sealed-login.conf) and the kernel. SOURCE_DATE_EPOCH (default: the last
 # commit's time) is every entry's mtime.
 # Outputs in DIR (default build/image): initramfs.cpio.gz, vmlinuz, SHA256SUMS, initramfs.list
@@ -48,7 +48,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$KERNEL" in sealed|debian) ;; *) die "--kernel must be sealed or debian, not '$KERNEL'" ;; esac
-for f in "$INIT" "$LOGIN" "$CONFIG" image/kernel.lock image/modules.txt /etc/ssl/certs/ca-certificates.crt; do
+# the CA bundle: made from the ca-certificates package image/buildroot.lock pins, never this
+# machine's /etc/ssl/certs/ca-certificates.crt (which may carry local CAs, e.g. an egress proxy's)
+CA_BUNDLE=$(/usr/bin/python3 scripts/buildroot.py ca-bundle) || die "cannot make the CA bundle (scripts/buildroot.py ca-bundle)"
+for f in "$INIT" "$LOGIN" "$CONFIG" image/kernel.lock image/modules.txt "$CA_BUNDLE"; do
     [ -f "$f" ] || die "missing input $f"
 done
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
@@ -109,7 +112,7 @@ MANIFEST=$STAGE/manifest
     echo "nod dev/console 0600 c 5 1"
     for d in etc etc/sealed-init etc/ssl etc/ssl/certs proc run sys tmp; do echo "dir $d 0755"; done
     echo "file etc/sealed-login.conf 0644 $STAGE/sealed-login.conf"
-    echo "file etc/ssl/certs/ca-certificates.crt 0644 /etc/ssl/certs/ca-certificates.crt"
+    echo "file etc/ssl/certs/ca-certificates.crt 0644 $CA_BUNDLE"
     echo "file etc/sealed-init/modules 0644 $STAGE/modules"
 } >"$MANIFEST"
 

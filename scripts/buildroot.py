@@ -17,6 +17,8 @@ plus the sha256 of the CA bundle the image copies and the edk2 source the OVMF i
   scripts/buildroot.py key [--admindir DIR]
                                          a cache key for what the root holds (16 hex digits)
   scripts/buildroot.py download DIR      fetch every locked .deb into DIR, each checked against the lock
+  scripts/buildroot.py ca-bundle         the image's CA bundle, made from the locked ca-certificates
+                                         .deb (never the machine's); prints its cached path
   scripts/buildroot.py nix-inputs        nix/debs.json (the flake's fixed-output .deb fetches) from the locks
   scripts/buildroot.py sync [--debs DIR] install the locked versions newer than the host's (never a
                                          downgrade), from the mirror or from the .deb files in DIR
@@ -193,7 +195,7 @@ def cmd_update(args):
     with open(LOCK + ".new", "w") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(LOCK + ".new", LOCK)
-    ca = run([os.path.join(ROOT, "scripts", "buildroot-root.sh"), "ca-bundle"]).strip()
+    ca = sha256_file(ca_bundle_path(check=False))
     dsc = edk2_dsc_sha256(ev) or die(f"apt-cache showsrc edk2={ev} gives no .dsc sha256 (deb-src for trixie: make deps)")
     with open(LOCK, "w") as f:
         f.write("# The image's build environment (scripts/buildroot.py; regenerate with make lock-update):\n"
@@ -251,9 +253,67 @@ def tool_owner(path):
     return None
 
 
+def ca_bundle_path(check=True):
+    """The CA bundle the image carries: the certificates of the locked ca-certificates package,
+    concatenated as update-ca-certificates does on a fresh install (the mozilla/*.crt files in C
+    sort order, each ending in a newline): the same bytes as a root of the locked packages holds,
+    and never this machine's bundle, which may hold local CAs (/usr/local/share/ca-certificates,
+    e.g. an egress proxy's). Cached under ~/.cache/sealed-login/ca-bundle/; returns the path."""
+    locked, extra = read_lock()
+    if "ca-certificates" not in locked:
+        die("ca-certificates is not in image/buildroot.lock")
+    arch, ver, sha = locked["ca-certificates"]
+    cache = os.path.join(os.environ.get("SEALED_CACHE") or os.path.expanduser("~/.cache/sealed-login"),
+                         "ca-bundle", f"ca-certificates_{ver}")
+    out = os.path.join(cache, "ca-certificates.crt")
+    if not os.path.exists(out):
+        os.makedirs(cache, exist_ok=True)
+        debs = [os.path.join(cache, f) for f in os.listdir(cache) if f.endswith(".deb")]
+        archive = os.environ.get("SEALED_SOURCE_ARCHIVE")
+        if not debs and archive:
+            for d in (archive, os.path.join(archive, "debs")):
+                if os.path.isdir(d):
+                    debs = [os.path.join(d, f) for f in os.listdir(d)
+                            if f.startswith("ca-certificates_") and f.endswith(".deb") and sha256_file(os.path.join(d, f)) == sha]
+                    if debs:
+                        break
+        if not debs:
+            p = subprocess.run(["apt-get", "download", "-q", f"ca-certificates={ver}"], cwd=cache, capture_output=True, text=True)
+            if p.returncode != 0:
+                die(f"apt-get download ca-certificates={ver} failed: {p.stderr.strip()[:200]}")
+            debs = [os.path.join(cache, f) for f in os.listdir(cache) if f.endswith(".deb")]
+        deb = next((d for d in debs if sha256_file(d) == sha), None) or die(f"no ca-certificates {ver} .deb with the locked sha256")
+        tree = os.path.join(cache, "root")
+        shutil.rmtree(tree, ignore_errors=True)
+        run(["dpkg-deb", "-x", deb, tree])
+        base = os.path.join(tree, "usr", "share", "ca-certificates")
+        certs = []
+        for dirpath, _dirs, files in os.walk(base):
+            certs += [os.path.relpath(os.path.join(dirpath, f), base) for f in files if f.endswith(".crt")]
+        data = b""
+        for rel in sorted(certs, key=lambda r: r.encode()):
+            b = open(os.path.join(base, rel), "rb").read()
+            data += b if b.endswith(b"\n") or not b else b + b"\n"
+        with open(out + ".new", "wb") as f:
+            f.write(data)
+        os.replace(out + ".new", out)
+        shutil.rmtree(tree, ignore_errors=True)
+    want = extra.get("ca-bundle", [None])[0]
+    if check and want and sha256_file(out) != want:
+        die(f"the CA bundle made from ca-certificates {ver} ({sha256_file(out)}) is not the lock's ({want})")
+    return out
+
+
+def cmd_ca_bundle(args):
+    print(ca_bundle_path())
+    return 0
+
+
 def cmd_check(args):
     admindir = opt(args, "--admindir") or os.environ.get("BUILDROOT_ADMINDIR")
-    ca = None if "--no-ca-check" in args else opt(args, "--ca-bundle") or CA_BUNDLE
+    # the image's CA bundle is made from the locked package (ca-bundle), never copied from the
+    # machine: this machine's bundle is compared only when asked (--ca-bundle, e.g. a root's)
+    ca = None if "--no-ca-check" in args else opt(args, "--ca-bundle")
     diffs = differences(admindir, ca, exact="--exact" in args)
     where = f"the build root at {admindir}" if admindir else "this machine"
     if not diffs:
@@ -331,7 +391,9 @@ def cmd_record(args):
     admindir = opt(args, "--admindir") or os.environ.get("BUILDROOT_ADMINDIR")
     mode = opt(args, "--mode") or "lock"
     inroot = mode == "root"
-    diffs = differences(admindir, opt(args, "--ca-bundle") or CA_BUNDLE, exact=inroot)
+    # inside the root its own bundle must be the lock's (the one the image carries, ca-bundle);
+    # on the host the machine's bundle does not enter the image and is not compared
+    diffs = differences(admindir, opt(args, "--ca-bundle") or (CA_BUNDLE if inroot else None), exact=inroot)
     if mode in ("lock", "root") and diffs:
         die("the build environment differs from image/buildroot.lock (scripts/buildroot.py check)")
     if inroot and os.environ.get("SEALED_IN_ROOT") != "1":
@@ -475,7 +537,7 @@ def opt(args, name):
 
 def main():
     cmds = {"update": cmd_update, "check": cmd_check, "outdated": cmd_outdated, "record": cmd_record,
-            "key": cmd_key, "download": cmd_download, "sync": cmd_sync,
+            "key": cmd_key, "ca-bundle": cmd_ca_bundle, "download": cmd_download, "sync": cmd_sync,
             "nix-inputs": cmd_nix_inputs}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)

@@ -197,6 +197,21 @@ def the_image_has_no_shell_and_runs_only_our_two_programs():
             check(n in ("init", "bin/sealed-login") or re.search(r"\.so(\.[0-9]+)*$", n), "unexpected executable " + n)
         check(e[0] != "slink", "symlink " + n)
     check(elf_interp(cpio_member(STATE["repro"], "init")) is None, "/init is not static")
+    check(b"glibc" not in cpio_member(STATE["repro"], "init").lower(), "/init is linked with musl, not glibc")
+
+
+@case
+def the_ca_bundle_is_the_locked_packages_not_the_build_machines():
+    ca = cpio_member(STATE["repro"], "etc/ssl/certs/ca-certificates.crt")
+    want = re.search(r"^ca-bundle ([0-9a-f]{64})$", open(os.path.join(ROOT, "image", "buildroot.lock")).read(), re.M).group(1)
+    check(hashlib.sha256(ca).hexdigest() == want, "the image's CA bundle is the one image/buildroot.lock pins")
+    # nothing the build machine's administrator (or a proxy) added locally reaches the image
+    local = "/usr/local/share/ca-certificates"
+    for dirpath, _d, files in os.walk(local):
+        for f in files:
+            if f.endswith(".crt"):
+                pem = open(os.path.join(dirpath, f), "rb").read().strip()
+                check(pem not in ca, f"the machine's local CA {f} is in the image")
     check(elf_interp(cpio_member(STATE["repro"], "bin/sealed-login")) == "/lib64/ld-linux-x86-64.so.2")
     check("lib64/ld-linux-x86-64.so.2" in names and "lib/x86_64-linux-gnu/libc.so.6" in names)
     mods = cpio_member(STATE["repro"], "etc/sealed-init/modules").decode().split()
