@@ -14,6 +14,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #define ST_NO_SESSIONS 0x8001u
 #define ST_SESSIONS    0x8002u
@@ -27,6 +30,14 @@
 #define CC_GetCapability 0x0000017Au
 #define CAP_TPM_PROPERTIES 0x00000006u
 #define PT_MANUFACTURER    0x00000105u
+#define CC_Create          0x00000153u
+#define CC_Load            0x00000157u
+#define CC_Unseal          0x0000015Eu
+#define CC_StartAuthSession 0x00000176u
+#define CC_PolicyPCR       0x0000017Fu
+#define CC_NV_DefineSpace  0x0000012Au
+#define CC_NV_Increment    0x00000134u
+#define RH_NULL            0x40000007u
 
 struct tpm2w_conn {
     int      fd;          /* owned */
@@ -513,6 +524,192 @@ tpm2w_err tpm2w_quote_sha256(struct tpm2w_conn *c, uint32_t key, const uint8_t *
     memcpy(sig, r.p, sl);
     *slen = sl;
     return TPM2W_OK;
+}
+
+/* ---- sealing (state_seal's TPM backend) --------------------------------------------------- */
+
+/* The response buffer may hold an unsealed key: wiped after every sealing command. */
+static void wipe_rsp(struct tpm2w_conn *c) { OPENSSL_cleanse(c->rsp, sizeof c->rsp); OPENSSL_cleanse(c->cmd, sizeof c->cmd); }
+
+static void put_selection_mask(struct wbuf *b, uint32_t mask) { put_sha256_selection(b, mask); }
+
+int tpm2w_policy_pcr_digest(uint32_t mask, const uint8_t pcrs[24][32], uint8_t out[32])
+{
+    uint8_t sel[16], cat[24 * 32];
+    struct wbuf b = { sel, 0, sizeof sel, 0 };
+    put_selection_mask(&b, mask);
+    size_t n = 0;
+    for (int i = 0; i < 24; i++)
+        if (mask & (1u << i)) {
+            memcpy(cat + n, pcrs[i], 32);
+            n += 32;
+        }
+    uint8_t pcr_digest[32], cc[4];
+    put_be32(cc, CC_PolicyPCR);
+    unsigned int l = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t zero[32] = {0};
+    int ok = !b.err && ctx && EVP_Digest(cat, n, pcr_digest, &l, EVP_sha256(), NULL) &&
+             EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, zero, 32) &&
+             EVP_DigestUpdate(ctx, cc, 4) && EVP_DigestUpdate(ctx, sel, b.len) &&
+             EVP_DigestUpdate(ctx, pcr_digest, 32) && EVP_DigestFinal_ex(ctx, out, &l);
+    EVP_MD_CTX_free(ctx);
+    return ok ? 0 : -1;
+}
+
+size_t tpm2w_storage_template_ecc_p256(uint8_t *out, size_t cap)
+{
+    struct wbuf b = { out, 0, cap, 0 };
+    put16(&b, TPM2_ALG_ECC);
+    put16(&b, TPM2_ALG_SHA256);
+    /* fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA | restricted | decrypt */
+    put32(&b, 0x00000002u | 0x00000010u | 0x00000020u | 0x00000040u | 0x00000400u | 0x00010000u | 0x00020000u);
+    put16(&b, 0);                           /* authPolicy */
+    put16(&b, 0x0006);                      /* symmetric: AES */
+    put16(&b, 128);
+    put16(&b, 0x0043);                      /* CFB */
+    put16(&b, TPM2_ALG_NULL);              /* scheme */
+    put16(&b, TPM2_ECC_NIST_P256);
+    put16(&b, TPM2_ALG_NULL);              /* kdf */
+    put16(&b, 0);
+    put16(&b, 0);
+    return b.err ? 0 : b.len;
+}
+
+tpm2w_err tpm2w_create_sealed(struct tpm2w_conn *c, uint32_t parent, const uint8_t policy[32],
+                              const uint8_t *data, size_t data_len, uint8_t *priv, size_t privcap,
+                              size_t *privlen, uint8_t *pub, size_t pubcap, size_t *publen)
+{
+    struct wbuf b; struct rd r;
+    cmd_begin(c, &b, 1, CC_Create);
+    put32(&b, parent);
+    put_pw_session(&b);
+    put16(&b, (uint16_t)(4 + data_len));   /* TPM2B_SENSITIVE_CREATE: empty userAuth, the data */
+    put16(&b, 0);
+    put2b(&b, data, data_len);
+    uint8_t tmpl[64];
+    struct wbuf t = { tmpl, 0, sizeof tmpl, 0 };
+    put16(&t, 0x0008);                      /* TPM_ALG_KEYEDHASH: a sealed data object */
+    put16(&t, TPM2_ALG_SHA256);
+    put32(&t, 0x00000002u | 0x00000010u);  /* fixedTPM | fixedParent; no userWithAuth: policy only */
+    put2b(&t, policy, 32);
+    put16(&t, TPM2_ALG_NULL);              /* keyedHash scheme */
+    put16(&t, 0);                           /* unique */
+    put2b(&b, tmpl, t.err ? 0 : t.len);
+    put16(&b, 0);                           /* outsideInfo */
+    put32(&b, 0);                           /* creationPCR */
+    tpm2w_err e = t.err ? TPM2W_ERR_INVAL : cmd_send(c, &b, 0, NULL, &r);
+    if (!e) {
+        size_t n1, n2;
+        const uint8_t *p1 = get2b(&r, &n1), *p2 = get2b(&r, &n2);
+        if (r.bad)
+            e = TPM2W_ERR_PROTO;
+        else if (n1 > privcap || n2 > pubcap)
+            e = TPM2W_ERR_INVAL;
+        else {
+            memcpy(priv, p1, n1); *privlen = n1;
+            memcpy(pub, p2, n2); *publen = n2;
+        }
+    }
+    wipe_rsp(c);
+    return e;
+}
+
+tpm2w_err tpm2w_load(struct tpm2w_conn *c, uint32_t parent, const uint8_t *priv, size_t privlen,
+                     const uint8_t *pub, size_t publen, uint32_t *handle)
+{
+    struct wbuf b; struct rd r;
+    cmd_begin(c, &b, 1, CC_Load);
+    put32(&b, parent);
+    put_pw_session(&b);
+    put2b(&b, priv, privlen);
+    put2b(&b, pub, publen);
+    return cmd_send(c, &b, 1, handle, &r);
+}
+
+tpm2w_err tpm2w_unseal_pcr(struct tpm2w_conn *c, uint32_t item, uint32_t mask, uint8_t *out, size_t cap,
+                           size_t *len)
+{
+    struct wbuf b; struct rd r;
+    uint32_t session = 0;
+    uint8_t nonce[32];
+    if (RAND_bytes(nonce, sizeof nonce) != 1)
+        return TPM2W_ERR_CRYPTO;
+    cmd_begin(c, &b, 0, CC_StartAuthSession);
+    put32(&b, RH_NULL);                     /* tpmKey: unsalted */
+    put32(&b, RH_NULL);                     /* bind: unbound */
+    put2b(&b, nonce, sizeof nonce);
+    put16(&b, 0);                           /* encryptedSalt */
+    put8(&b, 0x01);                         /* TPM_SE_POLICY */
+    put16(&b, TPM2_ALG_NULL);              /* symmetric */
+    put16(&b, TPM2_ALG_SHA256);
+    tpm2w_err e = cmd_send(c, &b, 1, &session, &r);
+    if (e)
+        return e;
+    cmd_begin(c, &b, 0, CC_PolicyPCR);
+    put32(&b, session);
+    put16(&b, 0);                           /* pcrDigest: the TPM uses the current values */
+    put_sha256_selection(&b, mask);
+    e = cmd_send(c, &b, 0, NULL, &r);
+    if (!e) {
+        cmd_begin(c, &b, 1, CC_Unseal);
+        put32(&b, item);
+        put32(&b, 9);                       /* TPMS_AUTH_COMMAND with the policy session */
+        put32(&b, session);
+        put16(&b, 0);
+        put8(&b, 0);                        /* continueSession clear: the TPM flushes it */
+        put16(&b, 0);
+        e = cmd_send(c, &b, 0, NULL, &r);
+        if (!e) {
+            size_t n;
+            const uint8_t *p = get2b(&r, &n);
+            if (r.bad)
+                e = TPM2W_ERR_PROTO;
+            else if (n > cap)
+                e = TPM2W_ERR_INVAL;
+            else {
+                memcpy(out, p, n);
+                *len = n;
+            }
+        } else if (e == TPM2W_ERR_TPM) {
+            uint32_t rc = c->last_rc;
+            tpm2w_flush(c, session);        /* a failed command leaves the session loaded */
+            c->last_rc = rc;
+        }
+    } else {
+        uint32_t rc = c->last_rc;
+        tpm2w_flush(c, session);
+        c->last_rc = rc;
+    }
+    wipe_rsp(c);
+    return e;
+}
+
+tpm2w_err tpm2w_nv_define_counter(struct tpm2w_conn *c, uint32_t index)
+{
+    struct wbuf b; struct rd r;
+    cmd_begin(c, &b, 1, CC_NV_DefineSpace);
+    put32(&b, TPM2_RH_OWNER);
+    put_pw_session(&b);
+    put16(&b, 0);                           /* auth: empty */
+    put16(&b, 14);                          /* TPM2B_NV_PUBLIC */
+    put32(&b, index);
+    put16(&b, TPM2_ALG_SHA256);
+    /* TPM_NT_COUNTER | AUTHWRITE | AUTHREAD | NO_DA */
+    put32(&b, 0x00000010u | 0x00000004u | 0x00040000u | 0x02000000u);
+    put16(&b, 0);                           /* authPolicy */
+    put16(&b, 8);                           /* dataSize */
+    return cmd_send(c, &b, 0, NULL, &r);
+}
+
+tpm2w_err tpm2w_nv_increment(struct tpm2w_conn *c, uint32_t index)
+{
+    struct wbuf b; struct rd r;
+    cmd_begin(c, &b, 1, CC_NV_Increment);
+    put32(&b, index);
+    put32(&b, index);
+    put_pw_session(&b);
+    return cmd_send(c, &b, 0, NULL, &r);
 }
 
 /* ---- structures -------------------------------------------------------------------------- */

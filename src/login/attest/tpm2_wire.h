@@ -66,6 +66,34 @@ tpm2w_err tpm2w_quote_sha256(struct tpm2w_conn *c, uint32_t key, const uint8_t *
                              uint32_t mask, uint8_t *attest, size_t acap, size_t *alen,
                              uint8_t *sig, size_t scap, size_t *slen);
 
+/* ---- sealing (login/seal/seal_tpm.c) ----------------------------------------------------
+ * These are the only commands that carry a secret (the sealed state key): the command and
+ * response buffers are wiped after each of them. The key crosses the TPM interface in the clear
+ * (no parameter encryption): on a vTPM the host that runs the vTPM sees it anyway. */
+/* The policy digest of TPM2_PolicyPCR over the SHA-256 PCRs in mask with the given values (a
+ * trial session computed here): what a sealed object's authPolicy must be. 0 or -1. */
+int tpm2w_policy_pcr_digest(uint32_t mask, const uint8_t pcrs[24][32], uint8_t out[32]);
+/* The storage primary template: ECC P-256 restricted decryption key, AES-128-CFB, noDA. Same
+ * template under the owner hierarchy = the same key on every boot of the same TPM. */
+size_t tpm2w_storage_template_ecc_p256(uint8_t *out, size_t cap);
+/* TPM2_Create of a sealed data object (KEYEDHASH) holding data, usable only through policy (no
+ * userWithAuth), under parent. Writes TPM2B_PRIVATE's and TPM2B_PUBLIC's contents. */
+tpm2w_err tpm2w_create_sealed(struct tpm2w_conn *c, uint32_t parent, const uint8_t policy[32],
+                              const uint8_t *data, size_t data_len, uint8_t *priv, size_t privcap,
+                              size_t *privlen, uint8_t *pub, size_t pubcap, size_t *publen);
+/* TPM2_Load; *handle is transient (tpm2w_flush). */
+tpm2w_err tpm2w_load(struct tpm2w_conn *c, uint32_t parent, const uint8_t *priv, size_t privlen,
+                     const uint8_t *pub, size_t publen, uint32_t *handle);
+/* StartAuthSession (policy, unsalted) → PolicyPCR(mask, current values) → Unseal(item). Fails
+ * with TPM2W_ERR_TPM (a policy rc) when the PCRs differ from those the object was sealed to. The
+ * caller wipes out. */
+tpm2w_err tpm2w_unseal_pcr(struct tpm2w_conn *c, uint32_t item, uint32_t mask, uint8_t *out, size_t cap,
+                           size_t *len);
+/* NV_DefineSpace (owner, empty auth) of an 8-byte monotonic counter (TPM_NT_COUNTER, AUTHREAD,
+ * AUTHWRITE, NO_DA); it has no value until the first increment. */
+tpm2w_err tpm2w_nv_define_counter(struct tpm2w_conn *c, uint32_t index);
+tpm2w_err tpm2w_nv_increment(struct tpm2w_conn *c, uint32_t index);
+
 /* ---- structures -------------------------------------------------------------------------- */
 /* Writes our default attestation key template (TPMT_PUBLIC): ECC NIST P-256, restricted signing,
  * ECDSA-SHA256, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth, no policy. Returns the
