@@ -59,6 +59,10 @@
 #define STATE_FILE_MAX_BYTES         (1ull << 34)  /* a state file larger than this is refused (16 GiB) */
 #define STATE_RECORD_MAX_BYTES       (8u * 1024 * 1024) /* one record (a result JWS is capped below) */
 #define STATE_IDS_PER_RECORD         4096   /* used ids per record when the state is rewritten */
+#define STATE_REMOTE_TIMEOUT_MS      20000  /* one object store GET or PUT of the sealed state */
+#define STATE_REMOTE_MAX_BYTES       (256u << 20)  /* largest sealed state read back (a 10 M-id state is 160 MB) */
+#define STATE_SYNC_BATCH_MS          1000   /* results wait at most this long for the save that delivers them */
+#define STATE_SYNC_RETRY_MS          5000   /* a failed background save (no result waiting) is retried after this */
 #define STATE_LOCK_WAIT_MS           30000  /* at start, for a predecessor still draining (STOP_DRAIN_MS) */
 #define STATE_COMPACT_MIN_BYTES      (16u * 1024 * 1024) /* rewrite when the file exceeds twice its live size + this */
 #define RESULT_KEEP_S                (24 * 3600) /* a signed result can be fetched again this long */

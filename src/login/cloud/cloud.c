@@ -274,6 +274,48 @@ int cloud_oci_call(struct cloud *c, struct http_call **slot, const char *method,
     return oci_call_arg(c, slot, method, url, body, NULL, cap, done, arg);
 }
 
+int cloud_authed_call(struct cloud *c, struct http_call **slot, const struct http_request *req, http_done_fn done,
+                      void *arg)
+{
+    const char *hdrs[OCI_SIGN_MAX_HEADERS + 12];
+    int n = 0;
+    char *bearer = NULL;
+    struct oci_sign_result sr = {0};
+    int signed_oci = 0;
+    if (!c)
+        return -1;
+    if (c->platform == CLOUD_PLATFORM_OCI && c->key_id && c->session_key && c->token_exp - service_now(c) >= 30) {
+        struct oci_sign_request rq = {.method = req->method, .url = req->url, .clock_offset_s = c->clock_offset_s,
+                                      .body = req->body, .body_len = req->body_len,
+                                      .content_type = "application/octet-stream"};
+        if (oci_sign_request(c->session_key, c->key_id, &rq, &sr))
+            return -1;
+        signed_oci = 1;
+        for (; sr.headers[n]; n++)
+            hdrs[n] = sr.headers[n];
+    } else if (c->platform == CLOUD_PLATFORM_GCP && c->gcp_token && c->gcp_token_exp - (int64_t)time(NULL) >= 30) {
+        size_t hl = strlen(c->gcp_token) + 32;
+        if (!(bearer = malloc(hl)))
+            return -1;
+        snprintf(bearer, hl, "Authorization: Bearer %s", c->gcp_token);
+        hdrs[n++] = bearer;
+    } else
+        return -1;
+    for (int i = 0; req->headers && req->headers[i] && n < (int)(sizeof hdrs / sizeof *hdrs) - 1; i++)
+        hdrs[n++] = req->headers[i];
+    hdrs[n] = NULL;
+    struct http_request hr = *req;
+    hr.headers = hdrs;
+    hr.ca_file = c->cfg->cloud_ca_file;
+    hr.allow_plain_http = req->allow_plain_http || api_plain_ok(c);
+    *slot = http_client_start(c->http, &hr, done, arg);
+    if (signed_oci)
+        oci_sign_result_clear(&sr);
+    if (bearer)
+        OPENSSL_clear_free(bearer, strlen(bearer));
+    return *slot ? 0 : -1;
+}
+
 const struct oci_instance *cloud_oci_instance(const struct cloud *c)
 {
     return c && c->platform == CLOUD_PLATFORM_OCI && c->inst.id ? &c->inst : NULL;

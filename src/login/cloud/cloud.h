@@ -69,6 +69,13 @@ struct http_response;
 struct oci_instance;
 int cloud_oci_call(struct cloud *c, struct http_call **slot, const char *method, const char *url, const char *body,
                    size_t cap, void (*done)(void *arg, const struct http_response *r), void *arg);
+/* Any call made with the instance's own identity (state_remote.c: the object store): on OCI the
+ * request is signed (body included, content type application/octet-stream), on GCP the service
+ * account's bearer token is added; req's own headers follow. Returns -1 (nothing started) off
+ * the clouds or while no fresh token is at hand. */
+struct http_request;
+int cloud_authed_call(struct cloud *c, struct http_call **slot, const struct http_request *req,
+                      void (*done)(void *arg, const struct http_response *r), void *arg);
 /* The instance document read at boot (region, compartment, instance id), or NULL off OCI or before. */
 const struct oci_instance *cloud_oci_instance(const struct cloud *c);
 
