@@ -25,6 +25,7 @@
 #include "login/paypal.h"
 #include "login/rate_limit.h"
 #include "login/service_state.h"
+#include "login/state_sync.h"
 #include "login/signer.h"
 #include "login/tls.h"
 #include "common/binding.h"
@@ -41,7 +42,7 @@
 #define MAX_STATUS_HOOKS 4
 #define SERVICE_VERSION "1.0.0"
 
-enum flow_phase { FLOW_PAYPAL, FLOW_EVIDENCE };
+enum flow_phase { FLOW_PAYPAL, FLOW_EVIDENCE, FLOW_SAVING };
 
 struct flow {
     struct app *app;               /* borrowed */
@@ -60,6 +61,9 @@ struct flow {
     char iss[300];
     uint8_t report_data[64];
     struct timespec started;
+    /* FLOW_SAVING: the rendered result waits for the save outside the VM (state_sync) */
+    struct html page;              /* owned while saving */
+    char setrs[LOGIN_TOKEN_LEN + 128];
     struct flow *next, *prev;
 };
 
@@ -216,6 +220,8 @@ static void flow_free(struct flow *f)
         http_on_abort(f->x, NULL, NULL);
     paypal_cancel(f->paypal);
     flow_release(f);
+    if (f->phase == FLOW_SAVING)
+        html_free(&f->page);
     json_decref(f->userinfo);
     free(f->id_token);
     if (f->prev) f->prev->next = f->next;
@@ -255,7 +261,8 @@ static void flow_abort(void *arg)
     log_info("login.abandoned", "phase=%s ms=%.0f", f->phase == FLOW_PAYPAL ? "paypal" : "evidence", flow_ms(f));
     if (f->phase == FLOW_PAYPAL)
         flow_free(f);
-    /* FLOW_EVIDENCE: the attest callback will find x NULL, release the id and free. */
+    /* FLOW_EVIDENCE: the attest callback will find x NULL, release the id and free.
+     * FLOW_SAVING: the save goes on (the result stays retrievable once saved), then frees. */
 }
 
 static int reserved_elsewhere(const struct app *a, const struct flow *self)
@@ -264,6 +271,39 @@ static int reserved_elsewhere(const struct app *a, const struct flow *self)
         if (f != self && f->reserved && f->key.lo == self->key.lo && f->key.hi == self->key.hi)
             return 1;
     return 0;
+}
+
+/* state_sync's answer for a result waiting in FLOW_SAVING: deliver it, or say nothing was used. */
+static void on_saved(void *arg, ss_err r)
+{
+    struct flow *f = arg;
+    struct app *a = f->app;
+    char tag[9];
+    idset_key_tag(&f->key, tag);
+    flow_release(f);
+    struct http_exchange *x = f->x;
+    if (x)
+        http_on_abort(x, NULL, NULL);
+    f->x = NULL;
+    if (r == SS_OK) {
+        a->results++;
+        log_info("login.result", "id=%s evidence=%s ms=%.0f served=%llu saved=remote", tag, attest_kind(a->d.attest),
+                 flow_ms(f), (unsigned long long)idset_count(a->d.ids));
+        if (x) {
+            const char *extra[] = {f->setrs, CLEAR_COOKIE, NULL};
+            send_html(x, 200, &f->page, extra);
+        }
+    } else {
+        a->failures++;
+        log_error("login.save_failed", "id=%s result=%d", tag, (int)r);
+        if (x)
+            send_message(a, x, 503, "Try again later",
+                         r == SS_BROKEN && service_state_broken(a->d.state) ? service_state_broken(a->d.state)
+                         : "The service could not save your result outside the VM, so it did not hand it out. Your "
+                           "PayPal account has not used up its result: please try again later.", NULL);
+    }
+    OPENSSL_cleanse(f->setrs, sizeof f->setrs);
+    flow_free(f);
 }
 
 /* The attestation worker's answer: describe, sign, render, then commit the id with the kept result
@@ -336,8 +376,29 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
     }
     /* Commit: the id becomes used in the same step that saves the result for retrieval, and only
      * once both are in the state; then the page goes out (if it is lost, /result has it). */
-    flow_release(f);
     snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, f->rs);
+    if (state_sync_active(a->d.sync)) {
+        /* delivered only once a save outside the VM records the id; the reservation holds twins off */
+        struct ss_pending p = {.key = f->key, .jws = jws, .jws_len = strlen(jws), .created = (uint64_t)time(NULL)};
+        memcpy(p.secret_hash, f->rs_hash, 32);
+        memcpy(p.code, code, sizeof p.code);
+        ss_err r = state_sync_commit(a->d.sync, &p, on_saved, f);
+        if (r) {
+            flow_fail(f, 503, "Try again later", r == SS_BROKEN ? service_state_broken(a->d.state) ?
+                      service_state_broken(a->d.state) : "The service cannot save results now."
+                      : "The service could not queue your result for saving. Your PayPal account has not used up "
+                        "its result: please try again later.", "save_queue");
+            f = NULL;
+            goto done;
+        }
+        f->phase = FLOW_SAVING;
+        f->page = h;
+        html_init(&h);
+        memcpy(f->setrs, setrs, sizeof f->setrs);
+        f = NULL;   /* on_saved owns it now */
+        goto done;
+    }
+    flow_release(f);
     ss_err r = service_state_commit(a->d.state, &f->key, f->rs_hash, jws, strlen(jws), code);
     struct http_exchange *x = f->x;
     http_on_abort(x, NULL, NULL);
@@ -795,7 +856,10 @@ json_t *app_status(struct app *a)
         "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
     if (s) {
         json_object_set_new(s, "instance", json_string(a->instance));
-        json_object_set_new(s, "state", service_state_status(a->d.state));
+        json_t *st = service_state_status(a->d.state);
+        if (st && state_sync_active(a->d.sync))
+            json_object_set_new(st, "sealed", state_sync_status(a->d.sync));
+        json_object_set_new(s, "state", st);
         json_object_set_new(s, "callbacks_rate_limited", json_integer((json_int_t)a->rate_limited));
         json_object_set_new(s, "login_states_reused", json_integer((json_int_t)a->spent_refused));
         json_object_set_new(s, "results_fetched_again", json_integer((json_int_t)a->retrievals));

@@ -18,6 +18,7 @@ struct idset;
 struct attest;
 struct service_state;
 
+struct state_sync;
 struct app_deps {
     struct config *cfg;
     struct event_base *base;
@@ -28,6 +29,7 @@ struct app_deps {
     struct idset *ids;             /* service_state_ids(state) */
     struct attest *attest;
     struct service_state *state;   /* used ids, cookie key, spent states, kept results */
+    struct state_sync *sync;       /* NULL or inactive: a commit is delivered once saved locally */
 };
 
 /* NULL on allocation failure. */

@@ -47,6 +47,10 @@ static const struct key KEYS[] = {
     {"signing_key", "SEALED_SIGNING_KEY", K_STR, T_SECRET, S(signing_key_pem)},
     {"idset_capacity", "SEALED_IDSET_CAPACITY", K_U64, T_MEASURED, S(idset_capacity)},
     {"state_dir", "SEALED_STATE_DIR", K_STR, T_MEASURED, S(state_dir)},
+    {"state_store", "SEALED_STATE_STORE", K_STR, T_METADATA, S(state_store)},
+    {"state_store_base", "SEALED_STATE_STORE_BASE", K_STR, T_MEASURED, S(state_store_base)},
+    {"state_seal", "SEALED_STATE_SEAL", K_STR, T_MEASURED, S(state_seal)},
+    {"state_seal_pcrs", "SEALED_STATE_SEAL_PCRS", K_U64, T_MEASURED, S(state_seal_pcrs)},
     {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
     {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},
     {"egress_cap_bytes", "SEALED_EGRESS_CAP_BYTES", K_U64, T_MEASURED, S(egress_cap_bytes)},
@@ -133,10 +137,12 @@ int config_defaults(struct config *c)
     c->idset_capacity = IDSET_DEFAULT_CAPACITY;
     c->callback_rate_per_addr = CALLBACK_RATE_PER_ADDR_PER_MIN;
     c->callback_rate_global = CALLBACK_RATE_GLOBAL_PER_S;
+    c->state_seal_pcrs = (1u << 4) | (1u << 9) | (1u << 11);   /* the UKI's PCRs the manifest predicts */
     if (config_set_str(&c->listen_addr, "0.0.0.0") ||
         config_set_str(&c->paypal_scope, "openid profile email") ||
         config_set_str(&c->paypal_userinfo_path, "/v1/identity/oauth2/userinfo?schema=paypalv1.1") ||
         config_set_str(&c->platform, "none") ||
+        config_set_str(&c->state_seal, "auto") ||
         config_set_str(&c->tsm_report_dir, "/sys/kernel/config/tsm/report") ||
         config_set_str(&c->sev_guest_dev, "/dev/sev-guest") ||
         config_set_str(&c->tpm_dev, "/dev/tpmrm0") ||

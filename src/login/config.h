@@ -44,6 +44,10 @@ struct config {
 
     /* state outside the process (issue 12) */
     char    *state_dir;         /* SEALED_STATE_DIR: where the state file lives; NULL = this process only */
+    char    *state_store;       /* gcs:BUCKET/OBJECT, oci:NAMESPACE/BUCKET/OBJECT, or NULL/"none" (per boot) */
+    char    *state_store_base;  /* tests: the object store's base URL (a fake); NULL = the real host */
+    char    *state_seal;        /* auto, tpm, snp, none */
+    uint64_t state_seal_pcrs;   /* SHA-256 PCRs the TPM key is sealed to (bit i = PCR i) */
     uint64_t callback_rate_per_addr; /* /callback per client address (IPv6: /64) per minute */
     uint64_t callback_rate_global;   /* /callback for everyone per second */
 

@@ -13,6 +13,7 @@
 #include "login/limits.h"
 #include "login/log.h"
 #include "login/service_state.h"
+#include "login/state_sync.h"
 #include "login/signer.h"
 #include "login/tls.h"
 #include <event2/event.h>
@@ -176,6 +177,27 @@ static int acme_begin(struct cloud_ctx *cc, int start)
     return start && acme_start(*cc->acme) != ACME_OK ? -1 : 0;
 }
 
+/* cloud_start runs before the app exists (the sealed state is restored first): its ready call
+ * goes through here to on_cloud_ready once that is set. */
+struct ready_tramp {
+    void (*fn)(void *arg);
+    void *arg;
+    int fired;
+    struct event *now;
+};
+static void ready_tramp(void *arg)
+{
+    struct ready_tramp *t = arg;
+    t->fired = 1;
+    if (t->fn)
+        t->fn(t->arg);
+}
+static void tramp_fire(evutil_socket_t fd, short ev, void *arg)
+{
+    struct ready_tramp *t = arg;
+    t->fn(t->arg);
+}
+
 static void on_cloud_ready(void *arg)
 {
     struct cloud_ctx *cc = arg;
@@ -283,6 +305,8 @@ int main(int argc, char **argv)
     struct cloud *cloud = NULL;
     struct egress_guard *guard = NULL;
     struct cloud_ctx cc = {0};
+    struct state_sync *sync = NULL;
+    struct ready_tramp tramp = {0};
     struct event *sigterm = NULL, *sigint = NULL;
 
     if (cfg.signing_key_pem) {
@@ -296,22 +320,32 @@ int main(int argc, char **argv)
         signer = signer_ephemeral();
         log_warn("service.signing_key", "source=per-boot reason=\"SEALED_SIGNING_KEY not set\"");
     }
+    /* the cloud starts first: a sealed state outside the VM is read with the instance's identity
+     * before the state is opened (state_sync_restore runs the loop until then) */
     if (!signer || !(tls = tls_new()) || tls_install_self_signed(tls, cfg.domain_host, cfg.acme_directory ? 1 : 30) ||
-        !(state = service_state_open(cfg.state_dir, cfg.idset_capacity)) || !(base = http_server_event_base_new()) ||
-        !(hc = http_client_new(base)) || !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
+        !(base = http_server_event_base_new()) || !(hc = http_client_new(base)) ||
+        !(cloud = cloud_new(base, hc, &cfg)) || cloud_start(cloud, ready_tramp, &tramp) ||
+        !(sync = state_sync_new(base, cloud, &cfg))) {
         log_error("service.start_failed", "reason=\"cannot create service objects\"");
         goto out;
     }
+    const char *refuse = state_sync_restore(sync);
+    if (!(state = service_state_open(refuse ? NULL : cfg.state_dir, cfg.idset_capacity)) ||
+        !(att = attest_new(base, &cfg)) || !(srv = http_server_new(base))) {
+        log_error("service.start_failed", "reason=\"cannot create service objects\"");
+        goto out;
+    }
+    if (refuse)
+        service_state_set_broken(state, refuse);
+    state_sync_attach(sync, state);
     ids = service_state_ids(state);
     http_server_set_max_connections(srv, connection_budget());
     struct app_deps deps = {.cfg = &cfg, .base = base, .tls = tls, .server = srv, .http = hc,
-                            .signer = signer, .ids = ids, .attest = att, .state = state};
+                            .signer = signer, .ids = ids, .attest = att, .state = state, .sync = sync};
     if (!(app = app_new(&deps)))
         goto out;
     /* platform auto/oci/gcp/none: metadata, identity and secrets arrive while the site already
      * answers (/healthz, a "temporarily unavailable" home page) */
-    if (!(cloud = cloud_new(base, hc, &cfg)))
-        goto out;
     cc = (struct cloud_ctx){.cfg = &cfg, .app = app, .cloud = cloud, .signer = &signer, .base = base, .hc = hc,
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
@@ -325,8 +359,10 @@ int main(int argc, char **argv)
         app_add_status(app, "egress_guard", egress_status_hook, guard);
     }
     cloud_set_daily_summary(cloud, app_daily_counts, app);
-    if (cloud_start(cloud, on_cloud_ready, &cc))
-        goto out;
+    tramp.fn = on_cloud_ready;
+    tramp.arg = &cc;
+    if (tramp.fired)   /* the identity arrived during the restore: its ready step runs now */
+        event_active(tramp.now = evtimer_new(base, tramp_fire, &tramp), EV_TIMEOUT, 1);
     if (!cloud_is_ready(cloud))
         app_set_unavailable_reason(app, cloud_unavailable_reason(cloud));   /* ACME waits for the domain */
     else if (acme_begin(&cc, 0))   /* until its first certificate, :443 keeps the 1-day self-signed one */
@@ -363,10 +399,12 @@ out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
     if (stop.tick) event_free(stop.tick);
+    if (tramp.now) event_free(tramp.now);
     attest_free(att);      /* first: drops evidence callbacks into app */
     egress_guard_free(guard);
-    cloud_free(cloud);
+    state_sync_free(sync);   /* results still waiting for a save fail (nothing used), answered by app */
     app_free(app);
+    cloud_free(cloud);
     acme_free(acme);       /* before the http client: cancels its calls */
     http_server_free(srv);
     http_client_free(hc);

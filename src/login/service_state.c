@@ -37,11 +37,15 @@ struct service_state {
     size_t blob_len[SS_BLOB_COUNT];
     uint64_t capacity, epoch, now;
     const char *scope;
-    char broken[200];                      /* "" = usable */
+    char broken[300];                      /* "" = usable */
+    void (*on_change)(void *arg);          /* something was appended (state_sync saves it) */
+    void *on_change_arg;
     uint8_t *keys;                         /* owned (secure heap): the KEYS record, for rewrites */
     int have_keys;
 };
 
+static void set_broken(struct service_state *ss, const char *why);
+static void changed(struct service_state *ss);
 static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static uint64_t get64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
 
@@ -227,7 +231,15 @@ void service_state_guarantee(const struct service_state *ss, char *out, size_t c
     struct tm tm;
     if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!strcmp(ss->scope, "boot"))
+    if (!strcmp(ss->scope, "sealed-vtpm"))
+        snprintf(out, cap, "once per PayPal account since %s, across reboots of this VM: the state is sealed to "
+                 "this VM's TPM and image and kept outside the VM, with the TPM's monotonic counter refusing an "
+                 "older copy", when);
+    else if (!strcmp(ss->scope, "sealed-snp"))
+        snprintf(out, cap, "once per PayPal account since %s, across reboots of this VM on the same AMD chip: "
+                 "the state is sealed with an SEV-SNP key bound to the image and kept outside the VM; SNP has no "
+                 "monotonic counter, so only the object store's version check guards against an older copy", when);
+    else if (!strcmp(ss->scope, "boot"))
         snprintf(out, cap, "once per PayPal account since %s, within this boot of the VM (the used-id set is held "
                  "by PID 1 and survives a restart of the service, not a reboot)", when);
     else if (!strcmp(ss->scope, "directory"))
@@ -244,6 +256,69 @@ static int fresh_keys(struct service_state *ss)
     int rc = RAND_bytes(k, sizeof k) != 1 || set_keys(ss, k, k + 32) ||
              (ss->store && state_store_append(ss->store, R_KEYS, k, sizeof k)) ? -1 : 0;
     OPENSSL_cleanse(k, sizeof k);
+    return rc;
+}
+
+void service_state_set_broken(struct service_state *ss, const char *why)
+{
+    if (!ss->broken[0])
+        set_broken(ss, why);
+}
+
+void service_state_set_scope(struct service_state *ss, const char *scope) { ss->scope = scope; }
+
+void service_state_on_change(struct service_state *ss, void (*fn)(void *arg), void *arg)
+{
+    ss->on_change = fn;
+    ss->on_change_arg = arg;
+}
+
+static void changed(struct service_state *ss)
+{
+    if (ss->on_change)
+        ss->on_change(ss->on_change_arg);
+}
+
+ss_err service_state_check_commit(struct service_state *ss, const struct idset_key *key, size_t jws_len)
+{
+    if (ss->broken[0])
+        return SS_BROKEN;
+    if (idset_contains(ss->ids, key))
+        return SS_PRESENT;
+    if (idset_count(ss->ids) >= idset_capacity(ss->ids) || !result_store_fits(ss->results, jws_len, (uint64_t)time(NULL)) ||
+        RESULT_FIXED + jws_len > STATE_RECORD_MAX_BYTES)
+        return SS_FULL;
+    return SS_OK;
+}
+
+int service_state_snapshot(struct service_state *ss, const struct ss_pending *p, size_t n, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    if (!ss->store || ss->broken[0])
+        return -1;
+    struct state_extra *ex = calloc(n ? n : 1, sizeof *ex);
+    uint8_t **recs = calloc(n ? n : 1, sizeof *recs);
+    int rc = -1;
+    if (!ex || !recs)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        size_t rl = RESULT_FIXED + p[i].jws_len;
+        if (!(recs[i] = malloc(rl)))
+            goto done;
+        put64(recs[i], p[i].created);
+        key_put(recs[i] + 8, &p[i].key);
+        memcpy(recs[i] + 24, p[i].code, RESULT_CODE_LEN);
+        memcpy(recs[i] + 24 + RESULT_CODE_LEN, p[i].secret_hash, 32);
+        memcpy(recs[i] + RESULT_FIXED, p[i].jws, p[i].jws_len);
+        ex[i] = (struct state_extra){R_RESULT, recs[i], rl};
+    }
+    rc = state_store_snapshot(ss->store, ex, n, out, len) ? -1 : 0;
+done:
+    for (size_t i = 0; recs && i < n; i++)
+        if (recs[i])
+            OPENSSL_clear_free(recs[i], RESULT_FIXED + p[i].jws_len);
+    free(recs);
+    free(ex);
     return rc;
 }
 
@@ -361,8 +436,10 @@ ss_err service_state_spend_login(struct service_state *ss, const struct login_sp
             return SS_SAVE_FAILED;
     }
     login_spent_insert(ss->spent, e, now);   /* room was checked above */
-    if (ss->store)
+    if (ss->store) {
         maybe_compact(ss);
+        changed(ss);
+    }
     return SS_OK;
 }
 
@@ -473,7 +550,10 @@ int service_state_put_blob(struct service_state *ss, enum ss_blob which, const v
         return -1;
     if (ss->store && state_store_append(ss->store, which == SS_BLOB_ACME ? R_ACME : R_TLS, p, len))
         return -1;
-    return blob_set(ss, which, p, len);
+    int rc = blob_set(ss, which, p, len);
+    if (ss->store)
+        changed(ss);
+    return rc;
 }
 
 const uint8_t *service_state_get_blob(const struct service_state *ss, enum ss_blob which, size_t *len)

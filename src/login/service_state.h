@@ -80,4 +80,26 @@ int service_state_save(struct service_state *ss);
 
 /* The /status section (new reference). */
 json_t *service_state_status(struct service_state *ss);
+
+/* ---- for state_sync (sealed state outside the VM) ------------------------------------------ */
+/* Refuses logins from now on with why (a sentence); the first reason stays. */
+void service_state_set_broken(struct service_state *ss, const char *why);
+/* Overrides the scope ("sealed-vtpm", "sealed-snp"; a static string). */
+void service_state_set_scope(struct service_state *ss, const char *scope);
+/* fn(arg) runs after each append that is not a commit (spent login states, ACME/TLS blobs). */
+void service_state_on_change(struct service_state *ss, void (*fn)(void *arg), void *arg);
+/* The checks of service_state_commit without saving: SS_OK when the commit would be accepted. */
+ss_err service_state_check_commit(struct service_state *ss, const struct idset_key *key, size_t jws_len);
+/* A result waiting for the save that delivers it (borrowed strings). */
+struct ss_pending {
+    struct idset_key key;
+    uint8_t secret_hash[32];
+    const char *jws;
+    size_t jws_len;
+    char code[RESULT_CODE_LEN + 1];
+    uint64_t created;
+};
+/* The state file's bytes as if the n pending results were committed (*out malloc'd; the caller
+ * wipes and frees it). -1 without a state directory, when broken, or on failure. */
+int service_state_snapshot(struct service_state *ss, const struct ss_pending *p, size_t n, uint8_t **out, size_t *len);
 #endif

@@ -255,7 +255,7 @@ srem_err state_remote_put(struct state_remote *r, const uint8_t *body, size_t le
 {
     if (r->call)
         return SREM_ERR_BUSY;
-    char md5[32], crc[16], h_md5[64], h_crc[64], h_pre[200];
+    char md5[32], crc[16], h_md5[64], h_crc[128], h_pre[200];
     if (md5_b64(body, len, md5) || crc_b64(body, len, crc))
         return SREM_ERR_INTEGRITY;
     if (if_version && (strlen(if_version) > 120 || strpbrk(if_version, "\r\n")))

@@ -360,3 +360,67 @@ state_err state_store_rewrite(struct state_store *s, state_emit_fn emit, void *a
              (unsigned long long)w.size);
     return STATE_OK;
 }
+
+state_err state_store_snapshot(struct state_store *s, const struct state_extra *extra, size_t nextra, uint8_t **out,
+                               size_t *len)
+{
+    *out = NULL;
+    if (s->broken)
+        return STATE_ERR_BROKEN;
+    size_t total = (size_t)s->size;
+    for (size_t i = 0; i < nextra; i++) {
+        if (extra[i].len > STATE_RECORD_MAX_BYTES)
+            return STATE_ERR_TOOBIG;
+        total += REC_HDR + extra[i].len + HASH_LEN;
+    }
+    uint8_t *b = malloc(total ? total : 1);
+    if (!b)
+        return STATE_ERR_NOMEM;
+    size_t got = 0;
+    while (got < s->size) {
+        ssize_t r = pread(s->fd, b + got, (size_t)s->size - got, (off_t)got);
+        if (r <= 0) {
+            OPENSSL_clear_free(b, total ? total : 1);
+            return STATE_ERR_IO;
+        }
+        got += (size_t)r;
+    }
+    uint8_t chain[HASH_LEN];
+    memcpy(chain, s->chain, HASH_LEN);
+    for (size_t i = 0; i < nextra; i++) {
+        uint8_t *hdr = b + got, h[HASH_LEN];
+        put32(hdr, extra[i].type);
+        put32(hdr + 4, (uint32_t)extra[i].len);
+        header_check(chain, hdr, hdr + 8);
+        record_hash(chain, hdr, extra[i].ptr, extra[i].len, h);
+        memcpy(b + got + REC_HDR, extra[i].ptr, extra[i].len);
+        memcpy(b + got + REC_HDR + extra[i].len, h, HASH_LEN);
+        memcpy(chain, h, HASH_LEN);
+        got += REC_HDR + extra[i].len + HASH_LEN;
+    }
+    *out = b;
+    *len = total;
+    return STATE_OK;
+}
+
+state_err state_store_install(const char *dir, const uint8_t *p, size_t len)
+{
+    static const char tmp[] = STATE_STORE_FILE ".restore";
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return STATE_ERR_IO;
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return STATE_ERR_IO;
+    int fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    state_err rc = STATE_OK;
+    if (fd < 0 || FAULT("state_install") || write_all(fd, p, len, 0) || sync_rename(dirfd, fd, tmp)) {
+        log_error("state.install_failed", "errno=%d", errno);
+        if (fd >= 0)
+            unlinkat(dirfd, tmp, 0);
+        rc = STATE_ERR_IO;
+    }
+    if (fd >= 0)
+        close(fd);
+    close(dirfd);
+    return rc;
+}

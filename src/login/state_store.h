@@ -64,4 +64,14 @@ typedef int (*state_emit_fn)(void *arg, struct state_writer *w);
 state_err state_store_rewrite(struct state_store *s, state_emit_fn emit, void *arg);
 /* For emit: one record into the new file; non-zero on failure (emit should then return non-zero). */
 int state_store_put(struct state_writer *w, uint32_t type, const void *ptr, size_t len);
+
+/* The state as it would be after appending the extra records, in memory (*out malloc'd, wiped
+ * and freed by the caller): the file's bytes followed by the records, chained. The file is not
+ * changed. What state_remote stores (sealed) and state_store_install writes back after a reboot. */
+struct state_extra { uint32_t type; const void *ptr; size_t len; };
+state_err state_store_snapshot(struct state_store *s, const struct state_extra *extra, size_t nextra, uint8_t **out,
+                               size_t *len);
+/* Writes bytes (a snapshot) as DIR/STATE_STORE_FILE atomically (temporary file, fsync, rename),
+ * creating DIR 0700 when missing. Call before state_store_open; the bytes are checked there. */
+state_err state_store_install(const char *dir, const uint8_t *p, size_t len);
 #endif
