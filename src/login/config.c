@@ -50,6 +50,7 @@ static const struct key KEYS[] = {
     {"state_store", "SEALED_STATE_STORE", K_STR, T_METADATA, S(state_store)},
     {"state_store_base", "SEALED_STATE_STORE_BASE", K_STR, T_MEASURED, S(state_store_base)},
     {"state_seal", "SEALED_STATE_SEAL", K_STR, T_MEASURED, S(state_seal)},
+    {"state_tpm_dev", "SEALED_STATE_TPM_DEV", K_STR, T_MEASURED, S(state_tpm_dev)},
     {"state_seal_pcrs", "SEALED_STATE_SEAL_PCRS", K_U64, T_MEASURED, S(state_seal_pcrs)},
     {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
     {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},

@@ -47,6 +47,8 @@ struct config {
     char    *state_store;       /* gcs:BUCKET/OBJECT, oci:NAMESPACE/BUCKET/OBJECT, or NULL/"none" (per boot) */
     char    *state_store_base;  /* tests: the object store's base URL (a fake); NULL = the real host */
     char    *state_seal;        /* auto, tpm, snp, none */
+    char    *state_tpm_dev;     /* the TPM that seals the state; NULL = tpm_dev (tests: a second swtpm
+                                   connection cannot share the provider's, which stays open) */
     uint64_t state_seal_pcrs;   /* SHA-256 PCRs the TPM key is sealed to (bit i = PCR i) */
     uint64_t callback_rate_per_addr; /* /callback per client address (IPv6: /64) per minute */
     uint64_t callback_rate_global;   /* /callback for everyone per second */

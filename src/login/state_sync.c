@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 struct waiter {
     struct ss_pending p;       /* p.jws owned */
@@ -43,6 +44,9 @@ struct state_sync {
     struct waiter *queue, **tail;   /* waiting for the next save */
     struct waiter *batch;           /* in the save in flight */
     uint8_t *blob;                  /* owned: the blob in flight / last saved */
+    srem_err put_err;               /* the last PUT's error, while its outcome is checked */
+    uint8_t unsure[32];             /* SHA-256 of a blob whose PUT may or may not have landed */
+    int has_unsure;
     size_t blob_len;
     /* boot restore */
     int rdone;
@@ -52,7 +56,7 @@ struct state_sync {
     /* status */
     uint64_t saves, failures;
     time_t last_save;
-    char last_error[200];
+    char last_error[300];
 };
 
 static void flush(struct state_sync *s);
@@ -103,7 +107,7 @@ struct state_sync *state_sync_new(struct event_base *base, struct cloud *cloud, 
         log_warn("state_sync.off", "reason=\"state_store needs state_dir\"");
         return s;
     }
-    if (!(s->seal = state_seal_new(cfg->state_seal, cfg->tpm_dev, cfg->sev_guest_dev, (uint32_t)cfg->state_seal_pcrs)))
+    if (!(s->seal = state_seal_new(cfg->state_seal, cfg->state_tpm_dev ? cfg->state_tpm_dev : cfg->tpm_dev, cfg->sev_guest_dev, (uint32_t)cfg->state_seal_pcrs)))
         goto oom;
     if (state_seal_kind_of(s->seal) == STATE_SEAL_NONE) {
         log_warn("state_sync.off", "reason=\"nothing on this machine can seal the state: it stays within this boot\"");
@@ -351,13 +355,76 @@ static void saved(struct state_sync *s, const char *version)
     batch_done(s, 1);
 }
 
+static void blob_hash(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    unsigned int l = 0;
+    if (!EVP_Digest(p, n, out, &l, EVP_sha256(), NULL))
+        memset(out, 0, 32);
+}
+
+/* Puts the batch back at the head of the queue and saves again (after adopting a landed write). */
+static void requeue(struct state_sync *s)
+{
+    struct waiter **t = &s->batch;
+    while (*t)
+        t = &(*t)->next;
+    *t = s->queue;
+    if (!s->queue)
+        s->tail = t;
+    s->queue = s->batch;
+    s->batch = NULL;
+    s->in_flight = 0;
+    s->dirty = 1;
+    schedule(s, 0);
+}
+
+/* After a PUT refused by its precondition (412) or whose answer never came: what does the
+ * object hold now? s->put_err is the PUT's error. */
 static void on_check_get(void *arg, srem_err e, const uint8_t *body, size_t len, const char *version)
 {
     struct state_sync *s = arg;
-    /* the PUT whose answer was lost may have landed: then the object is exactly our blob */
+    srem_err put_err = s->put_err;
+    uint8_t h[32];
+    if (!e)
+        blob_hash(body, len, h);
     if (!e && len == s->blob_len && !CRYPTO_memcmp(body, s->blob, len)) {
+        /* the PUT whose answer was lost landed */
         log_info("state_sync.own_write_found", "version=%s", version);
+        s->has_unsure = 0;
         saved(s, version);
+        return;
+    }
+    if (!e && s->has_unsure && !CRYPTO_memcmp(h, s->unsure, 32)) {
+        /* an earlier PUT whose outcome was unknown landed after all: it is ours; its counter is the
+         * NV value + 1, so advance the counter, take its version, and save this batch again */
+        log_info("state_sync.earlier_write_found", "version=%s", version);
+        s->has_unsure = 0;
+        if (state_seal_saved(s->seal)) {
+            lose(s, "the TPM's monotonic counter could not be advanced, so saves can no longer be protected against rollback");
+            batch_done(s, 0);
+            return;
+        }
+        snprintf(s->version, sizeof s->version, "%s", version);
+        requeue(s);
+        return;
+    }
+    if (!e && put_err != SREM_PRECONDITION && !strcmp(version, s->version)) {
+        /* unchanged: the PUT did not land; a plain failure, nothing was used */
+        s->failures++;
+        snprintf(s->last_error, sizeof s->last_error, "%s", state_remote_strerror(put_err));
+        batch_done(s, 0);
+        return;
+    }
+    if ((e && e != SREM_NOT_FOUND) || (e == SREM_NOT_FOUND && put_err != SREM_PRECONDITION && !s->version[0])) {
+        /* cannot tell whether the PUT landed (or, creating, it plainly did not): the batch fails (its
+         * visitors may retry); if it did land, the next save's 412 finds it by this hash */
+        if (e) {
+            blob_hash(s->blob, s->blob_len, s->unsure);
+            s->has_unsure = 1;
+        }
+        s->failures++;
+        snprintf(s->last_error, sizeof s->last_error, "%s", state_remote_strerror(put_err));
+        batch_done(s, 0);
         return;
     }
     s->failures++;
@@ -371,18 +438,13 @@ static void on_put(void *arg, srem_err e, const char *version)
 {
     struct state_sync *s = arg;
     if (!e) {
+        s->has_unsure = 0;
         saved(s, version);
         return;
     }
-    if (e == SREM_PRECONDITION && state_remote_get(s->remote, on_check_get, s) == SREM_OK)
-        return;
-    if (e == SREM_PRECONDITION) {
+    s->put_err = e;
+    if (state_remote_get(s->remote, on_check_get, s) != SREM_OK)
         on_check_get(s, SREM_ERR_HTTP, NULL, 0, NULL);
-        return;
-    }
-    s->failures++;
-    snprintf(s->last_error, sizeof s->last_error, "%s", state_remote_strerror(e));
-    batch_done(s, 0);
 }
 
 static void flush(struct state_sync *s)

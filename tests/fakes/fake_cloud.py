@@ -48,6 +48,7 @@ from email.utils import formatdate
 
 import fakecrypto as fc
 import httpfake
+from fake_object_store import ObjectStore
 
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaafaketenancyfaketenancyfaketenancyfaketenancy"
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfakecomp"
@@ -77,6 +78,7 @@ class State:
         self.log = []          # (service, method, path, status, note)
         self.messages = []     # published notifications
         self.gcp_tokens = {}   # token -> expiry
+        self.store = ObjectStore()   # OCI Object Storage /n/... and GCS /gcs/... (tests/fakes/fake_object_store.py)
         self.project_id = "sealed-test-project"
         self.project_number = "123456789012"
         m = fc.Minter(args.dir)
@@ -201,6 +203,19 @@ class MetadataHandler(Handler):
                     elif k == "secrets":
                         ST.secrets = v
             return self.reply(200, {"ok": True})
+        if path == "/__fake/objects" and method == "GET":
+            return self.reply(200, ST.store.listing())
+        if path == "/__fake/objects" and method == "POST":
+            req = json.loads(body)
+            b, _, n = req["name"].partition("/")
+            if req.get("delete"):
+                ST.store.delete_raw(b, n)
+            else:
+                ST.store.put_raw(b, n, base64.b64decode(req["data_b64"]))
+            return self.reply(200, {"ok": True})
+        if path == "/__fake/store" and method == "POST":
+            ST.store.config(**json.loads(body or b"{}"))
+            return self.reply(200, {"ok": True})
         if path == "/__fake/state":
             with ST.lock:
                 return self.reply(200, {"log": ST.log, "messages": ST.messages, "faults": ST.faults,
@@ -301,6 +316,8 @@ class ApiHandler(Handler):
                 ST.faults["fail5xx"] -= 1
         if slow:
             time.sleep(slow)
+        if path.startswith("/n/") or path.startswith("/gcs/"):
+            return self.object_store(method, path, body)
         svc = found[2] if found else "unknown"
         if fail:
             ST.record(svc, method, path, 500, "fault")
@@ -315,6 +332,29 @@ class ApiHandler(Handler):
             status, out = found[0](self, method, path, body)
         ST.record(svc, method, path, status, out.get("code", "") if isinstance(out, dict) else "")
         self.reply(status, out, headers=[("opc-request-id", uuid.uuid4().hex.upper())])
+
+    def object_store(self, method, path, body):
+        """The sealed state's bucket: authenticated here as the real services do, then the store."""
+        api = "oci" if path.startswith("/n/") else "gcs"
+        if api == "oci":
+            # Object Storage requires date (request-target) host; signed body headers are checked
+            _, err = self.check_signature(method, body, ["date", "(request-target)", "host"], self.session_key_for)
+            if err:
+                ST.record("objectstorage", method, path, err[0], err[1].get("code", ""))
+                return self.reply(err[0], err[1], headers=[("opc-request-id", uuid.uuid4().hex.upper())])
+        else:
+            auth = self.headers.get("Authorization", "")
+            tok = auth[7:] if auth.startswith("Bearer ") else ""
+            with ST.lock:
+                exp = ST.gcp_tokens.get(tok)
+            if not exp or exp < time.time():
+                ST.record("storage", method, path, 401, "AuthenticationRequired")
+                return self.reply(401, "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AuthenticationRequired"
+                                  "</Code><Message>Authentication required.</Message></Error>", "application/xml")
+        status, hdrs, out = ST.store.handle(api, method, path, self.headers, body)
+        ST.record("objectstorage" if api == "oci" else "storage", method, path, status, "")
+        ctype = dict((k.lower(), v) for k, v in hdrs).get("content-type", "application/octet-stream")
+        self.reply(status, out, ctype, [(k, v) for k, v in hdrs if k.lower() != "content-type"])
 
     # OCI signature v1 as the services check it; returns (params, error or None)
     def check_signature(self, method, body, required, key_for):
