@@ -177,18 +177,28 @@ static int goog_hash(const char *h, const char *name, char *out, size_t cap)
     return -1;
 }
 
+struct goog_hashes { char crc[40], md5[40]; };
+
+/* GCS sends x-goog-hash once per algorithm ("crc32c=...", "md5=...") or joined by commas */
+static void on_goog_hash(void *arg, const char *value)
+{
+    struct goog_hashes *g = arg;
+    goog_hash(value, "crc32c", g->crc, sizeof g->crc);
+    goog_hash(value, "md5", g->md5, sizeof g->md5);
+}
+
 static srem_err check_body(const struct state_remote *r, const struct http_response *resp)
 {
-    char md5[32], want[40];
+    char md5[32];
     if (md5_b64(resp->body, resp->body_len, md5))
         return SREM_ERR_INTEGRITY;
     if (r->kind == GCS) {
-        const char *h = http_response_header(resp, "x-goog-hash");
+        struct goog_hashes g = {"", ""};
         char crc[16];
-        if (!h || goog_hash(h, "crc32c", want, sizeof want) || crc_b64(resp->body, resp->body_len, crc) ||
-            strcmp(want, crc))
-            return SREM_ERR_INTEGRITY;
-        if (!goog_hash(h, "md5", want, sizeof want) && strcmp(want, md5))
+        http_response_headers_each(resp, "x-goog-hash", on_goog_hash, &g);
+        if (!g.crc[0] || crc_b64(resp->body, resp->body_len, crc) || strcmp(g.crc, crc))
+            return SREM_ERR_INTEGRITY;   /* CRC32C is always there for a GCS object */
+        if (g.md5[0] && strcmp(g.md5, md5))
             return SREM_ERR_INTEGRITY;
         return SREM_OK;
     }
