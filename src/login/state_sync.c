@@ -317,7 +317,7 @@ static void batch_done(struct state_sync *s, int ok)
     s->in_flight = 0;
     while (w) {
         struct waiter *n = w->next;
-        ss_err r = SS_SAVE_FAILED;
+        ss_err r = s->lost ? SS_BROKEN : SS_SAVE_FAILED;
         if (ok) {
             r = service_state_commit(s->ss, &w->p.key, w->p.secret_hash, w->p.jws, w->p.jws_len, w->p.code);
             if (r)   /* saved outside, not here: keep the id used (never doubled), deliver nothing */

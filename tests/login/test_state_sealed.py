@@ -199,8 +199,8 @@ def an_older_blob_is_refused_as_a_rollback():
     with Run(GCP, DIR, "sealed-4", client=CLIENT) as s:
         st = sealed_status(s)
         check(st["ok"] is False and "rollback" in (st.get("refusing_logins_because") or ""), st)
-        r = s.login("bob")
-        check(r.status in (503, 409) and "rollback" in r.text, (r.status, r.text[:400]))
+        r = s.get("/login")
+        check(r.status == 503 and "rollback" in r.text, (r.status, r.text[:400]))
         check(not os.path.exists(os.path.join(DIR, "state.v1")), "nothing was installed")
 
 
