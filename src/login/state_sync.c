@@ -36,6 +36,8 @@ struct state_sync {
     struct cloud *cloud;            /* borrowed */
     struct service_state *ss;       /* borrowed after attach */
     const char *dir;                /* borrowed (config) */
+    const struct config *cfg;       /* borrowed */
+    int candidate;                  /* a sealing device is there: active once a store is configured */
     struct state_seal *seal;        /* owned */
     struct state_remote *remote;    /* owned */
     struct event *timer;            /* owned */
@@ -99,30 +101,41 @@ struct state_sync *state_sync_new(struct event_base *base, struct cloud *cloud, 
         return NULL;
     s->base = base;
     s->cloud = cloud;
+    s->cfg = cfg;
     s->dir = cfg->state_dir;
     s->tail = &s->queue;
-    if (!cfg->state_store || !strcmp(cfg->state_store, "none"))
+    int local = !cfg->platform || !strcmp(cfg->platform, "none");
+    /* the object may still come with the metadata (image: platform auto), not on a local run */
+    if (!cfg->state_dir || (local && (!cfg->state_store || !strcmp(cfg->state_store, "none"))) ||
+        (cfg->state_store && !strcmp(cfg->state_store, "none")))
         return s;
-    if (!cfg->state_dir) {
-        log_warn("state_sync.off", "reason=\"state_store needs state_dir\"");
-        return s;
-    }
-    if (!(s->seal = state_seal_new(cfg->state_seal, cfg->state_tpm_dev ? cfg->state_tpm_dev : cfg->tpm_dev, cfg->sev_guest_dev, (uint32_t)cfg->state_seal_pcrs)))
+    if (!(s->seal = state_seal_new(cfg->state_seal, cfg->state_tpm_dev ? cfg->state_tpm_dev : cfg->tpm_dev,
+                                   cfg->sev_guest_dev, (uint32_t)cfg->state_seal_pcrs)))
         goto oom;
     if (state_seal_kind_of(s->seal) == STATE_SEAL_NONE) {
         log_warn("state_sync.off", "reason=\"nothing on this machine can seal the state: it stays within this boot\"");
         return s;
     }
-    if (!(s->remote = state_remote_new(cloud, cfg->state_store, cfg->state_store_base))) {
-        log_error("state_sync.off", "reason=\"state_store is not gcs:BUCKET/OBJECT or oci:NAMESPACE/BUCKET/OBJECT\"");
-        return s;
-    }
-    s->active = 1;
-    log_info("state_sync.on", "seal=%s store=\"%s\"", state_seal_scope(s->seal), state_remote_name(s->remote));
+    s->candidate = 1;
     return s;
 oom:
     state_sync_free(s);
     return NULL;
+}
+
+/* The object client, once cfg->state_store is known (it may come with the metadata). */
+static int ensure_remote(struct state_sync *s)
+{
+    if (s->remote)
+        return 0;
+    if (!s->cfg->state_store)
+        return -1;
+    if (!(s->remote = state_remote_new(s->cloud, s->cfg->state_store, s->cfg->state_store_base))) {
+        log_error("state_sync.bad_store", "reason=\"state_store is not gcs:BUCKET/OBJECT or oci:NAMESPACE/BUCKET/OBJECT\"");
+        return -1;
+    }
+    log_info("state_sync.on", "seal=%s store=\"%s\"", state_seal_scope(s->seal), state_remote_name(s->remote));
+    return 0;
 }
 
 int state_sync_active(const struct state_sync *s) { return s && s->active; }
@@ -190,11 +203,13 @@ static const char *refuse(struct state_sync *s, const char *why)
 const char *state_sync_restore(struct state_sync *s)
 {
     static char why[300];
-    if (!s->active)
+    if (!s->candidate)
         return NULL;
     char path[4096];
     /* a restart within this boot: the state is here; the key comes from the last blob saved */
     if (local_exists(s, STATE_STORE_FILE) && local_exists(s, "sealed.last")) {
+        s->active = 1;
+        ensure_remote(s);   /* else at the first save, once the metadata is there */
         uint8_t *b = NULL, *plain = NULL, *ver = NULL;
         size_t bl = 0, pl = 0, vl = 0;
         path_of(s, "sealed.last", path, sizeof path);
@@ -218,10 +233,19 @@ const char *state_sync_restore(struct state_sync *s)
         log_info("state_sync.restart", "counter=%llu", (unsigned long long)state_seal_counter(s->seal));
         return NULL;
     }
-    /* a boot: the object store has the state (or nothing, for a new lineage) */
+    /* a boot: the object store has the state (or nothing, for a new lineage); whether there is
+     * one is known once the metadata is */
+    log_info("state_sync.waiting", "for=\"the instance identity and metadata\"");
     while (!cloud_is_ready(s->cloud))
         if (event_base_loop(s->base, EVLOOP_ONCE) < 0)
             return refuse(s, "the event loop failed while waiting for the instance identity");
+    if (!s->cfg->state_store || !strcmp(s->cfg->state_store, "none")) {
+        log_warn("state_sync.off", "reason=\"no state_store configured: the state stays within this boot\"");
+        return NULL;
+    }
+    s->active = 1;
+    if (ensure_remote(s))
+        return refuse(s, "state_store is not gcs:BUCKET/OBJECT or oci:NAMESPACE/BUCKET/OBJECT");
     srem_err ge = FAULT("state_restore") ? SREM_ERR_HTTP : state_remote_get(s->remote, on_restore_get, s);
     if (ge == SREM_OK)
         while (!s->rdone)
@@ -451,6 +475,16 @@ static void flush(struct state_sync *s)
 {
     if (s->in_flight || s->lost || !s->ss || (!s->queue && !s->dirty))
         return;
+    if (ensure_remote(s)) {
+        s->failures++;
+        snprintf(s->last_error, sizeof s->last_error, "no object store is configured yet");
+        s->in_flight = 1;
+        s->batch = s->queue;
+        s->queue = NULL;
+        s->tail = &s->queue;
+        batch_done(s, 0);
+        return;
+    }
     size_t n = 0;
     for (struct waiter *w = s->queue; w; w = w->next)
         n++;
@@ -526,7 +560,7 @@ ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void 
 
 json_t *state_sync_status(struct state_sync *s)
 {
-    if (!s->active)
+    if (!s->active || !s->remote)
         return json_pack("{s:b}", "sealed", 0);
     return json_pack("{s:b, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s?}", "sealed", 1, "seal", state_seal_scope(s->seal),
                      "store", state_remote_name(s->remote), "owner", !s->lost, "counter",

@@ -205,6 +205,21 @@ def an_older_blob_is_refused_as_a_rollback():
 
 
 @case
+def another_boot_chain_cannot_open_the_state():
+    """PolicyPCR: a different PCR 4 (another UKI) cannot unseal the key."""
+    post(GCP, "/__fake/objects", {"name": GCS_OBJ, "delete": True})
+    d = tempfile.mkdtemp(prefix="sealed-pcr-")
+    with Run(GCP, d, "sealed-pcr-1", client=CLIENT) as s:
+        check(login_ok(s.login("alice")))
+    TPM.tools("tpm2_pcrextend", "4:sha256=" + "ab" * 32)
+    shutil.rmtree(d)
+    with Run(GCP, d, "sealed-pcr-2", client=CLIENT) as s:
+        st = sealed_status(s)
+        check(st["ok"] is False and "another machine or another image" in st["refusing_logins_because"], st)
+        check("seal.tpm_policy_refused" in s.log_text())
+
+
+@case
 def a_second_instance_takes_the_state_and_the_first_refuses():
     # put the newest blob back (the rollback case left the store at B1; the NV counter is ahead):
     # start over with a fresh object for this case
