@@ -38,7 +38,7 @@ const char *state_seal_strerror(sseal_err e)
     case SSEAL_ERR_UNAVAILABLE: return "nothing on this machine can seal the state";
     case SSEAL_ERR_DEVICE:      return "the sealing device (TPM or SEV-SNP firmware) failed";
     case SSEAL_ERR_FORMAT:      return "the stored state is not a sealed state of this service, or it was altered";
-    case SSEAL_ERR_KEY:         return "the stored state was sealed by another machine or another image, so it cannot be opened here";
+    case SSEAL_ERR_KEY:         return "the stored state was sealed by another machine or another image (or altered), so it cannot be opened here";
     case SSEAL_ERR_ROLLBACK:    return "the stored state is older than the TPM's counter: an earlier copy was restored (rollback)";
     case SSEAL_ERR_COUNTER:     return "the TPM's monotonic counter does not match any state this machine saved (TPM cleared?)";
     case SSEAL_ERR_NOMEM:       return "out of memory";
@@ -81,13 +81,17 @@ struct state_seal *state_seal_new(const char *mode, const char *tpm_dev, const c
         s->kind = STATE_SEAL_TPM;
     else if (!strcmp(mode, "snp"))
         s->kind = STATE_SEAL_SNP;
-    else {   /* auto */
-        int fd = sev_dev && *sev_dev ? open(sev_dev, O_RDWR | O_CLOEXEC) : -1;
-        if (fd >= 0) {
-            close(fd);
+    else {   /* auto: the TPM first (it has a monotonic counter, and its key survives the VM moving to
+              * another host; an SNP key is bound to one chip), else SNP */
+        int fd = -1;
+        if (tpm_dev && *tpm_dev && tpm_answers(tpm_dev))
+            s->kind = STATE_SEAL_TPM;
+        else if (sev_dev && *sev_dev && (fd = open(sev_dev, O_RDWR | O_CLOEXEC)) >= 0)
             s->kind = STATE_SEAL_SNP;
-        } else
-            s->kind = tpm_dev && *tpm_dev && tpm_answers(tpm_dev) ? STATE_SEAL_TPM : STATE_SEAL_NONE;
+        else
+            s->kind = STATE_SEAL_NONE;
+        if (fd >= 0)
+            close(fd);
     }
     return s;
 }
@@ -237,7 +241,8 @@ sseal_err state_seal_unwrap(struct state_seal *s, const uint8_t *b, size_t len, 
     if (!EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) || !EVP_DecryptUpdate(ctx, NULL, &l, b, (int)hl) ||
         !EVP_DecryptUpdate(ctx, p, &l, ct, (int)cl) ||
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)(ct + cl)) || EVP_DecryptFinal_ex(ctx, p + l, &l) <= 0) {
-        rc = SSEAL_ERR_FORMAT;
+        /* SNP derives a key for any chip and image: another one shows only here, as a wrong key */
+        rc = s->kind == STATE_SEAL_SNP ? SSEAL_ERR_KEY : SSEAL_ERR_FORMAT;
         goto done;
     }
     if (s->kind == STATE_SEAL_TPM) {

@@ -28,7 +28,7 @@ typedef enum {
 const char *state_seal_strerror(sseal_err e);
 
 struct state_seal;
-/* mode "auto" (SNP when sev_dev opens, else the TPM when tpm_dev answers, else none), "tpm",
+/* mode "auto" (the TPM when tpm_dev answers, else SNP when sev_dev opens, else none), "tpm",
  * "snp", "none". pcr_mask: the SHA-256 PCRs the TPM key is sealed to. NULL only on OOM. */
 struct state_seal *state_seal_new(const char *mode, const char *tpm_dev, const char *sev_dev, uint32_t pcr_mask);
 void state_seal_free(struct state_seal *s);   /* wipes the key; NULL is fine */

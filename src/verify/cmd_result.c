@@ -1036,6 +1036,13 @@ static void verify_buffer(struct result_ctx *c, const uint8_t *file, size_t len,
                             : !strcmp(sc, "boot") ? "within one boot of the VM (held by PID 1, lost at a reboot)"
                             : !strcmp(sc, "directory") ? "as long as the service's state directory is kept"
                             : !strcmp(sc, "process") ? "within one service process only"
+                            : !strcmp(sc, "sealed-vtpm") ? "across reboots of the VM (state sealed to its vTPM and "
+                                                           "image, kept outside the VM; the TPM's monotonic counter "
+                                                           "refuses an older copy; lost at a redeploy or a new image)"
+                            : !strcmp(sc, "sealed-snp") ? "across reboots of the VM on the same AMD chip (state sealed "
+                                                          "with an SEV-SNP key bound to the image, kept outside the "
+                                                          "VM; no monotonic counter: an older copy is refused only by "
+                                                          "the object store's version check)"
                                                      : "an unknown scope";
         if (scope) {
             steps_add(&c->st, STEP_INFO, "state", "the service claims: once per PayPal account since %s, %s", when, scope);

@@ -10,15 +10,16 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
 sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done  # noqa: E402
-from service import Service, jws_from_page, FAULTS_BIN  # noqa: E402
+from service import jws_from_page, FAULTS_BIN  # noqa: E402
 import cloudtest as ct  # noqa: E402
+import sealed_lib  # noqa: E402
+from sealed_lib import GCS_OBJ, post, objects, login_ok, sealed_status  # noqa: E402
 
 if not shutil.which("swtpm"):
     print("ok 1 # skip swtpm not installed (scripts/packages/verify.txt)")
@@ -28,124 +29,11 @@ from swtpm_lib import Swtpm  # noqa: E402
 TPM = Swtpm(tempfile.mkdtemp(prefix="seal-swtpm-")).start()
 GCP = ct.Fake("gcp", {}, {})
 OCI = None
-GCS_OBJ = "sealed-state/state.v1"
 
 
-def post(fake, path, obj):
-    req = urllib.request.Request(fake.metadata + path, data=json.dumps(obj).encode(), method="POST")
-    urllib.request.urlopen(req, timeout=5).read()
-
-
-def objects(fake):
-    return json.loads(urllib.request.urlopen(fake.metadata + "/__fake/objects", timeout=5).read())
-
-
-class Sealed(Service):
-    """A service on the fake cloud whose state is sealed by the swtpm and kept in the fake store."""
-
-    def __init__(self, fake, state_dir, name, platform="gcp", binary=None, users=("alice", "bob", "carol", "dave"),
-                 client=None, extra=None):
-        env = {"PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_PLATFORM": platform,
-               "SEALED_METADATA_BASE": fake.metadata, "SEALED_CLOUD_API_BASE": fake.api,
-               "SEALED_CLOUD_CA_FILE": fake.ca, "SEALED_STATE_DIR": state_dir, "SEALED_STATE_SEAL": "tpm",
-               "SEALED_STATE_TPM_DEV": TPM.spec, "SEALED_TPM_DEV": "/nonexistent-tpm"}
-        if platform == "gcp":
-            env.update(SEALED_STATE_STORE="gcs:" + GCS_OBJ, SEALED_STATE_STORE_BASE=fake.api + "/gcs")
-        else:
-            env.update(SEALED_STATE_STORE="oci:fakenamespace/sealed-state/state.v1",
-                       SEALED_STATE_STORE_BASE=fake.api)
-        env.update(extra or {})
-        super().__init__(users=list(users), env=env, name=name, **({"binary": binary} if binary else {}))
-        self.fake = fake
-        self.fixed_client = client
-
-    def __enter__(self):
-        self.start_fake()
-        if self.fixed_client:   # the same PayPal app across "reboots": the same pairwise user ids
-            self.stop_fake_only()
-            self.client_id, self.secret = self.fixed_client
-            self.restart_fake()
-        self.fake_cloud_metadata()
-        self.start_service()
-        return self
-
-    def stop_fake_only(self):
-        self.fake.terminate()
-        self.fake.wait(5)
-        self.fake_log.close()
-
-    def restart_fake(self):
-        import subprocess
-        from service import FAKE as PAYPAL_FAKE, OUT, user_file
-        args = [sys.executable, PAYPAL_FAKE, "--port", str(self.fake_port), "--client-id", self.client_id,
-                "--redirect-uri", f"https://localhost:{self.port}/callback", "--users", user_file(self.users)]
-        self.fake_log = open(os.path.join(OUT, f"{self.name}-fake-paypal.log"), "w")
-        self.fake = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.fake_log, text=True,
-                                     env=dict(os.environ, FAKE_PAYPAL_CLIENT_SECRET=self.secret))
-        assert "listening" in self.fake.stdout.readline()
-
-    def fake_cloud_metadata(self):
-        sid = "paypal-secret" if self.fake is GCP else ct.SECRET_ID
-        self.fake_cloud = self.fake
-        self.fake.config(metadata={"paypal_client_id": self.client_id, "domain": f"localhost:{self.port}",
-                                   "secret_ocid": sid}, secrets={sid: self.secret})
-
-    def start_fake(self):
-        fc = self.fake
-        super().start_fake()
-        self.fake_cloud = fc
-
-    def wait_ready(self, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            st = self.status()
-            if st["cloud"]["ready"]:
-                return st
-            time.sleep(0.2)
-        return self.status()
-
-
-# Service stores its fake PayPal process in self.fake; keep the cloud fake apart
-def make(fake, state_dir, name, **kw):
-    s = Sealed.__new__(Sealed)
-    Sealed.__init__(s, fake, state_dir, name, **kw)
-    s.cloud = fake
-    return s
-
-
-class Run:
-    """A service run bound to one cloud fake; .svc is the Service."""
-
-    def __init__(self, cloud, state_dir, name, client=None, **kw):
-        self.cloud = cloud
-        self.svc = Sealed(cloud, state_dir, name, client=client, **kw)
-        # Service.start_fake() assigns the PayPal fake to .fake: give Sealed the cloud fake via closure
-        self.svc.fake = None
-
-    def __enter__(self):
-        s = self.svc
-        Service.start_fake(s)
-        if s.fixed_client:
-            s.stop_fake_only()
-            s.client_id, s.secret = s.fixed_client
-            s.restart_fake()
-        sid = "paypal-secret" if self.cloud is GCP else ct.SECRET_ID
-        self.cloud.config(metadata={"paypal_client_id": s.client_id, "domain": f"localhost:{s.port}",
-                                    "secret_ocid": sid}, secrets={sid: s.secret})
-        s.start_service()
-        s.wait_ready()
-        return s
-
-    def __exit__(self, *a):
-        self.svc.__exit__(*a)
-
-
-def sealed_status(s):
-    return s.status()["state"]
-
-
-def login_ok(r):
-    return r.status == 200 and jws_from_page(r.text)
+def Run(cloud, state_dir, name, client, **kw):
+    return sealed_lib.Run(cloud, state_dir, name, client, {"SEALED_STATE_SEAL": "tpm",
+                          "SEALED_STATE_TPM_DEV": TPM.spec, "SEALED_TPM_DEV": "/nonexistent-tpm"}, **kw)
 
 
 CLIENT = ("test-client-sealed", os.urandom(16).hex())

@@ -8,6 +8,10 @@
  * without extended requests), SEVGUEST_SHIM_FAULTS (comma-separated, one item per request in
  * turn, busy answers not counted: "-" none, "eio" the firmware fails the request, "status" the
  * response carries a non-zero status, "size" a wrong report size), plus the snp_emu.h variables.
+ * SNP_GET_DERIVED_KEY (MSG_KEY_REQ): a key derived, like the AMD-SP's, from a per-chip secret
+ * ($SNP_EMU_CHIP_ID) and the fields the request selects (policy $SNP_EMU_POLICY, measurement
+ * $SNP_EMU_MEASUREMENT, VMPL); a VMPL below the guest's (0) or a VMRK root is refused with status
+ * 0x16 (INVALID_PARAM) as the firmware does for a guest without a migration agent.
  * Test code only. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,12 +25,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/sev-guest.h>
+#include <stdio.h>
+#include <openssl/sha.h>
 #include "snp_emu.h"
 
 #define FW_BLOB_MAX 0x4000u
 #define PAGE 4096u
 
-static int emu_fd = -1;
+static volatile char emu_fds[1024];   /* fds opened on the emulated device (several users may open it) */
 static int inited, busy_left = -1, request_no;
 
 /* The fault planned for the current request ("-" when none). */
@@ -64,8 +70,10 @@ static int open_emu(void)
         inited = 1;
     }
     int (*real_open)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-    emu_fd = real_open("/dev/null", O_RDWR | O_CLOEXEC);
-    return emu_fd;
+    int fd = real_open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && fd < (int)sizeof emu_fds)
+        emu_fds[fd] = 1;
+    return fd;
 }
 
 #define OPEN_WRAPPER(fn)                                                              \
@@ -104,8 +112,8 @@ int __open64_2(const char *path, int flags)
 
 int close(int fd)
 {
-    if (fd == emu_fd && fd >= 0)
-        emu_fd = -1;
+    if (fd >= 0 && fd < (int)sizeof emu_fds)
+        emu_fds[fd] = 0;
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "close");
     return real(fd);
 }
@@ -121,6 +129,29 @@ static void fill_resp(struct snp_report_resp *resp, const uint8_t *report)
     memcpy(resp->data, &status, 4);
     memcpy(resp->data + 4, &size, 4);           /* status, report_size, 24 reserved bytes */
     memcpy(resp->data + 0x20, report, SNP_EMU_REPORT_LEN);
+}
+
+static int derived_key(struct snp_guest_request_ioctl *io)
+{
+    struct snp_derived_key_req *req = (struct snp_derived_key_req *)(uintptr_t)io->req_data;
+    struct snp_derived_key_resp *resp = (struct snp_derived_key_resp *)(uintptr_t)io->resp_data;
+    memset(resp, 0, sizeof *resp);
+    if (req->rsvd || req->vmpl > 3 || req->root_key_select > 1 || (req->guest_field_select >> 6)) {
+        uint32_t st = 0x16;
+        memcpy(resp->data, &st, 4);
+        return 0;
+    }
+    const char *chip = getenv("SNP_EMU_CHIP_ID"), *m = getenv("SNP_EMU_MEASUREMENT"), *pol = getenv("SNP_EMU_POLICY");
+    char msg[1024];
+    int n = snprintf(msg, sizeof msg, "chip=%s|root=%u|vmpl=%u|sel=%llu|pol=%s|m=%s|svn=%u|tcb=%llu",
+                     chip ? chip : "", req->root_key_select, req->vmpl,
+                     (unsigned long long)req->guest_field_select,
+                     (req->guest_field_select & 1) ? (pol ? pol : "30000") : "",
+                     (req->guest_field_select & 8) ? (m ? m : "") : "",
+                     (req->guest_field_select & 16) ? req->guest_svn : 0,
+                     (unsigned long long)((req->guest_field_select & 32) ? req->tcb_version : 0));
+    SHA256((const unsigned char *)msg, (size_t)n, resp->data + 32);
+    return 0;
 }
 
 static int guest_request(unsigned long cmd, struct snp_guest_request_ioctl *io)
@@ -145,6 +176,8 @@ static int guest_request(unsigned long cmd, struct snp_guest_request_ioctl *io)
         errno = EIO;
         return -1;
     }
+    if (cmd == SNP_GET_DERIVED_KEY)
+        return derived_key(io);
     struct snp_report_resp *resp = (struct snp_report_resp *)(uintptr_t)io->resp_data;
     if (cmd == SNP_GET_REPORT) {
         struct snp_report_req *req = (struct snp_report_req *)(uintptr_t)io->req_data;
@@ -202,8 +235,8 @@ int ioctl(int fd, unsigned long req, ...)
     va_start(ap, req);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    if (fd >= 0 && fd == emu_fd) {
-        if (req == SNP_GET_REPORT || req == SNP_GET_EXT_REPORT)
+    if (fd >= 0 && fd < (int)sizeof emu_fds && emu_fds[fd]) {
+        if (req == SNP_GET_REPORT || req == SNP_GET_EXT_REPORT || req == SNP_GET_DERIVED_KEY)
             return guest_request(req, arg);
         errno = ENOTTY;
         return -1;
