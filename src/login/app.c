@@ -383,6 +383,12 @@ static void on_evidence(void *arg, json_t *evidence, attest_err err, const char 
         memcpy(p.secret_hash, f->rs_hash, 32);
         memcpy(p.code, code, sizeof p.code);
         ss_err r = state_sync_commit(a->d.sync, &p, on_saved, f);
+        if (r == SS_PRESENT) {
+            flow_fail(f, 409, "This PayPal account already received its result", "Each PayPal account gets exactly "
+                      "one result, and this account has already received it. Nothing new was produced.", "replay");
+            f = NULL;
+            goto done;
+        }
         if (r) {
             flow_fail(f, 503, "Try again later", r == SS_BROKEN ? service_state_broken(a->d.state) ?
                       service_state_broken(a->d.state) : "The service cannot save results now."

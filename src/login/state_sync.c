@@ -473,8 +473,8 @@ static void on_put(void *arg, srem_err e, const char *version)
 
 static void flush(struct state_sync *s)
 {
-    if (s->in_flight || s->lost || !s->ss || (!s->queue && !s->dirty))
-        return;
+    if (s->in_flight || s->lost || !s->ss || (!s->queue && !s->dirty) || service_state_broken(s->ss))
+        return;   /* a broken state is never saved over the good copy outside */
     if (ensure_remote(s)) {
         s->failures++;
         snprintf(s->last_error, sizeof s->last_error, "no object store is configured yet");
