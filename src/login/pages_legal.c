@@ -33,7 +33,16 @@ static void shared_item(struct html *h, const struct page_info *pi, const char *
 static void where_kept(struct html *h, const struct page_info *pi)
 {
     const char *s = pi->state_scope ? pi->state_scope : "process";
-    if (!strcmp(s, "boot"))
+    if (!strncmp(s, "sealed-", 7))
+        html_raw(h, "in the machine's memory and, so that it survives a reboot, encrypted in the operator's cloud "
+                    "storage bucket under a key only this machine running this image can recover (its ");
+    if (!strcmp(s, "sealed-vtpm"))
+        html_raw(h, "TPM");
+    else if (!strcmp(s, "sealed-snp"))
+        html_raw(h, "AMD processor");
+    if (!strncmp(s, "sealed-", 7))
+        html_raw(h, "): the operator and the cloud see only ciphertext");
+    else if (!strcmp(s, "boot"))
         html_raw(h, "in the machine's memory (a RAM file system held by its first process, never a disk): "
                     "nothing of it survives a reboot");
     else if (!strcmp(s, "directory"))
@@ -143,7 +152,11 @@ void pages_privacy(struct html *h, const struct page_info *pi)
     html_raw(h, "<h2>Where your data goes</h2><p>Only between PayPal, this machine and your browser. The "
                 "encrypted connection ends inside the sealed machine. The machine also talks to Let's Encrypt "
                 "(its certificate), its cloud's metadata and secret services and, for hardware evidence, the "
-                "chip vendor's key server; none of these requests carry anything about you.</p>");
+                "chip vendor's key server; none of these requests carry anything about you.");
+    if (pi->state_scope && !strncmp(pi->state_scope, "sealed-", 7))
+        html_raw(h, " The kept state (above) also goes, encrypted, to the cloud storage bucket the machine uses "
+                    "to survive reboots.");
+    html_raw(h, "</p>");
 
     html_raw(h, "<h2>Your choices</h2><p>You can decline on PayPal's consent page, and you can remove this "
                 "application from your PayPal account's settings at any time (the service holds no token, so "
