@@ -57,6 +57,8 @@ struct state_sync {
     size_t rlen;
     /* status */
     uint64_t saves, failures;
+    struct timespec flush_start;
+    double last_save_ms;
     time_t last_save;
     char last_error[300];
 };
@@ -375,6 +377,14 @@ static void saved(struct state_sync *s, const char *version)
         log_warn("state_sync.local_copy_failed", "errno=%d", errno);
     s->saves++;
     s->last_save = time(NULL);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    s->last_save_ms = (double)(now.tv_sec - s->flush_start.tv_sec) * 1e3 + (double)(now.tv_nsec - s->flush_start.tv_nsec) / 1e6;
+    size_t nb = 0;
+    for (struct waiter *w = s->batch; w; w = w->next)
+        nb++;
+    log_info("state_sync.saved", "counter=%llu bytes=%zu results=%zu ms=%.1f", (unsigned long long)state_seal_counter(s->seal),
+             s->blob_len, nb, s->last_save_ms);
     s->last_error[0] = 0;
     batch_done(s, 1);
 }
@@ -500,6 +510,7 @@ static void flush(struct state_sync *s)
     s->tail = &s->queue;
     s->dirty = 0;
     s->in_flight = 1;
+    clock_gettime(CLOCK_MONOTONIC, &s->flush_start);
     int rc = !p || service_state_snapshot(s->ss, p, n, &plain, &pl);
     free(p);
     sseal_err se = SSEAL_ERR_NOMEM;
@@ -553,8 +564,14 @@ ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void 
     w->arg = arg;
     *s->tail = w;
     s->tail = &w->next;
-    if (!s->in_flight && !s->timer_on)
-        schedule(s, 20);   /* a short gather: results arriving together share a save */
+    if (!s->in_flight) {   /* a short gather: results arriving together share a save (sooner than a
+                            * background save of other changes that may be waiting) */
+        struct timeval tv = {0, 20 * 1000};
+        if (!s->timer && !(s->timer = evtimer_new(s->base, on_timer, s)))
+            return SS_OK;   /* saved with the next change; cannot happen short of memory */
+        if (!evtimer_add(s->timer, &tv))
+            s->timer_on = 1;
+    }
     return SS_OK;
 }
 
@@ -562,9 +579,10 @@ json_t *state_sync_status(struct state_sync *s)
 {
     if (!s->active || !s->remote)
         return json_pack("{s:b}", "sealed", 0);
-    return json_pack("{s:b, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s?}", "sealed", 1, "seal", state_seal_scope(s->seal),
+    return json_pack("{s:b, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:f, s:s?}", "sealed", 1, "seal", state_seal_scope(s->seal),
                      "store", state_remote_name(s->remote), "owner", !s->lost, "counter",
                      (json_int_t)state_seal_counter(s->seal), "saves", (json_int_t)s->saves, "failures",
-                     (json_int_t)s->failures, "last_save", (json_int_t)s->last_save, "last_error",
+                     (json_int_t)s->failures, "last_save", (json_int_t)s->last_save, "last_save_ms", s->last_save_ms,
+                     "last_error",
                      s->last_error[0] ? s->last_error : NULL);
 }
