@@ -34,11 +34,12 @@ else
     commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
     git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
 fi
-# what built it (scripts/buildroot.py): BUILDROOT=lock (make image's default) requires the machine
-# to match image/buildroot.lock, BUILDROOT=host records the differences
+# what built it (scripts/buildroot.py): BUILDROOT=lock (make image's default, which checked the
+# machine first) requires the machine to match image/buildroot.lock; called directly (tests, by
+# hand) it records what it finds, differences included, as BUILDROOT=host does
 buildenv=$(mktemp)
 trap 'rm -f "$buildenv"' EXIT
-scripts/buildroot.py record --mode "${BUILDROOT:-lock}" >"$buildenv"
+scripts/buildroot.py record --mode "${BUILDROOT:-host}" >"$buildenv"
 python3 - "$dir" "$append" "$commit" "$meas" "$buildenv" <<'EOF'
 import hashlib, json, os, sys
 d, append, commit, meas, buildenv = sys.argv[1:]
