@@ -243,51 +243,18 @@ static void key_html(struct html *h, const char *k)
     html_raw(h, "</bdi>");
 }
 
-/* The members of an object, one per line. */
-static void object_html(struct html *h, const json_t *o, int depth)
+/* The members of an object that skip(k, m) does not claim (all when skip is NULL), one per
+ * line, in a nested list; nothing when none is left. */
+static void members_html(struct html *h, const json_t *o, int depth,
+                         int (*skip)(const char *k, const json_t *m))
 {
     const char *k;
     json_t *m;
-    html_raw(h, "<dl class=\"nested\">");
+    int n = 0;
     json_object_foreach((json_t *)o, k, m) {
-        html_raw(h, "<dt>");
-        key_html(h, k);
-        html_raw(h, "</dt><dd>");
-        value_html(h, k, m, depth + 1, 0);
-        html_raw(h, "</dd>");
-    }
-    html_raw(h, "</dl>");
-}
-
-/* A postal address (OpenID Connect's address claim, PayPal's paypalv1.1 shape): one component a
- * line in the usual reading order, then any member we do not know. */
-static void address_html(struct html *h, const json_t *o, int depth)
-{
-    static const char *const order[] = {"formatted", "street_address", "address_line_1", "address_line_2",
-                                        "locality", "city", "region", "state", "postal_code", "country"};
-    const char *k;
-    json_t *m;
-    int lines = 0;
-    html_raw(h, "<div class=\"address\">");
-    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
-        const json_t *c = json_object_get(o, order[i]);
-        if (!json_is_string(c) || !json_string_length(c))
+        if (skip && skip(k, m))
             continue;
-        if (lines++)
-            html_raw(h, "\n");
-        html_bdi(h, NULL, json_string_value(c), json_string_length(c));
-        if (!strcmp(order[i], "formatted"))
-            break;   /* the whole address already */
-    }
-    html_raw(h, "</div>");
-    int rest = 0;
-    json_object_foreach((json_t *)o, k, m) {
-        size_t i = 0;
-        while (i < sizeof order / sizeof *order && strcmp(k, order[i]))
-            i++;
-        if (i < sizeof order / sizeof *order && json_is_string(m))
-            continue;
-        if (!rest++)
+        if (!n++)
             html_raw(h, "<dl class=\"nested\">");
         html_raw(h, "<dt>");
         key_html(h, k);
@@ -295,8 +262,46 @@ static void address_html(struct html *h, const json_t *o, int depth)
         value_html(h, k, m, depth + 1, 0);
         html_raw(h, "</dd>");
     }
-    if (rest)
+    if (n)
         html_raw(h, "</dl>");
+}
+
+static const char *const address_order[] = {"formatted", "street_address", "address_line_1", "address_line_2",
+                                            "locality", "city", "region", "state", "postal_code", "country"};
+
+/* A member address_html already showed as a line. */
+static int address_line_shown(const char *k, const json_t *m)
+{
+    for (size_t i = 0; i < sizeof address_order / sizeof *address_order; i++)
+        if (!strcmp(k, address_order[i]))
+            return json_is_string(m);
+    return 0;
+}
+
+/* A member email_entry_html already showed: the address or a flag. */
+static int email_part_shown(const char *k, const json_t *m)
+{
+    return !strcmp(k, "value") || json_is_boolean(m);
+}
+
+/* A postal address (OpenID Connect's address claim, PayPal's paypalv1.1 shape): one component a
+ * line in the usual reading order, then any member we do not know. */
+static void address_html(struct html *h, const json_t *o, int depth)
+{
+    int lines = 0;
+    html_raw(h, "<div class=\"address\">");
+    for (size_t i = 0; i < sizeof address_order / sizeof *address_order; i++) {
+        const json_t *c = json_object_get(o, address_order[i]);
+        if (!json_is_string(c) || !json_string_length(c))
+            continue;
+        if (lines++)
+            html_raw(h, "\n");
+        html_bdi(h, NULL, json_string_value(c), json_string_length(c));
+        if (!strcmp(address_order[i], "formatted"))
+            break;   /* the whole address already */
+    }
+    html_raw(h, "</div>");
+    members_html(h, o, depth, address_line_shown);
 }
 
 /* PayPal's e-mail list entry {"value": ..., "primary": true, "confirmed": true}: the address,
@@ -309,7 +314,7 @@ static int email_entry_html(struct html *h, const json_t *e, int depth)
     html_bdi(h, NULL, json_string_value(val), json_string_length(val));
     const char *k;
     json_t *m;
-    int flags = 0, rest = 0;
+    int flags = 0;
     json_object_foreach((json_t *)e, k, m) {
         if (!json_is_true(m))
             continue;
@@ -318,19 +323,7 @@ static int email_entry_html(struct html *h, const json_t *e, int depth)
     }
     if (flags)
         html_raw(h, ")</span>");
-    json_object_foreach((json_t *)e, k, m) {
-        if (!strcmp(k, "value") || json_is_boolean(m))
-            continue;
-        if (!rest++)
-            html_raw(h, "<dl class=\"nested\">");
-        html_raw(h, "<dt>");
-        key_html(h, k);
-        html_raw(h, "</dt><dd>");
-        value_html(h, k, m, depth + 1, 0);
-        html_raw(h, "</dd>");
-    }
-    if (rest)
-        html_raw(h, "</dl>");
+    members_html(h, e, depth, email_part_shown);
     return 1;
 }
 
@@ -371,7 +364,7 @@ static void value_html(struct html *h, const char *key, const json_t *v, int dep
     } else if (key && !strcmp(key, "address")) {
         address_html(h, v, depth);
     } else {
-        object_html(h, v, depth);
+        members_html(h, v, depth, NULL);
     }
 }
 
