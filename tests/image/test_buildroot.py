@@ -3,7 +3,6 @@ the lock covers every package the image build uses, a machine that differs from 
 is refused with the package and both versions named (a shim dpkg database stands for that
 machine), a tool from outside the locked packages is named, and the record the manifest carries
 says what was used. (The manifest of a real `make image` is checked in tests/image/test_manifest.py.)"""
-import hashlib
 import json
 import os
 import re
@@ -15,25 +14,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done   # noqa: E402
 from service import ROOT            # noqa: E402
+from buildenv import LOCK, SYSTEM_PATH, locked, sha256_file   # noqa: E402
 
 TOOL = os.path.join(ROOT, "scripts", "buildroot.py")
-LOCK = os.path.join(ROOT, "image", "buildroot.lock")
 OUT = os.path.join(os.environ.get("SEALED_TEST_OUT", "/tmp"), "buildroot")
-SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def tool(*args, env=None, path=SYSTEM_PATH):
     return subprocess.run(["/usr/bin/python3", TOOL] + list(args), capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, PATH=path, **(env or {})))
-
-
-def locked():
-    out = {}
-    for line in open(LOCK):
-        f = line.split("#", 1)[0].split()
-        if f and f[0] == "deb":
-            out[f[1]] = (f[2], f[3], f[4])
-    return out
 
 
 def shim(changes):
@@ -116,7 +105,7 @@ def the_record_says_what_built_it():
     p = tool("record", "--mode", "host")
     check(p.returncode == 0, p.stderr)
     rec = json.loads(p.stdout)
-    check(rec["lock_sha256"] == hashlib.sha256(open(LOCK, "rb").read()).hexdigest())
+    check(rec["lock_sha256"] == sha256_file(LOCK))
     check(rec["toolchain"] == ("host, matching image/buildroot.lock" if host_matches else "host (unpinned)"), rec["toolchain"])
     check((rec["differences_from_lock"] == []) == host_matches, rec["differences_from_lock"])
     gcc = subprocess.run(["/usr/bin/gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]

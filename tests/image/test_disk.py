@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
+from buildenv import sha256_file as sha256  # noqa: E402
 from qemu import SerialGuest, ovmf_vtpm_argv  # noqa: E402
 from swtpm_lib import Swtpm, start_for_qemu  # noqa: E402
 
@@ -46,14 +47,6 @@ for need in ("qemu-system-x86_64", "qemu-img", "swtpm", "sgdisk", "mdir", "objco
 
 def run(argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, **kw)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def build_disk(image_dir, append=APPEND):

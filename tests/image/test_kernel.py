@@ -8,7 +8,6 @@ client; sealed-init only points /etc/resolv.conf at /proc/net/pnp).
 
 The reproducibility case rebuilds the kernel from scratch: about 6-10 minutes on 2 cores."""
 import gzip
-import hashlib
 import http.client as http_client
 import json
 import os
@@ -25,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done                   # noqa: E402
 from service import OUT, ROOT, free_port, tls_context  # noqa: E402
+from buildenv import sha256_file as sha256  # noqa: E402
 from qemu import SerialGuest                       # noqa: E402
 
 WORK = os.path.join(OUT, "kernel")
@@ -63,10 +63,6 @@ FORBIDDEN = [
     "NETFILTER", "BRIDGE", "KALLSYMS",
 ]
 STATE = {}
-
-
-def sha256(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 def kernel_config(path):

@@ -5,7 +5,6 @@ vCPUs of EPYC-v4, EPYC-Milan and EPYC-Genoa, recomputed here by sealed-measure f
 the vTPM target's PCRs recomputed from the UKI; GCE and EC2 SNP carry no value but a reason.
 (That sealed-verify accepts a booted disk's quote with such a manifest, and refuses another disk's,
 is tests/image/test_disk.py.)"""
-import hashlib
 import json
 import os
 import subprocess
@@ -15,18 +14,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done   # noqa: E402
 from service import ROOT            # noqa: E402
+from buildenv import sha256_file as sha256  # noqa: E402
 
 IMG = os.path.join(ROOT, "build", "image")
 MEASURE = os.path.join(ROOT, "build", "sealed-measure")
 state = {}
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def make_var(name):

@@ -5,7 +5,6 @@ Cost: warm (the root cached under ~/.cache/sealed-login/buildroot/<key>) about a
 source archive's copy and the offline fetch; cold, the root adds about 4-5 minutes (mmdebstrap of
 181 packages on 2 cores) and the .deb download about 20 s. The root is keyed by the lock's packages
 and scripts/buildroot-root.sh, so one build serves every run until the lock changes."""
-import hashlib
 import json
 import os
 import re
@@ -17,28 +16,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done   # noqa: E402
 from service import ROOT            # noqa: E402
+from buildenv import LOCK, SYSTEM_PATH, locked, sha256_file as sha256   # noqa: E402
 
-LOCK = os.path.join(ROOT, "image", "buildroot.lock")
 OUT = os.path.join(os.environ.get("SEALED_TEST_OUT", "/tmp"), "pinned-root")
-ENV = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL="C")
+ENV = dict(os.environ, PATH=SYSTEM_PATH, LC_ALL="C")
 state = {}
 
 
 def sh(*cmd, timeout=900, env=None):
     return subprocess.run(list(cmd), capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=env or ENV)
-
-
-def locked():
-    out = {}
-    for line in open(LOCK):
-        f = line.split("#", 1)[0].split()
-        if f and f[0] == "deb":
-            out[f[1]] = (f[2], f[3], f[4])
-    return out
-
-
-def sha256(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 @case
