@@ -242,22 +242,30 @@ static void on_done(void *arg, const struct http_response *resp)
         r->get_done(r->arg, e, e ? NULL : resp->body, e ? 0 : resp->body_len, e ? NULL : ver);
 }
 
+/* Sends req (method, headers, body, size cap filled in) to the state object with the instance's
+ * identity; on_done reports to the caller's get_done or put_done. */
+static srem_err start_call(struct state_remote *r, struct http_request *req, int is_put, void *arg)
+{
+    char *url = object_url(r);
+    if (!url)
+        return SREM_NO_IDENTITY;
+    req->url = url;
+    req->timeout_ms = STATE_REMOTE_TIMEOUT_MS;
+    req->allow_plain_http = r->base && !strncmp(r->base, "http://", 7);
+    r->is_put = is_put;
+    r->arg = arg;
+    int rc = cloud_authed_call(r->cloud, &r->call, req, on_done, r);
+    free(url);
+    return rc ? SREM_NO_IDENTITY : SREM_OK;
+}
+
 srem_err state_remote_get(struct state_remote *r, state_remote_get_fn done, void *arg)
 {
     if (r->call)
         return SREM_ERR_BUSY;
-    char *url = object_url(r);
-    if (!url)
-        return SREM_NO_IDENTITY;
-    struct http_request req = {.method = "GET", .url = url, .timeout_ms = STATE_REMOTE_TIMEOUT_MS,
-                               .max_response = STATE_REMOTE_MAX_BYTES,
-                               .allow_plain_http = r->base && !strncmp(r->base, "http://", 7)};
-    r->is_put = 0;
+    struct http_request req = {.method = "GET", .max_response = STATE_REMOTE_MAX_BYTES};
     r->get_done = done;
-    r->arg = arg;
-    int rc = cloud_authed_call(r->cloud, &r->call, &req, on_done, r);
-    free(url);
-    return rc ? SREM_NO_IDENTITY : SREM_OK;
+    return start_call(r, &req, 0, arg);
 }
 
 srem_err state_remote_put(struct state_remote *r, const uint8_t *body, size_t len, const char *if_version,
@@ -279,16 +287,8 @@ srem_err state_remote_put(struct state_remote *r, const uint8_t *body, size_t le
     else
         snprintf(h_pre, sizeof h_pre, "if-none-match: *");
     const char *hdrs[] = {h_md5, h_pre, r->kind == GCS ? h_crc : NULL, NULL};
-    char *url = object_url(r);
-    if (!url)
-        return SREM_NO_IDENTITY;
-    struct http_request req = {.method = "PUT", .url = url, .headers = hdrs, .body = body, .body_len = len,
-                               .timeout_ms = STATE_REMOTE_TIMEOUT_MS, .max_response = 64 * 1024,
-                               .allow_plain_http = r->base && !strncmp(r->base, "http://", 7)};
-    r->is_put = 1;
+    struct http_request req = {.method = "PUT", .headers = hdrs, .body = body, .body_len = len,
+                               .max_response = 64 * 1024};
     r->put_done = done;
-    r->arg = arg;
-    int rc = cloud_authed_call(r->cloud, &r->call, &req, on_done, r);
-    free(url);
-    return rc ? SREM_NO_IDENTITY : SREM_OK;
+    return start_call(r, &req, 1, arg);
 }
