@@ -70,7 +70,14 @@ cloud_err oci_federation_parse(const char *json, size_t len, char **token, int64
 /* The "exp" claim of a JWT (payload not verified: it came over TLS from the auth service). */
 cloud_err oci_jwt_exp(const char *jwt, size_t len, int64_t *exp);
 
-/* ---- Vault secrets (oci_vault.c) ------------------------------------------------------------ */
+/* ---- Vault secrets and endpoints (oci_vault.c) ---------------------------------------------- */
+
+/* An OCID or another id that goes into a URL path or query: 1-255 of [A-Za-z0-9._-]. */
+int oci_id_ok(const char *id);
+/* "{base}{path}{id}{suffix}", base being api_base (tests) or "https://{prefix}.{region}.{domain}";
+ * malloc'd, NULL when the base does not fit or allocation fails. The caller checks id. */
+char *oci_endpoint_url(const char *api_base, const char *prefix, const char *region, const char *domain,
+                       const char *path, const char *id, const char *suffix);
 
 /* Vault, Notifications and auth endpoints; api_base (tests) replaces "https://{svc}.{region}...".
  * id must be an OCID ([A-Za-z0-9._-]+). malloc'd, NULL on a bad id or allocation failure. */

@@ -6,51 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int id_ok(const char *id)
-{
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > 255)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static char *join(const char *api_base, const char *host, const char *region, const char *path, const char *id,
-                  const char *suffix)
-{
-    char base[256];
-    if (api_base)
-        snprintf(base, sizeof base, "%s", api_base);
-    else if (!region || !*region || snprintf(base, sizeof base, "https://%s.%s.%s", host, region, OCI_REALM_DOMAIN) >=
-                                        (int)sizeof base)
-        return NULL;
-    int n = snprintf(NULL, 0, "%s%s%s%s", base, path, id, suffix);
-    char *s = n > 0 ? malloc((size_t)n + 1) : NULL;
-    if (s)
-        snprintf(s, (size_t)n + 1, "%s%s%s%s", base, path, id, suffix);
-    return s;
-}
-
 char *oci_monitoring_url(const char *api_base, const char *region, const char *compartment_id)
 {
-    if (!id_ok(compartment_id))
+    if (!oci_id_ok(compartment_id))
         return NULL;
-    return join(api_base, "telemetry", region, "/20180401/metrics/actions/summarizeMetricsData?compartmentId=",
-                compartment_id, "");
+    return oci_endpoint_url(api_base, "telemetry", region, OCI_REALM_DOMAIN,
+                            "/20180401/metrics/actions/summarizeMetricsData?compartmentId=",
+                            compartment_id, "");
 }
 
 char *oci_instance_action_url(const char *api_base, const char *region, const char *instance_id, const char *action)
 {
-    if (!id_ok(instance_id) || !id_ok(action))
+    if (!oci_id_ok(instance_id) || !oci_id_ok(action))
         return NULL;
     char suffix[64];
     snprintf(suffix, sizeof suffix, "?action=%s", action);
-    return join(api_base, "iaas", region, "/20160918/instances/", instance_id, suffix);
+    return oci_endpoint_url(api_base, "iaas", region, OCI_REALM_DOMAIN, "/20160918/instances/", instance_id, suffix);
 }
 
 static void iso(char out[32], time_t t)
@@ -74,7 +45,7 @@ char *oci_egress_query_body(const char *vnic_id, time_t now)
     char start[32], end[32], query[384];
     iso(start, oci_month_start(now));
     iso(end, now);
-    if (vnic_id && !id_ok(vnic_id))
+    if (vnic_id && !oci_id_ok(vnic_id))
         return NULL;
     if (vnic_id)
         snprintf(query, sizeof query, "VnicToNetworkBytes[1h]{resourceId = \"%s\"}.sum()", vnic_id);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ocid_ok(const char *id)
+int oci_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n > 255)
@@ -21,8 +21,7 @@ static int ocid_ok(const char *id)
     return 1;
 }
 
-/* "{base}{path}{id}{suffix}" where base is api_base (tests) or "https://{prefix}.{region}.{domain}". */
-static char *endpoint(const char *api_base, const char *prefix, const char *region, const char *domain,
+char *oci_endpoint_url(const char *api_base, const char *prefix, const char *region, const char *domain,
                       const char *path, const char *id, const char *suffix)
 {
     char base[256];
@@ -43,22 +42,22 @@ static char *endpoint(const char *api_base, const char *prefix, const char *regi
 
 char *oci_vault_url(const char *api_base, const char *region, const char *secret_id)
 {
-    if (!ocid_ok(secret_id))
+    if (!oci_id_ok(secret_id))
         return NULL;
-    return endpoint(api_base, "secrets.vaults", region, "oci." OCI_REALM_DOMAIN, "/20190301/secretbundles/",
+    return oci_endpoint_url(api_base, "secrets.vaults", region, "oci." OCI_REALM_DOMAIN, "/20190301/secretbundles/",
                     secret_id, "");
 }
 
 char *oci_notify_url(const char *api_base, const char *region, const char *topic_id)
 {
-    if (!ocid_ok(topic_id))
+    if (!oci_id_ok(topic_id))
         return NULL;
-    return endpoint(api_base, "notification", region, OCI_REALM_DOMAIN, "/20181201/topics/", topic_id, "/messages");
+    return oci_endpoint_url(api_base, "notification", region, OCI_REALM_DOMAIN, "/20181201/topics/", topic_id, "/messages");
 }
 
 char *oci_auth_url(const char *api_base, const char *region)
 {
-    return endpoint(api_base, "auth", region, OCI_REALM_DOMAIN, "/v1/x509", "", "");
+    return oci_endpoint_url(api_base, "auth", region, OCI_REALM_DOMAIN, "/v1/x509", "", "");
 }
 
 cloud_err oci_vault_parse(const char *json, size_t len, uint8_t **out, size_t *outlen)

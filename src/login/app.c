@@ -192,17 +192,6 @@ static int retrieval_hash(struct http_exchange *x, uint8_t out[32])
     return 0;
 }
 
-/* A fresh retrieval secret: 32 random bytes, base64url. */
-static int retrieval_secret_new(char out[LOGIN_TOKEN_LEN + 1])
-{
-    uint8_t r[32];
-    if (RAND_bytes(r, sizeof r) != 1)
-        return -1;
-    codec_b64url_encode(r, sizeof r, out, LOGIN_TOKEN_LEN + 1);
-    OPENSSL_cleanse(r, sizeof r);
-    return 0;
-}
-
 /* ---- flows ---------------------------------------------------------------------------- */
 
 static void flow_release(struct flow *f)
@@ -580,7 +569,7 @@ static void route_login(struct app *a, struct http_exchange *x)
      * its secret in the browser; a browser that already holds one keeps it */
     uint8_t have[32];
     char rs[LOGIN_TOKEN_LEN + 1], setrs[LOGIN_TOKEN_LEN + 128] = "";
-    if (retrieval_hash(x, have) && !retrieval_secret_new(rs))
+    if (retrieval_hash(x, have) && !login_random_token(rs))
         snprintf(setrs, sizeof setrs, "Set-Cookie: " RESULT_COOKIE_NAME "=%s" RESULT_COOKIE_ATTRS, rs);
     OPENSSL_cleanse(rs, sizeof rs);
     if (set && loc) {
@@ -723,7 +712,7 @@ static void route_callback(struct app *a, struct http_exchange *x)
     if (b64) {
         memcpy(f->rs, rc.p, LOGIN_TOKEN_LEN);
         f->rs[LOGIN_TOKEN_LEN] = 0;
-    } else if (retrieval_secret_new(f->rs)) {   /* none yet (a login started before this version) */
+    } else if (login_random_token(f->rs)) {   /* none yet (a login started before this version) */
         OPENSSL_cleanse(code, sizeof code);
         flow_fail(f, 503, "Try again", "The service could not start a login. Please try again.", "rs_new");
         return;

@@ -42,7 +42,7 @@ void login_state_keys_free(struct login_state_keys *k)
         OPENSSL_secure_clear_free(k, sizeof *k);
 }
 
-static int random_token(char out[LOGIN_TOKEN_LEN + 1])
+int login_random_token(char out[LOGIN_TOKEN_LEN + 1])
 {
     uint8_t r[32];
     if (RAND_bytes(r, sizeof r) != 1)
@@ -56,7 +56,7 @@ int login_pending_new(struct login_pending *p, time_t now)
 {
     memset(p, 0, sizeof *p);
     p->expires = (uint64_t)now + LOGIN_STATE_TTL_S;
-    return random_token(p->state) || random_token(p->verifier) || random_token(p->nonce) ? -1 : 0;
+    return login_random_token(p->state) || login_random_token(p->verifier) || login_random_token(p->nonce) ? -1 : 0;
 }
 
 void login_pkce_challenge(const char *verifier, char out[LOGIN_TOKEN_LEN + 1])

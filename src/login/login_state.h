@@ -27,6 +27,8 @@ struct login_state_keys *login_state_keys_new(void);
 struct login_state_keys *login_state_keys_from(const uint8_t key[32]);
 void login_state_keys_free(struct login_state_keys *k);
 
+/* 32 random bytes, base64url (43 characters and a NUL); -1 if the RNG fails. */
+int login_random_token(char out[LOGIN_TOKEN_LEN + 1]);
 /* New random state, verifier and nonce expiring at now + LOGIN_STATE_TTL_S. Returns 0 or -1. */
 int login_pending_new(struct login_pending *p, time_t now);
 /* PKCE S256: base64url(SHA-256(verifier)), 43 chars + NUL. */
