@@ -1,8 +1,7 @@
-/* libFuzzer target for sealed-init's parsers (src/init/init_cmdline.c, init_modlist.c). Besides "no
+/* libFuzzer target for sealed-init's kernel command line (src/init/init_cmdline.c). Besides "no
  * crash" under ASan/UBSan it asserts properties of the output: an accepted address prints back to
  * exactly its input, an accepted command line re-serialises to one that parses to the same settings,
- * a gateway is always on the link, every module path is inside /lib/modules, a .ko, within the caps
- * and copied verbatim from the input, and iteration always ends. */
+ * a gateway is always on the link, and a refused line points at the offending sealed.* word. */
 #include "init/init.h"
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -73,23 +72,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ASSERT(bad >= p && bad + badlen <= p + size && badlen >= 7 && !memcmp(bad, "sealed.", 7));
     }
 
-    struct init_modlist it;
-    char path[INIT_PATH_MAX];
-    size_t lines = 1;
-    for (size_t i = 0; i < size; i++)
-        lines += p[i] == '\n';
-    init_modlist_begin(&it, p, size);
-    unsigned steps = 0;
-    while ((e = init_modlist_next(&it, path, sizeof path)) == INIT_OK) {
-        size_t l = strlen(path);
-        ASSERT(l < INIT_PATH_MAX && l > 16 && !memcmp(path, "/lib/modules/", 13) && !strcmp(path + l - 3, ".ko"));
-        ASSERT(!strstr(path, "/../") && !strstr(path, "/./") && !strstr(path, "//"));
-        ASSERT(memmem(p, size, path, l) != NULL);
-        ASSERT(++steps <= INIT_MODULES_MAX && it.line <= lines);
-        char name[64];
-        init_module_name(path, name, sizeof name);
-        ASSERT(strlen(name) < sizeof name && !strchr(name, '-') && !strchr(name, '/'));
-    }
-    ASSERT(it.count == steps && it.line <= lines);
     return 0;
 }

@@ -1,6 +1,6 @@
 """Records a real swtpm session of the tpm2 provider (probe + two quotes for the fuzz target's
 REPORT_DATA) as the fuzz target's input format: each TPM response as [u16 length][bytes].
-Usage: python3 tests/attest/fuzz/make_seed.py OUTFILE   (needs make all, swtpm)"""
+Usage: python3 fuzz/login/attest/tpm2_seed.py fuzz/login/attest/tpm2.corpus/swtpm_session   (needs make all, swtpm)"""
 import os
 import shutil
 import socket
@@ -8,7 +8,7 @@ import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "attest"))  # swtpm_lib
 from swtpm_lib import Swtpm, probe  # noqa: E402
 
 out = sys.argv[1]
