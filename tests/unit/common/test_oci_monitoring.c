@@ -1,4 +1,4 @@
-/* Unit tests for login/cloud/oci_monitoring: the egress guard's Monitoring query and its answer
+/* Unit tests for common/oci_monitoring: the egress guard's Monitoring query and its answer
  * (no series is "unknown", never zero), and the instance action URL. */
 #include "test.h"
 #include "common/oci.h"
