@@ -6,7 +6,7 @@ BUILD   ?= build
 CC      ?= cc
 PKGS    := libevent libevent_openssl libcurl jansson libssl libcrypto libqrencode
 OPT     ?= -O2
-# How long each libFuzzer target runs in the fuzz-* targets (mk/*.mk); the one default for all.
+# How long `make fuzz` / `make fuzz-<name>` runs each libFuzzer target (mk/fuzz.mk); defined only here.
 FUZZ_SECONDS ?= 60
 CFLAGS  += $(OPT) -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 -ffile-prefix-map=$(CURDIR)=. -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -19,19 +19,3 @@ $(BUILD)/tests/attest/libsevguest_shim.so: tests/attest/emu/sevguest_shim.c $(AT
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -U_FORTIFY_SOURCE -fPIC -shared -o $@ tests/attest/emu/sevguest_shim.c tests/attest/emu/snp_emu.c -ldl -lcrypto
 
-# libFuzzer target for the tpm2 provider against a hostile TPM (clang, ASan + UBSan):
-#   make fuzz-attest [FUZZ_SECONDS=60]
-ATTEST_FUZZ_SRC := tests/attest/fuzz/fuzz_tpm2_provider.c src/login/attest/tpm2.c src/login/attest/tpm2_wire.c src/common/tpm2_struct.c \
-                   src/common/file.c src/common/dynbuf.c src/common/tpm_ak_root.c src/common/gcp_vtpm_roots.c src/common/gce_instance_ext.c \
-                   src/login/attest/attest_util.c src/login/log.c src/common/codec.c
-.PHONY: fuzz-attest fuzz-attest-bins
-fuzz-attest-bins: $(BUILD)/fuzz/tpm2_provider
-$(BUILD)/fuzz/tpm2_provider: $(ATTEST_FUZZ_SRC)
-	@mkdir -p $(@D)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags jansson libcrypto) \
-	    -Wno-deprecated-declarations -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $^ $(shell pkg-config --libs jansson libcrypto) -lpthread
-fuzz-attest: fuzz-attest-bins
-	mkdir -p $(BUILD)/fuzz/corpus_tpm2_provider
-	$(BUILD)/fuzz/tpm2_provider -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=60 -artifact_prefix=$(BUILD)/fuzz/ \
-	    $(BUILD)/fuzz/corpus_tpm2_provider tests/attest/fuzz/corpus/tpm2_provider

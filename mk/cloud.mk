@@ -5,28 +5,15 @@ $(CLOUD_DRIVER): tests/cloud/cloud_driver.c $(BUILD)/liblogin.a $(BUILD)/libcomm
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/liblogin.a $(BUILD)/libcommon.a $(LDLIBS)
 
-# libFuzzer (clang) on the cloud wire parsers; tests/cloud/test_fuzz_cloud.sh runs it ~20 s in
-# `make test`, `make fuzz-cloud [FUZZ_SECONDS=N]` longer.
-CLOUD_FUZZ_SRC := $(addprefix src/common/,oci_metadata.c oci_federation.c oci_vault.c oci_notify.c gcp.c cloud_wire.c \
-                    oci_sign.c dynbuf.c codec.c)
-.PHONY: fuzz-cloud fuzz-cloud-bins
-fuzz-cloud-bins: $(BUILD)/fuzz/cloud_wire
-$(BUILD)/fuzz/cloud_wire: tests/cloud/fuzz/fuzz_cloud_wire.c $(CLOUD_FUZZ_SRC) $(wildcard src/common/*.h)
-	@mkdir -p $(@D)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $< $(CLOUD_FUZZ_SRC) $(shell pkg-config --cflags --libs jansson libcrypto)
-fuzz-cloud: fuzz-cloud-bins
-	mkdir -p $(BUILD)/fuzz/corpus_cloud_wire
-	$(BUILD)/fuzz/cloud_wire -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
-	    $(BUILD)/fuzz/corpus_cloud_wire tests/cloud/fuzz/corpus
-
 # Allocation-failure sweep (tests/cloud/test_alloc_sweep.sh): the cloud wire code and oci_sign
 # compiled with ASan/UBSan, our allocations wrapped so each can fail in turn.
+CLOUD_SWEEP_SRC := $(addprefix src/common/,oci_metadata.c oci_federation.c oci_vault.c oci_notify.c gcp.c cloud_wire.c \
+                     oci_sign.c dynbuf.c codec.c)
 CLOUD_SWEEP_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
-$(BUILD)/tests/cloud/alloc_sweep: tests/cloud/alloc_sweep.c $(CLOUD_FUZZ_SRC) $(wildcard src/common/*.h)
+$(BUILD)/tests/cloud/alloc_sweep: tests/cloud/alloc_sweep.c $(CLOUD_SWEEP_SRC) $(wildcard src/common/*.h)
 	@mkdir -p $(@D)
 	$(CC) -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	    -fno-builtin -o $@ $< $(CLOUD_FUZZ_SRC) $(CLOUD_SWEEP_WRAP) $(shell pkg-config --cflags --libs jansson libcrypto)
+	    -fno-builtin -o $@ $< $(CLOUD_SWEEP_SRC) $(CLOUD_SWEEP_WRAP) $(shell pkg-config --cflags --libs jansson libcrypto)
 
 # sealed-oci-request --instance-principal reuses the OCI wire code, which lives in src/common/ (the
 # pure parsers): the Makefile's pattern rule links it with libcommon.a alone, not the service.

@@ -117,17 +117,3 @@ container-context:
 image-glibc: BUILDROOT = host
 image-glibc: $(BUILD)/sealed-init $(BUILD)/sealed-login $(BUILD)/sealed-measure
 	$(call image_build,$(BUILD)/sealed-login,$(BUILD)/image-glibc)
-
-# libFuzzer (clang, ASan + UBSan) on sealed-init's parsers with property checks;
-# tests/init/test_fuzz_init.sh runs it ~15 s in `make test`, `make fuzz-init [FUZZ_SECONDS=60]` longer.
-INIT_FUZZ_SRC := src/init/init_cmdline.c src/init/init_modlist.c
-.PHONY: fuzz-init fuzz-init-bins
-fuzz-init-bins: $(BUILD)/fuzz/init_parse
-$(BUILD)/fuzz/init_parse: tests/init/fuzz/fuzz_init_parse.c $(INIT_FUZZ_SRC) src/init/init.h
-	@mkdir -p $(@D)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $< $(INIT_FUZZ_SRC)
-fuzz-init: fuzz-init-bins
-	mkdir -p $(BUILD)/fuzz/corpus_init_parse
-	$(BUILD)/fuzz/init_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	    $(BUILD)/fuzz/corpus_init_parse tests/init/fuzz/corpus/init_parse

@@ -1,5 +1,5 @@
 /* intel_root: the pinned Intel SGX Root CA; see intel_root.h. The PEM below is Intel's public
- * certificate, identical in every DCAP verifier; tests/unit/verify/test_tdx.c checks its SHA-256. */
+ * certificate, identical in every DCAP verifier; tests/unit/verify/test_tdx_quote.c checks its SHA-256. */
 #include "verify/intel_root.h"
 #include <openssl/pem.h>
 

@@ -11,7 +11,7 @@ check() { n=$((n + 1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else failed=
 
 scripts/measure-manifest.sh --ovmf $FIX/ovmf_AmdSev_suffix.bin --ovmf-source "test fixture" \
     --kernel /dev/null --initrd /dev/null --append "" --vcpus "1 4" --vcpu-types "EPYC-v4 EPYC-Milan" \
-    --efi tests/measure/fuzz/corpus/pe/minimal_pe32plus.efi >"$OUT/m.json" 2>"$OUT/err"
+    --efi fuzz/measure/pe_hash.corpus/minimal_pe32plus.efi >"$OUT/m.json" 2>"$OUT/err"
 check "manifest script succeeds" "$?" "0"
 q() { python3 -c "import json,sys; j=json.load(open('$OUT/m.json'))['targets']; print($1)"; }
 # sev-snp-measure test_snp_ovmf_hash_gen_feature_snp_only and test_snp_with_multiple_vcpus_feature_snp_only
@@ -25,7 +25,7 @@ check "vTPM target has PCR 4" "$(q "sorted(j['uefi-disk-vtpm']['pcrs']['sha256']
 check "GCE and EC2 SNP carry no invented value" "$(q "[j[c]['measurement'] for c in ('gce-sev-snp','ec2-sev-snp')]")" "[None, None]"
 printf '{"platform": "test", "sha256": {"0": "%064d"}}' 0 >"$OUT/rec.json"
 scripts/measure-manifest.sh --ovmf $FIX/ovmf_AmdSev_suffix.bin --vcpus 1 --vcpu-types EPYC \
-    --efi tests/measure/fuzz/corpus/pe/minimal_pe32plus.efi --recorded-pcrs "$OUT/rec.json" >"$OUT/m2.json"
+    --efi fuzz/measure/pe_hash.corpus/minimal_pe32plus.efi --recorded-pcrs "$OUT/rec.json" >"$OUT/m2.json"
 check "recorded firmware PCRs kept apart from the predicted ones" \
     "$(python3 -c "import json; t=json.load(open('$OUT/m2.json'))['targets']['uefi-disk-vtpm']; print(sorted(t['pcrs']['sha256']), t['recorded_firmware_pcrs']['platform'])")" "['4'] test"
 scripts/measure-manifest.sh --ovmf $FIX/ovmf_OvmfX64_suffix.bin --kernel /dev/null >/dev/null 2>"$OUT/err2"
