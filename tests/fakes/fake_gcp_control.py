@@ -107,6 +107,78 @@ KNOWN_PERMS = {"compute.instances.get", "compute.instances.stop", "compute.insta
                "monitoring.timeSeries.list", "secretmanager.versions.access", "compute.zoneOperations.get",
                "compute.globalOperations.get", "compute.regionOperations.get"}
 
+EGRESS_METRIC = "compute.googleapis.com/instance/network/sent_bytes_count"
+ALIGN_MAX_S = 104 * 7 * 86400     # Aggregation.alignmentPeriod: at least 60 s, at most 104 weeks (charts)
+
+
+def _ts(v, field):
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,9})?Z", v or "")
+    if not m:
+        raise bad(f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
+    import calendar
+    return calendar.timegm(tuple(int(x) for x in m.groups()[:6]))
+
+
+def timeseries_query(arg):
+    """projects.timeSeries.list's query, checked as Cloud Monitoring checks it: the filter names one
+    known metric type (on its monitored resource type), aligner and reducer are enum values, the
+    alignment period a Duration of 60 s to 104 weeks, required with any aligner but ALIGN_NONE,
+    the interval two Timestamps, start not after end. Returns (metric type, instance_id or None);
+    raises ApiError (400 INVALID_ARGUMENT) as Monitoring answers. One checker for
+    fake_gcp_control.py (the operator's guard) and fake_cloud.py (the VM's own)."""
+    f = arg("filter", "")
+    if not f or not arg("interval.endTime"):
+        raise bad("Field filter and interval.endTime are required.")
+    terms = [t.strip() for t in re.split(r"\s+AND\s+", f)]
+    mt = rt = iid = None
+    for t in terms:
+        m = re.fullmatch(r'(metric\.type|resource\.type|resource\.labels?\.[a-z_]+|metric\.labels?\.[a-z_]+|'
+                         r'metadata\.system_labels\.[a-z_]+)\s*=\s*"([^"]*)"', t)
+        if not m:
+            raise bad(f"Could not parse filter: {f}")
+        k, v = m.groups()
+        if k == "metric.type":
+            if mt is not None:
+                raise bad("The filter must specify a single metric type.")
+            mt = v
+        elif k == "resource.type":
+            rt = v
+        elif re.fullmatch(r"resource\.labels?\.instance_id", k):
+            iid = v
+    if mt is None:
+        raise bad(f"Could not parse filter: {f}")
+    if mt not in METRICS or (rt and rt != METRICS[mt]):
+        raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
+                  "descriptors. The query will not return any time series.")
+    for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
+        v = arg(k)
+        if v is not None and v not in enum:
+            raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
+                      f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
+    per = arg("aggregation.alignmentPeriod")
+    if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
+        raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
+    if arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE":
+        if per is None:
+            raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
+        if not 60 <= float(per[:-1]) <= ALIGN_MAX_S:
+            raise bad(f"The alignment period must be at least 60 seconds and at most 104 weeks, not {per}.")
+    if arg("aggregation.crossSeriesReducer", "REDUCE_NONE") != "REDUCE_NONE" and \
+            arg("aggregation.perSeriesAligner", "ALIGN_NONE") == "ALIGN_NONE":
+        raise bad("A cross-series reducer requires a per-series aligner other than ALIGN_NONE.")
+    end = _ts(arg("interval.endTime"), "interval.end_time")
+    if arg("interval.startTime") is not None and _ts(arg("interval.startTime"), "interval.start_time") > end:
+        raise bad("The start time must be before or equal to the end time.")
+    return mt, iid
+
+
+def timeseries_answer(metric, project, iid, arg, value):
+    """A ListTimeSeriesResponse of one DELTA INT64 series with one point (int64Value is a string)."""
+    return {"timeSeries": [{"metric": {"type": metric}, "resource": {"type": "gce_instance", "labels": {
+        "project_id": project, "instance_id": iid, "zone": "us-central1-b"}}, "metricKind": "DELTA", "valueType": "INT64",
+        "points": [{"interval": {"startTime": arg("interval.startTime"), "endTime": arg("interval.endTime")},
+                    "value": {"int64Value": str(int(value))}}]}], "unit": "By"}
+
 
 def now_rfc3339(t=None):
     t = time.time() if t is None else t
@@ -1504,40 +1576,10 @@ class Api:
             if m != "GET" or rid:
                 raise notfound("Method not found.")
             self.need("monitoring.timeSeries.list", P)
-            f = self.arg("filter", "")
-            if not f or not self.arg("interval.endTime"):
-                raise bad("Field filter and interval.endTime are required.")
-            mt = re.search(r'metric\.type\s*=\s*"([^"]+)"', f)
-            iid = re.search(r'resource\.labels?\.instance_id\s*=\s*"([^"]+)"', f)
-            if not mt:
-                raise bad(f"Could not parse filter: {f}")
-            # As Cloud Monitoring answers: an unknown metric type (or one on another resource type) names no
-            # descriptor; aligner, reducer and period are checked against their enums and format.
-            rt = re.search(r'resource\.type\s*=\s*"([^"]+)"', f)
-            if mt.group(1) not in METRICS or (rt and rt.group(1) != METRICS[mt.group(1)]):
-                raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
-                          "descriptors. The query will not return any time series.")
-            for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
-                v = self.arg(k)
-                if v is not None and v not in enum:
-                    raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
-                              f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
-            per = self.arg("aggregation.alignmentPeriod")
-            if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
-                raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
-            if self.arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE" and per is None:
-                raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
-            for k in ("interval.startTime", "interval.endTime"):
-                v = self.arg(k)
-                if v is not None and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", v):
-                    raise bad(f"Invalid value at '{k.replace('startTime', 'start_time').replace('endTime', 'end_time')}' "
-                              f"(type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
-            if mt.group(1) != "compute.googleapis.com/instance/network/sent_bytes_count" or not iid or iid.group(1) not in ST.egress:
+            metric, iid = timeseries_query(self.arg)
+            if metric != EGRESS_METRIC or not iid or iid not in ST.egress:
                 return 200, {}, ()   # no data: an empty answer, not a zero
-            return 200, {"timeSeries": [{"metric": {"type": mt.group(1)}, "resource": {"type": "gce_instance", "labels": {
-                "project_id": ST.project, "instance_id": iid.group(1)}}, "metricKind": "DELTA", "valueType": "INT64",
-                "points": [{"interval": {"startTime": self.arg("interval.startTime"), "endTime": self.arg("interval.endTime")},
-                            "value": {"int64Value": str(ST.egress[iid.group(1)])}}]}], "unit": "By"}, ()
+            return 200, timeseries_answer(metric, ST.project, iid, self.arg, ST.egress[iid]), ()
         store = {"notificationChannels": ST.channels, "uptimeCheckConfigs": ST.uptime, "alertPolicies": ST.alerts}[coll]
         perm = {"notificationChannels": "notificationChannels", "uptimeCheckConfigs": "uptimeCheckConfigs",
                 "alertPolicies": "alertPolicies"}[coll]
