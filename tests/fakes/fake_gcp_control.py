@@ -105,7 +105,9 @@ KNOWN_PERMS = {"compute.instances.get", "compute.instances.stop", "compute.insta
                "compute.instances.delete", "compute.instances.create", "compute.firewalls.get",
                "compute.firewalls.update", "compute.firewalls.delete", "compute.networks.updatePolicy",
                "monitoring.timeSeries.list", "secretmanager.versions.access", "compute.zoneOperations.get",
-               "compute.globalOperations.get", "compute.regionOperations.get"}
+               "compute.globalOperations.get", "compute.regionOperations.get",
+               "storage.objects.get", "storage.objects.create", "storage.objects.delete", "storage.objects.update",
+               "storage.objects.list"}
 
 EGRESS_METRIC = "compute.googleapis.com/instance/network/sent_bytes_count"
 ALIGN_MAX_S = 104 * 7 * 86400     # Aggregation.alignmentPeriod: at least 60 s, at most 104 weeks (charts)
@@ -452,7 +454,9 @@ class Handler(httpfake.Handler):
                     return {k: {a: b for a, b in v.items() if not a.startswith("_")} if isinstance(v, dict) else v
                             for k, v in d.items()}
                 return {"instances": pub(ST.instances), "disks": pub(ST.disks), "images": pub(ST.images),
-                        "addresses": pub(ST.addresses), "firewalls": pub(ST.firewalls), "buckets": ST.buckets,
+                        "addresses": pub(ST.addresses), "firewalls": pub(ST.firewalls), "buckets": pub(ST.buckets),
+                        "bucket_policies": {k: v["_policy"] for k, v in ST.buckets.items()},
+                        "instance_policies": {k: v.get("_policy") for k, v in ST.instances.items()},
                         "networks": ST.networks, "subnetworks": ST.subnets,
                         "objects": {f"{b}/{n}": {k: v for k, v in o.items() if k != "_data"} for (b, n), o in ST.objects.items()},
                         "secrets": {k: {"meta": v["meta"], "policy": v["policy"],
@@ -476,6 +480,15 @@ class Handler(httpfake.Handler):
                 inst = ST.instances[req["zone"] + "/" + req["instance"]]
                 ST.egress[inst["id"]] = int(req["bytes"])
                 return {"ok": True}
+            if what == "can":   # {"member", "perm", "resource"}: IAM as evaluated for that resource
+                res, extra = req["resource"], None
+                mm = re.fullmatch(r"projects/[^/]+/zones/([^/]+)/instances/([^/]+)", res)
+                if mm and f"{mm.group(1)}/{mm.group(2)}" in ST.instances:
+                    extra = ST.instances[f"{mm.group(1)}/{mm.group(2)}"].get("_policy")
+                mm = re.fullmatch(r"projects/_/buckets/([^/]+)(?:/objects/.*)?", res)
+                if mm and mm.group(1) in ST.buckets:
+                    extra = ST.buckets[mm.group(1)]["_policy"]
+                return {"allowed": allowed(req["member"], req["perm"], res, extra)}
             if what == "token":
                 tok, ttl = ST.issue_token(req["email"], req.get("ttl", 3599))
                 return {"access_token": tok, "expires_in": ttl}
@@ -985,14 +998,23 @@ class Api:
         verb = {("GET", 1): "get", ("DELETE", 1): "delete"}.get((m, len(r)))
         if len(r) == 2:
             verb = {("POST", "stop"): "stop", ("POST", "start"): "start", ("POST", "setMetadata"): "setMetadata",
+                    ("GET", "getIamPolicy"): "getIamPolicy", ("POST", "setIamPolicy"): "setIamPolicy",
                     ("GET", "serialPort"): "getSerialPortOutput", ("POST", "setLabels"): "setLabels"}.get((m, r[1]))
         if not verb:
             raise notfound("Method not found.")
-        self.need("compute.instances." + verb, res, compute=True)
+        self.need("compute.instances." + verb, res, (i or {}).get("_policy"), compute=True)
         if not i:
             raise notfound(f"The resource '{res}' was not found")
         if verb == "get":
-            return 200, i, ()
+            return 200, self.obj_pub(i), ()
+        if verb == "getIamPolicy":   # the instance's own policy (resource-level bindings)
+            pol = i.setdefault("_policy", {"version": 1, "etag": "BwAA", "bindings": []})
+            return 200, {k: v for k, v in pol.items() if v or k == "etag"}, ()
+        if verb == "setIamPolicy":
+            h = {"policy": i.setdefault("_policy", {"version": 1, "etag": "BwAA", "bindings": []})}
+            out = self.set_policy(h, "policy", self.body().get("policy") or {})
+            i["_policy"] = h["policy"]
+            return out
         if verb == "getSerialPortOutput":
             text = "sealed-init: mount ...\nsealed-init: net if=eth0 ip=%s\nsealed-login: cloud.platform platform=gcp source=dmi\n" % \
                 i["networkInterfaces"][0]["networkIP"]
@@ -1215,16 +1237,44 @@ class Api:
             if name in ST.buckets:
                 raise ApiError(409, "ALREADY_EXISTS", "Your previous request to create the named bucket succeeded and you already own it.", "conflict")
             self.labels_ok(b.get("labels"))
+            unknown_fields(b, {"name", "location", "storageClass", "labels", "iamConfiguration", "versioning",
+                               "softDeletePolicy"}, "bucket")
+            sd = (b.get("softDeletePolicy") or {}).get("retentionDurationSeconds", "604800")
+            if not re.fullmatch(r"0|[0-9]{6,10}", str(sd)) or 0 < int(sd) < 604800 or int(sd) > 7776000:
+                raise bad("The soft delete retention duration must be 0 (off) or between 7 and 90 days.")
             bk = {"kind": "storage#bucket", "id": name, "name": name, "projectNumber": ST.number,
+                  "versioning": b.get("versioning", {"enabled": False}),
+                  "softDeletePolicy": {"retentionDurationSeconds": str(sd)},
                   "location": b.get("location", "US").upper(), "storageClass": b.get("storageClass", "STANDARD"),
                   "labels": b.get("labels", {}), "iamConfiguration": b.get("iamConfiguration", {}),
+                  "_policy": {"version": 1, "etag": "CAE=", "bindings": [
+                      {"role": "roles/storage.legacyBucketOwner", "members": [f"projectOwner:{ST.project}"]}]},
                   "timeCreated": now_rfc3339(), "metageneration": "1", "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
             ST.buckets[name] = bk
-            return 200, bk, ()
+            return 200, self.obj_pub(bk), ()
         if p == "/storage/v1/b" and m == "GET":
             self.project_ok(self.arg("project", ""))
             self.need("storage.buckets.list", P)
-            return 200, {"kind": "storage#buckets", "items": list(ST.buckets.values())}, ()
+            return 200, {"kind": "storage#buckets", "items": [self.obj_pub(b) for b in ST.buckets.values()]}, ()
+        mm = re.fullmatch(r"/storage/v1/b/([^/]+)/iam", p)
+        if mm:   # the bucket's IAM policy: GET and PUT the policy itself (JSON API, not :setIamPolicy)
+            bk = ST.buckets.get(mm.group(1))
+            if not bk:
+                raise ApiError(404, "NOT_FOUND", "The specified bucket does not exist.", "notFound")
+            res = f"projects/_/buckets/{mm.group(1)}"
+            if m == "GET":
+                self.need("storage.buckets.getIamPolicy", P)
+                return 200, dict(bk["_policy"], kind="storage#policy", resourceId=res), ()
+            if m == "PUT":
+                self.need("storage.buckets.setIamPolicy", P)
+                new = self.body()
+                legacy = [bd for bd in new.get("bindings", []) if bd.get("role", "").startswith("roles/storage.legacy")]
+                h = {"policy": bk["_policy"]}
+                self.set_policy(h, "policy", dict(new, bindings=[bd for bd in new.get("bindings", []) if bd not in legacy]))
+                h["policy"]["bindings"] = legacy + h["policy"]["bindings"]
+                bk["_policy"] = h["policy"]
+                return 200, dict(h["policy"], kind="storage#policy", resourceId=res), ()
+            raise notfound("Method not found.")
         mm = re.fullmatch(r"/storage/v1/b/([^/]+)(?:/o(?:/(.+))?)?", p)
         if mm:
             bn, rest, obj = mm.group(1), "/o" in p, mm.group(2)
@@ -1234,7 +1284,7 @@ class Api:
             if not rest:
                 if m == "GET":
                     self.need("storage.buckets.get", P)
-                    return 200, bk, ()
+                    return 200, self.obj_pub(bk), ()
                 if m == "DELETE":
                     self.need("storage.buckets.delete", P)
                     if any(k[0] == bn for k in ST.objects):
@@ -1249,10 +1299,10 @@ class Api:
                 if not o:
                     raise ApiError(404, "NOT_FOUND", f"No such object: {bn}/{obj}", "notFound")
                 if m == "GET":
-                    self.need("storage.objects.get", P)
+                    self.need("storage.objects.get", P, bk["_policy"])
                     return (200, o["_data"], ()) if self.arg("alt") == "media" else (200, self.obj_pub(o), ())
                 if m == "DELETE":
-                    self.need("storage.objects.delete", P)
+                    self.need("storage.objects.delete", P, bk["_policy"])
                     g = self.arg("generation")
                     if g and g != o["generation"]:
                         raise ApiError(404, "NOT_FOUND", f"No such object: {bn}/{obj}", "notFound")
@@ -1263,7 +1313,7 @@ class Api:
             bn = mm.group(1)
             if bn not in ST.buckets:
                 raise ApiError(404, "NOT_FOUND", "The specified bucket does not exist.", "notFound")
-            self.need("storage.objects.create", P)
+            self.need("storage.objects.create", P, ST.buckets[bn]["_policy"])
             ut = self.arg("uploadType")
             if ut == "media" and m == "POST":
                 name = self.arg("name")
