@@ -58,6 +58,9 @@ options:
                              difference stops the deploy before anything is changed.
   --settings FILE            KEY=VALUE settings (deploy/gcp/settings.example); options win
   --bucket B                 image bucket                                [PROJECT-NAME-images]
+  --state-bucket B           the sealed state's bucket (issue 12): uniform access, no public access,
+                             no versioning, no soft delete; the VM may only get, create and delete
+                             objects in it                               [PROJECT-NAME-state]
   --key-file F               service-account key JSON (else GOOGLE_APPLICATION_CREDENTIALS, gcloud)
   --token-file F             a file holding an OAuth access token
   --dry-run                  read everything, change nothing, print the plan (the same as "plan")
@@ -108,7 +111,7 @@ print_cost() {   # the chosen machine, disk, address and egress up to the cap, a
 }
 
 # Settings file: KEY=VALUE lines become options placed before the command line's, so those win.
-SETTINGS_KEYS=" project domain paypal_client_id paypal_secret_file signing_key_file image internal_ip name region zone machine_type mode disk_gb network_tier network subnet alert_email egress_cap_gib guard_action secure_boot gvnic uptime_check bucket key_file token_file "
+SETTINGS_KEYS=" project domain paypal_client_id paypal_secret_file signing_key_file image internal_ip name region zone machine_type mode disk_gb network_tier network subnet alert_email egress_cap_gib guard_action secure_boot gvnic uptime_check bucket state_bucket key_file token_file "
 settings_args() {   # $1 = file: fills SARGS
     local n=0 line k v
     [ -r "$1" ] || die "cannot read the settings file $1"
@@ -142,7 +145,7 @@ set -- "${SARGS[@]}" "${REST[@]}"
 
 PROJECT="" DOMAIN="" CLIENT_ID="" SECRET_FILE="" IMAGE_FILE="" INTERNAL_IP="" NAME=sealed-login
 MODE="" CONF_FLAG=0 REGION="" ZONE="" MACHINE="" CONFIDENTIAL=0 DISK_GB=10 TIER=STANDARD NETWORK="" SUBNET=""
-EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET=""
+EMAIL="" CAP_GIB="" GUARD_ACTION=firewall SECURE_BOOT=0 GVNIC=0 UPTIME=1 REPLACE=0 BUCKET="" STATE_BUCKET=""
 KEY_FILE="" TOKEN_FILE="" SIGNKEY_FILE=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -175,6 +178,7 @@ while [ $# -gt 0 ]; do
         --uptime-check) UPTIME=1 ;;
         --replace-instance) REPLACE=1 ;;
         --bucket) BUCKET=$2; shift ;;
+        --state-bucket) STATE_BUCKET=$2; shift ;;
         --key-file) KEY_FILE=$2; shift ;;
         --token-file) TOKEN_FILE=$2; shift ;;
         --dry-run) GCP_DRY_RUN=1 ;;
@@ -231,6 +235,10 @@ CAP_BYTES=$(awk -v g="$CAP_GIB" 'BEGIN { printf "%.0f", g * 1073741824 }')
 [ "$CAP_BYTES" -gt 0 ] || die "--egress-cap-gib must be more than 0"
 BUCKET=${BUCKET:-$PROJECT-$NAME-images}
 [[ $BUCKET =~ ^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$ ]] && [[ $BUCKET != goog* ]] || die "bucket name '$BUCKET' is not valid: give --bucket"
+STATE_BUCKET=${STATE_BUCKET:-$PROJECT-$NAME-state}
+# the service takes [A-Za-z0-9._-] in gcs:BUCKET/OBJECT (src/login/state_remote.c); GCS takes lowercase
+[[ $STATE_BUCKET =~ ^[a-z0-9][-a-z0-9_]{1,61}[a-z0-9]$ ]] && [[ $STATE_BUCKET != goog* ]] || die "state bucket name '$STATE_BUCKET' is not valid (3-63 lowercase letters, digits, '-', '_'): give --state-bucket"
+[ "$STATE_BUCKET" != "$BUCKET" ] || die "the state bucket must not be the image bucket (the VM may write to it)"
 
 [ "$SERIES" != c3d ] || [ "$CONFIDENTIAL" = 1 ] || die "C3D has no pd-standard disk and needs gVNIC: use it only with mode confidential, or another machine type"
 if [ "$MACHINE" = e2-micro ]; then
@@ -337,6 +345,9 @@ GUARD_SA=$NAME-guard@$PROJECT.iam.gserviceaccount.com
 SECRET_ID=$NAME-paypal-secret
 SIGNKEY_ID=$NAME-signing-key
 ROLE_ID=sealedLoginGuard_$(printf '%s' "$NAME" | tr -- - _)
+STATE_ROLE_ID=sealedLoginState_$(printf '%s' "$NAME" | tr -- - _)
+STOP_ROLE_ID=sealedLoginSelfStop_$(printf '%s' "$NAME" | tr -- - _)
+STATE_OBJECT=state.v1
 FW=$NAME-web EXT_ADDR=$NAME-ip INT_ADDR=$NAME-internal-ip
 C=$GCP_COMPUTE/projects/$PROJECT
 LABELS=$(jq -cn --arg n "$NAME" --arg k "$GCP_LABEL" '{($k): $n}')
@@ -567,6 +578,28 @@ ensure_secret "$SIGNKEY_ID" "$GCP_TMP/signkey.secret" "result signing key" --sig
 SIGNING=0
 [ "${SECRET_STATE[$SIGNKEY_ID]}" = absent ] && [ ! -s "$GCP_TMP/signkey.secret" ] || SIGNING=1
 
+# ---- 4b. the sealed state's bucket (issue 12) ----------------------------------------------------
+# One object, gs://STATE_BUCKET/state.v1, written by the VM with generation preconditions. Versioning
+# and soft delete stay off: either keeps older copies of the state that whoever controls the project
+# could restore while the VM is down (a TPM NV counter refuses them, an SNP key cannot), and soft
+# delete would also keep (and bill) one copy per save for 7 days.
+step "sealed state bucket"
+want_state='{"versioning":false,"soft":"0","ubla":true,"pap":"enforced"}'
+if gcp_exists "$GCP_STORAGE/b/$STATE_BUCKET" "reading bucket gs://$STATE_BUCKET"; then
+    [ "$(jr --arg k "$GCP_LABEL" '.labels[$k] // ""')" = "$NAME" ] || die "bucket gs://$STATE_BUCKET exists but is not labelled $GCP_LABEL=$NAME: it is not this deployment's; give --state-bucket"
+    got=$(jr -c '{versioning: (.versioning.enabled // false), soft: (.softDeletePolicy.retentionDurationSeconds // "604800" | tostring),
+                  ubla: (.iamConfiguration.uniformBucketLevelAccess.enabled // false), pap: (.iamConfiguration.publicAccessPrevention // "inherited")}')
+    [ "$got" = "$want_state" ] || warn "bucket gs://$STATE_BUCKET is $got, not $want_state: older copies of the state may be restorable (docs/deploy-gcp.md)"
+    have "state bucket gs://$STATE_BUCKET"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create state bucket gs://$STATE_BUCKET ($REGION, uniform access, public access prevented, no versioning, no soft delete)"
+else
+    gcp_json POST "$GCP_STORAGE/b?project=$PROJECT" "$(jq -cn --arg b "$STATE_BUCKET" --arg l "$REGION" --arg k "$GCP_LABEL" --arg n "$NAME" \
+        '{name:$b, location:$l, storageClass:"STANDARD", labels:{($k): $n, "sealed-login-role": "state"},
+          iamConfiguration:{uniformBucketLevelAccess:{enabled:true}, publicAccessPrevention:"enforced"},
+          versioning:{enabled:false}, softDeletePolicy:{retentionDurationSeconds:"0"}}')" "creating bucket gs://$STATE_BUCKET"
+    made "state bucket gs://$STATE_BUCKET (no versioning, no soft delete)"
+fi
+
 # ---- 5. service accounts and their rights --------------------------------------------------------
 step "identities"
 ensure_sa() {   # $1 = account id, $2 = email, $3 = what it is for
@@ -593,6 +626,54 @@ grant_secret() {   # $1 = secret id: the VM's account may read it (secretAccesso
 }
 grant_secret "$SECRET_ID"
 [ "$SIGNING" = 0 ] || grant_secret "$SIGNKEY_ID"
+
+# ensure_role ID TITLE PERMS_JSON: a custom role holding exactly PERMS (undeleted, or updated, if needed)
+ensure_role() {
+    local R=$GCP_IAM/projects/$PROJECT/roles/$1
+    if gcp_exists "$R" "reading custom role $1"; then
+        if [ "$(jr '.deleted // false')" = true ]; then
+            if [ "$GCP_DRY_RUN" = 1 ]; then plan "undelete custom role $1"; else
+                gcp_req POST "$R:undelete"; ok2xx || gcp_fail "undeleting custom role $1"; made "custom role $1 (undeleted)"
+            fi
+        elif [ "$(jr -c '.includedPermissions | sort')" != "$(jq -cn "$3 | sort")" ]; then
+            if [ "$GCP_DRY_RUN" = 1 ]; then plan "set the permissions of custom role $1 to $3"; else
+                gcp_json PATCH "$R?updateMask=includedPermissions" "$(jq -cn --argjson p "$3" --arg e "$(jr .etag)" '{includedPermissions:$p, etag:$e}')" \
+                    "updating custom role $1"
+                made "custom role $1: permissions updated"
+            fi
+        else have "custom role $1 ($3)"; fi
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create custom role $1 with $3"
+    else
+        gcp_json POST "$GCP_IAM/projects/$PROJECT/roles" "$(jq -cn --arg id "$1" --arg t "$2" --arg m "$MARK" --argjson p "$3" \
+            '{roleId:$id, role:{title:$t, description:($m + ": " + $t), includedPermissions:$p, stage:"GA"}}')" "creating custom role $1"
+        made "custom role $1 ($3)"
+    fi
+}
+
+# The VM's own rights for the sealed state: object get/create/delete on its bucket only (GCS needs
+# delete to overwrite an object, even with x-goog-if-generation-match; no list, no bucket rights).
+STATE_PERMS='["storage.objects.create","storage.objects.delete","storage.objects.get"]'
+ensure_role "$STATE_ROLE_ID" "sealed-login VM: the sealed state object" "$STATE_PERMS"
+SB=$GCP_STORAGE/b/$STATE_BUCKET/iam
+if [ "$GCP_DRY_RUN" = 1 ] && ! gcp_exists "$GCP_STORAGE/b/$STATE_BUCKET" "reading bucket gs://$STATE_BUCKET"; then
+    plan "grant $VM_SA role $STATE_ROLE_ID on bucket gs://$STATE_BUCKET (only)"
+else
+    # the bucket's policy is GET/PUT of the policy itself (JSON API), unlike the :setIamPolicy methods
+    member="serviceAccount:$VM_SA" role="projects/$PROJECT/roles/$STATE_ROLE_ID"
+    gcp_req GET "$SB"; ok2xx || gcp_fail "reading the IAM policy of gs://$STATE_BUCKET"
+    if jr -e --arg r "$role" --arg m "$member" 'any(.bindings[]?; .role == $r and (.members | index([$m])))' >/dev/null; then
+        have "$VM_SA may read and write objects in gs://$STATE_BUCKET (only)"
+    elif [ "$GCP_DRY_RUN" = 1 ]; then plan "grant $VM_SA role $STATE_ROLE_ID on bucket gs://$STATE_BUCKET (only)"
+    else
+        jq -c --arg r "$role" --arg m "$member" '{bindings: ((.bindings // []) + [{role: $r, members: [$m]}]), etag}' "$GCP_RESP" >"$GCP_TMP/bpolicy.json"
+        gcp_req PUT "$SB" "$GCP_TMP/bpolicy.json"; ok2xx || gcp_fail "granting $VM_SA role $STATE_ROLE_ID on gs://$STATE_BUCKET"
+        made "$VM_SA: role $STATE_ROLE_ID on gs://$STATE_BUCKET only (objects get, create, delete)"
+    fi
+fi
+# The VM's own egress guard (src/login/cloud/egress_guard.c): reads its month's sent_bytes_count
+# (roles/monitoring.viewer: Monitoring's read rights exist per project only) and may stop itself
+# (a custom role holding compute.instances.stop, bound on its own instance below, step 7).
+ensure_role "$STOP_ROLE_ID" "sealed-login VM: stop itself at the egress cap" '["compute.instances.stop"]'
 
 # The egress guard: its own account, a custom role with exactly what it needs, bound with a condition
 # naming this deployment's instance and firewall rule; reading metrics is roles/monitoring.viewer.
@@ -622,13 +703,13 @@ COND_EXPR="resource.name == \"projects/$PROJECT/zones/$ZONE/instances/$NAME\" ||
 guard_filter=$(printf '(if any(.[]; .role == %s and .condition.expression == %s and (.members | index([%s]))) then . else . + [{role: %s, members: [%s], condition: {title: %s, expression: %s}}] end) | %s' \
     "$(q "projects/$PROJECT/roles/$ROLE_ID")" "$(q "$COND_EXPR")" "$(q "serviceAccount:$GUARD_SA")" \
     "$(q "projects/$PROJECT/roles/$ROLE_ID")" "$(q "serviceAccount:$GUARD_SA")" "$(q "$NAME egress guard")" "$(q "$COND_EXPR")" \
-    "$(add_member roles/monitoring.viewer "serviceAccount:$GUARD_SA")")
+    "$(add_member roles/monitoring.viewer "serviceAccount:$GUARD_SA") | $(add_member roles/monitoring.viewer "serviceAccount:$VM_SA")")
 P=$GCP_CRM/projects/$PROJECT
 if [ "$GCP_DRY_RUN" = 1 ] && ! gcp_exists "$GCP_IAM/projects/$PROJECT/serviceAccounts/$GUARD_SA" "reading $GUARD_SA"; then
-    plan "grant $GUARD_SA role $ROLE_ID (only on VM $NAME, rule $FW, network $NETWORK) and roles/monitoring.viewer in $PROJECT"
+    plan "grant $GUARD_SA role $ROLE_ID (only on VM $NAME, rule $FW, network $NETWORK) and roles/monitoring.viewer in $PROJECT; roles/monitoring.viewer to $VM_SA"
 elif gcp_policy_edit "POST $P:getIamPolicy" "$P:setIamPolicy" "$guard_filter" "project $PROJECT" 3; then
     [ "$GCP_DRY_RUN" = 1 ] && plan "grant $GUARD_SA role $ROLE_ID (only on VM $NAME, rule $FW, network $NETWORK) and roles/monitoring.viewer" ||
-        made "$GUARD_SA: role $ROLE_ID on VM $NAME, rule $FW, network $NETWORK only; roles/monitoring.viewer"
+        made "$GUARD_SA: role $ROLE_ID on VM $NAME, rule $FW, network $NETWORK only; roles/monitoring.viewer; $VM_SA: roles/monitoring.viewer"
 else have "$GUARD_SA has its guard rights"; fi
 
 # ---- 6. addresses and firewall -------------------------------------------------------------------
@@ -681,8 +762,12 @@ I=$C/zones/$ZONE/instances/$NAME
 # Label values allow no '.': the cap 0.9 is written 0-9 (egress-guard.sh reads it back).
 INSTANCE_LABELS=$(jq -cn --argjson lab "$LABELS" --arg cap "$(printf '%s' "$CAP_GIB" | tr . -)" --arg act "$GUARD_ACTION" \
     '$lab + {"egress-cap-gib":$cap, "egress-action":$act}')
+# state_store: where the VM keeps its sealed state; egress_cap_bytes: the in-VM guard's cap (it may only
+# lower the image's measured one, src/login/config.c)
 METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" --arg k "$SIGNKEY_ID" --argjson sk "$SIGNING" \
-    '{items:([{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s}]
+    --arg st "gcs:$STATE_BUCKET/$STATE_OBJECT" --arg cap "$CAP_BYTES" \
+    '{items:([{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s},
+              {key:"state_store",value:$st},{key:"egress_cap_bytes",value:$cap}]
              + if $sk == 1 then [{key:"signing_key_secret_ocid",value:$k}] else [] end)}')
 create_instance() {
     local body
@@ -731,9 +816,9 @@ if [ "$INSTANCE_EXISTS" = 1 ]; then
         fi
     fi
     want=$(jq -cn --argjson m "$METADATA" '$m.items | sort_by(.key)')
-    have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id")] | sort_by(.key)' "$GCP_TMP/instance.json")
+    have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id" or .key == "state_store" or .key == "egress_cap_bytes")] | sort_by(.key)' "$GCP_TMP/instance.json")
     if [ "$want" != "$have_md" ] && [ ${#REPLACE_WHY[@]} = 0 ]; then
-        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID"; else
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID, state_store=gcs:$STATE_BUCKET/$STATE_OBJECT, egress_cap_bytes=$CAP_BYTES"; else
             gcp_json POST "$I/setMetadata" "$(jq -c --argjson m "$METADATA" '$m + {fingerprint: .metadata.fingerprint}' "$GCP_TMP/instance.json")" "setting metadata of $NAME"
             gcp_wait_compute "setting metadata of $NAME"
             made "metadata of $NAME updated (the service reads it at boot: reset the VM to apply a new domain)"
@@ -744,6 +829,16 @@ else
     create_instance
     made "instance $NAME: $MACHINE, image $IMAGE_NAME, internal $INTERNAL_IP, external $EXT_IP"
 fi
+
+# ---- 7b. the VM may stop itself, and only itself -------------------------------------------------
+# Compute instances carry their own IAM policy: the custom role is bound there, so the VM's account
+# holds compute.instances.stop on this one instance and nothing else.
+if [ "$GCP_DRY_RUN" = 1 ] && [ "$INSTANCE_EXISTS" != 1 ]; then plan "grant $VM_SA role $STOP_ROLE_ID on instance $NAME (only)"
+elif GCP_POLICY_VERSION_PARAM=optionsRequestedPolicyVersion gcp_policy_edit "GET $I/getIamPolicy" "$I/setIamPolicy" \
+        "$(add_member "projects/$PROJECT/roles/$STOP_ROLE_ID" "serviceAccount:$VM_SA")" "instance $NAME"; then
+    [ "$GCP_DRY_RUN" = 1 ] && plan "grant $VM_SA role $STOP_ROLE_ID on instance $NAME (only)" ||
+        made "$VM_SA: role $STOP_ROLE_ID on instance $NAME only (the in-VM egress guard stops itself)"
+else have "$VM_SA may stop instance $NAME (only)"; fi
 
 # ---- 8. Monitoring: email channel, uptime check, alert policies ----------------------------------
 step "monitoring"
@@ -878,8 +973,10 @@ if [ -n "$SIGNER_PUB" ]; then
     say "signer key:     results are signed by this key; pin it with sealed-verify --signer-key FILE:"
     printf '%s\n' "$SIGNER_PUB" | sed 's/^/                /'
 fi
+say "sealed state:   gs://$STATE_BUCKET/$STATE_OBJECT (teardown keeps it while it holds state: --delete-state removes it)"
 say "serial log:     deploy/gcp/status.sh --project $PROJECT --name $NAME --zone $ZONE --serial"
-say "egress guard:   run every 15 minutes from a machine you trust, e.g. crontab:"
+say "egress guard:   in the VM at $CAP_GIB GiB (metadata egress_cap_bytes; /status egress_guard), and as a second line"
+say "                run every 15 minutes from a machine you trust, e.g. crontab:"
 say "                */15 * * * * $HERE/egress-guard.sh --project $PROJECT --name $NAME --zone $ZONE --key-file \$HOME/.config/sealed-login/$NAME-guard.json"
 say "                (key: $HERE/egress-guard.sh --project $PROJECT --name $NAME --create-key FILE)"
 say "teardown:       deploy/gcp/teardown.sh --project $PROJECT --name $NAME"

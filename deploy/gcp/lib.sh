@@ -265,7 +265,7 @@ gcp_policy_edit() {
     local get=$1 set=$2 filter=$3 what=$4 ver=${5:-1} tries=0
     while :; do
         if [ "${get%% *}" = GET ]; then
-            gcp_req GET "${get#GET }?options.requestedPolicyVersion=$ver"
+            gcp_req GET "${get#GET }?${GCP_POLICY_VERSION_PARAM:-options.requestedPolicyVersion}=$ver"
             ok2xx || gcp_fail "reading the IAM policy of $what"
         else
             gcp_json POST "${get#POST }" "{\"options\":{\"requestedPolicyVersion\":$ver}}" "reading the IAM policy of $what"

@@ -2,7 +2,9 @@
 # deploy/gcp/teardown.sh: removes what deploy.sh made for one deployment, found by its label
 # sealed-login=NAME (or, where GCP has no labels, by the name prefix NAME- and the description mark
 # "sealed-login=NAME"), in dependency order: VM, addresses, firewall, network, images, Monitoring, secret,
-# IAM bindings, custom role, service accounts, bucket. Leaves everything else alone, and the APIs on.
+# IAM bindings, custom roles, service accounts, buckets. Leaves everything else alone, and the APIs on.
+# The sealed state's bucket (label sealed-login-role=state) is kept while it holds an object unless
+# --delete-state is given: the state is the "once per account" promise, and deleting it starts over.
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 GCP_PROG="teardown-gcp"
@@ -11,17 +13,20 @@ GCP_PROG="teardown-gcp"
 
 usage() {
     cat <<'EOF'
-usage: deploy/gcp/teardown.sh --project ID [--name NAME] [--yes] [--dry-run] [--key-file F | --token-file F]
+usage: deploy/gcp/teardown.sh --project ID [--name NAME] [--yes] [--dry-run] [--delete-state] [--key-file F | --token-file F]
   Deletes every resource of deployment NAME [sealed-login]. Asks for the name unless --yes.
+  The sealed state's bucket is kept while it holds the state, unless --delete-state: deleting it
+  lets every PayPal account log in once more (a new epoch).
 EOF
 }
-PROJECT="" NAME=sealed-login YES=0 KEY_FILE="" TOKEN_FILE=""
+PROJECT="" NAME=sealed-login YES=0 KEY_FILE="" TOKEN_FILE="" DELETE_STATE=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --project) PROJECT=$2; shift ;;
         --name) NAME=$2; shift ;;
         --yes) YES=1 ;;
         --dry-run) GCP_DRY_RUN=1 ;;
+        --delete-state) DELETE_STATE=1 ;;
         --key-file) KEY_FILE=$2; shift ;;
         --token-file) TOKEN_FILE=$2; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -48,7 +53,8 @@ MARK="$GCP_LABEL=$NAME"
 VM_SA=$NAME-vm@$PROJECT.iam.gserviceaccount.com
 GUARD_SA=$NAME-guard@$PROJECT.iam.gserviceaccount.com
 ROLE_ID=sealedLoginGuard_$(printf '%s' "$NAME" | tr -- - _)
-gone=0
+SUFFIX=$(printf '%s' "$NAME" | tr -- - _)
+gone=0 kept=""
 
 # list URL WHAT JQ: prints one line per match (from every page)
 list() {
@@ -124,16 +130,27 @@ drop=$(jq -cn --arg a "serviceAccount:$VM_SA" --arg b "serviceAccount:$GUARD_SA"
 if gcp_policy_edit "POST $P:getIamPolicy" "$P:setIamPolicy" "map(.members -= $drop) | map(select(.members | length > 0))" "project $PROJECT" 3; then
     [ "$GCP_DRY_RUN" = 1 ] && plan "remove $NAME's accounts from the project IAM policy" || { made "removed $NAME's accounts from the project IAM policy"; gone=$((gone + 1)); }
 else have "no project IAM binding names $NAME's accounts"; fi
-R=$GCP_IAM/projects/$PROJECT/roles/$ROLE_ID
-if gcp_exists "$R" "reading custom role $ROLE_ID" && [ "$(jr '.deleted // false')" != true ]; then
-    del "$R" "custom role $ROLE_ID (GCP keeps it deleted for 7 days; a redeploy undeletes it)"
-fi
+for rid in "$ROLE_ID" "sealedLoginState_$SUFFIX" "sealedLoginSelfStop_$SUFFIX"; do
+    R=$GCP_IAM/projects/$PROJECT/roles/$rid
+    if gcp_exists "$R" "reading custom role $rid" && [ "$(jr '.deleted // false')" != true ]; then
+        del "$R" "custom role $rid (GCP keeps it deleted for 7 days; a redeploy undeletes it)"
+    fi
+done
 for e in $(list "$GCP_IAM/projects/$PROJECT/serviceAccounts" "service accounts" ".accounts[]? | select((.description // \"\") | startswith(\"$MARK:\")) | .email"); do
     del "$GCP_IAM/projects/$PROJECT/serviceAccounts/$e" "service account $e"
 done
 
 step "bucket"
-for b in $(list "$GCP_STORAGE/b?project=$PROJECT" buckets ".items[]? | select(.labels[\"$GCP_LABEL\"] == \"$NAME\") | .name"); do
+for b in $(list "$GCP_STORAGE/b?project=$PROJECT" buckets ".items[]? | select(.labels[\"$GCP_LABEL\"] == \"$NAME\") | \"\\(.name)#\\(.labels[\"sealed-login-role\"] // \"\")\""); do
+    role=${b##*#} b=${b%#*}
+    if [ "$role" = state ] && [ "$DELETE_STATE" != 1 ]; then
+        n=$(list "$GCP_STORAGE/b/$b/o" "objects of gs://$b" '.items[]? | .name' | wc -l)
+        if [ "$n" -gt 0 ]; then
+            warn "kept gs://$b: it holds the sealed state ($n object(s)), the record of which PayPal accounts already got their result; --delete-state deletes it (every account can then log in once more)"
+            kept="$kept gs://$b"
+            continue
+        fi
+    fi
     for o in $(list "$GCP_STORAGE/b/$b/o?versions=true" "objects of gs://$b" '.items[]? | "\(.name)#\(.generation)"'); do
         del "$GCP_STORAGE/b/$b/o/$(urlenc "${o%#*}")?generation=${o##*#}" "gs://$b/${o%#*}"
     done
@@ -143,3 +160,4 @@ done
 step "done"
 if [ "$GCP_DRY_RUN" = 1 ]; then say "dry run: $GCP_PLANNED deletion(s) planned, nothing was deleted"
 else say "deleted $gone resources of $NAME; the APIs stay enabled (other things may use them; they cost nothing)"; fi
+[ -z "$kept" ] || say "kept:$kept (the sealed state; teardown.sh --delete-state removes it)"

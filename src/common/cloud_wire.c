@@ -3,7 +3,10 @@
 #include <string.h>
 
 const char *const cloud_trusted_metadata_keys[] = {
-    "paypal_client_id", "domain", "secret_ocid", "signing_key_secret_ocid", "notification_topic_id", NULL,
+    "paypal_client_id", "domain", "secret_ocid", "signing_key_secret_ocid", "notification_topic_id",
+    "state_store",       /* where the sealed state lives (config.c T_METADATA) */
+    "egress_cap_bytes",  /* may only lower the measured cap (config.c T_LOWER) */
+    NULL,
 };
 
 int cloud_metadata_key_trusted(const char *k)

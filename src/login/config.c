@@ -14,6 +14,8 @@ enum trust {
     T_MEASURED,   /* compiled in or baked into the image: file and env only */
     T_METADATA,   /* may also come from instance metadata (DESIGN.md trust rule) */
     T_SECRET,     /* secret store / env only; wiped; never logged */
+    T_LOWER,      /* measured; instance metadata may only lower a non-zero value (a cap: acting
+                     earlier is all whoever writes the metadata gains, who can stop the VM anyway) */
 };
 
 struct key {
@@ -54,7 +56,7 @@ static const struct key KEYS[] = {
     {"state_seal_pcrs", "SEALED_STATE_SEAL_PCRS", K_U64, T_MEASURED, S(state_seal_pcrs)},
     {"callback_rate_per_addr", "SEALED_CALLBACK_RATE_PER_ADDR", K_U64, T_MEASURED, S(callback_rate_per_addr)},
     {"callback_rate_global", "SEALED_CALLBACK_RATE_GLOBAL", K_U64, T_MEASURED, S(callback_rate_global)},
-    {"egress_cap_bytes", "SEALED_EGRESS_CAP_BYTES", K_U64, T_MEASURED, S(egress_cap_bytes)},
+    {"egress_cap_bytes", "SEALED_EGRESS_CAP_BYTES", K_U64, T_LOWER, S(egress_cap_bytes)},
     {"egress_poll_s", "SEALED_EGRESS_POLL_S", K_U64, T_MEASURED, S(egress_poll_s)},
     {"acme_directory", "SEALED_ACME_DIRECTORY", K_STR, T_MEASURED, S(acme_directory)},
     {"acme_contact", "SEALED_ACME_CONTACT", K_STR, T_MEASURED, S(acme_contact)},
@@ -256,6 +258,14 @@ int config_apply_metadata(struct config *c, const char *key, const char *value)
 {
     const struct key *k = find_key(key, strlen(key));
     const char *why;
+    if (k && k->trust == T_LOWER && k->kind == K_U64) {
+        uint64_t *cur = (uint64_t *)((char *)c + k->off), n;
+        if (codec_parse_u64(value, strlen(value), 1, UINT64_MAX / 4, &n))
+            return -1;
+        if (*cur && n < *cur)
+            *cur = n;   /* never raised, never turned on or off */
+        return 0;
+    }
     if (!k || k->trust != T_METADATA)
         return -1;   /* the trust rule: metadata sets only data that ends up bound in evidence */
     if (set_key(c, k, value, &why))

@@ -352,8 +352,7 @@ int main(int argc, char **argv)
     app_add_status(app, "cloud", cloud_status_hook, cloud);
     app_add_status(app, "tls", tls_status_hook, tls);
     if (cfg.egress_cap_bytes) {
-        guard = egress_guard_new(base, cloud, cfg.cloud_api_base, cfg.egress_cap_bytes, (unsigned)cfg.egress_poll_s,
-                                 on_egress_cap, app);
+        guard = egress_guard_new(base, cloud, &cfg, on_egress_cap, app);
         if (!guard)
             goto out;
         app_add_status(app, "egress_guard", egress_status_hook, guard);

@@ -16,6 +16,10 @@ command to mint keys once). Two listeners on loopback:
                                                     tests/fakes/fake_oci_control.py checks them)
     POST /20160918/instances/{id}?action=...        OCI Compute InstanceAction (only this instance)
     GET  /v1/projects/{p}/secrets/{s}/versions/{v}:access   GCP Secret Manager
+    GET  /v3/projects/{p}/timeSeries                GCP Cloud Monitoring timeSeries.list (filter, interval and
+                                                    aggregation checked by fake_gcp_control.timeseries_query)
+    POST /compute/v1/projects/{p}/zones/{z}/instances/{n}/stop   GCP Compute (only this instance)
+    POST /v1/projects/{p}/topics/{t}:publish        GCP Pub/Sub (topics given with --topics)
 
 What they verify, as the real services do: OCI signature v1 (rsa-sha256 over the listed headers,
 required header sets per method, x-content-sha256 and content-length against the body, date within
@@ -23,14 +27,18 @@ required header sets per method, x-content-sha256 and content-length against the
 the intermediate, keyId is "<opc-tenant>/fed-x509-sha256/<sha256 fingerprint>", request signed by
 the leaf key; Vault/Notifications: keyId "ST$<token>", token signed by this fake's auth service and
 not expired, request signed by the session key bound in the token's jwk claim; GCP: the metadata
-flavor header, the bearer token handed out by the metadata server and not expired.
+flavor header, the bearer token handed out by the metadata server and not expired, the token's
+scopes (403 ACCESS_TOKEN_SCOPE_INSUFFICIENT) and the service account's permissions (gcp_denied: 403
+PERMISSION_DENIED as IAM answers), instances.stop only on this instance.
 
 Faults (POST /__fake/config): skew_s (service clock offset: requests get OCI's 401 clock-skew
 error), fail5xx (next N API calls answer 500), metadata_fail (next N metadata calls answer 500),
 slow_s (API answers delayed), secret404 (every secret is missing), deny (policy denies: 404 like
 OCI's NotAuthorizedOrNotFound / GCP 403), token_ttl_s, bad_crc (GCP dataCrc32c wrong), revoke
 (every OCI token issued so far is refused with 401 from now on), egress_bytes (this month's
-VnicToNetworkBytes of the instance's VNIC), metrics_outage (null, "empty": no series, or a status).
+VnicToNetworkBytes of the instance's VNIC / sent_bytes_count of the GCE instance), metrics_outage (null,
+"empty": no series, or a status), gcp_scopes (the scopes of tokens issued from now on), gcp_denied
+(permissions the VM's service account lacks, e.g. ["compute.instances.stop"]).
 
 Run: fake_cloud.py --platform oci|gcp [--metadata JSON] [--secrets JSON]; prints one JSON line
 {"metadata": url, "api": url, "ca_file": path, ...} when ready. Test code only."""
@@ -55,6 +63,8 @@ COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfake
 INSTANCE = "ocid1.instance.oc1.phx.anyhqljrfakeinstancefakeinstancefakeinstancefakeins"
 MAX_BODY = 1024 * 1024            # request-body cap: the service sends small JSON bodies
 VNIC = "ocid1.vnic.oc1.phx.abyhqljrfakevnicfakevnicfakevnicfakevnicfakevnicfakevnic"
+GCE_ID, GCE_ZONE, GCE_NAME = "4567890123456789012", "us-central1-a", "sealed-login"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 
 
 def fmt_iso(t):
@@ -71,13 +81,15 @@ class State:
         self.topics = set(json.loads(args.topics)) if args.topics else set()
         self.faults = {"skew_s": 0, "fail5xx": 0, "metadata_fail": 0, "slow_s": 0.0, "secret404": False,
                        "deny": False, "token_ttl_s": 1200, "bad_crc": False, "revoke": False,
-                       "egress_bytes": 0, "metrics_outage": None}
+                       "egress_bytes": 0, "metrics_outage": None, "gcp_scopes": [CLOUD_PLATFORM],
+                       "gcp_denied": []}
         self.actions = []      # instance actions asked for
         self.issued = set()       # jti of every token handed out
         self.revoked = set()      # jti refused from now on
         self.log = []          # (service, method, path, status, note)
         self.messages = []     # published notifications
         self.gcp_tokens = {}   # token -> expiry
+        self.gcp_scopes = {}   # token -> its scopes
         self.store = ObjectStore()   # OCI Object Storage /n/... and GCS /gcs/... (tests/fakes/fake_object_store.py)
         self.project_id = "sealed-test-project"
         self.project_number = "123456789012"
@@ -272,13 +284,17 @@ class MetadataHandler(Handler):
         if rest == "project/project-id":
             ST.record("metadata", method, path, 200, "")
             return self.reply(200, ST.project_id, "application/text", flavor)
-        if rest == "instance/zone":
-            return self.reply(200, f"projects/{ST.project_number}/zones/us-central1-a", "application/text", flavor)
+        if rest in ("instance/zone", "instance/id", "instance/name"):
+            ST.record("metadata", method, path, 200, "")
+            v = {"instance/zone": f"projects/{ST.project_number}/zones/{GCE_ZONE}", "instance/id": GCE_ID,
+                 "instance/name": GCE_NAME}[rest]
+            return self.reply(200, v, "application/text", flavor)
         if rest == "instance/service-accounts/default/token":
             tok = "ya29.fake-" + uuid.uuid4().hex
             ttl = int(ST.faults["token_ttl_s"])
             with ST.lock:
                 ST.gcp_tokens[tok] = time.time() + ttl
+                ST.gcp_scopes[tok] = list(ST.faults["gcp_scopes"])
             ST.record("metadata", method, path, 200, "token")
             return self.reply(200, {"access_token": tok, "expires_in": ttl, "token_type": "Bearer"},
                               "application/json", flavor)
@@ -321,7 +337,7 @@ class ApiHandler(Handler):
         svc = found[2] if found else "unknown"
         if fail:
             ST.record(svc, method, path, 500, "fault")
-            if svc == "secretmanager":
+            if svc in ("secretmanager", "pubsub") or svc.startswith("gcp-"):
                 return self.reply(500, {"error": {"code": 500, "message": "Internal error encountered.",
                                                   "status": "INTERNAL"}})
             return self.reply(500, {"code": "InternalServerError", "message": "Internal Server Error"},
@@ -579,16 +595,130 @@ class ApiHandler(Handler):
                      "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)}}
 
 
+    # ---- GCP: the VM's own calls (egress guard, notifications) ----------------------------------
+    def gcp_caller(self, scopes, perm, resource):
+        """None, or the (status, body) Google answers: the token (401), its scopes (403), IAM (403)."""
+        def err(code, status, message, reason=None):
+            e = {"code": code, "message": message, "status": status}
+            if reason:
+                e["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                                 "domain": "googleapis.com"}]
+            return code, {"error": e}
+        auth = self.headers.get("Authorization", "")
+        tok = auth[7:] if auth.startswith("Bearer ") else ""
+        with ST.lock:
+            exp, have = ST.gcp_tokens.get(tok), ST.gcp_scopes.get(tok, [])
+        if not exp or exp < time.time():
+            return err(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 "
+                       "access token, login cookie or other valid authentication credential.", "ACCESS_TOKEN_EXPIRED")
+        if not set(have) & (set(scopes) | {CLOUD_PLATFORM}):
+            return err(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.",
+                       "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+        if ST.faults["deny"] or perm in ST.faults["gcp_denied"]:
+            return err(403, "PERMISSION_DENIED", f"Permission '{perm}' denied on resource '{resource}' (or it may not "
+                       "exist).", "IAM_PERMISSION_DENIED")
+        return None
+
+    def gcp_monitoring(self, method, path, body):
+        import fake_gcp_control as fgc       # one timeSeries.list checker for both GCP fakes
+        u = urllib.parse.urlsplit(path)
+        m = re.fullmatch(r"/v3/projects/([^/]+)/timeSeries", u.path)
+        if method != "GET" or not m:
+            return 404, {"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}
+        if m.group(1) not in (ST.project_id, ST.project_number):
+            return 403, {"error": {"code": 403, "message": f"Permission denied on resource project {m.group(1)}.",
+                                   "status": "PERMISSION_DENIED"}}
+        no = self.gcp_caller(["https://www.googleapis.com/auth/monitoring.read",
+                              "https://www.googleapis.com/auth/monitoring"], "monitoring.timeSeries.list",
+                             f"projects/{m.group(1)}")
+        if no:
+            return no
+        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+        try:
+            metric, iid = fgc.timeseries_query(lambda k, d=None: q.get(k, [d])[0])
+        except fgc.ApiError as e:
+            return e.code, e.body()
+        outage = ST.faults["metrics_outage"]
+        if outage == "empty":
+            return 200, {}
+        if outage:
+            return int(outage), {"error": {"code": int(outage), "message": "The service is currently unavailable.",
+                                           "status": "UNAVAILABLE"}}
+        if metric != fgc.EGRESS_METRIC or iid != GCE_ID:
+            return 200, {}                   # no such series: an empty answer, not a zero
+        return 200, fgc.timeseries_answer(metric, ST.project_id, iid, lambda k, d=None: q.get(k, [d])[0],
+                                          ST.faults["egress_bytes"])
+
+    def gcp_compute(self, method, path, body):
+        m = re.fullmatch(r"/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/([^/]+)/(stop|start)", path)
+        if method != "POST" or not m:
+            return 404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+        proj, zone, name, verb = m.groups()
+        res = f"projects/{proj}/zones/{zone}/instances/{name}"
+        no = self.gcp_caller(["https://www.googleapis.com/auth/compute"], f"compute.instances.{verb}", res)
+        if no:
+            return no
+        # the custom role is bound on this instance only: any other is a 403, as Compute words it
+        if proj != ST.project_id or zone != GCE_ZONE or name != GCE_NAME or verb != "stop":
+            return 403, {"error": {"code": 403, "message": f"Required 'compute.instances.{verb}' permission for '{res}'",
+                                   "errors": [{"message": f"Required 'compute.instances.{verb}' permission for '{res}'",
+                                               "domain": "global", "reason": "forbidden"}]}}
+        with ST.lock:
+            ST.actions.append("stop")
+        op = "operation-" + uuid.uuid4().hex
+        base = f"https://compute.googleapis.com/compute/v1/projects/{proj}/zones/{zone}"
+        return 200, {"kind": "compute#operation", "id": str(uuid.uuid4().int % 10**19), "name": op,
+                     "zone": base, "operationType": "stop", "targetLink": f"{base}/instances/{name}",
+                     "targetId": GCE_ID, "status": "RUNNING", "progress": 0, "selfLink": f"{base}/operations/{op}"}
+
+    def gcp_pubsub(self, method, path, body):
+        m = re.fullmatch(r"/v1/projects/([^/]+)/topics/([^/:]+):publish", path)
+        if method != "POST" or not m:
+            return 404, {"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}
+        proj, topic = m.groups()
+        full = f"projects/{proj}/topics/{topic}"
+        no = self.gcp_caller(["https://www.googleapis.com/auth/pubsub"], "pubsub.topics.publish", full)
+        if no:
+            return no
+        if proj != ST.project_id or (topic not in ST.topics and full not in ST.topics):
+            return 404, {"error": {"code": 404, "message": f"Resource not found (resource={topic}).", "status": "NOT_FOUND"}}
+        try:
+            req = json.loads(body)
+            unknown = set(req) - {"messages"} or {k for msg in req["messages"] for k in msg} - {"data", "attributes", "orderingKey"}
+            if unknown:
+                return 400, {"error": {"code": 400, "message": f"Invalid JSON payload received. Unknown name "
+                                       f"\"{sorted(unknown)[0]}\": Cannot find field.", "status": "INVALID_ARGUMENT"}}
+            msgs = req["messages"]
+            assert isinstance(msgs, list) and msgs
+            out = []
+            for msg in msgs:
+                data = base64.b64decode(msg.get("data", ""), validate=True)
+                attrs = msg.get("attributes") or {}
+                if not data and not attrs:
+                    return 400, {"error": {"code": 400, "message": "Some messages are empty: a message must contain "
+                                           "either a non-empty data field or at least one attribute.",
+                                           "status": "INVALID_ARGUMENT"}}
+                out.append({"topic": topic, "title": attrs.get("title"), "body": data.decode(), "type": "pubsub"})
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return 400, {"error": {"code": 400, "message": "Invalid JSON payload received.", "status": "INVALID_ARGUMENT"}}
+        with ST.lock:
+            ST.messages.extend(out)
+        return 200, {"messageIds": [str(uuid.uuid4().int % 10**16) for _ in out]}
+
+
 # Each listener routes on a path prefix (the query stays in the path) to the service that answers.
 MD_ROUTES = httpfake.Routes()
 MD_ROUTES.add("*", r"(?s)/__fake/.*", None, "control")
 MD_ROUTES.add("*", r"(?s)/opc/.*", MetadataHandler.oci, "oci")
 MD_ROUTES.add("*", r"(?s)/computeMetadata/.*", MetadataHandler.gcp, "gcp")
 API_ROUTES = httpfake.Routes()
+API_ROUTES.add("*", r"(?s)/v1/projects/[^/]+/topics/.*", ApiHandler.gcp_pubsub, "pubsub")
 for _prefix, _svc, _fn in (
         ("/v1/x509", "auth", ApiHandler.federation),
         ("/20190301/", "vault", ApiHandler.vault),
         ("/20181201/", "notification", ApiHandler.notify),
+        ("/v3/projects/", "gcp-monitoring", ApiHandler.gcp_monitoring),
+        ("/compute/v1/projects/", "gcp-compute", ApiHandler.gcp_compute),
         ("/v1/projects/", "secretmanager", lambda h, method, path, _body: h.gcp_access(method, path)),
         ("/20180401/", "monitoring", ApiHandler.monitoring),
         ("/20160918/", "compute", ApiHandler.compute)):

@@ -105,7 +105,81 @@ KNOWN_PERMS = {"compute.instances.get", "compute.instances.stop", "compute.insta
                "compute.instances.delete", "compute.instances.create", "compute.firewalls.get",
                "compute.firewalls.update", "compute.firewalls.delete", "compute.networks.updatePolicy",
                "monitoring.timeSeries.list", "secretmanager.versions.access", "compute.zoneOperations.get",
-               "compute.globalOperations.get", "compute.regionOperations.get"}
+               "compute.globalOperations.get", "compute.regionOperations.get",
+               "storage.objects.get", "storage.objects.create", "storage.objects.delete", "storage.objects.update",
+               "storage.objects.list"}
+
+EGRESS_METRIC = "compute.googleapis.com/instance/network/sent_bytes_count"
+ALIGN_MAX_S = 104 * 7 * 86400     # Aggregation.alignmentPeriod: at least 60 s, at most 104 weeks (charts)
+
+
+def _ts(v, field):
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,9})?Z", v or "")
+    if not m:
+        raise bad(f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
+    import calendar
+    return calendar.timegm(tuple(int(x) for x in m.groups()[:6]))
+
+
+def timeseries_query(arg):
+    """projects.timeSeries.list's query, checked as Cloud Monitoring checks it: the filter names one
+    known metric type (on its monitored resource type), aligner and reducer are enum values, the
+    alignment period a Duration of 60 s to 104 weeks, required with any aligner but ALIGN_NONE,
+    the interval two Timestamps, start not after end. Returns (metric type, instance_id or None);
+    raises ApiError (400 INVALID_ARGUMENT) as Monitoring answers. One checker for
+    fake_gcp_control.py (the operator's guard) and fake_cloud.py (the VM's own)."""
+    f = arg("filter", "")
+    if not f or not arg("interval.endTime"):
+        raise bad("Field filter and interval.endTime are required.")
+    terms = [t.strip() for t in re.split(r"\s+AND\s+", f)]
+    mt = rt = iid = None
+    for t in terms:
+        m = re.fullmatch(r'(metric\.type|resource\.type|resource\.labels?\.[a-z_]+|metric\.labels?\.[a-z_]+|'
+                         r'metadata\.system_labels\.[a-z_]+)\s*=\s*"([^"]*)"', t)
+        if not m:
+            raise bad(f"Could not parse filter: {f}")
+        k, v = m.groups()
+        if k == "metric.type":
+            if mt is not None:
+                raise bad("The filter must specify a single metric type.")
+            mt = v
+        elif k == "resource.type":
+            rt = v
+        elif re.fullmatch(r"resource\.labels?\.instance_id", k):
+            iid = v
+    if mt is None:
+        raise bad(f"Could not parse filter: {f}")
+    if mt not in METRICS or (rt and rt != METRICS[mt]):
+        raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
+                  "descriptors. The query will not return any time series.")
+    for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
+        v = arg(k)
+        if v is not None and v not in enum:
+            raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
+                      f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
+    per = arg("aggregation.alignmentPeriod")
+    if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
+        raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
+    if arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE":
+        if per is None:
+            raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
+        if not 60 <= float(per[:-1]) <= ALIGN_MAX_S:
+            raise bad(f"The alignment period must be at least 60 seconds and at most 104 weeks, not {per}.")
+    if arg("aggregation.crossSeriesReducer", "REDUCE_NONE") != "REDUCE_NONE" and \
+            arg("aggregation.perSeriesAligner", "ALIGN_NONE") == "ALIGN_NONE":
+        raise bad("A cross-series reducer requires a per-series aligner other than ALIGN_NONE.")
+    end = _ts(arg("interval.endTime"), "interval.end_time")
+    if arg("interval.startTime") is not None and _ts(arg("interval.startTime"), "interval.start_time") > end:
+        raise bad("The start time must be before or equal to the end time.")
+    return mt, iid
+
+
+def timeseries_answer(metric, project, iid, arg, value):
+    """A ListTimeSeriesResponse of one DELTA INT64 series with one point (int64Value is a string)."""
+    return {"timeSeries": [{"metric": {"type": metric}, "resource": {"type": "gce_instance", "labels": {
+        "project_id": project, "instance_id": iid, "zone": "us-central1-b"}}, "metricKind": "DELTA", "valueType": "INT64",
+        "points": [{"interval": {"startTime": arg("interval.startTime"), "endTime": arg("interval.endTime")},
+                    "value": {"int64Value": str(int(value))}}]}], "unit": "By"}
 
 
 def now_rfc3339(t=None):
@@ -380,7 +454,9 @@ class Handler(httpfake.Handler):
                     return {k: {a: b for a, b in v.items() if not a.startswith("_")} if isinstance(v, dict) else v
                             for k, v in d.items()}
                 return {"instances": pub(ST.instances), "disks": pub(ST.disks), "images": pub(ST.images),
-                        "addresses": pub(ST.addresses), "firewalls": pub(ST.firewalls), "buckets": ST.buckets,
+                        "addresses": pub(ST.addresses), "firewalls": pub(ST.firewalls), "buckets": pub(ST.buckets),
+                        "bucket_policies": {k: v["_policy"] for k, v in ST.buckets.items()},
+                        "instance_policies": {k: v.get("_policy") for k, v in ST.instances.items()},
                         "networks": ST.networks, "subnetworks": ST.subnets,
                         "objects": {f"{b}/{n}": {k: v for k, v in o.items() if k != "_data"} for (b, n), o in ST.objects.items()},
                         "secrets": {k: {"meta": v["meta"], "policy": v["policy"],
@@ -404,6 +480,15 @@ class Handler(httpfake.Handler):
                 inst = ST.instances[req["zone"] + "/" + req["instance"]]
                 ST.egress[inst["id"]] = int(req["bytes"])
                 return {"ok": True}
+            if what == "can":   # {"member", "perm", "resource"}: IAM as evaluated for that resource
+                res, extra = req["resource"], None
+                mm = re.fullmatch(r"projects/[^/]+/zones/([^/]+)/instances/([^/]+)", res)
+                if mm and f"{mm.group(1)}/{mm.group(2)}" in ST.instances:
+                    extra = ST.instances[f"{mm.group(1)}/{mm.group(2)}"].get("_policy")
+                mm = re.fullmatch(r"projects/_/buckets/([^/]+)(?:/objects/.*)?", res)
+                if mm and mm.group(1) in ST.buckets:
+                    extra = ST.buckets[mm.group(1)]["_policy"]
+                return {"allowed": allowed(req["member"], req["perm"], res, extra)}
             if what == "token":
                 tok, ttl = ST.issue_token(req["email"], req.get("ttl", 3599))
                 return {"access_token": tok, "expires_in": ttl}
@@ -913,14 +998,23 @@ class Api:
         verb = {("GET", 1): "get", ("DELETE", 1): "delete"}.get((m, len(r)))
         if len(r) == 2:
             verb = {("POST", "stop"): "stop", ("POST", "start"): "start", ("POST", "setMetadata"): "setMetadata",
+                    ("GET", "getIamPolicy"): "getIamPolicy", ("POST", "setIamPolicy"): "setIamPolicy",
                     ("GET", "serialPort"): "getSerialPortOutput", ("POST", "setLabels"): "setLabels"}.get((m, r[1]))
         if not verb:
             raise notfound("Method not found.")
-        self.need("compute.instances." + verb, res, compute=True)
+        self.need("compute.instances." + verb, res, (i or {}).get("_policy"), compute=True)
         if not i:
             raise notfound(f"The resource '{res}' was not found")
         if verb == "get":
-            return 200, i, ()
+            return 200, self.obj_pub(i), ()
+        if verb == "getIamPolicy":   # the instance's own policy (resource-level bindings)
+            pol = i.setdefault("_policy", {"version": 1, "etag": "BwAA", "bindings": []})
+            return 200, {k: v for k, v in pol.items() if v or k == "etag"}, ()
+        if verb == "setIamPolicy":
+            h = {"policy": i.setdefault("_policy", {"version": 1, "etag": "BwAA", "bindings": []})}
+            out = self.set_policy(h, "policy", self.body().get("policy") or {})
+            i["_policy"] = h["policy"]
+            return out
         if verb == "getSerialPortOutput":
             text = "sealed-init: mount ...\nsealed-init: net if=eth0 ip=%s\nsealed-login: cloud.platform platform=gcp source=dmi\n" % \
                 i["networkInterfaces"][0]["networkIP"]
@@ -1143,16 +1237,44 @@ class Api:
             if name in ST.buckets:
                 raise ApiError(409, "ALREADY_EXISTS", "Your previous request to create the named bucket succeeded and you already own it.", "conflict")
             self.labels_ok(b.get("labels"))
+            unknown_fields(b, {"name", "location", "storageClass", "labels", "iamConfiguration", "versioning",
+                               "softDeletePolicy"}, "bucket")
+            sd = (b.get("softDeletePolicy") or {}).get("retentionDurationSeconds", "604800")
+            if not re.fullmatch(r"0|[0-9]{6,10}", str(sd)) or 0 < int(sd) < 604800 or int(sd) > 7776000:
+                raise bad("The soft delete retention duration must be 0 (off) or between 7 and 90 days.")
             bk = {"kind": "storage#bucket", "id": name, "name": name, "projectNumber": ST.number,
+                  "versioning": b.get("versioning", {"enabled": False}),
+                  "softDeletePolicy": {"retentionDurationSeconds": str(sd)},
                   "location": b.get("location", "US").upper(), "storageClass": b.get("storageClass", "STANDARD"),
                   "labels": b.get("labels", {}), "iamConfiguration": b.get("iamConfiguration", {}),
+                  "_policy": {"version": 1, "etag": "CAE=", "bindings": [
+                      {"role": "roles/storage.legacyBucketOwner", "members": [f"projectOwner:{ST.project}"]}]},
                   "timeCreated": now_rfc3339(), "metageneration": "1", "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}"}
             ST.buckets[name] = bk
-            return 200, bk, ()
+            return 200, self.obj_pub(bk), ()
         if p == "/storage/v1/b" and m == "GET":
             self.project_ok(self.arg("project", ""))
             self.need("storage.buckets.list", P)
-            return 200, {"kind": "storage#buckets", "items": list(ST.buckets.values())}, ()
+            return 200, {"kind": "storage#buckets", "items": [self.obj_pub(b) for b in ST.buckets.values()]}, ()
+        mm = re.fullmatch(r"/storage/v1/b/([^/]+)/iam", p)
+        if mm:   # the bucket's IAM policy: GET and PUT the policy itself (JSON API, not :setIamPolicy)
+            bk = ST.buckets.get(mm.group(1))
+            if not bk:
+                raise ApiError(404, "NOT_FOUND", "The specified bucket does not exist.", "notFound")
+            res = f"projects/_/buckets/{mm.group(1)}"
+            if m == "GET":
+                self.need("storage.buckets.getIamPolicy", P)
+                return 200, dict(bk["_policy"], kind="storage#policy", resourceId=res), ()
+            if m == "PUT":
+                self.need("storage.buckets.setIamPolicy", P)
+                new = self.body()
+                legacy = [bd for bd in new.get("bindings", []) if bd.get("role", "").startswith("roles/storage.legacy")]
+                h = {"policy": bk["_policy"]}
+                self.set_policy(h, "policy", dict(new, bindings=[bd for bd in new.get("bindings", []) if bd not in legacy]))
+                h["policy"]["bindings"] = legacy + h["policy"]["bindings"]
+                bk["_policy"] = h["policy"]
+                return 200, dict(h["policy"], kind="storage#policy", resourceId=res), ()
+            raise notfound("Method not found.")
         mm = re.fullmatch(r"/storage/v1/b/([^/]+)(?:/o(?:/(.+))?)?", p)
         if mm:
             bn, rest, obj = mm.group(1), "/o" in p, mm.group(2)
@@ -1162,7 +1284,7 @@ class Api:
             if not rest:
                 if m == "GET":
                     self.need("storage.buckets.get", P)
-                    return 200, bk, ()
+                    return 200, self.obj_pub(bk), ()
                 if m == "DELETE":
                     self.need("storage.buckets.delete", P)
                     if any(k[0] == bn for k in ST.objects):
@@ -1177,10 +1299,10 @@ class Api:
                 if not o:
                     raise ApiError(404, "NOT_FOUND", f"No such object: {bn}/{obj}", "notFound")
                 if m == "GET":
-                    self.need("storage.objects.get", P)
+                    self.need("storage.objects.get", P, bk["_policy"])
                     return (200, o["_data"], ()) if self.arg("alt") == "media" else (200, self.obj_pub(o), ())
                 if m == "DELETE":
-                    self.need("storage.objects.delete", P)
+                    self.need("storage.objects.delete", P, bk["_policy"])
                     g = self.arg("generation")
                     if g and g != o["generation"]:
                         raise ApiError(404, "NOT_FOUND", f"No such object: {bn}/{obj}", "notFound")
@@ -1191,7 +1313,7 @@ class Api:
             bn = mm.group(1)
             if bn not in ST.buckets:
                 raise ApiError(404, "NOT_FOUND", "The specified bucket does not exist.", "notFound")
-            self.need("storage.objects.create", P)
+            self.need("storage.objects.create", P, ST.buckets[bn]["_policy"])
             ut = self.arg("uploadType")
             if ut == "media" and m == "POST":
                 name = self.arg("name")
@@ -1504,40 +1626,10 @@ class Api:
             if m != "GET" or rid:
                 raise notfound("Method not found.")
             self.need("monitoring.timeSeries.list", P)
-            f = self.arg("filter", "")
-            if not f or not self.arg("interval.endTime"):
-                raise bad("Field filter and interval.endTime are required.")
-            mt = re.search(r'metric\.type\s*=\s*"([^"]+)"', f)
-            iid = re.search(r'resource\.labels?\.instance_id\s*=\s*"([^"]+)"', f)
-            if not mt:
-                raise bad(f"Could not parse filter: {f}")
-            # As Cloud Monitoring answers: an unknown metric type (or one on another resource type) names no
-            # descriptor; aligner, reducer and period are checked against their enums and format.
-            rt = re.search(r'resource\.type\s*=\s*"([^"]+)"', f)
-            if mt.group(1) not in METRICS or (rt and rt.group(1) != METRICS[mt.group(1)]):
-                raise bad("The supplied filter does not specify a valid combination of metric and monitored resource "
-                          "descriptors. The query will not return any time series.")
-            for k, enum in (("aggregation.perSeriesAligner", ALIGNERS), ("aggregation.crossSeriesReducer", REDUCERS)):
-                v = self.arg(k)
-                if v is not None and v not in enum:
-                    raise bad(f'Invalid value at \'{k[len("aggregation."):]}\' (type.googleapis.com/google.monitoring.v3.'
-                              f'Aggregation.{"Aligner" if "Aligner" in k else "Reducer"}), "{v}"')
-            per = self.arg("aggregation.alignmentPeriod")
-            if per is not None and not re.fullmatch(r"[0-9]+(\.[0-9]{1,9})?s", per):
-                raise bad(f"Invalid value at 'aggregation.alignment_period' (type.googleapis.com/google.protobuf.Duration), \"{per}\"")
-            if self.arg("aggregation.perSeriesAligner", "ALIGN_NONE") != "ALIGN_NONE" and per is None:
-                raise bad("The alignment period must be specified when an aligner other than ALIGN_NONE is used.")
-            for k in ("interval.startTime", "interval.endTime"):
-                v = self.arg(k)
-                if v is not None and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", v):
-                    raise bad(f"Invalid value at '{k.replace('startTime', 'start_time').replace('endTime', 'end_time')}' "
-                              f"(type.googleapis.com/google.protobuf.Timestamp), \"{v}\"")
-            if mt.group(1) != "compute.googleapis.com/instance/network/sent_bytes_count" or not iid or iid.group(1) not in ST.egress:
+            metric, iid = timeseries_query(self.arg)
+            if metric != EGRESS_METRIC or not iid or iid not in ST.egress:
                 return 200, {}, ()   # no data: an empty answer, not a zero
-            return 200, {"timeSeries": [{"metric": {"type": mt.group(1)}, "resource": {"type": "gce_instance", "labels": {
-                "project_id": ST.project, "instance_id": iid.group(1)}}, "metricKind": "DELTA", "valueType": "INT64",
-                "points": [{"interval": {"startTime": self.arg("interval.startTime"), "endTime": self.arg("interval.endTime")},
-                            "value": {"int64Value": str(ST.egress[iid.group(1)])}}]}], "unit": "By"}, ()
+            return 200, timeseries_answer(metric, ST.project, iid, self.arg, ST.egress[iid]), ()
         store = {"notificationChannels": ST.channels, "uptimeCheckConfigs": ST.uptime, "alertPolicies": ST.alerts}[coll]
         perm = {"notificationChannels": "notificationChannels", "uptimeCheckConfigs": "uptimeCheckConfigs",
                 "alertPolicies": "alertPolicies"}[coll]

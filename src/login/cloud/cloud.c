@@ -4,6 +4,7 @@
  * trust rule's keys) and the two secret slots. Logs one line per event, never a value it fetched. */
 #include "login/cloud/cloud.h"
 #include "common/gcp.h"
+#include "common/gcp_monitoring.h"
 #include "login/cloud/keygen.h"
 #include "common/oci.h"
 #include "login/cloud/platform.h"
@@ -27,6 +28,7 @@ enum step {
     S_DETECT,        /* probing metadata servers (platform "auto") */
     S_METADATA,      /* OCI instance document / GCP attributes */
     S_PROJECT,       /* GCP project id */
+    S_GCP_INSTANCE,  /* GCP instance id, zone, name (sub-step gcp_part) */
     S_IDENTITY,      /* OCI identity cert/key/intermediate (sub-step ident_part) */
     S_FEDERATE,      /* OCI /v1/x509 */
     S_GCP_TOKEN,     /* GCP service-account token */
@@ -35,7 +37,7 @@ enum step {
     S_READY,
 };
 
-static const char *const STEP_NAMES[] = {"idle", "detect", "metadata", "project", "identity", "federation",
+static const char *const STEP_NAMES[] = {"idle", "detect", "metadata", "project", "instance", "identity", "federation",
                                          "sa_token", "secret", "signing_key", "ready"};
 
 struct note {
@@ -85,6 +87,8 @@ struct cloud {
 
     /* GCP */
     char *project_id;                /* owned */
+    struct gcp_instance gce;         /* id, zone, name: the egress guard stops this instance */
+    int gcp_part;                    /* 0 id, 1 zone, 2 name */
     char *gcp_token;                 /* owned, wiped */
     int64_t gcp_token_exp;           /* our clock */
     int crc_checked;
@@ -314,6 +318,16 @@ int cloud_authed_call(struct cloud *c, struct http_call **slot, const struct htt
     if (bearer)
         OPENSSL_clear_free(bearer, strlen(bearer));
     return *slot ? 0 : -1;
+}
+
+const struct gcp_instance *cloud_gcp_instance(const struct cloud *c)
+{
+    return c && c->platform == CLOUD_PLATFORM_GCP && c->gce.name[0] ? &c->gce : NULL;
+}
+
+const char *cloud_gcp_project(const struct cloud *c)
+{
+    return c && c->platform == CLOUD_PLATFORM_GCP ? c->project_id : NULL;
 }
 
 const struct oci_instance *cloud_oci_instance(const struct cloud *c)
@@ -574,6 +588,33 @@ static void on_project(void *arg, const struct http_response *r)
         step_fail(c, "project-id: malformed");
         return;
     }
+    snprintf(c->gce.project, sizeof c->gce.project, "%s", c->project_id);
+    c->gcp_part = 0;
+    goto_step(c, S_GCP_INSTANCE);
+}
+
+static const char *const GCE_PATHS[3] = {"/computeMetadata/v1/instance/id", "/computeMetadata/v1/instance/zone",
+                                         "/computeMetadata/v1/instance/name"};
+
+static void on_gce_instance(void *arg, const struct http_response *r)
+{
+    struct cloud *c = arg;
+    c->call = NULL;
+    if (metadata_http_failed(c, r, GCE_PATHS[c->gcp_part] + 19)) {
+        c->gcp_part = 0;
+        return;
+    }
+    if (gcp_instance_field(&c->gce, "izn"[c->gcp_part], (const char *)r->body, r->body_len)) {
+        step_fail(c, "%s: malformed", GCE_PATHS[c->gcp_part] + 19);
+        c->gcp_part = 0;
+        return;
+    }
+    if (++c->gcp_part < 3) {
+        step_start(c);
+        return;
+    }
+    c->gcp_part = 0;
+    log_info("cloud.instance", "platform=gcp zone=%s name=%s", c->gce.zone, c->gce.name);
     goto_step(c, S_GCP_TOKEN);
 }
 
@@ -649,6 +690,12 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
         return;
     }
     c->refreshing = 1;
+    if (c->platform == CLOUD_PLATFORM_GCP) {   /* the metadata server hands out a fresh token */
+        log_info("cloud.token", "event=renew kind=service-account expires_in_s=%lld",
+                 (long long)(c->gcp_token_exp - (int64_t)time(NULL)));
+        goto_step(c, S_GCP_TOKEN);
+        return;
+    }
     log_info("cloud.token", "event=renew expires_in_s=%lld", (long long)(c->token_exp - service_now(c)));
     goto_step(c, S_IDENTITY);   /* OCI rotates the instance certificate: fetch it again too */
 }
@@ -931,6 +978,20 @@ static void on_gcp_token(void *arg, const struct http_response *r)
     c->gcp_token = tok;
     c->gcp_token_exp = (int64_t)time(NULL) + in;
     log_info("cloud.token", "event=issued kind=service-account expires_in_s=%lld", (long long)in);
+    /* renewed like OCI's: five minutes before it expires (half-life for short test tokens), so
+     * the state store, the egress guard and notifications never meet an expired one */
+    int64_t when = in - CLOUD_TOKEN_REFRESH_EARLY_S;
+    if (when < in / 2)
+        when = in / 2;
+    struct timeval tv = {(time_t)(when > 0 ? when : 1), 0};
+    evtimer_add(c->refresh_timer, &tv);
+    if (c->refreshing) {
+        c->refreshing = 0;
+        c->step = S_READY;
+        c->attempt = 0;
+        notify_pump(c);
+        return;
+    }
     goto_step(c, S_SECRET);
 }
 
@@ -958,6 +1019,10 @@ static void step_start(struct cloud *c)
     case S_PROJECT:
         u = md_url(c, "/computeMetadata/v1/project/project-id");
         rc = !u || start_get(c, &c->call, u, GCP_MD_HDRS, CLOUD_METADATA_TIMEOUT_MS, 1024, 1, on_project);
+        break;
+    case S_GCP_INSTANCE:
+        u = md_url(c, GCE_PATHS[c->gcp_part]);
+        rc = !u || start_get(c, &c->call, u, GCP_MD_HDRS, CLOUD_METADATA_TIMEOUT_MS, 1024, 1, on_gce_instance);
         break;
     case S_IDENTITY:
         u = md_url(c, IDENT_PATHS[c->ident_part]);
@@ -1022,7 +1087,9 @@ static void on_notified(void *arg, const struct http_response *r)
     if (!transient || ++c->notify_attempt >= 5) {
         c->notify_failed++;
         log_warn("cloud.notify", "status=dropped title=\"%s\" reason=\"%s%s\"", c->queue[0].title, d,
-                 r->status == 404 ? " (no such topic, or the policy lacks 'use ons-topics')" : "");
+                 r->status != 404 && r->status != 403 ? ""
+                 : c->platform == CLOUD_PLATFORM_GCP ? " (no such topic, or the service account lacks pubsub.topics.publish on it)"
+                 : " (no such topic, or the policy lacks 'use ons-topics')");
         note_pop(c);
         notify_pump(c);
         return;
@@ -1032,10 +1099,37 @@ static void on_notified(void *arg, const struct http_response *r)
     arm(c->notify_timer, ms);
 }
 
+/* Pub/Sub topics.publish with the service account's token; the token's renewal pumps again. */
+static void gcp_notify_start(struct cloud *c)
+{
+    if (!c->gcp_token || c->gcp_token_exp - (int64_t)time(NULL) < 30)
+        return;
+    char *url = gcp_pubsub_publish_url(c->cfg->cloud_api_base, c->project_id, c->cfg->notification_topic_id);
+    char *body = gcp_pubsub_publish_body(c->queue[0].title, c->queue[0].body);
+    static const char *const hdrs[] = {"Content-Type: application/json", NULL};
+    struct http_request rq = {.method = "POST", .url = url, .headers = hdrs, .body = (const uint8_t *)body,
+                              .body_len = body ? strlen(body) : 0, .timeout_ms = CLOUD_API_TIMEOUT_MS,
+                              .max_response = CLOUD_NOTIFY_ANSWER_MAX};
+    int bad_topic = !url;
+    int rc = !url || !body || cloud_authed_call(c, &c->notify_call, &rq, on_notified, c);
+    free(url);
+    free(body);
+    if (rc) {
+        c->notify_failed++;
+        log_warn("cloud.notify", "status=dropped title=\"%s\" reason=\"%s\"", c->queue[0].title,
+                 bad_topic ? "notification_topic_id is not a Pub/Sub topic" : "cannot start the call");
+        note_pop(c);
+    }
+}
+
 static void notify_pump(struct cloud *c)
 {
     if (!c->qlen || c->notify_call || evtimer_pending(c->notify_timer, NULL))
         return;
+    if (c->platform == CLOUD_PLATFORM_GCP) {
+        gcp_notify_start(c);
+        return;
+    }
     /* needs a token that is not about to expire; the refresh calls notify_pump again */
     if (c->platform != CLOUD_PLATFORM_OCI || !c->key_id || !c->session_key || c->token_exp - service_now(c) < 30)
         return;
@@ -1055,7 +1149,8 @@ static void notify_pump(struct cloud *c)
 
 void cloud_notify(struct cloud *c, const char *title, const char *body)
 {
-    if (!c || c->platform != CLOUD_PLATFORM_OCI || !c->cfg->notification_topic_id)
+    if (!c || (c->platform != CLOUD_PLATFORM_OCI && c->platform != CLOUD_PLATFORM_GCP) ||
+        !c->cfg->notification_topic_id)
         return;
     if (c->qlen == CLOUD_NOTIFY_QUEUE_MAX) {
         c->notify_dropped++;
@@ -1168,7 +1263,7 @@ json_t *cloud_status(struct cloud *c)
         json_object_set_new(s, "last_error", json_string(c->last_error));
     json_object_set_new(s, "notifications",
                         json_pack("{s:b, s:I, s:I, s:I, s:I}", "configured",
-                                  c->platform == CLOUD_PLATFORM_OCI && c->cfg->notification_topic_id != NULL,
+                                  c->platform != CLOUD_PLATFORM_NONE && c->cfg->notification_topic_id != NULL,
                                   "sent", (json_int_t)c->notify_sent, "failed", (json_int_t)c->notify_failed,
                                   "dropped", (json_int_t)c->notify_dropped, "queued", (json_int_t)c->qlen));
     return s;

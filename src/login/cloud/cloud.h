@@ -52,8 +52,8 @@ const char *cloud_unavailable_reason(const struct cloud *c);
  * last error, clock offset, notification counts. New reference; NULL on allocation failure. */
 json_t *cloud_status(struct cloud *c);
 
-/* Publishes a notification (OCI Notifications, when notification_topic_id is set; otherwise
- * nothing). Asynchronous and best effort: queued (capped) until a token is at hand, retried with
+/* Publishes a notification (OCI Notifications, or GCP Pub/Sub topics.publish with the title as
+ * the message's "title" attribute, when notification_topic_id is set; otherwise nothing). Asynchronous and best effort: queued (capped) until a token is at hand, retried with
  * backoff, failures logged once. Never pass personal data. */
 void cloud_notify(struct cloud *c, const char *title, const char *body);
 
@@ -76,6 +76,11 @@ int cloud_oci_call(struct cloud *c, struct http_call **slot, const char *method,
 struct http_request;
 int cloud_authed_call(struct cloud *c, struct http_call **slot, const struct http_request *req,
                       void (*done)(void *arg, const struct http_response *r), void *arg);
+/* GCP: the instance read at boot (project, id, zone, name), or NULL off GCP or before. */
+struct gcp_instance;
+const struct gcp_instance *cloud_gcp_instance(const struct cloud *c);
+/* GCP: the project id, or NULL off GCP or before. */
+const char *cloud_gcp_project(const struct cloud *c);
 /* The instance document read at boot (region, compartment, instance id), or NULL off OCI or before. */
 const struct oci_instance *cloud_oci_instance(const struct cloud *c);
 

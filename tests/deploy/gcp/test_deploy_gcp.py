@@ -300,7 +300,9 @@ def deploy_creates_every_resource_wired_together():
     check(ext["networkTier"] == nic["accessConfigs"][0]["networkTier"] == "STANDARD", ext)
     # metadata: exactly the keys the service reads, the secret id resolvable in the VM's project
     md = {i["key"]: i["value"] for i in inst["metadata"]["items"]}
-    check(set(md) <= trusted_metadata_keys() and set(md) == {"paypal_client_id", "domain", "secret_ocid"}, md)
+    check(set(md) <= trusted_metadata_keys() and
+          set(md) == {"paypal_client_id", "domain", "secret_ocid", "state_store", "egress_cap_bytes"}, md)
+    check(md["state_store"] == f"gcs:{PROJECT}-sealed-login-state/state.v1" and md["egress_cap_bytes"] == str(180 * GIB), md)
     check(md["paypal_client_id"] == CLIENT_ID and md["domain"] == DOMAIN, md)
     check(re.fullmatch(r"[A-Za-z0-9_-]+", md["secret_ocid"]) and md["secret_ocid"] in s["secrets"], md["secret_ocid"])
     # the secret: one enabled version holding exactly the file's bytes
@@ -317,7 +319,8 @@ def deploy_creates_every_resource_wired_together():
     check(st == 403, f"the VM's account reads another secret: {st}")
     st, _ = api("GET", f"https://compute.googleapis.com/compute/v1/projects/{PROJECT}/zones/us-central1-b/instances/sealed-login", token=tok)
     check(st == 403, f"the VM's account reads compute: {st}")
-    check(not any(f"serviceAccount:{vm_sa}" in b["members"] for b in s["policy"]["bindings"]), "VM account in the project policy")
+    check([b["role"] for b in s["policy"]["bindings"] if f"serviceAccount:{vm_sa}" in b["members"]] == ["roles/monitoring.viewer"],
+          "the VM account's project roles: only roles/monitoring.viewer (its egress guard reads metrics)")
     # the guard: custom role, bound with a condition naming only this VM, rule, network and operations
     gb = [b for b in s["policy"]["bindings"] if f"serviceAccount:{guard}" in b["members"]]
     check(sorted(b["role"] for b in gb) == sorted([f"projects/{PROJECT}/roles/sealedLoginGuard_sealed_login", "roles/monitoring.viewer"]), gb)
@@ -347,6 +350,54 @@ def deploy_creates_every_resource_wired_together():
     check("egress-guard.sh --project sealed-test --name sealed-login --zone us-central1-b" in r.stdout, "no guard cron line")
     check("sealed-login RUNNING e2-micro in us-central1-b, mode shielded (read back)" in r.stdout and
           "guestOsFeatures UEFI_COMPATIBLE;" in r.stdout and "gce-vtpm-google-rooted" in r.stdout, r.stdout)
+
+
+def can(member, perm, resource):
+    return ctl("can", {"member": member, "perm": perm, "resource": resource})["allowed"]
+
+
+@case
+def state_bucket_and_the_vms_own_rights():
+    """Issue 12 and issue 16 item 4: the sealed state's bucket and the VM's least privilege, asked of
+    the fake's IAM evaluation and of the APIs as the VM's own account."""
+    s = state()
+    vm = f"serviceAccount:sealed-login-vm@{PROJECT}.iam.gserviceaccount.com"
+    sb, ib = f"{PROJECT}-sealed-login-state", f"{PROJECT}-sealed-login-images"
+    b = s["buckets"][sb]
+    check(b["iamConfiguration"] == {"uniformBucketLevelAccess": {"enabled": True}, "publicAccessPrevention": "enforced"}, b)
+    check(b["versioning"] == {"enabled": False} and b["softDeletePolicy"]["retentionDurationSeconds"] == "0", b)
+    check(b["labels"] == {"sealed-login": "sealed-login", "sealed-login-role": "state"} and b["location"] == "US-CENTRAL1", b)
+    role = s["roles"]["sealedLoginState_sealed_login"]
+    check(sorted(role["includedPermissions"]) == ["storage.objects.create", "storage.objects.delete", "storage.objects.get"], role)
+    check([x for x in s["bucket_policies"][sb]["bindings"] if vm in x["members"]] ==
+          [{"role": f"projects/{PROJECT}/roles/sealedLoginState_sealed_login", "members": [vm]}], s["bucket_policies"][sb])
+    for perm in ("storage.objects.get", "storage.objects.create", "storage.objects.delete"):
+        check(can(vm, perm, f"projects/_/buckets/{sb}/objects/state.v1"), perm)
+        check(not can(vm, perm, f"projects/_/buckets/{ib}/objects/x"), f"{perm} on the image bucket")
+    check(not can(vm, "storage.objects.list", f"projects/_/buckets/{sb}"), "list")
+    # the egress guard in the VM: read metrics, stop this instance and nothing else
+    inst = f"projects/{PROJECT}/zones/us-central1-b/instances/sealed-login"
+    check(s["roles"]["sealedLoginSelfStop_sealed_login"]["includedPermissions"] == ["compute.instances.stop"], s["roles"])
+    check(s["instance_policies"]["us-central1-b/sealed-login"]["bindings"] ==
+          [{"role": f"projects/{PROJECT}/roles/sealedLoginSelfStop_sealed_login", "members": [vm]}], s["instance_policies"])
+    check(can(vm, "compute.instances.stop", inst) and can(vm, "monitoring.timeSeries.list", f"projects/{PROJECT}"))
+    check(not can(vm, "compute.instances.stop", f"projects/{PROJECT}/zones/us-central1-b/instances/other"))
+    check(not can(vm, "compute.instances.delete", inst) and not can(vm, "compute.instances.start", inst))
+    # as the VM: its state object can be written in its bucket, nothing in the image bucket
+    tok = token_for(vm.split(":", 1)[1])
+    up = "https://storage.googleapis.com/upload/storage/v1/b/{}/o?uploadType=media&name=state.v1"
+    st, _ = api("POST", up.format(sb), {"sealed": 1}, token=tok)
+    check(st == 200, st)
+    st, _ = api("POST", up.format(ib), {"sealed": 1}, token=tok)
+    check(st == 403, st)
+    st, _ = api("GET", f"https://storage.googleapis.com/storage/v1/b/{sb}/o", token=tok)
+    check(st == 403, f"the VM lists the bucket: {st}")
+    st, _ = api("DELETE", f"https://storage.googleapis.com/storage/v1/b/{sb}/o/state.v1", token=tok)
+    check(st == 204, st)
+    # plan shows the bucket and the grants as in place
+    r = deploy("--dry-run", secret=False)
+    check("state bucket gs://" + sb in r.stdout and "may read and write objects in gs://" + sb in r.stdout and
+          "may stop instance sealed-login (only)" in r.stdout, r.stdout)
 
 
 @case
@@ -904,6 +955,18 @@ def teardown_removes_every_deployment_and_nothing_else():
     r = run("teardown.sh", "--project", PROJECT, "--name", "sl-two", "--key-file", KEY, "--yes", expect=1)
     check("deleting address sl-two-" in r.stderr and "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE" in r.stderr, r.stderr)
     check("us-central1-b/sl-two" not in state()["instances"], "the instance should be gone before the addresses")
+    # the sealed state outlives a teardown unless asked: the bucket is kept while it holds the state
+    sb = f"{PROJECT}-sealed-login-state"
+    vm_tok = token_for(f"sealed-login-vm@{PROJECT}.iam.gserviceaccount.com")
+    st, _ = api("POST", f"https://storage.googleapis.com/upload/storage/v1/b/{sb}/o?uploadType=media&name=state.v1",
+                {"sealed": 1}, token=vm_tok)
+    check(st == 200, st)
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--yes")
+    check(sb in state()["buckets"] and f"{sb}/state.v1" in state()["objects"], list(state()["buckets"]))
+    check(f"kept gs://{sb}: it holds the sealed state" in r.stderr and "--delete-state" in r.stdout, (r.stdout, r.stderr))
+    check(f"{PROJECT}-sealed-login-images" not in state()["buckets"], "the image bucket goes")
+    r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--yes", "--delete-state")
+    check(sb not in state()["buckets"] and f"deleted bucket gs://{sb}" in r.stdout, r.stdout)
     for name in ("sealed-login", "sl-two", "sl-bad", "sl-snp", "sl-x"):
         run("teardown.sh", "--project", PROJECT, "--name", name, "--key-file", KEY, "--yes")
     s = state()
