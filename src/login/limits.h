@@ -82,6 +82,9 @@
 #define CALLBACK_RATE_TABLE              4096  /* address buckets remembered (direct-mapped, keyed hash) */
 /* graceful stop (SIGTERM): the service drains for this long; PID 1 waits a little longer */
 #define STOP_DRAIN_MS                    20000
+/* then the last changes go to the sealed state's object store for at most this long: the two
+ * together stay under PID 1's STOP_GRACE_MS (25 s, src/init/main.c) before SIGKILL */
+#define STOP_SAVE_MS                     4000
 
 /* evidence */
 #define ATTEST_QUEUE_MAX             64     /* evidence requests waiting for the worker */

@@ -34,14 +34,19 @@ static void usage(FILE *f)
           "SEALED_DOMAIN, SEALED_HTTPS_PORT, ...; see docs/configuration.md).\n", f);
 }
 
-/* Graceful stop: no new connections or logins; logins in flight finish (at most STOP_DRAIN_MS),
- * their pages get a moment to flush, then the loop ends and main saves the state. */
+/* Graceful stop: no new connections or logins; logins in flight finish (at most STOP_DRAIN_MS);
+ * with a sealed state, the changes since the last save go outside the VM (at most STOP_SAVE_MS:
+ * otherwise a reboot would come back to an older state, and a save cancelled mid-way would make
+ * the next start see a version it did not write); the pages get a moment to flush, then the loop
+ * ends and main saves the local state. */
 struct stop_ctx {
     struct event_base *base;
     struct app *app;
     struct http_server *srv;
+    struct state_sync *sync;   /* borrowed; NULL without a sealed state */
     struct event *tick;        /* owned */
     long long deadline_ms;
+    long long save_start_ms, save_deadline_ms;   /* 0 until the logins are done */
     int flushing;
 };
 
@@ -61,8 +66,21 @@ static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
             event_base_loopexit(st->base, NULL);
         return;
     }
-    if (left)
+    if (left && !st->save_deadline_ms)
         log_warn("service.drain_timeout", "logins_in_progress=%u", left);
+    long long now = mono_ms();
+    if (!st->save_deadline_ms) {
+        st->save_start_ms = now;
+        st->save_deadline_ms = now + STOP_SAVE_MS;
+    }
+    enum sync_settle ss = state_sync_settle(st->sync);
+    if (ss == SYNC_SAVING && now < st->save_deadline_ms)
+        return;   /* a result still waiting for this save is delivered by it, or fails with it */
+    if (ss == SYNC_SETTLED && state_sync_active(st->sync))
+        log_info("state_sync.final_save", "result=saved ms=%lld", now - st->save_start_ms);
+    else if (ss != SYNC_SETTLED)   /* what changed since the last save is only in this boot's copy */
+        log_error("state_sync.final_save", "result=%s ms=%lld", ss == SYNC_SAVING ? "timeout" : "failed",
+                  now - st->save_start_ms);
     st->flushing = 1;   /* one more tick for the last pages to leave */
 }
 
@@ -375,7 +393,7 @@ int main(int argc, char **argv)
     if (cfg.proxy_v2_from && (http_server_expect_proxy_v2(srv, port, cfg.proxy_v2_from) ||
                               (hport && http_server_expect_proxy_v2(srv, hport, cfg.proxy_v2_from))))
         goto out;
-    stop = (struct stop_ctx){.base = base, .app = app, .srv = srv};
+    stop = (struct stop_ctx){.base = base, .app = app, .srv = srv, .sync = sync};
     sigterm = evsignal_new(base, SIGTERM, on_signal, &stop);
     sigint = evsignal_new(base, SIGINT, on_signal, &stop);
     if (!sigterm || !sigint || event_add(sigterm, NULL) || event_add(sigint, NULL))

@@ -42,6 +42,8 @@ struct state_sync {
     struct state_remote *remote;    /* owned */
     struct event *timer;            /* owned */
     int active, in_flight, dirty, timer_on, lost;
+    int settling;                   /* the graceful stop began (state_sync_settle) */
+    uint64_t settle_failures;       /* failures when it began: a failed save at stop is not retried */
     char version[160];              /* object version we own, "" = none yet (create) */
     struct waiter *queue, **tail;   /* waiting for the next save */
     struct waiter *batch;           /* in the save in flight */
@@ -341,6 +343,8 @@ static void batch_done(struct state_sync *s, int ok)
     struct waiter *w = s->batch;
     s->batch = NULL;
     s->in_flight = 0;
+    if (!ok)
+        s->dirty = 1;   /* what that save carried is still not outside: the next one must (retried) */
     while (w) {
         struct waiter *n = w->next;
         ss_err r = s->lost ? SS_BROKEN : SS_SAVE_FAILED;
@@ -573,6 +577,28 @@ ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void 
             s->timer_on = 1;
     }
     return SS_OK;
+}
+
+enum sync_settle state_sync_settle(struct state_sync *s)
+{
+    if (!s || !s->active || !s->ss || s->lost || service_state_broken(s->ss))
+        return SYNC_SETTLED;   /* nothing to save, or nothing that may be saved */
+    if (!s->settling) {
+        s->settling = 1;
+        s->settle_failures = s->failures;
+    }
+    if (s->in_flight)
+        return SYNC_SAVING;
+    if (!s->queue && !s->dirty)
+        return SYNC_SETTLED;
+    if (s->failures > s->settle_failures)
+        return SYNC_UNSAVED;   /* one attempt at stop: a store that is down is not hammered until SIGKILL */
+    if (s->timer_on) {         /* the batch delay (or a retry's back-off) would outlive the process */
+        evtimer_del(s->timer);
+        s->timer_on = 0;
+    }
+    flush(s);
+    return s->in_flight ? SYNC_SAVING : s->dirty || s->queue ? SYNC_UNSAVED : SYNC_SETTLED;
 }
 
 json_t *state_sync_status(struct state_sync *s)

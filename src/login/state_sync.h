@@ -34,5 +34,12 @@ void state_sync_attach(struct state_sync *s, struct service_state *ss);
  * state recording it is saved outside the VM and committed here, else the error (nothing used). */
 ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void (*done)(void *arg, ss_err r), void *arg);
 
+/* Graceful stop, once no login is in flight: starts a save of whatever changed since the last
+ * one, now rather than after the batch delay. Call again while it says SYNC_SAVING (up to the
+ * caller's deadline); SYNC_SETTLED: everything is outside; SYNC_UNSAVED: a save failed since the
+ * stop began and changes are left only here (it is not retried). NULL or off: SYNC_SETTLED. */
+enum sync_settle { SYNC_SETTLED = 0, SYNC_SAVING, SYNC_UNSAVED };
+enum sync_settle state_sync_settle(struct state_sync *s);
+
 json_t *state_sync_status(struct state_sync *s);   /* new reference */
 #endif

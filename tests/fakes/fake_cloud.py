@@ -62,6 +62,8 @@ TENANCY = "ocid1.tenancy.oc1..aaaaaaaafaketenancyfaketenancyfaketenancyfaketenan
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaafakecompartmentfakecompartmentfakecomp"
 INSTANCE = "ocid1.instance.oc1.phx.anyhqljrfakeinstancefakeinstancefakeinstancefakeins"
 MAX_BODY = 1024 * 1024            # request-body cap: the service sends small JSON bodies
+OBJECT_MAX_BODY = 256 << 20       # object uploads (the sealed state, up to STATE_REMOTE_MAX_BYTES): a
+                                  # single PutObject / XML API PUT takes far more; the fake holds it in RAM
 VNIC = "ocid1.vnic.oc1.phx.abyhqljrfakevnicfakevnicfakevnicfakevnicfakevnicfakevnic"
 GCE_ID, GCE_ZONE, GCE_NAME = "4567890123456789012", "us-central1-a", "sealed-login"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -320,7 +322,8 @@ def fmt_oci_date(t):
 
 class ApiHandler(Handler):
     def route(self, method):
-        body = self.read_body()
+        obj = self.path.startswith("/n/") or self.path.startswith("/gcs/")
+        body = self.read_body(OBJECT_MAX_BODY if obj and method == "PUT" else None)
         if body is None:
             return self.reply(411, {"code": "LengthRequired", "message": "A valid Content-Length is required"})
         path = self.path

@@ -16,7 +16,9 @@ server handed out), then calls handle():
 Control (fake_cloud's metadata listener): objects() lists, put_raw() replaces an object the way
 an operator with bucket access could (a new version: an old blob restored = a rollback attempt),
 faults: put_fail / get_fail (next N answer 503), put_lost (next N PUTs are stored but answered
-503: the answer is lost after the commit), deny (403 / 404 NotAuthorizedOrNotFound)."""
+503: the answer is lost after the commit), deny (403 / 404 NotAuthorizedOrNotFound), put_delay_ms
+(every PUT waits this long before it is applied: a slow store, or a save still in flight when the
+client gives up, which then lands anyway)."""
 import base64
 import hashlib
 import json
@@ -57,7 +59,7 @@ class ObjectStore:
         self.buckets = set(buckets)
         self.objects = {}     # (bucket, name) -> {"data", "generation", "etag", "updated"}
         self.gen = int(time.time() * 1000000)
-        self.faults = {"put_fail": 0, "get_fail": 0, "put_lost": 0, "deny": False}
+        self.faults = {"put_fail": 0, "get_fail": 0, "put_lost": 0, "deny": False, "put_delay_ms": 0}
         self.log = []         # (api, method, bucket/object, status, note)
 
     # ---- control -------------------------------------------------------------------------
@@ -97,6 +99,11 @@ class ObjectStore:
     # ---- dispatch --------------------------------------------------------------------------
     def handle(self, api, method, path, headers, body):
         """api "oci" or "gcs"; headers: a case-insensitive mapping; returns (status, headers, body)."""
+        if method == "PUT":
+            with self.lock:
+                delay = self.faults["put_delay_ms"]
+            if delay:
+                time.sleep(delay / 1000)   # outside the lock: reads go on meanwhile
         with self.lock:
             out = (self.oci if api == "oci" else self.gcs)(method, path, headers, body)
             self.log.append((api, method, path, out[0], ""))

@@ -8,7 +8,9 @@ versions are OCI's:
   core      /20160918/vcns, internetGateways, natGateways, serviceGateways, services, routeTables,
             securityLists, subnets, publicIps, images (+ /shapes/{shape}), computeGlobalImageCapabilitySchemas,
             computeImageCapabilitySchemas, instances (+ ?action=), vnicAttachments, vnics, workRequests
-  objects   /n/, /n/{ns}/b/, /n/{ns}/b/{b}/o/{o}, /n/{ns}/b/{b}/u (multipart)
+  objects   /n/, /n/{ns}/b/ (CreateBucket, ListBuckets), /n/{ns}/b/{b} (GetBucket, UpdateBucket: public
+            access, versioning Enabled/Disabled then only Enabled/Suspended), /n/{ns}/b/{b}/o/{o} (if-match,
+            if-none-match: *), /n/{ns}/b/{b}/o (ListObjects: prefix, start, fields), /n/{ns}/b/{b}/u (multipart)
   kms       /20180608/vaults, /20180608/keys (the vault's managementEndpoint is this listener too)
   vault     /20180608/secrets, secrets data plane /20190301/secretbundles/{id}
   nlb       /20200501/networkLoadBalancers (+ /backendSets, /listeners), /20200501/workRequests
@@ -22,7 +24,10 @@ the public key), date within 5 minutes; errors as {"code","message"} with OCI's 
 opc-request-id on every answer; lists paginate (opc-next-page, NLB/KMS-style {"items"}); lifecycle
 states move with time (--delay); creates honour opc-retry-token; dependency checks (a VCN with
 children, a referenced gateway, a subnet with a VNIC, a non-empty bucket, an assigned public IP all
-refuse deletion with 409); addressing checks (subnet inside the VCN, no overlap, private IP inside
+refuse deletion with 409); bucket names unique in the namespace (409 BucketAlreadyExists);
+policy statements parsed (subject, verb, resource-type, location, and the where clause as Oracle's
+"Conditions" page gives it, with request.permission names checked against the resource-type);
+addressing checks (subnet inside the VCN, no overlap, private IP inside
 the subnet, not reserved, not taken; NLB backends inside the VCN).
 
 Monitoring as documented: MQL intervals and resolutions (1m-60m, 1h-24h, 1d), alarm resolution 1m only,
@@ -450,6 +455,59 @@ def del_dg(q, b, rid, **_):
 
 STATEMENT = re.compile(r"^Allow (dynamic-group|group|any-user) ?([A-Za-z0-9_.'/-]*) to (inspect|read|use|manage) "
                        r"([a-z-]+) in (tenancy|compartment id ocid1\.(?:compartment|tenancy)\.[a-z0-9.]+)( where .+)?$")
+# Conditions as Oracle's "Conditions" page gives them: `variable =|!= value` or `any|all {c, c, ...}`,
+# a value 'in single quotes' or a /pattern/. The variables the deployment uses, with the resource-types
+# whose requests carry them (None: every request); request.permission must name a permission of the
+# statement's resource-type (Oracle's policy reference for each service).
+VARIABLES = {"request.permission": None, "request.operation": None, "target.bucket.name": {"buckets", "objects", "object-family"},
+             "target.secret.id": {"secret-bundles", "secrets", "secret-family"},
+             "target.metrics.namespace": {"metrics"}, "target.instance.id": {"instances", "instance-family"}}
+PERMISSIONS = {
+    "objects": {"OBJECT_INSPECT", "OBJECT_READ", "OBJECT_CREATE", "OBJECT_OVERWRITE", "OBJECT_DELETE", "OBJECT_RESTORE",
+                "OBJECT_UPDATE_TIER", "OBJECT_VERSION_DELETE"},
+    "buckets": {"BUCKET_INSPECT", "BUCKET_READ", "BUCKET_UPDATE", "BUCKET_CREATE", "BUCKET_DELETE", "PAR_MANAGE",
+                "RETENTION_RULE_MANAGE", "RETENTION_RULE_LOCK"},
+    "ons-topics": {"ONS_TOPIC_INSPECT", "ONS_TOPIC_READ", "ONS_TOPIC_PUBLISH", "ONS_TOPIC_UPDATE", "ONS_TOPIC_CREATE",
+                   "ONS_TOPIC_DELETE", "ONS_TOPIC_MOVE"},
+    "instances": {"INSTANCE_INSPECT", "INSTANCE_READ", "INSTANCE_UPDATE", "INSTANCE_POWER_ACTIONS", "INSTANCE_CREATE",
+                  "INSTANCE_DELETE", "INSTANCE_ATTACH_VOLUME", "INSTANCE_DETACH_VOLUME"},
+}
+PERMISSIONS["object-family"] = PERMISSIONS["objects"] | PERMISSIONS["buckets"]
+COND = re.compile(r"\s*([a-z]+(?:\.[a-z]+)+)\s*(!=|=)\s*('[^']*'|/[^/]*/)\s*")
+
+
+def check_conditions(text, rtype):
+    """None when the where clause parses and names only variables and permissions that apply, else why not."""
+    text = text.strip()
+    m = re.fullmatch(r"(any|all)\s*\{(.*)\}", text, re.S)
+    parts = m.group(2).split(",") if m else [text]
+    if m and "{" in m.group(2):
+        return "nested condition groups"
+    for c in parts:
+        cm = COND.fullmatch(c)
+        if not cm:
+            return f"cannot parse the condition {c.strip()!r}"
+        var, _, val = cm.groups()
+        if var not in VARIABLES:
+            return f"unknown variable {var}"
+        if VARIABLES[var] is not None and rtype not in VARIABLES[var]:
+            return f"{var} does not apply to {rtype}"
+        if var == "request.permission":
+            perm = val.strip("'")
+            if rtype in PERMISSIONS and perm not in PERMISSIONS[rtype]:
+                return f"{perm} is not a permission of {rtype}"
+    return None
+
+
+def check_statement(s):
+    m = STATEMENT.match(s)
+    if not m:
+        raise bad(f"Invalid policy statement: {s}")
+    if m.group(6):
+        why = check_conditions(m.group(6)[len(" where "):], m.group(4))
+        if why:
+            raise bad(f"Invalid policy statement: {s} ({why})")
+    return m
 
 
 @api("POST", r"/20160918/policies")
@@ -457,13 +515,9 @@ def create_policy(q, b, **_):
     need(b, "compartmentId", "name", "statements", "description")
     comp_ok(b["compartmentId"])
     for s in b["statements"]:
-        m = STATEMENT.match(s)
-        if not m:
-            raise bad(f"Invalid policy statement: {s}")
+        m = check_statement(s)
         if m.group(1) == "dynamic-group" and not any(o["name"] == m.group(2) and live(o) for o in ST.all("dynamicgroup")):
             raise bad(f"Dynamic group {m.group(2)} not found (statement: {s})")
-        if m.group(6) and m.group(6).count("{") != m.group(6).count("}"):
-            raise bad(f"Invalid policy statement: {s}")
     if any(o["name"] == b["name"] and o["compartmentId"] == b["compartmentId"] and live(o) for o in ST.all("policy")):
         raise conflict(f"Policy {b['name']} already exists")
     o = ST.new("policy", dict(compartmentId=b["compartmentId"], name=b["name"], statements=b["statements"],
@@ -485,8 +539,7 @@ def get_policy(q, b, rid, **_):
 def put_policy(q, b, rid, **_):
     o = ST.get(rid, "policy")
     for s in b.get("statements", []):
-        if not STATEMENT.match(s):
-            raise bad(f"Invalid policy statement: {s}")
+        check_statement(s)
     o.update({k: v for k, v in b.items() if k in ("statements", "description", "freeformTags")})
     return 200, public(o)
 
@@ -1020,20 +1073,72 @@ def bucket(ns, name):
     return ST.buckets[name]
 
 
+PUBLIC_ACCESS = ("NoPublicAccess", "ObjectRead", "ObjectReadWithoutList")
+BUCKET_FIELDS = {"name", "compartmentId", "metadata", "publicAccessType", "storageTier", "objectEventsEnabled",
+                 "freeformTags", "definedTags", "kmsKeyId", "versioning", "autoTiering"}      # CreateBucketDetails
+
+
 @api("POST", r"/n/([^/]+)/b/")
 def create_bucket(q, b, ns, **_):
     need(b, "name", "compartmentId")
+    unknown = set(b) - BUCKET_FIELDS
+    if unknown:
+        raise bad(f"Unknown field(s) in CreateBucketDetails: {', '.join(sorted(unknown))}")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,256}", b["name"]):
+        raise bad("Bucket names may contain letters, digits, '-', '_' and '.' (1-256)", "InvalidBucketName")
     comp_ok(b["compartmentId"])
     if ns != NAMESPACE:
         raise ApiError(404, "NamespaceNotFound", "namespace not found")
-    if b["name"] in ST.buckets:
+    if b["name"] in ST.buckets:     # names are unique in the namespace, whatever the compartment
         raise ApiError(409, "BucketAlreadyExists", "Either the bucket already exists or you are not authorized to create it")
-    if b.get("publicAccessType", "NoPublicAccess") not in ("NoPublicAccess", "ObjectRead", "ObjectReadWithoutList"):
+    if b.get("publicAccessType", "NoPublicAccess") not in PUBLIC_ACCESS:
         raise bad("Invalid publicAccessType")
-    o = dict(name=b["name"], namespace=ns, compartmentId=b["compartmentId"], publicAccessType=b.get("publicAccessType"),
-             etag=uuid.uuid4().hex, timeCreated=iso(ST.now()), **tags(b))
+    if b.get("versioning", "Disabled") not in ("Enabled", "Disabled"):
+        raise bad(f"Invalid versioning {b.get('versioning')!r}: Enabled or Disabled")
+    if b.get("storageTier", "Standard") not in ("Standard", "Archive"):
+        raise bad("Invalid storageTier")
+    if not isinstance(b.get("objectEventsEnabled", False), bool):
+        raise bad("objectEventsEnabled must be a boolean")
+    o = dict(name=b["name"], namespace=ns, compartmentId=b["compartmentId"],
+             publicAccessType=b.get("publicAccessType", "NoPublicAccess"), storageTier=b.get("storageTier", "Standard"),
+             versioning=b.get("versioning", "Disabled"), objectEventsEnabled=b.get("objectEventsEnabled", False),
+             etag=uuid.uuid4().hex, timeCreated=iso(ST.now()), id=f"ocid1.bucket.oc1.phx.{uuid.uuid4().hex}",
+             createdBy=ST.user, **tags(b))
     ST.buckets[b["name"]] = o
-    return 200, o
+    return 200, o, [("etag", o["etag"])]
+
+
+@api("GET", r"/n/([^/]+)/b/([^/]+)")
+def get_bucket(q, b, ns, name, **_):
+    o = bucket(ns, name)
+    out = dict(o)
+    if "approximateCount" in (q.get("fields") or ""):
+        out["approximateCount"] = sum(1 for k in ST.objects if k[0] == name)
+    return 200, out, [("etag", o["etag"])]
+
+
+@api("POST", r"/n/([^/]+)/b/([^/]+)")
+def update_bucket(q, b, ns, name, headers, **_):
+    """UpdateBucket: only what UpdateBucketDetails has; versioning can be enabled or suspended, never
+    disabled again once it was on."""
+    o = bucket(ns, name)
+    unknown = set(b) - {"namespace", "compartmentId", "name", "metadata", "publicAccessType", "objectEventsEnabled",
+                        "freeformTags", "definedTags", "kmsKeyId", "versioning", "autoTiering"}
+    if unknown:
+        raise bad(f"Unknown field(s) in UpdateBucketDetails: {', '.join(sorted(unknown))}")
+    if "publicAccessType" in b and b["publicAccessType"] not in PUBLIC_ACCESS:
+        raise bad("Invalid publicAccessType")
+    if "versioning" in b:
+        if b["versioning"] not in ("Enabled", "Suspended"):
+            raise bad(f"Invalid versioning {b['versioning']!r}: Enabled or Suspended")
+        if b["versioning"] == "Suspended" and o["versioning"] == "Disabled":
+            raise bad("Versioning cannot be suspended on a bucket where it was never enabled")
+    if headers.get("if-match") and headers["if-match"] != o["etag"]:
+        raise ApiError(412, "IfMatchFailed", "The If-Match header does not match the bucket's ETag")
+    o.update({k: v for k, v in b.items() if k in ("publicAccessType", "objectEventsEnabled", "freeformTags",
+                                                  "definedTags", "versioning", "metadata")})
+    o["etag"] = uuid.uuid4().hex
+    return 200, dict(o), [("etag", o["etag"])]
 
 
 @api("GET", r"/n/([^/]+)/b/")
@@ -1041,7 +1146,7 @@ def list_buckets(q, b, ns, **_):
     if not q.get("compartmentId"):
         raise bad("Missing required parameter: compartmentId", "MissingParameter")
     out = []
-    for x in ST.buckets.values():
+    for x in sorted(ST.buckets.values(), key=lambda x: x["name"]):
         if x["compartmentId"] == q["compartmentId"]:
             s = {k: x[k] for k in ("name", "namespace", "compartmentId", "etag", "timeCreated")}
             if "tags" in (q.get("fields") or ""):
@@ -1067,6 +1172,12 @@ def meta_of(headers):
 @api("PUT", r"/n/([^/]+)/b/([^/]+)/o/(.+)")
 def put_object(q, b, ns, name, obj, raw, headers, **_):
     bucket(ns, name)
+    have = ST.objects.get((name, obj))
+    im, inm = headers.get("if-match"), headers.get("if-none-match")
+    if im and (not have or have["etag"] != im):
+        raise ApiError(412, "IfMatchFailed", f"The If-Match header '{im}' does not match the ETag of '{obj}'")
+    if inm == "*" and have:
+        raise ApiError(412, "IfNoneMatchFailed", f"The If-None-Match header is '*' but there is an object '{obj}'")
     ST.objects[(name, obj)] = {"data": raw, "meta": meta_of(headers), "etag": uuid.uuid4().hex}
     return 200, b"", [("etag", ST.objects[(name, obj)]["etag"]),
                       ("opc-content-md5", base64.b64encode(hashlib.md5(raw).digest()).decode())]
@@ -1084,9 +1195,20 @@ def head_object(q, b, ns, name, obj, **_):
 @api("GET", r"/n/([^/]+)/b/([^/]+)/o")
 def list_objects(q, b, ns, name, **_):
     bucket(ns, name)
-    objs = sorted(k[1] for k in ST.objects if k[0] == name and k[1] >= (q.get("start") or ""))
+    objs = sorted(k[1] for k in ST.objects if k[0] == name and k[1] >= (q.get("start") or "")
+                  and k[1].startswith(q.get("prefix") or ""))
     limit = int(q.get("limit") or 1)      # one object a page here (OCI: 1000), so paging is exercised
-    out = {"objects": [{"name": n, "size": len(ST.objects[(name, n)]["data"])} for n in objs[:limit]]}
+    fields = set((q.get("fields") or "name").split(","))
+    bad_fields = fields - {"name", "size", "etag", "timeCreated", "md5", "timeModified", "storageTier", "archivalState"}
+    if bad_fields:
+        raise bad(f"Invalid fields: {', '.join(sorted(bad_fields))}")
+
+    def summary(n):     # ObjectSummary: the name, and only the fields asked for
+        o = ST.objects[(name, n)]
+        full = {"name": n, "size": len(o["data"]), "etag": o["etag"],
+                "md5": base64.b64encode(hashlib.md5(o["data"]).digest()).decode()}
+        return {k: v for k, v in full.items() if k in fields | {"name"}}
+    out = {"objects": [summary(n) for n in objs[:limit]]}
     if len(objs) > limit:
         out["nextStartWith"] = objs[limit]
     return 200, out
