@@ -4,6 +4,7 @@
 # build/image/ (or --out) and ~/.cache/sealed-login/kernel/; touches nothing else.
 #
 #   scripts/build-initramfs.sh [--config FILE] [--out DIR] [--init BIN] [--login BIN] [--kernel KIND]
+#                              [--test-ca PEM]
 #   scripts/build-initramfs.sh --print-kernel-lock     (lock lines for linux-image-amd64's candidate)
 #
 # --kernel (default: $IMAGE_KERNEL, else sealed):
@@ -11,6 +12,10 @@
 #           everything built in, no modules; the module list is empty.
 #   debian  Debian's stock kernel named in image/kernel.lock and the modules in image/modules.txt
 #           with their modules.dep dependencies.
+# --test-ca (test builds only; a release build never passes it): PEM certificates put at
+#   /etc/ssl/test-ca.pem, for a baked config whose acme_ca_file / cloud_ca_file / paypal_ca_file
+#   names a stand-in on the host (Pebble in tests/image/test_reboot.py). The system CA bundle is
+#   unchanged.
 # Inputs: build/sealed-init (/init), build/sealed-login (/bin/sealed-login) and the shared
 # libraries ldd lists for it plus the dynamic loader, the CA bundle (made from the locked ca-certificates: scripts/buildroot.py ca-bundle), the baked
 # config (default image/sealed-login.conf) and the kernel. SOURCE_DATE_EPOCH (default: the last
@@ -27,6 +32,7 @@ OUT=build/image
 INIT=build/sealed-init
 LOGIN=build/sealed-login
 KERNEL=${IMAGE_KERNEL:-sealed}
+TEST_CA=
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}/kernel
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
@@ -38,6 +44,7 @@ while [ $# -gt 0 ]; do
         --init) INIT=$2; shift 2 ;;
         --login) LOGIN=$2; shift 2 ;;
         --kernel) KERNEL=$2; shift 2 ;;
+        --test-ca) TEST_CA=$2; shift 2 ;;
         --print-kernel-lock)
             pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
             ver=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
@@ -51,6 +58,8 @@ case "$KERNEL" in sealed|debian) ;; *) die "--kernel must be sealed or debian, n
 # the CA bundle: made from the ca-certificates package image/buildroot.lock pins, never this
 # machine's /etc/ssl/certs/ca-certificates.crt (which may carry local CAs, e.g. an egress proxy's)
 CA_BUNDLE=$(/usr/bin/python3 scripts/buildroot.py ca-bundle) || die "cannot make the CA bundle (scripts/buildroot.py ca-bundle)"
+[ -z "$TEST_CA" ] || grep -q -- '-----BEGIN CERTIFICATE-----' "$TEST_CA" 2>/dev/null ||
+    die "--test-ca $TEST_CA: not a PEM certificate file"
 for f in "$INIT" "$LOGIN" "$CONFIG" image/kernel.lock image/modules.txt "$CA_BUNDLE"; do
     [ -f "$f" ] || die "missing input $f"
 done
@@ -113,6 +122,7 @@ MANIFEST=$STAGE/manifest
     for d in etc etc/sealed-init etc/ssl etc/ssl/certs proc run sys tmp; do echo "dir $d 0755"; done
     echo "file etc/sealed-login.conf 0644 $STAGE/sealed-login.conf"
     echo "file etc/ssl/certs/ca-certificates.crt 0644 $CA_BUNDLE"
+    [ -z "$TEST_CA" ] || echo "file etc/ssl/test-ca.pem 0644 $TEST_CA"
     echo "file etc/sealed-init/modules 0644 $STAGE/modules"
 } >"$MANIFEST"
 

@@ -110,6 +110,7 @@ struct cloud_ctx {
     struct acme **acme;
     struct service_state *state; /* ACME account, ledger and certificate outlive the process */
     char start_domain[256];     /* cfg->domain when the service started */
+    int acme_held;              /* ACME kept off because the state is refused (logged once) */
 };
 
 static json_t *cloud_status_hook(void *arg) { return cloud_status(arg); }
@@ -176,6 +177,16 @@ static int acme_begin(struct cloud_ctx *cc, int start)
         /* Asking a CA for "localhost" only burns its failed-validation limit. */
         log_error("service.acme", "reason=\"no public domain name configured (metadata key domain)\" domain=%s", host);
         app_set_certificate_pending(cc->app, "no public domain name is configured, so the site has no certificate");
+        return 0;
+    }
+    if (service_state_broken(cc->state)) {
+        /* The ACME account, certificate and ledger live in the refused state: ordering now would
+         * spend an account and a certificate on every boot or restart of a refused state. */
+        if (!cc->acme_held)
+            log_error("service.acme", "reason=\"the state that holds the ACME account and ledger is refused\"");
+        cc->acme_held = 1;
+        app_set_certificate_pending(cc->app, "the state that holds the site's certificate and ACME account is "
+                                             "refused, so the site keeps a self-signed certificate");
         return 0;
     }
     if (!cc->cfg->http_port || !(*cc->acme = acme_new(cc->base, cc->hc, cc->tls, cc->cfg))) {

@@ -76,9 +76,11 @@ class Proc:
 
 
 class Pebble:
-    """Pebble + challtestsrv on free loopback ports. http_port is where Pebble validates HTTP-01."""
+    """Pebble + challtestsrv on free loopback ports. http_port is where Pebble validates HTTP-01.
+    extra_san: more subjectAltNames for Pebble's own TLS certificate (e.g. "IP:10.0.2.2", the host
+    as a QEMU guest reaches it)."""
 
-    def __init__(self, http_port, validity=None, nonce_reject=0, authz_reuse=0, tag="pebble"):
+    def __init__(self, http_port, validity=None, nonce_reject=0, authz_reuse=0, tag="pebble", extra_san=()):
         self.dir = os.path.join(OUT, "acme", tag)   # logs of the last run stay for reading
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -89,7 +91,7 @@ class Pebble:
         run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
              "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "srv.csr"), "-subj", "/CN=localhost"])
         with open(os.path.join(d, "ext"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+            f.write("subjectAltName=" + ",".join(["DNS:localhost", "IP:127.0.0.1"] + list(extra_san)) + "\n")
         run(["openssl", "x509", "-req", "-in", os.path.join(d, "srv.csr"), "-CA", self.ca, "-CAkey",
              os.path.join(d, "ca.key"), "-CAcreateserial", "-out", os.path.join(d, "cert.pem"), "-days", "2",
              "-extfile", os.path.join(d, "ext")])

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tarfile
 import time
@@ -29,39 +28,17 @@ sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
 from buildenv import sha256_file as sha256  # noqa: E402
-from qemu import SerialGuest, ovmf_vtpm_argv  # noqa: E402
-from swtpm_lib import Swtpm, start_for_qemu  # noqa: E402
+from swtpm_lib import Swtpm  # noqa: E402
+from disk_image import APPEND, BOOT_TIMEOUT, EPOCH, NEEDS, boot_disk, build_disk, build_initramfs, manifest, run  # noqa: E402
 
 WORK = os.path.join(OUT, "disk")
-APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
-BOOT_TIMEOUT = 300
 ESP_TYPE = uuid.UUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
-EPOCH = "1700000000"
 state = {}
 
-for need in ("qemu-system-x86_64", "qemu-img", "swtpm", "sgdisk", "mdir", "objcopy"):
+for need in NEEDS:
     if not shutil.which(need):
         print(f"not ok 1 - {need} installed (make deps)")
         sys.exit(1)
-
-
-def run(argv, **kw):
-    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, **kw)
-
-
-def build_disk(image_dir, append=APPEND):
-    p = run(["scripts/build-disk.sh", "--dir", image_dir, "--append", append],
-            env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
-    if p.returncode:
-        raise RuntimeError("build-disk failed: " + p.stderr[-2000:])
-    return p
-
-
-def manifest(image_dir, append=APPEND):
-    p = run(["scripts/image-manifest.sh", "--dir", image_dir, "--append", append])
-    if p.returncode:
-        raise RuntimeError("image-manifest failed: " + p.stderr[-2000:])
-    return os.path.join(image_dir, "build-manifest.json")
 
 
 class DiskService(Service):
@@ -73,10 +50,7 @@ class DiskService(Service):
         conf = os.path.join(WORK, "disk.conf")
         open(conf, "w").write(self.guest_config())
         self.img = os.path.join(WORK, "image")
-        p = run(["scripts/build-initramfs.sh", "--config", conf, "--out", self.img],
-                env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH))
-        if p.returncode:
-            raise RuntimeError("build-initramfs failed: " + p.stderr[-2000:])
+        build_initramfs(conf, self.img)
         t0 = time.monotonic()
         self.disk_out = build_disk(self.img).stdout
         self.disk_s = time.monotonic() - t0
@@ -87,16 +61,9 @@ class DiskService(Service):
         if self.guest:
             self.guest.stop()
             self.tpm.stop()
-        self.tpm = Swtpm(os.path.join(WORK, "tpm")).manufacture()
-        sock = os.path.join(WORK, "swtpm.sock")
-        start_for_qemu(self.tpm, sock)
-        # bootindex=0: the disk is the first boot option (as on a cloud); without it OVMF tries the
-        # NIC's PXE first and PCR 4 also records that attempt's return
-        argv = ovmf_vtpm_argv(WORK, sock, [
-            "-drive", f"file={os.path.join(self.img, 'sealed-login.qcow2')},format=qcow2,if=none,id=d,snapshot=on",
-            "-device", "virtio-blk-pci,drive=d" + (",bootindex=0" if disk_first else "")], self.port)
-        self.guest = SerialGuest(argv, os.path.join(WORK, "serial.log" if disk_first else "serial-pxe-first.log"),
-                                 name="disk").start()
+        self.tpm = Swtpm(os.path.join(WORK, "tpm"))
+        self.guest = boot_disk(WORK, self.img, self.tpm, self.port,
+                               "serial.log" if disk_first else "serial-pxe-first.log", disk_first, manufacture=True)
         self.guest.wait_for(r"^sealed-login: serving https://", BOOT_TIMEOUT)
         self.boot_s = time.monotonic() - self.guest.t0
 

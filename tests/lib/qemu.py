@@ -93,18 +93,21 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
-def ovmf_vtpm_argv(workdir, tpm_sock, boot, host_port, guest_port=8443):
+def ovmf_vtpm_argv(workdir, tpm_sock, boot, host_port, guest_port=8443, forwards=(), monitor=None):
     """argv for QEMU (TCG, q35, 768 MiB, one vCPU) under Debian's OVMF with a fresh copy of its
     variable store in workdir, swtpm behind tpm-crb on the socket tpm_sock, user networking that
-    forwards 127.0.0.1:host_port to the guest's guest_port, and the serial console on stdout.
-    boot: the argv items that give the firmware something to boot (-kernel ... or a disk)."""
+    forwards 127.0.0.1:host_port to the guest's guest_port (and each (host, guest) port pair in
+    forwards), and the serial console on stdout; monitor: a unix socket path for SerialGuest's
+    monitor(), else none. boot: the argv items that give the firmware something to boot (-kernel
+    ... or a disk)."""
     vars_fd = os.path.join(workdir, "vars.fd")
     shutil.copy(OVMF_VARS, vars_fd)
+    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in [(host_port, guest_port)] + list(forwards))
+    mon = f"unix:{monitor},server=on,wait=off" if monitor else "none"
     return ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "768", "-smp", "1",
-            "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-display", "none", "-no-reboot", "-serial", "stdio", "-monitor", mon,
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,unit=1,file={vars_fd}"] + list(boot) + [
-            "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{host_port}-:{guest_port}",
-            "-device", "virtio-net-pci,netdev=n",
+            "-netdev", "user,id=n" + fwd, "-device", "virtio-net-pci,netdev=n",
             "-chardev", f"socket,id=chrtpm,path={tpm_sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
             "-device", "tpm-crb,tpmdev=tpm0"]

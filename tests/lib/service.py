@@ -81,6 +81,8 @@ class Service:
         self.start_service()
         return self
 
+    redirect_host = "localhost"     # the host of the service's domain, as the fake registers it
+
     def start_fake(self):
         """Picks self.port (the service's HTTPS port as clients see it) and starts the fake PayPal
         on self.fake_port with a fresh client id and secret."""
@@ -90,7 +92,7 @@ class Service:
         self.client_id = "test-client-" + os.urandom(4).hex()
         self.secret = os.urandom(16).hex()
         args = [sys.executable, FAKE, "--port", str(self.fake_port), "--client-id", self.client_id,
-                "--redirect-uri", f"https://localhost:{self.port}/callback"]
+                "--redirect-uri", f"https://{self.redirect_host}:{self.port}/callback"]
         if self.users:
             args += ["--users", user_file(self.users)]
         self.fake_log = open(os.path.join(OUT, f"{self.name}-fake-paypal.log"), "w")
