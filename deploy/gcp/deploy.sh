@@ -2,7 +2,7 @@
 # deploy/gcp/deploy.sh: deploys sealed-login on Google Cloud with the REST APIs (curl, jq, openssl; no
 # gcloud needed): APIs, image bucket and upload, image, secret, service accounts and their IAM, static
 # IPs, firewall, the Shielded (or SEV-SNP Confidential) VM, Monitoring alerts, the egress guard's
-# identity. Idempotent: a rerun creates nothing twice and finishes what a failed run left.
+# identity, the VM's notification topic (Pub/Sub; only the VM may publish, an alert mails each message). Idempotent: a rerun creates nothing twice and finishes what a failed run left.
 # Owns only resources labelled sealed-login=NAME (or, where GCP has no labels, named NAME-... and
 # described "sealed-login=NAME"); never touches others. Never prints or passes on argv a secret or token.
 set -Eeuo pipefail
@@ -348,6 +348,11 @@ ROLE_ID=sealedLoginGuard_$(printf '%s' "$NAME" | tr -- - _)
 STATE_ROLE_ID=sealedLoginState_$(printf '%s' "$NAME" | tr -- - _)
 STOP_ROLE_ID=sealedLoginSelfStop_$(printf '%s' "$NAME" | tr -- - _)
 STATE_OBJECT=state.v1
+# The VM's notifications (src/login/cloud/cloud.c, cloud_notify): a Pub/Sub topic it alone may publish
+# to, and an inbox subscription that keeps the messages' text for the operator (a topic keeps nothing).
+TOPIC_ID=$NAME-notify INBOX_ID=$NAME-notify-inbox
+TOPIC=projects/$PROJECT/topics/$TOPIC_ID INBOX=projects/$PROJECT/subscriptions/$INBOX_ID
+PS=$GCP_PUBSUB/projects/$PROJECT
 FW=$NAME-web EXT_ADDR=$NAME-ip INT_ADDR=$NAME-internal-ip
 C=$GCP_COMPUTE/projects/$PROJECT
 LABELS=$(jq -cn --arg n "$NAME" --arg k "$GCP_LABEL" '{($k): $n}')
@@ -363,7 +368,7 @@ print_cost
 
 # ---- 1. APIs -------------------------------------------------------------------------------------
 step "APIs"
-APIS="compute.googleapis.com secretmanager.googleapis.com storage.googleapis.com monitoring.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com"
+APIS="compute.googleapis.com secretmanager.googleapis.com storage.googleapis.com monitoring.googleapis.com iam.googleapis.com cloudresourcemanager.googleapis.com pubsub.googleapis.com"
 qs=""; for a in $APIS; do qs="$qs&names=projects/$PROJECT/services/$a"; done
 gcp_req GET "$GCP_SERVICEUSAGE/projects/$PROJECT/services:batchGet?${qs#&}"
 ok2xx || gcp_fail "checking the enabled APIs of project $PROJECT (serviceusage.googleapis.com itself must be enabled: console, APIs & Services)"
@@ -712,6 +717,43 @@ elif gcp_policy_edit "POST $P:getIamPolicy" "$P:setIamPolicy" "$guard_filter" "p
         made "$GUARD_SA: role $ROLE_ID on VM $NAME, rule $FW, network $NETWORK only; roles/monitoring.viewer; $VM_SA: roles/monitoring.viewer"
 else have "$GUARD_SA has its guard rights"; fi
 
+# ---- 5b. the VM's notifications: its own Pub/Sub topic --------------------------------------------
+# The service publishes every notification (started, secret fetch failing, daily counts, the egress
+# guard's "cap reached") to the topic named by the metadata key notification_topic_id. Only the VM's
+# account may publish to it (roles/pubsub.publisher in the topic's own IAM policy, nothing project-wide);
+# an inbox subscription keeps each message 7 days (a topic without a subscription drops them), and the
+# alert policy of step 8 mails the operator when a message is published.
+step "notifications"
+TOPIC_STATE=exists
+if gcp_exists "$PS/topics/$TOPIC_ID" "reading Pub/Sub topic $TOPIC"; then
+    [ "$(jr --arg k "$GCP_LABEL" '.labels[$k] // ""')" = "$NAME" ] ||
+        die "Pub/Sub topic $TOPIC exists but is not labelled $GCP_LABEL=$NAME: it is not this deployment's; delete it or pick another --name"
+    have "Pub/Sub topic $TOPIC"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create Pub/Sub topic $TOPIC"; TOPIC_STATE=absent
+else
+    gcp_json PUT "$PS/topics/$TOPIC_ID" "$(jq -cn --argjson lab "$LABELS" '{labels:$lab}')" "creating Pub/Sub topic $TOPIC"
+    made "Pub/Sub topic $TOPIC"
+fi
+if [ "$TOPIC_STATE" = absent ] || { [ "$GCP_DRY_RUN" = 1 ] && ! gcp_exists "$GCP_IAM/projects/$PROJECT/serviceAccounts/$VM_SA" "reading $VM_SA"; }; then
+    plan "grant $VM_SA roles/pubsub.publisher on topic $TOPIC_ID (only)"
+elif gcp_policy_edit "GET $PS/topics/$TOPIC_ID:getIamPolicy" "$PS/topics/$TOPIC_ID:setIamPolicy" \
+        "$(add_member roles/pubsub.publisher "serviceAccount:$VM_SA")" "topic $TOPIC_ID"; then
+    [ "$GCP_DRY_RUN" = 1 ] && plan "grant $VM_SA roles/pubsub.publisher on topic $TOPIC_ID (only)" ||
+        made "$VM_SA: roles/pubsub.publisher on topic $TOPIC_ID only (the VM's notifications)"
+else have "$VM_SA may publish to topic $TOPIC_ID (only)"; fi
+if gcp_exists "$PS/subscriptions/$INBOX_ID" "reading Pub/Sub subscription $INBOX"; then
+    [ "$(jr .topic)" = "$TOPIC" ] ||
+        die "Pub/Sub subscription $INBOX is attached to $(jr .topic), not $TOPIC (its topic was deleted?): delete it (teardown.sh) and rerun"
+    have "inbox subscription $INBOX (keeps $(jr .messageRetentionDuration))"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create inbox subscription $INBOX on $TOPIC_ID (pull, keeps messages 7 days, never expires)"
+else
+    # expirationPolicy {} (no ttl): never expires; messageRetentionDuration 7 days (the default, said aloud)
+    gcp_json PUT "$PS/subscriptions/$INBOX_ID" "$(jq -cn --arg t "$TOPIC" --argjson lab "$LABELS" \
+        '{topic:$t, ackDeadlineSeconds:60, messageRetentionDuration:"604800s", expirationPolicy:{}, labels:$lab}')" \
+        "creating Pub/Sub subscription $INBOX"
+    made "inbox subscription $INBOX (pull, keeps messages 7 days)"
+fi
+
 # ---- 6. addresses and firewall -------------------------------------------------------------------
 step "addresses and firewall"
 EXT_IP=""
@@ -765,9 +807,9 @@ INSTANCE_LABELS=$(jq -cn --argjson lab "$LABELS" --arg cap "$(printf '%s' "$CAP_
 # state_store: where the VM keeps its sealed state; egress_cap_bytes: the in-VM guard's cap (it may only
 # lower the image's measured one, src/login/config.c)
 METADATA=$(jq -cn --arg c "$CLIENT_ID" --arg d "$DOMAIN" --arg s "$SECRET_ID" --arg k "$SIGNKEY_ID" --argjson sk "$SIGNING" \
-    --arg st "gcs:$STATE_BUCKET/$STATE_OBJECT" --arg cap "$CAP_BYTES" \
+    --arg st "gcs:$STATE_BUCKET/$STATE_OBJECT" --arg cap "$CAP_BYTES" --arg topic "$TOPIC" \
     '{items:([{key:"paypal_client_id",value:$c},{key:"domain",value:$d},{key:"secret_ocid",value:$s},
-              {key:"state_store",value:$st},{key:"egress_cap_bytes",value:$cap}]
+              {key:"state_store",value:$st},{key:"egress_cap_bytes",value:$cap},{key:"notification_topic_id",value:$topic}]
              + if $sk == 1 then [{key:"signing_key_secret_ocid",value:$k}] else [] end)}')
 create_instance() {
     local body
@@ -818,7 +860,7 @@ if [ "$INSTANCE_EXISTS" = 1 ]; then
     want=$(jq -cn --argjson m "$METADATA" '$m.items | sort_by(.key)')
     have_md=$(jq -c '[.metadata.items[]? | select(.key == "paypal_client_id" or .key == "domain" or .key == "secret_ocid" or .key == "signing_key_secret_ocid" or .key == "notification_topic_id" or .key == "state_store" or .key == "egress_cap_bytes")] | sort_by(.key)' "$GCP_TMP/instance.json")
     if [ "$want" != "$have_md" ] && [ ${#REPLACE_WHY[@]} = 0 ]; then
-        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID, state_store=gcs:$STATE_BUCKET/$STATE_OBJECT, egress_cap_bytes=$CAP_BYTES"; else
+        if [ "$GCP_DRY_RUN" = 1 ]; then plan "set metadata of $NAME to paypal_client_id, domain=$DOMAIN, secret_ocid=$SECRET_ID, state_store=gcs:$STATE_BUCKET/$STATE_OBJECT, egress_cap_bytes=$CAP_BYTES, notification_topic_id=$TOPIC"; else
             gcp_json POST "$I/setMetadata" "$(jq -c --argjson m "$METADATA" '$m + {fingerprint: .metadata.fingerprint}' "$GCP_TMP/instance.json")" "setting metadata of $NAME"
             gcp_wait_compute "setting metadata of $NAME"
             made "metadata of $NAME updated (the service reads it at boot: reset the VM to apply a new domain)"
@@ -935,6 +977,17 @@ if [ -n "$CHANNEL" ]; then
             aggregations:[{alignmentPeriod:"86400s", perSeriesAligner:"ALIGN_SUM", crossSeriesReducer:"REDUCE_SUM"}],
             comparison:"COMPARISON_GT", thresholdValue:$t, duration:"0s", trigger:{count:1}}}')" \
         "VM $NAME sent more than a 30th of its monthly egress cap ($CAP_GIB GiB) in one day. The egress guard (deploy/gcp/egress-guard.sh) acts at the cap itself: action $GUARD_ACTION."
+    # Every message the VM publishes: Monitoring counts publish operations per topic; an alert mails
+    # the operator when the count over a minute is above zero. The mail says that a message came, not
+    # what it says: the inbox subscription keeps the text (docs/deploy-gcp.md, Notifications).
+    ensure_policy notify-alert "$NAME: the VM sent a notification" "$(jq -cn --arg t "$TOPIC_ID" \
+        '{displayName:"notification published", conditionThreshold:{
+            filter:("metric.type=\"pubsub.googleapis.com/topic/send_message_operation_count\" AND resource.type=\"pubsub_topic\" AND resource.label.topic_id=\"" + $t + "\""),
+            aggregations:[{alignmentPeriod:"60s", perSeriesAligner:"ALIGN_SUM", crossSeriesReducer:"REDUCE_SUM"}],
+            comparison:"COMPARISON_GT", thresholdValue:0, duration:"0s", trigger:{count:1}}}')" \
+        "The sealed-login VM $NAME published a notification to Pub/Sub topic $TOPIC (started, secret fetch failing, daily counts, or egress cap reached). Read it: gcloud pubsub subscriptions pull $INBOX --auto-ack --limit 20 (the title is the message's attribute title; the inbox keeps messages 7 days)."
+else
+    warn "no --alert-email: the VM's notifications are only kept in $INBOX (gcloud pubsub subscriptions pull $INBOX --auto-ack)"
 fi
 unset GCP_NO_RETRY
 
@@ -974,6 +1027,17 @@ if [ -n "$SIGNER_PUB" ]; then
     printf '%s\n' "$SIGNER_PUB" | sed 's/^/                /'
 fi
 say "sealed state:   gs://$STATE_BUCKET/$STATE_OBJECT (teardown keeps it while it holds state: --delete-state removes it)"
+if [ "$GCP_DRY_RUN" = 1 ]; then
+    say "notifications:  topic $TOPIC (planned), publisher $VM_SA only; inbox $INBOX$([ -n "$EMAIL" ] && echo "; an alert mails $EMAIL")"
+else   # read back: the topic, who may publish to it, the inbox, the alert
+    gcp_req GET "$PS/topics/$TOPIC_ID:getIamPolicy"; ok2xx || gcp_fail "reading back the IAM policy of topic $TOPIC"
+    say "notifications:  topic $TOPIC, publishers: $(jr '[.bindings[]? | select(.role == "roles/pubsub.publisher") | .members[]] | join(", ") | if . == "" then "none" else . end') (read back)"
+    gcp_req GET "$PS/subscriptions/$INBOX_ID"; ok2xx || gcp_fail "reading back subscription $INBOX"
+    say "                inbox $(jr .name) on $(jr .topic), keeps $(jr .messageRetentionDuration): gcloud pubsub subscriptions pull $INBOX --auto-ack --limit 20"
+    pol=""; [ -z "$CHANNEL" ] || pol=$(find_role alertPolicies notify-alert)
+    if [ -n "$pol" ]; then say "                alert \"$(jq -r .displayName <<<"$pol")\" mails $EMAIL ($(jq -r '.notificationChannels | join(",")' <<<"$pol")) when a message is published"
+    else say "                no alert mails the messages (no --alert-email)"; fi
+fi
 say "serial log:     deploy/gcp/status.sh --project $PROJECT --name $NAME --zone $ZONE --serial"
 say "egress guard:   in the VM at $CAP_GIB GiB (metadata egress_cap_bytes; /status egress_guard), and as a second line"
 say "                run every 15 minutes from a machine you trust, e.g. crontab:"

@@ -15,6 +15,7 @@ GCP_SECRETS=https://secretmanager.googleapis.com/v1
 GCP_IAM=https://iam.googleapis.com/v1
 GCP_CRM=https://cloudresourcemanager.googleapis.com/v1
 GCP_MONITORING=https://monitoring.googleapis.com/v3
+GCP_PUBSUB=https://pubsub.googleapis.com/v1
 GCP_SERVICEUSAGE=https://serviceusage.googleapis.com/v1
 GCP_TOKEN_URI=https://oauth2.googleapis.com/token
 GCP_SCOPE=https://www.googleapis.com/auth/cloud-platform

@@ -1,6 +1,7 @@
 #!/bin/bash
 # deploy/gcp/status.sh: read-only view of one deployment: the VM (status, machine, image, IPs, Shielded
-# VM / SEV-SNP settings), the firewall rule, the secret's versions (never their data), and with
+# VM / SEV-SNP settings), the firewall rule, the secret's versions (never their data), who may publish
+# to the notification topic, and with
 # --serial the VM's serial console (sealed-init and sealed-login log there; there is no other way in).
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,9 @@ else say "firewall:   $NAME-web missing (HTTP $GCP_STATUS)"; fi
 gcp_req GET "$GCP_SECRETS/projects/$PROJECT/secrets/$NAME-paypal-secret/versions"
 if ok2xx; then jr '"secret:     \(.versions // [] | map((.name | split("/") | last) + " " + .state) | join(", "))"'
 else say "secret:     $NAME-paypal-secret not readable (HTTP $GCP_STATUS)"; fi
+gcp_req GET "$GCP_PUBSUB/projects/$PROJECT/topics/$NAME-notify:getIamPolicy"
+if ok2xx; then jr --arg t "projects/$PROJECT/topics/$NAME-notify" '"notify:     \($t) publishers \([.bindings[]? | select(.role == "roles/pubsub.publisher") | .members[]] | join(",") | if . == "" then "none" else . end)"'
+else say "notify:     topic $NAME-notify not readable (HTTP $GCP_STATUS)"; fi
 if [ "$SERIAL" = 1 ]; then
     gcp_req GET "$C/zones/$ZONE/instances/$NAME/serialPort?port=1"
     ok2xx || gcp_fail "reading the serial console of $NAME"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # deploy/gcp/teardown.sh: removes what deploy.sh made for one deployment, found by its label
 # sealed-login=NAME (or, where GCP has no labels, by the name prefix NAME- and the description mark
-# "sealed-login=NAME"), in dependency order: VM, addresses, firewall, network, images, Monitoring, secret,
+# "sealed-login=NAME"), in dependency order: VM, addresses, firewall, network, images, Monitoring (the
+# notification alert with the rest), the Pub/Sub inbox and topic (its IAM policy goes with it), secret,
 # IAM bindings, custom roles, service accounts, buckets. Leaves everything else alone, and the APIs on.
 # The sealed state's bucket (label sealed-login-role=state) is kept while it holds an object unless
 # --delete-state is given: the state is the "once per account" promise, and deleting it starts over.
@@ -117,6 +118,17 @@ sel=".[keys_unsorted[] | select(. != \"nextPageToken\" and . != \"totalSize\")][
 for n in $(list "$M/alertPolicies" "alert policies" "$sel"); do del "$GCP_MONITORING/$n" "alert policy ${n##*/}"; done
 for n in $(list "$M/uptimeCheckConfigs" "uptime checks" "$sel"); do del "$GCP_MONITORING/$n" "uptime check ${n##*/}"; done
 for n in $(list "$M/notificationChannels" "notification channels" "$sel"); do del "$GCP_MONITORING/$n?force=true" "notification channel ${n##*/}"; done
+
+step "notifications"
+# The inbox first, then the topic (a subscription outlives its topic, detached). They hold no state:
+# only copies of notifications already mailed.
+PS=$GCP_PUBSUB/projects/$PROJECT
+for n in $(list "$PS/subscriptions" "Pub/Sub subscriptions" ".subscriptions[]? | select(.labels[\"$GCP_LABEL\"] == \"$NAME\") | .name"); do
+    del "$GCP_PUBSUB/$n" "Pub/Sub subscription ${n##*/}"
+done
+for n in $(list "$PS/topics" "Pub/Sub topics" ".topics[]? | select(.labels[\"$GCP_LABEL\"] == \"$NAME\") | .name"); do
+    del "$GCP_PUBSUB/$n" "Pub/Sub topic ${n##*/} (and its IAM policy)"
+done
 
 step "secret"
 for n in $(list "$GCP_SECRETS/projects/$PROJECT/secrets?filter=$(urlenc "labels.$GCP_LABEL=$NAME")" secrets '.secrets[]? | .name'); do

@@ -6,7 +6,8 @@ lowers the image's cap but can never raise it; a Monitoring outage (no series, o
 read as zero egress: the guard does nothing and says so; at the cap it publishes a notification,
 stops offering logins and asks Compute to stop its own instance, once. The fake itself answers as
 Google does: an unknown metric type is a 400 INVALID_ARGUMENT, a token without the scope a 403,
-another instance a 403."""
+another instance a 403. Every notification reaches the topic deploy/gcp creates and names in the
+metadata (projects/P/topics/NAME-notify), with its title as the message's title attribute."""
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from service import Service  # noqa: E402
 import cloudtest as ct  # noqa: E402
 
 TOPIC = "sealed-login-notify"
+TOPIC_NAME = "projects/sealed-test-project/topics/" + TOPIC   # notification_topic_id as deploy/gcp sets it
 CAP = 193273528320                       # 180 GiB, what deploy/gcp puts in the metadata
 FAKE = ct.Fake("gcp", {}, {}, [TOPIC])
 S = Service(users=["alice"], name="cloud-guard-gcp", env={
@@ -29,7 +31,7 @@ S = Service(users=["alice"], name="cloud-guard-gcp", env={
     "SEALED_PLATFORM": "gcp", "SEALED_METADATA_BASE": FAKE.metadata, "SEALED_CLOUD_API_BASE": FAKE.api,
     "SEALED_CLOUD_CA_FILE": FAKE.ca, "SEALED_EGRESS_CAP_BYTES": "9500000000000", "SEALED_EGRESS_POLL_S": "1"})
 FAKE.config(metadata={"paypal_client_id": "AZguard", "domain": "localhost:1", "secret_ocid": "paypal-secret",
-                      "notification_topic_id": TOPIC, "egress_cap_bytes": str(CAP)},
+                      "notification_topic_id": TOPIC_NAME, "egress_cap_bytes": str(CAP)},
             secrets={"paypal-secret": "guard-secret"})
 S.__enter__()
 
@@ -65,6 +67,21 @@ def md_token():
     req = urllib.request.Request(FAKE.metadata + "/computeMetadata/v1/instance/service-accounts/default/token",
                                  headers={"Metadata-Flavor": "Google"})
     return json.loads(urllib.request.urlopen(req, timeout=5).read())["access_token"]
+
+
+@case
+def the_started_notification_lands_in_the_deployed_topic():
+    deadline = time.time() + 30
+    while time.time() < deadline and not FAKE.state()["messages"]:
+        time.sleep(0.3)
+    msgs = FAKE.state()["messages"]
+    check([m["title"] for m in msgs][:1] == ["sealed-login started"] and msgs[0]["topic"] == TOPIC and
+          msgs[0]["type"] == "pubsub", msgs)
+    check(msgs[0]["body"].startswith("sealed-login is up on gcp") and msgs[0]["body"].endswith("login is available."), msgs[0]["body"])
+    pub = [e for e in FAKE.calls("pubsub")]
+    check(pub and pub[0][2] == f"/v1/{TOPIC_NAME}:publish" and pub[0][3] == 200, pub[:2])
+    n = S.status()["cloud"]["notifications"]
+    check(n["sent"] >= 1 and n["failed"] == 0, n)
 
 
 @case
@@ -104,6 +121,11 @@ def the_fake_answers_as_google_does():
     check(st == 400 and "Aligner" in body["error"]["message"], body)
     st, body = api("GET", base + urllib.parse.urlencode(dict(good, **{"interval.startTime": "2026-12-03T00:00:00Z"})), tok)
     check(st == 400, body)
+    # a topic name Pub/Sub refuses, and one that does not exist, answered as Pub/Sub answers
+    st, body = api("POST", "/v1/projects/sealed-test-project/topics/goog-x:publish", tok, b'{"messages":[{"data":"eA=="}]}')
+    check(st == 400 and body["error"]["status"] == "INVALID_ARGUMENT" and "Invalid [topics] name" in body["error"]["message"], body)
+    st, body = api("POST", "/v1/projects/sealed-test-project/topics/other-topic:publish", tok, b'{"messages":[{"data":"eA=="}]}')
+    check(st == 404 and body["error"]["status"] == "NOT_FOUND", body)
     # another instance: the custom role is bound on this one only
     st, body = api("POST", "/compute/v1/projects/sealed-test-project/zones/us-central1-a/instances/other/stop", tok, b"")
     check(st == 403 and "compute.instances.stop" in body["error"]["message"], body)

@@ -679,6 +679,11 @@ class ApiHandler(Handler):
         if method != "POST" or not m:
             return 404, {"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}
         proj, topic = m.groups()
+        import fake_gcp_control as fgc       # one topic-name rule for both GCP fakes
+        try:
+            fgc.Api.ps_name_ok("topics", proj, topic)
+        except fgc.ApiError as e:
+            return e.code, e.body()
         full = f"projects/{proj}/topics/{topic}"
         no = self.gcp_caller(["https://www.googleapis.com/auth/pubsub"], "pubsub.topics.publish", full)
         if no:

@@ -14,6 +14,8 @@ their Host header, so the scripts use the production URLs (curl --connect-to). T
   iam.googleapis.com             v1 serviceAccounts (+ keys), custom roles (soft delete, undelete)
   cloudresourcemanager.googleapis.com  v1 projects :getIamPolicy / :setIamPolicy (etag, version 3)
   monitoring.googleapis.com      v3 notificationChannels, uptimeCheckConfigs, alertPolicies, timeSeries
+  pubsub.googleapis.com          v1 topics (create = PUT, get, list, delete, :getIamPolicy, :setIamPolicy,
+                                 :publish), subscriptions (create = PUT, get, list, delete)
 
 What it checks, as Google does: a valid, unexpired bearer token on every call (401 UNAUTHENTICATED);
 the API enabled in the project (403 SERVICE_DISABLED); the caller's IAM permission, from the project
@@ -22,7 +24,8 @@ custom roles), conditions `resource.name == "..."` joined by `||` evaluated (403
 RFC 1035 names, machine types per zone, disk types, network tiers, subnets and reserved addresses,
 409 ALREADY_EXISTS, etags on IAM policies (409 ABORTED), metadata fingerprints (412), CRC32C of
 secret payloads, Shielded VM and SEV-SNP requirements of the image (UEFI_COMPATIBLE,
-SEV_SNP_CAPABLE), the image archive (a gzip'd tar with exactly one file disk.raw, a whole number of
+SEV_SNP_CAPABLE), Pub/Sub topic and subscription names and bodies (Google's
+error JSON without an errors[] list, as Pub/Sub answers), the image archive (a gzip'd tar with exactly one file disk.raw, a whole number of
 GiB). Operations go PENDING -> RUNNING -> DONE one step per poll/wait; the change is applied at DONE.
 
 One liberty, said openly: a real images.insert of a GPT disk without BIOS boot code but without
@@ -81,7 +84,9 @@ DISK_TYPES = {"pd-standard", "pd-balanced", "pd-ssd"}
 # Cloud Monitoring metric descriptors this fake knows (metric type -> monitored resource type), and the enums
 METRICS = {"compute.googleapis.com/instance/network/sent_bytes_count": "gce_instance",
            "compute.googleapis.com/instance/network/received_bytes_count": "gce_instance",
-           "monitoring.googleapis.com/uptime_check/check_passed": "uptime_url"}
+           "monitoring.googleapis.com/uptime_check/check_passed": "uptime_url",
+           "pubsub.googleapis.com/topic/send_message_operation_count": "pubsub_topic",
+           "pubsub.googleapis.com/topic/send_request_count": "pubsub_topic"}
 ALIGNERS = {"ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER", "ALIGN_MIN", "ALIGN_MAX",
             "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV", "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE",
             "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99", "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50",
@@ -93,13 +98,16 @@ OS_FEATURES = {"UEFI_COMPATIBLE", "GVNIC", "SEV_CAPABLE", "SEV_SNP_CAPABLE", "SE
                "TDX_CAPABLE", "VIRTIO_SCSI_MULTIQUEUE", "MULTI_IP_SUBNET", "IDPF", "SECURE_BOOT"}
 APIS = ["compute.googleapis.com", "secretmanager.googleapis.com", "storage.googleapis.com",
         "monitoring.googleapis.com", "iam.googleapis.com", "cloudresourcemanager.googleapis.com",
-        "serviceusage.googleapis.com"]
+        "pubsub.googleapis.com", "serviceusage.googleapis.com"]
 # Which permissions the predefined roles hold (those the scripts' principals are given).
 ROLE_PERMS = {
     "roles/owner": ["*"],
     "roles/viewer": ["*.get", "*.list", "*.getIamPolicy"],
     "roles/monitoring.viewer": ["monitoring.*.get", "monitoring.*.list"],
     "roles/secretmanager.secretAccessor": ["secretmanager.versions.access"],
+    "roles/pubsub.publisher": ["pubsub.topics.publish"],
+    "roles/pubsub.subscriber": ["pubsub.subscriptions.consume", "pubsub.topics.attachSubscription"],
+    "roles/pubsub.viewer": ["pubsub.topics.get", "pubsub.topics.list", "pubsub.subscriptions.get", "pubsub.subscriptions.list"],
 }
 KNOWN_PERMS = {"compute.instances.get", "compute.instances.stop", "compute.instances.start",
                "compute.instances.delete", "compute.instances.create", "compute.firewalls.get",
@@ -188,13 +196,15 @@ def now_rfc3339(t=None):
 
 
 class ApiError(Exception):
-    def __init__(self, code, status, message, reason="invalid", details=None):
+    def __init__(self, code, status, message, reason="invalid", details=None, plain=False):
         super().__init__(message)
         self.code, self.status, self.message, self.reason, self.details = code, status, message, reason, details
+        self.plain = plain   # the newer APIs (Pub/Sub): {"error": {code, message, status}} without errors[]
 
     def body(self):
-        e = {"code": self.code, "message": self.message, "status": self.status,
-             "errors": [{"message": self.message, "domain": "global", "reason": self.reason}]}
+        e = {"code": self.code, "message": self.message, "status": self.status}
+        if not self.plain:
+            e["errors"] = [{"message": self.message, "domain": "global", "reason": self.reason}]
         if self.details:
             e["details"] = self.details
         return {"error": e}
@@ -249,6 +259,7 @@ class State:
         self.secrets = {}        # id -> {"meta":..., "versions": [...], "policy": {...}}
         self.sas, self.sa_keys, self.roles = {}, {}, {}
         self.channels, self.uptime, self.alerts = {}, {}, {}
+        self.topics, self.subscriptions = {}, {}   # full name -> resource (private: _policy, _messages)
         self.egress = {}         # instance id -> bytes sent this month
         self.log = []
         self.faults = {"op_fail": [], "http": [], "iam_conflict": 0}
@@ -464,6 +475,9 @@ class Handler(httpfake.Handler):
                                     for k, v in ST.secrets.items()},
                         "service_accounts": ST.sas, "roles": ST.roles, "policy": ST.policy, "services": ST.services,
                         "channels": ST.channels, "uptime": ST.uptime, "alerts": ST.alerts,
+                        "topics": pub(ST.topics), "topic_policies": {k: v["_policy"] for k, v in ST.topics.items()},
+                        "subscriptions": pub(ST.subscriptions),
+                        "inbox": {k: v["_messages"] for k, v in ST.subscriptions.items()},
                         "operations": pub(ST.ops), "tokens_issued": len(ST.tokens)}
             if what == "tokens":          # tests look for them in outputs and argv; never printed by them
                 return {"tokens": list(ST.tokens)}
@@ -488,6 +502,8 @@ class Handler(httpfake.Handler):
                 mm = re.fullmatch(r"projects/_/buckets/([^/]+)(?:/objects/.*)?", res)
                 if mm and mm.group(1) in ST.buckets:
                     extra = ST.buckets[mm.group(1)]["_policy"]
+                if res in ST.topics:
+                    extra = ST.topics[res]["_policy"]
                 return {"allowed": allowed(req["member"], req["perm"], res, extra)}
             if what == "token":
                 tok, ttl = ST.issue_token(req["email"], req.get("ttl", 3599))
@@ -1463,7 +1479,7 @@ class Api:
                 return 200, {k: x for k, x in v.items() if k != "_data"}, ()
         raise notfound("Method not found.")
 
-    def set_policy(self, holder, key, new, secret=False, project=False):
+    def set_policy(self, holder, key, new, secret=False, project=False, topic=False):
         cur = holder[key]
         if ST.faults["iam_conflict"] > 0:   # someone else wrote the policy just before us
             ST.faults["iam_conflict"] -= 1
@@ -1484,6 +1500,8 @@ class Api:
                 raise bad(f"Role {role} is not supported for this resource." if secret else f"Role ({role}) does not exist.")
             if secret and not role.startswith("roles/secretmanager.") and role != "roles/owner" and role != "roles/viewer":
                 raise bad(f"Role {role} is not supported for this resource.")
+            if topic and not role.startswith("roles/pubsub.") and role != "roles/owner" and role != "roles/viewer":
+                raise ApiError(400, "INVALID_ARGUMENT", f"Role {role} is not supported for this resource.", plain=True)
             for mem in b.get("members", []):
                 if mem.startswith("serviceAccount:") and mem[15:] not in ST.sas:
                     raise bad(f"Service account {mem[15:]} does not exist.")
@@ -1613,6 +1631,152 @@ class Api:
         ST.policy = h["policy"]
         return out
 
+    # -- Pub/Sub (v1, as https://cloud.google.com/pubsub/docs/reference/rest describes it)
+    TOPIC_FIELDS = {"name", "labels", "messageStoragePolicy", "kmsKeyName", "schemaSettings", "satisfiesPzs",
+                    "messageRetentionDuration", "state", "ingestionDataSourceSettings", "messageTransforms"}
+    SUB_FIELDS = {"name", "topic", "pushConfig", "bigqueryConfig", "cloudStorageConfig", "ackDeadlineSeconds",
+                  "retainAckedMessages", "messageRetentionDuration", "labels", "enableMessageOrdering",
+                  "expirationPolicy", "filter", "deadLetterPolicy", "retryPolicy", "detached",
+                  "enableExactlyOnceDelivery", "state", "messageTransforms"}
+
+    @staticmethod
+    def ps_error(code, status, msg):
+        return ApiError(code, status, msg, plain=True)
+
+    @staticmethod
+    def ps_name_ok(kind, proj, rid):
+        """Topic and subscription ids: 3-255 characters, a letter first, then [A-Za-z0-9-_.~+%], never "goog"
+        first (https://cloud.google.com/pubsub/docs/admin#resource_names)."""
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}", rid) or rid.lower().startswith("goog"):
+            raise Api.ps_error(400, "INVALID_ARGUMENT", f"Invalid [{kind}] name: (name=projects/{proj}/{kind}/{rid})")
+
+    def ps_need(self, perm, resource, extra=None):
+        if not allowed(self.who, perm, resource, extra):
+            raise self.ps_error(403, "PERMISSION_DENIED", "User not authorized to perform this action.")
+
+    def ps_labels(self, labels):
+        for k, v in (labels or {}).items():
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", k) or not re.fullmatch(r"[a-z0-9_-]{0,63}", str(v)):
+                raise self.ps_error(400, "INVALID_ARGUMENT", f"Invalid label: {k}={v}.")
+
+    @staticmethod
+    def ps_duration(v, field, lo, hi):
+        m = re.fullmatch(r"([0-9]+)(\.[0-9]{1,9})?s", v or "")
+        if not m:
+            raise Api.ps_error(400, "INVALID_ARGUMENT", f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.Duration), \"{v}\"")
+        if not lo <= int(m.group(1)) <= hi:
+            raise Api.ps_error(400, "INVALID_ARGUMENT", f"Invalid {field}: must be between {lo}s and {hi}s.")
+        return int(m.group(1))
+
+    def pubsub(self, p):
+        m = self.m
+        mm = re.fullmatch(r"/v1/projects/([^/:]+)/(topics|subscriptions)(?:/([^/:]+))?(?::([A-Za-z]+))?", p)
+        if not mm:
+            raise notfound("Method not found.")
+        proj, coll, rid, verb = mm.groups()
+        self.project_ok(proj)
+        P = f"projects/{ST.project}"
+        store = ST.topics if coll == "topics" else ST.subscriptions
+        if rid is None:
+            if m != "GET" or verb:
+                raise notfound("Method not found.")
+            self.ps_need(f"pubsub.{coll}.list", P)
+            items = [{k: v for k, v in x.items() if not k.startswith("_")} for x in store.values()]
+            return 200, ({coll: items} if items else {}), ()
+        self.ps_name_ok(coll, proj, rid)
+        name = f"{P}/{coll}/{rid}"
+        cur = store.get(name)
+        pub = (lambda x: {k: v for k, v in x.items() if not k.startswith("_")})
+        if verb is None and m == "PUT":
+            self.ps_need(f"pubsub.{coll}.create", P)
+            b = self.body()
+            unknown_fields(b, self.TOPIC_FIELDS if coll == "topics" else self.SUB_FIELDS,
+                           "topic" if coll == "topics" else "subscription")
+            if b.get("name") not in (None, name):
+                raise self.ps_error(400, "INVALID_ARGUMENT", f"The name in the body ({b['name']}) is not the one in the URL ({name}).")
+            self.ps_labels(b.get("labels"))
+            if cur:
+                raise self.ps_error(409, "ALREADY_EXISTS", f"Resource already exists in the project (resource={rid}).")
+            obj = dict(b, name=name)
+            if coll == "topics":
+                if "messageRetentionDuration" in b:
+                    self.ps_duration(b["messageRetentionDuration"], "message_retention_duration", 600, 31 * 86400)
+                obj.update(_policy={"etag": "ACAB"}, state="ACTIVE")
+            else:
+                t = b.get("topic") or ""
+                tm = re.fullmatch(r"projects/([^/]+)/topics/([^/]+)", t)
+                if not tm:
+                    raise self.ps_error(400, "INVALID_ARGUMENT", f"Invalid [topics] name: (name={t})")
+                if t not in ST.topics:
+                    raise self.ps_error(404, "NOT_FOUND", f"Resource not found (resource={tm.group(2)}).")
+                self.ps_need("pubsub.topics.attachSubscription", t, ST.topics[t]["_policy"])
+                ack = b.get("ackDeadlineSeconds", 10)
+                if not isinstance(ack, int) or not 10 <= ack <= 600:
+                    raise self.ps_error(400, "INVALID_ARGUMENT", "Invalid ack_deadline_seconds: must be between 10 and 600.")
+                keep = self.ps_duration(b.get("messageRetentionDuration", "604800s"), "message_retention_duration", 600, 31 * 86400)
+                ep = b.get("expirationPolicy")
+                if ep is not None:
+                    unknown_fields(ep, {"ttl"}, "subscription.expiration_policy")
+                    if "ttl" in ep and self.ps_duration(ep["ttl"], "expiration_policy.ttl", 86400, 10**10) < keep:
+                        raise self.ps_error(400, "INVALID_ARGUMENT", "Invalid expiration_policy: the ttl must not be shorter than the message_retention_duration.")
+                obj.update(ackDeadlineSeconds=ack, messageRetentionDuration=f"{keep}s", state="ACTIVE",
+                           expirationPolicy=ep if ep is not None else {"ttl": "2678400s"}, _messages=[])
+            store[name] = obj
+            return 200, pub(obj), ()
+        if cur is None:
+            raise self.ps_error(404, "NOT_FOUND", f"Resource not found (resource={rid}).")
+        if verb is None and m == "GET":
+            self.ps_need(f"pubsub.{coll}.get", name, cur.get("_policy"))
+            return 200, pub(cur), ()
+        if verb is None and m == "DELETE":
+            self.ps_need(f"pubsub.{coll}.delete", name, cur.get("_policy"))
+            del store[name]
+            if coll == "topics":   # its subscriptions live on, detached (Google: topic "_deleted-topic_")
+                for sub in ST.subscriptions.values():
+                    if sub["topic"] == name:
+                        sub["topic"] = "_deleted-topic_"
+            return 200, {}, ()
+        if coll == "topics" and verb == "getIamPolicy" and m == "GET":
+            self.ps_need("pubsub.topics.getIamPolicy", name, cur["_policy"])
+            return 200, cur["_policy"], ()
+        if coll == "topics" and verb == "setIamPolicy" and m == "POST":
+            self.ps_need("pubsub.topics.setIamPolicy", name, cur["_policy"])
+            b = self.body()
+            unknown_fields(b, {"policy", "updateMask"}, "")
+            h = {"policy": cur["_policy"]}
+            try:
+                out = self.set_policy(h, "policy", b.get("policy") or {}, topic=True)
+            except ApiError as e:
+                e.plain = True
+                raise
+            cur["_policy"] = h["policy"]
+            return out
+        if coll == "topics" and verb == "publish" and m == "POST":
+            self.ps_need("pubsub.topics.publish", name, cur["_policy"])
+            b = self.body()
+            unknown_fields(b, {"messages"}, "")
+            msgs = b.get("messages")
+            if not isinstance(msgs, list) or not msgs:
+                raise self.ps_error(400, "INVALID_ARGUMENT", "The request contains no messages.")
+            out = []
+            for msg in msgs:
+                unknown_fields(msg, {"data", "attributes", "orderingKey", "messageId", "publishTime"}, "messages[0]")
+                try:
+                    data = base64.b64decode(msg.get("data", ""), validate=True)
+                except ValueError:
+                    raise self.ps_error(400, "INVALID_ARGUMENT", "Invalid value at 'messages[0].data' (TYPE_BYTES), Base64 decoding failed.")
+                if not data and not msg.get("attributes"):
+                    raise self.ps_error(400, "INVALID_ARGUMENT", "Some messages are empty: a message must contain either "
+                                        "a non-empty data field or at least one attribute.")
+                mid = str(uuid.uuid4().int % 10**16)
+                out.append(mid)
+                for sub in ST.subscriptions.values():
+                    if sub["topic"] == name:
+                        sub["_messages"].append({"messageId": mid, "data": msg.get("data", ""),
+                                                 "attributes": msg.get("attributes") or {}, "publishTime": now_rfc3339()})
+            return 200, {"messageIds": out}, ()
+        raise notfound("Method not found.")
+
     # -- Monitoring
     def monitoring(self, p):
         m = self.m
@@ -1659,6 +1823,15 @@ class Api:
                     ct = c.get("conditionThreshold") or {}
                     if not ct.get("filter") or "comparison" not in ct:
                         raise bad("conditionThreshold needs a filter and a comparison.")
+                    mt = re.search(r'metric\.type="([^"]+)"', ct["filter"])
+                    rt = re.search(r'resource\.type="([^"]+)"', ct["filter"])
+                    if not mt or mt.group(1) not in METRICS or (rt and rt.group(1) != METRICS[mt.group(1)]):
+                        raise bad("The supplied filter does not specify a valid combination of metric and monitored "
+                                  "resource descriptors.")
+                    for a in ct.get("aggregations", []):
+                        if a.get("perSeriesAligner", "ALIGN_NONE") not in ALIGNERS or \
+                                a.get("crossSeriesReducer", "REDUCE_NONE") not in REDUCERS:
+                            raise bad(f"Invalid aggregation {a}.")
                     cid = re.search(r'check_id="([^"]+)"', ct["filter"])
                     if cid and f"{P}/uptimeCheckConfigs/{cid.group(1)}" not in ST.uptime:
                         raise bad(f"The uptime check {cid.group(1)} in the filter does not exist.")
@@ -1723,7 +1896,8 @@ for _host, _pattern, _fn in (
         ("secretmanager.googleapis.com", r"(?s)(.*)", Api.secretmanager),
         ("iam.googleapis.com", r"(?s)(.*)", Api.iam),
         ("cloudresourcemanager.googleapis.com", r"(?s)(.*)", Api.crm),
-        ("monitoring.googleapis.com", r"(?s)(.*)", Api.monitoring)):
+        ("monitoring.googleapis.com", r"(?s)(.*)", Api.monitoring),
+        ("pubsub.googleapis.com", r"(?s)(.*)", Api.pubsub)):
     API_ROUTES.add("*", _pattern, _fn, host=_host)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """deploy/gcp/*.sh against tests/fakes/fake_gcp_control.py, as an operator would use them: plan, deploy,
-inspect every resource and its wiring, rerun, rotate the secret, survive a failing operation and a
+inspect every resource and its wiring (the VM's notification topic: only its account publishes, the
+metadata names it, an alert mails each message), rerun, rotate the secret, survive a failing operation and a
 concurrent IAM change, read clear errors, run the egress guard under its own identity, deploy a
 SEV-SNP Confidential VM, tear everything down. Throughout, a sampler watches every process's argv
 (and the environment of curl/jq/openssl) and every output for the PayPal secrets and the tokens.
@@ -248,7 +249,10 @@ def dry_run_plans_and_changes_nothing():
                  "would create secret", "would add a version", "would create service account sealed-login-vm@",
                  "would reserve static external IP", "would reserve internal IP sealed-login-internal-ip 10.128.0.10",
                  "would create firewall rule sealed-login-web", "would create instance sealed-login: e2-micro",
-                 "would create email notification channel", "would create uptime check"):
+                 "would create email notification channel", "would create uptime check",
+                 "would create Pub/Sub topic projects/sealed-test/topics/sealed-login-notify",
+                 "would grant sealed-login-vm@sealed-test.iam.gserviceaccount.com roles/pubsub.publisher on topic sealed-login-notify (only)",
+                 "would create inbox subscription projects/sealed-test/subscriptions/sealed-login-notify-inbox"):
         check(want in r.stdout, f"plan lacks {want!r}")
     check(mutations(n) == [], f"a dry run changed things: {mutations(n)}")
     check(re.search(r"== plan: (\d+) change\(s\)", r.stdout) and int(re.search(r"== plan: (\d+)", r.stdout).group(1)) >= 20, r.stdout[-300:])
@@ -301,7 +305,8 @@ def deploy_creates_every_resource_wired_together():
     # metadata: exactly the keys the service reads, the secret id resolvable in the VM's project
     md = {i["key"]: i["value"] for i in inst["metadata"]["items"]}
     check(set(md) <= trusted_metadata_keys() and
-          set(md) == {"paypal_client_id", "domain", "secret_ocid", "state_store", "egress_cap_bytes"}, md)
+          set(md) == {"paypal_client_id", "domain", "secret_ocid", "state_store", "egress_cap_bytes", "notification_topic_id"}, md)
+    check(md["notification_topic_id"] == f"projects/{PROJECT}/topics/sealed-login-notify", md)
     check(md["state_store"] == f"gcs:{PROJECT}-sealed-login-state/state.v1" and md["egress_cap_bytes"] == str(180 * GIB), md)
     check(md["paypal_client_id"] == CLIENT_ID and md["domain"] == DOMAIN, md)
     check(re.fullmatch(r"[A-Za-z0-9_-]+", md["secret_ocid"]) and md["secret_ocid"] in s["secrets"], md["secret_ocid"])
@@ -339,7 +344,7 @@ def deploy_creates_every_resource_wired_together():
     check(len(up) == 1 and up[0]["monitoredResource"]["labels"]["host"] == DOMAIN and up[0]["httpCheck"]["path"] == "/healthz"
           and up[0]["httpCheck"]["useSsl"] is True, up)
     pols = list(s["alerts"].values())
-    check(len(pols) == 2 and all(p["notificationChannels"] == [ch[0]["name"]] for p in pols), pols)
+    check(len(pols) == 3 and all(p["notificationChannels"] == [ch[0]["name"]] for p in pols), pols)
     check(any(up[0]["name"].split("/")[-1] in p["conditions"][0]["conditionThreshold"]["filter"] for p in pols), "no uptime alert")
     eg = [p for p in pols if "sent_bytes_count" in p["conditions"][0]["conditionThreshold"]["filter"]]
     check(len(eg) == 1 and eg[0]["conditions"][0]["conditionThreshold"]["thresholdValue"] == 180 * GIB // 30, eg)
@@ -350,6 +355,8 @@ def deploy_creates_every_resource_wired_together():
     check("egress-guard.sh --project sealed-test --name sealed-login --zone us-central1-b" in r.stdout, "no guard cron line")
     check("sealed-login RUNNING e2-micro in us-central1-b, mode shielded (read back)" in r.stdout and
           "guestOsFeatures UEFI_COMPATIBLE;" in r.stdout and "gce-vtpm-google-rooted" in r.stdout, r.stdout)
+    check(f"notifications:  topic projects/{PROJECT}/topics/sealed-login-notify, publishers: serviceAccount:{vm_sa} (read back)"
+          in r.stdout and 'alert "sealed-login: the VM sent a notification" mails ops@example.com' in r.stdout, r.stdout)
 
 
 def can(member, perm, resource):
@@ -400,6 +407,97 @@ def state_bucket_and_the_vms_own_rights():
           "may stop instance sealed-login (only)" in r.stdout, r.stdout)
 
 
+PS = f"https://pubsub.googleapis.com/v1/projects/{PROJECT}"
+
+
+@case
+def notification_topic_only_the_vm_publishes_and_an_alert_mails_it():
+    """The service's notifications (started, secret fetch failing, daily counts, the egress guard's
+    "cap reached") go to a Pub/Sub topic named in the metadata; only the VM's account may publish to
+    it, by the topic's own IAM policy; an inbox keeps the text; an alert on the topic's publish count
+    mails the operator's channel."""
+    s = state()
+    vm = f"serviceAccount:sealed-login-vm@{PROJECT}.iam.gserviceaccount.com"
+    guard = f"serviceAccount:sealed-login-guard@{PROJECT}.iam.gserviceaccount.com"
+    topic = f"projects/{PROJECT}/topics/sealed-login-notify"
+    inbox = f"projects/{PROJECT}/subscriptions/sealed-login-notify-inbox"
+    check(s["topics"][topic]["labels"] == {"sealed-login": "sealed-login"}, s["topics"])
+    check(s["topic_policies"][topic]["bindings"] == [{"role": "roles/pubsub.publisher", "members": [vm]}], s["topic_policies"])
+    check(not any(b["role"].startswith("roles/pubsub.") for b in s["policy"]["bindings"]), "a project-wide Pub/Sub role")
+    md = {i["key"]: i["value"] for i in s["instances"]["us-central1-b/sealed-login"]["metadata"]["items"]}
+    check(md["notification_topic_id"] == topic, md)
+    sub = s["subscriptions"][inbox]
+    check(sub["topic"] == topic and sub["messageRetentionDuration"] == "604800s" and sub["expirationPolicy"] == {}
+          and sub["labels"] == {"sealed-login": "sealed-login"}, sub)
+    # least privilege, asked of the fake's IAM evaluation
+    check(can(vm, "pubsub.topics.publish", topic), "the VM cannot publish to its topic")
+    check(not can(vm, "pubsub.topics.publish", f"projects/{PROJECT}/topics/other-topic"), "the VM publishes anywhere")
+    check(not can(guard, "pubsub.topics.publish", topic) and not can(f"serviceAccount:{INFO['outsider']}", "pubsub.topics.publish", topic))
+    check(not can(vm, "pubsub.topics.setIamPolicy", topic) and not can(vm, "pubsub.subscriptions.consume", inbox))
+    # ... and as the accounts themselves: the VM's publish lands in the inbox, title and all
+    tok = token_for(vm.split(":", 1)[1])
+    msg = {"messages": [{"data": base64.b64encode(b"sealed-login is up on gcp; login is available.").decode(),
+                         "attributes": {"title": "sealed-login started"}}]}
+    st, body = api("POST", f"{PS}/topics/sealed-login-notify:publish", msg, token=tok)
+    check(st == 200 and len(body["messageIds"]) == 1, (st, body))
+    got = state()["inbox"][inbox]
+    check(got and got[-1]["attributes"] == {"title": "sealed-login started"} and
+          base64.b64decode(got[-1]["data"]) == b"sealed-login is up on gcp; login is available.", got)
+    st, body = api("PUT", f"{PS}/topics/other-topic", {}, token=token_for(INFO["deployer"]))
+    check(st == 200 and body["name"] == f"projects/{PROJECT}/topics/other-topic", body)
+    st, body = api("POST", f"{PS}/topics/other-topic:publish", msg, token=tok)
+    check(st == 403 and body["error"]["status"] == "PERMISSION_DENIED", body)
+    st, body = api("POST", f"{PS}/topics/sealed-login-notify:publish", msg, token=token_for(guard.split(":", 1)[1]))
+    check(st == 403, body)
+    # the fake answers as Pub/Sub: name rules, 409, 404, the etag, unknown fields; errors without errors[]
+    dep = token_for(INFO["deployer"])
+    for bad_id in ("goog-notify", "ab", "9topic", "a" * 256, "no/slash", "sp ace"):
+        st, body = api("PUT", f"{PS}/topics/{urllib.request.quote(bad_id, safe='')}", {}, token=dep)
+        check(st in (400, 404) and body["error"]["status"] in ("INVALID_ARGUMENT", "NOT_FOUND"), (bad_id, st, body))
+    st, body = api("PUT", f"{PS}/topics/goog-notify", {}, token=dep)
+    check(st == 400 and body["error"] == {"code": 400, "message": f"Invalid [topics] name: (name=projects/{PROJECT}/topics/goog-notify)",
+                                          "status": "INVALID_ARGUMENT"}, body)
+    st, body = api("PUT", f"{PS}/topics/A-b_c.d~e+f%25g", {}, token=dep)
+    check(st == 200, body)
+    api("DELETE", f"{PS}/topics/A-b_c.d~e+f%25g", token=dep)
+    st, body = api("PUT", f"{PS}/topics/sealed-login-notify", {}, token=dep)
+    check(st == 409 and body["error"] == {"code": 409, "status": "ALREADY_EXISTS",
+                                          "message": "Resource already exists in the project (resource=sealed-login-notify)."}, body)
+    st, body = api("GET", f"{PS}/topics/no-such-topic", token=dep)
+    check(st == 404 and body["error"] == {"code": 404, "status": "NOT_FOUND", "message": "Resource not found (resource=no-such-topic)."}, body)
+    st, body = api("PUT", f"{PS}/topics/x-topic", {"labels": {"a": "b"}, "retention": "1d"}, token=dep)
+    check(st == 400 and 'Unknown name "retention"' in body["error"]["message"], body)
+    st, pol = api("GET", f"{PS}/topics/sealed-login-notify:getIamPolicy", token=dep)
+    stale = dict(pol, etag="BwAAAA==")
+    st, body = api("POST", f"{PS}/topics/sealed-login-notify:setIamPolicy", {"policy": stale}, token=dep)
+    check(st == 409 and body["error"]["status"] == "ABORTED", body)
+    st, body = api("POST", f"{PS}/topics/sealed-login-notify:setIamPolicy",
+                   {"policy": dict(pol, bindings=[{"role": "roles/secretmanager.secretAccessor", "members": [vm]}])}, token=dep)
+    check(st == 400 and "not supported for this resource" in body["error"]["message"], body)
+    st, body = api("PUT", f"https://pubsub.googleapis.com/v1/projects/{PROJECT}/subscriptions/x-inbox",
+                   {"topic": f"projects/{PROJECT}/topics/no-such-topic"}, token=dep)
+    check(st == 404 and body["error"]["status"] == "NOT_FOUND", body)
+    st, _ = api("DELETE", f"{PS}/topics/other-topic", token=dep)
+    check(st == 200 and set(state()["topics"]) == {topic}, list(state()["topics"]))
+    check(state()["topic_policies"][topic] == s["topic_policies"][topic], "the policy moved")
+    # the alert on the topic's publish count mails the deployment's email channel
+    ch = [c["name"] for c in s["channels"].values() if c["userLabels"].get("sealed-login-role") == "email"]
+    al = [p for p in s["alerts"].values() if p["userLabels"].get("sealed-login-role") == "notify-alert"]
+    check(len(al) == 1 and al[0]["notificationChannels"] == ch, al)
+    ct = al[0]["conditions"][0]["conditionThreshold"]
+    check(ct["filter"] == 'metric.type="pubsub.googleapis.com/topic/send_message_operation_count" AND resource.type="pubsub_topic" '
+          'AND resource.label.topic_id="sealed-login-notify"' and ct["comparison"] == "COMPARISON_GT" and ct["thresholdValue"] == 0, ct)
+    check(f"gcloud pubsub subscriptions pull {inbox}" in al[0]["documentation"]["content"], al[0]["documentation"])
+    # the fake refuses an alert on a metric Monitoring does not know, or on the wrong resource type
+    bad = dict(al[0], conditions=[{"displayName": "x", "conditionThreshold": dict(ct, filter=ct["filter"].replace("pubsub_topic", "gce_instance"))}])
+    bad.pop("name")
+    st, body = api("POST", f"https://monitoring.googleapis.com/v3/projects/{PROJECT}/alertPolicies", bad, token=dep)
+    check(st == 400 and "valid combination of metric and monitored resource" in body["error"]["message"], body)
+    # status.sh reads back who may publish
+    r = run("status.sh", "--project", PROJECT, "--key-file", KEY)
+    check(f"notify:     {topic} publishers {vm}" in r.stdout, r.stdout)
+
+
 @case
 def rerun_creates_nothing_twice():
     before = state()
@@ -413,8 +511,9 @@ def rerun_creates_nothing_twice():
     check(mutations(n) == [], f"the same secret made a change: {mutations(n)}")
     after = state()
     for k in ("instances", "disks", "images", "addresses", "firewalls", "buckets", "objects", "service_accounts",
-              "roles", "channels", "uptime", "alerts"):
+              "roles", "channels", "uptime", "alerts", "topics", "subscriptions"):
         check(set(before[k]) == set(after[k]), f"{k} changed on rerun")
+    check(before["topic_policies"] == after["topic_policies"], "a topic policy changed on rerun")
     check(before["policy"]["bindings"] == after["policy"]["bindings"], "project policy changed")
 
 
@@ -447,7 +546,7 @@ def changed_settings_are_updated_in_place():
     up = list(s["uptime"].values())
     check(len(up) == 1 and up[0]["monitoredResource"]["labels"]["host"] == "new.example.com", up)
     pols = list(s["alerts"].values())
-    check(len(pols) == 2 and any(up[0]["name"].split("/")[-1] in p["conditions"][0]["conditionThreshold"]["filter"] for p in pols), pols)
+    check(len(pols) == 3 and any(up[0]["name"].split("/")[-1] in p["conditions"][0]["conditionThreshold"]["filter"] for p in pols), pols)
     eg = [p for p in pols if "sent_bytes_count" in p["conditions"][0]["conditionThreshold"]["filter"]][0]
     check(eg["conditions"][0]["conditionThreshold"]["thresholdValue"] == round(100 * GIB / 30), eg)
     ch = list(s["channels"].values())
@@ -459,7 +558,7 @@ def changed_settings_are_updated_in_place():
     check(mutations(n) == [], mutations(n))
     s = state()
     check(s["instances"]["us-central1-b/sealed-login"]["labels"]["egress-cap-gib"] == "180" and len(s["uptime"]) == 1
-          and len(s["alerts"]) == 2 and len(s["channels"]) == 1, "not back")
+          and len(s["alerts"]) == 3 and len(s["channels"]) == 1, "not back")
 
 
 @case
@@ -691,7 +790,9 @@ def failing_operation_mid_way_then_rerun_completes():
     n = log_len()
     r = deploy("--name", "sl-two", "--internal-ip", "10.128.0.11", "--image", image2, "--network", "default", secret=False)
     m = mutations(n)
-    check([x for x in m if "/instances" in x] == ["POST compute.googleapis.com/compute/v1/projects/sealed-test/zones/us-central1-b/instances"], m)
+    inst = "POST compute.googleapis.com/compute/v1/projects/sealed-test/zones/us-central1-b/instances"
+    # the one VM is created, and its own IAM policy gets the self-stop binding (step 7b), nothing else
+    check([x for x in m if "/instances" in x] == [inst, inst + "/sl-two/setIamPolicy"], m)
     check(not any("/addresses" in x or "/firewalls" in x or "/images" in x or "serviceAccounts" in x for x in m), m)
     s = state()
     check(len(ours(s["instances"], "sl-two")) == 1 and len(ours(s["addresses"], "sl-two")) == 2, "duplicates or missing")
@@ -947,6 +1048,7 @@ else:
 @case
 def teardown_removes_every_deployment_and_nothing_else():
     r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, "--dry-run")
+    check("would delete Pub/Sub topic sealed-login-notify" in r.stdout and "would delete Pub/Sub subscription sealed-login-notify-inbox" in r.stdout, r.stdout)
     check("would delete instance" in r.stdout and "sealed-login" in {k.split("/")[1] for k in state()["instances"]}, r.stdout)
     r = run("teardown.sh", "--project", PROJECT, "--name", "sealed-login", "--key-file", KEY, expect=1)
     check("refusing to delete without --yes" in r.stderr, r.stderr)
@@ -970,7 +1072,8 @@ def teardown_removes_every_deployment_and_nothing_else():
     for name in ("sealed-login", "sl-two", "sl-bad", "sl-snp", "sl-x"):
         run("teardown.sh", "--project", PROJECT, "--name", name, "--key-file", KEY, "--yes")
     s = state()
-    for k in ("instances", "disks", "images", "addresses", "channels", "uptime", "alerts", "roles", "buckets", "objects"):
+    for k in ("instances", "disks", "images", "addresses", "channels", "uptime", "alerts", "roles", "buckets", "objects",
+              "topics", "subscriptions"):
         check(not {n: v for n, v in s[k].items() if not (isinstance(v, dict) and v.get("deleted"))}, f"{k} left: {list(s[k])}")
     check(set(s["firewalls"]) == {"default-allow-ssh"} and set(s["secrets"]) == {"unrelated-secret"}, (s["firewalls"], s["secrets"]))
     check(set(s["networks"]) == {"default"} and all(k.endswith("/default") for k in s["subnetworks"]), (list(s["networks"]), list(s["subnetworks"])))
