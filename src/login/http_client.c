@@ -1,6 +1,7 @@
 /* http_client: libcurl multi on libevent (the socket/timer callback pattern of curl's
  * multi-event example). One struct http_call per transfer; responses are buffered up to a cap. */
 #include "login/http_client.h"
+#include "common/dynbuf.h"
 #include "login/http_field.h"
 #include "login/limits.h"
 #include "login/log.h"
@@ -26,8 +27,7 @@ struct http_call {
     uint8_t *req_body;             /* owned, wiped */
     size_t req_body_len;
     char *user, *pass;             /* owned, wiped */
-    uint8_t *body;                 /* owned response body */
-    size_t body_len, body_cap, max_body;
+    struct dynbuf body;            /* the response body, capped, wiped (it may carry tokens) */
     char *resp_hdrs;               /* owned: "name: value\0" pairs of the last response */
     size_t resp_hdrs_len;
     int too_big;
@@ -73,7 +73,7 @@ static void call_free(struct http_call *call)
     if (call->req_body) OPENSSL_clear_free(call->req_body, call->req_body_len);
     if (call->user) OPENSSL_clear_free(call->user, strlen(call->user));
     if (call->pass) OPENSSL_clear_free(call->pass, strlen(call->pass));
-    if (call->body) OPENSSL_clear_free(call->body, call->body_cap);
+    dynbuf_free(&call->body);
     if (call->resp_hdrs) OPENSSL_clear_free(call->resp_hdrs, call->resp_hdrs_len);
     free(call);
 }
@@ -103,7 +103,7 @@ static void check_done(struct http_client *c)
         struct http_call *call = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
         struct http_response r = {0};
-        r.err = map_curl(msg->data.result, call->too_big);
+        r.err = map_curl(msg->data.result, call->too_big || call->body.err == DYNBUF_ERR_TOOBIG);
         r.errmsg = r.err ? (call->errbuf[0] ? call->errbuf : curl_easy_strerror(msg->data.result)) : "";
         if (r.err == HTTP_CLIENT_ERR_TOOBIG)
             r.errmsg = "response over the size cap";
@@ -112,8 +112,8 @@ static void check_done(struct http_client *c)
         curl_off_t us = 0;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_TOTAL_TIME_T, &us);
         r.total_ms = (double)us / 1000.0;
-        r.body = call->body ? call->body : (const uint8_t *)"";
-        r.body_len = call->body_len;
+        r.body = call->body.p ? (const uint8_t *)call->body.p : (const uint8_t *)"";
+        r.body_len = call->body.len;
         r.call = call;
         call->done(call->arg, &r);
         call_free(call);
@@ -220,34 +220,6 @@ void http_client_free(struct http_client *c)
     free(c);
 }
 
-static size_t on_body(char *ptr, size_t size, size_t n, void *arg)
-{
-    struct http_call *call = arg;
-    size_t len = size * n;
-    if (call->body_len + len > call->max_body) {
-        call->too_big = 1;
-        return 0;   /* aborts the transfer with CURLE_WRITE_ERROR */
-    }
-    if (call->body_len + len + 1 > call->body_cap) {
-        size_t cap = call->body_cap ? call->body_cap : 4096;
-        while (cap < call->body_len + len + 1)
-            cap *= 2;
-        uint8_t *b = OPENSSL_malloc(cap);
-        if (!b)
-            return 0;
-        if (call->body) {
-            memcpy(b, call->body, call->body_len);
-            OPENSSL_clear_free(call->body, call->body_cap);
-        }
-        call->body = b;
-        call->body_cap = cap;
-    }
-    memcpy(call->body + call->body_len, ptr, len);
-    call->body_len += len;
-    call->body[call->body_len] = 0;
-    return len;
-}
-
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg)
 {
     struct http_call *call = arg;
@@ -319,7 +291,7 @@ struct http_call *http_client_start(struct http_client *c, const struct http_req
     call->client = c;
     call->done = done;
     call->arg = arg;
-    call->max_body = req->max_response ? req->max_response : HTTP_CLIENT_DEFAULT_MAX_RESPONSE;
+    dynbuf_init(&call->body, req->max_response ? req->max_response : HTTP_CLIENT_DEFAULT_MAX_RESPONSE, 1);
     call->next = c->calls;
     if (c->calls)
         c->calls->prev = call;
@@ -346,9 +318,9 @@ struct http_call *http_client_start(struct http_client *c, const struct http_req
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->hdrs);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : (long)HTTP_CLIENT_DEFAULT_TIMEOUT_MS);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->max_body);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->body.max);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, dynbuf_curl_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &call->body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);

@@ -12,46 +12,22 @@
 #include "verify/util.h"
 #include "verify/verify_limits.h"
 #include "common/codec.h"
+#include "common/dynbuf.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
-struct body {
-    uint8_t *b;          /* owned */
-    size_t n, cap;       /* cap: the named limit for this download */
-    int toobig;
-};
-
-static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
-{
-    struct body *bd = ud;
-    size_t n = sz * nm;
-    if (n > bd->cap - bd->n) {
-        bd->toobig = 1;
-        return 0;
-    }
-    uint8_t *nb = realloc(bd->b, bd->n + n + 1);
-    if (!nb)
-        return 0;
-    bd->b = nb;
-    memcpy(bd->b + bd->n, p, n);
-    bd->n += n;
-    bd->b[bd->n] = 0;
-    return n;
-}
-
 /* GET base+path into *bd. Returns the final HTTP status (200 ...), or -1 on a transport error or a
  * body above the cap (message in err). Retries 429/503 after Retry-After (or a default backoff),
  * at most VERIFY_KDS_MAX_ATTEMPTS times and never waiting longer than VERIFY_KDS_MAX_RETRY_AFTER_S. */
-static long kds_get(const char *base, int test_url, const char *path, size_t cap, struct body *bd, char *err, size_t errlen)
+static long kds_get(const char *base, int test_url, const char *path, size_t cap, struct dynbuf *bd, char *err, size_t errlen)
 {
     char url[KDS_PATH_MAX + 256];
     snprintf(url, sizeof url, "%s%s", base, path);
     for (unsigned attempt = 1;; attempt++) {
-        free(bd->b);
-        memset(bd, 0, sizeof *bd);
-        bd->cap = cap;
+        dynbuf_free(bd);
+        dynbuf_init(bd, cap, 0);
         CURL *c = curl_easy_init();
         if (!c) {
             snprintf(err, errlen, "cannot initialise libcurl");
@@ -64,7 +40,7 @@ static long kds_get(const char *base, int test_url, const char *path, size_t cap
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, VERIFY_KDS_CONNECT_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, VERIFY_KDS_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, dynbuf_curl_write);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, bd);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "sealed-verify-fetch");
@@ -75,7 +51,7 @@ static long kds_get(const char *base, int test_url, const char *path, size_t cap
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra);
         curl_easy_cleanup(c);
-        if (bd->toobig || rc == CURLE_FILESIZE_EXCEEDED) {
+        if (bd->err == DYNBUF_ERR_TOOBIG || rc == CURLE_FILESIZE_EXCEEDED) {
             snprintf(err, errlen, "%s: the answer is larger than %zu bytes", url, cap);
             return -1;
         }
@@ -101,7 +77,7 @@ static long kds_get(const char *base, int test_url, const char *path, size_t cap
 
 /* One download: status and size checked, then stored. Returns 1 on success. */
 static int download(struct steps *st, const char *id, const char *what, const char *base, int test_url, const char *path,
-                    size_t cap, struct body *bd)
+                    size_t cap, struct dynbuf *bd)
 {
     char err[KDS_PATH_MAX + 512] = "";
     long s = kds_get(base, test_url, path, cap, bd, err, sizeof err);
@@ -117,12 +93,12 @@ static int download(struct steps *st, const char *id, const char *what, const ch
     return 1;
 }
 
-static void store(struct steps *st, const char *id, const char *what, const char *file, const struct body *bd)
+static void store(struct steps *st, const char *id, const char *what, const char *file, const struct dynbuf *bd)
 {
-    if (kds_cache_store(file, bd->b, bd->n))
+    if (kds_cache_store(file, (const uint8_t *)bd->p, bd->len))
         steps_add(st, STEP_FAIL, id, "%s: cannot write %s", what, file);
     else
-        steps_add(st, STEP_PASS, id, "%s (%zu bytes) stored in %s", what, bd->n, file);
+        steps_add(st, STEP_PASS, id, "%s (%zu bytes) stored in %s", what, bd->len, file);
 }
 
 /* 1 if file holds one certificate (a damaged cache entry is fetched again). */
@@ -144,7 +120,8 @@ int cmd_fetch(struct verify_opts *o)
     uint8_t *rep = NULL;
     size_t len = 0;
     char err[256] = "", cache[KDS_PATH_MAX], path[KDS_PATH_MAX], file[KDS_PATH_MAX];
-    struct body bd = {0};
+    struct dynbuf bd;
+    dynbuf_init(&bd, 0, 0);
     struct steps st;
     if (steps_init(&st))
         return 2;
@@ -207,8 +184,8 @@ int cmd_fetch(struct verify_opts *o)
         } else if (download(&st, "fetch.vcek", "VCEK", base, test_url, path, VERIFY_MAX_KDS_CERT, &bd)) {
             X509 *x = NULL;
             struct vek_info vi;
-            int ok = amd_chain_load_certs(bd.b, bd.n, &x, 1) == 1 && !memmem(bd.b, bd.n, "-----BEGIN", 10) &&
-                     amd_chain_vek_info(x, &vi) == AMD_CHAIN_OK;
+            int ok = amd_chain_load_certs((const uint8_t *)bd.p, bd.len, &x, 1) == 1 &&
+                     !memmem(bd.p, bd.len, "-----BEGIN", 10) && amd_chain_vek_info(x, &vi) == AMD_CHAIN_OK;
             char h[129] = "";
             if (ok && vi.has_hwid && codec_hex_encode(vi.hwid, vi.hwid_len, h, sizeof h) == (size_t)-1)
                 h[0] = 0;
@@ -228,7 +205,7 @@ int cmd_fetch(struct verify_opts *o)
         steps_add(&st, STEP_FAIL, "fetch.chain", "certificate chain: path too long");
     } else if (download(&st, "fetch.chain", "certificate chain", base, test_url, path, VERIFY_MAX_KDS_CHAIN, &bd)) {
         X509 *c[3] = {0};
-        int n = memmem(bd.b, bd.n, "-----BEGIN", 10) ? amd_chain_load_certs(bd.b, bd.n, c, 3) : -1;
+        int n = memmem(bd.p, bd.len, "-----BEGIN", 10) ? amd_chain_load_certs((const uint8_t *)bd.p, bd.len, c, 3) : -1;
         if (n != 2)
             steps_add(&st, STEP_FAIL, "fetch.chain", "certificate chain: KDS's answer is not two PEM certificates (ASK, ARK)");
         else
@@ -239,7 +216,7 @@ int cmd_fetch(struct verify_opts *o)
     if (kds_crl_path(&q, path, sizeof path) || kds_cache_crl_file(cache, &q, file, sizeof file)) {
         steps_add(&st, STEP_FAIL, "fetch.crl", "CRL: path too long");
     } else if (download(&st, "fetch.crl", "CRL", base, test_url, path, VERIFY_MAX_KDS_CRL, &bd)) {
-        X509_CRL *crl = amd_chain_load_crl(bd.b, bd.n);
+        X509_CRL *crl = amd_chain_load_crl((const uint8_t *)bd.p, bd.len);
         if (!crl)
             steps_add(&st, STEP_FAIL, "fetch.crl", "CRL: KDS's answer is not a DER CRL");
         else
@@ -257,7 +234,7 @@ int cmd_fetch(struct verify_opts *o)
     }
     rc = st.failed ? 1 : 0;
 out:
-    free(bd.b);
+    dynbuf_free(&bd);
     free(rep);
     steps_free(&st);
     return rc;
