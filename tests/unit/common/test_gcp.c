@@ -1,5 +1,5 @@
 /* Unit tests for the GCP wire formats of common/gcp (CRC32C, attributes, token, Secret Manager
- * names and answers, errors); platform detection is tests/unit/login/test_cloud_platform.c. */
+ * names and answers, errors); platform detection is tests/unit/login/cloud/test_platform.c. */
 #include "test.h"
 #include "common/gcp.h"
 #include <stdio.h>
