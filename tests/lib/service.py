@@ -72,8 +72,10 @@ def user_file(users):
 
 
 class Service:
-    def __init__(self, users=None, env=None, name="service", binary=BIN):
+    def __init__(self, users=None, env=None, name="service", binary=BIN, preexec=None):
+        """preexec: run in the service's process before exec (bench/capped.py caps it in a cgroup)."""
         self.binary = binary
+        self.preexec = preexec
         self.users = users
         self.extra_env = env or {}
         self.name = name
@@ -133,7 +135,8 @@ class Service:
         env.update(self.extra_env)
         self.log_path = os.path.join(OUT, f"{self.name}.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([self.binary], stdout=subprocess.PIPE, stderr=self.log, env=env, text=True)
+        self.proc = subprocess.Popen([self.binary], stdout=subprocess.PIPE, stderr=self.log, env=env, text=True,
+                                     preexec_fn=self.preexec)
         line = self.proc.stdout.readline()
         if "serving" not in line:
             raise RuntimeError("service did not start: " + line + open(self.log_path).read())
