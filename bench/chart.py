@@ -78,8 +78,6 @@ def capped_rows(capped, rows):
                 for phase in ("baseline", "attack") for name, x in (("sealed-login", S), ("nginx", N))
                 if x[phase]["get_root"].get(q) is not None]
         rows.append((f"{cap}GET / on a new connection, {q[:3]}: alone, then under {n}", "lower", " ms", bars))
-    rows.append((f"{cap}slow connections held (median during the attack)", "higher", "",
-                 [("sealed-login", one(S["held"]["median"])), ("nginx", one(N["held"]["median"]))]))
 
 
 def rows_from(https, idset, peer):
