@@ -23,7 +23,6 @@ them. A missed goal is a result: it is printed and written, the exit status stay
 Writes bench/results/capped.json."""
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -130,18 +129,7 @@ def get_fresh(port):
     s = H.ctx().wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname="localhost")
     try:
         s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        buf = b""
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end >= 0:
-                m = re.search(rb"Content-Length: (\d+)", buf[:end], re.I)
-                if m and len(buf) >= end + 4 + int(m.group(1)):
-                    break
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed before the end of the answer")
-            buf += chunk
-        status = int(buf.split(b" ", 2)[1])
+        status, _ = H.read_answer(s)
         if status != 200:
             raise RuntimeError(f"status {status}")
     finally:

@@ -118,7 +118,9 @@ def rows_from(https, idset, peer):
 
 
 def svg(rows, subtitle):
-    W, left, bar_h, gap, top = 980, 330, 16, 14, 70
+    lines = subtitle.split("\n")           # one text line each, 14 px apart
+    dy = 14 * (len(lines) - 1)
+    W, left, bar_h, gap, top = 980, 330, 16, 14, 70 + dy
     width = W - left - 170
     y = top
     out = []
@@ -144,13 +146,13 @@ def svg(rows, subtitle):
             '.h{font-size:16px;font-weight:bold;fill:#1a202c}</style>'
             f'<rect width="{W}" height="{h}" fill="#fff"/>'
             '<text x="10" y="24" class="h">sealed-login against its peers, same machine, same run</text>'
-            f'<text x="10" y="44" class="s">{html.escape(subtitle)}</text>'
-            f'<rect x="{left}" y="52" width="10" height="10" fill="{COLORS["sealed-login"]}"/>'
-            f'<text x="{left + 14}" y="61" class="s">sealed-login</text>'
-            f'<rect x="{left + 100}" y="52" width="10" height="10" fill="{COLORS["nginx"]}"/>'
-            f'<text x="{left + 114}" y="61" class="s">nginx / peer</text>'
-            f'<rect x="{left + 200}" y="52" width="10" height="10" fill="{COLORS["bound"]}"/>'
-            f'<text x="{left + 214}" y="61" class="s">openssl speed bound</text>')
+            + "".join(f'<text x="10" y="{44 + 14 * i}" class="s">{html.escape(t)}</text>' for i, t in enumerate(lines))
+            + f'<rect x="{left}" y="{52 + dy}" width="10" height="10" fill="{COLORS["sealed-login"]}"/>'
+            f'<text x="{left + 14}" y="{61 + dy}" class="s">sealed-login</text>'
+            f'<rect x="{left + 100}" y="{52 + dy}" width="10" height="10" fill="{COLORS["nginx"]}"/>'
+            f'<text x="{left + 114}" y="{61 + dy}" class="s">nginx / peer</text>'
+            f'<rect x="{left + 200}" y="{52 + dy}" width="10" height="10" fill="{COLORS["bound"]}"/>'
+            f'<text x="{left + 214}" y="{61 + dy}" class="s">openssl speed bound</text>')
     return head + "".join(out) + "</svg>\n"
 
 
@@ -165,6 +167,9 @@ def main():
         sub += (f" of {https['rounds']} interleaved rounds of {https['seconds']} s; {https['nginx']}; "
                 f"{https['openssl'].split(' (')[0]}; {https['cpus']} CPUs shared with other jobs "
                 f"(load {https['loadavg_at_end'][0]:.1f} at the end)")
+    capped = load("capped.json")
+    if capped and capped.get("load_note"):
+        sub += f"\n1/8-core rows (one cgroup each, bench/capped.py): {capped['load_note']} (load {capped['loadavg_at_end'][0]:.1f})"
     with open(os.path.join(RESULTS, "chart.svg"), "w") as f:
         f.write(svg(rows, sub))
     print("chart: bench/results/chart.svg")

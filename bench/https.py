@@ -191,6 +191,21 @@ def ctx():
     return c
 
 
+def read_answer(s, buf=b""):
+    """Reads one HTTP answer with a Content-Length from socket s, after buf (bytes already read);
+    returns (status, the bytes read past its end). Raises ConnectionError if s closes first."""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0:
+            m = re.search(rb"Content-Length: (\d+)", buf[:end], re.I)
+            if m and len(buf) >= end + 4 + int(m.group(1)):
+                return int(buf.split(b" ", 2)[1]), buf[end + 4 + int(m.group(1)):]
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the end of the answer")
+        buf += chunk
+
+
 def fixed_rate(srv, rate, conns=8):
     """GET /healthz at `rate`/s for DUR s over `conns` keep-alive connections, one thread each on
     its own schedule; latency from the send to the end of the answer."""
@@ -213,14 +228,7 @@ def fixed_rate(srv, rate, conns=8):
                 behind += 1
             t0 = time.monotonic()
             s.sendall(req)
-            while True:
-                end = buf.find(b"\r\n\r\n")
-                if end >= 0:
-                    cl = int(re.search(rb"Content-Length: (\d+)", buf[:end], re.I).group(1))
-                    if len(buf) >= end + 4 + cl:
-                        buf = buf[end + 4 + cl:]
-                        break
-                buf += s.recv(65536)
+            _, buf = read_answer(s, buf)
             mine.append(time.monotonic() - t0)
         s.close()
         with lock:
