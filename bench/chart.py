@@ -1,5 +1,5 @@
 """Draws bench/results/chart.svg from the JSON the benchmarks wrote (bench/results/https.json,
-logins.json, idset.json, idset_peer.json): one row per figure, sealed-login's bar next to its peer's (nginx,
+logins.json, capped.json, idset.json, idset_peer.json): one row per figure, sealed-login's bar next to its peer's (nginx,
 or the naive set, or OpenSSL's own bound), each pair scaled to its larger value, medians printed
 with the min-max spread. Plain SVG written by hand: no plotting library needed (stdlib only)."""
 import html
@@ -10,7 +10,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 COLORS = {"sealed-login": "#2b6cb0", "nginx": "#38a169", "peer": "#38a169", "bound": "#a0aec0",
-          "p99 in flight": "#2b6cb0", "p50 in flight": "#2b6cb0", "median alone": "#a0aec0"}
+          "p99 in flight": "#2b6cb0", "p50 in flight": "#2b6cb0", "median alone": "#a0aec0",
+          "login alone": "#a0aec0", "login under attack": "#2b6cb0"}
 
 
 def load(name):
@@ -31,15 +32,58 @@ def fmt(v):
     return f"{v:.2f}" if v < 10 else f"{v:.1f}"
 
 
+def one(v):
+    return {"median": v, "min": v, "max": v}
+
+
+def pairs_of(res, rows, prefix=""):
+    """pair(key, field, title, better, unit): a row of sealed-login's and nginx's medians of one
+    figure in res["summary"] (https.json and capped.json share the layout), if both have it."""
+    S, N = res["summary"].get("sealed-login", {}), res["summary"].get("nginx", {})
+
+    def pair(key, field, title, better, unit):
+        a, b = S.get(key, {}).get(field), N.get(key, {}).get(field)
+        if a and b:
+            rows.append((prefix + title, better, unit, [("sealed-login", a), ("nginx", b)]))
+    return pair
+
+
+def capped_rows(capped, rows):
+    """The 1/8-core rows: the https figures under the cap, then the slowloris phases."""
+    cap = "1/8 core, 1 GB: "
+    pair = pairs_of(capped, rows, cap)
+    pair("full_handshakes", "per_s", "full TLS 1.3 handshakes/s", "higher", "/s")
+    pair("keepalive_root", "per_s", "keep-alive GET / req/s", "higher", "/s")
+    pair("keepalive_healthz", "per_s", "keep-alive GET /healthz req/s", "higher", "/s")
+    rate = capped.get("fixed_rate")
+    pair("fixed_rate_healthz", "p50_ms", f"p50 latency at {rate} req/s", "lower", " ms")
+    pair("fixed_rate_healthz", "p99_ms", f"p99 latency at {rate} req/s", "lower", " ms")
+    slow, setup = capped.get("slowloris") or {}, capped.get("slowloris_setup") or {}
+    S, N = slow.get("sealed-login"), slow.get("nginx")
+    if not (S and N):
+        return
+    n = f"{setup.get('conns', 0):,} slowloris conns"
+
+    def fails(r):
+        return f" ({r['failed']}/{r['n']} failed)" if r["failed"] else ""
+    for q in ("p50_ms", "p99_ms"):
+        bars = []
+        for label, r in (("login alone", S["baseline"]["login"]), ("login under attack", S["attack"]["login"])):
+            if r.get(q) is not None:
+                bars.append((label + fails(r), one(r[q])))
+        if bars:
+            rows.append((f"{cap}real login {q[:3]} (goal: p99 < 100 ms), {n}", "lower", " ms", bars))
+        bars = [(f"{name}, {'alone' if phase == 'baseline' else 'under attack'}" + fails(x[phase]["get_root"]),
+                 one(x[phase]["get_root"][q]))
+                for phase in ("baseline", "attack") for name, x in (("sealed-login", S), ("nginx", N))
+                if x[phase]["get_root"].get(q) is not None]
+        rows.append((f"{cap}GET / on a new connection, {q[:3]}: alone, then under {n}", "lower", " ms", bars))
+
+
 def rows_from(https, idset, peer):
     rows = []
     if https:
-        S, N = https["summary"]["sealed-login"], https["summary"]["nginx"]
-
-        def pair(key, field, title, better, unit):
-            a, b = S.get(key, {}).get(field), N.get(key, {}).get(field)
-            if a and b:
-                rows.append((title, better, unit, [("sealed-login", a), ("nginx", b)]))
+        pair = pairs_of(https, rows)
         pair("full_handshakes", "per_s", "full TLS 1.3 handshakes/s (wrk, Connection: close)", "higher", "/s")
         pair("full_handshakes", "per_server_cpu_s", "full handshakes per server CPU second", "higher", "/CPU s")
         bound = https.get("openssl_speed", {}).get("full_handshake_bound_per_cpu_s")
@@ -54,15 +98,16 @@ def rows_from(https, idset, peer):
         pair("fixed_rate_healthz", "p50_ms", f"p50 latency at {rate:.0f} req/s" if rate else "p50 latency", "lower", " ms")
         pair("fixed_rate_healthz", "p99_ms", f"p99 latency at {rate:.0f} req/s" if rate else "p99 latency", "lower", " ms")
         pair("idle_memory", "kb_per_connection", "memory per idle TLS connection", "lower", " KB")
+    capped = load("capped.json")
+    if capped:
+        capped_rows(capped, rows)
     logins = load("logins.json")
     if logins:
-        one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
         rows.append((f"login, {logins['logins']} in flight ({logins['ok']} ok; fake PayPal +"
                      f"{logins['delay_s_each_call'] * 1000:.0f} ms x2, likely the bottleneck)", "lower", " ms",
                      [("p99 in flight", one(logins["p99_ms"])), ("p50 in flight", one(logins["p50_ms"])),
                       ("median alone", one(logins["alone_median_ms"]))]))
     if idset:
-        one = lambda v: {"median": v, "min": v, "max": v}  # noqa: E731
         if idset.get("keyed_hash_per_s") and idset.get("peer_evp_mac_hmac_per_s"):
             rows.append(("used-id set: keyed hash/s (peer: EVP_MAC HMAC)", "higher", "/s",
                          [("sealed-login", one(idset["keyed_hash_per_s"])), ("peer", one(idset["peer_evp_mac_hmac_per_s"]))]))
@@ -73,7 +118,9 @@ def rows_from(https, idset, peer):
 
 
 def svg(rows, subtitle):
-    W, left, bar_h, gap, top = 980, 330, 16, 14, 70
+    lines = subtitle.split("\n")           # one text line each, 14 px apart
+    dy = 14 * (len(lines) - 1)
+    W, left, bar_h, gap, top = 980, 330, 16, 14, 70 + dy
     width = W - left - 170
     y = top
     out = []
@@ -83,7 +130,8 @@ def svg(rows, subtitle):
         top_v = max(b[1]["median"] for b in bars) or 1
         for name, v in bars:
             w = max(1.0, width * v["median"] / top_v)
-            color = COLORS.get(name, "#718096")
+            color = next((c for k, c in sorted(COLORS.items(), key=lambda kc: -len(kc[0])) if name.startswith(k)),
+                         "#718096")
             out.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
             spread = "" if v["min"] == v["max"] else f" [{fmt(v['min'])}-{fmt(v['max'])}]"
             label = {"bound": "openssl speed bound"}.get(name, name)
@@ -98,13 +146,13 @@ def svg(rows, subtitle):
             '.h{font-size:16px;font-weight:bold;fill:#1a202c}</style>'
             f'<rect width="{W}" height="{h}" fill="#fff"/>'
             '<text x="10" y="24" class="h">sealed-login against its peers, same machine, same run</text>'
-            f'<text x="10" y="44" class="s">{html.escape(subtitle)}</text>'
-            f'<rect x="{left}" y="52" width="10" height="10" fill="{COLORS["sealed-login"]}"/>'
-            f'<text x="{left + 14}" y="61" class="s">sealed-login</text>'
-            f'<rect x="{left + 100}" y="52" width="10" height="10" fill="{COLORS["nginx"]}"/>'
-            f'<text x="{left + 114}" y="61" class="s">nginx / peer</text>'
-            f'<rect x="{left + 200}" y="52" width="10" height="10" fill="{COLORS["bound"]}"/>'
-            f'<text x="{left + 214}" y="61" class="s">openssl speed bound</text>')
+            + "".join(f'<text x="10" y="{44 + 14 * i}" class="s">{html.escape(t)}</text>' for i, t in enumerate(lines))
+            + f'<rect x="{left}" y="{52 + dy}" width="10" height="10" fill="{COLORS["sealed-login"]}"/>'
+            f'<text x="{left + 14}" y="{61 + dy}" class="s">sealed-login</text>'
+            f'<rect x="{left + 100}" y="{52 + dy}" width="10" height="10" fill="{COLORS["nginx"]}"/>'
+            f'<text x="{left + 114}" y="{61 + dy}" class="s">nginx / peer</text>'
+            f'<rect x="{left + 200}" y="{52 + dy}" width="10" height="10" fill="{COLORS["bound"]}"/>'
+            f'<text x="{left + 214}" y="{61 + dy}" class="s">openssl speed bound</text>')
     return head + "".join(out) + "</svg>\n"
 
 
@@ -119,6 +167,9 @@ def main():
         sub += (f" of {https['rounds']} interleaved rounds of {https['seconds']} s; {https['nginx']}; "
                 f"{https['openssl'].split(' (')[0]}; {https['cpus']} CPUs shared with other jobs "
                 f"(load {https['loadavg_at_end'][0]:.1f} at the end)")
+    capped = load("capped.json")
+    if capped and capped.get("load_note"):
+        sub += f"\n1/8-core rows (one cgroup each, bench/capped.py): {capped['load_note']} (load {capped['loadavg_at_end'][0]:.1f})"
     with open(os.path.join(RESULTS, "chart.svg"), "w") as f:
         f.write(svg(rows, sub))
     print("chart: bench/results/chart.svg")

@@ -87,14 +87,15 @@ def raise_nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def start_sealed(work):
+def start_sealed(work, preexec=raise_nofile):
+    """preexec: run in the server before exec (bench/capped.py adds its cgroup)."""
     port = free_port()
     env = {"PATH": os.environ["PATH"], "PAYPAL_ENV": "local", "PAYPAL_AUTHORIZE_URL": "http://127.0.0.1:9/a",
            "PAYPAL_API_BASE": "http://127.0.0.1:9", "SEALED_HTTPS_PORT": str(port), "SEALED_LISTEN": "127.0.0.1",
            "SEALED_IDSET_CAPACITY": "1000", "SEALED_DOMAIN": f"localhost:{port}",
 }
     p = subprocess.Popen(["taskset", "-c", SERVER_CPU, BIN], env=env, stdout=subprocess.PIPE,
-                         stderr=open(f"{work}/sealed.err", "w"), text=True, preexec_fn=raise_nofile)
+                         stderr=open(f"{work}/sealed.err", "w"), text=True, preexec_fn=preexec)
     line = p.stdout.readline()
     if "serving" not in line:
         raise RuntimeError("sealed-login did not start: " + line + open(f"{work}/sealed.err").read())
@@ -130,12 +131,12 @@ http {{
 """
 
 
-def start_nginx(work):
+def start_nginx(work, preexec=raise_nofile):
     port = free_port()
     with open(f"{work}/nginx.conf", "w") as f:
         f.write(NGINX_CONF.format(work=work, port=port))
     p = subprocess.Popen(["taskset", "-c", SERVER_CPU, NGINX, "-c", f"{work}/nginx.conf", "-p", work],
-                         stdout=subprocess.DEVNULL, stderr=open(f"{work}/nginx.stderr", "w"), preexec_fn=raise_nofile)
+                         stdout=subprocess.DEVNULL, stderr=open(f"{work}/nginx.stderr", "w"), preexec_fn=preexec)
     for _ in range(100):
         out = run(["pgrep", "-P", str(p.pid)]).stdout.split()
         if out:
@@ -184,10 +185,25 @@ def s_time(srv, mode):
 
 
 def ctx():
-    c = ssl.create_default_context()
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)   # no CA store to load (~40 ms): nothing is verified
     c.check_hostname = False
     c.verify_mode = ssl.CERT_NONE
     return c
+
+
+def read_answer(s, buf=b""):
+    """Reads one HTTP answer with a Content-Length from socket s, after buf (bytes already read);
+    returns (status, the bytes read past its end). Raises ConnectionError if s closes first."""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0:
+            m = re.search(rb"Content-Length: (\d+)", buf[:end], re.I)
+            if m and len(buf) >= end + 4 + int(m.group(1)):
+                return int(buf.split(b" ", 2)[1]), buf[end + 4 + int(m.group(1)):]
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the end of the answer")
+        buf += chunk
 
 
 def fixed_rate(srv, rate, conns=8):
@@ -212,14 +228,7 @@ def fixed_rate(srv, rate, conns=8):
                 behind += 1
             t0 = time.monotonic()
             s.sendall(req)
-            while True:
-                end = buf.find(b"\r\n\r\n")
-                if end >= 0:
-                    cl = int(re.search(rb"Content-Length: (\d+)", buf[:end], re.I).group(1))
-                    if len(buf) >= end + 4 + cl:
-                        buf = buf[end + 4 + cl:]
-                        break
-                buf += s.recv(65536)
+            _, buf = read_answer(s, buf)
             mine.append(time.monotonic() - t0)
         s.close()
         with lock:
@@ -281,19 +290,50 @@ def med(vals):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)} if vals else None
 
 
-def main():
-    raise_nofile()
-    os.makedirs(RESULTS, exist_ok=True)
+def make_work():
+    """A directory with nginx's ECDSA P-256 key and certificate and an empty www/."""
     work = tempfile.mkdtemp(prefix="sealed-bench-")
     os.chmod(work, 0o755)   # nginx's worker runs as nobody and reads www/ from here
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                     "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem", "-days", "2", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
     os.makedirs(f"{work}/www")
-    sealed = start_sealed(work)
-    page = subprocess.run(["curl", "-sk", f"https://127.0.0.1:{sealed.port}/"], capture_output=True, check=True).stdout
+    return work
+
+
+def copy_page(srv, work):
+    """Gives nginx a static copy of sealed-login's / page."""
+    page = subprocess.run(["curl", "-sk", f"https://127.0.0.1:{srv.port}/"], capture_output=True, check=True).stdout
     with open(f"{work}/www/index.html", "wb") as f:
         f.write(page)
+
+
+def summarize(raw):
+    """{server: {figure: [run, ...]}} -> {server: {figure: {field: med(...)}}} over numeric fields."""
+    summary = {}
+    for name, figs in raw.items():
+        summary[name] = {}
+        for key, runs in figs.items():
+            fields = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
+            summary[name][key] = {f: med([r.get(f) for r in runs]) for f in fields}
+    return summary
+
+
+def print_summary(summary, a_name="sealed-login", b_name="nginx"):
+    for key in summary[a_name]:
+        for f in ("per_s", "per_server_cpu_s", "p50_ms", "p99_ms", "kb_per_connection", "resumed"):
+            a, b = summary[a_name][key].get(f), summary[b_name].get(key, {}).get(f)
+            if a and b and b["median"]:
+                print(f"{key:20} {f:18} {a_name} {a['median']:10.1f} [{a['min']:.1f}-{a['max']:.1f}]"
+                      f"   {b_name} {b['median']:10.1f} [{b['min']:.1f}-{b['max']:.1f}]   ratio {a['median'] / b['median']:.2f}")
+
+
+def main():
+    raise_nofile()
+    os.makedirs(RESULTS, exist_ok=True)
+    work = make_work()
+    sealed = start_sealed(work)
+    copy_page(sealed, work)
     nginx = start_nginx(work)
     servers = [sealed, nginx]
     raw = {s.name: {} for s in servers}
@@ -345,12 +385,7 @@ def main():
             json.dump(old, f, indent=1)
         print(json.dumps({n: old["summary"][n]["idle_memory"] for n in raw}))
         return
-    summary = {}
-    for name, figs in raw.items():
-        summary[name] = {}
-        for key, runs in figs.items():
-            fields = [k for k, v in runs[0].items() if isinstance(v, (int, float))]
-            summary[name][key] = {f: med([r.get(f) for r in runs]) for f in fields}
+    summary = summarize(raw)
     res = {"what": "sealed-login vs nginx, HTTPS, same machine, same run", "rounds": ROUNDS, "seconds": DUR,
            "nginx": run([NGINX, "-v"]).stderr.strip(), "openssl": run(["openssl", "version"]).stdout.strip(),
            "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "openssl_speed": bound,
@@ -359,12 +394,7 @@ def main():
         json.dump(res, f, indent=1)
     shutil.rmtree(work, ignore_errors=True)
     print(f"openssl speed bound: {bound['full_handshake_bound_per_cpu_s']:.0f} full handshakes per CPU second")
-    for key in raw[sealed.name]:
-        for f in ("per_s", "per_server_cpu_s", "p50_ms", "p99_ms", "kb_per_connection", "resumed"):
-            a, b = summary["sealed-login"][key].get(f), summary["nginx"][key].get(f)
-            if a and b and b["median"]:
-                print(f"{key:20} {f:18} sealed-login {a['median']:10.1f} [{a['min']:.1f}-{a['max']:.1f}]"
-                      f"   nginx {b['median']:10.1f} [{b['min']:.1f}-{b['max']:.1f}]   ratio {a['median'] / b['median']:.2f}")
+    print_summary(summary)
 
 
 if __name__ == "__main__":

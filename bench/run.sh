@@ -8,12 +8,15 @@
 #          /healthz, latency at a fixed rate, memory per idle TLS connection: sealed-login vs
 #          nginx, interleaved rounds (bench/https.py)
 #   logins: 1,000 logins in flight against the fake PayPal answering after 300 ms (bench/logins.py)
+#   capped: each server in a cgroup capped at 1/8 core and 1 GB (an OCI E2.1.Micro): handshakes,
+#          keep-alive req/s, fixed-rate latency, then a 5,000-connection slowloris while real logins
+#          (sealed-login) or GETs (nginx) keep going (bench/capped.py; needs root for the cgroups)
 #   acme:  start to first HTTPS response with a Pebble certificate vs lego issuing alone
 # Results: bench/results/*.json and bench/results/chart.svg (bench/chart.py; shown in README).
 #   state-save (only with BENCH_ONLY=state-save; needs swtpm): a sealed save's blob size and time with
 #          10,000 used ids, with none, 1,000 and 10,000 of them holding a 24-hour result
 #          (bench/make_state.c, bench/state_save.py; the real binary against the OCI store fake)
-# BENCH_ONLY=idset|state|https|logins|acme runs one of them (the chart is redrawn from what is there).
+# BENCH_ONLY=idset|state|https|logins|capped|acme runs one of them (the chart is redrawn from what is there).
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p build/bench bench/results
@@ -47,6 +50,10 @@ fi
 if [ -z "$only" ] || [ "$only" = logins ]; then
     echo "== logins in flight"
     python3 bench/logins.py
+fi
+if [ -z "$only" ] || [ "$only" = capped ]; then
+    echo "== capped at 1/8 core and 1 GB: sealed-login vs nginx, then slowloris"
+    python3 bench/capped.py
 fi
 if [ -z "$only" ] || [ "$only" = acme ]; then
     bench/acme/run.sh

@@ -74,6 +74,9 @@ class Handler(BaseHTTPRequestHandler):
     """Base request handler: HTTP/1.1, quiet, one dispatch for every method in `methods`."""
     protocol_version = "HTTP/1.1"
     sys_version = ""
+    # headers and body leave in two writes: with Nagle, the body waits for the client's delayed
+    # ACK (40 ms on Linux), which bench/capped.py would count as the service's login latency
+    disable_nagle_algorithm = True
     methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
     routes = None               # a Routes, for the default dispatch()
     max_body = MAX_BODY
