@@ -6,7 +6,8 @@ than one with Debian's kernel. Both images boot under QEMU (TCG) in the same run
 printed for each), and ours also configures its network by itself with ip=dhcp (the kernel's DHCP
 client; sealed-init only points /etc/resolv.conf at /proc/net/pnp).
 
-The reproducibility case rebuilds the kernel from scratch: about 6-10 minutes on 2 cores."""
+The reproducibility case rebuilds the kernel from scratch (about 6-12 minutes on 2 cores) and runs
+only with SEALED_KERNEL_REBUILD=1."""
 import gzip
 import http.client as http_client
 import json
@@ -174,7 +175,6 @@ def the_kernel_records_a_fixed_identity_and_no_build_path():
         check(leak not in vmlinux, f"{leak!r} in the kernel")
 
 
-@case
 def a_second_build_in_another_directory_gives_the_same_bytes():
     other = os.path.join(WORK, "elsewhere", "a", "deeper", "path")
     shutil.rmtree(os.path.join(WORK, "elsewhere"), ignore_errors=True)
@@ -184,6 +184,16 @@ def a_second_build_in_another_directory_gives_the_same_bytes():
         check(sha256(os.path.join(other, "out", f)) == sha256(os.path.join(d, f)), f + " differs")
     print(f"# rebuild in {other}: {secs:.0f} s, bzImage {sha256(os.path.join(d, 'bzImage'))}", flush=True)
     shutil.rmtree(os.path.join(WORK, "elsewhere"), ignore_errors=True)
+
+
+# The second build costs as much as the first (6-12 minutes on 2 cores), so `make test` runs it only
+# when asked (issue 13: each slow thing built once per run); the image's reproducibility across
+# directories, times and umasks stays in every run (tests/image/test_reproducible.py, with this
+# kernel from the cache).
+if os.environ.get("SEALED_KERNEL_REBUILD") == "1":
+    case(a_second_build_in_another_directory_gives_the_same_bytes)
+else:
+    print("# not run: a second kernel build in another directory (SEALED_KERNEL_REBUILD=1 runs it)", flush=True)
 
 
 @case
