@@ -64,6 +64,9 @@ if [ ! -d "$EDK2_DIR" ]; then
 fi
 cd "$EDK2_DIR"
 export SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -SDate -l debian/changelog | date -f - +%s)
+# BaseTools' tests and wrappers run "python" unless PYTHON_COMMAND names another (Debian's rules do
+# the same): the image build runs with the system PATH only, where Debian has no "python"
+export PYTHON_COMMAND=python3
 make -C BaseTools -j2 >"$WORK/edk2-basetools.log" 2>&1
 : >OvmfPkg/AmdSev/Grub/grub.efi
 set --       # edksetup.sh reads the positional arguments
