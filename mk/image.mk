@@ -11,8 +11,13 @@
 #   IMAGE_CONFIG: the baked config; IMAGE_APPEND: the kernel command line the manifest's
 #   measurements assume; IMAGE_OVMF: the AmdSevX64 OVMF the SNP measurements are computed with
 #   (make image builds it; make image-glibc uses it when the file exists).
+# One image per release: the command line holds nothing of a deployment. The kernel's own DHCP
+# client (ip=dhcp; image/kernel-patches/ teaches it GCE's /32 leases) configures the network on
+# every cloud and under QEMU; the VM's fixed address is the cloud's (OCI: the VNIC's private IP,
+# GCP: the reserved internal address). Debian's stock kernel (IMAGE_KERNEL=debian) has no in-kernel
+# DHCP, so that variant keeps a static address for QEMU's user network (sealed.ip=, docs/image.md).
 IMAGE_CONFIG ?= image/sealed-login.conf
-IMAGE_APPEND ?= console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3
+IMAGE_APPEND ?= console=ttyS0 quiet panic=-1 $(if $(filter debian,$(IMAGE_KERNEL)),sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3,ip=dhcp)
 IMAGE_OVMF   ?= $(BUILD)/measure/OVMF.amdsev.fd
 
 # PID 1 is linked with musl (musl-tools), not glibc: a static glibc warns about NSS and pulls in

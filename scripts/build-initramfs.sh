@@ -198,6 +198,8 @@ cp "$VMLINUZ" "$OUT/vmlinuz"
 if [ "$KERNEL" = sealed ]; then
     cp "$KBUILD/config" "$OUT/kernel.config"
     { echo "kind=sealed"; grep -E '^(package|version|deb_sha256|release|fragment_sha256|config_sha256|bzimage_sha256)=' "$KBUILD/build.txt"
+      # the patches applied to the source (image/kernel-patches/), as NAME:SHA256,...
+      echo "patches=$(sed -n 's/^patch=//p' "$KBUILD/build.txt" | tr ' ' ':' | paste -sd, -)"
       echo "source_date_epoch=$SOURCE_DATE_EPOCH"; } >"$OUT/kernel.txt"
 else
     rm -f "$OUT/kernel.config"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # build-kernel.sh: builds the sealed image's kernel (a bzImage, x86_64, EFI stub, no modules) from
-# the Debian kernel source pinned in image/kernel-source.lock with the config fragment
-# image/kernel.config merged onto `make tinyconfig`. Same inputs, same bytes, from any directory.
+# the Debian kernel source pinned in image/kernel-source.lock, with the patches in image/kernel-patches/
+# applied in name order and the config fragment image/kernel.config merged onto `make tinyconfig`.
+# Same inputs, same bytes, from any directory.
 # Owns ~/.cache/sealed-login/kernel-src/ (the pinned .deb), ~/.cache/sealed-login/kernel-build/
 # (one finished build per input hash) and its own work directory; touches nothing else.
 #
@@ -10,8 +11,8 @@
 #   scripts/build-kernel.sh --print-lock                           lock lines for the current candidate
 #
 # The cache directory holds bzImage, config (the full .config), System.map and build.txt (inputs,
-# sha256s, build time). A build with the same inputs (lock, fragment, this script, compiler and
-# binutils versions) is a cache hit and takes no time; --rebuild builds again in a fresh work
+# sha256s, build time). A build with the same inputs (lock, patches, fragment, this script, compiler
+# and binutils versions) is a cache hit and takes no time; --rebuild builds again in a fresh work
 # directory and fails unless the new bzImage is byte-identical to the cached one (the
 # reproducibility check tests/image/test_kernel.py runs). --work DIR: where the source is unpacked
 # and built (default: a new directory under $TMPDIR; it is removed afterwards either way).
@@ -21,6 +22,7 @@ cd "$ROOT"
 CACHE=${SEALED_CACHE:-$HOME/.cache/sealed-login}
 LOCK=image/kernel-source.lock
 FRAGMENT=image/kernel.config
+PATCHES=image/kernel-patches
 JOBS=2
 WORK=""
 REBUILD=0
@@ -52,7 +54,10 @@ PKG=$(lock package) VER=$(lock version) SHA=$(lock sha256)
 # ---- the input hash: everything that can change the bytes ---------------------------------------
 command -v gcc >/dev/null && command -v ld >/dev/null || die "gcc and binutils are needed"
 toolchain="$(gcc --version | head -1); $(ld --version | head -1)"
-KEY=$( { cat "$LOCK" "$FRAGMENT" "$ROOT/scripts/build-kernel.sh"; echo "$toolchain"; } | sha256sum | cut -c1-16)
+patch_files=$(LC_ALL=C ls "$PATCHES"/*.patch 2>/dev/null || true)
+command -v patch >/dev/null || [ -z "$patch_files" ] || die "patch is needed (image/buildroot.packages has it)"
+# shellcheck disable=SC2086  # one file name per word: the patches' names have no spaces
+KEY=$( { cat "$LOCK" "$FRAGMENT" "$ROOT/scripts/build-kernel.sh" $patch_files; echo "$toolchain"; } | sha256sum | cut -c1-16)
 if [ "$KEY_ONLY" = 1 ]; then echo "$KEY"; exit 0; fi
 OUTDIR=$CACHE/kernel-build/$KEY
 mkdir -p "$CACHE/kernel-build"
@@ -118,6 +123,11 @@ say "unpacking $PKG $VER into $WORK/src"
 mkdir -p "$WORK/src"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$PKG.tar.xz" | xz -dc | tar -x -C "$WORK/src" --strip-components=1
 K=$WORK/src
+for p in $patch_files; do
+    say "applying $p"
+    patch -d "$K" -p1 --batch --forward --no-backup-if-mismatch --quiet <"$p" ||
+        die "$p does not apply to $PKG $VER"
+done
 kmake() { nice -n 10 make -C "$K" -s "$@"; }
 kmake tinyconfig >/dev/null
 (cd "$K" && scripts/kconfig/merge_config.sh -m .config "$ROOT/$FRAGMENT" >"$WORK/merge.log" 2>&1) ||
@@ -153,6 +163,7 @@ release=$(make -C "$K" -s kernelrelease)
     echo "deb_sha256=$SHA"
     echo "release=$release"
     echo "fragment_sha256=$(sha256sum "$FRAGMENT" | cut -d' ' -f1)"
+    for p in $patch_files; do echo "patch=$(basename "$p") $(sha256sum "$p" | cut -d' ' -f1)"; done
     echo "config_sha256=$(sha256sum "$new/config" | cut -d' ' -f1)"
     echo "bzimage_sha256=$(sha256sum "$new/bzImage" | cut -d' ' -f1)"
     echo "build_timestamp=$KBUILD_BUILD_TIMESTAMP"

@@ -54,7 +54,7 @@ m = {
     "source": {"git_commit": commit, "source_date_epoch": int(kernel.pop("source_date_epoch"))},
     "artifacts": arts,
     # kernel.txt as written by build-initramfs.sh: kind, package, version, deb_sha256, release and,
-    # for our own kernel, fragment_sha256, config_sha256 and bzimage_sha256
+    # for our own kernel, fragment_sha256, config_sha256, bzimage_sha256 and patches (NAME:SHA256,...)
     "kernel": kernel,
     "baked_config_sha256": hashlib.sha256(conf).hexdigest(),
     "cmdline": append,

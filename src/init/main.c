@@ -126,6 +126,24 @@ static void mount_one(const char *type, const char *target, unsigned long flags,
         logline("mount target=%s type=%s result=ok", target, type);
 }
 
+/* What the kernel offers for hardware evidence, on the console for whoever reads the boot log (the
+ * service probes the same paths itself and says what it uses: attest.ready). Existence only. */
+static void report_attestation_interfaces(void)
+{
+    static const struct { const char *name, *path; } ifs[] = {
+        {"configfs-tsm", "/sys/kernel/config/tsm/report"},
+        {"sev-guest", "/dev/sev-guest"},
+        {"tdx-guest", "/dev/tdx_guest"},
+        {"tpm", "/dev/tpmrm0"},
+    };
+    char line[192];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ifs / sizeof ifs[0] && n < sizeof line; i++)
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s%s=%s", i ? " " : "", ifs[i].name,
+                              access(ifs[i].path, F_OK) == 0 ? "present" : "absent");
+    logline("attestation %s", line);
+}
+
 static void load_modules(void)
 {
     static char buf[INIT_MODLIST_MAX];
@@ -473,6 +491,7 @@ int main(void)
     load_modules();
     mount_one("configfs", "/sys/kernel/config", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 1);
     mount_one("securityfs", "/sys/kernel/security", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 1);
+    report_attestation_interfaces();
     net_setup();
 
     struct pollfd pfd[1 + INIT_INPUT_MAX];

@@ -22,9 +22,10 @@ from tap import case, check, done                # noqa: E402
 from service import OUT, ROOT, Service, jws_from_page  # noqa: E402
 from qemu import OVMF_CODE as CODE, SerialGuest, ovmf_vtpm_argv  # noqa: E402
 from swtpm_lib import Swtpm, pcrs_serialized, replay_sha256, start_for_qemu  # noqa: E402
+from buildenv import image_append  # noqa: E402
 
 BOOT_TIMEOUT = 240
-APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+APPEND = image_append()   # the release image's command line (mk/image.mk)
 WORK = os.path.join(OUT, "attest-vm")
 state = {}
 

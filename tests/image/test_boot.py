@@ -22,12 +22,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import case, check, done              # noqa: E402
 from service import BIN, OUT, ROOT, Service, free_port, jws_from_page, tls_context  # noqa: E402
 from qemu import SerialGuest  # noqa: E402
+from buildenv import image_append  # noqa: E402
 import jws_check                               # noqa: E402
 
 BUILD_SCRIPT = os.path.join(ROOT, "scripts", "build-initramfs.sh")
 WORK = os.path.join(OUT, "image")
 BOOT_TIMEOUT = 120          # seconds from QEMU start to the service's ready line, TCG
-APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+APPEND = image_append()   # the release image's command line (mk/image.mk)
 SHELLS = {"sh", "bash", "dash", "ash", "zsh", "busybox", "toybox", "login", "getty", "agetty", "sulogin"}
 
 
@@ -319,7 +320,11 @@ def pid1_mounted_loaded_modules_and_configured_the_network():
     else:
         for mod in ("virtio_pci", "virtio_net", "failover", "button", "evdev"):
             check(f"sealed-init: module name={mod} result=loaded" in t, mod)
-    check("sealed-init: net if=eth0 ip=10.0.2.15/24 gw=10.0.2.2 dns=1 result=up" in t)
+    if "sealed.ip=" in APPEND:   # IMAGE_KERNEL=debian: no in-kernel DHCP, a static address
+        check("sealed-init: net if=eth0 ip=10.0.2.15/24 gw=10.0.2.2 dns=1 result=up" in t)
+    else:                        # the release command line: the kernel's DHCP, PID 1 only reports it
+        check("sealed-init: net if=eth0 ip=10.0.2.15/24 source=kernel dns=/proc/net/pnp result=up" in t,
+              [ln for ln in t.splitlines() if "net " in ln])
     check(re.search(r"sealed-init: power-button device=/dev/input/event\d+", t))
     check("Kernel panic" not in t and "result=exec-error" not in t)
 

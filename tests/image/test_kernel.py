@@ -4,7 +4,8 @@ gives the same bytes, it has no modules and carries exactly the options the imag
 none of the ones it must not have, it is an EFI application, and an image built with it is smaller
 than one with Debian's kernel. Both images boot under QEMU (TCG) in the same run (boot-to-ready
 printed for each), and ours also configures its network by itself with ip=dhcp (the kernel's DHCP
-client; sealed-init only points /etc/resolv.conf at /proc/net/pnp).
+client; sealed-init only points /etc/resolv.conf at /proc/net/pnp), also when the gateway lies
+outside a /32 netmask, as on GCE (image/kernel-patches/0001).
 
 The reproducibility case rebuilds the kernel from scratch (about 6-12 minutes on 2 cores) and runs
 only with SEALED_KERNEL_REBUILD=1."""
@@ -150,6 +151,11 @@ def the_kernel_builds_from_the_pinned_source_and_is_cached():
     check(info["bzimage_sha256"] == sha256(os.path.join(d, "bzImage")), "build.txt's bzImage sha256")
     check(info["config_sha256"] == sha256(os.path.join(d, "config")))
     check(info["fragment_sha256"] == sha256(os.path.join(ROOT, "image", "kernel.config")))
+    patches = sorted(f for f in os.listdir(os.path.join(ROOT, "image", "kernel-patches")) if f.endswith(".patch"))
+    recorded = [v for k, v in (ln.split("=", 1) for ln in open(os.path.join(d, "build.txt")).read().splitlines())
+                if k == "patch"]
+    check(recorded == [f"{p} {sha256(os.path.join(ROOT, 'image', 'kernel-patches', p))}" for p in patches],
+          ("build.txt records every patch applied", recorded))
     check(re.fullmatch(r"6\.1\.\d+-sealed", info["release"]), info["release"])
     print(f"# first call: {secs:.1f} s (cold build {info['build_seconds']} s with -j{info['build_jobs']})", flush=True)
     d2, secs2, _ = build_kernel()
@@ -236,6 +242,9 @@ def the_image_has_no_modules_and_is_smaller_than_with_debians_kernel():
     k = dict(ln.split("=", 1) for ln in open(os.path.join(ours, "kernel.txt")).read().splitlines())
     check(k["kind"] == "sealed" and k["bzimage_sha256"] == sha256(os.path.join(ours, "vmlinuz")), k)
     check(k["config_sha256"] == sha256(os.path.join(ours, "kernel.config")))
+    check(k["patches"] == ",".join(f"{p}:{sha256(os.path.join(ROOT, 'image', 'kernel-patches', p))}"
+                                   for p in sorted(os.listdir(os.path.join(ROOT, "image", "kernel-patches")))
+                                   if p.endswith(".patch")), ("the image names the kernel's patches", k["patches"]))
     names = cpio_names(ours)
     check(not any(n.startswith("lib/modules") for n in names), "modules in the image")
     mods = subprocess.run(["cpio", "-i", "--quiet", "--to-stdout", "etc/sealed-init/modules"],
@@ -287,6 +296,22 @@ def with_ip_dhcp_the_kernel_configures_the_network_and_the_resolver():
     # a sealed.dns= on the command line still wins over what DHCP gave
     _, _, text = boot_and_stop(STATE["ours"], "sealed-dhcp-dns", append=DHCP_APPEND + " sealed.dns=10.0.2.3")
     check("sealed-init: net if=eth0 ip=10.0.2.15/24 source=kernel dns=cmdline result=up" in text,
+          [ln for ln in text.splitlines() if "net " in ln])
+
+
+@case
+def a_gateway_outside_a_32_netmask_is_reached_through_an_on_link_route():
+    """GCE's DHCP leases a /32 and names the subnet's first address as the router; the stock
+    ipconfig refuses such a gateway and adds no route. image/kernel-patches/0001 adds an on-link
+    host route to it first. QEMU's DHCP server cannot lease a /32, so the same code
+    (ic_setup_routes) is driven by the static form of ip=; /healthz through the forwarded port
+    answers only if the reply finds its way back to QEMU's gateway, 10.0.2.2."""
+    append = "console=ttyS0 panic=-1 ip=10.0.2.15::10.0.2.2:255.255.255.255::eth0:off"
+    _, _, text = boot_and_stop(STATE["ours"], "sealed-slash32", append=append)
+    check("IP-Config: Gateway 10.0.2.2 outside the netmask: on-link route via eth0" in text,
+          [ln for ln in text.splitlines() if "IP-Config" in ln])
+    check("not on directly connected network" not in text)
+    check("sealed-init: net if=eth0 ip=10.0.2.15/32 source=kernel dns=/proc/net/pnp result=up" in text,
           [ln for ln in text.splitlines() if "net " in ln])
 
 

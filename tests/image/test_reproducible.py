@@ -13,11 +13,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done   # noqa: E402
 from service import OUT, ROOT       # noqa: E402
+from buildenv import image_append   # noqa: E402
 
 WORK = os.path.join(OUT, "image-repro")
 COPY = os.path.join(WORK, "elsewhere", "tree")
 EPOCH = "1700000000"
-APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+APPEND = image_append()   # the release image's command line (mk/image.mk)
 
 
 def make(tree, *targets):

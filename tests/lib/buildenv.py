@@ -1,7 +1,10 @@
 """What the image tests share about the build environment: the system PATH the image build runs
-with, the packages image/buildroot.lock pins, and a file's sha256."""
+with, the packages image/buildroot.lock pins, a file's sha256, and the release image's kernel
+command line (mk/image.mk's IMAGE_APPEND: the one every test boots, so that none hard-codes it)."""
+import functools
 import hashlib
 import os
+import subprocess
 
 from service import ROOT
 
@@ -25,3 +28,18 @@ def sha256_file(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def make_var(name):
+    """A make variable's value as `make print-NAME` gives it (the Makefile's defaults)."""
+    p = subprocess.run(["make", "-s", "--no-print-directory", f"print-{name}"], cwd=ROOT,
+                       capture_output=True, text=True, env=dict(os.environ, MAKEFLAGS=""))
+    if p.returncode:
+        raise RuntimeError(f"make print-{name} failed: {p.stderr[-500:]}")
+    return p.stdout.strip()
+
+
+def image_append():
+    """The release image's kernel command line (IMAGE_APPEND in mk/image.mk)."""
+    return make_var("IMAGE_APPEND")

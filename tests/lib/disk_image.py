@@ -15,8 +15,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from service import ROOT  # noqa: E402
 from qemu import SerialGuest, ovmf_vtpm_argv  # noqa: E402
 from swtpm_lib import start_for_qemu  # noqa: E402
+from buildenv import image_append  # noqa: E402
 
-APPEND = "console=ttyS0 quiet panic=-1 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3"
+APPEND = image_append()   # the release image's command line (mk/image.mk)
 EPOCH = "1700000000"
 BOOT_TIMEOUT = 300       # seconds from QEMU start to the service's ready line (TCG, OVMF)
 NEEDS = ("qemu-system-x86_64", "qemu-img", "swtpm", "sgdisk", "mdir", "objcopy")
