@@ -903,6 +903,7 @@ void app_handle_https(void *arg, struct http_exchange *x)
     struct app *a = arg;
     const char *m = http_method(x), *p = http_path(x);
     char iss[300];
+    FAULT_CRASH(p);   /* the test build's /__fault/crash/HOW (fault.h); nothing in a release build */
     app_iss(a, iss, sizeof iss);
     if (issuer_route(a->issuer, a->d.signer, iss, x))
         return;

@@ -6,18 +6,28 @@ Secret Manager and the fake GCS object the state is sealed into) with Pebble as 
 button (clean power-off, the state saved) and a new QEMU with the same disk, the same swtpm state
 directory (its NV counter and seeds) and the same fake cloud and Pebble processes.
 
-Four boots (3 reboots): 1. a certificate from Pebble, alice logs in; 2. alice gets 409, bob logs
-in, the same certificate is served; 3. the object holds the blob saved after alice (restored as
-an operator with bucket access could): logins refused as a rollback, the object left alone, no
-ACME traffic; 4. the newest blob put back: alice and bob 409, carol logs in, the same certificate.
-Pebble issued one certificate to one account in all. Service restarts within a boot are not
-driven here: the image has no test-only way to make a working service exit (test_boot.py's
-failing service cannot bind and ends in PID 1's crash-loop power-off), so restarts stay with the
-whole-binary suites (tests/acme/test_acme_state.py, tests/login/test_state_sealed.py).
+The image's service is the faults build (build/faults/sealed-login, make faults): the same code
+plus /__fault/crash/{kill,abort,exit} (src/login/fault.h), which ends it as a crash would (SIGKILL,
+SIGABRT, exit 1), so PID 1 restarts it inside the image; a release image has no such route.
+
+Four boots (3 reboots) and 10 service restarts: 1. a certificate from Pebble, alice logs in; the
+service crashes 3 times (kill, abort, exit) and after each restart alice gets 409 and the same
+certificate is served from the saved state; 2. alice gets 409, bob logs in, the same certificate;
+then the service crashes INIT_CRASH_MAX (6) times: 5 restarts with PID 1's back-off (1, 2, 4, 8,
+16 s), bob 409 after each, and the 6th crash makes PID 1 power the VM off (the second reboot is
+that crash-loop power-off, with no graceful save); 3. the object holds the blob saved after alice
+(restored as an operator with bucket access could): logins refused as a rollback, still refused
+after a crash and restart (a restart never opens a refused state empty), the object left alone,
+no ACME traffic; 4. the newest blob put back: alice and bob 409 (the state saved before the crash
+loop is whole), carol logs in, one more crash: carol 409, the same certificate. Pebble issued one
+certificate to one account in all; the restarts are counted from PID 1's own lines.
 SEALED_REBOOT_EXTRA=N adds N more plain reboots at the end (each 1-2 minutes of TCG).
 Serial logs: tests/out/reboot/serial-*.log; Pebble's: tests/out/acme/pebble-reboot/."""
 import base64
+import glob
+import http.client
 import os
+import re
 import shutil
 import sys
 import time
@@ -29,7 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "acme"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
 sys.path.insert(0, os.path.join(HERE, "..", "login"))
 from tap import case, check, done  # noqa: E402
-from service import OUT, Service, free_port, jws_from_page  # noqa: E402
+from service import BIN, FAULTS_BIN, OUT, ROOT, Service, free_port, jws_from_page  # noqa: E402
 from disk_image import BOOT_TIMEOUT, NEEDS, boot_disk, build_disk, build_initramfs  # noqa: E402
 from swtpm_lib import Swtpm  # noqa: E402
 import pebble_env as pe  # noqa: E402
@@ -40,11 +50,26 @@ WORK = os.path.join(OUT, "reboot")
 DOMAIN = "acme.test"
 SECRET = "paypal-secret"
 EXTRA = int(os.environ.get("SEALED_REBOOT_EXTRA", "0"))
+T0 = time.monotonic()
+
+
+def init_const(name):
+    """A number of PID 1's restart policy, as src/init/init.h defines it."""
+    return int(re.search(rf"^#define {name}\s+(\d+)", open(os.path.join(ROOT, "src/init/init.h")).read(), re.M).group(1))
+
+
+CRASH_MAX = init_const("INIT_CRASH_MAX")                 # the crash that makes PID 1 power off
+RESTART_MIN, RESTART_MAX = init_const("INIT_RESTART_MIN_MS"), init_const("INIT_RESTART_MAX_MS")
+# how a crash through /__fault/crash/HOW ends, as PID 1 logs it
+EXIT_LINE = {"kill": "result=killed signal=9", "abort": "result=killed signal=6", "exit": "result=exited status=1"}
 
 for need in NEEDS + ("pebble", "pebble-challtestsrv"):
     if not shutil.which(need):
         print(f"not ok 1 - {need} installed (make deps)")
         sys.exit(1)
+if not os.path.exists(FAULTS_BIN):
+    print("not ok 1 - build/faults/sealed-login built (make faults)")
+    sys.exit(1)
 
 
 class RebootService(Service):
@@ -72,11 +97,12 @@ class RebootService(Service):
             f"state_store_base = http://10.0.2.2:{api}/gcs", "state_seal = tpm",
             f"acme_directory = https://10.0.2.2:{self.pebble.port}/dir", "acme_ca_file = /etc/ssl/test-ca.pem", ""]))
         self.img = os.path.join(WORK, "image")
-        build_initramfs(conf, self.img, ["--test-ca", self.pebble.ca])
+        build_initramfs(conf, self.img, ["--test-ca", self.pebble.ca, "--login", FAULTS_BIN])
         build_disk(self.img)
         self.tpm = Swtpm(os.path.join(WORK, "tpm"))
         self.guest = None
         self.boots = 0
+        self.restarts = 0
 
     def boot(self, name):
         """Boots the disk with the swtpm state of the previous boot (manufactured on the first);
@@ -100,12 +126,61 @@ class RebootService(Service):
         mark = len(g.lines)
         g.monitor("system_powerdown")
         i = g.wait_for(r"sealed-init: shutdown reason=power-button", 30, mark)
+        self.powered_off(i)
+
+    def powered_off(self, i):
+        """PID 1's power-off after line i; QEMU exits 0 and swtpm with it."""
+        g = self.guest
         g.wait_for(r"sealed-init: poweroff", 60, i)
         rc = g.proc.wait(30)
         g.stop()
         self.tpm.proc.wait(10)      # swtpm --terminate ends with QEMU, its state written
         self.guest = None
         check(rc == 0, "QEMU did not exit cleanly")
+
+    def crash(self, how):
+        """Makes the service crash through the faults build's /__fault/crash/HOW (no answer, the
+        connection drops); returns the index of PID 1's line for that exit."""
+        g = self.guest
+        mark = len(g.lines)
+        self.crash_t0 = time.monotonic()
+        try:
+            r = self.get(f"/__fault/crash/{how}", timeout=20)
+            check(False, f"the crash route answered {r.status}")
+        except (OSError, http.client.HTTPException):
+            pass
+        i = g.wait_for(r"^sealed-init: service result=(killed|exited)", 30, mark)
+        check(EXIT_LINE[how] in g.lines[i], (how, g.lines[i]))
+        return i
+
+    def restarted(self, i, how, certificate=True):
+        """After the crash at line i: PID 1's back-off, a new service process, its ready line and,
+        with certificate, the saved certificate installed again. A restarted service serves before
+        the instance metadata is back (a boot waits for it to restore the state; a restart finds the
+        state in PID 1's tmpfs): for 0.1-0.6 s here it has a self-signed certificate for localhost
+        and logins closed, as ACME and the saved certificate wait for the metadata's domain.
+        Returns the back-off in ms."""
+        g = self.guest
+        pids = {m.group(1) for ln in g.lines[:i] if (m := re.search(r"service pid=(\d+) result=started", ln))}
+        j = g.wait_for(r"^sealed-init: service result=restarting delay_ms=\d+", 10, i)
+        delay = int(re.search(r"delay_ms=(\d+)", g.lines[j]).group(1))
+        k = g.wait_for(r"^sealed-init: service pid=\d+ result=started", delay / 1000 + 30, j)
+        check(re.search(r"pid=(\d+)", g.lines[k]).group(1) not in pids, "a new service process")
+        k = g.wait_for(r"^sealed-login: serving https://", 120, k)
+        if certificate:
+            g.wait_for(r"acme\.restore result=ok account=reused certificate=installed", 60, k)
+        self.restarts += 1
+        print(f"# restart {self.restarts} ({how}): crash to ready {time.monotonic() - self.crash_t0:.1f} s, "
+              f"back-off {delay / 1000:g} s", flush=True)
+        return delay
+
+    def check_restarted_service(self, used):
+        """What a restart must not change: the certificate (from the saved state, no new one) and
+        the used account."""
+        check(self.served_cert() == SEEN["cert"], "the same certificate after a restart")
+        a = self.status().get("acme") or {}
+        check(a.get("certificate_from_saved_state") is True and a.get("certificates") == 0, a)
+        check(self.login(used).status == 409, f"{used} again after a restart")
 
     def served_cert(self):
         """The DER certificate the guest serves for DOMAIN, verified against Pebble's roots."""
@@ -159,7 +234,25 @@ def first_boot_gets_a_certificate_from_pebble_and_seals_a_login():
     raw = base64.b64decode(SEEN["after_alice"])
     check(raw.startswith(b"SLSEAL01") and b"alice" not in raw, "sealed, not plain")
     check(pebble_counts(S.pebble) == (1, 1), pebble_counts(S.pebble))
+
+
+@case
+def three_crashes_restart_the_service_with_its_used_ids_and_its_certificate():
+    for how in ("kill", "abort", "exit"):
+        S.restarted(S.crash(how), how)
+        S.check_restarted_service("alice")
+    check(pebble_counts(S.pebble) == (1, 1), ("no ACME account or order after restarts", pebble_counts(S.pebble)))
     S.power_off()
+
+
+@case
+def the_image_runs_the_faults_build_and_the_other_builds_have_no_crash_route():
+    with open(os.path.join(S.img, "stage", "sealed-login"), "rb") as f:
+        check(b"/__fault/crash/" in f.read(), "the test image's service has the crash route")
+    for b in (BIN, os.path.join(ROOT, "build", "musl", "sealed-login")):
+        if os.path.exists(b):
+            with open(b, "rb") as f:
+                check(b"/__fault/crash/" not in f.read(), f"{b} has no crash route")
 
 
 @case
@@ -174,7 +267,26 @@ def after_a_reboot_the_account_is_used_and_the_certificate_is_the_same():
     a = S.status().get("acme") or {}
     check(a.get("certificate_from_saved_state") is True and a.get("certificates") == 0, a)
     check(a.get("accounts_created_window") == 1 and a.get("new_certificates_window") == 1, ("the ledger", a))
-    S.power_off()
+
+
+@case
+def the_crash_loop_limit_powers_off_at_its_count_and_the_saved_state_is_whole():
+    """INIT_CRASH_MAX - 1 crashes are restarted with PID 1's doubling back-off; the next one is a
+    crash loop: PID 1 powers the VM off without the service's graceful save (the next boots show
+    that the state saved before it is whole)."""
+    delays = []
+    for n in range(CRASH_MAX - 1):
+        how = ("kill", "abort", "exit")[n % 3]
+        delays.append(S.restarted(S.crash(how), how))
+        S.check_restarted_service("bob")
+    check(delays == [min(RESTART_MIN << n, RESTART_MAX) for n in range(CRASH_MAX - 1)], delays)
+    i = S.crash("kill")
+    g = S.guest
+    j = g.wait_for(r"^sealed-init: service result=crash-loop", 10, i)
+    check(f"crashes={CRASH_MAX} " in g.lines[j] and "action=poweroff" in g.lines[j], g.lines[j])
+    S.powered_off(j)
+    check(not any("state_sync.final_save" in ln for ln in g.lines), "no graceful save before this power-off")
+    check(pebble_counts(S.pebble) == (1, 1), ("no ACME account or order after restarts", pebble_counts(S.pebble)))
     SEEN["newest"] = S.object()
 
 
@@ -191,6 +303,14 @@ def an_older_blob_restored_is_refused_as_a_rollback():
     check(r.status != 302 and "rollback" in r.text, (r.status, r.text[:400]))
     check("rollback" in S.get("/").text, "the home page says why")
     check(any("service.acme" in ln and "refused" in ln for ln in S.guest.lines), "ACME stays off, saying why")
+    # a crash and restart in a refused boot: the new process reads the object again and refuses
+    # again, never opening with an empty state (nothing was installed in PID 1's tmpfs)
+    i = S.crash("kill")
+    S.restarted(i, "kill", certificate=False)
+    st = S.status()
+    check(st["login_available"] is False and "rollback" in (st.get("login_unavailable_reason") or ""), st)
+    check(S.get("/login").status != 302, "logins still refused after a restart")
+    check(any("seal.rollback" in ln for ln in S.guest.lines[i:]), "the restarted service finds the rollback itself")
     time.sleep(5)     # time for a wrongly started ACME order or a claim to show
     S.power_off()
     untouched = S.object() == restored
@@ -208,6 +328,8 @@ def the_newest_blob_put_back_opens_again_with_every_account_used():
     r = S.login("carol")
     check(r.status == 200 and jws_from_page(r.text), (r.status, r.text[:400]))
     check(S.served_cert() == SEEN["cert"], "still the first certificate")
+    S.restarted(S.crash("abort"), "abort")
+    S.check_restarted_service("carol")
     S.power_off()
     for n in range(EXTRA):
         S.boot(f"extra-{n + 1}")
@@ -216,9 +338,14 @@ def the_newest_blob_put_back_opens_again_with_every_account_used():
 
 
 @case
-def pebble_issued_one_certificate_to_one_account():
+def ten_restarts_and_three_reboots_pebble_issued_one_certificate_to_one_account():
     issued, accounts = pebble_counts(S.pebble)
-    print(f"# {S.boots} boots: Pebble issued {issued} certificate(s) to {accounts} account(s)", flush=True)
+    started = sum(len(re.findall(r" sealed-init: service pid=\d+ result=started", open(f).read()))
+                  for f in glob.glob(os.path.join(WORK, "serial-*.log")))
+    restarts = started - S.boots    # PID 1's own count: every start after a boot's first
+    print(f"# {S.boots} boots, {restarts} service restarts: Pebble issued {issued} certificate(s) to "
+          f"{accounts} account(s); the test took {time.monotonic() - T0:.0f} s", flush=True)
+    check(restarts == S.restarts == 10 and S.boots == 4 + EXTRA, (restarts, S.restarts, S.boots))
     check((issued, accounts) == (1, 1), (issued, accounts))
 
 
