@@ -98,10 +98,7 @@ class Run:
         self.cloud.config(metadata={"paypal_client_id": s.client_id, "domain": f"localhost:{s.port}",
                                     "secret_ocid": sid}, secrets={sid: s.secret})
         s.start_service()
-        import time
-        deadline = time.time() + 30
-        while time.time() < deadline and not s.status()["cloud"]["ready"]:
-            time.sleep(0.2)
+        ct.wait_for(lambda: s.status()["cloud"]["ready"], 30, 0.2)
         return s
 
     def __exit__(self, *a):
