@@ -31,7 +31,7 @@ try:
                                      check=True, capture_output=True, text=True).stdout)
     plain = os.path.getsize(os.path.join(d, "state.v1"))
     run = sealed_lib.Run(oci, d, f"bench-save-{N}-{M}", ("bench-client", os.urandom(16).hex()),
-                         {"SEALED_STATE_SEAL": "tpm", "SEALED_STATE_TPM_DEV": tpm.spec, "SEALED_TPM_DEV": "/nonexistent"},
+                         sealed_lib.tpm_seal_env(tpm),
                          platform="oci", extra={"SEALED_IDSET_CAPACITY": str(N + 1000)})
     with run as s:
         logins = [sealed_lib.login_ok(s.login(u)) for u in ("alice", "bob", "carol", "dave")]

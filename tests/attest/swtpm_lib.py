@@ -131,14 +131,16 @@ class DropProxy:
     """A loopback proxy in front of swtpm's command socket that forwards whole TPM commands and
     drops the client's connection (the command is lost) when the running command count reaches
     one of drop_at: a TPM that goes away under the provider, as a reset vTPM or a crashed
-    resource manager would."""
+    resource manager would. Every response it forwards is also kept, in order, in .responses
+    (each before the client has it: a recorded session, fuzz/login/attest/tpm2_seed.py)."""
 
-    def __init__(self, port, drop_at):
+    def __init__(self, port, drop_at=()):
         import threading
         self.target = port
         self.drop_at = set(drop_at)
         self.count = 0
         self.connections = 0
+        self.responses = []
         self.srv = socket.socket()
         self.srv.bind(("127.0.0.1", 0))
         self.srv.listen(4)
@@ -176,7 +178,9 @@ class DropProxy:
                     return
                 t.sendall(cmd)
                 rh = self._read(t, 10)
-                c.sendall(rh + self._read(t, int.from_bytes(rh[2:6], "big") - 10))
+                r = rh + self._read(t, int.from_bytes(rh[2:6], "big") - 10)
+                self.responses.append(r)
+                c.sendall(r)
         except (EOFError, OSError):
             return
         finally:

@@ -1,5 +1,7 @@
 """Helpers for the cloud suites: start tests/fakes/fake_cloud.py, steer its faults, run the cloud
-test driver (build/tests/cloud/cloud_driver) or sealed-oci-request against it. Test code only."""
+test driver (build/tests/cloud/cloud_driver) or sealed-oci-request against it, or the real
+sealed-login with its egress guard (guard_service, guard_wait), and wait for what the fake
+records (wait_for). Test code only."""
 import hashlib
 import json
 import os
@@ -9,6 +11,7 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))   # service
 ROOT = os.environ.get("SEALED_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DRIVER = os.path.join(ROOT, "build", "tests", "cloud", "cloud_driver")
 OCIREQ = os.path.join(ROOT, "build", "sealed-oci-request")
@@ -119,6 +122,47 @@ def after(seconds, fn):
         time.sleep(seconds)
         fn(fake)
     return go
+
+
+def wait_for(fn, timeout=20, step=0.3):
+    """Calls fn every step seconds until it returns something true or timeout seconds pass; returns
+    its last value."""
+    deadline = time.time() + timeout
+    v = fn()
+    while not v and time.time() < deadline:
+        time.sleep(step)
+        v = fn()
+    return v
+
+
+GUARD_CAP = 9500000000000                 # the guard suites' SEALED_EGRESS_CAP_BYTES
+
+
+def guard_service(fake, platform, name, metadata, secrets):
+    """The real sealed-login on platform against fake, its PayPal app, domain and notification
+    topic from the fake's metadata and secrets (none in its environment), its egress guard
+    polling every second under GUARD_CAP; started (stop it with __exit__(None, None, None))."""
+    from service import Service
+    s = Service(users=["alice"], name=name, env={
+        "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_DOMAIN": "placeholder.invalid",
+        "SEALED_PLATFORM": platform, "SEALED_METADATA_BASE": fake.metadata, "SEALED_CLOUD_API_BASE": fake.api,
+        "SEALED_CLOUD_CA_FILE": fake.ca, "SEALED_EGRESS_CAP_BYTES": str(GUARD_CAP), "SEALED_EGRESS_POLL_S": "1"})
+    fake.config(metadata=metadata, secrets=secrets)
+    s.__enter__()
+    return s
+
+
+def guard(s):
+    """The egress guard's part of s's /status."""
+    return s.status()["egress_guard"]
+
+
+def guard_wait(s, pred, what, timeout=40):
+    """Polls s's egress guard until pred(guard) holds and returns that guard; fails naming what."""
+    held = wait_for(lambda: [g for g in [guard(s)] if pred(g)], timeout)   # [the guard] once pred holds
+    if not held:
+        raise AssertionError(f"{what}: {guard(s)}")
+    return held[0]
 
 
 def select_cases():

@@ -4,7 +4,6 @@ metadata's domain, and the "certificate issued" notification is published to the
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -41,11 +40,7 @@ def certificate_for_the_metadata_domain():
 
 @case
 def certificate_notification_published():
-    deadline = time.time() + 15
-    msgs = []
-    while time.time() < deadline and not msgs:
-        msgs = [m for m in FAKE.state()["messages"] if m["title"] == "certificate issued"]
-        time.sleep(0.5)
+    msgs = ct.wait_for(lambda: [m for m in FAKE.state()["messages"] if m["title"] == "certificate issued"], 15, 0.5)
     check(len(msgs) == 1 and DOMAIN in msgs[0]["body"], FAKE.state()["messages"])
 
 

@@ -10,38 +10,27 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import case, check, done  # noqa: E402
-from service import Service  # noqa: E402
 import cloudtest as ct  # noqa: E402
 
 FAKE = ct.Fake("oci", {}, {}, [ct.TOPIC_ID])
-S = Service(users=["alice"], name="cloud-guard", env={
-    "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_DOMAIN": "placeholder.invalid",
-    "SEALED_PLATFORM": "oci", "SEALED_METADATA_BASE": FAKE.metadata, "SEALED_CLOUD_API_BASE": FAKE.api,
-    "SEALED_CLOUD_CA_FILE": FAKE.ca, "SEALED_EGRESS_CAP_BYTES": "9500000000000", "SEALED_EGRESS_POLL_S": "1"})
-FAKE.config(metadata={"paypal_client_id": "AZguard", "domain": "localhost:1", "secret_ocid": ct.SECRET_ID,
-                      "notification_topic_id": ct.TOPIC_ID}, secrets={ct.SECRET_ID: "guard-secret"})
-S.__enter__()
+S = ct.guard_service(FAKE, "oci", "cloud-guard",
+                     metadata={"paypal_client_id": "AZguard", "domain": "localhost:1", "secret_ocid": ct.SECRET_ID,
+                               "notification_topic_id": ct.TOPIC_ID}, secrets={ct.SECRET_ID: "guard-secret"})
 
 
 def guard():
-    return S.status()["egress_guard"]
+    return ct.guard(S)
 
 
-def wait(pred, what, timeout=40):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        g = guard()
-        if pred(g):
-            return g
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: {guard()}")
+def wait(pred, what):
+    return ct.guard_wait(S, pred, what)
 
 
 @case
 def readings_under_the_cap_change_nothing():
     FAKE.config(egress_bytes=int(9.4e12))
     g = wait(lambda g: g["state"] == "ok" and g.get("used_bytes", 0) > 9e12, "no reading")
-    check(g["cap_bytes"] == 9500000000000 and g["poll_s"] == 1, g)
+    check(g["cap_bytes"] == ct.GUARD_CAP and g["poll_s"] == 1, g)
     check(S.status()["login_available"] is True)
     calls = [e for e in FAKE.state()["log"] if e[0] == "monitoring"]
     check(calls and all(e[3] == 200 for e in calls), calls[-3:])
@@ -57,7 +46,7 @@ def an_outage_is_never_read_as_zero():
     FAKE.config(metrics_outage=503)
     g = wait(lambda g: "HTTP 503" in g.get("unknown_reason", ""), "no 503 reading")
     check(FAKE.state()["actions"] == [] and S.status()["login_available"] is True)
-    check("status=unknown action=none" in open(S.log_path).read())
+    check("status=unknown action=none" in S.log_text())
 
 
 @case
@@ -67,9 +56,7 @@ def at_the_cap_it_notifies_stops_serving_and_stops_itself_once():
     st = S.status()
     check(st["login_available"] is False, st)
     check(S.get("/login").status == 503)
-    deadline = time.time() + 20
-    while time.time() < deadline and not FAKE.state()["actions"]:
-        time.sleep(0.3)
+    ct.wait_for(lambda: FAKE.state()["actions"])
     fs = FAKE.state()
     check(fs["actions"] == ["SOFTSTOP"], fs["actions"])
     check(any(m["title"] == "sealed-login: egress cap reached, the VM stops itself" and "9.900 TB" in m["body"]

@@ -19,35 +19,24 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tap import case, check, done  # noqa: E402
-from service import Service  # noqa: E402
 import cloudtest as ct  # noqa: E402
 
 TOPIC = "sealed-login-notify"
 TOPIC_NAME = "projects/sealed-test-project/topics/" + TOPIC   # notification_topic_id as deploy/gcp sets it
 CAP = 193273528320                       # 180 GiB, what deploy/gcp puts in the metadata
 FAKE = ct.Fake("gcp", {}, {}, [TOPIC])
-S = Service(users=["alice"], name="cloud-guard-gcp", env={
-    "PAYPAL_CLIENT_ID": "", "PAYPAL_SECRET": "", "SEALED_DOMAIN": "placeholder.invalid",
-    "SEALED_PLATFORM": "gcp", "SEALED_METADATA_BASE": FAKE.metadata, "SEALED_CLOUD_API_BASE": FAKE.api,
-    "SEALED_CLOUD_CA_FILE": FAKE.ca, "SEALED_EGRESS_CAP_BYTES": "9500000000000", "SEALED_EGRESS_POLL_S": "1"})
-FAKE.config(metadata={"paypal_client_id": "AZguard", "domain": "localhost:1", "secret_ocid": "paypal-secret",
-                      "notification_topic_id": TOPIC_NAME, "egress_cap_bytes": str(CAP)},
-            secrets={"paypal-secret": "guard-secret"})
-S.__enter__()
+S = ct.guard_service(FAKE, "gcp", "cloud-guard-gcp",
+                     metadata={"paypal_client_id": "AZguard", "domain": "localhost:1", "secret_ocid": "paypal-secret",
+                               "notification_topic_id": TOPIC_NAME, "egress_cap_bytes": str(CAP)},
+                     secrets={"paypal-secret": "guard-secret"})
 
 
 def guard():
-    return S.status()["egress_guard"]
+    return ct.guard(S)
 
 
-def wait(pred, what, timeout=40):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        g = guard()
-        if pred(g):
-            return g
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: {guard()}")
+def wait(pred, what):
+    return ct.guard_wait(S, pred, what)
 
 
 def api(method, path, token, body=None):
@@ -71,9 +60,7 @@ def md_token():
 
 @case
 def the_started_notification_lands_in_the_deployed_topic():
-    deadline = time.time() + 30
-    while time.time() < deadline and not FAKE.state()["messages"]:
-        time.sleep(0.3)
+    ct.wait_for(lambda: FAKE.state()["messages"], 30)
     msgs = FAKE.state()["messages"]
     check([m["title"] for m in msgs][:1] == ["sealed-login started"] and msgs[0]["topic"] == TOPIC and
           msgs[0]["type"] == "pubsub", msgs)
@@ -97,7 +84,7 @@ def readings_under_the_cap_change_nothing_and_metadata_only_lowers_the_cap():
     check('resource.labels.instance_id="4567890123456789012"' in q["filter"][0], q["filter"])
     check(q["interval.startTime"][0].endswith("-01T00:00:00Z"), q)
     check(FAKE.state()["actions"] == [])
-    check(any("cloud.instance" in ln and "zone=us-central1-a name=sealed-login" in ln for ln in open(S.log_path)))
+    check(any("cloud.instance" in ln and "zone=us-central1-a name=sealed-login" in ln for ln in S.log_text().splitlines()))
 
 
 @case
@@ -153,7 +140,7 @@ def an_outage_is_never_read_as_zero():
     FAKE.config(metrics_outage=None, gcp_denied=["monitoring.timeSeries.list"])
     g = wait(lambda g: "HTTP 403" in g.get("unknown_reason", ""), "no 403 reading")
     check(FAKE.state()["actions"] == [] and S.status()["login_available"] is True)
-    log = open(S.log_path).read()
+    log = S.log_text()
     check("status=unknown action=none" in log and "status=cap_reached" not in log)
 
 
@@ -164,9 +151,7 @@ def at_the_cap_it_notifies_stops_serving_and_stops_itself_once():
     st = S.status()
     check(st["login_available"] is False, st)
     check(S.get("/login").status == 503)
-    deadline = time.time() + 20
-    while time.time() < deadline and not FAKE.state()["actions"]:
-        time.sleep(0.3)
+    ct.wait_for(lambda: FAKE.state()["actions"])
     fs = FAKE.state()
     check(fs["actions"] == ["stop"], fs["actions"])
     check(any(m["title"] == "sealed-login: egress cap reached, the VM stops itself" and "0.215 TB" in m["body"]

@@ -6,7 +6,6 @@ the metadata server is down the site answers (/healthz, a "temporarily unavailab
 result bound to the metadata's client id, and the boot notification is published."""
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,9 +47,7 @@ def metadata_brings_the_service_up():
         "paypal_client_id": S.client_id, "domain": f"localhost:{S.port}", "secret_ocid": ct.SECRET_ID,
         "notification_topic_id": ct.TOPIC_ID, "paypal_api_base": "https://evil.example"},
         secrets={ct.SECRET_ID: S.secret})
-    deadline = time.time() + 30   # the retry backoff may be at a few seconds by now
-    while time.time() < deadline and not cloud()["ready"]:
-        time.sleep(0.3)
+    ct.wait_for(lambda: cloud()["ready"], 30)   # the retry backoff may be at a few seconds by now
     st = S.status()
     check(st["cloud"]["ready"] and st["cloud"]["platform"] == "oci", st["cloud"])
     check(st["login_available"] is True and st["cloud"]["paypal_secret"] == "present", st)
@@ -72,11 +69,7 @@ def login_with_metadata_configuration_only():
 
 @case
 def boot_notification_published_without_personal_data():
-    deadline = time.time() + 10
-    msgs = []
-    while time.time() < deadline and not msgs:
-        msgs = [m for m in FAKE.state()["messages"] if m["title"] == "sealed-login started"]
-        time.sleep(0.2)
+    msgs = ct.wait_for(lambda: [m for m in FAKE.state()["messages"] if m["title"] == "sealed-login started"], 10, 0.2)
     check(len(msgs) == 1, FAKE.state()["messages"])
     check("alice" not in msgs[0]["body"] and S.client_id not in msgs[0]["body"])
 
@@ -105,9 +98,7 @@ def signing_key_from_vault_replaces_the_per_boot_key():
         FAKE.config(metadata={"paypal_client_id": s2.client_id, "domain": f"localhost:{s2.port}",
                               "secret_ocid": ct.SECRET_ID, "signing_key_secret_ocid": signkey_id},
                     secrets={ct.SECRET_ID: s2.secret, signkey_id: open(key).read()})
-        deadline = time.time() + 30
-        while time.time() < deadline and not s2.status()["cloud"]["ready"]:
-            time.sleep(0.3)
+        ct.wait_for(lambda: s2.status()["cloud"]["ready"], 30)
         st = s2.status()
         check(st["cloud"]["signing_key"] == "fetched" and st["signing_key_ephemeral"] is False, st)
         r = s2.login("carol")
@@ -132,9 +123,7 @@ def the_same_on_gcp():
     try:
         g.config(metadata={"paypal_client_id": s3.client_id, "domain": f"localhost:{s3.port}",
                            "secret_ocid": "paypal-secret"}, secrets={"paypal-secret": s3.secret})
-        deadline = time.time() + 30
-        while time.time() < deadline and not s3.status()["cloud"]["ready"]:
-            time.sleep(0.3)
+        ct.wait_for(lambda: s3.status()["cloud"]["ready"], 30)
         st = s3.status()["cloud"]
         check(st["ready"] and st["platform"] == "gcp" and st["crc32c_checked"] is True, st)
         r = s3.login("dave")

@@ -1,22 +1,43 @@
 """Helpers for the sealed-state suites: a sealed-login run on the fake cloud (tests/cloud/
 fake_cloud.py, which mounts the fake object stores of tests/fakes/fake_object_store.py) whose
-state is sealed by a TPM (swtpm) or the SEV-SNP emulation, with one fixed PayPal app across runs
-(so the same account has the same pairwise id after a "reboot"). Test code only."""
+state is sealed by a TPM (swtpm, tpm_or_skip and tpm_seal_env) or the SEV-SNP emulation, with one
+fixed PayPal app across runs (so the same account has the same pairwise id after a "reboot").
+Test code only."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
+sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 import service  # noqa: E402
 from service import Service, jws_from_page  # noqa: E402
 import cloudtest as ct  # noqa: E402
 
 GCS_OBJ = "sealed-state/state.v1"
 OCI_SPEC = "oci:fakenamespace/sealed-state/state.v1"
+
+
+def tpm_or_skip(prefix):
+    """A fresh swtpm (tests/attest/swtpm_lib.py), started in a new temporary directory whose name
+    begins with prefix; when swtpm is not installed, the suite's one TAP line saying it is skipped,
+    and exit."""
+    if not shutil.which("swtpm"):
+        print("ok 1 # skip swtpm not installed (scripts/packages/verify.txt)")
+        sys.exit(0)
+    from swtpm_lib import Swtpm
+    return Swtpm(tempfile.mkdtemp(prefix=prefix)).start()
+
+
+def tpm_seal_env(tpm):
+    """The environment that seals the state with tpm (an Swtpm) and gives the service no TPM for
+    its evidence."""
+    return {"SEALED_STATE_SEAL": "tpm", "SEALED_STATE_TPM_DEV": tpm.spec, "SEALED_TPM_DEV": "/nonexistent-tpm"}
 
 
 def post(fake, path, obj):
@@ -77,10 +98,7 @@ class Run:
         self.cloud.config(metadata={"paypal_client_id": s.client_id, "domain": f"localhost:{s.port}",
                                     "secret_ocid": sid}, secrets={sid: s.secret})
         s.start_service()
-        import time
-        deadline = time.time() + 30
-        while time.time() < deadline and not s.status()["cloud"]["ready"]:
-            time.sleep(0.2)
+        ct.wait_for(lambda: s.status()["cloud"]["ready"], 30, 0.2)
         return s
 
     def __exit__(self, *a):

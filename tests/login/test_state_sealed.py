@@ -14,26 +14,19 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
-sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done  # noqa: E402
 from service import jws_from_page, FAULTS_BIN  # noqa: E402
 import cloudtest as ct  # noqa: E402
 import sealed_lib  # noqa: E402
 from sealed_lib import GCS_OBJ, post, objects, login_ok, sealed_status  # noqa: E402
 
-if not shutil.which("swtpm"):
-    print("ok 1 # skip swtpm not installed (scripts/packages/verify.txt)")
-    sys.exit(0)
-from swtpm_lib import Swtpm  # noqa: E402
-
-TPM = Swtpm(tempfile.mkdtemp(prefix="seal-swtpm-")).start()
+TPM = sealed_lib.tpm_or_skip("seal-swtpm-")
 GCP = ct.Fake("gcp", {}, {})
 OCI = None
 
 
 def Run(cloud, state_dir, name, client, **kw):
-    return sealed_lib.Run(cloud, state_dir, name, client, {"SEALED_STATE_SEAL": "tpm",
-                          "SEALED_STATE_TPM_DEV": TPM.spec, "SEALED_TPM_DEV": "/nonexistent-tpm"}, **kw)
+    return sealed_lib.Run(cloud, state_dir, name, client, sealed_lib.tpm_seal_env(TPM), **kw)
 
 
 CLIENT = ("test-client-sealed", os.urandom(16).hex())

@@ -17,26 +17,19 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "cloud"))
-sys.path.insert(0, os.path.join(HERE, "..", "attest"))
 from tap import case, check, done  # noqa: E402
 import cloudtest as ct  # noqa: E402
 import sealed_lib  # noqa: E402
 from sealed_lib import post, objects, login_ok, sealed_status  # noqa: E402
 
-if not shutil.which("swtpm"):
-    print("ok 1 # skip swtpm not installed (scripts/packages/verify.txt)")
-    sys.exit(0)
-from swtpm_lib import Swtpm  # noqa: E402
-
-TPM = Swtpm(tempfile.mkdtemp(prefix="stop-swtpm-")).start()
+TPM = sealed_lib.tpm_or_skip("stop-swtpm-")
 OCI = ct.Fake("oci", {}, {})
 OBJ = sealed_lib.OCI_SPEC.split("/", 1)[1]        # bucket/object as the fake lists it
 CLIENT = ("test-client-stop", os.urandom(16).hex())
 
 
 def Run(state_dir, name):
-    return sealed_lib.Run(OCI, state_dir, name, CLIENT, {"SEALED_STATE_SEAL": "tpm", "SEALED_STATE_TPM_DEV": TPM.spec,
-                                                         "SEALED_TPM_DEV": "/nonexistent-tpm"}, platform="oci")
+    return sealed_lib.Run(OCI, state_dir, name, CLIENT, sealed_lib.tpm_seal_env(TPM), platform="oci")
 
 
 def store(**kw):

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/codec.h"
 #include "common/file.h"
 
 static int test_n, test_failed;
@@ -39,6 +40,21 @@ static inline unsigned char *test_read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return b;
+}
+
+/* Decodes the hex string s (NULL counts as "") into out; the byte count, or -1 (odd length, a
+ * non-hex digit, more than cap bytes). */
+static inline int test_unhex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t r = codec_hex_decode(s ? s : "", s ? strlen(s) : 0, out, cap);
+    return r == (size_t)-1 ? -1 : (int)r;
+}
+
+/* 1 when the n bytes at b are the (at most 128-byte) value the hex string want spells. */
+static inline int test_hex_eq(const uint8_t *b, size_t n, const char *want)
+{
+    uint8_t w[128];
+    return test_unhex(want, w, sizeof w) == (int)n && memcmp(b, w, n) == 0;
 }
 
 /* Path of a file under ../shared/testdata, relative to the repository root (tests run from there). */

@@ -1,11 +1,8 @@
-/* Unit tests for common/dynbuf and common/file: the cap is exact and sticky, the content stays
- * NUL-terminated, take() detaches, a secret buffer still grows correctly, and a file is read
- * whole or refused when above its cap. */
+/* Unit tests for common/dynbuf: the cap is exact and sticky, the content stays NUL-terminated,
+ * take() detaches, a secret buffer still grows correctly, and the curl write callback stops at
+ * the cap. (common/file is tests/unit/common/test_file.c.) */
 #include "test.h"
 #include "common/dynbuf.h"
-#include "common/file.h"
-#include <errno.h>
-#include <unistd.h>
 
 TEST(adds_grow_and_stay_terminated)
 {
@@ -49,30 +46,10 @@ TEST(curl_write_callback_stops_at_the_cap)
     dynbuf_free(&b);
 }
 
-TEST(file_read_all_whole_or_refused)
-{
-    char path[] = "/tmp/sealed-test-file-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    uint8_t data[40000];
-    for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (uint8_t)(i * 7);
-    CHECK(write(fd, data, sizeof data) == (ssize_t)sizeof data);
-    close(fd);
-    uint8_t *b = NULL;
-    size_t n = 0;
-    CHECK(file_read_all(path, sizeof data, 0, &b, &n) == FILE_OK && n == sizeof data && !memcmp(b, data, n) && b[n] == 0);
-    free(b);
-    CHECK(file_read_all(path, sizeof data - 1, 1, &b, &n) == FILE_ERR_TOOBIG && !b && errno == EFBIG);
-    unlink(path);
-    CHECK(file_read_all(path, 10, 0, &b, &n) == FILE_ERR_OPEN && !b && errno == ENOENT);
-}
-
 int main(void)
 {
     RUN(adds_grow_and_stay_terminated);
     RUN(cap_is_exact_and_sticky);
     RUN(curl_write_callback_stops_at_the_cap);
-    RUN(file_read_all_whole_or_refused);
     return test_done();
 }

@@ -1,26 +1,16 @@
-/* common/sd_jwt and common/oid4vci: conceal/parse round trip, every digest referenced once,
- * tampered, repeated, unreferenced and clashing disclosures, key binding (sd_hash, nonce, aud,
- * iat, cnf), and the OID4VCI token request, credential request and JWT proof checks. */
+/* common/sd_jwt: conceal/parse round trip, every digest referenced once, tampered, repeated,
+ * unreferenced and clashing disclosures, key binding (sd_hash, nonce, aud, iat, cnf). (The
+ * OID4VCI requests and proofs are tests/unit/common/test_oid4vci.c.) */
 #include "test.h"
+#include "jwt_sign.h"
 #include "common/codec.h"
 #include "common/jose.h"
-#include "common/oid4vci.h"
 #include "common/sd_jwt.h"
 #include <openssl/ec.h>
 #include <stdlib.h>
 #include <string.h>
 
 static EVP_PKEY *issuer, *holder;
-
-static char *sign_jwt(EVP_PKEY *k, json_t *hdr, json_t *payload)
-{
-    char *p = json_dumps(payload, JSON_COMPACT);
-    char *j = jose_jws_compact_sign(k, hdr, (const uint8_t *)p, strlen(p));
-    free(p);
-    json_decref(hdr);
-    json_decref(payload);
-    return j;
-}
 
 /* An SD-JWT VC with name and email disclosable, bound to holder; returns "jwt~d1~d2~". */
 static char *make_credential(void)
@@ -155,60 +145,6 @@ TEST(key_binding_checks_sd_hash_nonce_aud_time_and_key)
     free(c);
 }
 
-static int nonce_is_good(void *arg, const char *n) { return !strcmp(n, (const char *)arg); }
-
-TEST(oid4vci_requests_and_proofs)
-{
-    struct oid4vci_token_request tr;
-    const char *ok = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=abc-_1";
-    CHECK(oid4vci_token_request_parse(ok, strlen(ok), &tr) == OID4VCI_OK);
-    CHECK_STR(tr.code, "abc-_1");
-    const char *auth = "grant_type=authorization_code&code=x";
-    CHECK(oid4vci_token_request_parse(auth, strlen(auth), &tr) == OID4VCI_ERR_GRANT_TYPE);
-    const char *twice = "grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code&pre-authorized_code=a&pre-authorized_code=b";
-    CHECK(oid4vci_token_request_parse(twice, strlen(twice), &tr) == OID4VCI_ERR_FORMAT);
-    const char *tx = "grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code&pre-authorized_code=a&tx_code=1";
-    CHECK(oid4vci_token_request_parse(tx, strlen(tx), &tr) == OID4VCI_ERR_TX_CODE);
-    const char *nul = "grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code&pre-authorized_code=a%00b";
-    CHECK(oid4vci_token_request_parse(nul, strlen(nul), &tr) == OID4VCI_ERR_FORMAT);
-
-    struct oid4vci_credential_request cr;
-    const char *cj = "{\"credential_configuration_id\":\"c\",\"proofs\":{\"jwt\":[\"a.b.c\"]}}";
-    CHECK(oid4vci_credential_request_parse(cj, strlen(cj), &cr) == OID4VCI_OK);
-    CHECK_STR(cr.proof_jwt, "a.b.c");
-    oid4vci_credential_request_clear(&cr);
-    const char *two = "{\"credential_configuration_id\":\"c\",\"proofs\":{\"jwt\":[\"a\",\"b\"]}}";
-    CHECK(oid4vci_credential_request_parse(two, strlen(two), &cr) == OID4VCI_ERR_PROOF_MISSING);
-
-    json_t *jwk = NULL;
-    uint64_t now = 1800000000;
-    char *proof = sign_jwt(holder, json_pack("{s:s, s:s, s:o}", "alg", "ES256", "typ", OID4VCI_PROOF_TYP, "jwk",
-                                             jose_jwk_from_pkey(holder)),
-                           json_pack("{s:s, s:I, s:s}", "aud", "https://issuer.test", "iat", (json_int_t)now, "nonce", "n1"));
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://issuer.test", nonce_is_good, "n1", now, &jwk) == OID4VCI_OK);
-    CHECK(jwk && json_object_get(jwk, "x") && !json_object_get(jwk, "d"));
-    json_decref(jwk);
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://issuer.test", nonce_is_good, "n2", now, &jwk) ==
-          OID4VCI_ERR_PROOF_NONCE);
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://other.test", nonce_is_good, "n1", now, &jwk) ==
-          OID4VCI_ERR_PROOF_AUD);
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://issuer.test", nonce_is_good, "n1", now + 3600, &jwk) ==
-          OID4VCI_ERR_PROOF_TIME);
-    free(proof);
-    /* signed by another key than the jwk it shows */
-    proof = sign_jwt(issuer, json_pack("{s:s, s:s, s:o}", "alg", "ES256", "typ", OID4VCI_PROOF_TYP, "jwk",
-                                       jose_jwk_from_pkey(holder)),
-                     json_pack("{s:s, s:I, s:s}", "aud", "https://issuer.test", "iat", (json_int_t)now, "nonce", "n1"));
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://issuer.test", nonce_is_good, "n1", now, &jwk) ==
-          OID4VCI_ERR_PROOF_SIGNATURE);
-    free(proof);
-    proof = sign_jwt(holder, json_pack("{s:s, s:s, s:o}", "alg", "ES256", "typ", "JWT", "jwk", jose_jwk_from_pkey(holder)),
-                     json_pack("{s:s, s:I, s:s}", "aud", "https://issuer.test", "iat", (json_int_t)now, "nonce", "n1"));
-    CHECK(oid4vci_proof_verify(proof, strlen(proof), "https://issuer.test", nonce_is_good, "n1", now, &jwk) ==
-          OID4VCI_ERR_PROOF_FORMAT);
-    free(proof);
-}
-
 int main(void)
 {
     issuer = EVP_EC_gen("P-256");
@@ -217,7 +153,6 @@ int main(void)
     RUN(tampered_repeated_and_malformed_disclosures_fail);
     RUN(a_disclosure_must_not_clash_with_a_plain_claim);
     RUN(key_binding_checks_sd_hash_nonce_aud_time_and_key);
-    RUN(oid4vci_requests_and_proofs);
     EVP_PKEY_free(issuer);
     EVP_PKEY_free(holder);
     return test_done();

@@ -8,27 +8,6 @@
 
 #define LOGDIR "../shared/testdata/tpm-eventlogs-go-eventlog/"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes hex into out (at most cap bytes); returns byte count or -1. */
-static int unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(s);
-    if (n % 2 || n / 2 > cap) return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (int)(n / 2);
-}
-
 static unsigned char *load_log(const char *rel, size_t *len)
 {
     char path[512];
@@ -95,7 +74,7 @@ static int check_all_logs(int *test_case_failed_p)
                 json_object_foreach(pcrs, idx, hexv) {
                     int pcr = atoi(idx);
                     uint8_t want[TPM_EVENTLOG_MAX_DIGEST];
-                    int n = unhex(json_string_value(hexv), want, sizeof(want));
+                    int n = test_unhex(json_string_value(hexv), want, sizeof(want));
                     CHECK(n == (int)bank.digest_len);
                     if (pcr < 0 || pcr >= (int)TPM_EVENTLOG_NUM_PCRS || n != (int)bank.digest_len) continue;
                     if (memcmp(bank.pcr[pcr], want, (size_t)n) != 0) {
@@ -121,7 +100,7 @@ static int check_all_logs(int *test_case_failed_p)
                 CHECK(d != NULL);
                 if (!d || k >= json_array_size(list)) { k++; continue; }
                 uint8_t want[TPM_EVENTLOG_MAX_DIGEST];
-                int n = unhex(json_string_value(json_array_get(list, k)), want, sizeof(want));
+                int n = test_unhex(json_string_value(json_array_get(list, k)), want, sizeof(want));
                 CHECK(n == d->len && memcmp(d->digest, want, d->len) == 0);
                 k++;
             }

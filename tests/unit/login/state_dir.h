@@ -1,6 +1,7 @@
-/* A scratch state directory for the unit tests of login/state_store and login/service_state:
- * made under /tmp by state_dir_make(), removed by state_dir_remove(); the helpers reach into its
- * one file (STATE_STORE_FILE) to measure it or flip a byte in place. Test code only. */
+/* A scratch state directory for the unit tests of login/state_store, login/service_state and
+ * login/state_sync: made under /tmp by state_dir_make(), removed by state_dir_remove(); the
+ * helpers reach into its one file (STATE_STORE_FILE) to measure it or flip a byte in place.
+ * state_dir_remove_at() removes another such directory. Test code only. */
 #ifndef SEALED_TEST_STATE_DIR_H
 #define SEALED_TEST_STATE_DIR_H
 #include <fcntl.h>
@@ -32,6 +33,21 @@ static inline void poke(long off, uint8_t xor_with)
     close(fd);
 }
 
+/* Removes directory d and what the state code leaves in it: the state file, its .new and
+ * .restore temporaries, and state_sync's sealed.last and sealed.version (with their .new). */
+static inline void state_dir_remove_at(const char *d)
+{
+    char p[256];
+    static const char *const names[] = {STATE_STORE_FILE, STATE_STORE_FILE ".new", STATE_STORE_FILE ".restore",
+                                        "sealed.last", "sealed.last.new", "sealed.version", "sealed.version.new",
+                                        NULL};
+    for (int i = 0; names[i]; i++) {
+        snprintf(p, sizeof p, "%s/%s", d, names[i]);
+        unlink(p);
+    }
+    rmdir(d);
+}
+
 static inline int state_dir_make(void) { return mkdtemp(dir) ? 0 : -1; }
-static inline void state_dir_remove(void) { wipe(); rmdir(dir); }
+static inline void state_dir_remove(void) { state_dir_remove_at(dir); }
 #endif

@@ -1,42 +1,11 @@
-/* Unit tests for login/html, login/pages and login/pages_legal: escaping, bidi isolation, the
- * page frame, and what each page must say. */
+/* Unit tests for login/pages: the page frame on every page (main, footer links to the privacy
+ * policy and user agreement, the development banner), and what the home and result pages must
+ * say. (The escaping is tests/unit/login/test_html.c; the legal pages test_pages_legal.c.) */
 #include "test.h"
+#include "page_info.h"
 #include "login/html.h"
 #include "login/pages.h"
 #include "login/verifier_release.h"
-#include "login/limits.h"
-#include "login/login_state.h"
-
-TEST(escape_all_five_and_nul)
-{
-    struct html h;
-    html_init(&h);
-    html_textn(&h, "<a href=\"x\">'&'</a>\0z", 21);
-    CHECK_STR(h.b.p, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\xef\xbf\xbdz");
-    html_free(&h);
-}
-
-TEST(control_characters_become_fffd_and_bdi_isolates)
-{
-    struct html h;
-    html_init(&h);
-    /* BEL, ESC, DEL and the C1 control U+0085 go; tab, LF, CR and U+00A0 (0xC2 0xA0) stay */
-    html_textn(&h, "a\x07" "b\x1b" "c\x7f" "d\xc2\x85" "e\t\r\n\xc2\xa0", 15);
-    CHECK_STR(h.b.p, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd" "e\t\r\n\xc2\xa0");
-    html_free(&h);
-    html_init(&h);
-    /* U+202E RIGHT-TO-LEFT OVERRIDE and U+2067 RIGHT-TO-LEFT ISOLATE go; U+200F RLM stays */
-    html_bdi(&h, NULL, "\xe2\x80\xae<x>\xe2\x81\xa7\xe2\x80\x8f", 12);
-    html_bdi(&h, "id", "u", 1);
-    CHECK_STR(h.b.p, "<bdi>\xef\xbf\xbd&lt;x&gt;\xef\xbf\xbd\xe2\x80\x8f</bdi><bdi class=\"id\">u</bdi>");
-    html_free(&h);
-}
-
-static const struct page_info PI = {
-    .dev_mode = 1, .paypal_env = "local", .domain = "localhost:8443", .measurement = NULL,
-    .evidence_kind = "none", .hardware_attested = 0, .ephemeral_key = 1,
-    .kid = "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U", .client_id = "cid<script>",
-};
 
 TEST(home_page_says_what_it_must)
 {
@@ -129,36 +98,6 @@ TEST(every_page_has_main_and_links_privacy_and_terms)
     json_decref(st);
 }
 
-TEST(privacy_policy_states_what_is_asked_kept_and_set)
-{
-    struct page_info pi = PI;
-    pi.paypal_scope = "openid profile email";
-    pi.state_scope = "boot";
-    pi.guarantee = "once per PayPal account since T";
-    struct html h;
-    html_init(&h);
-    pages_privacy(&h, &pi);
-    CHECK(strstr(h.b.p, "<code id=\"paypal-scope\">openid profile email</code>") != NULL);
-    CHECK(strstr(h.b.p, "(scope <code>email</code>: asked for)") != NULL);
-    CHECK(strstr(h.b.p, "(scope <code>address</code>: <strong>not</strong> asked for)") != NULL);
-    CHECK(strstr(h.b.p, "keyed hash") && strstr(h.b.p, "once per PayPal account since T"));
-    CHECK(strstr(h.b.p, "for 24 hours") && strstr(h.b.p, "nothing of it survives a reboot"));
-    CHECK(strstr(h.b.p, "<code>" LOGIN_COOKIE_NAME "</code>") && strstr(h.b.p, "<code>" RESULT_COOKIE_NAME "</code>"));
-    CHECK(strstr(h.b.p, "localhost:8443") != NULL);
-    html_free(&h);
-    pi.paypal_scope = "openid emailx";   /* a scope is a whole word */
-    pi.state_scope = "process";
-    html_init(&h);
-    pages_privacy(&h, &pi);
-    CHECK(strstr(h.b.p, "(scope <code>email</code>: <strong>not</strong> asked for)") != NULL);
-    CHECK(!strstr(h.b.p, "state file") && strstr(h.b.p, "survives a restart"));
-    html_free(&h);
-    html_init(&h);
-    pages_terms(&h, &pi);
-    CHECK(strstr(h.b.p, "one result") && strstr(h.b.p, "not run by PayPal"));
-    html_free(&h);
-}
-
 TEST(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare)
 {
     struct page_info pi = PI;
@@ -220,11 +159,8 @@ TEST(unrooted_vtpm_is_said_to_be_not_hardware_attested)
 
 int main(void)
 {
-    RUN(escape_all_five_and_nul);
-    RUN(control_characters_become_fffd_and_bdi_isolates);
     RUN(userinfo_as_text_with_every_value_isolated);
     RUN(every_page_has_main_and_links_privacy_and_terms);
-    RUN(privacy_policy_states_what_is_asked_kept_and_set);
     RUN(home_page_says_what_it_must);
     RUN(result_page_escapes_userinfo_and_embeds_download);
     RUN(a_recorded_source_commit_turns_the_command_into_rebuild_and_compare);

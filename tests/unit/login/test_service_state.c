@@ -1,6 +1,8 @@
 /* Unit tests for login/service_state: ids, results, spent states and blobs survive a reopen and a
  * compaction; a bad file refuses logins and is left alone; more ids than the capacity are
- * refused, not truncated. The file format itself is tests/unit/login/test_state_store.c. */
+ * refused, not truncated; a snapshot with pending results, installed in another directory, opens
+ * there with every id, and an altered one refuses logins. The file format itself is
+ * tests/unit/login/test_state_store.c. */
 #include "test.h"
 #include "state_dir.h"
 #include "login/login_spent.h"
@@ -8,7 +10,11 @@
 #include "login/service_state.h"
 #include <stdint.h>
 #include <time.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
+
+/* Where a snapshot is installed (state_store_install creates it). */
+static char copy[] = "/tmp/sealed-state-copy-XXXXXX";
 
 static void hash_of(const char *s, uint8_t out[32]) { SHA256((const uint8_t *)s, strlen(s), out); }
 
@@ -105,12 +111,52 @@ TEST(bad_state_refuses_logins_and_is_kept)
     service_state_close(ss);
 }
 
+TEST(snapshot_with_pending_results_installs_elsewhere)
+{
+    wipe();
+    struct service_state *a = service_state_open(dir, 1000);
+    CHECK(a && !service_state_broken(a));
+    struct idset_key k1, k2;
+    idset_key_of(service_state_ids(a), "user-1", 6, &k1);
+    idset_key_of(service_state_ids(a), "user-2", 6, &k2);
+    uint8_t h[32] = {1};
+    char code1[RESULT_CODE_LEN + 1], code2[RESULT_CODE_LEN + 1];
+    CHECK(!result_code_new(code1) && !result_code_new(code2));
+    CHECK(service_state_commit(a, &k1, h, "jws.one.x", 9, code1) == SS_OK);
+    CHECK(service_state_check_commit(a, &k1, 9) == SS_PRESENT);
+    CHECK(service_state_check_commit(a, &k2, 9) == SS_OK);
+    struct ss_pending p = {.key = k2, .jws = "jws.two.y", .jws_len = 9, .created = 1};
+    memcpy(p.code, code2, sizeof p.code);
+    uint8_t *snap = NULL;
+    size_t n = 0;
+    CHECK(service_state_snapshot(a, &p, 1, &snap, &n) == 0 && snap && n > 80);
+    CHECK(!idset_contains(service_state_ids(a), &k2));   /* the snapshot changes nothing here */
+    uint64_t epoch = service_state_epoch(a);
+    CHECK(state_store_install(copy, snap, n) == STATE_OK);
+    struct service_state *b = service_state_open(copy, 1000);
+    CHECK(b && !service_state_broken(b));
+    CHECK(idset_contains(service_state_ids(b), &k1) && idset_contains(service_state_ids(b), &k2));
+    CHECK(service_state_epoch(b) == epoch);
+    service_state_close(b);
+    /* one flipped byte: refused, logins closed, the file left alone */
+    snap[n - 40] ^= 1;
+    CHECK(state_store_install(copy, snap, n) == STATE_OK);
+    b = service_state_open(copy, 1000);
+    CHECK(b && service_state_broken(b));
+    service_state_close(b);
+    OPENSSL_clear_free(snap, n);
+    service_state_close(a);
+}
+
 int main(void)
 {
-    if (state_dir_make())
+    if (state_dir_make() || !mkdtemp(copy))
         return 1;
+    rmdir(copy);   /* state_store_install creates it */
     RUN(service_state_survives_reopen);
     RUN(bad_state_refuses_logins_and_is_kept);
+    RUN(snapshot_with_pending_results_installs_elsewhere);
     state_dir_remove();
+    state_dir_remove_at(copy);
     return test_done();
 }
