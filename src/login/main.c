@@ -78,6 +78,8 @@ static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
         return;   /* a result still waiting for this save is delivered by it, or fails with it */
     if (ss == SYNC_SETTLED && state_sync_active(st->sync))
         log_info("state_sync.final_save", "result=saved ms=%lld", now - st->save_start_ms);
+    else if (ss == SYNC_REFUSED)   /* the saved copy stays as it was: this process never owned it */
+        log_warn("state_sync.final_save", "result=skipped reason=\"the state is refused or owned elsewhere\"");
     else if (ss != SYNC_SETTLED)   /* what changed since the last save is only in this boot's copy */
         log_error("state_sync.final_save", "result=%s ms=%lld", ss == SYNC_SAVING ? "timeout" : "failed",
                   now - st->save_start_ms);

@@ -581,8 +581,10 @@ ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void 
 
 enum sync_settle state_sync_settle(struct state_sync *s)
 {
-    if (!s || !s->active || !s->ss || s->lost || service_state_broken(s->ss))
-        return SYNC_SETTLED;   /* nothing to save, or nothing that may be saved */
+    if (!s || !s->active || !s->ss)
+        return SYNC_SETTLED;   /* nothing to save */
+    if (s->lost || service_state_broken(s->ss))
+        return SYNC_REFUSED;   /* nothing that may be saved */
     if (!s->settling) {
         s->settling = 1;
         s->settle_failures = s->failures;

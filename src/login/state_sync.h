@@ -37,8 +37,9 @@ ss_err state_sync_commit(struct state_sync *s, const struct ss_pending *p, void 
 /* Graceful stop, once no login is in flight: starts a save of whatever changed since the last
  * one, now rather than after the batch delay. Call again while it says SYNC_SAVING (up to the
  * caller's deadline); SYNC_SETTLED: everything is outside; SYNC_UNSAVED: a save failed since the
- * stop began and changes are left only here (it is not retried). NULL or off: SYNC_SETTLED. */
-enum sync_settle { SYNC_SETTLED = 0, SYNC_SAVING, SYNC_UNSAVED };
+ * stop began and changes are left only here (it is not retried); SYNC_REFUSED: the state is refused
+ * or another VM owns the object, so nothing may be saved. NULL or off: SYNC_SETTLED. */
+enum sync_settle { SYNC_SETTLED = 0, SYNC_SAVING, SYNC_UNSAVED, SYNC_REFUSED };
 enum sync_settle state_sync_settle(struct state_sync *s);
 
 json_t *state_sync_status(struct state_sync *s);   /* new reference */

@@ -312,7 +312,10 @@ def an_older_blob_restored_is_refused_as_a_rollback():
     check(S.get("/login").status != 302, "logins still refused after a restart")
     check(any("seal.rollback" in ln for ln in S.guest.lines[i:]), "the restarted service finds the rollback itself")
     time.sleep(5)     # time for a wrongly started ACME order or a claim to show
+    g = S.guest
     S.power_off()
+    check(any("state_sync.final_save" in ln and "result=skipped" in ln for ln in g.lines),
+          ("the stop says it saved nothing", [ln for ln in g.lines if "final_save" in ln]))
     untouched = S.object() == restored
     post(S.cloud, "/__fake/objects", {"name": OBJ, "data_b64": SEEN["newest"]["data_b64"]})   # for the next boot
     check(untouched, "the refused object is left alone")

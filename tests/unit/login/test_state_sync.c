@@ -113,7 +113,7 @@ TEST(a_restart_whose_sealed_copy_cannot_be_opened_refuses_logins)
     struct ss_pending p = {.jws = "a.b.c", .jws_len = 5};
     done_calls = 0;
     CHECK(state_sync_commit(s, &p, on_done, NULL) == SS_BROKEN && done_calls == 0);
-    CHECK(state_sync_settle(s) == SYNC_SETTLED);   /* a refused state is never saved at stop */
+    CHECK(state_sync_settle(s) == SYNC_REFUSED);   /* a refused state is never saved at stop */
     json_t *st = state_sync_status(s);
     CHECK(json_is_true(json_object_get(st, "sealed")) && json_is_false(json_object_get(st, "owner")));
     CHECK_STR(json_string_value(json_object_get(st, "seal")), "sealed-vtpm");
