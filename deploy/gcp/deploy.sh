@@ -36,8 +36,11 @@ options:
   --signing-key-file F|-     optional: the P-256 key (PEM) that signs results, kept in Secret Manager
                              (metadata signing_key_secret_ocid); else the VM makes one per boot
   --image FILE               GCE image archive (disk.raw in a tar.gz)   [build/image/sealed-login-gcp.tar.gz]
-  --internal-ip A[/P]        the VM's internal IPv4: the image's sealed.ip= (read from disk.txt next to
-                             the image when present; must then agree). /P is needed for NAME-net.
+  --internal-ip A[/P]        the VM's internal IPv4, reserved as NAME-internal-ip   [an unused address
+                             GCE picks in the subnet, kept by later runs]. The release's image (ip=dhcp
+                             in disk.txt next to it) gets it from GCE's DHCP, so any address of the
+                             subnet works; an image built with sealed.ip=A/P needs exactly A (the
+                             default then). /P sets the range of NAME-net.
   --name NAME                deployment name, prefix of every resource      [sealed-login]
   --region R / --zone Z      [us-central1 / REGION-b] (free tier: us-central1, us-west1, us-east1)
   --machine-type T           [e2-micro; n2d-standard-2 in mode confidential (or c3d-standard-4)]
@@ -45,7 +48,8 @@ options:
   --disk-gb N                boot disk size (pd-standard; pd-balanced on C3D) [10; free tier: total <= 30]
   --network-tier T           STANDARD or PREMIUM for the external IP     [STANDARD]
   --network NET --subnet S   VPC network and subnet in REGION   [NAME-net, NAME-subnet: made here, MTU
-                             1500, range from the image's sealed.ip=A/P; or e.g. default, default]
+                             1500, range 10.0.1.0/24, or --internal-ip A/P's, or an image's
+                             sealed.ip=A/P's; or e.g. default, default]
   --alert-email ADDR         Monitoring email channel: site-down and egress alerts
   --egress-cap-gib N         monthly egress cap the guard enforces      [180 STANDARD, 0.9 PREMIUM]
   --guard-action A           what the guard does at the cap: firewall (disable the web rule) or stop
@@ -250,7 +254,7 @@ fi
 
 # The image archive: GCE imports a gzip'd tar holding exactly one file, disk.raw, a whole number of GiB.
 IMAGE_FILE=${IMAGE_FILE:-build/image/sealed-login-gcp.tar.gz}
-[ -r "$IMAGE_FILE" ] || die "no image archive at $IMAGE_FILE: build it (make image IMAGE_APPEND=\"... sealed.ip=A/P sealed.gw=G ...\", docs/deploy-gcp.md) or give --image"
+[ -r "$IMAGE_FILE" ] || die "no image archive at $IMAGE_FILE: build it (make image: the release's image, docs/deploy-gcp.md) or give --image"
 listing=$(tar -tvzf "$IMAGE_FILE" 2>/dev/null) || die "$IMAGE_FILE is not a gzip'd tar"
 [ "$(printf '%s\n' "$listing" | wc -l)" = 1 ] && [ "$(printf '%s\n' "$listing" | awk '{print $6}')" = disk.raw ] ||
     die "$IMAGE_FILE must hold exactly one file, disk.raw (GCE's import format); it holds: $(printf '%s\n' "$listing" | awk '{print $6}' | tr '\n' ' ')"
@@ -271,46 +275,73 @@ IMAGE_NAME=$NAME-${IMAGE_SHA:0:12}
 [ "$GVNIC" = 1 ] && IMAGE_NAME=$IMAGE_NAME-gvnic
 OBJECT=$NAME-${IMAGE_SHA:0:12}.tar.gz
 
-# The network: the image brings its address up from its (measured) kernel command line, so the VM's
-# internal address must be the one baked in: sealed.ip=A/P sealed.gw=G.
-DISK_TXT=$(dirname "$IMAGE_FILE")/disk.txt IMG_IP="" IMG_PREFIX="" IMG_GW="" CMDLINE=""
+# The network: the image's (measured) kernel command line, repeated in disk.txt next to the archive
+# (scripts/build-disk.sh), says how the VM gets its address (docs/image.md). ip=dhcp, the release's
+# image (plain make image): GCE's DHCP hands the VM the internal address reserved for it here, so one
+# image serves every deployment. sealed.ip=A/P sealed.gw=G, a build for one deployment: the VM must
+# get exactly A, in a subnet whose gateway is G (sealed-init applies it; it wins over ip=). Neither:
+# the VM would boot without a network, so nothing is deployed.
+DISK_TXT=$(dirname "$IMAGE_FILE")/disk.txt IMG_NET=unchecked IMG_IP="" IMG_PREFIX="" IMG_GW="" CMDLINE=""
+DHCP_HINT="an image with ip=dhcp (plain make image, the release's image) gets its address from GCE's DHCP and needs no build per deployment"
+no_network() {   # $1 = why
+    die "$DISK_TXT: the image's kernel command line ($CMDLINE) configures no network: $1, so the VM would boot unreachable. Deploy the release's image, whose command line has ip=dhcp (plain make image, docs/image.md). Nothing was created"
+}
 if [ -r "$DISK_TXT" ]; then
     CMDLINE=$(sed -n 's/^cmdline=//p' "$DISK_TXT")
-    for w in $CMDLINE; do
-        case $w in sealed.ip=*/*) IMG_IP=${w#sealed.ip=}; IMG_PREFIX=${IMG_IP#*/}; IMG_IP=${IMG_IP%/*} ;; sealed.gw=*) IMG_GW=${w#sealed.gw=} ;; esac
+    img_sip="" img_kip="" img_has_kip=0
+    read -ra words <<<"$CMDLINE"
+    for w in "${words[@]}"; do   # the last of a repeated parameter counts
+        case $w in sealed.ip=*) img_sip=${w#sealed.ip=} ;; sealed.gw=*) IMG_GW=${w#sealed.gw=} ;; ip=*) img_kip=${w#ip=} img_has_kip=1 ;; esac
     done
-    [ -n "$IMG_IP" ] || die "$DISK_TXT: the image's command line has no sealed.ip= (the image has no DHCP): rebuild it with one"
+    if [ -n "$img_sip" ]; then
+        [[ $img_sip =~ ^([0-9]{1,3}(\.[0-9]{1,3}){3})/([0-9]{1,2})$ ]] ||
+            no_network "sealed.ip=$img_sip is not ADDRESS/PREFIX (sealed-init leaves the network down)"
+        IMG_NET=static IMG_IP=${BASH_REMATCH[1]} IMG_PREFIX=${BASH_REMATCH[3]}
+    elif [ "$img_kip" = dhcp ]; then IMG_NET=dhcp IMG_GW=""
+    elif [ "$img_has_kip" = 1 ]; then no_network "ip=$img_kip is not ip=dhcp"
+    else no_network "neither ip=dhcp nor sealed.ip="; fi
+else
+    warn "no disk.txt next to $IMAGE_FILE: cannot check how the image configures its network; deploying it as the release's ip=dhcp image (an image built with sealed.ip=A/P needs --internal-ip A/P)"
+fi
+PREFIX=$IMG_PREFIX   # of the subnet deploy.sh makes
+if [[ $INTERNAL_IP == */* ]]; then
+    [ -z "$IMG_PREFIX" ] || [ "$IMG_PREFIX" = "${INTERNAL_IP#*/}" ] || die "--internal-ip prefix /${INTERNAL_IP#*/} differs from the image's sealed.ip=$IMG_IP/$IMG_PREFIX ($DISK_TXT)"
+    PREFIX=${INTERNAL_IP#*/} INTERNAL_IP=${INTERNAL_IP%/*}
+fi
+if [ "$IMG_NET" = static ]; then
     [ -z "$INTERNAL_IP" ] || [ "$INTERNAL_IP" = "$IMG_IP" ] ||
-        die "--internal-ip $INTERNAL_IP differs from the image's sealed.ip=$IMG_IP ($DISK_TXT): the VM would be unreachable"
+        die "--internal-ip $INTERNAL_IP differs from the image's sealed.ip=$IMG_IP ($DISK_TXT): the VM would be unreachable. $DHCP_HINT"
     INTERNAL_IP=$IMG_IP
 fi
-[ -n "$INTERNAL_IP" ] || die "give --internal-ip: the image configures its address from its kernel command line (sealed.ip=), so the VM must get exactly that one (no disk.txt next to $IMAGE_FILE)"
-if [[ $INTERNAL_IP == */* ]]; then
-    [ -z "$IMG_PREFIX" ] || [ "$IMG_PREFIX" = "${INTERNAL_IP#*/}" ] || die "--internal-ip prefix /${INTERNAL_IP#*/} differs from the image's /$IMG_PREFIX"
-    IMG_PREFIX=${INTERNAL_IP#*/} INTERNAL_IP=${INTERNAL_IP%/*}
-fi
-ipv4 "$INTERNAL_IP" || die "--internal-ip '$INTERNAL_IP' is not an IPv4 address"
-[ -z "$IMG_PREFIX" ] || { [[ $IMG_PREFIX =~ ^[0-9]+$ ]] && [ "$IMG_PREFIX" -ge 8 ] && [ "$IMG_PREFIX" -le 29 ]; } ||
-    die "the prefix /$IMG_PREFIX cannot be a GCE subnet (/8 to /29)"
+[ -z "$INTERNAL_IP" ] || ipv4 "$INTERNAL_IP" || die "--internal-ip '$INTERNAL_IP' is not an IPv4 address"
+[ -z "$PREFIX" ] || { [[ $PREFIX =~ ^[0-9]+$ ]] && [ "$PREFIX" -ge 8 ] && [ "$PREFIX" -le 29 ]; } ||
+    die "the prefix /$PREFIX cannot be a GCE subnet (/8 to /29)"
 [ -z "$IMG_GW" ] || ipv4 "$IMG_GW" || die "the image's sealed.gw=$IMG_GW is not an IPv4 address"
 
 # The network: by default our own (NAME-net, custom mode, MTU 1500 as the image's interface, only our
-# firewall rule), whose one subnet is the image's own prefix; or an existing one (--network, --subnet).
+# firewall rule) with one subnet: 10.0.1.0/24 (outside 10.128.0.0/9, GCE's auto-mode ranges, so it can
+# be peered with a default VPC), or the range of --internal-ip A/P (A/24 without /P), or that of an
+# image built with sealed.ip=A/P. Or an existing network (--network, --subnet).
+DEFAULT_RANGE=10.0.1.0/24
 NETWORK=${NETWORK:-$NAME-net}
-OWN_NET=0
+OWN_NET=0 RANGE="" RANGE_FROM=""
 if [ "$NETWORK" = "$NAME-net" ]; then OWN_NET=1; SUBNET=${SUBNET:-$NAME-subnet}; else SUBNET=${SUBNET:-default}; fi
 check_name --network "$NETWORK"
 check_name --subnet "$SUBNET"
 if [ "$OWN_NET" = 1 ]; then
-    [ -n "$IMG_PREFIX" ] || die "the subnet of $NETWORK is the image's own: give --internal-ip A/P (the image's sealed.ip=) or put the image's disk.txt next to it"
-    mask=$(( (0xFFFFFFFF << (32 - IMG_PREFIX)) & 0xFFFFFFFF ))
-    net_int=$(( $(ip2int "$INTERNAL_IP") & mask ))
-    RANGE=$(int2ip $net_int)/$IMG_PREFIX
+    if [ -z "$INTERNAL_IP" ]; then RANGE=$DEFAULT_RANGE RANGE_FROM=default
+    else
+        [ "$IMG_NET" = static ] && RANGE_FROM="the image's sealed.ip=$IMG_IP/$IMG_PREFIX" || RANGE_FROM="--internal-ip $INTERNAL_IP/${PREFIX:-24}"
+        PREFIX=${PREFIX:-24}
+        mask=$(( (0xFFFFFFFF << (32 - PREFIX)) & 0xFFFFFFFF ))
+        RANGE=$(int2ip $(( $(ip2int "$INTERNAL_IP") & mask )))/$PREFIX
+    fi
+    net_int=$(ip2int "${RANGE%/*}")
     GW_WANT=$(int2ip $((net_int + 1)))
-    case $(int2ip $net_int) in 10.*|192.168.*|172.1[6-9].*|172.2[0-9].*|172.3[01].*) ;; *) die "the image's address $INTERNAL_IP/$IMG_PREFIX is not in a private (RFC 1918) range: GCE subnets must be" ;; esac
+    case ${RANGE%/*} in 10.*|192.168.*|172.1[6-9].*|172.2[0-9].*|172.3[01].*) ;; *) die "$RANGE_FROM is not in a private (RFC 1918) range: GCE subnets must be" ;; esac
     [ -z "$IMG_GW" ] || [ "$IMG_GW" = "$GW_WANT" ] ||
-        die "the image's sealed.gw=$IMG_GW: a GCE subnet's gateway is always its first address, $GW_WANT; build the image with sealed.ip=$INTERNAL_IP/$IMG_PREFIX sealed.gw=$GW_WANT sealed.dns=169.254.169.254"
-    [ "$INTERNAL_IP" != "$GW_WANT" ] && [ "$INTERNAL_IP" != "$(int2ip $net_int)" ] || die "$INTERNAL_IP is the subnet's network or gateway address"
+        die "the image's sealed.gw=$IMG_GW: a GCE subnet's gateway is always its first address, $GW_WANT; build the image with sealed.ip=$INTERNAL_IP/$PREFIX sealed.gw=$GW_WANT sealed.dns=169.254.169.254, or: $DHCP_HINT"
+    [ -z "$INTERNAL_IP" ] || { [ "$INTERNAL_IP" != "$GW_WANT" ] && [ "$INTERNAL_IP" != "${RANGE%/*}" ]; } || die "$INTERNAL_IP is the subnet's network or gateway address"
 fi
 
 # The secret: from a file or stdin, into our private directory; never on argv, never echoed.
@@ -439,7 +470,7 @@ if gcp_exists "$I" "reading instance $NAME"; then
     else have "instance $NAME is what the settings describe ($MACHINE, mode $MODE, image $IMAGE_NAME)"; fi
 fi
 
-# ---- 2. the subnet agrees with the image's addresses ---------------------------------------------
+# ---- 2. the subnet, and the address in it -------------------------------------------------------
 step "network"
 if [ "$OWN_NET" = 1 ]; then
     if gcp_exists "$C/global/networks/$NETWORK" "reading network $NETWORK"; then
@@ -454,11 +485,13 @@ if [ "$OWN_NET" = 1 ]; then
         made "network $NETWORK (custom mode, MTU 1500)"
     fi
     if gcp_exists "$C/regions/$REGION/subnetworks/$SUBNET" "reading subnetwork $SUBNET"; then
-        [ "$(jr .ipCidrRange)" = "$RANGE" ] || die "subnetwork $SUBNET has range $(jr .ipCidrRange), the image needs $RANGE: teardown.sh first"
+        # an ip=dhcp image takes any range: without --internal-ip the subnet keeps the one it has
+        [ "$(jr .ipCidrRange)" = "$RANGE" ] || [ "$RANGE_FROM" = default ] ||
+            die "subnetwork $SUBNET has range $(jr .ipCidrRange), $RANGE_FROM needs $RANGE: teardown.sh first"
     elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create subnetwork $SUBNET $RANGE in $REGION"
     else
         gcp_json POST "$C/regions/$REGION/subnetworks" "$(jq -cn --arg n "$SUBNET" --arg net "global/networks/$NETWORK" --arg r "$RANGE" --arg m "$MARK" \
-            '{name:$n, network:$net, ipCidrRange:$r, privateIpGoogleAccess:false, description:($m + ": the prefix of the image sealed.ip=")}')" \
+            '{name:$n, network:$net, ipCidrRange:$r, privateIpGoogleAccess:false, description:($m + ": the subnet of the sealed VM")}')" \
             "creating subnetwork $SUBNET"
         gcp_wait_compute "creating subnetwork $SUBNET ($RANGE)"
         made "subnetwork $SUBNET $RANGE in $REGION"
@@ -466,16 +499,24 @@ if [ "$OWN_NET" = 1 ]; then
 fi
 if gcp_exists "$C/regions/$REGION/subnetworks/$SUBNET" "reading subnetwork $SUBNET in $REGION"; then
     CIDR=$(jr .ipCidrRange) GW=$(jr .gatewayAddress)
-    in_cidr=$(awk -v ip="$INTERNAL_IP" -v cidr="$CIDR" 'function n(a, p) { split(a, p, "."); return ((p[1]*256+p[2])*256+p[3])*256+p[4] }
-        BEGIN { split(cidr, c, "/"); m = 2^(32-c[2]); print (int(n(ip)/m) == int(n(c[1])/m)) ? 1 : 0 }')
-    want="sealed.ip=$INTERNAL_IP/${CIDR#*/} sealed.gw=$GW sealed.dns=169.254.169.254"
-    [ "$in_cidr" = 1 ] || die "internal IP $INTERNAL_IP is outside subnet $SUBNET ($CIDR): pick an address in it and build the image with: $want"
-    [ -z "$IMG_GW" ] || [ "$IMG_GW" = "$GW" ] || die "the image's sealed.gw=$IMG_GW is not the subnet's gateway $GW: build the image with: $want"
-    [ -z "$IMG_PREFIX" ] || [ "$IMG_PREFIX" = "${CIDR#*/}" ] || die "the image's prefix /$IMG_PREFIX is not the subnet's ${CIDR#*/}: build the image with: $want"
-    have "subnet $SUBNET $CIDR, gateway $GW: $INTERNAL_IP fits"
+    if [ -z "$INTERNAL_IP" ]; then
+        have "subnet $SUBNET $CIDR, gateway $GW: the VM's address is the one reserved in it as $INT_ADDR"
+    else
+        in_cidr=$(awk -v ip="$INTERNAL_IP" -v cidr="$CIDR" 'function n(a, p) { split(a, p, "."); return ((p[1]*256+p[2])*256+p[3])*256+p[4] }
+            BEGIN { split(cidr, c, "/"); m = 2^(32-c[2]); print (int(n(ip)/m) == int(n(c[1])/m)) ? 1 : 0 }')
+        if [ "$IMG_NET" = static ]; then
+            want="sealed.ip=$INTERNAL_IP/${CIDR#*/} sealed.gw=$GW sealed.dns=169.254.169.254"
+            [ "$in_cidr" = 1 ] || die "internal IP $INTERNAL_IP is outside subnet $SUBNET ($CIDR): pick an address in it and build the image with: $want; or: $DHCP_HINT"
+            [ -z "$IMG_GW" ] || [ "$IMG_GW" = "$GW" ] || die "the image's sealed.gw=$IMG_GW is not the subnet's gateway $GW: build the image with: $want; or: $DHCP_HINT"
+            [ "$IMG_PREFIX" = "${CIDR#*/}" ] || die "the image's prefix /$IMG_PREFIX is not the subnet's ${CIDR#*/}: build the image with: $want; or: $DHCP_HINT"
+        else
+            [ "$in_cidr" = 1 ] || die "--internal-ip $INTERNAL_IP is outside subnet $SUBNET ($CIDR): give an address in it, or none (GCE then picks one and it is reserved)"
+        fi
+        have "subnet $SUBNET $CIDR, gateway $GW: $INTERNAL_IP fits"
+    fi
 else
     [ "$GCP_DRY_RUN" = 1 ] || die "subnetwork $SUBNET does not exist in $REGION (network $NETWORK): create it or give --network/--subnet"
-    plan "check $INTERNAL_IP against subnet $SUBNET once the Compute API is on"
+    plan "check ${INTERNAL_IP:-the address} against subnet $SUBNET once the Compute API is on"
 fi
 
 # ---- 3. image: bucket, upload, images.insert -----------------------------------------------------
@@ -770,16 +811,31 @@ else
     EXT_IP=$(jr .address)
     made "static external IP $EXT_ADDR $EXT_IP ($TIER)"
 fi
+# The VM's internal address is reserved, so no other VM takes it and a replaced VM gets it again. Without
+# --internal-ip (and with an ip=dhcp image) GCE picks an unused one in the subnet; later runs keep it.
+INT_PICKED=0
 if gcp_exists "$C/regions/$REGION/addresses/$INT_ADDR" "reading address $INT_ADDR"; then
-    [ "$(jr .address)" = "$INTERNAL_IP" ] || die "address $INT_ADDR holds $(jr .address), not $INTERNAL_IP: teardown.sh first, or build the image for $(jr .address)"
+    got=$(jr .address)
+    if [ -n "$INTERNAL_IP" ] && [ "$got" != "$INTERNAL_IP" ]; then
+        [ "$IMG_NET" = static ] && die "address $INT_ADDR holds $got, not the image's sealed.ip=$INTERNAL_IP: teardown.sh first, or deploy the release's ip=dhcp image, which takes $got"
+        die "address $INT_ADDR holds $got, not --internal-ip $INTERNAL_IP: drop --internal-ip to keep $got, or teardown.sh first"
+    fi
+    [ "$(jr '.subnetwork // "" | split("/") | last')" = "$SUBNET" ] ||
+        die "address $INT_ADDR is reserved in subnetwork $(jr '.subnetwork // "none" | split("/") | last'), not $SUBNET: teardown.sh first"
+    INTERNAL_IP=$got
     have "internal IP $INT_ADDR $INTERNAL_IP"
-elif [ "$GCP_DRY_RUN" = 1 ]; then plan "reserve internal IP $INT_ADDR $INTERNAL_IP in subnet $SUBNET"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "reserve internal IP $INT_ADDR ${INTERNAL_IP:-(an unused address GCE picks)} in subnet $SUBNET"
 else
+    [ "$IMG_NET" = static ] && what="the address of the image's sealed.ip=" || what="the sealed VM's address, given by GCE's DHCP"
     gcp_json POST "$C/regions/$REGION/addresses" "$(jq -cn --arg n "$INT_ADDR" --arg a "$INTERNAL_IP" --arg s "regions/$REGION/subnetworks/$SUBNET" \
-        --argjson lab "$LABELS" --arg m "$MARK" '{name:$n, addressType:"INTERNAL", address:$a, subnetwork:$s, purpose:"GCE_ENDPOINT", labels:$lab, description:($m + ": the address baked into the image (sealed.ip=)")}')" \
-        "reserving internal address $INTERNAL_IP"
-    gcp_wait_compute "reserving internal address $INTERNAL_IP ($INT_ADDR)"
-    made "internal IP $INT_ADDR $INTERNAL_IP"
+        --argjson lab "$LABELS" --arg m "$MARK" --arg w "$what" '{name:$n, addressType:"INTERNAL", subnetwork:$s, purpose:"GCE_ENDPOINT", labels:$lab, description:($m + ": " + $w)}
+        + (if $a == "" then {} else {address:$a} end)')" \
+        "reserving internal address ${INTERNAL_IP:-in subnet $SUBNET}"
+    gcp_wait_compute "reserving internal address ${INTERNAL_IP:-in subnet $SUBNET} ($INT_ADDR)"
+    [ -n "$INTERNAL_IP" ] || INT_PICKED=1
+    gcp_req GET "$C/regions/$REGION/addresses/$INT_ADDR"; ok2xx || gcp_fail "reading address $INT_ADDR"
+    INTERNAL_IP=$(jr .address)
+    made "internal IP $INT_ADDR $INTERNAL_IP$([ "$INT_PICKED" = 1 ] && echo ' (picked by GCE)')"
 fi
 if gcp_exists "$C/global/firewalls/$FW" "reading firewall rule $FW"; then
     if [ "$(jr '.disabled // false')" = true ]; then
@@ -866,7 +922,7 @@ if [ "$INSTANCE_EXISTS" = 1 ]; then
             made "metadata of $NAME updated (the service reads it at boot: reset the VM to apply a new domain)"
         fi
     fi
-elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create instance $NAME: $MACHINE, mode $MODE, $DISK_TYPE ${DISK_GB} GB ($DISK_IF) from $IMAGE_NAME, $([ "$MODE" = standard ] && echo 'no vTPM' || echo 'vTPM + integrity monitoring')$([ "$SECURE_BOOT" = 1 ] && echo ' + Secure Boot'), $([ "$CONFIDENTIAL" = 1 ] && echo "SEV-SNP on $MIN_CPU, ")internal $INTERNAL_IP, external $EXT_ADDR, account $VM_SA"
+elif [ "$GCP_DRY_RUN" = 1 ]; then plan "create instance $NAME: $MACHINE, mode $MODE, $DISK_TYPE ${DISK_GB} GB ($DISK_IF) from $IMAGE_NAME, $([ "$MODE" = standard ] && echo 'no vTPM' || echo 'vTPM + integrity monitoring')$([ "$SECURE_BOOT" = 1 ] && echo ' + Secure Boot'), $([ "$CONFIDENTIAL" = 1 ] && echo "SEV-SNP on $MIN_CPU, ")internal ${INTERNAL_IP:-$INT_ADDR}, external $EXT_ADDR, account $VM_SA"
 else
     create_instance
     made "instance $NAME: $MACHINE, image $IMAGE_NAME, internal $INTERNAL_IP, external $EXT_IP"
@@ -1017,6 +1073,11 @@ else   # what exists, read back: not what was asked
     [ "$RB_MODE" = "$MODE" ] || warn "the instance runs in mode $RB_MODE, not $MODE"
     case $RB_MODE in shielded|confidential) ;; *) ALLOW=" --allow-unattested" ;; esac
 fi
+case $IMG_NET in
+    dhcp) say "internal IP:    ${INTERNAL_IP:-(GCE picks it on a real run)}, reserved as $INT_ADDR; the image is the release's image with ip=dhcp: GCE's DHCP gives the VM the address this deployment reserved (one image, one measurement per release)" ;;
+    static) say "internal IP:    $INTERNAL_IP, fixed in the image's command line (sealed.ip=$IMG_IP/$IMG_PREFIX) and reserved as $INT_ADDR: a build for this deployment, not the release's image (an ip=dhcp image needs no such build)" ;;
+    *) say "internal IP:    ${INTERNAL_IP:-(GCE picks it on a real run)}, reserved as $INT_ADDR; how the image configures its network was not checked (no disk.txt next to it)" ;;
+esac
 say "external IP:    ${EXT_IP:-(reserved on a real run)}"
 say "DNS record:     $DOMAIN. 300 IN A ${EXT_IP:-<external IP>}     (create it at your DNS provider; the VM gets its Let's Encrypt certificate once it resolves)"
 say "check:          curl -fsS https://$DOMAIN/healthz && curl -fsS https://$DOMAIN/status"

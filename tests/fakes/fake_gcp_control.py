@@ -820,11 +820,22 @@ class Api:
                 sub = b.get("subnetwork", "")
                 sn = self.subnet_of(region, sub, "resource.subnetwork")
                 cidr, gw = sn["ipCidrRange"], sn["gatewayAddress"]
+                net = ipaddress.ip_network(cidr)
+                if not b.get("address"):
+                    # no address asked for: GCE reserves an unused one of the subnet ("Reserve a static internal
+                    # IP address", gcloud compute addresses create --subnet without --addresses); here the lowest
+                    taken = {x.get("address") for x in ST.addresses.values()} | \
+                        {i["networkInterfaces"][0]["networkIP"] for i in ST.instances.values()}
+                    free = (h for h in net.hosts() if h not in (ipaddress.ip_address(gw), net.broadcast_address - 1)
+                            and str(h) not in taken)
+                    pick = next(free, None)
+                    if pick is None:
+                        raise bad(f"IP space of '{sn['selfLink']}' is exhausted.", "IP_SPACE_EXHAUSTED")
+                    b["address"] = str(pick)
                 try:
                     ip = ipaddress.ip_address(b.get("address", ""))
                 except ValueError:
                     raise bad(f"Invalid value for field 'resource.address': '{b.get('address')}'. Invalid IP address.")
-                net = ipaddress.ip_network(cidr)
                 if ip not in net or ip in (net.network_address, net.broadcast_address, ipaddress.ip_address(gw), net.broadcast_address - 1):
                     raise bad(f"Requested internal IP address '{ip}' is outside the subnetwork '{cidr}' or reserved.", "invalid")
                 if any(x.get("address") == str(ip) for x in ST.addresses.values()):

@@ -350,6 +350,8 @@ def deploy_creates_every_resource_wired_together():
     check(len(eg) == 1 and eg[0]["conditions"][0]["conditionThreshold"]["thresholdValue"] == 180 * GIB // 30, eg)
     # what the operator is told at the end
     check(f"external IP:    {ext['address']}" in r.stdout, "no external IP line")
+    check("internal IP:    10.128.0.10, fixed in the image's command line (sealed.ip=10.128.0.10/20) and reserved as "
+          "sealed-login-internal-ip: a build for this deployment, not the release's image" in r.stdout, r.stdout)
     check(f"{DOMAIN}. 300 IN A {ext['address']}" in r.stdout, "no DNS record line")
     check(f"sealed-verify result result.jws --client-id {CLIENT_ID}" in r.stdout, "no sealed-verify command")
     check("egress-guard.sh --project sealed-test --name sealed-login --zone us-central1-b" in r.stdout, "no guard cron line")
@@ -515,6 +517,58 @@ def rerun_creates_nothing_twice():
         check(set(before[k]) == set(after[k]), f"{k} changed on rerun")
     check(before["topic_policies"] == after["topic_policies"], "a topic policy changed on rerun")
     check(before["policy"]["bindings"] == after["policy"]["bindings"], "project policy changed")
+
+
+@case
+def the_release_image_with_dhcp_gets_the_address_gce_reserves():
+    """The normal case (one image per release): disk.txt says ip=dhcp and no sealed.ip=. No build per
+    deployment: NAME-net gets 10.0.1.0/24 (or --internal-ip A/P's range), the internal address is one GCE
+    picks and is reserved (or --internal-ip's), later runs keep it, and plan and the summary say so."""
+    d = os.path.join(WORK, "disk-dhcp")
+    os.makedirs(d)
+    shutil.copy(IMAGE, d)
+    with open(os.path.join(d, "disk.txt"), "w") as f:
+        f.write("stub_package=systemd-boot-efi\ncmdline=console=ttyS0 quiet panic=-1 ip=dhcp\n")
+    image = os.path.join(d, "sealed-login-gcp.tar.gz")
+    line = ("reserved as sl-dhcp-internal-ip; the image is the release's image with ip=dhcp: GCE's DHCP gives the VM "
+            "the address this deployment reserved")
+    n = log_len()
+    r = deploy("--name", "sl-dhcp", "--image", image, "--no-uptime-check", "--dry-run")
+    for want in ("would create subnetwork sl-dhcp-subnet 10.0.1.0/24 in us-central1",
+                 "would reserve internal IP sl-dhcp-internal-ip (an unused address GCE picks) in subnet sl-dhcp-subnet",
+                 "internal sl-dhcp-internal-ip, external sl-dhcp-ip", f"internal IP:    (GCE picks it on a real run), {line}"):
+        check(want in r.stdout, f"plan lacks {want!r}:\n{r.stdout[-3000:]}")
+    check(mutations(n) == [] and "warning" not in r.stderr and "IMAGE_APPEND" not in r.stdout + r.stderr, (mutations(n), r.stderr))
+    r = deploy("--name", "sl-dhcp", "--image", image, "--no-uptime-check")
+    s = state()
+    sub, addr = s["subnetworks"]["us-central1/sl-dhcp-subnet"], s["addresses"]["us-central1/sl-dhcp-internal-ip"]
+    nic = s["instances"]["us-central1-b/sl-dhcp"]["networkInterfaces"][0]
+    check(sub["ipCidrRange"] == "10.0.1.0/24" and addr["address"] == "10.0.1.2" and addr["status"] == "IN_USE", (sub, addr))
+    check(nic["networkIP"] == "10.0.1.2" and nic["subnetwork"] == sub["selfLink"], nic)
+    check("internal IP sl-dhcp-internal-ip 10.0.1.2 (picked by GCE)" in r.stdout and f"internal IP:    10.0.1.2, {line}" in r.stdout,
+          r.stdout)
+    # later runs keep the reserved address, given or not; another one is refused with what to do
+    for extra in ((), ("--internal-ip", "10.0.1.2")):
+        n = log_len()
+        r = deploy("--name", "sl-dhcp", "--image", image, "--no-uptime-check", *extra, secret=False)
+        check(mutations(n) == [] and f"internal IP:    10.0.1.2, {line}" in r.stdout, mutations(n))
+    n = log_len()
+    r = deploy("--name", "sl-dhcp", "--image", image, "--no-uptime-check", "--internal-ip", "10.0.1.9", secret=False, expect=1)
+    check("address sl-dhcp-internal-ip holds 10.0.1.2, not --internal-ip 10.0.1.9: drop --internal-ip to keep 10.0.1.2" in r.stderr
+          and mutations(n) == [], r.stderr)
+    # --internal-ip is not tied to the image: any address of an existing subnet, or a range for NAME-net
+    r = deploy("--name", "sl-dhcp2", "--image", image, "--network", "default", "--internal-ip", "10.128.0.40", "--dry-run")
+    check("subnet default 10.128.0.0/20, gateway 10.128.0.1: 10.128.0.40 fits" in r.stdout and
+          "would reserve internal IP sl-dhcp2-internal-ip 10.128.0.40 in subnet default" in r.stdout, r.stdout)
+    r = deploy("--name", "sl-dhcp2", "--image", image, "--network", "default", "--internal-ip", "10.200.0.5", expect=1)
+    check("--internal-ip 10.200.0.5 is outside subnet default (10.128.0.0/20): give an address in it, or none" in r.stderr, r.stderr)
+    for ip, rng in (("10.20.0.5/26", "10.20.0.0/26"), ("10.20.0.5", "10.20.0.0/24")):
+        r = deploy("--name", "sl-dhcp2", "--image", image, "--internal-ip", ip, "--dry-run")
+        check(f"would create subnetwork sl-dhcp2-subnet {rng} in us-central1" in r.stdout and
+              "would reserve internal IP sl-dhcp2-internal-ip 10.20.0.5 in subnet sl-dhcp2-subnet" in r.stdout, r.stdout)
+    check(not ours(state()["addresses"], "sl-dhcp2"), "a dry run reserved something")
+    run("teardown.sh", "--project", PROJECT, "--name", "sl-dhcp", "--key-file", KEY, "--yes")
+    check(not ours(state()["addresses"], "sl-dhcp") and "sl-dhcp-net" not in state()["networks"], "sl-dhcp left")
 
 
 @case
@@ -847,17 +901,34 @@ def clear_errors_for_the_usual_mistakes():
     # local checks before anything is sent
     r = deploy("--name", "Bad_Name", expect=1)
     check("RFC 1035" in r.stderr, r.stderr)
+    dhcp_hint = "an image with ip=dhcp (plain make image, the release's image) gets its address from GCE's DHCP and needs no build per deployment"
     r = deploy("--internal-ip", "10.128.0.99", expect=1)
-    check("differs from the image's sealed.ip=10.128.0.10" in r.stderr, r.stderr)
+    check("differs from the image's sealed.ip=10.128.0.10" in r.stderr and dhcp_hint in r.stderr, r.stderr)
+    # without disk.txt the image's network cannot be checked: said, and the address is checked against the subnet
     r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"),
                "--network", "default", expect=1)
-    check("outside subnet default (10.128.0.0/20)" in r.stderr and "sealed.ip=10.200.0.5/20 sealed.gw=10.128.0.1" in r.stderr, r.stderr)
-    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
-    check("give --internal-ip A/P" in r.stderr, r.stderr)
+    check("--internal-ip 10.200.0.5 is outside subnet default (10.128.0.0/20)" in r.stderr and
+          "no disk.txt next to" in r.stderr and "cannot check how the image configures its network" in r.stderr, r.stderr)
+    n = log_len()
+    r = deploy("--name", "sl-bad", "--internal-ip", "10.200.0.5", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), "--dry-run")
+    check("would create subnetwork sl-bad-subnet 10.200.0.0/24 in us-central1" in r.stdout and
+          "how the image configures its network was not checked (no disk.txt next to it)" in r.stdout and mutations(n) == [], r.stdout)
     with open(os.path.join(img3, "disk.txt"), "w") as f:
         f.write("cmdline=console=ttyS0 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2 sealed.dns=10.0.2.3\n")
     r = deploy("--name", "sl-bad", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), expect=1)
-    check("a GCE subnet's gateway is always its first address, 10.0.2.1" in r.stderr, r.stderr)
+    check("a GCE subnet's gateway is always its first address, 10.0.2.1" in r.stderr and dhcp_hint in r.stderr, r.stderr)
+    # a command line that configures no network: refused before any request (the VM would boot unreachable)
+    n = log_len()
+    for cmdline, why in (("console=ttyS0 quiet panic=-1", "neither ip=dhcp nor sealed.ip="),
+                         ("console=ttyS0 quiet panic=-1 ip=off", "ip=off is not ip=dhcp"),
+                         ("console=ttyS0 ip=dhcp sealed.ip=10.0.2.15", "sealed.ip=10.0.2.15 is not ADDRESS/PREFIX")):
+        with open(os.path.join(img3, "disk.txt"), "w") as f:
+            f.write(f"stub_package=systemd-boot-efi\ncmdline={cmdline}\n")
+        for extra in ((), ("--dry-run",)):
+            r = deploy("--name", "sl-bad", "--image", os.path.join(img3, "sealed-login-gcp.tar.gz"), *extra, expect=1)
+            check("configures no network" in r.stderr and why in r.stderr and "would boot unreachable" in r.stderr and
+                  "ip=dhcp (plain make image" in r.stderr and "Nothing was created" in r.stderr, r.stderr)
+    check(api_calls(n) == [], api_calls(n))
     os.unlink(os.path.join(img3, "disk.txt"))
     with open(os.path.join(img3, "SHA256SUMS"), "w") as f:
         f.write("0" * 64 + "  sealed-login-gcp.tar.gz\n")
@@ -1025,6 +1096,13 @@ def the_real_disk_image_deploys():
     ip = re.search(r"sealed\.ip=([0-9.]+)/(\d+)", cmdline)
     gw = re.search(r"sealed\.gw=([0-9.]+)", cmdline)
     r = deploy("--name", "sl-real", "--image", image, "--no-uptime-check", expect=None)
+    if not ip:   # the release's image: ip=dhcp, any address
+        check(r.returncode == 0 and "ip=dhcp" in cmdline.split() and "the image is the release's image with ip=dhcp" in r.stdout,
+              r.stdout + r.stderr)
+        want = state()["addresses"]["us-central1/sl-real-internal-ip"]["address"]
+        check(state()["instances"]["us-central1-b/sl-real"]["networkInterfaces"][0]["networkIP"] == want, "address")
+        run("teardown.sh", "--project", PROJECT, "--name", "sl-real", "--key-file", KEY, "--yes")
+        return
     net = int.from_bytes(bytes(map(int, ip.group(1).split("."))), "big") & ~((1 << (32 - int(ip.group(2)))) - 1)
     first = ".".join(str((net + 1) >> s & 255) for s in (24, 16, 8, 0))
     if gw.group(1) != first:

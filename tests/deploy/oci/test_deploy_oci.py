@@ -328,13 +328,32 @@ def bad_settings_fail_with_clear_messages():
         # a private IP outside the VM's subnet: OCI's 400 InvalidParameter, named
         rc, out, err = env.run("deploy", private_ip="10.0.2.50")
         check(rc == 1 and "HTTP 400 InvalidParameter: The private IP 10.0.2.50 is not in the subnet's CIDR 10.0.1.0/24" in err, err)
-        # the image's own command line fixes the address: a manifest that disagrees stops before any call
+        # an image built for one address (sealed.ip=): a manifest that disagrees stops before any call, and
+        # says that the release's ip=dhcp image needs no such build
         man = os.path.join(env.dir, "build-manifest.json")
         with open(man, "w") as f:
             json.dump({"cmdline": "console=ttyS0 sealed.ip=10.0.2.15/24 sealed.gw=10.0.2.2"}, f)
         n0 = len(env.state()["log"])
         rc, out, err = env.run("deploy")
         check(rc == 1 and "sealed.ip=10.0.2.15/24" in err and "IMAGE_APPEND" in err, err)
+        check("an image with ip=dhcp (plain make image, the release's image)" in err and "Traceback" not in err, err)
+        check(len(env.state()["log"]) == n0)
+        # ... or whose gateway is outside the VM subnet
+        with open(man, "w") as f:
+            json.dump({"cmdline": "console=ttyS0 sealed.ip=10.0.1.50/24 sealed.gw=10.0.2.1"}, f)
+        rc, out, err = env.run("deploy")
+        check(rc == 1 and "sealed.gw=10.0.2.1 is not in 10.0.1.0/24" in err and len(env.state()["log"]) == n0, err)
+        # a command line that configures no network (neither ip=dhcp nor sealed.ip=, ip=off, a malformed
+        # sealed.ip): the VM would boot unreachable, so nothing is sent
+        for cmdline, why in (("console=ttyS0 quiet panic=-1", "neither ip=dhcp nor sealed.ip="),
+                             ("console=ttyS0 ip=off", "ip=off is not ip=dhcp"),
+                             ("console=ttyS0 ip=dhcp sealed.ip=10.0.1.50", "sealed.ip=10.0.1.50 is not ADDRESS/PREFIX")):
+            with open(man, "w") as f:
+                json.dump({"cmdline": cmdline}, f)
+            for cmd in ("plan", "deploy"):
+                rc, out, err = env.run(cmd)
+                check(rc == 1 and "configures no network" in err and why in err and "would boot unreachable" in err
+                      and "ip=dhcp" in err and "Traceback" not in err, err)
         check(len(env.state()["log"]) == n0)
         # a manifest of another disk
         import hashlib
@@ -349,6 +368,8 @@ def bad_settings_fail_with_clear_messages():
                        "artifacts": {"disk.qcow2": {"sha256": hashlib.sha256(open(env.image, "rb").read()).hexdigest()}}}, f)
         rc, out, err = env.run("plan")
         check(rc == 0 and f"--manifest {man}" in out and "warning" not in err, out + err)
+        check("VM address:   10.0.1.50, fixed in the image's command line (sealed.ip=10.0.1.50/24)" in out and
+              "a build for this deployment, not the release's image" in out and "ip=dhcp" in err, out + err)
         os.unlink(man)
         # no mode: refused with what each one means; an impossible mode for the shape (ListShapes says so) is
         # refused before anything is created
@@ -373,6 +394,37 @@ def bad_settings_fail_with_clear_messages():
         check(rc == 1 and "HTTP 401 NotAuthenticated" in err and "fingerprint" in err, err)
         with open(env.config, "w") as f:
             f.write(cfg)
+    finally:
+        env.stop()
+
+
+@case
+def the_release_image_with_dhcp_deploys_at_any_private_ip():
+    """The normal case (one image per release): the manifest's command line has ip=dhcp and no sealed.ip=,
+    so any private_ip is accepted without a build; the VNIC gets it as its static private IP (what the
+    VCN's DHCP then hands to the VM), and plan and deploy say so."""
+    import hashlib
+    env = dt.Env("dhcp")
+    try:
+        man = os.path.join(env.dir, "build-manifest.json")
+        with open(man, "w") as f:
+            json.dump({"cmdline": "console=ttyS0 quiet panic=-1 ip=dhcp",
+                       "artifacts": {"disk.qcow2": {"sha256": hashlib.sha256(open(env.image, "rb").read()).hexdigest()}}}, f)
+        line = ("the VNIC's fixed private IP; the image is the release's image with ip=dhcp: the VCN's DHCP gives the "
+                "VM the address this deployment reserved")
+        for ip in ("10.0.1.50", "10.0.1.77"):
+            rc, out, err = env.run("plan", private_ip=ip)
+            check(rc == 0 and "warning" not in err and f"--manifest {man}" in out and f"VM address:   {ip}, {line}" in out,
+                  out + err)
+        rc, out, err = env.run("deploy", private_ip="10.0.1.77")
+        check(rc == 0 and f"VM address:   10.0.1.77, {line}" in out and "IMAGE_APPEND" not in out + err, out + err)
+        st = env.state()
+        vnic, inst = dt.one(st, "vnic"), dt.one(st, "instance")
+        check(vnic["privateIp"] == "10.0.1.77", vnic)
+        for bs in dt.one(st, "networkloadbalancer")["backendSets"].values():
+            check([b["ipAddress"] for b in bs["backends"]] == ["10.0.1.77"] and bs["backends"][0]["targetId"] == inst["id"], bs)
+        rc, out, err = env.run("teardown")
+        check(rc == 0, out + err)
     finally:
         env.stop()
 
