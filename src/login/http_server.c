@@ -1,15 +1,18 @@
-/* http_server: connection life cycle (accept → TLS → head → body → handler → response →
- * keep-alive or close), one deadline timer per connection for the phase it is in, and the
- * inbound caps. Parsing of the head itself is http_parse.c's. */
+/* http_server: connection life cycle (accept → first TLS record → TLS → head → body → handler →
+ * response → keep-alive or close), one deadline timer per connection for the phase it is in, and
+ * the inbound caps. Parsing of the head itself is http_parse.c's, of the first TLS record
+ * tls_record.c's. */
 #include "login/http_server.h"
 #include "login/addr_count.h"
 #include "login/addr_key.h"
+#include "login/fault.h"
 #include "login/http_field.h"
 #include "login/http_parse.h"
 #include "login/limits.h"
 #include "login/log.h"
 #include "login/proxy_v2.h"
 #include "login/tls.h"
+#include "login/tls_record.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -53,15 +56,20 @@ struct pending {
     struct pending *next, *prev;
 };
 
-/* PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
+/* PH_HELLO: TLS, the first record (the ClientHello) still arriving: the kernel holds its bytes,
+ * and there is no SSL and no bufferevent yet; PH_HEAD also covers the TLS handshake.
+ * PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
  * and discarding what the client still sends so that closing does not reset the connection
  * (and destroy the response in the client's receive buffer) before the client has read it. */
-enum conn_phase { PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING, PH_LINGER };
+enum conn_phase { PH_HELLO, PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING, PH_LINGER };
 
 struct conn {
     struct http_server *server;     /* borrowed */
     struct listener *lst;           /* borrowed */
-    struct bufferevent *bev;        /* owned (owns fd and SSL) */
+    evutil_socket_t fd;             /* owned until bev exists, then bev's */
+    struct bufferevent *bev;        /* owned (owns fd and SSL); NULL in PH_HELLO */
+    struct event *hello;            /* owned: fd readable or closed, PH_HELLO only */
+    size_t lowat;                   /* SO_RCVLOWAT we set on fd in PH_HELLO (0: the kernel's default) */
     struct event *deadline;         /* owned */
     uint8_t ip[ADDR_KEY_BYTES];     /* addr_key_of(peer): IPv4, or the IPv6 /64 */
     char peer[INET6_ADDRSTRLEN];
@@ -486,7 +494,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         reject(c, 504);
         return;
     }
-    conn_close(c);   /* idle keep-alive, unfinished handshake, or a client not reading */
+    conn_close(c);   /* idle keep-alive, unfinished hello or handshake, or a client not reading */
 }
 
 static void conn_close(struct conn *c)
@@ -506,9 +514,15 @@ static void conn_close(struct conn *c)
     s->stats.connections_open--;
     addr_count_dec(s->per_addr, c->ip);
     event_free(c->deadline);
-    if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
-        conn_close_notify(c);
-    bufferevent_free(c->bev);
+    if (c->hello)
+        event_free(c->hello);
+    if (c->bev) {
+        if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
+            conn_close_notify(c);
+        bufferevent_free(c->bev);
+    } else {
+        evutil_closesocket(c->fd);
+    }
     free(c);
 }
 
@@ -520,6 +534,90 @@ static void key_of_ip16(const uint8_t ip[16], uint8_t key[ADDR_KEY_BYTES])
     sa6.sin6_family = AF_INET6;
     memcpy(&sa6.sin6_addr, ip, 16);
     addr_key_of((const struct sockaddr *)&sa6, key);
+}
+
+/* ---- a new connection ------------------------------------------------------------------------- */
+static void conn_attach(struct conn *c)
+{
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    /* a read high-water mark keeps a flood from growing our buffer past the head cap; small single
+     * reads grow it in steps, so a client trickling its head holds 2 KiB, not a 16 KiB chunk */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
+    bufferevent_set_max_single_read(c->bev, LIMIT_READ_CHUNK_BYTES);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The first TLS record is in (or the bytes are not TLS, or the kernel wants them read): OpenSSL
+ * and a bufferevent take the socket over. The handshake deadline keeps running. */
+static void conn_start_tls(struct conn *c)
+{
+    struct http_server *s = c->server;
+    if (c->hello) {
+        event_free(c->hello);
+        c->hello = NULL;
+    }
+    if (c->lowat) {   /* back to the default, or later records would not wake the bufferevent */
+        int one = 1;
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+        c->lowat = 0;
+    }
+    SSL *ssl = FAULT("conn_tls") ? NULL : tls_ssl_new(c->lst->tls);
+    if (ssl) {
+        c->bev = bufferevent_openssl_socket_new(s->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (c->bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        else
+            SSL_free(ssl);
+    }
+    if (!c->bev) {
+        conn_close(c);   /* no certificate yet, or out of memory: closes fd */
+        return;
+    }
+    c->phase = PH_HEAD;
+    conn_attach(c);
+}
+
+static void on_hello(evutil_socket_t fd, short what, void *arg);
+
+/* PH_HELLO: peeks at what the client sent (the kernel keeps it) until its first TLS record is
+ * complete. SO_RCVLOWAT keeps the kernel from waking us before that many bytes are there, so a
+ * client trickling a ClientHello a byte at a time costs no wake-up per byte and no buffer of ours.
+ * what: the event (0 right after accept). */
+static void hello_check(struct conn *c, short what)
+{
+    uint8_t buf[TLS_RECORD_MAX_BYTES];
+    ssize_t r = recv(c->fd, buf, sizeof buf, MSG_PEEK);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        conn_close(c);   /* gone, or reset, before its first record: nothing to answer */
+        return;
+    }
+    size_t need = 0;
+    tls_record_state st = tls_record_first(buf, r > 0 ? (size_t)r : 0, &need);
+    if (st == TLS_RECORD_SHORT && (what & EV_CLOSED)) {
+        conn_close(c);   /* half-closed in its first record: it can never finish a handshake */
+        return;
+    }
+    /* Still short: sleep until the kernel holds the bytes the record takes. Woken short of a mark
+     * already set (the kernel wakes early when the socket's receive memory runs low), or unable to
+     * set one: OpenSSL reads the record as it comes, as before. */
+    if (st == TLS_RECORD_SHORT && need > c->lowat) {
+        int v = (int)need;
+        if (!c->hello)
+            c->hello = event_new(c->server->base, c->fd, EV_READ | EV_CLOSED | EV_PERSIST, on_hello, c);
+        if (c->hello && !setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v)) {
+            c->lowat = need;
+            if (!event_pending(c->hello, EV_READ, NULL))
+                event_add(c->hello, NULL);
+            return;
+        }
+    }
+    conn_start_tls(c);
+}
+
+static void on_hello(evutil_socket_t fd, short what, void *arg)
+{
+    hello_check(arg, what);
 }
 
 /* Takes fd on as a connection of l from ip (the client's address: the peer's, or the one a
@@ -538,57 +636,39 @@ static void conn_start(struct listener *l, evutil_socket_t fd, const uint8_t ip1
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct conn *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (!c || !(c->deadline = evtimer_new(s->base, on_deadline, c)) ||
+        !addr_count_inc(s->per_addr, ip)) {   /* the count cannot fill below the total cap */
+        if (c && c->deadline)
+            event_free(c->deadline);
+        free(c);
         evutil_closesocket(fd);
-        return;
-    }
-    if (l->tls) {
-        SSL *ssl = tls_ssl_new(l->tls);
-        if (!ssl) {
-            free(c);
-            evutil_closesocket(fd);
-            return;
-        }
-        c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-        else
-            SSL_free(ssl);
-    } else {
-        c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-    }
-    c->deadline = evtimer_new(s->base, on_deadline, c);
-    if (!c->bev || !c->deadline) {
-        if (c->bev) bufferevent_free(c->bev);
-        else evutil_closesocket(fd);
-        if (c->deadline) event_free(c->deadline);
-        free(c);
-        return;
-    }
-    if (!addr_count_inc(s->per_addr, ip)) {   /* cannot happen below the total cap; refuse */
-        bufferevent_free(c->bev);
-        event_free(c->deadline);
-        free(c);
         s->stats.rejected_limits++;
         return;
     }
     c->server = s;
     c->lst = l;
+    c->fd = fd;
     memcpy(c->ip, ip, 16);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    c->phase = PH_HEAD;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
     s->stats.connections_open++;
     s->stats.connections_total++;
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    /* a read high-water mark keeps a flood from growing our buffer past the head cap */
-    bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     set_deadline(c, LIMIT_HANDSHAKE_TIMEOUT_MS);
+    if (l->tls) {
+        c->phase = PH_HELLO;
+        /* the ClientHello is often in already (it follows the handshake's last ACK at once) */
+        hello_check(c, 0);
+        return;
+    }
+    c->phase = PH_HEAD;
+    if (!(c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
+        conn_close(c);
+        return;
+    }
+    conn_attach(c);
 }
 
 /* Frees p; closes its socket unless keep_fd (handed on to conn_start). */

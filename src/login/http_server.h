@@ -1,10 +1,11 @@
 /* http_server: the inbound HTTP/1.1 server on libevent (evconnlistener + bufferevents, with
  * bufferevent_openssl for TLS). It enforces every inbound cap of limits.h (request line, header
  * bytes/count, body size, header/body/idle/write timeouts, connections in total and per client
- * address, an IPv6 /64 counting as one), answers protocol errors itself (400, 408, 413, 414, 431,
- * 501, 505), sends close_notify before closing, supports keep-alive and hands each well-formed
- * request to a handler as a struct http_exchange, which the handler may answer at once or later
- * (after PayPal and the evidence worker). Never interprets request content beyond HTTP framing;
+ * address, an IPv6 /64 counting as one), gives a TLS connection OpenSSL state only once its first
+ * record is in, answers protocol errors itself (400, 408, 413, 414, 431, 501, 505), sends
+ * close_notify before closing, supports keep-alive and hands each well-formed request to a
+ * handler as a struct http_exchange, which the handler may answer at once or later (after PayPal
+ * and the evidence worker). Never interprets request content beyond HTTP framing;
  * never logs targets, queries or headers (they carry codes). */
 #ifndef SEALED_HTTP_SERVER_H
 #define SEALED_HTTP_SERVER_H
