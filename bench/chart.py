@@ -98,6 +98,8 @@ def rows_from(https, idset, peer):
         pair("fixed_rate_healthz", "p50_ms", f"p50 latency at {rate:.0f} req/s" if rate else "p50 latency", "lower", " ms")
         pair("fixed_rate_healthz", "p99_ms", f"p99 latency at {rate:.0f} req/s" if rate else "p99 latency", "lower", " ms")
         pair("idle_memory", "kb_per_connection", "memory per idle TLS connection", "lower", " KB")
+        pair("half_open_memory", "kb_per_connection", "memory per connection stalled in its ClientHello", "lower", " KB")
+        pair("slow_head_memory", "kb_per_connection", "memory per TLS connection stalled in its head", "lower", " KB")
     capped = load("capped.json")
     if capped:
         capped_rows(capped, rows)

@@ -17,6 +17,10 @@ Figures (medians over ROUNDS, with min and max):
                      ('late' counts sends the client itself made more than 10 ms behind schedule)
   idle_memory        resident memory per idle TLS connection: IDLE_CONNS connections from many
                      loopback addresses, each after one keep-alive request, RSS growth / count
+  half_open_memory   the same for IDLE_CONNS plain TCP connections to the TLS port that sent the
+                     first 11 bytes of a ClientHello and then nothing (a slowloris's connection)
+  slow_head_memory   the same for IDLE_CONNS TLS connections that sent the start of a request head
+                     and then nothing (the other slowloris)
 Every load figure also reports the server's own CPU time (utime+stime from /proc), as requests
 per server-CPU-second: on a machine shared with other jobs that is the steadier number.
 The bound: `openssl speed ecdsap256 ecdhx25519` per CPU second; one full handshake costs the
@@ -277,6 +281,43 @@ def idle_memory(srv, n):
             "kb_per_connection": (after - before) / n}
 
 
+def half_open_memory(srv, n, tls=False):
+    """Opens n TCP connections from 127.0.0.2... (PER_ADDR each) to the TLS port, sends each the
+    first 11 bytes of a ClientHello record (it announces 512 bytes), or with tls a finished
+    handshake and the start of a request head, and leaves it there; returns the server's RSS growth
+    per connection once it holds them all."""
+    time.sleep(0.5)
+    before = rss_kb(srv.pid)
+    socks = []
+    part = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: a" if tls else b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+    c = ctx()
+    try:
+        for i in range(n):
+            a = 2 + i // PER_ADDR
+            src = f"127.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=20, source_address=(src, 0))
+            if tls:
+                s = c.wrap_socket(s, server_hostname="localhost")
+            s.sendall(part)
+            socks.append(s)
+        time.sleep(2.0)   # every connection accepted and its bytes seen (well within the 10 s timeouts)
+        after = rss_kb(srv.pid)
+        alive = 0
+        for s in socks:   # still held (none closed or refused)?
+            s.setblocking(False)
+            try:
+                alive += s.recv(1) != b""
+            except (BlockingIOError, ssl.SSLWantReadError):
+                alive += 1
+            except OSError:
+                pass
+    finally:
+        for s in socks:
+            s.close()
+    return {"connections": n, "held": alive, "rss_before_kb": before, "rss_after_kb": after,
+            "kb_per_connection": (after - before) / n}
+
+
 def speed_bound():
     out = run(["taskset", "-c", SERVER_CPU, "openssl", "speed", "-seconds", "3", "ecdsap256", "ecdhx25519"]).stdout
     sign = float(re.search(r"256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out).group(1))
@@ -371,19 +412,29 @@ def main():
         servers[:] = [start_sealed(work), start_nginx(work)]
         for srv in servers:
             add(srv.name, "idle_memory", idle_memory(srv, IDLE_CONNS))
+        stop_all()
+        servers[:] = [start_sealed(work), start_nginx(work)]
+        for srv in servers:
+            add(srv.name, "half_open_memory", half_open_memory(srv, IDLE_CONNS))
+        stop_all()
+        servers[:] = [start_sealed(work), start_nginx(work)]
+        for srv in servers:
+            add(srv.name, "slow_head_memory", half_open_memory(srv, IDLE_CONNS, tls=True))
     finally:
         stop_all()
     if not rounds:
         with open(os.path.join(RESULTS, "https.json")) as f:
             old = json.load(f)
+        figs = ("idle_memory", "half_open_memory", "slow_head_memory")
         for name in raw:
-            old["runs"][name]["idle_memory"] = raw[name]["idle_memory"]
-            r = raw[name]["idle_memory"]
-            old["summary"][name]["idle_memory"] = {f: med([x.get(f) for x in r]) for f in r[0]}
-        old["idle_memory_note"] = "idle_memory measured again on fresh servers (IDLE_ONLY run)"
+            for fig in figs:
+                old["runs"][name][fig] = raw[name][fig]
+                r = raw[name][fig]
+                old["summary"][name][fig] = {f: med([x.get(f) for x in r]) for f in r[0]}
+        old["idle_memory_note"] = "idle_memory and half_open_memory measured again on fresh servers (IDLE_ONLY run)"
         with open(os.path.join(RESULTS, "https.json"), "w") as f:
             json.dump(old, f, indent=1)
-        print(json.dumps({n: old["summary"][n]["idle_memory"] for n in raw}))
+        print(json.dumps({n: {fig: old["summary"][n][fig] for fig in figs} for n in raw}))
         return
     summary = summarize(raw)
     res = {"what": "sealed-login vs nginx, HTTPS, same machine, same run", "rounds": ROUNDS, "seconds": DUR,

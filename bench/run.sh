@@ -5,8 +5,8 @@
 #          keyed hash vs the same HMAC through OpenSSL's EVP_MAC (bench/bench_idset.c)
 #   state: saved-state commits/s vs bare append+fdatasync, spent states/s, start-up with N ids
 #   https: handshakes (full, resumed, vs the `openssl speed` bound), keep-alive req/s on / and
-#          /healthz, latency at a fixed rate, memory per idle TLS connection: sealed-login vs
-#          nginx, interleaved rounds (bench/https.py)
+#          /healthz, latency at a fixed rate, memory per idle TLS connection and per connection
+#          stalled in its ClientHello or its head: sealed-login vs nginx, interleaved rounds (bench/https.py)
 #   logins: 1,000 logins in flight against the fake PayPal answering after 300 ms (bench/logins.py)
 #   capped: each server in a cgroup capped at 1/8 core and 1 GB (an OCI E2.1.Micro): handshakes,
 #          keep-alive req/s, fixed-rate latency, then a 5,000-connection slowloris while real logins

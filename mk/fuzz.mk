@@ -32,6 +32,7 @@ FUZZ_SRC_acme_persist := src/login/acme/acme_persist.c src/login/acme/acme_parse
 FUZZ_SRC_state_store  := src/login/state_store.c src/login/log.c
 FUZZ_SRC_http_parse   := src/login/http_parse.c
 FUZZ_SRC_proxy_v2     := src/login/proxy_v2.c
+FUZZ_SRC_tls_record   := src/login/tls_record.c
 FUZZ_SRC_tpm2         := src/login/attest/tpm2.c src/login/attest/tpm2_wire.c src/login/attest/attest_util.c src/login/log.c
 FUZZ_SRC_init_cmdline := src/init/init_cmdline.c
 FUZZ_SRC_init_modlist := src/init/init_modlist.c

@@ -850,6 +850,18 @@ json_t *app_status(struct app *a)
         "http", "connections_total", (json_int_t)hs.connections_total, "requests_total", (json_int_t)hs.requests_total,
         "connections_open", (int)hs.connections_open, "rejected_limits", (json_int_t)hs.rejected_limits);
     if (s) {
+        json_t *http = json_object_get(s, "http");
+        json_t *by[3] = {json_object(), json_object(), json_object()};
+        for (int k = 0; k < HTTP_WAIT_KINDS; k++) {
+            json_object_set_new(by[0], http_wait_name(k), json_integer(hs.waiting[k]));
+            json_object_set_new(by[1], http_wait_name(k), json_integer((json_int_t)hs.evicted[k]));
+            json_object_set_new(by[2], http_wait_name(k), json_integer((json_int_t)hs.timed_out[k]));
+        }
+        json_object_set_new(http, "waiting", by[0]);     /* connections waiting for a request head, by progress */
+        json_object_set_new(http, "evicted", by[1]);     /* closed to take a new connection when full */
+        json_object_set_new(http, "timed_out", by[2]);
+        json_object_set_new(http, "refused_full", json_integer((json_int_t)hs.refused_full));
+        json_object_set_new(http, "refused_per_address", json_integer((json_int_t)hs.refused_per_address));
         json_object_set_new(s, "instance", json_string(a->instance));
         json_t *st = service_state_status(a->d.state);
         if (st && state_sync_active(a->d.sync))

@@ -1,17 +1,21 @@
-/* http_server: connection life cycle (accept → TLS → head → body → handler → response →
- * keep-alive or close), one deadline timer per connection for the phase it is in, and the
- * inbound caps. Parsing of the head itself is http_parse.c's. */
+/* http_server: connection life cycle (accept → first TLS record → TLS → head → body → handler →
+ * response → keep-alive or close), one deadline timer per connection for the phase it is in, the
+ * wait queues that decide which connection gives way when the server is full, and the inbound
+ * caps. Parsing of the head itself is http_parse.c's, of the first TLS record tls_record.c's. */
 #include "login/http_server.h"
 #include "login/addr_count.h"
 #include "login/addr_key.h"
+#include "login/fault.h"
 #include "login/http_field.h"
 #include "login/http_parse.h"
 #include "login/limits.h"
 #include "login/log.h"
 #include "login/proxy_v2.h"
 #include "login/tls.h"
+#include "login/tls_record.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -53,16 +57,26 @@ struct pending {
     struct pending *next, *prev;
 };
 
-/* PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
+/* PH_HELLO: TLS, the first record (the ClientHello) still arriving: the kernel holds its bytes,
+ * and there is no SSL and no bufferevent yet; PH_HEAD also covers the TLS handshake.
+ * PH_CLOSING: writing a last response; PH_LINGER: response sent and our side shut down, reading
  * and discarding what the client still sends so that closing does not reset the connection
  * (and destroy the response in the client's receive buffer) before the client has read it. */
-enum conn_phase { PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING, PH_LINGER };
+enum conn_phase { PH_HELLO, PH_HEAD, PH_BODY, PH_HANDLER, PH_WRITE, PH_CLOSING, PH_LINGER };
+
+#define WAIT_NONE HTTP_WAIT_KINDS   /* in no wait queue: a request is being read, handled or answered */
 
 struct conn {
     struct http_server *server;     /* borrowed */
     struct listener *lst;           /* borrowed */
-    struct bufferevent *bev;        /* owned (owns fd and SSL) */
+    evutil_socket_t fd;             /* owned until bev exists, then bev's */
+    struct bufferevent *bev;        /* owned (owns fd and SSL); NULL in PH_HELLO */
+    struct event *hello;            /* owned: fd readable or closed, PH_HELLO only */
+    size_t lowat;                   /* SO_RCVLOWAT we set on fd in PH_HELLO (0: the kernel's default) */
     struct event *deadline;         /* owned */
+    int wait;                       /* enum http_wait queue it is in, or WAIT_NONE */
+    struct timeval wait_since;      /* when it joined that queue (for the log) */
+    struct conn *wnext, *wprev;     /* in that queue, oldest first */
     uint8_t ip[ADDR_KEY_BYTES];     /* addr_key_of(peer): IPv4, or the IPv6 /64 */
     char peer[INET6_ADDRSTRLEN];
     enum conn_phase phase;
@@ -89,11 +103,19 @@ struct http_exchange {
     void *abort_arg;
 };
 
+/* Connections waiting for a complete request head, one queue per enum http_wait, oldest first. */
+struct wait_queue {
+    struct conn *head, *tail;       /* borrowed: the conns list owns them */
+};
+
 struct http_server {
     struct event_base *base;        /* borrowed */
     struct listener *listeners;     /* owned list */
     struct conn *conns;             /* owned list */
+    struct wait_queue waiting[HTTP_WAIT_KINDS];
     struct http_server_stats stats;
+    struct http_server_stats logged; /* stats at the last http.pressure line */
+    struct event *pressure_log;     /* owned: pending while evictions and refusals are summarized */
     unsigned max_connections;       /* LIMIT_CONNECTIONS_TOTAL, or less if fds are scarce */
     struct event *accept_pause;     /* owned: re-enables listeners after EMFILE */
     struct addr_count *per_addr;    /* owned: open connections per client address */
@@ -103,6 +125,40 @@ struct http_server {
 
 static void conn_close(struct conn *c);
 static void conn_process(struct conn *c);
+
+const char *http_wait_name(int kind)
+{
+    static const char *const names[HTTP_WAIT_KINDS] = {"hello", "handshake", "head", "idle"};
+    return kind >= 0 && kind < HTTP_WAIT_KINDS ? names[kind] : "?";
+}
+
+static void wait_leave(struct conn *c)
+{
+    if (c->wait == WAIT_NONE)
+        return;
+    struct wait_queue *q = &c->server->waiting[c->wait];
+    if (c->wprev) c->wprev->wnext = c->wnext;
+    else q->head = c->wnext;
+    if (c->wnext) c->wnext->wprev = c->wprev;
+    else q->tail = c->wprev;
+    c->wnext = c->wprev = NULL;
+    c->server->stats.waiting[c->wait]--;
+    c->wait = WAIT_NONE;
+}
+
+/* Puts c at the newest end of queue kind (leaving the one it was in). */
+static void wait_join(struct conn *c, int kind)
+{
+    wait_leave(c);
+    struct wait_queue *q = &c->server->waiting[kind];
+    c->wait = kind;
+    c->wprev = q->tail;
+    if (q->tail) q->tail->wnext = c;
+    else q->head = c;
+    q->tail = c;
+    c->server->stats.waiting[kind]++;
+    event_base_gettimeofday_cached(c->server->base, &c->wait_since);
+}
 
 const char *http_status_text(int s)
 {
@@ -196,6 +252,7 @@ static void reject(struct conn *c, int status)
     int n = snprintf(body, sizeof body, "%d %s\n", status, http_status_text(status));
     c->server->stats.rejected_limits++;
     c->must_linger = 1;
+    wait_leave(c);
     exchange_free(c->x);
     c->x = NULL;
     evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
@@ -335,6 +392,7 @@ static void read_head(struct conn *c)
         }
         return;
     }
+    wait_leave(c);   /* a complete head: from here on the connection is busy with a request */
     size_t hlen = (size_t)end.pos + 4;
     if (hlen > LIMIT_HEADER_BYTES) {
         struct evbuffer_ptr eol = evbuffer_search(in, "\r\n", 2, NULL);
@@ -445,6 +503,7 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (c->phase == PH_WRITE) {
         c->phase = PH_HEAD;
         c->got_bytes = 0;
+        wait_join(c, HTTP_WAIT_IDLE);
         set_deadline(c, LIMIT_IDLE_TIMEOUT_MS);
         bufferevent_enable(c->bev, EV_READ);
         conn_process(c);   /* a pipelined request may already be buffered */
@@ -454,6 +513,11 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {   /* the TLS handshake is done (connected comes before any read) */
+        if (c->wait == HTTP_WAIT_HANDSHAKE)
+            wait_join(c, HTTP_WAIT_HEAD);
+        return;
+    }
     int pending = evbuffer_get_length(bufferevent_get_output(bev)) > 0;
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && pending &&
         (c->phase == PH_WRITE || c->phase == PH_CLOSING)) {
@@ -469,6 +533,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
+    if (c->wait != WAIT_NONE)
+        c->server->stats.timed_out[c->wait]++;
     if ((c->phase == PH_HEAD && c->got_bytes) || c->phase == PH_BODY) {
         reject(c, 408);
         return;
@@ -486,7 +552,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         reject(c, 504);
         return;
     }
-    conn_close(c);   /* idle keep-alive, unfinished handshake, or a client not reading */
+    conn_close(c);   /* idle keep-alive, unfinished hello or handshake, or a client not reading */
 }
 
 static void conn_close(struct conn *c)
@@ -500,15 +566,22 @@ static void conn_close(struct conn *c)
             x->abort_fn(x->abort_arg);   /* the handler must not touch x after this */
         exchange_free(x);
     }
+    wait_leave(c);
     if (c->prev) c->prev->next = c->next;
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->stats.connections_open--;
     addr_count_dec(s->per_addr, c->ip);
     event_free(c->deadline);
-    if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
-        conn_close_notify(c);
-    bufferevent_free(c->bev);
+    if (c->hello)
+        event_free(c->hello);
+    if (c->bev) {
+        if (c->phase != PH_LINGER)   /* idle timeout, server shutdown, client's close_notify */
+            conn_close_notify(c);
+        bufferevent_free(c->bev);
+    } else {
+        evutil_closesocket(c->fd);
+    }
     free(c);
 }
 
@@ -522,73 +595,235 @@ static void key_of_ip16(const uint8_t ip[16], uint8_t key[ADDR_KEY_BYTES])
     addr_key_of((const struct sockaddr *)&sa6, key);
 }
 
+/* ---- when the server is full ------------------------------------------------------------------
+ * The policy (docs/architecture.md, "Connection lifecycle"): a connection waiting for a request
+ * head can be closed to take a new one, the one that made the least progress first (a ClientHello
+ * still arriving, then a TLS handshake under way, then a first head not complete, then idle
+ * keep-alive), the oldest of its kind first. This is nginx's reuse of "reusable" connections
+ * (ngx_drain_connections: when worker_connections run out, the oldest connections waiting for a
+ * request are closed), with the queue ordered by progress. A connection busy with a request is
+ * never closed for another; the per-address cap is never bent. */
+#define PRESSURE_LOG_MS 10000   /* evictions and refusals after the first are summed up this often */
+
+static void pressure_arm(struct http_server *s)
+{
+    struct timeval tv = {PRESSURE_LOG_MS / 1000, (PRESSURE_LOG_MS % 1000) * 1000};
+    s->logged = s->stats;
+    evtimer_add(s->pressure_log, &tv);
+}
+
+/* The window after a logged eviction or refusal ended: one line for everything since, if anything. */
+static void on_pressure_log(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *s = arg;
+    const struct http_server_stats *n = &s->stats, *o = &s->logged;
+    uint64_t ev[HTTP_WAIT_KINDS], any = 0;
+    for (int k = 0; k < HTTP_WAIT_KINDS; k++)
+        any |= ev[k] = n->evicted[k] - o->evicted[k];
+    uint64_t full = n->refused_full - o->refused_full, addr = n->refused_per_address - o->refused_per_address;
+    if (!(any | full | addr))
+        return;   /* quiet again: the next eviction or refusal is logged when it happens */
+    log_warn("http.pressure", "window_ms=%d evicted_hello=%" PRIu64 " evicted_handshake=%" PRIu64
+             " evicted_head=%" PRIu64 " evicted_idle=%" PRIu64 " refused_full=%" PRIu64
+             " refused_per_address=%" PRIu64 " open=%u cap=%u", PRESSURE_LOG_MS, ev[HTTP_WAIT_HELLO],
+             ev[HTTP_WAIT_HANDSHAKE], ev[HTTP_WAIT_HEAD], ev[HTTP_WAIT_IDLE], full, addr,
+             n->connections_open, s->max_connections);
+    pressure_arm(s);
+}
+
+static int pressure_quiet(const struct http_server *s)
+{
+    return !evtimer_pending(s->pressure_log, NULL);
+}
+
+static struct conn *evict_candidate(const struct http_server *s)
+{
+    for (int k = 0; k < HTTP_WAIT_KINDS; k++)
+        if (s->waiting[k].head)
+            return s->waiting[k].head;
+    return NULL;
+}
+
+/* Room for one more connection from address key ip: there is some, or the oldest connection that
+ * made the least progress is closed for it. Returns 0, or -1 when the new connection must be
+ * refused (its address at its cap, or every connection busy with a request). */
+static int conn_admit(struct http_server *s, const uint8_t ip[ADDR_KEY_BYTES])
+{
+    const char *refuse = NULL;
+    if (addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
+        s->stats.refused_per_address++;
+        refuse = "per_address";
+    } else if (s->stats.connections_open < s->max_connections) {
+        return 0;
+    }
+    struct conn *v = refuse ? NULL : evict_candidate(s);
+    if (v) {
+        s->stats.evicted[v->wait]++;
+        if (pressure_quiet(s)) {
+            struct timeval now;
+            event_base_gettimeofday_cached(s->base, &now);
+            long age_ms = (long)(now.tv_sec - v->wait_since.tv_sec) * 1000 + (now.tv_usec - v->wait_since.tv_usec) / 1000;
+            log_warn("http.pressure", "action=evict reason=full evicted=%s waited_ms=%ld open=%u cap=%u",
+                     http_wait_name(v->wait), age_ms, s->stats.connections_open, s->max_connections);
+            pressure_arm(s);
+        }
+        conn_close(v);
+        return 0;
+    }
+    if (!refuse) {
+        s->stats.refused_full++;
+        refuse = "full";
+    }
+    s->stats.rejected_limits++;
+    if (pressure_quiet(s)) {
+        log_warn("http.pressure", "action=refuse reason=%s open=%u cap=%u", refuse, s->stats.connections_open,
+                 s->max_connections);
+        pressure_arm(s);
+    }
+    return -1;
+}
+
+/* 1 if a new connection would be taken now (below the cap, or one waiting could give way). */
+static int conn_room(const struct http_server *s)
+{
+    return s->stats.connections_open < s->max_connections || evict_candidate(s);
+}
+
+/* ---- a new connection ------------------------------------------------------------------------- */
+static void conn_attach(struct conn *c)
+{
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    /* a read high-water mark keeps a flood from growing our buffer past the head cap; small single
+     * reads grow it in steps, so a client trickling its head holds 2 KiB, not a 16 KiB chunk */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
+    bufferevent_set_max_single_read(c->bev, LIMIT_READ_CHUNK_BYTES);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* The first TLS record is in (or the bytes are not TLS, or the kernel wants them read): OpenSSL
+ * and a bufferevent take the socket over. The handshake deadline keeps running. */
+static void conn_start_tls(struct conn *c)
+{
+    struct http_server *s = c->server;
+    if (c->hello) {
+        event_free(c->hello);
+        c->hello = NULL;
+    }
+    if (c->lowat) {   /* back to the default, or later records would not wake the bufferevent */
+        int one = 1;
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+        c->lowat = 0;
+    }
+    SSL *ssl = FAULT("conn_tls") ? NULL : tls_ssl_new(c->lst->tls);
+    if (ssl) {
+        c->bev = bufferevent_openssl_socket_new(s->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (c->bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        else
+            SSL_free(ssl);
+    }
+    if (!c->bev) {
+        conn_close(c);   /* no certificate yet, or out of memory: closes fd */
+        return;
+    }
+    c->phase = PH_HEAD;
+    wait_join(c, HTTP_WAIT_HANDSHAKE);
+    conn_attach(c);
+}
+
+static void on_hello(evutil_socket_t fd, short what, void *arg);
+
+/* PH_HELLO: peeks at what the client sent (the kernel keeps it) until its first TLS record is
+ * complete. SO_RCVLOWAT keeps the kernel from waking us before that many bytes are there, so a
+ * client trickling a ClientHello a byte at a time costs no wake-up per byte and no buffer of ours.
+ * what: the event (0 right after accept). */
+static void hello_check(struct conn *c, short what)
+{
+    uint8_t buf[TLS_RECORD_MAX_BYTES];
+    ssize_t r = recv(c->fd, buf, sizeof buf, MSG_PEEK);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        conn_close(c);   /* gone, or reset, before its first record: nothing to answer */
+        return;
+    }
+    size_t need = 0;
+    tls_record_state st = tls_record_first(buf, r > 0 ? (size_t)r : 0, &need);
+    if (st == TLS_RECORD_SHORT && (what & EV_CLOSED)) {
+        conn_close(c);   /* half-closed in its first record: it can never finish a handshake */
+        return;
+    }
+    /* Still short: sleep until the kernel holds the bytes the record takes. Woken short of a mark
+     * already set (the kernel wakes early when the socket's receive memory runs low), or unable to
+     * set one: OpenSSL reads the record as it comes, as before. */
+    if (st == TLS_RECORD_SHORT && need > c->lowat) {
+        int v = (int)need;
+        if (!c->hello)
+            c->hello = event_new(c->server->base, c->fd, EV_READ | EV_CLOSED | EV_PERSIST, on_hello, c);
+        if (c->hello && !setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v)) {
+            c->lowat = need;
+            if (!event_pending(c->hello, EV_READ, NULL))
+                event_add(c->hello, NULL);
+            return;
+        }
+    }
+    conn_start_tls(c);
+}
+
+static void on_hello(evutil_socket_t fd, short what, void *arg)
+{
+    hello_check(arg, what);
+}
+
 /* Takes fd on as a connection of l from ip (the client's address: the peer's, or the one a
- * PROXY v2 header from the load balancer gave), within the caps. */
+ * PROXY v2 header from the load balancer gave), within the caps (conn_admit). */
 static void conn_start(struct listener *l, evutil_socket_t fd, const uint8_t ip16[16], const char *peer)
 {
     struct http_server *s = l->server;
     uint8_t ip[ADDR_KEY_BYTES];
     key_of_ip16(ip16, ip);
-    if (s->stats.connections_open >= s->max_connections ||
-        addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
-        s->stats.rejected_limits++;
+    if (conn_admit(s, ip)) {
         evutil_closesocket(fd);
         return;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct conn *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (!c || !(c->deadline = evtimer_new(s->base, on_deadline, c)) ||
+        !addr_count_inc(s->per_addr, ip)) {   /* the count cannot fill below the total cap */
+        if (c && c->deadline)
+            event_free(c->deadline);
+        free(c);
         evutil_closesocket(fd);
-        return;
-    }
-    if (l->tls) {
-        SSL *ssl = tls_ssl_new(l->tls);
-        if (!ssl) {
-            free(c);
-            evutil_closesocket(fd);
-            return;
-        }
-        c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-        else
-            SSL_free(ssl);
-    } else {
-        c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-    }
-    c->deadline = evtimer_new(s->base, on_deadline, c);
-    if (!c->bev || !c->deadline) {
-        if (c->bev) bufferevent_free(c->bev);
-        else evutil_closesocket(fd);
-        if (c->deadline) event_free(c->deadline);
-        free(c);
-        return;
-    }
-    if (!addr_count_inc(s->per_addr, ip)) {   /* cannot happen below the total cap; refuse */
-        bufferevent_free(c->bev);
-        event_free(c->deadline);
-        free(c);
         s->stats.rejected_limits++;
         return;
     }
     c->server = s;
     c->lst = l;
+    c->fd = fd;
+    c->wait = WAIT_NONE;
     memcpy(c->ip, ip, 16);
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    c->phase = PH_HEAD;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
     s->stats.connections_open++;
     s->stats.connections_total++;
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    /* a read high-water mark keeps a flood from growing our buffer past the head cap */
-    bufferevent_setwatermark(c->bev, EV_READ, 0, LIMIT_HEADER_BYTES + 1024);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     set_deadline(c, LIMIT_HANDSHAKE_TIMEOUT_MS);
+    if (l->tls) {
+        c->phase = PH_HELLO;
+        wait_join(c, HTTP_WAIT_HELLO);
+        /* the ClientHello is often in already (it follows the handshake's last ACK at once) */
+        hello_check(c, 0);
+        return;
+    }
+    c->phase = PH_HEAD;
+    wait_join(c, HTTP_WAIT_HEAD);
+    if (!(c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))) {
+        conn_close(c);
+        return;
+    }
+    conn_attach(c);
 }
 
 /* Frees p; closes its socket unless keep_fd (handed on to conn_start). */
@@ -653,7 +888,7 @@ static void proxy_start(struct listener *l, evutil_socket_t fd, const uint8_t ip
 {
     struct http_server *s = l->server;
     struct pending *p = NULL;
-    if (s->npending >= LIMIT_PROXY_V2_PENDING || s->stats.connections_open >= s->max_connections ||
+    if (s->npending >= LIMIT_PROXY_V2_PENDING || !conn_room(s) ||
         !(p = calloc(1, sizeof *p)) || !(p->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_proxy_read, p))) {
         s->stats.rejected_limits++;
         free(p);
@@ -738,9 +973,12 @@ struct http_server *http_server_new(struct event_base *base)
         return NULL;
     s->base = base;
     s->max_connections = LIMIT_CONNECTIONS_TOTAL;
-    if (!(s->accept_pause = evtimer_new(base, on_accept_resume, s)) || !(s->per_addr = addr_count_new())) {
+    if (!(s->accept_pause = evtimer_new(base, on_accept_resume, s)) ||
+        !(s->pressure_log = evtimer_new(base, on_pressure_log, s)) || !(s->per_addr = addr_count_new())) {
         if (s->accept_pause)
             event_free(s->accept_pause);
+        if (s->pressure_log)
+            event_free(s->pressure_log);
         free(s);
         return NULL;
     }
@@ -772,6 +1010,7 @@ void http_server_free(struct http_server *s)
     while (s->pending)
         pending_free(s->pending, 0);
     event_free(s->accept_pause);
+    event_free(s->pressure_log);
     addr_count_free(s->per_addr);
     free(s);
 }

@@ -1,10 +1,12 @@
 /* http_server: the inbound HTTP/1.1 server on libevent (evconnlistener + bufferevents, with
  * bufferevent_openssl for TLS). It enforces every inbound cap of limits.h (request line, header
  * bytes/count, body size, header/body/idle/write timeouts, connections in total and per client
- * address, an IPv6 /64 counting as one), answers protocol errors itself (400, 408, 413, 414, 431,
- * 501, 505), sends close_notify before closing, supports keep-alive and hands each well-formed
- * request to a handler as a struct http_exchange, which the handler may answer at once or later
- * (after PayPal and the evidence worker). Never interprets request content beyond HTTP framing;
+ * address, an IPv6 /64 counting as one; when full, a new connection replaces the oldest one that
+ * made the least progress, see enum http_wait), gives a TLS connection OpenSSL state only once its first
+ * record is in, answers protocol errors itself (400, 408, 413, 414, 431, 501, 505), sends
+ * close_notify before closing, supports keep-alive and hands each well-formed request to a
+ * handler as a struct http_exchange, which the handler may answer at once or later (after PayPal
+ * and the evidence worker). Never interprets request content beyond HTTP framing;
  * never logs targets, queries or headers (they carry codes). */
 #ifndef SEALED_HTTP_SERVER_H
 #define SEALED_HTTP_SERVER_H
@@ -74,10 +76,24 @@ void http_on_abort(struct http_exchange *x, void (*fn)(void *arg), void *arg);
 /* Reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);
 
-/* Counters for /status. */
+/* How far a connection waiting for a complete request head got, least progress first: its TLS
+ * ClientHello still arriving (no OpenSSL state yet), the TLS handshake under way, the first
+ * request's head not complete, idle between keep-alive requests. When the server is full, a new
+ * connection takes the place of the oldest connection of the first non-empty kind. */
+enum http_wait { HTTP_WAIT_HELLO, HTTP_WAIT_HANDSHAKE, HTTP_WAIT_HEAD, HTTP_WAIT_IDLE, HTTP_WAIT_KINDS };
+/* "hello", "handshake", "head", "idle" (a static string; "?" for anything else). */
+const char *http_wait_name(int kind);
+
+/* Counters for /status. rejected_limits counts every refusal and every error answer of the
+ * server's own; the rest say which connections waited, were closed to make room, timed out. */
 struct http_server_stats {
     uint64_t connections_total, requests_total, rejected_limits;
     unsigned connections_open;
+    unsigned waiting[HTTP_WAIT_KINDS];          /* open now, by kind */
+    uint64_t evicted[HTTP_WAIT_KINDS];          /* closed to take a new connection when full */
+    uint64_t timed_out[HTTP_WAIT_KINDS];        /* closed (or answered 408) at their deadline */
+    uint64_t refused_full;                      /* new connections closed at once: full, none waiting */
+    uint64_t refused_per_address;               /* ... or their address at LIMIT_CONNECTIONS_PER_IP */
 };
 void http_server_stats(const struct http_server *s, struct http_server_stats *out);
 #endif

@@ -11,8 +11,9 @@
 #define LIMIT_HEADER_COUNT           48     /* header fields; more gets 431 */
 #define LIMIT_BODY_BYTES             4096   /* OID4VCI token/credential requests only; more gets 413 */
 #define LIMIT_REQUESTS_PER_CONN      1000   /* keep-alive requests before the server closes */
-#define LIMIT_CONNECTIONS_TOTAL      4096   /* concurrent connections; beyond: accept+close */
+#define LIMIT_CONNECTIONS_TOTAL      4096   /* concurrent connections; when full a waiting one gives way (http_server.c), else accept+close */
 #define LIMIT_CONNECTIONS_PER_IP     64     /* concurrent connections per client address */
+#define LIMIT_READ_CHUNK_BYTES       2000   /* one read from a client: input grows in 2 KiB steps (libevent chains), not 16 KiB at once */
 #define LIMIT_IPV6_PREFIX_BITS       64     /* per-address limits count an IPv6 /64 as one address */
 #define LIMIT_HANDSHAKE_TIMEOUT_MS   10000  /* TLS handshake */
 #define LIMIT_HEADER_TIMEOUT_MS      10000  /* first byte to end of headers; then 408 */

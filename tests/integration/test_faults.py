@@ -1,14 +1,17 @@
 """Whole-binary failure tests on the fault-injection build (build/faults/sealed-login, see
 src/login/fault.h): evidence failure, evidence timeout, signing failure and rendering failure
-each give a clear error page and leave the PayPal id unused; the next attempt succeeds."""
+each give a clear error page and leave the PayPal id unused; the next attempt succeeds. A TLS
+connection whose SSL cannot be made is closed alone, and counted nowhere as waiting."""
 import os
+import socket
+import ssl
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from tap import case, check, done                 # noqa: E402
-from service import Service, FAULTS_BIN, OUT, jws_from_page   # noqa: E402
+from service import Service, FAULTS_BIN, OUT, jws_from_page, tls_context   # noqa: E402
 
 fault_file = tempfile.NamedTemporaryFile("w", delete=False, dir=OUT, suffix=".fault").name
 S = Service(users=["a1", "a2", "a3", "a4", "a5"], env={"SEALED_FAULT_FILE": fault_file},
@@ -74,6 +77,31 @@ def visitor_leaving_during_evidence_uses_nothing():
     check(S.status()["ids_served"] == n)
     check("login.abandoned" in S.log_text())
     check(S.login("a5").status == 200)
+
+
+@case
+def tls_set_up_failing_closes_that_connection_and_nothing_else():
+    # the SSL for a connection whose first record is in cannot be made (http_server.c conn_start_tls)
+    before = S.status()["http"]
+    set_fault("conn_tls")
+    try:
+        raw = socket.create_connection(("127.0.0.1", S.port), timeout=20)
+        try:
+            tls_context().wrap_socket(raw, server_hostname="localhost")
+            check(False, "a TLS handshake completed without an SSL")
+        except (ssl.SSLError, ConnectionResetError, OSError):
+            pass
+        raw.close()
+    finally:
+        set_fault("")
+    check(S.get("/healthz").status == 200)
+    for _ in range(100):
+        st = S.status()["http"]
+        if st["connections_open"] == 1:
+            break
+        time.sleep(0.1)
+    check(st["connections_open"] == 1 and not any(st["waiting"].values()), st)
+    check(st["timed_out"] == before["timed_out"], st)   # closed at once, not left to its deadline
 
 
 try:
