@@ -57,7 +57,9 @@ toolchain="$(gcc --version | head -1); $(ld --version | head -1)"
 patch_files=$(LC_ALL=C ls "$PATCHES"/*.patch 2>/dev/null || true)
 command -v patch >/dev/null || [ -z "$patch_files" ] || die "patch is needed (image/buildroot.packages has it)"
 # shellcheck disable=SC2086  # one file name per word: the patches' names have no spaces
-KEY=$( { cat "$LOCK" "$FRAGMENT" "$ROOT/scripts/build-kernel.sh" $patch_files; echo "$toolchain"; } | sha256sum | cut -c1-16)
+# the lock's values only: its comments may change without a rebuild
+KEY=$( { grep -v '^#' "$LOCK"; cat "$FRAGMENT" "$ROOT/scripts/build-kernel.sh" $patch_files; echo "$toolchain"; } |
+       sha256sum | cut -c1-16)
 if [ "$KEY_ONLY" = 1 ]; then echo "$KEY"; exit 0; fi
 OUTDIR=$CACHE/kernel-build/$KEY
 mkdir -p "$CACHE/kernel-build"
