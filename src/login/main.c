@@ -112,6 +112,7 @@ struct cloud_ctx {
     struct acme **acme;
     struct service_state *state; /* ACME account, ledger and certificate outlive the process */
     char start_domain[256];     /* cfg->domain when the service started */
+    char served_domain[256];    /* the saved certificate served before the domain was known, or "" */
     int acme_held;              /* ACME kept off because the state is refused (logged once) */
 };
 
@@ -235,8 +236,11 @@ static void on_cloud_ready(void *arg)
     char err[256];
     app_set_platform(cc->app, cloud_platform_name(cloud_get_platform(cc->cloud)));
     if (strcmp(cc->start_domain, cc->cfg->domain)) {   /* the domain came with the metadata */
-        /* iss and redirect_uri follow cfg->domain by themselves; the self-signed certificate not */
-        if (tls_install_self_signed(cc->tls, cc->cfg->domain_host, cc->cfg->acme_directory ? 1 : 30)) {
+        /* iss and redirect_uri follow cfg->domain by themselves; the self-signed certificate not,
+         * unless the saved certificate served since the start is for this very domain (ACME below
+         * takes it over from the saved state) */
+        if (strcasecmp(cc->served_domain, cc->cfg->domain_host) &&
+            tls_install_self_signed(cc->tls, cc->cfg->domain_host, cc->cfg->acme_directory ? 1 : 30)) {
             log_error("service.domain", "reason=\"cannot switch to the metadata's domain\"");
             app_set_unavailable_reason(cc->app, "the service could not switch to its domain");
             return;
@@ -380,6 +384,15 @@ int main(int argc, char **argv)
     cc = (struct cloud_ctx){.cfg = &cfg, .app = app, .cloud = cloud, .signer = &signer, .base = base, .hc = hc,
                             .tls = tls, .acme = &acme, .state = state};
     snprintf(cc.start_domain, sizeof cc.start_domain, "%s", cfg.domain);
+    if (cfg.acme_directory && !cloud_is_ready(cloud) && !service_state_broken(state)) {
+        /* a restart while the domain still comes from the metadata: serve the certificate the
+         * process before this one served (PID 1's copy of the state) rather than a self-signed one */
+        size_t bl = 0;
+        const uint8_t *saved = service_state_get_blob(state, SS_BLOB_ACME, &bl);
+        if (saved)
+            acme_serve_saved(tls, cfg.acme_directory, (const char *)saved, bl, cc.served_domain,
+                             sizeof cc.served_domain);
+    }
     app_add_status(app, "cloud", cloud_status_hook, cloud);
     app_add_status(app, "tls", tls_status_hook, tls);
     if (cfg.egress_cap_bytes) {

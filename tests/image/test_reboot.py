@@ -157,9 +157,9 @@ class RebootService(Service):
         """After the crash at line i: PID 1's back-off, a new service process, its ready line and,
         with certificate, the saved certificate installed again. A restarted service serves before
         the instance metadata is back (a boot waits for it to restore the state; a restart finds the
-        state in PID 1's tmpfs): for 0.1-0.6 s here it has a self-signed certificate for localhost
-        and logins closed, as ACME and the saved certificate wait for the metadata's domain.
-        Returns the back-off in ms."""
+        state in PID 1's tmpfs): it serves the saved certificate from its first connection on
+        (acme.restore result=served_saved, before its ready line), with logins closed until the
+        metadata is back and ACME takes the saved state over. Returns the back-off in ms."""
         g = self.guest
         pids = {m.group(1) for ln in g.lines[:i] if (m := re.search(r"service pid=(\d+) result=started", ln))}
         j = g.wait_for(r"^sealed-init: service result=restarting delay_ms=\d+", 10, i)
@@ -168,6 +168,8 @@ class RebootService(Service):
         check(re.search(r"pid=(\d+)", g.lines[k]).group(1) not in pids, "a new service process")
         k = g.wait_for(r"^sealed-login: serving https://", 120, k)
         if certificate:
+            check(any("acme.restore result=served_saved" in ln for ln in g.lines[j:k]),
+                  "the saved certificate was not served from the restart on")
             g.wait_for(r"acme\.restore result=ok account=reused certificate=installed", 60, k)
         self.restarts += 1
         print(f"# restart {self.restarts} ({how}): crash to ready {time.monotonic() - self.crash_t0:.1f} s, "

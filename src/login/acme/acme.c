@@ -1124,6 +1124,25 @@ void acme_free(struct acme *a)
 
 /* ---- saved state (issue 12) --------------------------------------------------------------- */
 
+int acme_serve_saved(struct tls *t, const char *directory, const char *blob, size_t len, char *domain,
+                     size_t dlen)
+{
+    struct acme_saved sv;
+    if (!directory || acme_saved_decode(blob, len, &sv))
+        return 0;
+    time_t na = sv.leaf ? asn1_to_time(X509_get0_notAfter(sv.leaf)) : 0;
+    int ok = !strcmp(sv.directory, directory) && sv.leaf && sv.tls_key && na > time(NULL) + 60 &&
+             strlen(sv.domain) < dlen && X509_check_host(sv.leaf, sv.domain, 0, 0, NULL) == 1 &&
+             X509_check_private_key(sv.leaf, sv.tls_key) == 1 && !tls_install(t, sv.tls_key, sv.leaf, sv.chain);
+    if (ok) {
+        snprintf(domain, dlen, "%s", sv.domain);
+        acme_log_info("acme.restore", "result=served_saved domain=%s not_after=%lld detail=\"the certificate "
+                      "saved before this restart, until the domain is known\"", sv.domain, (long long)na);
+    }
+    acme_saved_clear(&sv);
+    return ok;
+}
+
 void acme_set_persist_hook(struct acme *a, void (*fn)(void *arg), void *arg)
 {
     a->persist_fn = fn;

@@ -71,6 +71,13 @@ json_t *acme_status_hook(void *acme);
  * used (logged). The hook runs after every change worth saving (account, certificate, ledger). */
 char *acme_export(const struct acme *a, size_t *len);
 int acme_restore(struct acme *a, const char *blob, size_t len);
+/* Before there is an ACME client (a restarted service whose domain still comes from the cloud's
+ * metadata): installs the certificate such a blob holds, when it was made for directory, is valid
+ * for more than a minute and names the blob's domain, so that a restart serves what the process
+ * before it served. Nothing else of the blob is used: acme_restore does that once the domain is
+ * known. 1 with the domain copied into domain (dlen bytes), 0 when nothing was installed. */
+int acme_serve_saved(struct tls *t, const char *directory, const char *blob, size_t len, char *domain,
+                     size_t dlen);
 void acme_set_persist_hook(struct acme *a, void (*fn)(void *arg), void *arg);
 /* Cancels calls and timers in flight and frees everything, wiping the account key. NULL ok. */
 void acme_free(struct acme *a);
