@@ -644,26 +644,45 @@ static struct conn *evict_candidate(const struct http_server *s)
     return NULL;
 }
 
+/* The same order among the waiting connections of one address (key ip) only: at its cap, an
+ * address's new connection takes the place of its own oldest waiting one, so that a visitor behind
+ * a NAT or in a /64 shared with an attacker's stalled connections still gets in. A scan of the
+ * queues, which only an address at its cap pays. */
+static struct conn *evict_candidate_of(const struct http_server *s, const uint8_t ip[ADDR_KEY_BYTES])
+{
+    for (int k = 0; k < HTTP_WAIT_KINDS; k++)
+        for (struct conn *c = s->waiting[k].head; c; c = c->wnext)
+            if (!memcmp(c->ip, ip, ADDR_KEY_BYTES))
+                return c;
+    return NULL;
+}
+
 /* Room for one more connection from address key ip: there is some, or the oldest connection that
- * made the least progress is closed for it. Returns 0, or -1 when the new connection must be
- * refused (its address at its cap, or every connection busy with a request). */
+ * made the least progress is closed for it (of the same address when the address is at its cap,
+ * which the count therefore never exceeds). Returns 0, or -1 when the new connection must be
+ * refused (every connection it could replace is busy with a request). */
 static int conn_admit(struct http_server *s, const uint8_t ip[ADDR_KEY_BYTES])
 {
     const char *refuse = NULL;
+    struct conn *v = NULL;
     if (addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
-        s->stats.refused_per_address++;
-        refuse = "per_address";
+        if (!(v = evict_candidate_of(s, ip))) {
+            s->stats.refused_per_address++;
+            refuse = "per_address";
+        }
     } else if (s->stats.connections_open < s->max_connections) {
         return 0;
+    } else {
+        v = evict_candidate(s);
     }
-    struct conn *v = refuse ? NULL : evict_candidate(s);
     if (v) {
+        const char *why = addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP ? "per_address" : "full";
         s->stats.evicted[v->wait]++;
         if (pressure_quiet(s)) {
             struct timeval now;
             event_base_gettimeofday_cached(s->base, &now);
             long age_ms = (long)(now.tv_sec - v->wait_since.tv_sec) * 1000 + (now.tv_usec - v->wait_since.tv_usec) / 1000;
-            log_warn("http.pressure", "action=evict reason=full evicted=%s waited_ms=%ld open=%u cap=%u",
+            log_warn("http.pressure", "action=evict reason=%s evicted=%s waited_ms=%ld open=%u cap=%u", why,
                      http_wait_name(v->wait), age_ms, s->stats.connections_open, s->max_connections);
             pressure_arm(s);
         }

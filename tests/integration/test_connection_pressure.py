@@ -230,19 +230,46 @@ def connections_busy_with_a_request_are_never_closed_for_a_new_one():
 
 
 @case
-def a_full_server_never_bends_the_per_address_cap():
+def an_address_at_its_cap_gives_way_only_to_itself():
+    """The per-address cap is never bent: at it, an address's new connection takes the place of its
+    own oldest waiting one (a visitor sharing a NAT or a /64 with stalled connections gets in), and
+    the rest of the server keeps what it holds; the server full at the same time changes nothing."""
     settle()
     before = S.status()["http"]
     a = [hello_part(addr(2)) for _ in range(64)]          # this address at its cap
     b = [hello_part(addr(3)) for _ in range(CAP - 64)]    # and the server full
-    extra = hello_part(addr(2))
-    check(refused(extra), "a 65th connection from one address was taken")
-    s, _ = served(addr(5))                                # another address gets in
+    s, _ = served(addr(2))                                # one more from that address is served
+    after = S.status()["http"]                            # (from 127.0.0.1: a hello gives way)
+    check(after["refused_per_address"] == before["refused_per_address"], after)
+    check(delta(after, before, "evicted")["hello"] == 2, after)   # for s (its own) and for the status call
+    check([closed_by_server(x) for x in a[:3]] == [True, True, False], "the address's oldest, then the next")
+    check(not any(closed_by_server(x) for x in b), "another address's connections gave way to an address at its cap")
+
+
+@case
+def an_address_whose_connections_are_all_busy_is_refused_at_its_cap():
+    """Connections busy with a request (here a body still arriving) never give way: the 65th from
+    that address is refused and nobody else's connection is closed for it."""
+    settle()
+    before = S.status()["http"]
+    busy = []
+    for _ in range(64):
+        t = tls(addr(4))
+        t.sendall(b"POST /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc")   # body never ends
+        busy.append(t)
+    p = tls("127.0.0.1")
+    for _ in range(200):
+        st = status_over(p)
+        if st["connections_open"] == 65 and not any(st["waiting"].values()):
+            break
+        time.sleep(0.05)
+    check(st["connections_open"] == 65 and not any(st["waiting"].values()), st)
+    other = hello_part(addr(6))
+    extra = hello_part(addr(4))
+    check(refused(extra), "a 65th connection from an address whose 64 are busy was taken")
     after = S.status()["http"]
     check(after["refused_per_address"] - before["refused_per_address"] == 1, after)
-    check(delta(after, before, "evicted")["hello"] == 2, after)   # for s and for the status call
-    check([closed_by_server(x) for x in a[:3]] == [True, True, False])
-    check(not any(closed_by_server(x) for x in b))
+    check(not closed_by_server(other) and not any(closed_by_server(x) for x in busy[:8]), "something gave way")
 
 
 @case
