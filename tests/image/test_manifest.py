@@ -14,16 +14,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import case, check, done   # noqa: E402
 from service import ROOT            # noqa: E402
-from buildenv import sha256_file as sha256  # noqa: E402
+from buildenv import make_var, sha256_file as sha256  # noqa: E402
 
 IMG = os.path.join(ROOT, "build", "image")
 MEASURE = os.path.join(ROOT, "build", "sealed-measure")
 state = {}
-
-
-def make_var(name):
-    p = subprocess.run(["make", "-s", "--no-print-directory", f"print-{name}"], cwd=ROOT, capture_output=True, text=True)
-    return p.stdout.strip()
 
 
 @case

@@ -1,18 +1,17 @@
 /* Unit tests for measure/launch: launch_digest on the testdata cases and on every published
  * sev-snp-measure vector (tests/measure/sev_snp_measure_vectors.json), and its argument checks. */
 #include "test.h"
+#include "snp_testdata.h"
 
 #include <jansson.h>
 
 #include "measure/launch.h"
 
-#define SNPDIR "../shared/testdata/snp-measure-sev-snp-measure/"
-
 /* The API path of the testdata cases (the CLI suite covers all of them). */
 TEST(launch_api_matches_testdata)
 {
     size_t len;
-    uint8_t *fw = test_read_file(SNPDIR "fixtures/ovmf_AmdSev_suffix.bin", &len);
+    uint8_t *fw = amdsev_tail(&len);
     CHECK(fw != NULL);
     if (!fw) return;
     sev_hashes h;

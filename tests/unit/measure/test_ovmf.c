@@ -1,14 +1,13 @@
 /* Unit tests for measure/ovmf: the layout of real AmdSev and OvmfX64 firmware tails, and hostile
  * variants (every single-byte corruption of the footer and metadata, lying sizes, short images). */
 #include "test.h"
+#include "snp_testdata.h"
 #include "measure/ovmf.h"
-
-#define SNPDIR "../shared/testdata/snp-measure-sev-snp-measure/"
 
 TEST(ovmf_amdsev_layout)
 {
     size_t len;
-    uint8_t *fw = test_read_file(SNPDIR "fixtures/ovmf_AmdSev_suffix.bin", &len);
+    uint8_t *fw = amdsev_tail(&len);
     CHECK(fw != NULL);
     if (!fw) return;
     ovmf_info o;
@@ -38,7 +37,7 @@ TEST(ovmf_amdsev_layout)
 TEST(ovmf_hostile)
 {
     size_t len;
-    uint8_t *fw = test_read_file(SNPDIR "fixtures/ovmf_AmdSev_suffix.bin", &len);
+    uint8_t *fw = amdsev_tail(&len);
     CHECK(fw != NULL);
     if (!fw) return;
     uint8_t *copy = malloc(len);

@@ -1,15 +1,14 @@
 /* Unit tests for measure/snp_gctx: the SNP page accumulator against sev-snp-measure's published
  * OVMF hash, and its argument checks. */
 #include "test.h"
+#include "snp_testdata.h"
 #include "measure/snp_gctx.h"
-
-#define SNPDIR "../shared/testdata/snp-measure-sev-snp-measure/"
 
 /* sev-snp-measure test_snp_ovmf_hash_full_*: calc_snp_ovmf_hash(AmdSev tail). */
 TEST(snp_ovmf_hash_published_vector)
 {
     size_t len;
-    uint8_t *fw = test_read_file(SNPDIR "fixtures/ovmf_AmdSev_suffix.bin", &len);
+    uint8_t *fw = amdsev_tail(&len);
     CHECK(fw != NULL);
     if (!fw) return;
     snp_gctx g;
