@@ -665,7 +665,8 @@ static int conn_admit(struct http_server *s, const uint8_t ip[ADDR_KEY_BYTES])
 {
     const char *refuse = NULL;
     struct conn *v = NULL;
-    if (addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP) {
+    int at_address_cap = addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP;
+    if (at_address_cap) {
         if (!(v = evict_candidate_of(s, ip))) {
             s->stats.refused_per_address++;
             refuse = "per_address";
@@ -676,13 +677,13 @@ static int conn_admit(struct http_server *s, const uint8_t ip[ADDR_KEY_BYTES])
         v = evict_candidate(s);
     }
     if (v) {
-        const char *why = addr_count_get(s->per_addr, ip) >= LIMIT_CONNECTIONS_PER_IP ? "per_address" : "full";
         s->stats.evicted[v->wait]++;
         if (pressure_quiet(s)) {
             struct timeval now;
             event_base_gettimeofday_cached(s->base, &now);
             long age_ms = (long)(now.tv_sec - v->wait_since.tv_sec) * 1000 + (now.tv_usec - v->wait_since.tv_usec) / 1000;
-            log_warn("http.pressure", "action=evict reason=%s evicted=%s waited_ms=%ld open=%u cap=%u", why,
+            log_warn("http.pressure", "action=evict reason=%s evicted=%s waited_ms=%ld open=%u cap=%u",
+                     at_address_cap ? "per_address" : "full",
                      http_wait_name(v->wait), age_ms, s->stats.connections_open, s->max_connections);
             pressure_arm(s);
         }
